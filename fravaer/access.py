@@ -1,0 +1,221 @@
+"""The access policy: the one place that decides what a user may see and do.
+
+Views, HTMX fragments, exports, imports and tasks ask this module. Anything a user
+may not see answers 404, exactly like something that does not exist. Superuser
+status gives Django admin and nothing here: reading a pupil needs a role.
+
+Rules (issue #2):
+- a contact teacher sees and registers for the pupils of their groups;
+- a subject teacher registers lesson absence and late arrivals for groups they teach
+  (the class register), and sees no pupil page;
+- school leaders, school-environment team members, attendance contacts and school
+  nurses see the pupils of their school;
+- PPT advisors see no pupil until a case is referred (a later issue);
+- municipal administrators manage their municipality's settings and imports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from fravaer.models import (
+    Enrollment,
+    Group,
+    Municipality,
+    Pupil,
+    School,
+    StaffRole,
+    TeachingAssignment,
+    User,
+)
+
+SCHOOL_ROLES = [str(r) for r in StaffRole.SCHOOL_ROLES]
+# Roles that may upload roster and absence files for their school.
+IMPORT_ROLES = [StaffRole.Role.SCHOOL_LEADER]
+
+
+def _assignment_active(day: dt.date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}valid_from__lte": day}) & (
+        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": day})
+    )
+
+
+def _enrollment_active(day: dt.date, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}start__lte": day}) & (
+        Q(**{f"{prefix}end__isnull": True}) | Q(**{f"{prefix}end__gte": day})
+    )
+
+
+def _assignments(user: User, day: dt.date, kind: str | None = None) -> QuerySet:
+    qs = TeachingAssignment.objects.filter(_assignment_active(day), user=user)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+def _staff_school_ids(user: User, roles: list[str] | None = None) -> QuerySet:
+    return StaffRole.objects.filter(user=user, role__in=roles or SCHOOL_ROLES).values("school_id")
+
+
+# --- groups -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupAccess:
+    group: Group
+    is_contact_teacher: bool
+    is_subject_teacher: bool
+    is_school_staff: bool
+
+    @property
+    def can_register(self) -> bool:
+        return self.is_contact_teacher or self.is_subject_teacher
+
+    @property
+    def allowed_kinds(self) -> frozenset[str]:
+        """Kinds of absence this user may register in the group's class register."""
+        if self.is_contact_teacher:
+            return frozenset({"day", "lesson", "late"})
+        if self.is_subject_teacher:
+            return frozenset({"lesson", "late"})
+        return frozenset()
+
+    @property
+    def can_open_pupils(self) -> bool:
+        return self.is_contact_teacher or self.is_school_staff
+
+
+def _group_annotations(user: User, day: dt.date) -> dict:
+    return {
+        "is_contact": Exists(
+            _assignments(user, day, TeachingAssignment.Kind.CONTACT).filter(group=OuterRef("pk"))
+        ),
+        "is_subject": Exists(
+            _assignments(user, day, TeachingAssignment.Kind.SUBJECT).filter(group=OuterRef("pk"))
+        ),
+        "is_staff_here": Exists(
+            StaffRole.objects.filter(
+                user=user, role__in=SCHOOL_ROLES, school=OuterRef("school_id")
+            )
+        ),
+    }
+
+
+def visible_groups(user: User, day: dt.date | None = None) -> QuerySet[Group]:
+    day = day or timezone.localdate()
+    return (
+        Group.objects.annotate(**_group_annotations(user, day))
+        .filter(Q(is_contact=True) | Q(is_subject=True) | Q(is_staff_here=True))
+        .select_related("school", "school_year")
+    )
+
+
+def group_access_or_404(user: User, group_id: int) -> GroupAccess:
+    """One query: the group, its school and municipality, and the user's standing."""
+    group = (
+        visible_groups(user)
+        .select_related("school__municipality")
+        .filter(pk=group_id)
+        .first()
+    )
+    if group is None:
+        raise Http404
+    return GroupAccess(
+        group=group,
+        is_contact_teacher=group.is_contact,
+        is_subject_teacher=group.is_subject,
+        is_school_staff=group.is_staff_here,
+    )
+
+
+# --- pupils -------------------------------------------------------------------
+
+
+def visible_pupils(user: User, day: dt.date | None = None) -> QuerySet[Pupil]:
+    day = day or timezone.localdate()
+    contact_groups = _assignments(user, day, TeachingAssignment.Kind.CONTACT).values("group_id")
+    enrollment = Enrollment.objects.filter(_enrollment_active(day), pupil=OuterRef("pk")).filter(
+        Q(group_id__in=contact_groups) | Q(group__school_id__in=_staff_school_ids(user))
+    )
+    return Pupil.objects.filter(Exists(enrollment))
+
+
+@dataclass(frozen=True)
+class PupilAccess:
+    pupil: Pupil
+    enrollment: Enrollment
+    is_contact_teacher: bool
+
+    @property
+    def group(self) -> Group:
+        return self.enrollment.group
+
+    @property
+    def can_edit(self) -> bool:
+        """Register, correct and remove absence, and log contact with the home."""
+        return self.is_contact_teacher
+
+    @property
+    def basis(self) -> str:
+        return "contact_teacher" if self.is_contact_teacher else "school_staff"
+
+
+def pupil_access_or_404(user: User, pupil_uuid: uuid.UUID | str) -> PupilAccess:
+    """The pupil, their current enrollment and the user's standing, or 404."""
+    day = timezone.localdate()
+    try:
+        pupil_uuid = uuid.UUID(str(pupil_uuid))
+    except ValueError as exc:
+        raise Http404 from exc
+    contact_groups = _assignments(user, day, TeachingAssignment.Kind.CONTACT).values("group_id")
+    enrollment = (
+        Enrollment.objects.filter(_enrollment_active(day), pupil__uuid=pupil_uuid)
+        .filter(Q(group_id__in=contact_groups) | Q(group__school_id__in=_staff_school_ids(user)))
+        .annotate(is_contact=Q(group_id__in=contact_groups))
+        .select_related("pupil", "group__school__municipality", "group__school_year")
+        .order_by("-is_contact", "-start")
+        .first()
+    )
+    if enrollment is None:
+        raise Http404
+    return PupilAccess(
+        pupil=enrollment.pupil, enrollment=enrollment, is_contact_teacher=enrollment.is_contact
+    )
+
+
+# --- schools and municipalities --------------------------------------------------
+
+
+def schools_for_import(user: User) -> QuerySet[School]:
+    """Schools whose roster and absence files this user may upload."""
+    return School.objects.filter(
+        Q(pk__in=_staff_school_ids(user, [str(r) for r in IMPORT_ROLES]))
+        | Q(
+            municipality__in=StaffRole.objects.filter(
+                user=user, role=StaffRole.Role.MUNICIPAL_ADMIN
+            ).values("municipality_id")
+        )
+    ).select_related("municipality")
+
+
+def municipalities_for_import(user: User) -> QuerySet[Municipality]:
+    return Municipality.objects.filter(
+        Q(schools__in=schools_for_import(user))
+    ).distinct()
+
+
+def roles_of(user: User) -> set[str]:
+    """The roles a user holds today, for choosing the start page (two queries)."""
+    day = timezone.localdate()
+    roles = set(StaffRole.objects.filter(user=user).values_list("role", flat=True))
+    roles |= {
+        f"{kind}_teacher"
+        for kind in _assignments(user, day).values_list("kind", flat=True).distinct()
+    }
+    return roles

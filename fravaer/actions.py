@@ -1,0 +1,359 @@
+"""Every write that changes the core domain's state.
+
+Each action is one transaction with one `now`, keeps who and when, and returns what
+it changed. Views, commands, imports and the admin call these, so each rule lives in
+one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fravaer.models import (
+    AbsenceReason,
+    AbsenceRecord,
+    AbsenceRecordChange,
+    ContactLog,
+    Group,
+    Guardian,
+    Municipality,
+    NonSchoolDay,
+    Pupil,
+    School,
+    User,
+)
+from fravaer.schooldays import SchoolCalendar
+
+EDITABLE_FIELDS = (
+    "kind",
+    "lessons",
+    "minutes_late",
+    "subject",
+    "documented",
+    "reason_id",
+    "note",
+)
+
+
+class AbsenceRuleError(ValidationError):
+    """A named rule of absence registration was broken; `code` names it."""
+
+
+@dataclass(frozen=True)
+class AbsenceInput:
+    """What a person (or an import row) says about one absence."""
+
+    kind: str
+    documented: bool
+    reason: AbsenceReason
+    lessons: int | None = None
+    minutes_late: int | None = None
+    subject: str = ""
+    note: str = ""
+
+    def apply_to(self, record: AbsenceRecord) -> None:
+        record.kind = self.kind
+        record.lessons = self.lessons if self.kind == AbsenceRecord.Kind.LESSON else None
+        record.minutes_late = self.minutes_late if self.kind == AbsenceRecord.Kind.LATE else None
+        record.subject = self.subject if self.kind != AbsenceRecord.Kind.DAY else ""
+        record.documented = self.documented
+        record.reason = self.reason
+        record.note = self.note
+
+    def differs_from(self, record: AbsenceRecord) -> bool:
+        probe = AbsenceRecord(pk=record.pk)
+        self.apply_to(probe)
+        return any(getattr(probe, f) != getattr(record, f) for f in EDITABLE_FIELDS)
+
+
+def check_absence_date(day: dt.date, *, calendar: SchoolCalendar, today: dt.date) -> None:
+    """The named date rules: no date in the future; the date is a school day."""
+    if day > today:
+        raise AbsenceRuleError(
+            _("Du kan ikke registrere fravær på en dato fram i tid (%(date)s).")
+            % {"date": f"{day:%d.%m.%Y}"},
+            code="absence_date_in_future",
+        )
+    if not calendar.is_school_day(day):
+        raise AbsenceRuleError(
+            _("%(date)s er ikke en skoledag ved elevens skole.") % {"date": f"{day:%d.%m.%Y}"},
+            code="absence_date_not_school_day",
+        )
+
+
+def check_absence_input(data: AbsenceInput, *, lessons_per_day: int) -> None:
+    """Rules about one absence's fields, with the messages a teacher sees."""
+    if data.kind == AbsenceRecord.Kind.LESSON:
+        if not data.lessons or data.lessons < 1:
+            raise AbsenceRuleError(
+                _("Oppgi antall timer for timefravær."), code="absence_lessons_required"
+            )
+        if data.lessons > lessons_per_day:
+            raise AbsenceRuleError(
+                _("Klassen har %(n)s timer per dag; registrer hele dagen i stedet.")
+                % {"n": lessons_per_day},
+                code="absence_lessons_exceed_day",
+            )
+    if data.documented and data.reason.code == AbsenceReason.UNKNOWN:
+        raise AbsenceRuleError(
+            _("Dokumentert fravær kan ikke ha ukjent årsak. Velg en årsak."),
+            code="absence_documented_unknown_reason",
+        )
+
+
+def _snapshot(record: AbsenceRecord) -> dict:
+    return {
+        "date": record.date.isoformat(),
+        "kind": record.kind,
+        "lessons": record.lessons,
+        "minutes_late": record.minutes_late,
+        "subject": record.subject,
+        "documented": record.documented,
+        "reason": record.reason_id,
+        "note": record.note,
+    }
+
+
+@dataclass
+class AbsenceChanges:
+    created: list[AbsenceRecord] = field(default_factory=list)
+    updated: list[AbsenceRecord] = field(default_factory=list)
+    removed: list[AbsenceRecord] = field(default_factory=list)
+
+    @property
+    def pupil_ids(self) -> set[int]:
+        return {r.pupil_id for r in (*self.created, *self.updated, *self.removed)}
+
+    def __bool__(self) -> bool:
+        return bool(self.created or self.updated or self.removed)
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    """One row of the class register: the pupil, the record the row edits (if any),
+    and what it should say now (None: remove it / nothing to register)."""
+
+    pupil: Pupil
+    record: AbsenceRecord | None
+    data: AbsenceInput | None
+
+
+def apply_absence_changes(
+    *,
+    creates: Sequence[tuple[Pupil, dt.date, AbsenceInput]] = (),
+    updates: Sequence[tuple[AbsenceRecord, AbsenceInput]] = (),
+    removals: Sequence[AbsenceRecord] = (),
+    by: User,
+    now: dt.datetime | None = None,
+) -> AbsenceChanges:
+    """Create, correct and remove absence records in bulk: three statements whatever
+    the number of rows. Callers have checked the rules; the database enforces the
+    named constraints (one day record per pupil and date, …)."""
+    now = now or timezone.now()
+    changes = AbsenceChanges()
+    history: list[AbsenceRecordChange] = []
+    with transaction.atomic(savepoint=False):
+        new_records = []
+        for pupil, day, data in creates:
+            record = AbsenceRecord(
+                pupil=pupil, date=day, registered_by=by, registered_at=now
+            )
+            data.apply_to(record)
+            new_records.append(record)
+        if new_records:
+            changes.created = AbsenceRecord.objects.bulk_create(new_records)
+        touched = []
+        for record, data in updates:
+            before = _snapshot(record)
+            data.apply_to(record)
+            record.updated_by, record.updated_at = by, now
+            touched.append(record)
+            history.append(
+                AbsenceRecordChange(
+                    record=record, action="updated", by=by, at=now, before=before
+                )
+            )
+            changes.updated.append(record)
+        for record in removals:
+            record.deleted_by, record.deleted_at = by, now
+            touched.append(record)
+            history.append(
+                AbsenceRecordChange(
+                    record=record, action="deleted", by=by, at=now, before=_snapshot(record)
+                )
+            )
+            changes.removed.append(record)
+        if touched:
+            AbsenceRecord.objects.bulk_update(
+                touched,
+                [*EDITABLE_FIELDS, "updated_by", "updated_at", "deleted_by", "deleted_at"],
+            )
+        history.extend(
+            AbsenceRecordChange(record=r, action="created", by=by, at=now)
+            for r in changes.created
+        )
+        if history:
+            AbsenceRecordChange.objects.bulk_create(history)
+    return changes
+
+
+def save_class_register(
+    group: Group,
+    *,
+    day: dt.date,
+    entries: Iterable[RegisterEntry],
+    by: User,
+    calendar: SchoolCalendar,
+) -> AbsenceChanges:
+    """Save a whole class's register for one school day in one transaction."""
+    now = timezone.now()
+    check_absence_date(day, calendar=calendar, today=timezone.localdate(now))
+    creates, updates, removals = [], [], []
+    for entry in entries:
+        if entry.record is None and entry.data is not None:
+            check_absence_input(entry.data, lessons_per_day=group.lessons_per_day)
+            creates.append((entry.pupil, day, entry.data))
+        elif entry.record is not None and entry.data is None:
+            removals.append(entry.record)
+        elif entry.record is not None and entry.data is not None:
+            if entry.data.differs_from(entry.record):
+                check_absence_input(entry.data, lessons_per_day=group.lessons_per_day)
+                updates.append((entry.record, entry.data))
+    try:
+        return apply_absence_changes(
+            creates=creates, updates=updates, removals=removals, by=by, now=now
+        )
+    except IntegrityError as exc:
+        raise AbsenceRuleError(
+            _(
+                "Noen andre registrerte fravær for en av elevene samtidig. "
+                "Se over registreringen og lagre på nytt."
+            ),
+            code="absence_concurrent_change",
+        ) from exc
+
+
+def record_absence(
+    pupil: Pupil,
+    *,
+    day: dt.date,
+    data: AbsenceInput,
+    by: User,
+    calendar: SchoolCalendar,
+    lessons_per_day: int,
+) -> AbsenceRecord:
+    """Register one absence for one pupil (the pupil page)."""
+    now = timezone.now()
+    check_absence_date(day, calendar=calendar, today=timezone.localdate(now))
+    check_absence_input(data, lessons_per_day=lessons_per_day)
+    if (
+        data.kind == AbsenceRecord.Kind.DAY
+        and AbsenceRecord.objects.current().filter(pupil=pupil, date=day, kind="day").exists()
+    ):
+        raise AbsenceRuleError(
+            _("Eleven har allerede fravær hele dagen %(date)s.") % {"date": f"{day:%d.%m.%Y}"},
+            code="absence_one_day_record_per_pupil_date",
+        )
+    try:
+        changes = apply_absence_changes(creates=[(pupil, day, data)], by=by, now=now)
+    except IntegrityError as exc:
+        raise AbsenceRuleError(
+            _("Eleven har allerede fravær hele dagen %(date)s.") % {"date": f"{day:%d.%m.%Y}"},
+            code="absence_one_day_record_per_pupil_date",
+        ) from exc
+    return changes.created[0]
+
+
+def correct_absence(
+    record: AbsenceRecord,
+    *,
+    data: AbsenceInput,
+    by: User,
+    lessons_per_day: int,
+) -> AbsenceRecord:
+    """Correct one record; the previous content is kept in its history."""
+    check_absence_input(data, lessons_per_day=lessons_per_day)
+    if data.kind == AbsenceRecord.Kind.DAY and record.kind != AbsenceRecord.Kind.DAY:
+        clash = AbsenceRecord.objects.current().filter(
+            pupil_id=record.pupil_id, date=record.date, kind="day"
+        )
+        if clash.exclude(pk=record.pk).exists():
+            raise AbsenceRuleError(
+                _("Eleven har allerede fravær hele dagen %(date)s.")
+                % {"date": f"{record.date:%d.%m.%Y}"},
+                code="absence_one_day_record_per_pupil_date",
+            )
+    if not data.differs_from(record):
+        return record
+    apply_absence_changes(updates=[(record, data)], by=by)
+    return record
+
+
+def remove_absence(record: AbsenceRecord, *, by: User) -> AbsenceRecord:
+    """Remove a record; it stays in the database with who removed it and when."""
+    if record.deleted_at is None:
+        apply_absence_changes(removals=[record], by=by)
+    return record
+
+
+def log_contact(
+    pupil: Pupil,
+    *,
+    contacted_at: dt.datetime,
+    channel: str,
+    counterpart: str,
+    summary: str,
+    outcome: str,
+    by: User,
+    guardian: Guardian | None = None,
+) -> ContactLog:
+    now = timezone.now()
+    if contacted_at > now + dt.timedelta(minutes=5):
+        raise AbsenceRuleError(
+            _("Tidspunktet for kontakten kan ikke være fram i tid."),
+            code="contact_in_future",
+        )
+    if guardian is not None and not guardian.pupils.filter(pk=pupil.pk).exists():
+        raise AbsenceRuleError(_("Velg en av elevens foresatte."), code="contact_guardian")
+    return ContactLog.objects.create(
+        pupil=pupil,
+        contacted_at=contacted_at,
+        channel=channel,
+        counterpart=counterpart,
+        guardian=guardian,
+        summary=summary,
+        outcome=outcome,
+        logged_by=by,
+        logged_at=now,
+    )
+
+
+def ensure_default_reasons(municipality: Municipality) -> list[AbsenceReason]:
+    """Create the default reason list for a municipality (idempotent)."""
+    existing = set(municipality.absence_reasons.values_list("code", flat=True))
+    created = AbsenceReason.objects.bulk_create(
+        AbsenceReason(municipality=municipality, code=code, name=name, name_en=en, order=order)
+        for code, name, en, order in AbsenceReason.DEFAULTS
+        if code not in existing
+    )
+    return created
+
+
+def add_non_school_days(
+    school: School, *, start: dt.date, end: dt.date, kind: str, name: str
+) -> list[NonSchoolDay]:
+    """Close the school on every weekday from start to end (idempotent)."""
+    days = []
+    day = start
+    while day <= end:
+        if day.weekday() < 5:
+            days.append(NonSchoolDay(school=school, date=day, kind=kind, name=name))
+        day += dt.timedelta(days=1)
+    return NonSchoolDay.objects.bulk_create(days, ignore_conflicts=True)

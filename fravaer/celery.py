@@ -1,0 +1,11 @@
+"""The Celery app. Without CELERY_BROKER_URL, settings make every task run in-process."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fravaer.settings")
+
+app = Celery("fravaer")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

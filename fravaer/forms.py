@@ -1,0 +1,221 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fravaer.actions import AbsenceInput
+from fravaer.models import AbsenceReason, AbsenceRecord, ContactLog, Guardian, Pupil
+
+NONE = "none"
+STATUS_CHOICES = [
+    (NONE, _("Til stede")),
+    (AbsenceRecord.Kind.DAY, _("Hele dagen")),
+    (AbsenceRecord.Kind.LESSON, _("Timer")),
+    (AbsenceRecord.Kind.LATE, _("For sent")),
+]
+
+
+class StyledForm(forms.Form):
+    """Designsystemet classes on every widget; invalid fields get aria-invalid and
+    point at their message with aria-describedby."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if not isinstance(field.widget, forms.HiddenInput | forms.RadioSelect):
+                field.widget.attrs.setdefault("class", "ds-input")
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"{self[name].id_for_label}-err"
+
+
+class AbsenceFieldsMixin:
+    """Fields and checks shared by the register row and the single-record form."""
+
+    reasons: dict[str, AbsenceReason]
+
+    def _setup_reasons(self, reasons: list[AbsenceReason]) -> None:
+        self.reasons = {r.code: r for r in reasons}
+        self.fields["reason"].choices = [("", _("Velg årsak")), *((r.code, r.label) for r in reasons)]
+
+    def _clean_absence(self, cleaned: dict, kind: str) -> None:
+        if kind == AbsenceRecord.Kind.LESSON and not cleaned.get("lessons"):
+            self.add_error("lessons", _("Oppgi antall timer."))
+        if kind == AbsenceRecord.Kind.LATE and cleaned.get("minutes_late") == 0:
+            self.add_error("minutes_late", _("Minutter for sent må være minst 1."))
+        code = cleaned.get("reason") or ""
+        documented = bool(cleaned.get("documented"))
+        if documented and code == AbsenceReason.UNKNOWN:
+            self.add_error("reason", _("Dokumentert fravær kan ikke ha ukjent årsak."))
+
+    def absence_input(self) -> AbsenceInput:
+        data = self.cleaned_data
+        documented = bool(data.get("documented"))
+        code = data.get("reason") or (AbsenceReason.OTHER if documented else AbsenceReason.UNKNOWN)
+        kind = data.get("kind") or data.get("status")
+        return AbsenceInput(
+            kind=kind,
+            documented=documented,
+            reason=self.reasons[code],
+            lessons=data.get("lessons") if kind == AbsenceRecord.Kind.LESSON else None,
+            minutes_late=data.get("minutes_late") if kind == AbsenceRecord.Kind.LATE else None,
+            subject=(data.get("subject") or "").strip() if kind != AbsenceRecord.Kind.DAY else "",
+            note=(data.get("note") or "").strip(),
+        )
+
+
+class RegisterRowForm(AbsenceFieldsMixin, StyledForm):
+    """One pupil's row in the class register."""
+
+    pupil = forms.UUIDField(widget=forms.HiddenInput)
+    record = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    status = forms.ChoiceField(choices=STATUS_CHOICES, widget=forms.RadioSelect, initial=NONE)
+    lessons = forms.IntegerField(required=False, min_value=1, max_value=12)
+    subject = forms.CharField(required=False, max_length=100)
+    minutes_late = forms.IntegerField(required=False, min_value=0, max_value=600)
+    documented = forms.BooleanField(required=False)
+    reason = forms.ChoiceField(required=False)
+    note = forms.CharField(required=False, max_length=500)
+
+    def __init__(
+        self,
+        *args,
+        reasons: list[AbsenceReason],
+        allowed_kinds: frozenset[str],
+        lessons_per_day: int,
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._setup_reasons(reasons)
+        self.allowed_kinds = allowed_kinds
+        self.lessons_per_day = lessons_per_day
+        self.fields["status"].choices = [
+            (value, label) for value, label in STATUS_CHOICES
+            if value == NONE or value in allowed_kinds
+        ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        if status and status != NONE:
+            self._clean_absence(cleaned, status)
+            lessons = cleaned.get("lessons")
+            if status == AbsenceRecord.Kind.LESSON and lessons and lessons > self.lessons_per_day:
+                self.add_error(
+                    "lessons",
+                    _("Klassen har %(n)s timer per dag; velg «Hele dagen».")
+                    % {"n": self.lessons_per_day},
+                )
+        return cleaned
+
+    @staticmethod
+    def initial_for(pupil: Pupil, record: AbsenceRecord | None) -> dict:
+        if record is None:
+            return {"pupil": pupil.uuid, "status": NONE}
+        return {
+            "pupil": pupil.uuid,
+            "record": record.pk,
+            "status": record.kind,
+            "lessons": record.lessons,
+            "subject": record.subject,
+            "minutes_late": record.minutes_late,
+            "documented": record.documented,
+            "reason": record.reason.code,
+            "note": record.note,
+        }
+
+    @property
+    def wants_absence(self) -> bool:
+        return self.cleaned_data.get("status") not in (None, "", NONE)
+
+
+class AbsenceRecordForm(AbsenceFieldsMixin, StyledForm):
+    """Register or correct one absence on the pupil page."""
+
+    date = forms.DateField(label=_("Dato"), widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(
+        label=_("Type fravær"),
+        choices=AbsenceRecord.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=AbsenceRecord.Kind.DAY,
+    )
+    lessons = forms.IntegerField(label=_("Antall timer"), required=False, min_value=1, max_value=12)
+    subject = forms.CharField(label=_("Fag"), required=False, max_length=100)
+    minutes_late = forms.IntegerField(
+        label=_("Minutter for sent"), required=False, min_value=1, max_value=600
+    )
+    documented = forms.BooleanField(
+        label=_("Dokumentert (foresatte har gitt beskjed)"), required=False
+    )
+    reason = forms.ChoiceField(label=_("Årsak"), required=False)
+    note = forms.CharField(label=_("Merknad"), required=False, max_length=500)
+
+    def __init__(self, *args, reasons: list[AbsenceReason], fixed_date: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._setup_reasons(reasons)
+        if fixed_date:
+            del self.fields["date"]
+
+    def clean_date(self) -> dt.date:
+        day = self.cleaned_data["date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("Datoen kan ikke være fram i tid."))
+        return day
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("kind"):
+            self._clean_absence(cleaned, cleaned["kind"])
+        return cleaned
+
+    @staticmethod
+    def initial_for(record: AbsenceRecord) -> dict:
+        return {
+            "date": record.date,
+            "kind": record.kind,
+            "lessons": record.lessons,
+            "subject": record.subject,
+            "minutes_late": record.minutes_late,
+            "documented": record.documented,
+            "reason": record.reason.code,
+            "note": record.note,
+        }
+
+
+class ContactLogForm(StyledForm):
+    contacted_at = forms.DateTimeField(
+        label=_("Tidspunkt"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    channel = forms.ChoiceField(label=_("Kanal"), choices=ContactLog.Channel.choices)
+    counterpart = forms.ChoiceField(label=_("Med hvem"), choices=ContactLog.Counterpart.choices)
+    guardian = forms.ModelChoiceField(
+        label=_("Foresatt"), queryset=Guardian.objects.none(), required=False,
+        empty_label=_("Ikke valgt"),
+    )
+    summary = forms.CharField(
+        label=_("Hva ble sagt"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+    outcome = forms.ChoiceField(label=_("Utfall"), choices=ContactLog.Outcome.choices)
+
+    def __init__(self, *args, guardians, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["guardian"].queryset = guardians
+        if not self.is_bound:
+            self.initial.setdefault(
+                "contacted_at", timezone.localtime().replace(second=0, microsecond=0)
+            )
+
+    def clean_contacted_at(self) -> dt.datetime:
+        value = self.cleaned_data["contacted_at"]
+        if value > timezone.now() + dt.timedelta(minutes=5):
+            raise forms.ValidationError(_("Tidspunktet kan ikke være fram i tid."))
+        return value

@@ -1,0 +1,583 @@
+"""The core domain: municipalities, schools, calendars, groups, pupils, staff roles,
+absence records and the contact log.
+
+Writes go through `fravaer.actions`; reads that deserve a name live in
+`fravaer.queries`; who may see what is decided in `fravaer.access`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+
+class User(AbstractUser):
+    """Staff member. Pupils and guardians are not users in the first version."""
+
+    class Meta:
+        verbose_name = _("bruker")
+        verbose_name_plural = _("brukere")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Municipality(models.Model):
+    name = models.CharField(_("navn"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("kommune")
+        verbose_name_plural = _("kommuner")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SchoolYear(models.Model):
+    """1 August to 31 July, as the Education Act's school year runs."""
+
+    start = models.DateField(_("start"), unique=True)
+    end = models.DateField(_("slutt"))
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name = _("skoleår")
+        verbose_name_plural = _("skoleår")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="schoolyear_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.start.year}–{self.end.year}"
+
+    @staticmethod
+    def bounds_for(day: dt.date) -> tuple[dt.date, dt.date]:
+        first_year = day.year if day.month >= 8 else day.year - 1
+        return dt.date(first_year, 8, 1), dt.date(first_year + 1, 7, 31)
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+class School(models.Model):
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="schools", verbose_name=_("kommune")
+    )
+    name = models.CharField(_("navn"), max_length=150)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("skole")
+        verbose_name_plural = _("skoler")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "name"], name="school_unique_name_per_municipality"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NonSchoolDay(models.Model):
+    """A weekday without teaching at one school: a holiday or a planning day.
+
+    School days are Monday–Friday minus these rows; a school with none configured
+    for a year teaches every weekday.
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Ferie eller fridag")
+        PLANNING = "planning", _("Planleggingsdag")
+
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="non_school_days", verbose_name=_("skole")
+    )
+    date = models.DateField(_("dato"))
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("navn"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("fridag")
+        verbose_name_plural = _("fridager")
+        constraints = [
+            models.UniqueConstraint(fields=["school", "date"], name="nonschoolday_one_per_date"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["holiday", "planning"]), name="nonschoolday_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d.%m.%Y} {self.name}"
+
+
+class Group(models.Model):
+    """A class (klasse/basisgruppe) for one school year."""
+
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="groups", verbose_name=_("skole")
+    )
+    school_year = models.ForeignKey(
+        SchoolYear, on_delete=models.PROTECT, related_name="groups", verbose_name=_("skoleår")
+    )
+    name = models.CharField(_("navn"), max_length=50)
+    grade = models.PositiveSmallIntegerField(_("trinn"))
+    lessons_per_day = models.PositiveSmallIntegerField(_("timer per dag"))
+
+    class Meta:
+        ordering = ["grade", "name"]
+        verbose_name = _("klasse")
+        verbose_name_plural = _("klasser")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "school_year", "name"], name="group_unique_name_per_school_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(grade__gte=1, grade__lte=10), name="group_grade_1_to_10"
+            ),
+            models.CheckConstraint(
+                condition=Q(lessons_per_day__gte=1, lessons_per_day__lte=12),
+                name="group_lessons_per_day_1_to_12",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def default_lessons_per_day(grade: int) -> int:
+        return 5 if grade <= 7 else 6
+
+
+class Pupil(models.Model):
+    """A pupil. No national identity number is stored; `pupil_id` is the school
+    administration system's id, and `uuid` is what URLs show."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="pupils", verbose_name=_("kommune")
+    )
+    pupil_id = models.CharField(_("elev-ID"), max_length=50)
+    first_name = models.CharField(_("fornavn"), max_length=100)
+    last_name = models.CharField(_("etternavn"), max_length=100)
+    birth_date = models.DateField(_("fødselsdato"))
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        verbose_name = _("elev")
+        verbose_name_plural = _("elever")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "pupil_id"], name="pupil_unique_id_per_municipality"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Enrollment(models.Model):
+    """A pupil's membership of a group for a period; moving class ends one enrollment
+    and starts another, so history is kept."""
+
+    pupil = models.ForeignKey(
+        Pupil, on_delete=models.CASCADE, related_name="enrollments", verbose_name=_("elev")
+    )
+    group = models.ForeignKey(
+        Group, on_delete=models.PROTECT, related_name="enrollments", verbose_name=_("klasse")
+    )
+    start = models.DateField(_("fra"))
+    end = models.DateField(_("til"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name = _("klassetilhørighet")
+        verbose_name_plural = _("klassetilhørigheter")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")),
+                name="enrollment_end_not_before_start",
+            ),
+            models.UniqueConstraint(
+                fields=["pupil", "group", "start"], name="enrollment_unique_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pupil} – {self.group}"
+
+
+class Guardian(models.Model):
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="guardians"
+    )
+    name = models.CharField(_("navn"), max_length=200)
+    phone = models.CharField(_("telefon"), max_length=30, blank=True)
+    email = models.EmailField(_("e-post"), blank=True)
+    pupils = models.ManyToManyField(Pupil, related_name="guardians", verbose_name=_("elever"))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("foresatt")
+        verbose_name_plural = _("foresatte")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffRole(models.Model):
+    """A role held by a staff member at one school or in one municipality.
+
+    Contact and subject teachers are not here: they follow from TeachingAssignment.
+    """
+
+    class Role(models.TextChoices):
+        SCHOOL_LEADER = "school_leader", _("Skoleleder")
+        ENVIRONMENT_TEAM = "environment_team", _("Skolemiljøteam")
+        ATTENDANCE_CONTACT = "attendance_contact", _("Nærværskontakt")
+        SCHOOL_NURSE = "school_nurse", _("Helsesykepleier")
+        PPT_ADVISOR = "ppt_advisor", _("PPT-rådgiver")
+        MUNICIPAL_ADMIN = "municipal_admin", _("Kommunal administrator")
+
+    SCHOOL_ROLES = (
+        Role.SCHOOL_LEADER,
+        Role.ENVIRONMENT_TEAM,
+        Role.ATTENDANCE_CONTACT,
+        Role.SCHOOL_NURSE,
+    )
+    MUNICIPAL_ROLES = (Role.PPT_ADVISOR, Role.MUNICIPAL_ADMIN)
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="staff_roles", verbose_name=_("bruker")
+    )
+    role = models.CharField(_("rolle"), max_length=30, choices=Role.choices)
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, null=True, blank=True, related_name="staff_roles"
+    )
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, null=True, blank=True, related_name="staff_roles"
+    )
+
+    class Meta:
+        verbose_name = _("rolle")
+        verbose_name_plural = _("roller")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        role__in=[
+                            "school_leader",
+                            "environment_team",
+                            "attendance_contact",
+                            "school_nurse",
+                        ],
+                        school__isnull=False,
+                        municipality__isnull=True,
+                    )
+                    | Q(
+                        role__in=["ppt_advisor", "municipal_admin"],
+                        school__isnull=True,
+                        municipality__isnull=False,
+                    )
+                ),
+                name="staffrole_scope_matches_role",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "school"],
+                condition=Q(school__isnull=False),
+                name="staffrole_unique_per_school",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "municipality"],
+                condition=Q(municipality__isnull=False),
+                name="staffrole_unique_per_municipality",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()}"
+
+
+class TeachingAssignment(models.Model):
+    """A teacher's assignment to a group: as its contact teacher or as a subject
+    teacher, for a period."""
+
+    class Kind(models.TextChoices):
+        CONTACT = "contact", _("Kontaktlærer")
+        SUBJECT = "subject", _("Faglærer")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="teaching_assignments"
+    )
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, related_name="teaching_assignments"
+    )
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    subject = models.CharField(_("fag"), max_length=100, blank=True)
+    valid_from = models.DateField(_("fra"))
+    valid_to = models.DateField(_("til"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("undervisningsoppdrag")
+        verbose_name_plural = _("undervisningsoppdrag")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["contact", "subject"]), name="assignment_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="assignment_valid_to_not_before_from",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "group", "kind", "subject", "valid_from"],
+                name="assignment_unique_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.group} ({self.get_kind_display()})"
+
+
+class AbsenceReason(models.Model):
+    """The municipality's configurable list of reasons. Codes are stable: imports,
+    rules and statistics use them; names may change."""
+
+    ILLNESS = "illness"
+    LEAVE = "leave"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+    DEFAULTS = (
+        # code, Norwegian name, English name, order
+        (ILLNESS, "Sykdom", "Illness", 10),
+        (LEAVE, "Innvilget permisjon", "Leave granted", 20),
+        (OTHER, "Annet dokumentert", "Other documented", 30),
+        (UNKNOWN, "Ukjent", "Unknown", 40),
+    )
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="absence_reasons"
+    )
+    code = models.SlugField(_("kode"), max_length=30)
+    name = models.CharField(_("navn"), max_length=100)
+    name_en = models.CharField(_("navn (engelsk)"), max_length=100, blank=True)
+    order = models.PositiveSmallIntegerField(_("rekkefølge"), default=100)
+    active = models.BooleanField(_("aktiv"), default=True)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("fraværsårsak")
+        verbose_name_plural = _("fraværsårsaker")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "code"], name="absencereason_unique_code"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if self.name_en and (get_language() or "nb").startswith("en"):
+            return self.name_en
+        return self.name
+
+
+class AbsenceRecordQuerySet(models.QuerySet["AbsenceRecord"]):
+    def current(self) -> AbsenceRecordQuerySet:
+        """Records not removed."""
+        return self.filter(deleted_at__isnull=True)
+
+
+class AbsenceRecord(models.Model):
+    class Kind(models.TextChoices):
+        DAY = "day", _("Hele dagen")
+        LESSON = "lesson", _("Timefravær")
+        LATE = "late", _("Forsentkomming")
+
+    pupil = models.ForeignKey(
+        Pupil, on_delete=models.PROTECT, related_name="absence_records", verbose_name=_("elev")
+    )
+    date = models.DateField(_("dato"))
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    lessons = models.PositiveSmallIntegerField(_("antall timer"), null=True, blank=True)
+    minutes_late = models.PositiveSmallIntegerField(_("minutter for sent"), null=True, blank=True)
+    subject = models.CharField(_("fag"), max_length=100, blank=True)
+    documented = models.BooleanField(_("dokumentert"), default=False)
+    reason = models.ForeignKey(
+        AbsenceReason, on_delete=models.PROTECT, related_name="+", verbose_name=_("årsak")
+    )
+    note = models.CharField(_("merknad"), max_length=500, blank=True)
+    registered_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("registrert av")
+    )
+    registered_at = models.DateTimeField(_("registrert"))
+    updated_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    updated_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AbsenceRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "kind"]
+        verbose_name = _("fraværsregistrering")
+        verbose_name_plural = _("fraværsregistreringer")
+        indexes = [models.Index(fields=["pupil", "date"], name="absence_pupil_date_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pupil", "date"],
+                condition=Q(kind="day", deleted_at__isnull=True),
+                name="absence_one_day_record_per_pupil_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["day", "lesson", "late"]), name="absence_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="lesson") | Q(lessons__gt=0),
+                name="absence_lessons_positive_for_lesson",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="lesson") | Q(lessons__isnull=True),
+                name="absence_lessons_only_for_lesson",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="late") | Q(minutes_late__isnull=True),
+                name="absence_minutes_only_for_late",
+            ),
+            # "No date in the future": the record's date cannot lie after the moment it
+            # was registered (a deterministic form of "not after today").
+            models.CheckConstraint(
+                condition=Q(date__lte=TruncDate("registered_at")),
+                name="absence_date_not_in_future",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pupil} {self.date:%d.%m.%Y} {self.get_kind_display()}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.deleted_at is None
+
+    def absent_lessons(self, lessons_per_day: int) -> int:
+        if self.kind == self.Kind.DAY:
+            return lessons_per_day
+        if self.kind == self.Kind.LESSON:
+            return self.lessons or 0
+        return 0
+
+    def summary(self) -> str:
+        if self.kind == self.Kind.LESSON:
+            text = _("%(n)s timer") % {"n": self.lessons}
+            return f"{text} {self.subject}".strip()
+        if self.kind == self.Kind.LATE:
+            if self.minutes_late:
+                return _("For sent, %(m)s min") % {"m": self.minutes_late}
+            return str(_("For sent"))
+        return str(_("Hele dagen"))
+
+
+class AbsenceRecordChange(models.Model):
+    """Append-only history of an absence record: who created, corrected or removed
+    it, when, and what it said before."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Registrert")
+        UPDATED = "updated", _("Endret")
+        DELETED = "deleted", _("Slettet")
+
+    record = models.ForeignKey(AbsenceRecord, on_delete=models.CASCADE, related_name="changes")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    before = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("endring av fravær")
+        verbose_name_plural = _("endringer av fravær")
+
+
+class ContactLog(models.Model):
+    """Every contact with the home or the pupil about absence."""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("Telefon")
+        MEETING = "meeting", _("Møte")
+        MESSAGE = "message", _("Melding")
+        EMAIL = "email", _("E-post")
+
+    class Counterpart(models.TextChoices):
+        GUARDIAN = "guardian", _("Foresatte")
+        PUPIL = "pupil", _("Eleven")
+        BOTH = "both", _("Elev og foresatte")
+
+    class Outcome(models.TextChoices):
+        CLARIFIED = "clarified", _("Avklart")
+        NO_ANSWER = "no_answer", _("Fikk ikke svar")
+        FOLLOW_UP = "follow_up", _("Må følges opp")
+
+    pupil = models.ForeignKey(
+        Pupil, on_delete=models.PROTECT, related_name="contact_logs", verbose_name=_("elev")
+    )
+    contacted_at = models.DateTimeField(_("tidspunkt"))
+    channel = models.CharField(_("kanal"), max_length=10, choices=Channel.choices)
+    counterpart = models.CharField(_("med hvem"), max_length=10, choices=Counterpart.choices)
+    guardian = models.ForeignKey(
+        Guardian, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("foresatt"),
+    )
+    summary = models.TextField(_("hva ble sagt"), max_length=4000)
+    outcome = models.CharField(_("utfall"), max_length=10, choices=Outcome.choices)
+    logged_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("logget av")
+    )
+    logged_at = models.DateTimeField(_("logget"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-contacted_at"]
+        verbose_name = _("kontaktlogg")
+        verbose_name_plural = _("kontaktlogg")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=["phone", "meeting", "message", "email"]),
+                name="contactlog_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(counterpart__in=["guardian", "pupil", "both"]),
+                name="contactlog_counterpart_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["clarified", "no_answer", "follow_up"]),
+                name="contactlog_outcome_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pupil} {self.contacted_at:%d.%m.%Y}"

@@ -1,0 +1,234 @@
+"""Reads worth a name. Each runs a fixed number of queries, whatever the data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.utils import timezone
+
+from fravaer.models import (
+    AbsenceReason,
+    AbsenceRecord,
+    ContactLog,
+    Enrollment,
+    Group,
+    Municipality,
+    Pupil,
+    SchoolYear,
+)
+from fravaer.schooldays import SchoolCalendar
+
+
+def reasons_for(municipality: Municipality | int) -> list[AbsenceReason]:
+    return list(AbsenceReason.objects.filter(municipality=municipality, active=True))
+
+
+def enrolled_pupils(group: Group, day: dt.date):
+    enrollment = Enrollment.objects.filter(
+        Q(end__isnull=True) | Q(end__gte=day), group=group, start__lte=day, pupil=OuterRef("pk")
+    )
+    return Pupil.objects.filter(Exists(enrollment)).order_by("last_name", "first_name")
+
+
+@dataclass
+class RegisterRow:
+    pupil: Pupil
+    primary: AbsenceRecord | None
+    others: list[AbsenceRecord] = field(default_factory=list)
+
+
+def register_rows(
+    group: Group, day: dt.date, *, allowed_kinds: frozenset[str], lock: bool = False
+) -> list[RegisterRow]:
+    """The class register for one day: every pupil enrolled that day, the record the
+    row edits (`primary`) and the pupil's other records that day. Two queries.
+
+    The primary record is the day record if the user may register days; otherwise
+    the first lesson or late record. Other records show read-only on the row.
+    """
+    pupils = enrolled_pupils(group, day)
+    if lock:
+        # Serialises two saves of the same class (PostgreSQL; a no-op on SQLite).
+        pupils = pupils.select_for_update()
+    pupils = list(pupils)
+    records = (
+        AbsenceRecord.objects.current()
+        .filter(date=day, pupil__in=[p.pk for p in pupils])
+        .select_related("reason", "registered_by")
+        .order_by("registered_at", "pk")
+    )
+    by_pupil: dict[int, list[AbsenceRecord]] = defaultdict(list)
+    for record in records:
+        by_pupil[record.pupil_id].append(record)
+    rows = []
+    for pupil in pupils:
+        own = by_pupil.get(pupil.pk, [])
+        editable = [r for r in own if r.kind in allowed_kinds]
+        editable.sort(key=lambda r: r.kind != AbsenceRecord.Kind.DAY)
+        primary = editable[0] if editable else None
+        rows.append(RegisterRow(pupil, primary, [r for r in own if r is not primary]))
+    return rows
+
+
+@dataclass
+class AbsenceTotals:
+    days: int = 0
+    days_documented: int = 0
+    hours: int = 0
+    hours_documented: int = 0
+    late: int = 0
+    late_documented: int = 0
+    absent_lessons: int = 0
+    school_days: int = 0
+    scheduled_lessons: int = 0
+
+    @property
+    def days_undocumented(self) -> int:
+        return self.days - self.days_documented
+
+    @property
+    def hours_undocumented(self) -> int:
+        return self.hours - self.hours_documented
+
+    @property
+    def late_undocumented(self) -> int:
+        return self.late - self.late_documented
+
+    @property
+    def percent(self) -> float:
+        """Absent share of scheduled school time (lessons), in percent."""
+        if not self.scheduled_lessons:
+            return 0.0
+        return round(100 * self.absent_lessons / self.scheduled_lessons, 1)
+
+    @property
+    def day_equivalents(self) -> float:
+        if not self.school_days:
+            return 0.0
+        per_day = self.scheduled_lessons / self.school_days
+        return round(self.absent_lessons / per_day, 1) if per_day else 0.0
+
+
+def _totals_aggregates() -> dict:
+    day, lesson, late = (Q(kind=k) for k in ("day", "lesson", "late"))
+    documented = Q(documented=True)
+    return {
+        "days": Count("pk", filter=day),
+        "days_documented": Count("pk", filter=day & documented),
+        "hours": Sum("lessons", filter=lesson, default=0),
+        "hours_documented": Sum("lessons", filter=lesson & documented, default=0),
+        "late": Count("pk", filter=late),
+        "late_documented": Count("pk", filter=late & documented),
+    }
+
+
+def year_totals(
+    pupil: Pupil,
+    *,
+    group: Group,
+    calendar: SchoolCalendar,
+    school_year: SchoolYear,
+    until: dt.date | None = None,
+) -> AbsenceTotals:
+    """This school year's totals up to `until` (default today), in one query.
+
+    School time counts from the later of the school year's start and the pupil's
+    first enrollment that year, with the current group's lessons per day.
+    """
+    until = min(until or timezone.localdate(), school_year.end)
+    figures = (
+        AbsenceRecord.objects.current()
+        .filter(pupil=pupil, date__gte=school_year.start, date__lte=until)
+        .aggregate(**_totals_aggregates())
+    )
+    totals = AbsenceTotals(**figures)
+    totals.absent_lessons = totals.days * group.lessons_per_day + totals.hours
+    totals.school_days = calendar.count_school_days(school_year.start, until)
+    totals.scheduled_lessons = totals.school_days * group.lessons_per_day
+    return totals
+
+
+def group_year_totals(group: Group, *, until: dt.date) -> dict[int, AbsenceTotals]:
+    """Totals per pupil of a group this school year: one aggregate query."""
+    year = group.school_year
+    rows = (
+        AbsenceRecord.objects.current()
+        .filter(
+            pupil__in=enrolled_pupils(group, until).values("pk"),
+            date__gte=year.start,
+            date__lte=min(until, year.end),
+        )
+        .values("pupil_id")
+        .annotate(**_totals_aggregates())
+    )
+    result = {}
+    for row in rows:
+        pupil_id = row.pop("pupil_id")
+        totals = AbsenceTotals(**row)
+        totals.absent_lessons = totals.days * group.lessons_per_day + totals.hours
+        result[pupil_id] = totals
+    return result
+
+
+@dataclass
+class CalendarDay:
+    date: dt.date
+    closed: bool
+    records: list[AbsenceRecord]
+
+    @property
+    def css(self) -> str:
+        classes = []
+        if self.closed:
+            classes.append("closed")
+        kinds = {r.kind for r in self.records}
+        for kind in ("day", "lesson", "late"):
+            if kind in kinds:
+                classes.append(f"abs-{kind}")
+                break
+        if any(not r.documented for r in self.records):
+            classes.append("undocumented")
+        return " ".join(classes)
+
+
+@dataclass
+class CalendarMonth:
+    first: dt.date
+    weeks: list[list[CalendarDay | None]]
+    records: list[AbsenceRecord]
+
+
+def year_calendar(
+    records: list[AbsenceRecord], *, calendar: SchoolCalendar, school_year: SchoolYear
+) -> list[CalendarMonth]:
+    """Twelve month grids (weeks start on Monday) with each day's records."""
+    by_day: dict[dt.date, list[AbsenceRecord]] = defaultdict(list)
+    for record in records:
+        by_day[record.date].append(record)
+    months = []
+    first = school_year.start.replace(day=1)
+    for _ in range(12):
+        next_first = (first + dt.timedelta(days=32)).replace(day=1)
+        weeks: list[list[CalendarDay | None]] = []
+        week: list[CalendarDay | None] = [None] * first.weekday()
+        day = first
+        month_records = []
+        while day < next_first:
+            week.append(CalendarDay(day, not calendar.is_school_day(day), by_day.get(day, [])))
+            month_records.extend(by_day.get(day, []))
+            if len(week) == 7:
+                weeks.append(week)
+                week = []
+            day += dt.timedelta(days=1)
+        if week:
+            weeks.append(week + [None] * (7 - len(week)))
+        months.append(CalendarMonth(first, weeks, month_records))
+        first = next_first
+    return months
+
+
+def contact_logs(pupil: Pupil):
+    return ContactLog.objects.filter(pupil=pupil).select_related("logged_by", "guardian")

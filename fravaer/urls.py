@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from fravaer import views, views_import
+
+# Only administrators reach the Django admin; everyone else works in the product.
+admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
+admin.site.site_header = "Fravær – administrasjon"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("helse/", views.health, name="health"),
+    path("logg-inn/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
+         name="login"),
+    path("logg-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("klasser/<int:group_id>/", views.group_detail, name="group"),
+    path("klasser/<int:group_id>/fravaer/", views.register, name="register"),
+    path("klasser/<int:group_id>/fravaer/bla/", views.register_step, name="register_step"),
+    path("elever/<uuid:pupil_uuid>/", views.pupil_detail, name="pupil"),
+    path("elever/<uuid:pupil_uuid>/fravaer/ny/", views.pupil_add_record, name="pupil_add_record"),
+    path("elever/<uuid:pupil_uuid>/fravaer/<int:record_id>/endre/", views.record_edit,
+         name="record_edit"),
+    path("elever/<uuid:pupil_uuid>/fravaer/<int:record_id>/fjern/", views.record_remove,
+         name="record_remove"),
+    path("elever/<uuid:pupil_uuid>/kontakt/", views.contact_log, name="contact_log"),
+    path("import/", views_import.upload, name="imports"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

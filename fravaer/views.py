@@ -1,0 +1,368 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection, transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fravaer import access, queries
+from fravaer.actions import (
+    AbsenceRuleError,
+    RegisterEntry,
+    correct_absence,
+    log_contact,
+    record_absence,
+    remove_absence,
+    save_class_register,
+)
+from fravaer.forms import AbsenceRecordForm, ContactLogForm, RegisterRowForm
+from fravaer.models import AbsenceRecord, Group, StaffRole
+from fravaer.schooldays import SchoolCalendar
+
+
+# Common subjects in the Norwegian curriculum (LK20), offered as suggestions.
+SUBJECTS = [
+    "Norsk", "Matematikk", "Engelsk", "Naturfag", "Samfunnsfag", "KRLE", "Kroppsøving",
+    "Musikk", "Kunst og håndverk", "Mat og helse", "Arbeidslivsfag", "Valgfag",
+    "Fremmedspråk", "Utdanningsvalg",
+]
+WEEKDAY_INITIALS = [
+    pgettext_lazy("weekday", "ma"), pgettext_lazy("weekday", "ti"),
+    pgettext_lazy("weekday", "on"), pgettext_lazy("weekday", "to"),
+    pgettext_lazy("weekday", "fr"), pgettext_lazy("weekday", "lø"),
+    pgettext_lazy("weekday", "sø"),
+]
+
+
+@login_not_required
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    groups = list(access.visible_groups(request.user).filter(school_year__start__lte=today,
+                                                            school_year__end__gte=today))
+    roles = access.roles_of(request.user)
+    context = {
+        "today": today,
+        "contact_groups": [g for g in groups if g.is_contact],
+        "subject_groups": [g for g in groups if g.is_subject and not g.is_contact],
+        "school_groups": [g for g in groups if g.is_staff_here],
+        "roles": roles,
+        "is_ppt": StaffRole.Role.PPT_ADVISOR in roles,
+        "import_schools": list(access.schools_for_import(request.user)),
+    }
+    return render(request, "fravaer/home.html", context)
+
+
+# --- class overview and register ---------------------------------------------
+
+
+@require_GET
+def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
+    grant = access.group_access_or_404(request.user, group_id)
+    if not grant.can_open_pupils:
+        raise Http404
+    today = timezone.localdate()
+    pupils = list(queries.enrolled_pupils(grant.group, today))
+    totals = queries.group_year_totals(grant.group, until=today)
+    rows = [(p, totals.get(p.pk, queries.AbsenceTotals())) for p in pupils]
+    return render(request, "fravaer/group_detail.html", {"grant": grant, "rows": rows})
+
+
+def _register_day(request: HttpRequest) -> dt.date | None:
+    raw = request.GET.get("dato") or request.POST.get("dato")
+    return parse_date(raw) if raw else None
+
+
+@require_GET
+def register_step(request: HttpRequest, group_id: int) -> HttpResponse:
+    """Previous/next school day links: resolve with the school's calendar, redirect."""
+    grant = access.group_access_or_404(request.user, group_id)
+    day = _register_day(request) or timezone.localdate()
+    calendar = SchoolCalendar.for_school(
+        grant.group.school_id, day - dt.timedelta(days=130), day + dt.timedelta(days=130)
+    )
+    forward = request.GET.get("retning") == "neste"
+    target = calendar.next_school_day(day) if forward else calendar.previous_school_day(day)
+    url = reverse("register", args=[group_id])
+    return redirect(f"{url}?dato={(target or day).isoformat()}")
+
+
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest, group_id: int) -> HttpResponse:
+    grant = access.group_access_or_404(request.user, group_id)
+    group = grant.group
+    today = timezone.localdate()
+    day = _register_day(request)
+    if day is None and request.GET.get("dato"):
+        messages.error(request, _("Ugyldig dato. Bruk formatet dd.mm.åååå."))
+    if day is None:
+        day = today
+    calendar = SchoolCalendar.for_school(group.school_id, day, day)
+    context = {"grant": grant, "group": group, "day": day, "today": today, "subjects": SUBJECTS}
+    problem = _register_problem(group, day, today, calendar)
+    if problem:
+        context["problem"] = problem
+        return _render_register(request, context, status=200)
+    reasons = queries.reasons_for(group.school.municipality_id)
+    if request.method == "POST":
+        if not grant.can_register:
+            raise Http404
+        with transaction.atomic():
+            rows = queries.register_rows(group, day, allowed_kinds=grant.allowed_kinds, lock=True)
+            forms = _register_forms(rows, grant, reasons, data=request.POST)
+            entries, conflict = _register_entries(rows, forms, grant)
+            if entries is not None:
+                try:
+                    changes = save_class_register(
+                        group, day=day, entries=entries, by=request.user, calendar=calendar
+                    )
+                except AbsenceRuleError as exc:
+                    conflict = exc.message
+                else:
+                    messages.success(request, _register_saved_message(changes, day))
+                    return redirect(f"{reverse('register', args=[group.pk])}?dato={day.isoformat()}")
+        context["conflict"] = conflict
+    else:
+        rows = queries.register_rows(group, day, allowed_kinds=grant.allowed_kinds)
+        forms = _register_forms(rows, grant, reasons)
+    context["rows"] = list(zip(rows, forms, strict=True))
+    context["has_errors"] = any(f.errors for f in forms) or bool(context.get("conflict"))
+    return _render_register(request, context)
+
+
+def _render_register(request, context, status=200):
+    template = "fravaer/register.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#register-body"
+    return render(request, template, context, status=status)
+
+
+def _register_problem(group: Group, day: dt.date, today: dt.date, calendar) -> str:
+    if day > today:
+        return _("%(date)s er fram i tid. Fravær registreres samme dag eller senere.") % {
+            "date": f"{day:%d.%m.%Y}"
+        }
+    if not group.school_year.contains(day):
+        return _("%(date)s ligger utenfor skoleåret %(year)s for denne klassen.") % {
+            "date": f"{day:%d.%m.%Y}",
+            "year": group.school_year.label,
+        }
+    reason = calendar.closed_reason(day)
+    if reason == "weekend":
+        return _("%(date)s er en helgedag, ikke en skoledag.") % {"date": f"{day:%d.%m.%Y}"}
+    if reason:
+        return _("%(date)s er ikke en skoledag (%(name)s).") % {
+            "date": f"{day:%d.%m.%Y}",
+            "name": reason,
+        }
+    return ""
+
+
+def _register_forms(rows, grant, reasons, data=None):
+    return [
+        RegisterRowForm(
+            data,
+            prefix=f"p{i}",
+            initial=RegisterRowForm.initial_for(row.pupil, row.primary),
+            reasons=reasons,
+            allowed_kinds=grant.allowed_kinds,
+            lessons_per_day=grant.group.lessons_per_day,
+        )
+        for i, row in enumerate(rows)
+    ]
+
+
+def _register_entries(rows, forms, grant):
+    """Turn valid row forms into entries; (None, message) when something must be fixed."""
+    valid = all(f.is_valid() for f in forms)
+    if not valid:
+        return None, ""
+    entries = []
+    for row, form in zip(rows, forms, strict=True):
+        posted_record = form.cleaned_data.get("record")
+        current = row.primary.pk if row.primary else None
+        if form.cleaned_data["pupil"] != row.pupil.uuid or posted_record != current:
+            form.add_error(
+                None,
+                _("Registreringen for denne eleven er endret av en annen i mellomtiden. "
+                  "Se over og lagre på nytt."),
+            )
+            continue
+        data = form.absence_input() if form.wants_absence else None
+        if row.primary is None and data is None:
+            continue
+        entries.append(RegisterEntry(pupil=row.pupil, record=row.primary, data=data))
+    if any(f.errors for f in forms):
+        return None, _("Noen rader ble endret av en annen mens du registrerte.")
+    return entries, ""
+
+
+def _register_saved_message(changes, day: dt.date) -> str:
+    if not changes:
+        return _("Ingen endringer å lagre for %(date)s.") % {"date": f"{day:%d.%m.%Y}"}
+    return _("Lagret for %(date)s: %(c)s nye, %(u)s endret, %(r)s fjernet.") % {
+        "date": f"{day:%d.%m.%Y}",
+        "c": len(changes.created),
+        "u": len(changes.updated),
+        "r": len(changes.removed),
+    }
+
+
+# --- pupil page -----------------------------------------------------------------
+
+
+def _pupil_context(request, grant, *, record_form=None, contact_form=None):
+    pupil, group = grant.pupil, grant.group
+    year = group.school_year
+    today = timezone.localdate()
+    calendar = SchoolCalendar.for_school(group.school_id, year.start, year.end)
+    records = list(
+        AbsenceRecord.objects.current()
+        .filter(pupil=pupil, date__gte=year.start, date__lte=year.end)
+        .select_related("reason", "registered_by")
+    )
+    reasons = queries.reasons_for(group.school.municipality_id)
+    guardians = pupil.guardians.all()
+    return {
+        "grant": grant,
+        "pupil": pupil,
+        "group": group,
+        "school_year": year,
+        "today": today,
+        "totals": queries.year_totals(pupil, group=group, calendar=calendar, school_year=year),
+        "records": records,
+        "months": queries.year_calendar(records, calendar=calendar, school_year=year),
+        "contacts": list(queries.contact_logs(pupil)),
+        "guardians": list(guardians),
+        "record_form": record_form or AbsenceRecordForm(reasons=reasons, initial={"date": today}),
+        "contact_form": contact_form or ContactLogForm(guardians=guardians),
+        "weekday_initials": WEEKDAY_INITIALS,
+    }
+
+
+@require_GET
+def pupil_detail(request: HttpRequest, pupil_uuid) -> HttpResponse:
+    grant = access.pupil_access_or_404(request.user, pupil_uuid)
+    return render(request, "fravaer/pupil_detail.html", _pupil_context(request, grant))
+
+
+@require_POST
+def pupil_add_record(request: HttpRequest, pupil_uuid) -> HttpResponse:
+    grant = access.pupil_access_or_404(request.user, pupil_uuid)
+    if not grant.can_edit:
+        raise Http404
+    group = grant.group
+    reasons = queries.reasons_for(group.school.municipality_id)
+    form = AbsenceRecordForm(request.POST, reasons=reasons)
+    if form.is_valid():
+        day = form.cleaned_data["date"]
+        calendar = SchoolCalendar.for_school(group.school_id, day, day)
+        try:
+            record_absence(
+                grant.pupil, day=day, data=form.absence_input(), by=request.user,
+                calendar=calendar, lessons_per_day=group.lessons_per_day,
+            )
+        except AbsenceRuleError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Fraværet er registrert."))
+            return redirect(reverse("pupil", args=[grant.pupil.uuid]) + "#fravaer")
+    context = _pupil_context(request, grant, record_form=form)
+    return render(request, "fravaer/pupil_detail.html", context)
+
+
+def _record_or_404(grant, record_id: int) -> AbsenceRecord:
+    record = (
+        AbsenceRecord.objects.current()
+        .select_related("reason")
+        .filter(pk=record_id, pupil=grant.pupil)
+        .first()
+    )
+    if record is None or not grant.can_edit:
+        raise Http404
+    return record
+
+
+@require_http_methods(["GET", "POST"])
+def record_edit(request: HttpRequest, pupil_uuid, record_id: int) -> HttpResponse:
+    grant = access.pupil_access_or_404(request.user, pupil_uuid)
+    record = _record_or_404(grant, record_id)
+    reasons = queries.reasons_for(grant.group.school.municipality_id)
+    if request.method == "POST":
+        form = AbsenceRecordForm(request.POST, reasons=reasons, fixed_date=True)
+        if form.is_valid():
+            try:
+                correct_absence(
+                    record, data=form.absence_input(), by=request.user,
+                    lessons_per_day=grant.group.lessons_per_day,
+                )
+            except AbsenceRuleError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Registreringen er endret."))
+                return redirect(reverse("pupil", args=[grant.pupil.uuid]) + "#fravaer")
+    else:
+        form = AbsenceRecordForm(
+            initial=AbsenceRecordForm.initial_for(record), reasons=reasons, fixed_date=True
+        )
+    return render(
+        request, "fravaer/record_edit.html", {"grant": grant, "record": record, "form": form}
+    )
+
+
+@require_POST
+def record_remove(request: HttpRequest, pupil_uuid, record_id: int) -> HttpResponse:
+    grant = access.pupil_access_or_404(request.user, pupil_uuid)
+    record = _record_or_404(grant, record_id)
+    remove_absence(record, by=request.user)
+    messages.success(
+        request,
+        _("Registreringen for %(date)s er fjernet.") % {"date": f"{record.date:%d.%m.%Y}"},
+    )
+    return redirect(reverse("pupil", args=[grant.pupil.uuid]) + "#fravaer")
+
+
+@require_http_methods(["GET", "POST"])
+def contact_log(request: HttpRequest, pupil_uuid) -> HttpResponse:
+    """The pupil's contact log with the add form ("contact home today" lands here)."""
+    grant = access.pupil_access_or_404(request.user, pupil_uuid)
+    guardians = grant.pupil.guardians.all()
+    form = ContactLogForm(request.POST or None, guardians=guardians)
+    if request.method == "POST":
+        if not grant.can_edit:
+            raise Http404
+        if form.is_valid():
+            try:
+                log_contact(grant.pupil, by=request.user, **form.cleaned_data)
+            except AbsenceRuleError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Kontakten er logget."))
+                return redirect(reverse("contact_log", args=[grant.pupil.uuid]))
+    context = {
+        "grant": grant,
+        "pupil": grant.pupil,
+        "contacts": list(queries.contact_logs(grant.pupil)),
+        "contact_form": form,
+        "guardians": list(guardians),
+    }
+    template = "fravaer/contact_log.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#contact-log"
+    return render(request, template, context)

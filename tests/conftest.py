@@ -1,0 +1,178 @@
+"""Personas and small factories shared by the whole suite."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+from django.utils import timezone
+
+from fravaer.actions import ensure_default_reasons
+from fravaer.models import (
+    Enrollment,
+    Group,
+    Guardian,
+    Municipality,
+    Pupil,
+    School,
+    SchoolYear,
+    StaffRole,
+    TeachingAssignment,
+    User,
+)
+
+_seq = itertools.count(1)
+
+# Tests run on a fixed, ordinary school day unless they freeze time themselves.
+TODAY = dt.date(2026, 11, 18)  # a Wednesday
+
+
+@pytest.fixture(autouse=True)
+def _frozen_today(request):
+    if request.node.get_closest_marker("browser"):
+        yield  # the browser test's live server runs on real time
+        return
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2026, 11, 18, 10, 0, tzinfo=timezone.get_default_timezone()), tick=True):
+        yield
+
+
+def make_user(username: str | None = None, **extra) -> User:
+    username = username or f"user{next(_seq)}@example.no"
+    user = User.objects.create_user(username=username, email=username, password="pw-Test-123!", **extra)
+    return user
+
+
+def make_pupil(group: Group, *, first="Ola", last=None, start=None, **extra) -> Pupil:
+    n = next(_seq)
+    pupil = Pupil.objects.create(
+        municipality=group.school.municipality,
+        pupil_id=f"E{n:05d}",
+        first_name=first,
+        last_name=last or f"Nordmann{n}",
+        birth_date=dt.date(2014, 1, 1),
+        **extra,
+    )
+    Enrollment.objects.create(pupil=pupil, group=group, start=start or group.school_year.start)
+    return pupil
+
+
+def make_group(school: School, year: SchoolYear, *, name=None, grade=5) -> Group:
+    return Group.objects.create(
+        school=school,
+        school_year=year,
+        name=name or f"{grade}{chr(64 + next(_seq) % 26 + 1)}",
+        grade=grade,
+        lessons_per_day=Group.default_lessons_per_day(grade),
+    )
+
+
+@pytest.fixture
+def municipality(db) -> Municipality:
+    m = Municipality.objects.create(name="Testvik")
+    ensure_default_reasons(m)
+    return m
+
+
+@pytest.fixture
+def school_year(db) -> SchoolYear:
+    return SchoolYear.objects.create(start=dt.date(2026, 8, 1), end=dt.date(2027, 7, 31))
+
+
+@pytest.fixture
+def school(municipality) -> School:
+    return School.objects.create(municipality=municipality, name="Nordby skole")
+
+
+@pytest.fixture
+def other_school(municipality) -> School:
+    return School.objects.create(municipality=municipality, name="Sørby skole")
+
+
+@pytest.fixture
+def group(school, school_year) -> Group:
+    return make_group(school, school_year, name="5A", grade=5)
+
+
+@pytest.fixture
+def other_group(other_school, school_year) -> Group:
+    return make_group(other_school, school_year, name="5B", grade=5)
+
+
+@pytest.fixture
+def pupil(group) -> Pupil:
+    p = make_pupil(group, first="Ola", last="Nordmann")
+    guardian = Guardian.objects.create(
+        municipality=group.school.municipality, name="Kari Nordmann", phone="99999999"
+    )
+    guardian.pupils.add(p)
+    return p
+
+
+@pytest.fixture
+def other_pupil(other_group) -> Pupil:
+    return make_pupil(other_group, first="Per", last="Hansen")
+
+
+def _assign(user, group, kind, subject=""):
+    TeachingAssignment.objects.create(
+        user=user, group=group, kind=kind, subject=subject, valid_from=group.school_year.start
+    )
+    return user
+
+
+@pytest.fixture
+def contact_teacher(group) -> User:
+    return _assign(make_user("kontakt@nordby.no", first_name="Kari"), group, "contact")
+
+
+@pytest.fixture
+def subject_teacher(group) -> User:
+    return _assign(make_user("fag@nordby.no", first_name="Frode"), group, "subject", "Matematikk")
+
+
+def _role(user, role, school=None, municipality=None):
+    StaffRole.objects.create(user=user, role=role, school=school, municipality=municipality)
+    return user
+
+
+@pytest.fixture
+def leader(school) -> User:
+    return _role(make_user("rektor@nordby.no"), "school_leader", school=school)
+
+
+@pytest.fixture
+def team_member(school) -> User:
+    return _role(make_user("team@nordby.no"), "environment_team", school=school)
+
+
+@pytest.fixture
+def nurse(school) -> User:
+    return _role(make_user("helse@nordby.no"), "school_nurse", school=school)
+
+
+@pytest.fixture
+def ppt_advisor(municipality) -> User:
+    return _role(make_user("ppt@testvik.no"), "ppt_advisor", municipality=municipality)
+
+
+@pytest.fixture
+def municipal_admin(municipality) -> User:
+    return _role(make_user("admin@testvik.no"), "municipal_admin", municipality=municipality)
+
+
+@pytest.fixture
+def outsider(other_group) -> User:
+    """A contact teacher at another school."""
+    return _assign(make_user("kontakt@sorby.no"), other_group, "contact")
+
+
+@pytest.fixture
+def client_for(client):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
