@@ -116,11 +116,13 @@ def visible_groups(user: User, day: dt.date | None = None) -> QuerySet[Group]:
     )
 
 
-def group_access_or_404(user: User, group_id: int) -> GroupAccess:
-    """One query: the group, its school and municipality, and the user's standing."""
+def group_access_or_404(user: User, group_id: int, *, annotate: dict | None = None) -> GroupAccess:
+    """One query: the group, its school and municipality, and the user's standing
+    (plus any `annotate` expressions the caller needs in the same query)."""
     group = (
         visible_groups(user)
         .select_related("school__municipality")
+        .annotate(**(annotate or {}))
         .filter(pk=group_id)
         .first()
     )

@@ -32,13 +32,30 @@ class SchoolCalendar:
     def from_days(cls, days: Iterable[tuple[dt.date, str]]) -> SchoolCalendar:
         return cls(dict(days))
 
+    @staticmethod
+    def closed_name_on(day: dt.date):
+        """A subquery for annotating groups or schools: the name of the non-school
+        day at their school on `day` ('' if unnamed, None if it is not closed)."""
+        from django.db.models import OuterRef, Subquery
+
+        from fravaer.models import NonSchoolDay
+
+        return Subquery(
+            NonSchoolDay.objects.filter(school=OuterRef("school_id"), date=day).values("name")[:1]
+        )
+
+    @classmethod
+    def from_group_annotation(cls, day: dt.date, closed_name: str | None) -> SchoolCalendar:
+        """The calendar as far as one day goes, from `closed_name_on`."""
+        return cls({} if closed_name is None else {day: closed_name})
+
     def is_school_day(self, day: dt.date) -> bool:
         return day.weekday() < 5 and day not in self.closed
 
     def closed_reason(self, day: dt.date) -> str:
         """Why a day is not a school day ('' for a school day)."""
         if day in self.closed:
-            return self.closed[day]
+            return self.closed[day] or "closed"
         if day.weekday() >= 5:
             return "weekend"
         return ""

@@ -9,7 +9,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -85,8 +84,13 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
 
 
 def _register_day(request: HttpRequest) -> dt.date | None:
-    raw = request.GET.get("dato") or request.POST.get("dato")
-    return parse_date(raw) if raw else None
+    raw = request.GET.get("dato") or request.POST.get("dato") or ""
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(raw.strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
 
 
 @require_GET
@@ -105,15 +109,18 @@ def register_step(request: HttpRequest, group_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest, group_id: int) -> HttpResponse:
-    grant = access.group_access_or_404(request.user, group_id)
-    group = grant.group
     today = timezone.localdate()
     day = _register_day(request)
     if day is None and request.GET.get("dato"):
         messages.error(request, _("Ugyldig dato. Bruk formatet dd.mm.åååå."))
     if day is None:
         day = today
-    calendar = SchoolCalendar.for_school(group.school_id, day, day)
+    # The day's calendar entry comes with the group and the access check: one query.
+    grant = access.group_access_or_404(
+        request.user, group_id, annotate={"closed_name": SchoolCalendar.closed_name_on(day)}
+    )
+    group = grant.group
+    calendar = SchoolCalendar.from_group_annotation(day, group.closed_name)
     context = {"grant": grant, "group": group, "day": day, "today": today, "subjects": SUBJECTS}
     problem = _register_problem(group, day, today, calendar)
     if problem:
@@ -166,6 +173,8 @@ def _register_problem(group: Group, day: dt.date, today: dt.date, calendar) -> s
     reason = calendar.closed_reason(day)
     if reason == "weekend":
         return _("%(date)s er en helgedag, ikke en skoledag.") % {"date": f"{day:%d.%m.%Y}"}
+    if reason == "closed":
+        return _("%(date)s er ikke en skoledag.") % {"date": f"{day:%d.%m.%Y}"}
     if reason:
         return _("%(date)s er ikke en skoledag (%(name)s).") % {
             "date": f"{day:%d.%m.%Y}",

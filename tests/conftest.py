@@ -28,6 +28,15 @@ _seq = itertools.count(1)
 TODAY = dt.date(2026, 11, 18)  # a Wednesday
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher():
+    """Real hashers cost ~0.3 s per user; tests do not test hashing."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _frozen_today(request):
     if request.node.get_closest_marker("browser"):

@@ -1,0 +1,205 @@
+"""Playwright (sync API) on Debian's Chromium against pytest-django's live server.
+
+Browser tests run on real time (the suite's frozen clock would not reach the live
+server's thread), so every date here is computed from `timezone.localdate()`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from fravaer.models import SchoolYear, User
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "pw-Test-123!"  # what tests/conftest.py's make_user sets
+SHOTS = Path("/tmp/shots")
+BLOCKING_IMPACTS = ("serious", "critical")
+# Chromium reports a blocked inline script/style, eval or foreign resource like this.
+CSP_MESSAGE = re.compile(r"Content[ -]Security[ -]Policy", re.IGNORECASE)
+
+
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  const el = e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 200) : "";
+  window.__cspViolations.push(
+    `${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:` +
+    `${e.lineNumber}:${e.columnNumber} sample=${JSON.stringify(e.sample)} element=${el}`);
+});
+"""
+
+
+def school_day_before(day: dt.date) -> dt.date:
+    """The most recent weekday on or before `day` (no non-school days are created)."""
+    while day.weekday() >= 5:
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def weekend_day_before(day: dt.date) -> dt.date:
+    """The most recent Saturday or Sunday on or before `day`."""
+    while day.weekday() < 5:
+        day -= dt.timedelta(days=1)
+    return day
+
+
+@pytest.fixture
+def school_day() -> dt.date:
+    return school_day_before(timezone.localdate())
+
+
+@pytest.fixture
+def school_year(db) -> SchoolYear:
+    """Overrides the suite's fixed 2026–2027 year: the school year containing today."""
+    start, end = SchoolYear.bounds_for(timezone.localdate())
+    return SchoolYear.objects.create(start=start, end=end)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI must run the browser tests", pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server) -> Iterator:
+    """A fresh browser context per test, in Norwegian and Oslo time.
+
+    Collects Content-Security-Policy violations (a blocked inline script or style
+    shows up as a console error), uncaught JavaScript errors and failed requests for
+    our own files; any of them fails the test at teardown. Tests that want the
+    failure at a precise step call `assert_clean_console(page)`.
+    """
+    context = browser.new_context(
+        locale="nb-NO",
+        timezone_id="Europe/Oslo",
+        viewport={"width": 1280, "height": 900},
+        base_url=live_server.url,
+    )
+    context.set_default_timeout(10_000)
+    # The DOM event says which element or source broke the policy; the console only
+    # says that something did.
+    context.add_init_script(CSP_LISTENER)
+    page = context.new_page()
+    page.problems = []  # type: ignore[attr-defined]
+
+    def on_console(message):
+        if message.type in ("error", "warning") and CSP_MESSAGE.search(message.text):
+            page.problems.append(f"CSP ({page.url}): {message.text}")
+
+    def on_response(response):
+        if response.url.startswith(live_server.url) and response.status >= 400:
+            if "/static/" in response.url or response.request.resource_type != "document":
+                page.problems.append(f"HTTP {response.status}: {response.url}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: page.problems.append(f"JS error ({page.url}): {error}"))
+    page.on("response", on_response)
+    yield page
+    problems = list(page.problems) + _csp_events(page)
+    context.close()
+    if problems:
+        pytest.fail("Browser reported problems:\n" + "\n".join(problems), pytrace=False)
+
+
+def _csp_events(page) -> list[str]:
+    try:
+        events = page.evaluate("window.__cspViolations ? window.__cspViolations.splice(0) : []")
+    except Exception:  # noqa: BLE001 - the page may be closed or navigating
+        return []
+    return [f"CSP event ({page.url}): {e}" for e in events]
+
+
+def assert_clean_console(page) -> None:
+    """No CSP violation, JavaScript error or failed static file so far."""
+    problems = list(page.problems) + _csp_events(page)
+    page.problems.clear()
+    assert not problems, "\n".join(problems)
+
+
+def assert_styled(page) -> None:
+    """Designsystemet's theme and components are loaded (not unstyled HTML)."""
+    accent = page.evaluate(
+        "getComputedStyle(document.documentElement)"
+        ".getPropertyValue('--ds-color-accent-base-default').trim()"
+    )
+    assert accent, "Designsystemet theme variables are missing: is static/vendor installed?"
+    radius = page.evaluate(
+        "(() => { const b = document.querySelector('.ds-button');"
+        " return b ? getComputedStyle(b).borderTopLeftRadius : 'n/a'; })()"
+    )
+    assert radius != "0px", "a .ds-button has no Designsystemet styling"
+
+
+def login(page, live_server, user: User) -> None:
+    """Log in through the real login form and land on the start page."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{live_server.url}/logg-inn/")
+    page.get_by_label("Brukernavn (e-post)").fill(user.username)
+    page.get_by_label("Passord").fill(PASSWORD)
+    page.get_by_role("button", name="Logg inn", exact=True).click()
+    expect(page.get_by_role("button", name="Logg ut")).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}/")
+
+
+def screenshot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def _describe(violation: dict) -> str:
+    targets = "; ".join(
+        " ".join(str(t) for t in node["target"]) for node in violation["nodes"]
+    )
+    return (
+        f"- {violation['id']} ({violation['impact']}): {violation['help']}\n"
+        f"    {len(violation['nodes'])} node(s): {targets}"
+    )
+
+
+def axe_check(page, *, label: str = "") -> list[dict]:
+    """Run axe-core on the current page; fail listing every serious or critical
+    violation (rule, help text, target nodes). Returns all violations, so minor and
+    moderate findings can be read in the captured output."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    violations = results.response["violations"]
+    where = label or page.url
+    for violation in violations:
+        print(f"axe {where}: {_describe(violation)}")
+    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+    if blocking:
+        pytest.fail(
+            f"axe-core found {len(blocking)} serious/critical violation(s) on {where}:\n"
+            + "\n".join(_describe(v) for v in blocking),
+            pytrace=False,
+        )
+    return violations

@@ -1,0 +1,313 @@
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from fravaer.models import AbsenceRecord, AbsenceRecordChange, NonSchoolDay
+from tests.conftest import make_pupil
+
+DAY = dt.date(2026, 11, 17)  # Tuesday, a school day (today is frozen at 18.11.2026)
+
+
+def url(group, day=DAY):
+    return reverse("register", args=[group.pk]) + f"?dato={day.isoformat()}"
+
+
+def post_data(response, changes: dict[str, dict] | None = None) -> dict:
+    """The register form as the page rendered it, with some rows changed (by first name)."""
+    data = {"dato": response.context["day"].isoformat()}
+    for row, form in response.context["rows"]:
+        p = form.prefix
+        initial = {**form.initial}
+        initial.update((changes or {}).get(row.pupil.first_name, {}))
+        data[f"{p}-pupil"] = str(row.pupil.uuid)
+        data[f"{p}-record"] = initial.get("record") or ""
+        for field in ("status", "lessons", "subject", "minutes_late", "reason", "note"):
+            value = initial.get(field)
+            data[f"{p}-{field}"] = "" if value is None else str(value)
+        if initial.get("documented"):
+            data[f"{p}-documented"] = "on"
+    return data
+
+
+@pytest.fixture
+def three_pupils(group):
+    return [make_pupil(group, first=name, last="Berg") for name in ("Anna", "Brage", "Cecilie")]
+
+
+def test_register_defaults_to_today(client_for, contact_teacher, group, three_pupils):
+    response = client_for(contact_teacher).get(reverse("register", args=[group.pk]))
+    assert response.status_code == 200
+    assert response.context["day"] == dt.date(2026, 11, 18)
+    assert len(response.context["rows"]) == 3
+
+
+def test_register_saves_day_lesson_and_late_in_one_post(client_for, contact_teacher, group,
+                                                        three_pupils):
+    client = client_for(contact_teacher)
+    page = client.get(url(group))
+    data = post_data(page, {
+        "Anna": {"status": "day"},
+        "Brage": {"status": "lesson", "lessons": 2, "subject": "Matematikk",
+                  "documented": True, "reason": "illness"},
+        "Cecilie": {"status": "late", "minutes_late": 10},
+    })
+    response = client.post(url(group), data)
+    assert response.status_code == 302
+    records = {r.pupil.first_name: r for r in AbsenceRecord.objects.select_related("pupil",
+                                                                                    "reason")}
+    assert records["Anna"].kind == "day" and not records["Anna"].documented
+    assert records["Anna"].reason.code == "unknown"
+    assert records["Brage"].lessons == 2 and records["Brage"].subject == "Matematikk"
+    assert records["Brage"].documented and records["Brage"].reason.code == "illness"
+    assert records["Cecilie"].kind == "late" and records["Cecilie"].minutes_late == 10
+    assert all(r.registered_by == contact_teacher for r in records.values())
+    assert AbsenceRecordChange.objects.filter(action="created").count() == 3
+
+
+def test_register_reopens_with_saved_values(client_for, contact_teacher, group, three_pupils):
+    client = client_for(contact_teacher)
+    client.post(url(group), post_data(client.get(url(group)), {"Anna": {"status": "day"}}))
+    page = client.get(url(group))
+    forms = {row.pupil.first_name: form for row, form in page.context["rows"]}
+    assert forms["Anna"].initial["status"] == "day"
+    assert forms["Brage"].initial["status"] == "none"
+    html = page.content.decode()
+    assert "Kontakt hjemmet i dag" in html
+    assert reverse("contact_log", args=[three_pupils[0].uuid]) in html
+
+
+def test_register_edits_and_removes(client_for, contact_teacher, group, three_pupils):
+    client = client_for(contact_teacher)
+    client.post(url(group), post_data(client.get(url(group)), {
+        "Anna": {"status": "day"}, "Brage": {"status": "late", "minutes_late": 5}}))
+    page = client.get(url(group))
+    client.post(url(group), post_data(page, {
+        "Anna": {"status": "lesson", "lessons": 1, "subject": "Norsk"},
+        "Brage": {"status": "none"}}))
+    current = AbsenceRecord.objects.current()
+    assert current.count() == 1
+    anna = current.get()
+    assert anna.kind == "lesson" and anna.lessons == 1 and anna.updated_by == contact_teacher
+    removed = AbsenceRecord.objects.get(deleted_at__isnull=False)
+    assert removed.deleted_by == contact_teacher
+    assert set(AbsenceRecordChange.objects.values_list("action", flat=True)) == {
+        "created", "updated", "deleted"}
+    before = AbsenceRecordChange.objects.get(action="updated").before
+    assert before["kind"] == "day"
+
+
+def test_register_bad_row_saves_nothing_and_keeps_typed_values(client_for, contact_teacher,
+                                                               group, three_pupils):
+    client = client_for(contact_teacher)
+    data = post_data(client.get(url(group)), {
+        "Anna": {"status": "day", "note": "Ringte mor"},
+        "Brage": {"status": "lesson"},  # no count
+    })
+    response = client.post(url(group), data)
+    assert response.status_code == 200
+    assert not AbsenceRecord.objects.exists()
+    html = response.content.decode()
+    assert "Oppgi antall timer." in html
+    assert 'value="Ringte mor"' in html
+    assert "Registreringen ble ikke lagret" in html
+
+
+def test_register_rejects_documented_unknown_reason(client_for, contact_teacher, group,
+                                                    three_pupils):
+    client = client_for(contact_teacher)
+    data = post_data(client.get(url(group)), {
+        "Anna": {"status": "day", "documented": True, "reason": "unknown"}})
+    response = client.post(url(group), data)
+    assert "Dokumentert fravær kan ikke ha ukjent årsak." in response.content.decode()
+    assert not AbsenceRecord.objects.exists()
+
+
+def test_register_rejects_more_lessons_than_the_day_has(client_for, contact_teacher, group,
+                                                        three_pupils):
+    client = client_for(contact_teacher)
+    data = post_data(client.get(url(group)), {"Anna": {"status": "lesson", "lessons": 6}})
+    response = client.post(url(group), data)
+    assert "Klassen har 5 timer per dag" in response.content.decode()
+    assert not AbsenceRecord.objects.exists()
+
+
+def test_register_weekend_shows_message_not_form(client_for, contact_teacher, group,
+                                                 three_pupils):
+    response = client_for(contact_teacher).get(url(group, dt.date(2026, 11, 15)))
+    assert response.status_code == 200
+    assert "er en helgedag, ikke en skoledag" in response.content.decode()
+    assert "rows" not in response.context
+
+
+def test_register_holiday_shows_its_name(client_for, contact_teacher, group, three_pupils):
+    NonSchoolDay.objects.create(school=group.school, date=dt.date(2026, 11, 16),
+                                kind="planning", name="Planleggingsdag")
+    response = client_for(contact_teacher).get(url(group, dt.date(2026, 11, 16)))
+    assert "ikke en skoledag (Planleggingsdag)" in response.content.decode()
+
+
+def test_register_future_date_shows_message(client_for, contact_teacher, group, three_pupils):
+    response = client_for(contact_teacher).get(url(group, dt.date(2026, 11, 19)))
+    assert "er fram i tid" in response.content.decode()
+
+
+def test_register_post_on_non_school_day_saves_nothing(client_for, contact_teacher, group,
+                                                       three_pupils):
+    client = client_for(contact_teacher)
+    data = post_data(client.get(url(group)), {"Anna": {"status": "day"}})
+    data["dato"] = "2026-11-15"
+    response = client.post(url(group, dt.date(2026, 11, 15)), data)
+    assert response.status_code == 200
+    assert not AbsenceRecord.objects.exists()
+
+
+def test_register_invalid_date_falls_back_to_today_with_message(client_for, contact_teacher,
+                                                                group):
+    response = client_for(contact_teacher).get(
+        reverse("register", args=[group.pk]) + "?dato=2026-13-45", follow=True)
+    assert response.context["day"] == dt.date(2026, 11, 18)
+    assert "Ugyldig dato" in response.content.decode()
+
+
+def test_register_step_goes_to_previous_school_day(client_for, contact_teacher, group):
+    NonSchoolDay.objects.create(school=group.school, date=dt.date(2026, 11, 16),
+                                kind="holiday", name="Fri")
+    client = client_for(contact_teacher)
+    response = client.get(reverse("register_step", args=[group.pk]) + "?dato=2026-11-17")
+    assert response["Location"].endswith("?dato=2026-11-13")
+    response = client.get(reverse("register_step", args=[group.pk])
+                          + "?dato=2026-11-13&retning=neste")
+    assert response["Location"].endswith("?dato=2026-11-17")
+
+
+def test_subject_teacher_registers_lessons_but_not_days(client_for, subject_teacher, group,
+                                                        three_pupils):
+    client = client_for(subject_teacher)
+    page = client.get(url(group))
+    data = post_data(page, {"Anna": {"status": "day"}})
+    response = client.post(url(group), data)
+    assert response.status_code == 200
+    assert not AbsenceRecord.objects.exists()
+    data = post_data(page, {"Anna": {"status": "lesson", "lessons": 1, "subject": "Matematikk"}})
+    assert client.post(url(group), data).status_code == 302
+    assert AbsenceRecord.objects.get().kind == "lesson"
+
+
+def test_subject_teacher_sees_day_record_read_only(client_for, contact_teacher, subject_teacher,
+                                                   group, three_pupils):
+    client = client_for(contact_teacher)
+    client.post(url(group), post_data(client.get(url(group)), {"Anna": {"status": "day"}}))
+    page = client_for(subject_teacher).get(url(group))
+    rows = {row.pupil.first_name: row for row, _ in page.context["rows"]}
+    assert rows["Anna"].primary is None
+    assert rows["Anna"].others[0].kind == "day"
+
+
+def test_register_stale_row_is_a_conflict_not_an_overwrite(client_for, contact_teacher, group,
+                                                           three_pupils):
+    client = client_for(contact_teacher)
+    stale = client.get(url(group))
+    client.post(url(group), post_data(client.get(url(group)), {"Anna": {"status": "day"}}))
+    response = client.post(url(group), post_data(stale, {"Anna": {"status": "late",
+                                                                   "minutes_late": 3}}))
+    assert response.status_code == 200
+    assert "endret av en annen" in response.content.decode()
+    assert AbsenceRecord.objects.current().get().kind == "day"
+
+
+def test_register_htmx_post_renders_fragment(client_for, contact_teacher, group, three_pupils):
+    client = client_for(contact_teacher)
+    data = post_data(client.get(url(group)), {"Brage": {"status": "lesson"}})
+    response = client.post(url(group), data, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert 'id="register-body"' in html
+    assert "<html" not in html
+
+
+@pytest.mark.parametrize("persona", ["leader", "team_member", "nurse"])
+def test_school_staff_see_register_read_only(request, client_for, group, three_pupils, persona):
+    client = client_for(request.getfixturevalue(persona))
+    page = client.get(url(group))
+    assert page.status_code == 200
+    assert "Du kan se registreringen, men ikke endre den." in page.content.decode()
+    response = client.post(url(group), post_data(page, {"Anna": {"status": "day"}}))
+    assert response.status_code == 404
+    assert not AbsenceRecord.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["outsider", "ppt_advisor", "municipal_admin"])
+def test_register_is_404_for_others(request, client_for, group, three_pupils, persona):
+    client = client_for(request.getfixturevalue(persona))
+    assert client.get(url(group)).status_code == 404
+    assert client.post(url(group), {"dato": DAY.isoformat()}).status_code == 404
+    assert client.get(reverse("register_step", args=[group.pk])).status_code == 404
+
+
+def test_register_requires_login(client, group):
+    response = client.get(url(group))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_register_unknown_group_is_404(client_for, contact_teacher):
+    assert client_for(contact_teacher).get(reverse("register", args=[999999])).status_code == 404
+
+
+def test_ended_assignment_loses_access(client_for, contact_teacher, group):
+    contact_teacher.teaching_assignments.update(valid_to=dt.date(2026, 11, 1))
+    assert client_for(contact_teacher).get(url(group)).status_code == 404
+
+
+# --- bounded queries -------------------------------------------------------------
+
+
+def _count_queries(django_assert_max_num_queries, client, method, *args):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = getattr(client, method)(*args)
+    return response, len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("size", [10, 30])
+def test_register_get_uses_at_most_five_queries(client_for, contact_teacher, group, size,
+                                                django_assert_max_num_queries):
+    for i in range(size):
+        make_pupil(group, first=f"Elev{i}")
+    client = client_for(contact_teacher)
+    client.get(url(group))  # warm the session cache like any second request
+    with django_assert_max_num_queries(5):
+        response = client.get(url(group))
+    assert len(response.context["rows"]) == size
+
+
+def test_register_query_counts_do_not_grow_with_class_size(client_for, contact_teacher,
+                                                           school_year, school):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import _assign, make_group
+
+    counts = {}
+    for size in (10, 30):
+        g = make_group(school, school_year, name=f"G{size}")
+        _assign(contact_teacher, g, "contact")
+        for i in range(size):
+            make_pupil(g, first=f"P{size}-{i}")
+        client = client_for(contact_teacher)
+        client.get(url(g))
+        with CaptureQueriesContext(connection) as get_ctx:
+            page = client.get(url(g))
+        data = post_data(page, {})
+        for i in range(size):  # everybody absent all day
+            data[f"p{i}-status"] = "day"
+        with CaptureQueriesContext(connection) as post_ctx:
+            response = client.post(url(g), data)
+        assert response.status_code == 302
+        counts[size] = (len(get_ctx.captured_queries), len(post_ctx.captured_queries))
+    assert counts[10] == counts[30]
+    get_count, post_count = counts[30]
+    assert get_count <= 5
+    assert post_count <= 10
