@@ -100,9 +100,7 @@ def _group_annotations(user: User, day: dt.date) -> dict:
             _assignments(user, day, TeachingAssignment.Kind.SUBJECT).filter(group=OuterRef("pk"))
         ),
         "is_staff_here": Exists(
-            StaffRole.objects.filter(
-                user=user, role__in=SCHOOL_ROLES, school=OuterRef("school_id")
-            )
+            StaffRole.objects.filter(user=user, role__in=SCHOOL_ROLES, school=OuterRef("school_id"))
         ),
     }
 
@@ -207,9 +205,7 @@ def schools_for_import(user: User) -> QuerySet[School]:
 
 
 def municipalities_for_import(user: User) -> QuerySet[Municipality]:
-    return Municipality.objects.filter(
-        Q(schools__in=schools_for_import(user))
-    ).distinct()
+    return Municipality.objects.filter(Q(schools__in=schools_for_import(user))).distinct()
 
 
 def roles_of(user: User) -> set[str]:

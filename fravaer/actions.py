@@ -162,9 +162,7 @@ def apply_absence_changes(
     with transaction.atomic(savepoint=False):
         new_records = []
         for pupil, day, data in creates:
-            record = AbsenceRecord(
-                pupil=pupil, date=day, registered_by=by, registered_at=now
-            )
+            record = AbsenceRecord(pupil=pupil, date=day, registered_by=by, registered_at=now)
             data.apply_to(record)
             new_records.append(record)
         if new_records:
@@ -176,9 +174,7 @@ def apply_absence_changes(
             record.updated_by, record.updated_at = by, now
             touched.append(record)
             history.append(
-                AbsenceRecordChange(
-                    record=record, action="updated", by=by, at=now, before=before
-                )
+                AbsenceRecordChange(record=record, action="updated", by=by, at=now, before=before)
             )
             changes.updated.append(record)
         for record in removals:
@@ -196,8 +192,7 @@ def apply_absence_changes(
                 [*EDITABLE_FIELDS, "updated_by", "updated_at", "deleted_by", "deleted_at"],
             )
         history.extend(
-            AbsenceRecordChange(record=r, action="created", by=by, at=now)
-            for r in changes.created
+            AbsenceRecordChange(record=r, action="created", by=by, at=now) for r in changes.created
         )
         if history:
             AbsenceRecordChange.objects.bulk_create(history)
@@ -222,10 +217,13 @@ def save_class_register(
             creates.append((entry.pupil, day, entry.data))
         elif entry.record is not None and entry.data is None:
             removals.append(entry.record)
-        elif entry.record is not None and entry.data is not None:
-            if entry.data.differs_from(entry.record):
-                check_absence_input(entry.data, lessons_per_day=group.lessons_per_day)
-                updates.append((entry.record, entry.data))
+        elif (
+            entry.record is not None
+            and entry.data is not None
+            and (entry.data.differs_from(entry.record))
+        ):
+            check_absence_input(entry.data, lessons_per_day=group.lessons_per_day)
+            updates.append((entry.record, entry.data))
     try:
         return apply_absence_changes(
             creates=creates, updates=updates, removals=removals, by=by, now=now

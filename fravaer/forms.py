@@ -44,7 +44,10 @@ class AbsenceFieldsMixin:
 
     def _setup_reasons(self, reasons: list[AbsenceReason]) -> None:
         self.reasons = {r.code: r for r in reasons}
-        self.fields["reason"].choices = [("", _("Velg årsak")), *((r.code, r.label) for r in reasons)]
+        self.fields["reason"].choices = [
+            ("", _("Velg årsak")),
+            *((r.code, r.label) for r in reasons),
+        ]
 
     def _clean_absence(self, cleaned: dict, kind: str) -> None:
         if kind == AbsenceRecord.Kind.LESSON and not cleaned.get("lessons"):
@@ -98,7 +101,8 @@ class RegisterRowForm(AbsenceFieldsMixin, StyledForm):
         self.allowed_kinds = allowed_kinds
         self.lessons_per_day = lessons_per_day
         self.fields["status"].choices = [
-            (value, label) for value, label in STATUS_CHOICES
+            (value, label)
+            for value, label in STATUS_CHOICES
             if value == NONE or value in allowed_kinds
         ]
 
@@ -198,7 +202,9 @@ class ContactLogForm(StyledForm):
     channel = forms.ChoiceField(label=_("Kanal"), choices=ContactLog.Channel.choices)
     counterpart = forms.ChoiceField(label=_("Med hvem"), choices=ContactLog.Counterpart.choices)
     guardian = forms.ModelChoiceField(
-        label=_("Foresatt"), queryset=Guardian.objects.none(), required=False,
+        label=_("Foresatt"),
+        queryset=Guardian.objects.none(),
+        required=False,
         empty_label=_("Ikke valgt"),
     )
     summary = forms.CharField(

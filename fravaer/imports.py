@@ -162,7 +162,9 @@ class ImportResult:
     def items(self) -> list[tuple[str, int]]:
         """(label, count) for every non-zero count, in a fixed order."""
         labels = ROSTER_LABELS if self.kind == ROSTER else ABSENCE_LABELS
-        return [(str(label), self.counts[key]) for key, label in labels.items() if self.counts.get(key)]
+        return [
+            (str(label), self.counts[key]) for key, label in labels.items() if self.counts.get(key)
+        ]
 
     def summary(self) -> str:
         if self.dry_run:
@@ -281,9 +283,7 @@ def read_table(data: bytes, *, required: Sequence[str], optional: Sequence[str])
                     )
                 )
                 continue
-            values = {
-                name: cells[i].strip() if i < len(cells) else "" for name, i in index.items()
-            }
+            values = {name: cells[i].strip() if i < len(cells) else "" for name, i in index.items()}
             table.rows.append(Row(line, values))
     except csv.Error as exc:
         return table.reject(
@@ -311,7 +311,9 @@ def parse_school_year(text: str) -> dt.date:
     """'2026-2027' → 1 August 2026. Raises ValueError with a Norwegian message."""
     match = SCHOOL_YEAR_RE.match(text.strip())
     if not match or int(match[2]) != int(match[1]) + 1:
-        raise ValueError(_("Ugyldig skoleår «%(value)s». Bruk for eksempel 2026-2027.") % {"value": text})
+        raise ValueError(
+            _("Ugyldig skoleår «%(value)s». Bruk for eksempel 2026-2027.") % {"value": text}
+        )
     return dt.date(int(match[1]), 8, 1)
 
 
@@ -580,9 +582,11 @@ class _RosterState:
         self.pupils = {p.pupil_id: p for p in pupils}
         pupil_pks = [p.pk for p in pupils]
         for e in _load_in(
-            lambda pks: Enrollment.objects.filter(pupil_id__in=pks)
-            .filter(Q(end__isnull=True) | Q(end__gte=self.year.start))
-            .select_related("group__school_year"),
+            lambda pks: (
+                Enrollment.objects.filter(pupil_id__in=pks)
+                .filter(Q(end__isnull=True) | Q(end__gte=self.year.start))
+                .select_related("group__school_year")
+            ),
             pupil_pks,
         ):
             self.enrollments[e.pupil_id].append(e)
@@ -844,8 +848,10 @@ def import_roster(
         result.errors.append(
             RowError(
                 None,
-                _("Skoleåret %(start)s–%(end)s er avsluttet; elevlister gjelder inneværende "
-                  "eller kommende skoleår.")
+                _(
+                    "Skoleåret %(start)s–%(end)s er avsluttet; elevlister gjelder inneværende "
+                    "eller kommende skoleår."
+                )
                 % {"start": year_start.year, "end": year_start.year + 1},
             )
         )
@@ -950,7 +956,7 @@ def _reason_lookup(municipality: Municipality) -> dict[str, AbsenceReason]:
     reasons = list(AbsenceReason.objects.filter(municipality=municipality, active=True))
     lookup = {_key(r.name): r for r in reasons}
     by_code = {r.code: r for r in reasons}
-    lookup.update({alias: by_code[code] for alias, code in REASON_ALIASES.items() if code in by_code})
+    lookup.update({a: by_code[c] for a, c in REASON_ALIASES.items() if c in by_code})
     lookup.update({code.casefold(): r for code, r in by_code.items()})
     return lookup
 
@@ -976,6 +982,7 @@ def import_absence(
 ) -> ImportResult:
     """Import an absence file for one municipality's pupils.
 
+    `by`: who registers the records; None: the import system user (the CLI).
     `schools`: the uploader's schools (a school leader); a row whose pupil was at
     another school on that date is a row error. None: every school.
     """
@@ -1004,11 +1011,9 @@ def import_absence(
             result.add(item.kind)
         if dry_run or not creates:
             return result
-        if by is None:
-            raise ValueError("import_absence needs `by` unless dry_run")
         try:
             with transaction.atomic():
-                apply_absence_changes(creates=creates, by=by)
+                apply_absence_changes(creates=creates, by=by or system_user())
         except IntegrityError:
             result.counts = {}
             result.errors.append(
@@ -1046,9 +1051,11 @@ def _plan_absence(
     last = min(max(r.date for r in rows), today)
     enrollments: dict[int, list[Enrollment]] = defaultdict(list)
     for e in _load_in(
-        lambda pks: Enrollment.objects.filter(pupil_id__in=pks, start__lte=last)
-        .filter(Q(end__isnull=True) | Q(end__gte=first))
-        .select_related("group"),
+        lambda pks: (
+            Enrollment.objects.filter(pupil_id__in=pks, start__lte=last)
+            .filter(Q(end__isnull=True) | Q(end__gte=first))
+            .select_related("group")
+        ),
         [p.pk for p in pupils.values()],
     ):
         enrollments[e.pupil_id].append(e)

@@ -19,7 +19,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
-
 class User(AbstractUser):
     """Staff member. Pupils and guardians are not users in the first version."""
 
@@ -327,12 +326,8 @@ class TeachingAssignment(models.Model):
         CONTACT = "contact", _("Kontaktlærer")
         SUBJECT = "subject", _("Faglærer")
 
-    user = models.ForeignKey(
-        User, on_delete=models.CASCADE, related_name="teaching_assignments"
-    )
-    group = models.ForeignKey(
-        Group, on_delete=models.CASCADE, related_name="teaching_assignments"
-    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="teaching_assignments")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="teaching_assignments")
     kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
     subject = models.CharField(_("fag"), max_length=100, blank=True)
     valid_from = models.DateField(_("fra"))
@@ -523,6 +518,9 @@ class AbsenceRecordChange(models.Model):
         verbose_name = _("endring av fravær")
         verbose_name_plural = _("endringer av fravær")
 
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.at:%d.%m.%Y %H:%M}"
+
 
 class ContactLog(models.Model):
     """Every contact with the home or the pupil about absence."""
@@ -550,7 +548,11 @@ class ContactLog(models.Model):
     channel = models.CharField(_("kanal"), max_length=10, choices=Channel.choices)
     counterpart = models.CharField(_("med hvem"), max_length=10, choices=Counterpart.choices)
     guardian = models.ForeignKey(
-        Guardian, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Guardian,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("foresatt"),
     )
     summary = models.TextField(_("hva ble sagt"), max_length=4000)

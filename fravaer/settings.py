@@ -6,6 +6,7 @@ the variable's name in the message.
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 from environs import Env, EnvError
@@ -18,9 +19,7 @@ env.read_env(BASE_DIR / ".env", recurse=False)
 
 try:
     DEBUG = env.bool("DEBUG", False)
-    SECRET_KEY = env.str("SECRET_KEY", "") or (
-        "dev-only-insecure-key-" + "x" * 40 if DEBUG else ""
-    )
+    SECRET_KEY = env.str("SECRET_KEY", "") or ("dev-only-insecure-key-" + "x" * 40 if DEBUG else "")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
     SITE_URL = env.url("SITE_URL", None)
@@ -202,7 +201,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # nightly scan catches up.
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE = {
+    "clear-expired-sessions": {
+        "task": "fravaer.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=15),  # Europe/Oslo (CELERY_TIMEZONE)
+    },
+}
 
 LOGGING = {
     "version": 1,

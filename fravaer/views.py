@@ -27,17 +27,30 @@ from fravaer.forms import AbsenceRecordForm, ContactLogForm, RegisterRowForm
 from fravaer.models import AbsenceRecord, Group, StaffRole
 from fravaer.schooldays import SchoolCalendar
 
-
 # Common subjects in the Norwegian curriculum (LK20), offered as suggestions.
 SUBJECTS = [
-    "Norsk", "Matematikk", "Engelsk", "Naturfag", "Samfunnsfag", "KRLE", "Kroppsøving",
-    "Musikk", "Kunst og håndverk", "Mat og helse", "Arbeidslivsfag", "Valgfag",
-    "Fremmedspråk", "Utdanningsvalg",
+    "Norsk",
+    "Matematikk",
+    "Engelsk",
+    "Naturfag",
+    "Samfunnsfag",
+    "KRLE",
+    "Kroppsøving",
+    "Musikk",
+    "Kunst og håndverk",
+    "Mat og helse",
+    "Arbeidslivsfag",
+    "Valgfag",
+    "Fremmedspråk",
+    "Utdanningsvalg",
 ]
 WEEKDAY_INITIALS = [
-    pgettext_lazy("weekday", "ma"), pgettext_lazy("weekday", "ti"),
-    pgettext_lazy("weekday", "on"), pgettext_lazy("weekday", "to"),
-    pgettext_lazy("weekday", "fr"), pgettext_lazy("weekday", "lø"),
+    pgettext_lazy("weekday", "ma"),
+    pgettext_lazy("weekday", "ti"),
+    pgettext_lazy("weekday", "on"),
+    pgettext_lazy("weekday", "to"),
+    pgettext_lazy("weekday", "fr"),
+    pgettext_lazy("weekday", "lø"),
     pgettext_lazy("weekday", "sø"),
 ]
 
@@ -53,8 +66,11 @@ def health(request: HttpRequest) -> JsonResponse:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    groups = list(access.visible_groups(request.user).filter(school_year__start__lte=today,
-                                                            school_year__end__gte=today))
+    groups = list(
+        access.visible_groups(request.user).filter(
+            school_year__start__lte=today, school_year__end__gte=today
+        )
+    )
     roles = access.roles_of(request.user)
     context = {
         "today": today,
@@ -143,7 +159,9 @@ def register(request: HttpRequest, group_id: int) -> HttpResponse:
                     conflict = exc.message
                 else:
                     messages.success(request, _register_saved_message(changes, day))
-                    return redirect(f"{reverse('register', args=[group.pk])}?dato={day.isoformat()}")
+                    return redirect(
+                        f"{reverse('register', args=[group.pk])}?dato={day.isoformat()}"
+                    )
         context["conflict"] = conflict
     else:
         rows = queries.register_rows(group, day, allowed_kinds=grant.allowed_kinds)
@@ -209,8 +227,10 @@ def _register_entries(rows, forms, grant):
         if form.cleaned_data["pupil"] != row.pupil.uuid or posted_record != current:
             form.add_error(
                 None,
-                _("Registreringen for denne eleven er endret av en annen i mellomtiden. "
-                  "Se over og lagre på nytt."),
+                _(
+                    "Registreringen for denne eleven er endret av en annen i mellomtiden. "
+                    "Se over og lagre på nytt."
+                ),
             )
             continue
         data = form.absence_input() if form.wants_absence else None
@@ -284,8 +304,12 @@ def pupil_add_record(request: HttpRequest, pupil_uuid) -> HttpResponse:
         calendar = SchoolCalendar.for_school(group.school_id, day, day)
         try:
             record_absence(
-                grant.pupil, day=day, data=form.absence_input(), by=request.user,
-                calendar=calendar, lessons_per_day=group.lessons_per_day,
+                grant.pupil,
+                day=day,
+                data=form.absence_input(),
+                by=request.user,
+                calendar=calendar,
+                lessons_per_day=group.lessons_per_day,
             )
         except AbsenceRuleError as exc:
             form.add_error(None, exc.message)
@@ -318,7 +342,9 @@ def record_edit(request: HttpRequest, pupil_uuid, record_id: int) -> HttpRespons
         if form.is_valid():
             try:
                 correct_absence(
-                    record, data=form.absence_input(), by=request.user,
+                    record,
+                    data=form.absence_input(),
+                    by=request.user,
                     lessons_per_day=grant.group.lessons_per_day,
                 )
             except AbsenceRuleError as exc:

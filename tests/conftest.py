@@ -44,13 +44,17 @@ def _frozen_today(request):
         return
     import time_machine
 
-    with time_machine.travel(dt.datetime(2026, 11, 18, 10, 0, tzinfo=timezone.get_default_timezone()), tick=True):
+    with time_machine.travel(
+        dt.datetime(2026, 11, 18, 10, 0, tzinfo=timezone.get_default_timezone()), tick=True
+    ):
         yield
 
 
 def make_user(username: str | None = None, **extra) -> User:
     username = username or f"user{next(_seq)}@example.no"
-    user = User.objects.create_user(username=username, email=username, password="pw-Test-123!", **extra)
+    user = User.objects.create_user(
+        username=username, email=username, password="pw-Test-123!", **extra
+    )
     return user
 
 

@@ -22,7 +22,8 @@ def test_login_with_bad_password_says_so(client, contact_teacher):
 
 def test_login_then_contact_teacher_lands_on_their_classes(client, contact_teacher, group):
     response = client.post(
-        reverse("login"), {"username": "kontakt@nordby.no", "password": "pw-Test-123!"},
+        reverse("login"),
+        {"username": "kontakt@nordby.no", "password": "pw-Test-123!"},
         follow=True,
     )
     html = response.content.decode()
@@ -117,9 +118,16 @@ def _settings_subprocess(env_extra):
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
     env.update(env_extra)
     return subprocess.run(
-        [sys.executable, "-c", "import django, os; os.environ['DJANGO_SETTINGS_MODULE']="
-         "'fravaer.settings'; django.setup()"],
-        env=env, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']="
+            "'fravaer.settings'; django.setup()",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -129,8 +137,7 @@ def _settings_subprocess(env_extra):
         ({"DEBUG": "maybe", "SECRET_KEY": "x" * 50}, "DEBUG"),
         ({"DEBUG": "false", "SECRET_KEY": "x" * 50, "EMAIL_PORT": "twenty"}, "EMAIL_PORT"),
         ({"DEBUG": "false"}, "SECRET_KEY"),
-        ({"DEBUG": "false", "SECRET_KEY": "x" * 50, "DATABASE_URL": "nonsense://"},
-         "DATABASE_URL"),
+        ({"DEBUG": "false", "SECRET_KEY": "x" * 50, "DATABASE_URL": "nonsense://"}, "DATABASE_URL"),
     ],
 )
 def test_bad_environment_fails_at_start_naming_the_variable(env, name):
@@ -141,15 +148,22 @@ def test_bad_environment_fails_at_start_naming_the_variable(env, name):
 
 def test_check_deploy_is_clean_with_production_variables():
     env = {
-        "DEBUG": "false", "SECRET_KEY": "k3y-" + "q8Zr#w" * 10, "ALLOWED_HOSTS": "fravaer.example.no",
-        "CACHE_URL": "redis://127.0.0.1:6379/1", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
-        "STATIC_MANIFEST": "true", "SECURE_SSL_REDIRECT": "true",
+        "DEBUG": "false",
+        "SECRET_KEY": "k3y-" + "q8Zr#w" * 10,
+        "ALLOWED_HOSTS": "fravaer.example.no",
+        "CACHE_URL": "redis://127.0.0.1:6379/1",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "STATIC_MANIFEST": "true",
+        "SECURE_SSL_REDIRECT": "true",
     }
     skip = ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
     full_env = {k: v for k, v in os.environ.items() if k not in skip}
     full_env.update(env)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env=full_env, capture_output=True, text=True, check=False,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -18,8 +18,15 @@ def absence(pupil, day, by, kind="day", documented=False, code=None, **extra):
 
 def test_pupil_page_shows_totals_records_and_calendar(client_for, contact_teacher, pupil):
     absence(pupil, dt.date(2026, 11, 16), contact_teacher)
-    absence(pupil, dt.date(2026, 11, 17), contact_teacher, kind="lesson", lessons=2,
-            subject="Matematikk", documented=True)
+    absence(
+        pupil,
+        dt.date(2026, 11, 17),
+        contact_teacher,
+        kind="lesson",
+        lessons=2,
+        subject="Matematikk",
+        documented=True,
+    )
     absence(pupil, dt.date(2026, 11, 17), contact_teacher, kind="late", minutes_late=10)
     response = client_for(contact_teacher).get(reverse("pupil", args=[pupil.uuid]))
     assert response.status_code == 200
@@ -80,8 +87,9 @@ def test_pupil_page_refuses_a_second_day_record(client_for, contact_teacher, pup
         ("ikke-en-dato", "Oppgi en gyldig dato."),
     ],
 )
-def test_pupil_page_rejects_bad_dates_and_keeps_input(client_for, contact_teacher, pupil,
-                                                      day, message):
+def test_pupil_page_rejects_bad_dates_and_keeps_input(
+    client_for, contact_teacher, pupil, day, message
+):
     response = client_for(contact_teacher).post(
         reverse("pupil_add_record", args=[pupil.uuid]),
         {"date": day, "kind": "day", "note": "Tannlege"},
@@ -98,8 +106,9 @@ def test_record_edit_keeps_history(client_for, contact_teacher, pupil):
     client = client_for(contact_teacher)
     url = reverse("record_edit", args=[pupil.uuid, record.pk])
     assert client.get(url).status_code == 200
-    response = client.post(url, {"kind": "day", "documented": "on", "reason": "illness",
-                                 "note": "Mor ringte"})
+    response = client.post(
+        url, {"kind": "day", "documented": "on", "reason": "illness", "note": "Mor ringte"}
+    )
     assert response.status_code == 302
     record.refresh_from_db()
     assert record.documented and record.reason.code == "illness"
@@ -125,10 +134,17 @@ def test_contact_log_is_saved_and_listed(client_for, contact_teacher, pupil):
     guardian = pupil.guardians.get()
     client = client_for(contact_teacher)
     url = reverse("contact_log", args=[pupil.uuid])
-    response = client.post(url, {
-        "contacted_at": "2026-11-18T09:30", "channel": "phone", "counterpart": "guardian",
-        "guardian": guardian.pk, "summary": "Syk, kommer i morgen.", "outcome": "clarified",
-    })
+    response = client.post(
+        url,
+        {
+            "contacted_at": "2026-11-18T09:30",
+            "channel": "phone",
+            "counterpart": "guardian",
+            "guardian": guardian.pk,
+            "summary": "Syk, kommer i morgen.",
+            "outcome": "clarified",
+        },
+    )
     assert response.status_code == 302
     log = ContactLog.objects.get()
     assert log.logged_by == contact_teacher and log.guardian == guardian
@@ -138,8 +154,13 @@ def test_contact_log_is_saved_and_listed(client_for, contact_teacher, pupil):
 def test_contact_log_rejects_future_time_and_keeps_text(client_for, contact_teacher, pupil):
     response = client_for(contact_teacher).post(
         reverse("contact_log", args=[pupil.uuid]),
-        {"contacted_at": "2026-11-20T09:30", "channel": "phone", "counterpart": "guardian",
-         "summary": "Skrevet på forhånd", "outcome": "clarified"},
+        {
+            "contacted_at": "2026-11-20T09:30",
+            "channel": "phone",
+            "counterpart": "guardian",
+            "summary": "Skrevet på forhånd",
+            "outcome": "clarified",
+        },
     )
     assert response.status_code == 200
     assert "kan ikke være fram i tid" in response.content.decode()
@@ -155,30 +176,45 @@ def test_contact_log_htmx_returns_fragment(client_for, contact_teacher, pupil):
     assert 'id="contact-log"' in html and "<html" not in html
 
 
-def test_contact_log_refuses_another_pupils_guardian(client_for, contact_teacher, pupil,
-                                                     other_pupil):
+def test_contact_log_refuses_another_pupils_guardian(
+    client_for, contact_teacher, pupil, other_pupil
+):
     from fravaer.models import Guardian
 
     stranger = Guardian.objects.create(municipality=other_pupil.municipality, name="X")
     stranger.pupils.add(other_pupil)
-    response = client_for(contact_teacher).post(reverse("contact_log", args=[pupil.uuid]), {
-        "contacted_at": "2026-11-18T09:30", "channel": "phone", "counterpart": "guardian",
-        "guardian": stranger.pk, "summary": "x", "outcome": "clarified"})
+    response = client_for(contact_teacher).post(
+        reverse("contact_log", args=[pupil.uuid]),
+        {
+            "contacted_at": "2026-11-18T09:30",
+            "channel": "phone",
+            "counterpart": "guardian",
+            "guardian": stranger.pk,
+            "summary": "x",
+            "outcome": "clarified",
+        },
+    )
     assert response.status_code == 200
     assert not ContactLog.objects.exists()
 
 
 @pytest.mark.parametrize("persona", ["leader", "team_member", "nurse"])
-def test_school_staff_read_pupil_page_but_cannot_write(request, client_for, contact_teacher,
-                                                       pupil, persona):
+def test_school_staff_read_pupil_page_but_cannot_write(
+    request, client_for, contact_teacher, pupil, persona
+):
     record = absence(pupil, dt.date(2026, 11, 17), contact_teacher)
     client = client_for(request.getfixturevalue(persona))
     response = client.get(reverse("pupil", args=[pupil.uuid]))
     assert response.status_code == 200
     assert 'action="' + reverse("pupil_add_record", args=[pupil.uuid]) not in (
-        response.content.decode())
-    assert client.post(reverse("pupil_add_record", args=[pupil.uuid]),
-                       {"date": "2026-11-16", "kind": "day"}).status_code == 404
+        response.content.decode()
+    )
+    assert (
+        client.post(
+            reverse("pupil_add_record", args=[pupil.uuid]), {"date": "2026-11-16", "kind": "day"}
+        ).status_code
+        == 404
+    )
     assert client.get(reverse("record_edit", args=[pupil.uuid, record.pk])).status_code == 404
     assert client.post(reverse("record_remove", args=[pupil.uuid, record.pk])).status_code == 404
     assert client.post(reverse("contact_log", args=[pupil.uuid]), {}).status_code == 404
@@ -193,8 +229,9 @@ PUPIL_URLS = [
 ]
 
 
-@pytest.mark.parametrize("persona", ["outsider", "ppt_advisor", "municipal_admin",
-                                     "subject_teacher"])
+@pytest.mark.parametrize(
+    "persona", ["outsider", "ppt_advisor", "municipal_admin", "subject_teacher"]
+)
 @pytest.mark.parametrize(("name", "method"), PUPIL_URLS)
 def test_pupil_urls_are_404_for_others(request, client_for, pupil, persona, name, method):
     client = client_for(request.getfixturevalue(persona))
@@ -211,8 +248,7 @@ def test_record_urls_are_404_for_others(request, client_for, contact_teacher, pu
     assert AbsenceRecord.objects.current().count() == 1
 
 
-def test_record_of_another_pupil_is_404(client_for, contact_teacher, pupil, other_pupil,
-                                        outsider):
+def test_record_of_another_pupil_is_404(client_for, contact_teacher, pupil, other_pupil, outsider):
     foreign = absence(other_pupil, dt.date(2026, 11, 17), outsider)
     client = client_for(contact_teacher)
     assert client.get(reverse("record_edit", args=[pupil.uuid, foreign.pk])).status_code == 404
@@ -223,18 +259,19 @@ def test_pupil_urls_require_login(client, pupil):
     assert response.status_code == 302 and reverse("login") in response["Location"]
 
 
-def test_pupil_moved_to_another_class_leaves_old_contact_teacher(client_for, contact_teacher,
-                                                                 pupil, other_group):
+def test_pupil_moved_to_another_class_leaves_old_contact_teacher(
+    client_for, contact_teacher, pupil, other_group
+):
     from fravaer.models import Enrollment
 
     Enrollment.objects.filter(pupil=pupil).update(end=dt.date(2026, 11, 1))
     Enrollment.objects.create(pupil=pupil, group=other_group, start=dt.date(2026, 11, 2))
-    assert client_for(contact_teacher).get(
-        reverse("pupil", args=[pupil.uuid])).status_code == 404
+    assert client_for(contact_teacher).get(reverse("pupil", args=[pupil.uuid])).status_code == 404
 
 
-def test_group_page_lists_pupils_with_totals(client_for, contact_teacher, pupil, group,
-                                             django_assert_max_num_queries):
+def test_group_page_lists_pupils_with_totals(
+    client_for, contact_teacher, pupil, group, django_assert_max_num_queries
+):
     absence(pupil, dt.date(2026, 11, 17), contact_teacher)
     client = client_for(contact_teacher)
     client.get(reverse("group", args=[group.pk]))

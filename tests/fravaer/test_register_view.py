@@ -42,20 +42,30 @@ def test_register_defaults_to_today(client_for, contact_teacher, group, three_pu
     assert len(response.context["rows"]) == 3
 
 
-def test_register_saves_day_lesson_and_late_in_one_post(client_for, contact_teacher, group,
-                                                        three_pupils):
+def test_register_saves_day_lesson_and_late_in_one_post(
+    client_for, contact_teacher, group, three_pupils
+):
     client = client_for(contact_teacher)
     page = client.get(url(group))
-    data = post_data(page, {
-        "Anna": {"status": "day"},
-        "Brage": {"status": "lesson", "lessons": 2, "subject": "Matematikk",
-                  "documented": True, "reason": "illness"},
-        "Cecilie": {"status": "late", "minutes_late": 10},
-    })
+    data = post_data(
+        page,
+        {
+            "Anna": {"status": "day"},
+            "Brage": {
+                "status": "lesson",
+                "lessons": 2,
+                "subject": "Matematikk",
+                "documented": True,
+                "reason": "illness",
+            },
+            "Cecilie": {"status": "late", "minutes_late": 10},
+        },
+    )
     response = client.post(url(group), data)
     assert response.status_code == 302
-    records = {r.pupil.first_name: r for r in AbsenceRecord.objects.select_related("pupil",
-                                                                                    "reason")}
+    records = {
+        r.pupil.first_name: r for r in AbsenceRecord.objects.select_related("pupil", "reason")
+    }
     assert records["Anna"].kind == "day" and not records["Anna"].documented
     assert records["Anna"].reason.code == "unknown"
     assert records["Brage"].lessons == 2 and records["Brage"].subject == "Matematikk"
@@ -79,12 +89,24 @@ def test_register_reopens_with_saved_values(client_for, contact_teacher, group, 
 
 def test_register_edits_and_removes(client_for, contact_teacher, group, three_pupils):
     client = client_for(contact_teacher)
-    client.post(url(group), post_data(client.get(url(group)), {
-        "Anna": {"status": "day"}, "Brage": {"status": "late", "minutes_late": 5}}))
+    client.post(
+        url(group),
+        post_data(
+            client.get(url(group)),
+            {"Anna": {"status": "day"}, "Brage": {"status": "late", "minutes_late": 5}},
+        ),
+    )
     page = client.get(url(group))
-    client.post(url(group), post_data(page, {
-        "Anna": {"status": "lesson", "lessons": 1, "subject": "Norsk"},
-        "Brage": {"status": "none"}}))
+    client.post(
+        url(group),
+        post_data(
+            page,
+            {
+                "Anna": {"status": "lesson", "lessons": 1, "subject": "Norsk"},
+                "Brage": {"status": "none"},
+            },
+        ),
+    )
     current = AbsenceRecord.objects.current()
     assert current.count() == 1
     anna = current.get()
@@ -92,18 +114,25 @@ def test_register_edits_and_removes(client_for, contact_teacher, group, three_pu
     removed = AbsenceRecord.objects.get(deleted_at__isnull=False)
     assert removed.deleted_by == contact_teacher
     assert set(AbsenceRecordChange.objects.values_list("action", flat=True)) == {
-        "created", "updated", "deleted"}
+        "created",
+        "updated",
+        "deleted",
+    }
     before = AbsenceRecordChange.objects.get(action="updated").before
     assert before["kind"] == "day"
 
 
-def test_register_bad_row_saves_nothing_and_keeps_typed_values(client_for, contact_teacher,
-                                                               group, three_pupils):
+def test_register_bad_row_saves_nothing_and_keeps_typed_values(
+    client_for, contact_teacher, group, three_pupils
+):
     client = client_for(contact_teacher)
-    data = post_data(client.get(url(group)), {
-        "Anna": {"status": "day", "note": "Ringte mor"},
-        "Brage": {"status": "lesson"},  # no count
-    })
+    data = post_data(
+        client.get(url(group)),
+        {
+            "Anna": {"status": "day", "note": "Ringte mor"},
+            "Brage": {"status": "lesson"},  # no count
+        },
+    )
     response = client.post(url(group), data)
     assert response.status_code == 200
     assert not AbsenceRecord.objects.exists()
@@ -113,18 +142,21 @@ def test_register_bad_row_saves_nothing_and_keeps_typed_values(client_for, conta
     assert "Registreringen ble ikke lagret" in html
 
 
-def test_register_rejects_documented_unknown_reason(client_for, contact_teacher, group,
-                                                    three_pupils):
+def test_register_rejects_documented_unknown_reason(
+    client_for, contact_teacher, group, three_pupils
+):
     client = client_for(contact_teacher)
-    data = post_data(client.get(url(group)), {
-        "Anna": {"status": "day", "documented": True, "reason": "unknown"}})
+    data = post_data(
+        client.get(url(group)), {"Anna": {"status": "day", "documented": True, "reason": "unknown"}}
+    )
     response = client.post(url(group), data)
     assert "Dokumentert fravær kan ikke ha ukjent årsak." in response.content.decode()
     assert not AbsenceRecord.objects.exists()
 
 
-def test_register_rejects_more_lessons_than_the_day_has(client_for, contact_teacher, group,
-                                                        three_pupils):
+def test_register_rejects_more_lessons_than_the_day_has(
+    client_for, contact_teacher, group, three_pupils
+):
     client = client_for(contact_teacher)
     data = post_data(client.get(url(group)), {"Anna": {"status": "lesson", "lessons": 6}})
     response = client.post(url(group), data)
@@ -132,8 +164,7 @@ def test_register_rejects_more_lessons_than_the_day_has(client_for, contact_teac
     assert not AbsenceRecord.objects.exists()
 
 
-def test_register_weekend_shows_message_not_form(client_for, contact_teacher, group,
-                                                 three_pupils):
+def test_register_weekend_shows_message_not_form(client_for, contact_teacher, group, three_pupils):
     response = client_for(contact_teacher).get(url(group, dt.date(2026, 11, 15)))
     assert response.status_code == 200
     assert "er en helgedag, ikke en skoledag" in response.content.decode()
@@ -141,8 +172,9 @@ def test_register_weekend_shows_message_not_form(client_for, contact_teacher, gr
 
 
 def test_register_holiday_shows_its_name(client_for, contact_teacher, group, three_pupils):
-    NonSchoolDay.objects.create(school=group.school, date=dt.date(2026, 11, 16),
-                                kind="planning", name="Planleggingsdag")
+    NonSchoolDay.objects.create(
+        school=group.school, date=dt.date(2026, 11, 16), kind="planning", name="Planleggingsdag"
+    )
     response = client_for(contact_teacher).get(url(group, dt.date(2026, 11, 16)))
     assert "ikke en skoledag (Planleggingsdag)" in response.content.decode()
 
@@ -152,8 +184,9 @@ def test_register_future_date_shows_message(client_for, contact_teacher, group, 
     assert "er fram i tid" in response.content.decode()
 
 
-def test_register_post_on_non_school_day_saves_nothing(client_for, contact_teacher, group,
-                                                       three_pupils):
+def test_register_post_on_non_school_day_saves_nothing(
+    client_for, contact_teacher, group, three_pupils
+):
     client = client_for(contact_teacher)
     data = post_data(client.get(url(group)), {"Anna": {"status": "day"}})
     data["dato"] = "2026-11-15"
@@ -162,27 +195,30 @@ def test_register_post_on_non_school_day_saves_nothing(client_for, contact_teach
     assert not AbsenceRecord.objects.exists()
 
 
-def test_register_invalid_date_falls_back_to_today_with_message(client_for, contact_teacher,
-                                                                group):
+def test_register_invalid_date_falls_back_to_today_with_message(client_for, contact_teacher, group):
     response = client_for(contact_teacher).get(
-        reverse("register", args=[group.pk]) + "?dato=2026-13-45", follow=True)
+        reverse("register", args=[group.pk]) + "?dato=2026-13-45", follow=True
+    )
     assert response.context["day"] == dt.date(2026, 11, 18)
     assert "Ugyldig dato" in response.content.decode()
 
 
 def test_register_step_goes_to_previous_school_day(client_for, contact_teacher, group):
-    NonSchoolDay.objects.create(school=group.school, date=dt.date(2026, 11, 16),
-                                kind="holiday", name="Fri")
+    NonSchoolDay.objects.create(
+        school=group.school, date=dt.date(2026, 11, 16), kind="holiday", name="Fri"
+    )
     client = client_for(contact_teacher)
     response = client.get(reverse("register_step", args=[group.pk]) + "?dato=2026-11-17")
     assert response["Location"].endswith("?dato=2026-11-13")
-    response = client.get(reverse("register_step", args=[group.pk])
-                          + "?dato=2026-11-13&retning=neste")
+    response = client.get(
+        reverse("register_step", args=[group.pk]) + "?dato=2026-11-13&retning=neste"
+    )
     assert response["Location"].endswith("?dato=2026-11-17")
 
 
-def test_subject_teacher_registers_lessons_but_not_days(client_for, subject_teacher, group,
-                                                        three_pupils):
+def test_subject_teacher_registers_lessons_but_not_days(
+    client_for, subject_teacher, group, three_pupils
+):
     client = client_for(subject_teacher)
     page = client.get(url(group))
     data = post_data(page, {"Anna": {"status": "day"}})
@@ -194,8 +230,9 @@ def test_subject_teacher_registers_lessons_but_not_days(client_for, subject_teac
     assert AbsenceRecord.objects.get().kind == "lesson"
 
 
-def test_subject_teacher_sees_day_record_read_only(client_for, contact_teacher, subject_teacher,
-                                                   group, three_pupils):
+def test_subject_teacher_sees_day_record_read_only(
+    client_for, contact_teacher, subject_teacher, group, three_pupils
+):
     client = client_for(contact_teacher)
     client.post(url(group), post_data(client.get(url(group)), {"Anna": {"status": "day"}}))
     page = client_for(subject_teacher).get(url(group))
@@ -204,13 +241,15 @@ def test_subject_teacher_sees_day_record_read_only(client_for, contact_teacher, 
     assert rows["Anna"].others[0].kind == "day"
 
 
-def test_register_stale_row_is_a_conflict_not_an_overwrite(client_for, contact_teacher, group,
-                                                           three_pupils):
+def test_register_stale_row_is_a_conflict_not_an_overwrite(
+    client_for, contact_teacher, group, three_pupils
+):
     client = client_for(contact_teacher)
     stale = client.get(url(group))
     client.post(url(group), post_data(client.get(url(group)), {"Anna": {"status": "day"}}))
-    response = client.post(url(group), post_data(stale, {"Anna": {"status": "late",
-                                                                   "minutes_late": 3}}))
+    response = client.post(
+        url(group), post_data(stale, {"Anna": {"status": "late", "minutes_late": 3}})
+    )
     assert response.status_code == 200
     assert "endret av en annen" in response.content.decode()
     assert AbsenceRecord.objects.current().get().kind == "day"
@@ -272,8 +311,9 @@ def _count_queries(django_assert_max_num_queries, client, method, *args):
 
 
 @pytest.mark.parametrize("size", [10, 30])
-def test_register_get_uses_at_most_five_queries(client_for, contact_teacher, group, size,
-                                                django_assert_max_num_queries):
+def test_register_get_uses_at_most_five_queries(
+    client_for, contact_teacher, group, size, django_assert_max_num_queries
+):
     for i in range(size):
         make_pupil(group, first=f"Elev{i}")
     client = client_for(contact_teacher)
@@ -283,8 +323,9 @@ def test_register_get_uses_at_most_five_queries(client_for, contact_teacher, gro
     assert len(response.context["rows"]) == size
 
 
-def test_register_query_counts_do_not_grow_with_class_size(client_for, contact_teacher,
-                                                           school_year, school):
+def test_register_query_counts_do_not_grow_with_class_size(
+    client_for, contact_teacher, school_year, school
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -1,0 +1,68 @@
+"""`manage.py seed_demo`: Fjordvik kommune, the demo municipality (see fravaer/demo.py)."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from fravaer import demo
+from fravaer.models import Municipality
+
+
+class Command(BaseCommand):
+    help = (
+        "Lag demokommunen Fjordvik med skoler, klasser, elever, innlogginger og fravær "
+        "så langt i skoleåret. / Create the demo municipality with this school year's "
+        "absence so far."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing if any municipality exists (used by `make run`).",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Seed even with DEBUG off or beside existing data (never twice).",
+        )
+
+    def handle(self, *args, if_empty: bool = False, force: bool = False, **options):
+        if if_empty and Municipality.objects.exists():
+            self.stdout.write("Databasen har data; lager ikke demodata. / The database has data; no demo data.")
+            return
+        # Every demo login shares a published password: keep it out of production.
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "DEBUG er av: demodata har kjente passord. Bruk --force om du virkelig vil. "
+                "/ DEBUG is off: demo logins have a published password; use --force."
+            )
+        if demo.demo_exists():
+            message = f"{demo.MUNICIPALITY_NAME} finnes allerede. / The demo data already exists."
+            if force:
+                self.stdout.write(message)
+                return
+            raise CommandError(message)
+        if Municipality.objects.exists() and not force:
+            raise CommandError(
+                "Databasen har allerede data. Bruk --force for å legge demokommunen ved siden "
+                "av. / The database has data; use --force to add the demo municipality."
+            )
+        started = time.monotonic()
+        summary = demo.seed_demo()
+        elapsed = time.monotonic() - started
+        records = ", ".join(f"{kind} {n}" for kind, n in sorted(summary.records.items()))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{demo.MUNICIPALITY_NAME} {summary.school_year}: {summary.schools} skoler, "
+                f"{summary.groups} klasser, {summary.pupils} elever, {summary.guardians} "
+                f"foresatte, {summary.users} innlogginger, {summary.non_school_days} fridager; "
+                f"fravær: {records} ({summary.undocumented} udokumentert), "
+                f"{summary.contact_logs} kontaktlogger; median {summary.median_days} dager, "
+                f"{summary.pupils_with_at_least(15)} elever med 15+ dager "
+                f"({elapsed:.1f} s)."
+            )
+        )

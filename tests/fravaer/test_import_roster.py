@@ -1,0 +1,536 @@
+import datetime as dt
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from fravaer import imports
+from fravaer.models import (
+    AbsenceReason,
+    AbsenceRecord,
+    Enrollment,
+    Group,
+    Guardian,
+    Municipality,
+    Pupil,
+    School,
+    SchoolYear,
+    TeachingAssignment,
+    User,
+)
+from tests.conftest import make_group
+
+HEADER = (
+    "school;group;grade;pupil_id;first_name;last_name;birth_date;contact_teacher_email;"
+    "lessons_per_day;guardian1_name;guardian1_phone;guardian1_email;"
+    "guardian2_name;guardian2_phone;guardian2_email"
+)
+SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
+
+
+def row(
+    pupil_id="P1",
+    *,
+    school="Nordby skole",
+    group="5A",
+    grade="5",
+    first="Nora",
+    last="Berg",
+    birth="2016-04-01",
+    teacher="kontakt@nordby.no",
+    lessons="",
+    g1=("", "", ""),
+    g2=("", "", ""),
+) -> str:
+    return ";".join(
+        [school, group, grade, pupil_id, first, last, birth, teacher, lessons, *g1, *g2]
+    )
+
+
+def roster(*rows: str, header: str = HEADER, delimiter=";", encoding="utf-8") -> bytes:
+    text = "\r\n".join([header, *rows]) + "\r\n"
+    if delimiter != ";":
+        text = text.replace(";", delimiter)
+    return text.encode(encoding)
+
+
+def run(data: bytes, **kwargs) -> imports.ImportResult:
+    kwargs.setdefault("municipality_name", "Testvik")
+    return imports.import_roster(data, **kwargs)
+
+
+def messages(result: imports.ImportResult) -> list[str]:
+    return [str(e) for e in result.errors]
+
+
+def snapshot() -> dict[str, int]:
+    models = (Municipality, SchoolYear, School, Group, Pupil, Enrollment, Guardian, User)
+    counts = {m.__name__: m.objects.count() for m in models}
+    counts["links"] = Guardian.pupils.through.objects.count()
+    counts["assignments"] = TeachingAssignment.objects.count()
+    counts["reasons"] = AbsenceReason.objects.count()
+    return counts
+
+
+# --- creating and updating --------------------------------------------------------
+
+
+def test_roster_creates_everything_for_a_new_municipality(db):
+    data = roster(
+        row(
+            "P1",
+            teacher="Kari.Larer@Nyby.no",
+            g1=("Mona Berg", "+47 912 34 567", "mona@example.no"),
+            g2=("Tor Berg", "", ""),
+        )
+    )
+
+    result = run(data, municipality_name="Nyby")
+
+    assert result.ok, messages(result)
+    municipality = Municipality.objects.get(name="Nyby")
+    assert set(municipality.absence_reasons.values_list("code", flat=True)) == {
+        "illness",
+        "leave",
+        "other",
+        "unknown",
+    }
+    year = SchoolYear.objects.get()
+    assert (year.start, year.end) == (dt.date(2026, 8, 1), dt.date(2027, 7, 31))
+    group = Group.objects.get(school__municipality=municipality)
+    assert (group.school.name, group.name, group.grade, group.lessons_per_day) == (
+        "Nordby skole",
+        "5A",
+        5,
+        5,
+    )
+    pupil = Pupil.objects.get(pupil_id="P1")
+    assert (pupil.full_name, pupil.birth_date) == ("Nora Berg", dt.date(2016, 4, 1))
+    enrollment = Enrollment.objects.get(pupil=pupil)
+    assert (enrollment.group, enrollment.start, enrollment.end) == (group, year.start, None)
+    assert sorted(pupil.guardians.values_list("name", "phone", "email")) == [
+        ("Mona Berg", "+47 912 34 567", "mona@example.no"),
+        ("Tor Berg", "", ""),
+    ]
+    teacher = User.objects.get(username="kari.larer@nyby.no")
+    assert not teacher.has_usable_password()
+    assignment = TeachingAssignment.objects.get(user=teacher)
+    assert (assignment.group, assignment.kind, assignment.valid_from) == (
+        group,
+        "contact",
+        year.start,
+    )
+    assert result.counts["pupils"] == 1
+    assert result.counts["municipalities"] == 1
+
+
+def test_roster_uses_lessons_per_day_and_grade_default(municipality):
+    result = run(
+        roster(
+            row("P1", group="9B", grade="9", birth="2012-01-01"),
+            row("P2", group="9C", grade="9", birth="2012-01-01", lessons="7"),
+        )
+    )
+
+    assert result.ok, messages(result)
+    assert dict(Group.objects.values_list("name", "lessons_per_day")) == {"9B": 6, "9C": 7}
+
+
+def test_roster_one_assignment_per_teacher_and_group(municipality):
+    result = run(roster(row("P1"), row("P2"), row("P3", teacher="to@nordby.no")))
+
+    assert result.ok, messages(result)
+    assert TeachingAssignment.objects.count() == 2
+    assert User.objects.count() == 2
+
+
+def test_roster_updates_what_changed(pupil, group, contact_teacher):
+    data = roster(
+        row(
+            pupil.pupil_id,
+            first="Ola Johan",
+            last="Nordmann",
+            birth="2014-02-03",
+            lessons="6",
+            g1=("kari nordmann", "40000000", "kari@example.no"),
+        )
+    )
+
+    result = run(data, school_year_start=group.school_year.start)
+
+    assert result.ok, messages(result)
+    pupil.refresh_from_db()
+    group.refresh_from_db()
+    assert (pupil.first_name, pupil.birth_date) == ("Ola Johan", dt.date(2014, 2, 3))
+    assert group.lessons_per_day == 6
+    guardian = pupil.guardians.get()
+    assert (guardian.name, guardian.phone, guardian.email) == (
+        "Kari Nordmann",
+        "40000000",
+        "kari@example.no",
+    )
+    assert result.counts == {
+        **{key: 0 for key in result.counts},
+        "pupils_updated": 1,
+        "groups_updated": 1,
+        "guardians_updated": 1,
+    }
+
+
+def test_roster_empty_guardian_cells_keep_stored_values(pupil, group, contact_teacher):
+    result = run(roster(row(pupil.pupil_id, first="Ola", last="Nordmann", birth="2014-01-01",
+                            g1=("Kari Nordmann", "", ""))))
+
+    assert result.ok, messages(result)
+    assert pupil.guardians.get().phone == "99999999"
+    assert result.counts["unchanged"] == 1
+
+
+def test_roster_import_twice_changes_nothing(municipality):
+    data = roster(
+        row("P1", g1=("Mona Berg", "912 34 567", "mona@example.no")),
+        row("P2", first="Jonas", group="6B", grade="6", birth="2015-05-05", teacher="b@x.no"),
+    )
+    assert run(data).ok
+    before = snapshot()
+
+    again = run(data)
+
+    assert again.ok
+    assert snapshot() == before
+    assert again.counts["unchanged"] == 2
+    assert sum(n for key, n in again.counts.items() if key != "unchanged") == 0
+
+
+def test_roster_dry_run_writes_nothing(municipality):
+    before = snapshot()
+
+    result = run(roster(row("P1", g1=("Mona Berg", "", ""))), dry_run=True)
+
+    assert result.ok
+    assert result.counts["pupils"] == 1
+    assert result.counts["guardians"] == 1
+    assert snapshot() == before
+
+
+# --- enrollments --------------------------------------------------------------------
+
+
+def test_roster_moving_class_ends_old_enrollment_and_keeps_it(pupil, group, school, school_year):
+    make_group(school, school_year, name="5B", grade=5)
+
+    result = run(roster(row(pupil.pupil_id, group="5B", first="Ola", last="Nordmann",
+                            birth="2014-01-01")))
+
+    assert result.ok, messages(result)
+    assert result.counts["enrollments_ended"] == 1
+    old, new = Enrollment.objects.filter(pupil=pupil).order_by("start")
+    assert (old.group.name, old.start, old.end) == ("5A", dt.date(2026, 8, 1), dt.date(2026, 11, 17))
+    assert (new.group.name, new.start, new.end) == ("5B", dt.date(2026, 11, 18), None)
+
+
+def test_roster_new_school_year_ends_last_years_enrollment_at_year_end(municipality, school):
+    last_year = SchoolYear.objects.create(start=dt.date(2025, 8, 1), end=dt.date(2026, 7, 31))
+    old_group = make_group(school, last_year, name="4A", grade=4)
+    pupil = Pupil.objects.create(
+        municipality=municipality, pupil_id="P9", first_name="Nora", last_name="Berg",
+        birth_date=dt.date(2016, 4, 1),
+    )
+    Enrollment.objects.create(pupil=pupil, group=old_group, start=last_year.start)
+
+    result = run(roster(row("P9")))
+
+    assert result.ok, messages(result)
+    old, new = Enrollment.objects.filter(pupil=pupil).order_by("start")
+    assert (old.group, old.end) == (old_group, dt.date(2026, 7, 31))
+    assert (new.group.name, new.start) == ("5A", dt.date(2026, 8, 1))
+
+
+def test_roster_same_class_keeps_enrollment(pupil, group):
+    run(roster(row(pupil.pupil_id, first="Ola", last="Nordmann", birth="2014-01-01")))
+
+    assert Enrollment.objects.filter(pupil=pupil).count() == 1
+
+
+# --- rejections: one per reason --------------------------------------------------------
+
+
+def test_roster_missing_column_is_reported_once(municipality):
+    header = HEADER.replace("birth_date;", "").replace("contact_teacher_email;", "")
+
+    result = run(roster("a;b;c", "d;e;f", header=header))
+
+    assert messages(result) == [
+        "Linje 1: mangler påkrevde kolonner: birth_date, contact_teacher_email. Påkrevde "
+        "kolonner er: school, group, grade, pupil_id, first_name, last_name, birth_date, "
+        "contact_teacher_email."
+    ]
+
+
+@pytest.mark.parametrize("grade", ["0", "11", "femte", ""])
+def test_roster_rejects_grade_out_of_range(municipality, grade):
+    result = run(roster(row("P1"), row("P2", grade=grade)))
+
+    assert messages(result) == [
+        f"Linje 3: ugyldig trinn «{grade}»; bruk et heltall fra 1 til 10"
+    ]
+
+
+@pytest.mark.parametrize("birth", ["2016-13-01", "31.02.2016", "1.april 2016", ""])
+def test_roster_rejects_bad_birth_date(municipality, birth):
+    result = run(roster(row("P1", birth=birth)))
+
+    assert messages(result) == [
+        f"Linje 2: ugyldig fødselsdato «{birth}»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ"
+    ]
+
+
+@pytest.mark.parametrize("birth", ["2027-01-01", "1980-05-05", "2025-01-01"])
+def test_roster_rejects_implausible_birth_date(municipality, birth):
+    result = run(roster(row("P1", birth=birth)))
+
+    assert len(result.errors) == 1
+    assert "passer ikke for en elev i grunnskolen" in messages(result)[0]
+
+
+def test_roster_rejects_bad_teacher_email(municipality):
+    result = run(roster(row("P1", teacher="kari.nordby.no")))
+
+    assert messages(result) == [
+        "Linje 2: ugyldig e-postadresse «kari.nordby.no» i «contact_teacher_email»"
+    ]
+
+
+def test_roster_rejects_bad_guardian_email_and_phone(municipality):
+    result = run(roster(row("P1", g1=("Mona Berg", "ring meg", "mona@"))))
+
+    assert messages(result) == [
+        "Linje 2: ugyldig telefonnummer «ring meg» i «guardian1_phone»",
+        "Linje 2: ugyldig e-postadresse «mona@» i «guardian1_email»",
+    ]
+
+
+def test_roster_rejects_guardian_contact_without_name(municipality):
+    result = run(roster(row("P1", g2=("", "91234567", ""))))
+
+    assert messages(result) == [
+        "Linje 2: «guardian2_name» er tom, men foresatt 2 har telefon eller e-post"
+    ]
+
+
+def test_roster_rejects_empty_required_value(municipality):
+    result = run(roster(row("P1", first="")))
+
+    assert messages(result) == ["Linje 2: «first_name» er tom"]
+
+
+def test_roster_rejects_bad_lessons_per_day(municipality):
+    result = run(roster(row("P1", lessons="13")))
+
+    assert messages(result) == [
+        "Linje 2: ugyldig antall timer per dag «13»; bruk et heltall fra 1 til 12"
+    ]
+
+
+def test_roster_rejects_pupil_twice_in_file(municipality):
+    result = run(roster(row("P1"), row("P2"), row("P1", group="5B")))
+
+    assert messages(result) == ["Linje 4: elev-ID «P1» står også på linje 2"]
+
+
+def test_roster_rejects_group_with_two_grades_in_file(municipality):
+    result = run(roster(row("P1"), row("P2", grade="6", birth="2015-01-01")))
+
+    assert messages(result) == ["Linje 3: klassen «5A» har trinn 5 på linje 2"]
+
+
+def test_roster_rejects_grade_that_contradicts_existing_group(group):
+    result = run(roster(row("P1", grade="6", birth="2015-01-01")))
+
+    assert messages(result) == [
+        "Linje 2: klassen «5A» ved Nordby skole har trinn 5 i skoleåret 2026–2027, ikke 6"
+    ]
+
+
+def test_roster_rejects_school_outside_allowed_schools(school):
+    result = run(roster(row("P1"), row("P2", school="Sørby skole")), allowed_schools=[school.name])
+
+    assert messages(result) == [
+        "Linje 3: skolen «Sørby skole» er ikke en av skolene du kan importere for"
+    ]
+
+
+def test_roster_rejects_finished_school_year(municipality):
+    result = run(roster(row("P1")), school_year_start=dt.date(2025, 8, 1))
+
+    assert not result.ok
+    assert "er avsluttet" in messages(result)[0]
+
+
+def test_roster_reports_every_bad_row_and_creates_nothing(municipality):
+    before = snapshot()
+    data = roster(row("P1"), row("P2", grade="0"), row("P3"), row("P4", birth="x"))
+
+    result = run(data)
+
+    assert [e.line for e in result.errors] == [3, 5]
+    assert snapshot() == before
+
+
+def test_roster_rejects_row_with_extra_cells(municipality):
+    result = run(roster(row("P1") + ";x;y"))
+
+    assert messages(result)[0].startswith("Linje 2: raden har 17 felt, men overskriften har 15")
+
+
+def test_roster_refuses_too_large_file(municipality, settings):
+    settings.IMPORT_MAX_BYTES = 100
+
+    result = run(roster(row("P1"), row("P2")))
+
+    assert messages(result) == [
+        "Fila er for stor. Største tillatte størrelse er 0 MB."
+    ] or messages(result)[0].startswith("Fila er for stor.")
+    assert result.rows == 0
+
+
+def test_roster_refuses_more_than_max_rows(municipality, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_ROWS", 3)
+
+    result = run(roster(*(row(f"P{i}") for i in range(4))))
+
+    assert messages(result) == ["Fila har mer enn 3 rader. Del den opp i flere filer."]
+
+
+def test_roster_refuses_excel_workbook(municipality):
+    result = run(b"PK\x03\x04rest-of-a-zip")
+
+    assert "Excel-arbeidsbok" in messages(result)[0]
+
+
+# --- encodings and delimiters --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+@pytest.mark.parametrize("delimiter", [";", ","])
+def test_roster_reads_encodings_and_delimiters(municipality, encoding, delimiter):
+    data = roster(
+        row("P1", school="Bjørkely skole", first="Åse", last="Ødegård",
+            g1=("Mæhlum Ødegård", "", "")),
+        delimiter=delimiter,
+        encoding=encoding,
+    )
+
+    result = run(data)
+
+    assert result.ok, messages(result)
+    pupil = Pupil.objects.get(pupil_id="P1")
+    assert pupil.full_name == "Åse Ødegård"
+    assert School.objects.filter(name="Bjørkely skole").exists()
+    assert pupil.guardians.get().name == "Mæhlum Ødegård"
+
+
+def test_roster_header_names_are_trimmed_and_case_insensitive(municipality):
+    header = ";".join(f" {name.upper()} " for name in HEADER.split(";"))
+
+    assert run(roster(row("P1"), header=header)).ok
+
+
+def test_roster_line_numbers_count_quoted_line_breaks(municipality):
+    multiline = row("P1", first='"Nora\nMarie"')
+
+    result = run(roster(multiline, row("P2", grade="0")))
+
+    assert [e.line for e in result.errors] == [4]
+
+
+# --- bounded queries --------------------------------------------------------------------
+
+
+def _queries(data: bytes, **kwargs) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        result = run(data, **kwargs)
+    assert result.ok, messages(result)
+    return len(ctx)
+
+
+def test_roster_query_count_does_not_grow_with_rows(municipality):
+    def file(prefix: str, n: int) -> bytes:
+        return roster(
+            *(
+                row(f"{prefix}{i}", group=f"{prefix}{i % 3}", g1=(f"Foresatt {i}", "", ""))
+                for i in range(n)
+            )
+        )
+
+    small, large = _queries(file("A", 3)), _queries(file("B", 30))
+    assert small == large
+    again = _queries(file("B", 30))  # existing pupils, guardians and enrollments
+    assert again <= large
+
+
+# --- command line ------------------------------------------------------------------------
+
+
+def test_import_roster_command_prints_summary(tmp_path, municipality):
+    path = tmp_path / "elever.csv"
+    path.write_bytes(roster(row("P1"), row("P2")))
+    out = StringIO()
+
+    call_command("import_roster", str(path), "--municipality", "Testvik", stdout=out)
+
+    assert "Import fullført (2 rader). Nye skoler: 1" in out.getvalue()
+    assert "nye elever: 2" in out.getvalue()
+    assert Pupil.objects.count() == 2
+
+
+def test_import_roster_command_exits_non_zero_on_rejected_file(tmp_path, municipality):
+    path = tmp_path / "elever.csv"
+    path.write_bytes(roster(row("P1"), row("P2", grade="12")))
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="Fila ble avvist med 1 feil"):
+        call_command("import_roster", str(path), "--municipality", "Testvik", stderr=err)
+
+    assert "Linje 3: ugyldig trinn «12»" in err.getvalue()
+    assert Pupil.objects.count() == 0
+
+
+def test_import_roster_command_takes_school_year(tmp_path, municipality):
+    path = tmp_path / "elever.csv"
+    path.write_bytes(roster(row("P1", birth="2017-04-01")))
+
+    call_command("import_roster", str(path), "--municipality", "Testvik",
+                 "--school-year", "2027-2028", stdout=StringIO())
+
+    assert Group.objects.get().school_year.start == dt.date(2027, 8, 1)
+
+
+def test_import_roster_command_rejects_bad_school_year(tmp_path, municipality):
+    path = tmp_path / "elever.csv"
+    path.write_bytes(roster(row("P1")))
+
+    with pytest.raises(CommandError, match="Ugyldig skoleår «2026-2028»"):
+        call_command("import_roster", str(path), "--municipality", "Testvik",
+                     "--school-year", "2026-2028")
+
+
+# --- the samples in docs/ ----------------------------------------------------------------
+
+
+def test_sample_files_import(db):
+    out = StringIO()
+
+    call_command("import_roster", str(SAMPLES / "roster.csv"), "--municipality", "Eksempelvik",
+                 stdout=out)
+    call_command("import_absence", str(SAMPLES / "absence.csv"), "--municipality", "Eksempelvik",
+                 stdout=out)
+
+    assert Pupil.objects.count() == 7
+    assert School.objects.count() == 2
+    assert AbsenceRecord.objects.count() == 8
+    assert User.objects.get(username="ingrid.dahl@bjorkely.example.no")
+    assert Group.objects.get(name="8B").lessons_per_day == 6
