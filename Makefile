@@ -23,6 +23,8 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	cp node_modules/@digdir/designsystemet-css/dist/src/index.css $(VENDOR)/designsystemet.css
 	cp node_modules/@digdir/designsystemet-css/dist/theme/designsystemet.css $(VENDOR)/designsystemet-theme.css
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	mkdir -p $(VENDOR)/fonts
+	for w in 400 500 600 700; do cp node_modules/@fontsource/inter/files/inter-latin-$$w-normal.woff2 $(VENDOR)/fonts/; done
 	@touch $@
 
 run: install

@@ -15,6 +15,7 @@ import random
 import statistics
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import make_password
@@ -32,6 +33,7 @@ from fravaer.actions import (
 )
 from fravaer.models import (
     AbsenceReason,
+    AbsenceRecord,
     Enrollment,
     Group,
     Guardian,
@@ -142,32 +144,37 @@ DEMO_LOGINS = (
 SUPERUSER = "kommune@demo.no"
 
 # --- names -----------------------------------------------------------------------
-# Common given names of Norwegian children born 2011–2020 (SSB's lists), with the
-# names of families that came from elsewhere, and surnames common in Norway.
+# Given names common among Norwegian children born 2011–2020, including those of
+# families that came from elsewhere, and surnames common in Norway.
 
-GIRL_NAMES = (
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+GIRL_NAMES = _names(
     "Emma Nora Sara Sofie Olivia Ella Ingrid Leah Maja Emilie Frida Ada Astrid Hedda "
     "Thea Selma Vilde Tiril Amalie Aurora Hanna Linnea Mathilde Sofia Julie Ida Iben "
     "Eva Signe Tuva Sigrid Mia Alma Oline Live Marie Lea Jenny Mille Ylva Sunniva "
     "Hermine Agnes Mathea Eline Andrea Helene Martine Amina Zofia Julia Maryam Hiba"
-).split()
-BOY_NAMES = (
+)
+BOY_NAMES = _names(
     "Jakob Emil Noah Oliver Filip William Lucas Liam Henrik Oskar Aksel Theodor Elias "
     "Kasper Magnus Johannes Isak Mathias Tobias Ludvig Olav Sander Jonas Markus Adrian "
     "Even Sebastian Mikkel Leon Birk Håkon Sverre Aleksander Ulrik Vetle Sindre Brage "
     "Eirik Iver Torstein Edvard Syver Peder Storm Mohammed Yusuf Ali Kacper Nikola Adam"
-).split()
-WOMEN_NAMES = (
+)
+WOMEN_NAMES = _names(
     "Kari Anne Ingrid Marit Hilde Silje Ida Marte Camilla Kristin Linn Tone Heidi Mona "
     "Ragnhild Trine Line Hege Lene Elisabeth Ingvild Guro Siri Randi Therese Nina Maria "
     "Karoline Stine Anette Tonje Kristine Aisha Fatima Agnieszka"
-).split()
-MEN_NAMES = (
+)
+MEN_NAMES = _names(
     "Lars Ole Per Jan Bjørn Kjetil Espen Thomas Anders Martin Morten Geir Trond Stian "
     "Eirik Erik Tor Rune Hans Knut Øyvind Jon Vegard Andreas Jørgen Frode Pål Steinar "
     "Henning Kristian Magne Ahmed Omar Tomasz"
-).split()
-LAST_NAMES = (
+)
+LAST_NAMES = _names(
     "Hansen Johansen Olsen Larsen Andersen Pedersen Nilsen Kristiansen Jensen Karlsen "
     "Johnsen Pettersen Eriksen Berg Haugen Hagen Johannessen Andreassen Jacobsen Dahl "
     "Jørgensen Halvorsen Henriksen Lund Sørensen Jakobsen Moen Gundersen Iversen Strand "
@@ -178,7 +185,7 @@ LAST_NAMES = (
     "Arnesen Næss Vik Haug Ellingsen Thorsen Birkeland Isaksen Ruud Strøm Myklebust "
     "Tangen Ødegård Eliassen Helland Bøe Aune Mikkelsen Tveit Brekke Madsen Fjeld Hoel "
     "Ahmed Ali Hussain Kowalski Nowak Tran Hassan Yilmaz"
-).split()
+)
 
 # --- the calendar ----------------------------------------------------------------
 
@@ -380,7 +387,7 @@ class _Planner:
             if len(chosen) >= n or not self.days:
                 break
             if recent:
-                start = int(len(self.days) * (1 - self.rng.random() ** 0.6))
+                start = int(len(self.days) * self.rng.random() ** 0.6)
             else:
                 start = self.rng.randrange(len(self.days))
             for day in self.days[start : start + self.rng.randint(1, 5)]:
@@ -408,14 +415,24 @@ def _late(pupil: int, day: dt.date, rng: random.Random, *, excused: float) -> Pl
     else:
         reason, documented, note = AbsenceReason.UNKNOWN, False, ""
     return PlannedAbsence(
-        pupil, day, "late", reason, documented, minutes_late=rng.choice((5, 10, 10, 15, 20, 30)),
+        pupil,
+        day,
+        "late",
+        reason,
+        documented,
+        minutes_late=rng.choice((5, 10, 10, 15, 20, 30)),
         note=note,
     )
 
 
 def _lesson(
-    pupil: int, day: dt.date, profile: PupilProfile, rng: random.Random, subject: str,
-    *, skipping: bool = False,
+    pupil: int,
+    day: dt.date,
+    profile: PupilProfile,
+    rng: random.Random,
+    subject: str,
+    *,
+    skipping: bool = False,
 ) -> PlannedAbsence:
     if skipping and rng.random() < 0.45:
         reason, documented, note = AbsenceReason.UNKNOWN, False, ""
@@ -426,12 +443,24 @@ def _lesson(
         note = rng.choice(OTHER_NOTES)
     lessons = min(rng.choice((1, 1, 2)), profile.lessons_per_day - 1)
     return PlannedAbsence(
-        pupil, day, "lesson", reason, documented, lessons=lessons, subject=subject, note=note,
+        pupil,
+        day,
+        "lesson",
+        reason,
+        documented,
+        lessons=lessons,
+        subject=subject,
+        note=note,
         by_subject_teacher=subject == MATH and profile.group.name in SUBJECT_TEACHER_GROUPS,
     )
 
 
-def _days(pupil: int, days: list[dt.date], rng: random.Random, reason=None) -> list:
+ReasonPicker = Callable[[random.Random], tuple[str, bool, str]]
+
+
+def _days(
+    pupil: int, days: list[dt.date], rng: random.Random, reason: ReasonPicker | None = None
+) -> list[PlannedAbsence]:
     out = []
     for day in days:
         code, documented, note = reason(rng) if reason else _day_reason(rng)
@@ -461,24 +490,34 @@ def plan_absence(
         pattern = pattern_of.get(index, "low")
         out: list[PlannedAbsence] = []
         if pattern == "high":
-            out += _days(index, planner.streaks(planner.count(20, 40), used, recent=True), rng,
-                         _worrying_reason)
+            out += _days(
+                index,
+                planner.streaks(planner.count(20, 40), used, recent=True),
+                rng,
+                _worrying_reason,
+            )
             for day in planner.take(days, planner.count(2, 6), used):
                 out.append(_late(index, day, rng, excused=0.2))
         elif pattern == "illness":
-            out += _days(index, planner.streaks(planner.count(9, 15), used, recent=False), rng,
-                         lambda r: (AbsenceReason.ILLNESS, True, r.choice(ILLNESS_NOTES)))
+            out += _days(
+                index,
+                planner.streaks(planner.count(9, 15), used, recent=False),
+                rng,
+                _illness_reason,
+            )
         elif pattern == "monday":
-            out += _days(index, planner.take(mondays, planner.count(4, 8), used), rng,
-                         _worrying_reason)
+            out += _days(
+                index, planner.take(mondays, planner.count(4, 8), used), rng, _worrying_reason
+            )
         elif pattern == "subject":
             subject = MATH if profile.group.name in SUBJECT_TEACHER_GROUPS else PE
             taught = [d for d in days if d.weekday() in profile.subject_days[subject]]
             for day in planner.take(taught, planner.count(5, 10), used):
                 out.append(_lesson(index, day, profile, rng, subject, skipping=True))
         elif pattern == "holiday":
-            out += _days(index, planner.take(planner.around_holidays, 4, used), rng,
-                         _holiday_reason)
+            out += _days(
+                index, planner.take(planner.around_holidays, 4, used), rng, _holiday_reason
+            )
             out += _days(index, planner.take(mondays, planner.count(1, 3), used), rng)
         elif pattern == "late":
             for day in planner.take(days, planner.count(6, 14), used):
@@ -487,10 +526,18 @@ def plan_absence(
             # A few are from the last school day: the "contact home today" list.
             if recent_undocumented < 3 and days:
                 recent_undocumented += 1
-                out += _days(index, planner.take(days[-1:], 1, used), rng,
-                             lambda r: (AbsenceReason.UNKNOWN, False, ""))
-            out += _days(index, planner.take(days, planner.count(1, 3), used), rng,
-                         lambda r: (AbsenceReason.UNKNOWN, False, ""))
+                out += _days(
+                    index,
+                    planner.take(days[-1:], 1, used),
+                    rng,
+                    _unknown_reason,
+                )
+            out += _days(
+                index,
+                planner.take(days, planner.count(1, 3), used),
+                rng,
+                _unknown_reason,
+            )
         # Everybody, patterned or not, has the ordinary odd day, lesson or late arrival.
         events = round(rng.choices((0, 1, 2, 3), weights=(25, 35, 25, 15))[0] * planner.scale)
         for day in planner.take(days, events, used):
@@ -504,6 +551,14 @@ def plan_absence(
                 out.append(_late(index, day, rng, excused=0.65))
         planned += out
     return planned
+
+
+def _unknown_reason(rng: random.Random) -> tuple[str, bool, str]:
+    return AbsenceReason.UNKNOWN, False, ""
+
+
+def _illness_reason(rng: random.Random) -> tuple[str, bool, str]:
+    return AbsenceReason.ILLNESS, True, rng.choice(ILLNESS_NOTES)
 
 
 def _worrying_reason(rng: random.Random) -> tuple[str, bool, str]:
@@ -586,7 +641,10 @@ def seed_demo(today: dt.date | None = None) -> SeedSummary:
         for school in schools.values():
             for closure in closures:
                 add_non_school_days(
-                    school, start=closure.start, end=closure.end, kind=closure.kind,
+                    school,
+                    start=closure.start,
+                    end=closure.end,
+                    kind=closure.kind,
                     name=closure.name,
                 )
         calendar = SchoolCalendar.from_days(
@@ -607,11 +665,12 @@ def seed_demo(today: dt.date | None = None) -> SeedSummary:
         days = list(calendar.school_days(start, min(yesterday, end)))
         planned = plan_absence(rng, profiles, days)
         _register(planned, pupils, profiles, users, reasons, calendar, today)
-        summary.records = Counter(p.kind for p in planned)
-        summary.undocumented = sum(1 for p in planned if not p.documented)
+        summary.contact_logs = _log_contacts(rng, planned, pupils, profiles, users, reasons, days)
+        records = AbsenceRecord.objects.filter(pupil__municipality=municipality)
+        summary.records = Counter(records.values_list("kind", flat=True))
+        summary.undocumented = records.filter(documented=False).count()
         per_pupil = Counter(p.pupil for p in planned if p.kind == "day")
         summary.days_per_pupil = [per_pupil.get(i, 0) for i in range(len(pupils))]
-        summary.contact_logs = _log_contacts(rng, planned, pupils, profiles, users, days)
     return summary
 
 
@@ -666,7 +725,10 @@ def _create_groups(
     ]
     assignments += [
         TeachingAssignment(
-            user=users[SUBJECT_TEACHER], group=group, kind="subject", subject=MATH,
+            user=users[SUBJECT_TEACHER],
+            group=group,
+            kind="subject",
+            subject=MATH,
             valid_from=year.start,
         )
         for group in groups
@@ -680,7 +742,7 @@ def _create_pupils(
     rng: random.Random, municipality: Municipality, year: SchoolYear, groups: list[Group]
 ) -> tuple[list[Pupil], list[PupilProfile]]:
     pupils, profiles, seen = [], [], set()
-    for spec, group in zip(GROUPS, groups, strict=True):
+    for spec in GROUPS:
         # Each class has its timetable: the weekdays mathematics and PE are taught.
         subject_days = {MATH: tuple(rng.sample(range(5), 3)), PE: tuple(rng.sample(range(5), 2))}
         born = dt.date(year.start.year - 5 - spec.grade, 1, 1)
@@ -752,9 +814,9 @@ def _register(
     calendar: SchoolCalendar,
     today: dt.date,
 ) -> None:
-    """Register the plan as the teachers would have: each teacher's records of a day
-    in one call at the end of that school day, through the same rules as a person."""
-    batches: dict[tuple[str, dt.date], list] = defaultdict(list)
+    """Register the plan as the teachers would have: the same day, one call per
+    teacher and register, through the same rules as a person."""
+    batches: dict[tuple[dt.date, dt.time, str], list] = defaultdict(list)
     for item in planned:
         profile = profiles[item.pupil]
         data = AbsenceInput(
@@ -769,27 +831,34 @@ def _register(
         check_absence_date(item.date, calendar=calendar, today=today)
         check_absence_input(data, lessons_per_day=profile.lessons_per_day)
         by = SUBJECT_TEACHER if item.by_subject_teacher else profile.group.contact
-        batches[(by, item.date)].append((pupils[item.pupil], item.date, data))
+        # The morning register for whole days and late arrivals; lessons at midday.
+        at = dt.time(12, 15) if item.kind == "lesson" else dt.time(8, 40)
+        batches[(item.date, at, by)].append((pupils[item.pupil], item.date, data))
     tz = timezone.get_current_timezone()
-    for (by, day), creates in sorted(batches.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        at = dt.datetime.combine(day, dt.time(15, 30), tzinfo=tz)
-        apply_absence_changes(creates=creates, by=users[by], now=at)
+    for (day, at, by), creates in sorted(batches.items()):
+        now = dt.datetime.combine(day, at, tzinfo=tz)
+        apply_absence_changes(creates=creates, by=users[by], now=now)
 
 
-CONTACT_SUMMARIES = {
+# outcome → (what was said, the reason and note the record gets when clarified)
+CONTACT_SUMMARIES: dict[str, tuple[tuple[str, str, str], ...]] = {
     "clarified": (
-        "Ringte mor. Eleven var syk; hun sender melding i ettermiddag.",
-        "Snakket med far. Eleven hadde vondt i magen og ble hjemme.",
-        "Foresatte svarte på melding: tannlegetime de glemte å melde.",
+        ("Ringte mor. Eleven var syk; hun sender melding i ettermiddag.", "illness", ""),
+        ("Snakket med far. Eleven hadde vondt i magen og ble hjemme.", "illness", ""),
+        ("Foresatte svarte på melding: tannlegetime de glemte å melde.", "other", "Tannlege"),
     ),
     "no_answer": (
-        "Ringte begge foresatte uten svar. Sendte SMS og ba om tilbakemelding.",
-        "Fikk ikke tak i foresatte. Prøver igjen i morgen.",
+        ("Ringte begge foresatte uten svar. Sendte SMS og ba om tilbakemelding.", "", ""),
+        ("Fikk ikke tak i foresatte. Prøver igjen i morgen.", "", ""),
     ),
     "follow_up": (
-        "Mor bekrefter fraværet, men vet ikke hvorfor eleven ikke ville på skolen. "
-        "Avtalt samtale neste uke.",
-        "Far sier eleven gruer seg til skolen om morgenen. Følges opp med samtale.",
+        (
+            "Mor bekrefter fraværet, men vet ikke hvorfor eleven ikke ville på skolen. "
+            "Avtalt samtale neste uke.",
+            "",
+            "",
+        ),
+        ("Far sier eleven gruer seg til skolen om morgenen. Følges opp med samtale.", "", ""),
     ),
 }
 
@@ -800,10 +869,11 @@ def _log_contacts(
     pupils: list[Pupil],
     profiles: list[PupilProfile],
     users: dict[str, User],
+    reasons: dict[str, AbsenceReason],
     days: list[dt.date],
 ) -> int:
-    """Contact teachers called home about some undocumented absence; the last school
-    day's is still waiting for a call."""
+    """Contact teachers called home about some undocumented absence and corrected
+    the record when the home explained; the last school day's still await a call."""
     first_undocumented: dict[int, PlannedAbsence] = {}
     for item in sorted(planned, key=lambda p: p.date):
         if not item.documented and item.kind == "day" and days and item.date < days[-1]:
@@ -817,15 +887,25 @@ def _log_contacts(
     tz = timezone.get_current_timezone()
     for index in chosen:
         item, pupil = first_undocumented[index], pupils[index]
+        teacher = users[profiles[index].group.contact]
         outcome = rng.choices(("clarified", "no_answer", "follow_up"), weights=(6, 2, 2))[0]
+        said, reason, note = rng.choice(CONTACT_SUMMARIES[outcome])
+        contacted_at = dt.datetime.combine(item.date, dt.time(9, rng.randint(5, 55)), tz)
         log_contact(
             pupil,
-            contacted_at=dt.datetime.combine(item.date, dt.time(9, rng.randint(5, 55)), tz),
+            contacted_at=contacted_at,
             channel="phone",
             counterpart="guardian",
             guardian=guardians[pupil.pk][0],
-            summary=rng.choice(CONTACT_SUMMARIES[outcome]),
+            summary=said,
             outcome=outcome,
-            by=users[profiles[index].group.contact],
+            by=teacher,
         )
+        if reason:
+            # The home explained: the teacher corrects the record (kept in its history).
+            record = AbsenceRecord.objects.get(pupil=pupil, date=item.date, kind="day")
+            data = AbsenceInput(kind="day", documented=True, reason=reasons[reason], note=note)
+            apply_absence_changes(
+                updates=[(record, data)], by=teacher, now=contacted_at + dt.timedelta(minutes=5)
+            )
     return len(chosen)

@@ -144,7 +144,9 @@ class RegisterRowForm(AbsenceFieldsMixin, StyledForm):
 class AbsenceRecordForm(AbsenceFieldsMixin, StyledForm):
     """Register or correct one absence on the pupil page."""
 
-    date = forms.DateField(label=_("Dato"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        label=_("Dato"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     kind = forms.ChoiceField(
         label=_("Type fravær"),
         choices=AbsenceRecord.Kind.choices,

@@ -24,13 +24,15 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from fravaer.actions import (
     AbsenceInput,
@@ -172,9 +174,10 @@ class ImportResult:
         else:
             head = _("Import fullført")
         parts = ", ".join(f"{label}: {n}" for label, n in self.items()) or _("ingen endringer")
-        return _("%(head)s (%(rows)s rader). %(parts)s.") % {
+        rows = ngettext("%(n)s rad", "%(n)s rader", self.rows) % {"n": self.rows}
+        return _("%(head)s (%(rows)s). %(parts)s.") % {
             "head": head,
-            "rows": self.rows,
+            "rows": rows,
             "parts": parts[:1].upper() + parts[1:],
         }
 
@@ -223,8 +226,8 @@ def read_table(data: bytes, *, required: Sequence[str], optional: Sequence[str])
     table = Table()
     if len(data) > settings.IMPORT_MAX_BYTES:
         return table.reject(
-            _("Fila er for stor. Største tillatte størrelse er %(max)s MB.")
-            % {"max": f"{settings.IMPORT_MAX_BYTES / 1024 / 1024:.1f}".rstrip("0").rstrip(".")}
+            _("Fila er for stor. Største tillatte størrelse er %(max)s.")
+            % {"max": filesizeformat(settings.IMPORT_MAX_BYTES)}
         )
     if data.startswith(b"PK\x03\x04"):
         return table.reject(
@@ -394,12 +397,10 @@ def _key(text: str) -> str:
 
 def system_user() -> User:
     """The user that CLI imports register as; it cannot log in."""
-    user, created = User.objects.get_or_create(
-        username=SYSTEM_USERNAME, defaults={"first_name": "Filimport", "is_active": False}
+    user, _created = User.objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={"first_name": "Filimport", "is_active": False, "password": make_password(None)},
     )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
     return user
 
 

@@ -137,6 +137,12 @@ def register(request: HttpRequest, group_id: int) -> HttpResponse:
     )
     group = grant.group
     calendar = SchoolCalendar.from_group_annotation(day, group.closed_name)
+    if request.method == "GET" and "dato" not in request.GET and calendar.closed_reason(day):
+        # A teacher opening the register on a weekend or holiday wants the last
+        # school day, not a message.
+        messages.info(request, _("I dag er ikke en skoledag. Her er forrige skoledag."))
+        step = reverse("register_step", args=[group.pk])
+        return redirect(f"{step}?dato={day.isoformat()}&retning=forrige")
     context = {"grant": grant, "group": group, "day": day, "today": today, "subjects": SUBJECTS}
     problem = _register_problem(group, day, today, calendar)
     if problem:

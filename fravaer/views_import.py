@@ -23,6 +23,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
@@ -45,9 +46,7 @@ class UploadForm(StyledForm):
         label=gettext_lazy("Hva inneholder fila?"), choices=KIND_CHOICES, widget=forms.RadioSelect
     )
     municipality = forms.TypedChoiceField(label=gettext_lazy("Kommune"), coerce=int)
-    school_year = forms.ChoiceField(
-        label=gettext_lazy("Skoleår (gjelder elevliste)"), required=False
-    )
+    school_year = forms.ChoiceField(label=gettext_lazy("Skoleår (gjelder elevliste)"))
     file = forms.FileField(label=gettext_lazy("CSV-fil"))
 
     def __init__(self, *args, municipalities: list[Municipality], today: dt.date, **kwargs):
@@ -68,8 +67,8 @@ class UploadForm(StyledForm):
         upload = self.cleaned_data["file"]
         if upload.size > settings.IMPORT_MAX_BYTES:
             raise forms.ValidationError(
-                _("Fila er for stor. Største tillatte størrelse er %(max)s MB.")
-                % {"max": round(settings.IMPORT_MAX_BYTES / 1024 / 1024, 1)}
+                _("Fila er for stor. Største tillatte størrelse er %(max)s.")
+                % {"max": filesizeformat(settings.IMPORT_MAX_BYTES)}
             )
         return upload
 
@@ -165,8 +164,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         job = Job(
             kind=form.cleaned_data["kind"],
             municipality_id=form.cleaned_data["municipality"],
-            school_year=form.cleaned_data["school_year"]
-            or SchoolYear.bounds_for(today)[0].isoformat(),
+            school_year=form.cleaned_data["school_year"],
         )
         result = job.run(data, schools, request, dry_run=True)
         if result.ok:
@@ -200,7 +198,7 @@ def _render(request: HttpRequest, *, form, schools, result, pending) -> HttpResp
         "pending_kind": dict(KIND_CHOICES).get(pending["job"]["kind"]) if pending else None,
         "roster_columns": imports.ROSTER_REQUIRED + imports.ROSTER_OPTIONAL,
         "absence_columns": imports.ABSENCE_REQUIRED + imports.ABSENCE_OPTIONAL,
-        "max_mb": round(settings.IMPORT_MAX_BYTES / 1024 / 1024, 1),
-        "max_rows": imports.MAX_ROWS,
+        "max_size": settings.IMPORT_MAX_BYTES,
+        "max_rows": f"{imports.MAX_ROWS:,}".replace(",", "\N{NO-BREAK SPACE}"),
     }
     return render(request, "fravaer/imports.html", context)

@@ -20,6 +20,23 @@
     focusMarked(event.detail.elt);
   });
 
+  // An error summary's link points at a field or a register row. Following the link
+  // only scrolls; put focus in the control to fix (the first invalid one in a row), so
+  // keyboard and screen-reader users can type straight away.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".ds-error-summary a[href^='#']");
+    if (!link) return;
+    var target = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    if (!target) return;
+    var field = target.matches("input, select, textarea") ? target :
+      target.querySelector("[aria-invalid='true']") ||
+      target.querySelector("input:not([type='hidden']):not(:disabled), select, textarea");
+    if (!field) return;
+    event.preventDefault();
+    field.focus({ preventScroll: true });
+    field.scrollIntoView({ block: "center" });
+  });
+
   // Ask before a destructive action (buttons carry data-confirm with the question).
   document.addEventListener("submit", function (event) {
     var button = event.submitter;

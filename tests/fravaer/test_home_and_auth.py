@@ -167,3 +167,9 @@ def test_check_deploy_is_clean_with_production_variables():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_bokmal_is_the_default_whatever_the_browser_asks(client_for, contact_teacher):
+    client = client_for(contact_teacher)
+    html = client.get(reverse("home"), headers={"Accept-Language": "en-US,en;q=0.9"}).content
+    assert b'lang="nb"' in html

@@ -352,3 +352,12 @@ def test_register_query_counts_do_not_grow_with_class_size(
     get_count, post_count = counts[30]
     assert get_count <= 5
     assert post_count <= 10
+
+
+def test_register_without_date_on_a_weekend_opens_the_last_school_day(
+    client_for, contact_teacher, group, time_machine
+):
+    time_machine.move_to(dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC))  # a Sunday
+    response = client_for(contact_teacher).get(reverse("register", args=[group.pk]), follow=True)
+    assert response.context["day"] == dt.date(2026, 11, 20)
+    assert "I dag er ikke en skoledag" in response.content.decode()

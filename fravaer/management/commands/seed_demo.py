@@ -32,7 +32,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, if_empty: bool = False, force: bool = False, **options):
         if if_empty and Municipality.objects.exists():
-            self.stdout.write("Databasen har data; lager ikke demodata. / The database has data; no demo data.")
+            self.stdout.write(
+                "Databasen har data; lager ikke demodata. / The database has data; no demo data."
+            )
             return
         # Every demo login shares a published password: keep it out of production.
         if not settings.DEBUG and not force:

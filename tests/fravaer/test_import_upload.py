@@ -1,0 +1,231 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from fravaer.models import AbsenceRecord, Enrollment, Pupil, StaffRole
+from fravaer.views_import import SESSION_KEY
+from tests.conftest import make_user
+from tests.fravaer.test_import_absence import absence, line
+from tests.fravaer.test_import_roster import roster, row
+
+URL = reverse("imports")
+
+
+def upload(client, data: bytes, kind: str, municipality, **extra):
+    payload = {
+        "action": "validate",
+        "kind": kind,
+        "municipality": municipality.pk,
+        "school_year": "2026-08-01",
+        "file": SimpleUploadedFile("fil.csv", data, content_type="text/csv"),
+        **extra,
+    }
+    return client.post(URL, payload)
+
+
+def confirm(client):
+    token = client.session[SESSION_KEY]["token"]
+    return client.post(URL, {"action": "confirm", "token": token})
+
+
+# --- who may upload ---------------------------------------------------------------------
+
+
+def test_anonymous_is_sent_to_login(client, school):
+    response = client.get(URL)
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("persona", ["contact_teacher", "outsider", "team_member"])
+def test_staff_without_import_role_get_404(client_for, request, persona):
+    user = request.getfixturevalue(persona)
+    client = client_for(user)
+
+    assert client.get(URL).status_code == 404
+    assert client.post(URL, {"action": "validate"}).status_code == 404
+
+
+def test_leader_sees_upload_form(client_for, leader):
+    response = client_for(leader).get(URL)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Kontroller fila" in content
+    assert "Nordby skole" in content
+    assert 'enctype="multipart/form-data"' in content
+    assert "csrfmiddlewaretoken" in content
+    assert "<script" not in content.split("</head>")[1]
+    assert "style=" not in content
+
+
+def test_upload_form_is_csrf_protected(leader, municipality):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(leader)
+
+    response = upload(client, roster(row("P1")), "roster", municipality)
+
+    assert response.status_code == 403
+
+
+# --- preview, then confirm -----------------------------------------------------------------
+
+
+def test_roster_upload_previews_then_confirm_applies(client_for, leader, municipality):
+    client = client_for(leader)
+
+    response = upload(client, roster(row("P1"), row("P2")), "roster", municipality)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Fila er kontrollert uten feil" in content
+    assert "Bekreft import" in content
+    assert "Nye elever" in content
+    assert Pupil.objects.count() == 0
+
+    response = confirm(client)
+
+    assert response.status_code == 302
+    assert response.url == URL
+    assert Pupil.objects.count() == 2
+    assert Enrollment.objects.count() == 2
+    assert SESSION_KEY not in client.session
+    followed = client.get(URL).content.decode()
+    assert "Import fullført (2 rader)." in followed
+
+
+def test_absence_upload_records_as_the_uploader(client_for, leader, pupil, municipality):
+    client = client_for(leader)
+
+    upload(client, absence(line(pupil)), "absence", municipality)
+    confirm(client)
+
+    record = AbsenceRecord.objects.get()
+    assert record.registered_by == leader
+
+
+def test_preview_survives_a_reload(client_for, leader, municipality):
+    client = client_for(leader)
+    upload(client, roster(row("P1")), "roster", municipality)
+
+    content = client.get(URL).content.decode()
+
+    assert "Bekreft import" in content
+    assert "fil.csv" in content
+
+
+def test_upload_lists_every_row_error_and_keeps_nothing(client_for, leader, pupil, municipality):
+    client = client_for(leader)
+    data = absence(line(pupil), line("E123"), line(pupil, "2026-11-14"))
+
+    response = upload(client, data, "absence", municipality)
+
+    content = response.content.decode()
+    assert "Fila ble avvist: 2 feil. Ingenting er lagret." in content
+    assert "<td class=\"nowrap\">3</td><td>ukjent elev-ID «E123»</td>" in content
+    assert "14.11.2026 er ikke en skoledag ved elevens skole." in content
+    assert "Bekreft import" not in content
+    assert SESSION_KEY not in client.session
+    assert AbsenceRecord.objects.count() == 0
+
+
+def test_leader_cannot_import_another_schools_rows(client_for, leader, municipality):
+    client = client_for(leader)
+
+    response = upload(client, roster(row("P1"), row("P2", school="Sørby skole")), "roster",
+                      municipality)
+
+    content = response.content.decode()
+    assert "skolen «Sørby skole» er ikke en av skolene du kan importere for" in content
+    assert "Bekreft import" not in content
+    assert Pupil.objects.count() == 0
+
+
+def test_municipal_admin_may_import_for_the_municipalitys_schools(
+    client_for, municipal_admin, school, other_school, municipality
+):
+    client = client_for(municipal_admin)
+
+    upload(client, roster(row("P1"), row("P2", school="Sørby skole")), "roster", municipality)
+    response = confirm(client)
+
+    assert response.status_code == 302
+    assert Pupil.objects.count() == 2
+
+
+def test_confirm_with_wrong_token_applies_nothing(client_for, leader, municipality):
+    client = client_for(leader)
+    upload(client, roster(row("P1")), "roster", municipality)
+
+    response = client.post(URL, {"action": "confirm", "token": "forfalsket"})
+
+    assert response.status_code == 302
+    assert Pupil.objects.count() == 0
+    assert SESSION_KEY not in client.session
+
+
+def test_cancel_forgets_the_file(client_for, leader, municipality):
+    client = client_for(leader)
+    upload(client, roster(row("P1")), "roster", municipality)
+
+    client.post(URL, {"action": "cancel"})
+
+    assert SESSION_KEY not in client.session
+    assert Pupil.objects.count() == 0
+
+
+def test_confirm_after_losing_the_role_is_404(client_for, leader, municipality):
+    client = client_for(leader)
+    upload(client, roster(row("P1")), "roster", municipality)
+    StaffRole.objects.filter(user=leader).delete()
+
+    assert confirm(client).status_code == 404
+    assert Pupil.objects.count() == 0
+
+
+def test_upload_for_a_municipality_not_ones_own_is_rejected(client_for, leader, municipality):
+    from fravaer.models import Municipality
+
+    elsewhere = Municipality.objects.create(name="Andreby")
+
+    response = upload(client_for(leader), roster(row("P1")), "roster", elsewhere)
+
+    assert response.status_code == 200
+    assert "Velg et gyldig valg" in response.content.decode()
+    assert Pupil.objects.count() == 0
+
+
+def test_upload_rejects_too_large_file(client_for, leader, municipality, settings):
+    settings.IMPORT_MAX_BYTES = 50
+
+    response = upload(client_for(leader), roster(row("P1")), "roster", municipality)
+
+    assert "Fila er for stor." in response.content.decode()
+    assert Pupil.objects.count() == 0
+
+
+def test_no_personal_data_in_urls(client_for, leader, pupil, municipality):
+    client = client_for(leader)
+    upload(client, absence(line(pupil)), "absence", municipality)
+
+    response = confirm(client)
+
+    assert response.url == URL
+
+
+def test_leader_with_two_municipalities_chooses(client_for, leader, municipality):
+    from fravaer.models import Municipality, School
+
+    other = Municipality.objects.create(name="Andreby")
+    school = School.objects.create(municipality=other, name="Andreby skole")
+    StaffRole.objects.create(user=leader, role="school_leader", school=school)
+
+    content = client_for(leader).get(URL).content.decode()
+
+    assert '<select name="municipality"' in content
+
+
+def test_wrong_role_user_is_404_even_when_logged_in(client_for, db):
+    assert client_for(make_user()).get(URL).status_code == 404
