@@ -311,8 +311,9 @@ def log_contact(
     outcome: str,
     by: User,
     guardian: Guardian | None = None,
+    now: dt.datetime | None = None,
 ) -> ContactLog:
-    now = timezone.now()
+    now = now or timezone.now()
     if contacted_at > now + dt.timedelta(minutes=5):
         raise AbsenceRuleError(
             _("Tidspunktet for kontakten kan ikke være fram i tid."),

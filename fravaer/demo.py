@@ -900,6 +900,7 @@ def _log_contacts(
             summary=said,
             outcome=outcome,
             by=teacher,
+            now=contacted_at,
         )
         if reason:
             # The home explained: the teacher corrects the record (kept in its history).

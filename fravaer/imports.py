@@ -348,8 +348,8 @@ class _Checks:
             )
         return value
 
-    def email(self, column: str, *, required: bool = False) -> str:
-        value = self.text(column, 254, required=required).lower()
+    def email(self, column: str, *, required: bool = False, max_length: int = 254) -> str:
+        value = self.text(column, max_length, required=required).lower()
         if value:
             try:
                 validate_email(value)
@@ -453,7 +453,8 @@ def parse_roster_row(row: Row, *, today: dt.date) -> tuple[RosterRow | None, lis
             _("fødselsdato %(date)s passer ikke for en elev i grunnskolen")
             % {"date": _fmt(birth_date)}
         )
-    teacher_email = check.email("contact_teacher_email", required=True)
+    # The e-mail becomes the username, which holds at most 150 characters.
+    teacher_email = check.email("contact_teacher_email", required=True, max_length=150)
     lessons_per_day = None
     if row["lessons_per_day"]:
         lessons_per_day = _int_in_range(row["lessons_per_day"], 1, 12)
@@ -759,7 +760,12 @@ def _plan_enrollment(
     enrollment ends the day before, so the history stays."""
     year = plan.school_year
     pivot = max(today, year.start)
-    live = [e for e in enrollments if e.end is None or e.end >= pivot]
+    # Enrollments in a later school year (a roster imported ahead) are left alone.
+    live = [
+        e
+        for e in enrollments
+        if (e.end is None or e.end >= pivot) and e.group.school_year.start <= year.start
+    ]
     if group.pk is not None and any(e.group_id == group.pk for e in live):
         return
     if live:

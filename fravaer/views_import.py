@@ -105,7 +105,9 @@ class Job:
         )
 
 
-def _keep(request: HttpRequest, job: Job, data: bytes, name: str, result) -> dict:
+def _keep(
+    request: HttpRequest, job: Job, data: bytes, name: str, result: imports.ImportResult
+) -> dict:
     pending = {
         "token": secrets.token_urlsafe(24),
         "job": {

@@ -21,8 +21,16 @@ def absence(*rows: str, header: str = HEADER, delimiter=";", encoding="utf-8") -
     return text.encode(encoding)
 
 
-def line(pupil, date="2026-11-17", kind="day", lessons="", subject="", documented="no",
-         reason="", note="") -> str:
+def line(
+    pupil,
+    date="2026-11-17",
+    kind="day",
+    lessons="",
+    subject="",
+    documented="no",
+    reason="",
+    note="",
+) -> str:
     pupil_id = pupil if isinstance(pupil, str) else pupil.pupil_id
     return ";".join([pupil_id, date, kind, lessons, subject, documented, reason, note])
 
@@ -146,9 +154,7 @@ def test_absence_rejects_unknown_pupil(run, pupil):
 def test_absence_rejects_bad_date(run, pupil, date):
     result = run(absence(line(pupil, date)))
 
-    assert messages(result) == [
-        f"Linje 2: ugyldig dato «{date}»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ"
-    ]
+    assert messages(result) == [f"Linje 2: ugyldig dato «{date}»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ"]
 
 
 def test_absence_rejects_future_date(run, pupil):
@@ -178,8 +184,13 @@ def test_absence_uses_calendar_of_school_on_that_date(run, pupil, group, other_g
     # Moved to Sørby on 9 November; Nordby had a planning day on the 6th.
     Enrollment.objects.filter(pupil=pupil).update(end=dt.date(2026, 11, 8))
     Enrollment.objects.create(pupil=pupil, group=other_group, start=dt.date(2026, 11, 9))
-    add_non_school_days(school, start=dt.date(2026, 11, 6), end=dt.date(2026, 11, 6),
-                        kind="planning", name="Planleggingsdag")
+    add_non_school_days(
+        school,
+        start=dt.date(2026, 11, 6),
+        end=dt.date(2026, 11, 6),
+        kind="planning",
+        name="Planleggingsdag",
+    )
 
     result = run(absence(line(pupil, "2026-11-06"), line(pupil, "2026-11-09")))
 
@@ -228,9 +239,7 @@ def test_absence_rejects_non_numeric_lessons(run, pupil):
 def test_absence_rejects_duplicate_day_in_file(run, pupil):
     result = run(absence(line(pupil), line(pupil, "2026-11-16"), line(pupil, documented="ja")))
 
-    assert messages(result) == [
-        "Linje 4: eleven har fravær hele dagen 17.11.2026 også på linje 2"
-    ]
+    assert messages(result) == ["Linje 4: eleven har fravær hele dagen 17.11.2026 også på linje 2"]
 
 
 def test_absence_rejects_duplicate_lesson_row_in_file(run, pupil):
@@ -244,8 +253,13 @@ def test_absence_rejects_duplicate_lesson_row_in_file(run, pupil):
 def test_absence_rejects_day_already_registered_differently(run, pupil, contact_teacher):
     reasons = {r.code: r for r in AbsenceReason.objects.all()}
     apply_absence_changes(
-        creates=[(pupil, dt.date(2026, 11, 17),
-                  AbsenceInput(kind="day", documented=True, reason=reasons["illness"]))],
+        creates=[
+            (
+                pupil,
+                dt.date(2026, 11, 17),
+                AbsenceInput(kind="day", documented=True, reason=reasons["illness"]),
+            )
+        ],
         by=contact_teacher,
     )
 
@@ -261,8 +275,13 @@ def test_absence_rejects_day_already_registered_differently(run, pupil, contact_
 def test_absence_skips_day_already_registered_identically(run, pupil, contact_teacher):
     reasons = {r.code: r for r in AbsenceReason.objects.all()}
     apply_absence_changes(
-        creates=[(pupil, dt.date(2026, 11, 17),
-                  AbsenceInput(kind="day", documented=False, reason=reasons["unknown"]))],
+        creates=[
+            (
+                pupil,
+                dt.date(2026, 11, 17),
+                AbsenceInput(kind="day", documented=False, reason=reasons["unknown"]),
+            )
+        ],
         by=contact_teacher,
     )
 
@@ -343,8 +362,9 @@ def test_absence_leader_cannot_import_dates_at_another_school(
     Enrollment.objects.filter(pupil=pupil).update(end=dt.date(2026, 11, 8))
     Enrollment.objects.create(pupil=pupil, group=other_group, start=dt.date(2026, 11, 9))
 
-    result = run(absence(line(pupil, "2026-11-06"), line(pupil, "2026-11-10")),
-                 by=leader, schools=[school])
+    result = run(
+        absence(line(pupil, "2026-11-06"), line(pupil, "2026-11-10")), by=leader, schools=[school]
+    )
 
     assert messages(result) == [
         f"Linje 3: eleven «{pupil.pupil_id}» gikk ikke ved en av dine skoler 10.11.2026"

@@ -181,8 +181,17 @@ def test_roster_updates_what_changed(pupil, group, contact_teacher):
 
 
 def test_roster_empty_guardian_cells_keep_stored_values(pupil, group, contact_teacher):
-    result = run(roster(row(pupil.pupil_id, first="Ola", last="Nordmann", birth="2014-01-01",
-                            g1=("Kari Nordmann", "", ""))))
+    result = run(
+        roster(
+            row(
+                pupil.pupil_id,
+                first="Ola",
+                last="Nordmann",
+                birth="2014-01-01",
+                g1=("Kari Nordmann", "", ""),
+            )
+        )
+    )
 
     assert result.ok, messages(result)
     assert pupil.guardians.get().phone == "99999999"
@@ -222,13 +231,18 @@ def test_roster_dry_run_writes_nothing(municipality):
 def test_roster_moving_class_ends_old_enrollment_and_keeps_it(pupil, group, school, school_year):
     make_group(school, school_year, name="5B", grade=5)
 
-    result = run(roster(row(pupil.pupil_id, group="5B", first="Ola", last="Nordmann",
-                            birth="2014-01-01")))
+    result = run(
+        roster(row(pupil.pupil_id, group="5B", first="Ola", last="Nordmann", birth="2014-01-01"))
+    )
 
     assert result.ok, messages(result)
     assert result.counts["enrollments_ended"] == 1
     old, new = Enrollment.objects.filter(pupil=pupil).order_by("start")
-    assert (old.group.name, old.start, old.end) == ("5A", dt.date(2026, 8, 1), dt.date(2026, 11, 17))
+    assert (old.group.name, old.start, old.end) == (
+        "5A",
+        dt.date(2026, 8, 1),
+        dt.date(2026, 11, 17),
+    )
     assert (new.group.name, new.start, new.end) == ("5B", dt.date(2026, 11, 18), None)
 
 
@@ -236,7 +250,10 @@ def test_roster_new_school_year_ends_last_years_enrollment_at_year_end(municipal
     last_year = SchoolYear.objects.create(start=dt.date(2025, 8, 1), end=dt.date(2026, 7, 31))
     old_group = make_group(school, last_year, name="4A", grade=4)
     pupil = Pupil.objects.create(
-        municipality=municipality, pupil_id="P9", first_name="Nora", last_name="Berg",
+        municipality=municipality,
+        pupil_id="P9",
+        first_name="Nora",
+        last_name="Berg",
         birth_date=dt.date(2016, 4, 1),
     )
     Enrollment.objects.create(pupil=pupil, group=old_group, start=last_year.start)
@@ -247,6 +264,25 @@ def test_roster_new_school_year_ends_last_years_enrollment_at_year_end(municipal
     old, new = Enrollment.objects.filter(pupil=pupil).order_by("start")
     assert (old.group, old.end) == (old_group, dt.date(2026, 7, 31))
     assert (new.group.name, new.start) == ("5A", dt.date(2026, 8, 1))
+
+
+def test_roster_leaves_next_years_enrollment_alone(pupil, group, school, school_year):
+    next_year = SchoolYear.objects.create(start=dt.date(2027, 8, 1), end=dt.date(2028, 7, 31))
+    Enrollment.objects.create(
+        pupil=pupil, group=make_group(school, next_year, name="6A", grade=6), start=next_year.start
+    )
+    make_group(school, school_year, name="5B", grade=5)
+
+    result = run(
+        roster(row(pupil.pupil_id, group="5B", first="Ola", last="Nordmann", birth="2014-01-01"))
+    )
+
+    assert result.ok, messages(result)
+    assert sorted(Enrollment.objects.filter(pupil=pupil).values_list("group__name", "end")) == [
+        ("5A", dt.date(2026, 11, 17)),
+        ("5B", None),
+        ("6A", None),
+    ]
 
 
 def test_roster_same_class_keeps_enrollment(pupil, group):
@@ -274,9 +310,7 @@ def test_roster_missing_column_is_reported_once(municipality):
 def test_roster_rejects_grade_out_of_range(municipality, grade):
     result = run(roster(row("P1"), row("P2", grade=grade)))
 
-    assert messages(result) == [
-        f"Linje 3: ugyldig trinn «{grade}»; bruk et heltall fra 1 til 10"
-    ]
+    assert messages(result) == [f"Linje 3: ugyldig trinn «{grade}»; bruk et heltall fra 1 til 10"]
 
 
 @pytest.mark.parametrize("birth", ["2016-13-01", "31.02.2016", "1.april 2016", ""])
@@ -416,8 +450,13 @@ def test_roster_refuses_excel_workbook(municipality):
 @pytest.mark.parametrize("delimiter", [";", ","])
 def test_roster_reads_encodings_and_delimiters(municipality, encoding, delimiter):
     data = roster(
-        row("P1", school="Bjørkely skole", first="Åse", last="Ødegård",
-            g1=("Mæhlum Ødegård", "", "")),
+        row(
+            "P1",
+            school="Bjørkely skole",
+            first="Åse",
+            last="Ødegård",
+            g1=("Mæhlum Ødegård", "", ""),
+        ),
         delimiter=delimiter,
         encoding=encoding,
     )
@@ -501,8 +540,15 @@ def test_import_roster_command_takes_school_year(tmp_path, municipality):
     path = tmp_path / "elever.csv"
     path.write_bytes(roster(row("P1", birth="2017-04-01")))
 
-    call_command("import_roster", str(path), "--municipality", "Testvik",
-                 "--school-year", "2027-2028", stdout=StringIO())
+    call_command(
+        "import_roster",
+        str(path),
+        "--municipality",
+        "Testvik",
+        "--school-year",
+        "2027-2028",
+        stdout=StringIO(),
+    )
 
     assert Group.objects.get().school_year.start == dt.date(2027, 8, 1)
 
@@ -512,8 +558,9 @@ def test_import_roster_command_rejects_bad_school_year(tmp_path, municipality):
     path.write_bytes(roster(row("P1")))
 
     with pytest.raises(CommandError, match="Ugyldig skoleår «2026-2028»"):
-        call_command("import_roster", str(path), "--municipality", "Testvik",
-                     "--school-year", "2026-2028")
+        call_command(
+            "import_roster", str(path), "--municipality", "Testvik", "--school-year", "2026-2028"
+        )
 
 
 # --- the samples in docs/ ----------------------------------------------------------------
@@ -522,10 +569,12 @@ def test_import_roster_command_rejects_bad_school_year(tmp_path, municipality):
 def test_sample_files_import(db):
     out = StringIO()
 
-    call_command("import_roster", str(SAMPLES / "roster.csv"), "--municipality", "Eksempelvik",
-                 stdout=out)
-    call_command("import_absence", str(SAMPLES / "absence.csv"), "--municipality", "Eksempelvik",
-                 stdout=out)
+    call_command(
+        "import_roster", str(SAMPLES / "roster.csv"), "--municipality", "Eksempelvik", stdout=out
+    )
+    call_command(
+        "import_absence", str(SAMPLES / "absence.csv"), "--municipality", "Eksempelvik", stdout=out
+    )
 
     assert Pupil.objects.count() == 7
     assert School.objects.count() == 2

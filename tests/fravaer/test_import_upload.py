@@ -124,7 +124,7 @@ def test_upload_lists_every_row_error_and_keeps_nothing(client_for, leader, pupi
 
     content = response.content.decode()
     assert "Fila ble avvist: 2 feil. Ingenting er lagret." in content
-    assert "<td class=\"nowrap\">3</td><td>ukjent elev-ID «E123»</td>" in content
+    assert '<td class="nowrap">3</td><td>ukjent elev-ID «E123»</td>' in content
     assert "14.11.2026 er ikke en skoledag ved elevens skole." in content
     assert "Bekreft import" not in content
     assert SESSION_KEY not in client.session
@@ -134,8 +134,9 @@ def test_upload_lists_every_row_error_and_keeps_nothing(client_for, leader, pupi
 def test_leader_cannot_import_another_schools_rows(client_for, leader, municipality):
     client = client_for(leader)
 
-    response = upload(client, roster(row("P1"), row("P2", school="Sørby skole")), "roster",
-                      municipality)
+    response = upload(
+        client, roster(row("P1"), row("P2", school="Sørby skole")), "roster", municipality
+    )
 
     content = response.content.decode()
     assert "skolen «Sørby skole» er ikke en av skolene du kan importere for" in content
