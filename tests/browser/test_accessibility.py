@@ -42,26 +42,44 @@ def scene(group, pupil, contact_teacher, school_day) -> Scene:
     absence last week and a logged phone call home."""
     make_pupil(group, first="Ada", last="Berg")
     make_pupil(group, first="Jonas", last="Dahl")
-    reasons = {r.code: r for r in AbsenceReason.objects.filter(
-        municipality=group.school.municipality)}
+    reasons = {
+        r.code: r for r in AbsenceReason.objects.filter(municipality=group.school.municipality)
+    }
     calendar = SchoolCalendar.from_days([])
     record = record_absence(
-        pupil, day=school_day, by=contact_teacher, calendar=calendar,
+        pupil,
+        day=school_day,
+        by=contact_teacher,
+        calendar=calendar,
         lessons_per_day=group.lessons_per_day,
         data=AbsenceInput(kind="day", documented=False, reason=reasons["unknown"]),
     )
     earlier = school_day - dt.timedelta(days=7)
     if group.school_year.contains(earlier):
         record_absence(
-            pupil, day=earlier, by=contact_teacher, calendar=calendar,
+            pupil,
+            day=earlier,
+            by=contact_teacher,
+            calendar=calendar,
             lessons_per_day=group.lessons_per_day,
-            data=AbsenceInput(kind="lesson", lessons=2, subject="Matematikk", documented=True,
-                              reason=reasons["illness"], note="Tannlege"),
+            data=AbsenceInput(
+                kind="lesson",
+                lessons=2,
+                subject="Matematikk",
+                documented=True,
+                reason=reasons["illness"],
+                note="Tannlege",
+            ),
         )
     log_contact(
-        pupil, by=contact_teacher, contacted_at=timezone.now() - dt.timedelta(hours=1),
-        channel="phone", counterpart="guardian", guardian=pupil.guardians.first(),
-        summary="Mor sier han er syk.", outcome="clarified",
+        pupil,
+        by=contact_teacher,
+        contacted_at=timezone.now() - dt.timedelta(hours=1),
+        channel="phone",
+        counterpart="guardian",
+        guardian=pupil.guardians.first(),
+        summary="Mor sier han er syk.",
+        outcome="clarified",
     )
     return Scene(group=group, pupil=pupil, record=record, day=school_day)
 
@@ -148,9 +166,7 @@ def test_register_error_state_has_no_serious_axe_findings(
     assert_clean_console(page)
 
 
-def test_htmx_save_moves_focus_to_the_status_message(
-    page, live_server, contact_teacher, scene
-):
+def test_htmx_save_moves_focus_to_the_status_message(page, live_server, contact_teacher, scene):
     login(page, live_server, contact_teacher)
     page.goto(register_url(scene, scene.day))
     page.get_by_role("group", name="Fravær for Jonas Dahl").get_by_label("For sent").check()
@@ -186,4 +202,57 @@ def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(
     # The next Tab continues inside main (the breadcrumb), not back in the header.
     page.keyboard.press("Tab")
     assert page.evaluate("!!document.activeElement.closest('main')")
+    assert_clean_console(page)
+
+
+def test_keyboard_focus_in_the_register_is_never_hidden_under_the_save_bar(
+    page, live_server, contact_teacher, scene
+):
+    """WCAG 2.4.11: tabbing through a long class on a short screen, every focused
+    control stays above the sticky save bar (app.css gives the page scroll padding)."""
+    for n in range(12):
+        make_pupil(scene.group, first=f"Elev{n}", last=f"Etternavn{n:02d}")
+    page.set_viewport_size({"width": 1280, "height": 600})
+    login(page, live_server, contact_teacher)
+    page.goto(register_url(scene, scene.day))
+    page.locator("table.register a").first.focus()
+    hidden = []
+    for _ in range(400):
+        page.keyboard.press("Tab")
+        state = page.evaluate(
+            """(() => {
+              const el = document.activeElement, bar = document.querySelector('.save-bar');
+              return {name: el.id || el.textContent.trim(), inBar: bar.contains(el),
+                      bottom: el.getBoundingClientRect().bottom,
+                      barTop: bar.getBoundingClientRect().top};
+            })()"""
+        )
+        if state["inBar"]:
+            break
+        if state["bottom"] > state["barTop"]:
+            hidden.append(state["name"])
+    else:
+        pytest.fail("never reached the save button by tabbing")
+    assert not hidden, f"focused but hidden under the save bar: {hidden}"
+    assert_clean_console(page)
+
+
+def test_contact_log_htmx_save_focuses_the_message_and_lists_the_call(
+    page, live_server, contact_teacher, scene
+):
+    login(page, live_server, contact_teacher)
+    page.goto(f"/elever/{scene.pupil.uuid}/kontakt/")
+    page.get_by_label("Foresatt").select_option(label="Kari Nordmann")
+    page.get_by_label("Hva ble sagt").fill("Ringte far, han kommer i morgen.")
+    page.get_by_label("Utfall").select_option(label="Må følges opp")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Lagre kontakt").click()
+    assert posted.value.request.headers.get("hx-request") == "true"
+    message = page.locator("#contact-log .messages .ds-alert")
+    expect(message).to_have_text("Kontakten er logget.")
+    expect(message).to_be_focused()
+    logged = page.locator("#contact-log table tbody tr")
+    expect(logged).to_have_count(2)
+    expect(logged.first).to_contain_text("Ringte far, han kommer i morgen.")
+    axe_check(page, label="contact-log-saved")
     assert_clean_console(page)
