@@ -8,6 +8,8 @@ import os
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.db import connection
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils import timezone
@@ -26,11 +28,19 @@ def real_worker(transactional_db):
     previous = app.conf.result_backend, app.conf.task_always_eager
     app.conf.result_backend = url
     app.conf.task_always_eager = False
+    # The worker thread opens its own database connection; close it after each task
+    # (as a real worker does) so the test database can be dropped afterwards.
+    task_postrun.connect(_close_thread_connection)
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             yield app
     finally:
+        task_postrun.disconnect(_close_thread_connection)
         app.conf.result_backend, app.conf.task_always_eager = previous
+
+
+def _close_thread_connection(**kwargs):
+    connection.close()
 
 
 def _session(key: str, expires: dt.datetime) -> None:

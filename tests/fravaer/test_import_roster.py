@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from fravaer import imports
+from fravaer.imports import csvfile
 from fravaer.models import (
     AbsenceReason,
     AbsenceRecord,
@@ -430,7 +431,7 @@ def test_roster_refuses_too_large_file(municipality, settings):
 
 
 def test_roster_refuses_more_than_max_rows(municipality, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_ROWS", 3)
+    monkeypatch.setattr(csvfile, "MAX_ROWS", 3)  # where `read_table` reads it
 
     result = run(roster(*(row(f"P{i}") for i in range(4))))
 

@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: Fjordvik kommune, the demo municipality (see fravaer/demo.py)."""
+"""`manage.py seed_demo`: Fjordvik kommune, the demo municipality (see fravaer/demo/)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,108 @@
+"""Cell values: dates, school years, small integers, e-mail addresses and phone
+numbers, each checked with a Norwegian message naming the column, and the name
+normalisation both imports match on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+
+from fravaer.imports.csvfile import Row
+from fravaer.imports.results import RowError
+
+PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{3,30}$")
+ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+NORWEGIAN_DATE_RE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}$")
+SCHOOL_YEAR_RE = re.compile(r"^(\d{4})\s*[-/–]\s*(\d{4})$")
+
+
+def parse_date(text: str) -> dt.date | None:
+    """YYYY-MM-DD or DD.MM.YYYY; None if neither."""
+    try:
+        if ISO_DATE_RE.match(text):
+            return dt.date.fromisoformat(text)
+        if NORWEGIAN_DATE_RE.match(text):
+            return dt.datetime.strptime(text, "%d.%m.%Y").date()
+    except ValueError:
+        return None
+    return None
+
+
+def parse_school_year(text: str) -> dt.date:
+    """'2026-2027' → 1 August 2026. Raises ValueError with a Norwegian message."""
+    match = SCHOOL_YEAR_RE.match(text.strip())
+    if not match or int(match[2]) != int(match[1]) + 1:
+        raise ValueError(
+            _("Ugyldig skoleår «%(value)s». Bruk for eksempel 2026-2027.") % {"value": text}
+        )
+    return dt.date(int(match[1]), 8, 1)
+
+
+def int_in_range(text: str, low: int, high: int) -> int | None:
+    if not re.fullmatch(r"\d{1,3}", text):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
+class RowChecks:
+    """Collects one row's messages so every problem in the row is reported."""
+
+    def __init__(self, row: Row) -> None:
+        self.row = row
+        self.messages: list[str] = []
+
+    def fail(self, message: str) -> None:
+        self.messages.append(message)
+
+    def text(self, column: str, max_length: int, *, required: bool = False) -> str:
+        value = self.row[column]
+        if required and not value:
+            self.fail(_("«%(column)s» er tom") % {"column": column})
+        elif len(value) > max_length:
+            self.fail(
+                _("«%(column)s» er for lang (høyst %(max)s tegn)")
+                % {"column": column, "max": max_length}
+            )
+        return value
+
+    def email(self, column: str, *, required: bool = False, max_length: int = 254) -> str:
+        value = self.text(column, max_length, required=required).lower()
+        if value:
+            try:
+                validate_email(value)
+            except ValidationError:
+                self.fail(
+                    _("ugyldig e-postadresse «%(value)s» i «%(column)s»")
+                    % {"value": self.row[column], "column": column}
+                )
+        return value
+
+    def phone(self, column: str) -> str:
+        value = self.row[column]
+        if value and (not PHONE_RE.match(value) or sum(c.isdigit() for c in value) < 3):
+            self.fail(
+                _("ugyldig telefonnummer «%(value)s» i «%(column)s»")
+                % {"value": value, "column": column}
+            )
+        return value
+
+    def errors(self) -> list[RowError]:
+        return [RowError(self.row.line, m) for m in self.messages]
+
+
+def format_date(day: dt.date) -> str:
+    return f"{day:%d.%m.%Y}"
+
+
+def squash_spaces(text: str) -> str:
+    return " ".join(text.split())
+
+
+def name_key(text: str) -> str:
+    """What two names are compared by: spacing and case do not count."""
+    return squash_spaces(text).casefold()

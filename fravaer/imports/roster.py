@@ -1,0 +1,428 @@
+"""The roster import: schools, classes, pupils, guardians and contact teachers for
+one municipality and school year.
+
+The whole file is checked against what the database holds (`_RosterState`, a few
+set-based queries), turned into a `_RosterPlan` of new and changed rows, and only
+then written, all of it or nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fravaer.actions import ensure_default_reasons
+from fravaer.imports.csvfile import parse_rows
+from fravaer.imports.db import load_in, load_pupils
+from fravaer.imports.fields import name_key, squash_spaces
+from fravaer.imports.results import ROSTER, ImportResult, RowError
+from fravaer.imports.roster_rows import (
+    ROSTER_OPTIONAL,
+    ROSTER_REQUIRED,
+    GuardianRow,
+    RosterRow,
+    parse_roster_row,
+)
+from fravaer.models import (
+    Enrollment,
+    Group,
+    Guardian,
+    Municipality,
+    Pupil,
+    School,
+    SchoolYear,
+    TeachingAssignment,
+    User,
+)
+
+
+@dataclass
+class _RosterPlan:
+    """Everything a roster file changes, as unsaved or modified model instances."""
+
+    municipality: Municipality
+    school_year: SchoolYear
+    new_schools: list[School] = field(default_factory=list)
+    new_groups: list[Group] = field(default_factory=list)
+    changed_groups: dict[int, Group] = field(default_factory=dict)
+    new_pupils: list[Pupil] = field(default_factory=list)
+    changed_pupils: dict[int, Pupil] = field(default_factory=dict)
+    new_enrollments: list[Enrollment] = field(default_factory=list)
+    ended_enrollments: list[Enrollment] = field(default_factory=list)
+    dropped_enrollments: list[Enrollment] = field(default_factory=list)
+    new_guardians: list[Guardian] = field(default_factory=list)
+    changed_guardians: dict[int, Guardian] = field(default_factory=dict)
+    new_links: list[tuple[Guardian, Pupil]] = field(default_factory=list)
+    new_users: list[User] = field(default_factory=list)
+    new_assignments: list[TeachingAssignment] = field(default_factory=list)
+
+    def size(self) -> int:
+        return sum(
+            len(getattr(self, name))
+            for name in self.__dataclass_fields__
+            if name not in ("municipality", "school_year")
+        )
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "municipalities": int(self.municipality.pk is None),
+            "school_years": int(self.school_year.pk is None),
+            "schools": len(self.new_schools),
+            "groups": len(self.new_groups),
+            "groups_updated": len(self.changed_groups),
+            "pupils": len(self.new_pupils),
+            "pupils_updated": len(self.changed_pupils),
+            "enrollments": len(self.new_enrollments),
+            "enrollments_ended": len(self.ended_enrollments) + len(self.dropped_enrollments),
+            "guardians": len(self.new_guardians),
+            "guardians_updated": len(self.changed_guardians),
+            "users": len(self.new_users),
+            "assignments": len(self.new_assignments),
+        }
+
+
+class _RosterState:
+    """What the database already holds for one roster file: a fixed number of
+    queries per table (one per IN_CHUNK values), whatever the number of rows."""
+
+    def __init__(self, rows: list[RosterRow], municipality_name: str, year_start: dt.date) -> None:
+        municipality = Municipality.objects.filter(name__iexact=municipality_name.strip()).first()
+        year = SchoolYear.objects.filter(start=year_start).first()
+        if municipality is None:
+            municipality = Municipality(name=squash_spaces(municipality_name))
+        if year is None:
+            year = SchoolYear(start=year_start, end=SchoolYear.bounds_for(year_start)[1])
+        self.municipality, self.year = municipality, year
+        self.schools: dict[str, School] = {}
+        self.groups: dict[tuple[str, str], Group] = {}
+        self.pupils: dict[str, Pupil] = {}
+        self.enrollments: dict[int, list[Enrollment]] = defaultdict(list)
+        self.guardians: dict[int, list[Guardian]] = defaultdict(list)
+        self.users: dict[str, User] = {}
+        self.assignments: dict[tuple[int, int], list[TeachingAssignment]] = defaultdict(list)
+        if municipality.pk is not None:
+            self._load(rows)
+
+    def _load(self, rows: list[RosterRow]) -> None:
+        schools = list(School.objects.filter(municipality=self.municipality))
+        self.schools = {name_key(s.name): s for s in schools}
+        if self.year.pk is not None:
+            by_id = {s.pk: s for s in schools}
+            groups = Group.objects.filter(school__in=schools, school_year=self.year)
+            for g in groups:
+                g.school = by_id[g.school_id]
+                self.groups[(name_key(g.school.name), name_key(g.name))] = g
+            for a in TeachingAssignment.objects.filter(
+                group__in=list(self.groups.values()), kind=TeachingAssignment.Kind.CONTACT
+            ):
+                self.assignments[(a.user_id, a.group_id)].append(a)
+        self.pupils = load_pupils(self.municipality, {r.pupil_id for r in rows})
+        pupil_pks = [p.pk for p in self.pupils.values()]
+        for e in load_in(
+            lambda pks: (
+                Enrollment.objects.filter(pupil_id__in=pks)
+                .filter(Q(end__isnull=True) | Q(end__gte=self.year.start))
+                .select_related("group__school_year")
+            ),
+            pupil_pks,
+        ):
+            self.enrollments[e.pupil_id].append(e)
+        shared: dict[int, Guardian] = {}  # a guardian of siblings is one instance
+        for link in load_in(
+            lambda pks: Guardian.pupils.through.objects.filter(pupil_id__in=pks).select_related(
+                "guardian"
+            ),
+            pupil_pks,
+        ):
+            guardian = shared.setdefault(link.guardian_id, link.guardian)
+            self.guardians[link.pupil_id].append(guardian)
+        users = load_in(
+            lambda names: User.objects.filter(username__in=names), {r.teacher_email for r in rows}
+        )
+        self.users = {u.username: u for u in users}
+
+
+def _plan_roster(
+    rows: list[RosterRow],
+    state: _RosterState,
+    *,
+    today: dt.date,
+    allowed_schools: set[str] | None,
+) -> tuple[_RosterPlan, list[RowError], int]:
+    plan = _RosterPlan(municipality=state.municipality, school_year=state.year)
+    errors: list[RowError] = []
+    unchanged = 0
+    year = state.year
+    pupil_lines: dict[str, int] = {}
+    group_lines: dict[tuple[str, str], int] = {}
+    group_lessons: dict[tuple[str, str], tuple[int, int]] = {}  # key → (value, line)
+    planned_assignments: set[tuple[str, tuple[str, str]]] = set()
+    for r in rows:
+        before = plan.size()
+        school_key, group_key = name_key(r.school), (name_key(r.school), name_key(r.group))
+        if allowed_schools is not None and school_key not in allowed_schools:
+            errors.append(
+                RowError(
+                    r.line,
+                    _("skolen «%(school)s» er ikke en av skolene du kan importere for")
+                    % {"school": r.school},
+                )
+            )
+            continue
+        if r.pupil_id in pupil_lines:
+            errors.append(
+                RowError(
+                    r.line,
+                    _("elev-ID «%(id)s» står også på linje %(other)s")
+                    % {"id": r.pupil_id, "other": pupil_lines[r.pupil_id]},
+                )
+            )
+            continue
+        pupil_lines[r.pupil_id] = r.line
+
+        school = state.schools.get(school_key)
+        if school is None:
+            school = School(municipality=state.municipality, name=r.school)
+            state.schools[school_key] = school
+            plan.new_schools.append(school)
+
+        group = state.groups.get(group_key)
+        if group is None:
+            group = Group(
+                school=school,
+                school_year=year,
+                name=r.group,
+                grade=r.grade,
+                lessons_per_day=r.lessons_per_day or Group.default_lessons_per_day(r.grade),
+            )
+            state.groups[group_key] = group
+            plan.new_groups.append(group)
+            group_lines[group_key] = r.line
+        elif group.grade != r.grade:
+            if group_key in group_lines:
+                message = _("klassen «%(group)s» har trinn %(grade)s på linje %(other)s") % {
+                    "group": group.name,
+                    "grade": group.grade,
+                    "other": group_lines[group_key],
+                }
+            else:
+                message = _(
+                    "klassen «%(group)s» ved %(school)s har trinn %(grade)s i skoleåret "
+                    "%(year)s, ikke %(value)s"
+                ) % {
+                    "group": group.name,
+                    "school": school.name,
+                    "grade": group.grade,
+                    "year": year.label,
+                    "value": r.grade,
+                }
+            errors.append(RowError(r.line, message))
+            continue
+        else:
+            group_lines.setdefault(group_key, r.line)
+        if r.lessons_per_day is not None:
+            earlier = group_lessons.get(group_key)
+            if earlier and earlier[0] != r.lessons_per_day:
+                errors.append(
+                    RowError(
+                        r.line,
+                        _("klassen «%(group)s» har %(n)s timer per dag på linje %(other)s")
+                        % {"group": group.name, "n": earlier[0], "other": earlier[1]},
+                    )
+                )
+                continue
+            group_lessons[group_key] = (r.lessons_per_day, r.line)
+            if group.lessons_per_day != r.lessons_per_day:
+                group.lessons_per_day = r.lessons_per_day
+                if group.pk is not None:
+                    plan.changed_groups[group.pk] = group
+
+        pupil = state.pupils.get(r.pupil_id)
+        if pupil is None:
+            pupil = Pupil(
+                municipality=state.municipality,
+                pupil_id=r.pupil_id,
+                first_name=r.first_name,
+                last_name=r.last_name,
+                birth_date=r.birth_date,
+            )
+            state.pupils[r.pupil_id] = pupil
+            plan.new_pupils.append(pupil)
+        elif (pupil.first_name, pupil.last_name, pupil.birth_date) != (
+            r.first_name,
+            r.last_name,
+            r.birth_date,
+        ):
+            pupil.first_name, pupil.last_name, pupil.birth_date = (
+                r.first_name,
+                r.last_name,
+                r.birth_date,
+            )
+            plan.changed_pupils[pupil.pk] = pupil
+
+        _plan_enrollment(plan, pupil, group, state.enrollments.get(pupil.pk, []), today=today)
+        _plan_guardians(plan, pupil, r.guardians, state.guardians.get(pupil.pk, []))
+
+        user = state.users.get(r.teacher_email)
+        if user is None:
+            user = User(username=r.teacher_email, email=r.teacher_email)
+            user.set_unusable_password()
+            state.users[r.teacher_email] = user
+            plan.new_users.append(user)
+        if (r.teacher_email, group_key) not in planned_assignments:
+            planned_assignments.add((r.teacher_email, group_key))
+            existing = state.assignments.get((user.pk, group.pk), []) if user.pk else []
+            if not any(a.valid_to is None or a.valid_to >= today for a in existing):
+                starts = [year.start, *(a.valid_to + dt.timedelta(days=1) for a in existing)]
+                plan.new_assignments.append(
+                    TeachingAssignment(
+                        user=user,
+                        group=group,
+                        kind=TeachingAssignment.Kind.CONTACT,
+                        valid_from=max(starts) if existing else year.start,
+                    )
+                )
+        if plan.size() == before:
+            unchanged += 1
+    return plan, errors, unchanged
+
+
+def _plan_enrollment(
+    plan: _RosterPlan, pupil: Pupil, group: Group, enrollments: list[Enrollment], *, today: dt.date
+) -> None:
+    """Enrol from the school year's start; a pupil already enrolled elsewhere moves
+    from today (or from the year's start when the old group is last year's): the old
+    enrollment ends the day before, so the history stays."""
+    year = plan.school_year
+    pivot = max(today, year.start)
+    # Enrollments in a later school year (a roster imported ahead) are left alone.
+    live = [
+        e
+        for e in enrollments
+        if (e.end is None or e.end >= pivot) and e.group.school_year.start <= year.start
+    ]
+    if group.pk is not None and any(e.group_id == group.pk for e in live):
+        return
+    if live:
+        promoted = all(e.group.school_year.start < year.start for e in live)
+        start = year.start if promoted else pivot
+        for e in live:
+            if e.start < start:
+                e.end = start - dt.timedelta(days=1)
+                plan.ended_enrollments.append(e)
+            else:
+                # It would only have begun on or after the move: superseded unused.
+                plan.dropped_enrollments.append(e)
+    elif any(e.end is not None and e.end >= year.start for e in enrollments):
+        start = pivot  # left earlier this school year and is back
+    else:
+        start = year.start
+    plan.new_enrollments.append(Enrollment(pupil=pupil, group=group, start=start))
+
+
+def _plan_guardians(
+    plan: _RosterPlan, pupil: Pupil, rows: Sequence[GuardianRow], existing: list[Guardian]
+) -> None:
+    """Match a guardian of this pupil by name; update phone/e-mail given in the file
+    (an empty cell keeps what is stored), or create and link a new guardian."""
+    for g in rows:
+        guardian = next((x for x in existing if name_key(x.name) == name_key(g.name)), None)
+        if guardian is None:
+            guardian = Guardian(
+                municipality=plan.municipality, name=g.name, phone=g.phone, email=g.email
+            )
+            plan.new_guardians.append(guardian)
+            plan.new_links.append((guardian, pupil))
+            continue
+        changed = False
+        for attr in ("phone", "email"):
+            value = getattr(g, attr)
+            if value and value != getattr(guardian, attr):
+                setattr(guardian, attr, value)
+                changed = True
+        if changed:
+            plan.changed_guardians[guardian.pk] = guardian
+
+
+def _apply_roster(plan: _RosterPlan) -> None:
+    if plan.municipality.pk is None:
+        plan.municipality.save()
+        ensure_default_reasons(plan.municipality)
+    if plan.school_year.pk is None:
+        plan.school_year.save()
+    School.objects.bulk_create(plan.new_schools)
+    Group.objects.bulk_create(plan.new_groups)
+    Group.objects.bulk_update(plan.changed_groups.values(), ["lessons_per_day"])
+    Pupil.objects.bulk_create(plan.new_pupils)
+    Pupil.objects.bulk_update(
+        plan.changed_pupils.values(), ["first_name", "last_name", "birth_date"]
+    )
+    if plan.dropped_enrollments:
+        Enrollment.objects.filter(pk__in=[e.pk for e in plan.dropped_enrollments]).delete()
+    Enrollment.objects.bulk_update(plan.ended_enrollments, ["end"])
+    Enrollment.objects.bulk_create(plan.new_enrollments)
+    Guardian.objects.bulk_create(plan.new_guardians)
+    Guardian.objects.bulk_update(plan.changed_guardians.values(), ["phone", "email"])
+    link = Guardian.pupils.through
+    link.objects.bulk_create(link(guardian=g, pupil=p) for g, p in plan.new_links)
+    User.objects.bulk_create(plan.new_users)
+    TeachingAssignment.objects.bulk_create(plan.new_assignments)
+
+
+def import_roster(
+    data: bytes,
+    *,
+    municipality_name: str,
+    school_year_start: dt.date | None = None,
+    allowed_schools: Iterable[str] | None = None,
+    dry_run: bool = False,
+    today: dt.date | None = None,
+) -> ImportResult:
+    """Import a roster file for one municipality and school year.
+
+    `allowed_schools`: school names the uploader may import for (a school leader);
+    rows for other schools are row errors. None: any school, new ones are created.
+    """
+    today = today or timezone.localdate()
+    year_start = school_year_start or SchoolYear.bounds_for(today)[0]
+    result = ImportResult(kind=ROSTER, dry_run=dry_run)
+    if SchoolYear.bounds_for(year_start)[1] < today:
+        result.errors.append(
+            RowError(
+                None,
+                _(
+                    "Skoleåret %(start)s–%(end)s er avsluttet; elevlister gjelder inneværende "
+                    "eller kommende skoleår."
+                )
+                % {"start": year_start.year, "end": year_start.year + 1},
+            )
+        )
+        return result
+    rows = parse_rows(
+        data,
+        result,
+        required=ROSTER_REQUIRED,
+        optional=ROSTER_OPTIONAL,
+        parse=lambda row: parse_roster_row(row, today=today),
+    )
+    if rows is None:
+        return result
+    allowed = {name_key(name) for name in allowed_schools} if allowed_schools is not None else None
+    with nullcontext() if dry_run else transaction.atomic():
+        state = _RosterState(rows, municipality_name, year_start)
+        plan, errors, unchanged = _plan_roster(rows, state, today=today, allowed_schools=allowed)
+        result.add_errors(errors)
+        if result.errors:
+            return result
+        result.counts = {**plan.counts(), "unchanged": unchanged}
+        if not dry_run:
+            _apply_roster(plan)
+    return result
