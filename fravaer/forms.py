@@ -121,9 +121,9 @@ class RegisterRowForm(AbsenceFieldsMixin, StyledForm):
         return cleaned
 
     @staticmethod
-    def initial_for(pupil: Pupil, record: AbsenceRecord | None) -> dict:
+    def initial_for(pupil: Pupil, record: AbsenceRecord | None, *, subject: str = "") -> dict:
         if record is None:
-            return {"pupil": pupil.uuid, "status": NONE}
+            return {"pupil": pupil.uuid, "status": NONE, "subject": subject}
         return {
             "pupil": pupil.uuid,
             "record": record.pk,

@@ -5,6 +5,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +25,7 @@ from fravaer.actions import (
     save_class_register,
 )
 from fravaer.forms import AbsenceRecordForm, ContactLogForm, RegisterRowForm
-from fravaer.models import AbsenceRecord, Group, StaffRole
+from fravaer.models import AbsenceRecord, Group, StaffRole, TeachingAssignment
 from fravaer.schooldays import SchoolCalendar
 
 # Common subjects in the Norwegian curriculum (LK20), offered as suggestions.
@@ -133,7 +134,16 @@ def register(request: HttpRequest, group_id: int) -> HttpResponse:
         day = today
     # The day's calendar entry comes with the group and the access check: one query.
     grant = access.group_access_or_404(
-        request.user, group_id, annotate={"closed_name": SchoolCalendar.closed_name_on(day)}
+        request.user,
+        group_id,
+        annotate={
+            "closed_name": SchoolCalendar.closed_name_on(day),
+            "my_subject": Subquery(
+                TeachingAssignment.objects.filter(
+                    user=request.user, group=OuterRef("pk"), kind="subject"
+                ).values("subject")[:1]
+            ),
+        },
     )
     group = grant.group
     calendar = SchoolCalendar.from_group_annotation(day, group.closed_name)
@@ -208,11 +218,13 @@ def _register_problem(group: Group, day: dt.date, today: dt.date, calendar) -> s
 
 
 def _register_forms(rows, grant, reasons, data=None):
+    # A subject teacher's new rows start with their own subject filled in.
+    subject = getattr(grant.group, "my_subject", None) or ""
     return [
         RegisterRowForm(
             data,
             prefix=f"p{i}",
-            initial=RegisterRowForm.initial_for(row.pupil, row.primary),
+            initial=RegisterRowForm.initial_for(row.pupil, row.primary, subject=subject),
             reasons=reasons,
             allowed_kinds=grant.allowed_kinds,
             lessons_per_day=grant.group.lessons_per_day,

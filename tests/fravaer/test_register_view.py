@@ -361,3 +361,10 @@ def test_register_without_date_on_a_weekend_opens_the_last_school_day(
     response = client_for(contact_teacher).get(reverse("register", args=[group.pk]), follow=True)
     assert response.context["day"] == dt.date(2026, 11, 20)
     assert "I dag er ikke en skoledag" in response.content.decode()
+
+
+def test_subject_teacher_rows_start_with_their_subject(
+    client_for, subject_teacher, group, three_pupils
+):
+    page = client_for(subject_teacher).get(url(group))
+    assert {form.initial["subject"] for _, form in page.context["rows"]} == {"Matematikk"}
