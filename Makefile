@@ -43,7 +43,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 messages: install
-	DEBUG=1 $(BIN)/python manage.py makemessages -l en -l nn --no-obsolete --ignore=.venv --ignore=node_modules --ignore=var
+	DEBUG=1 $(BIN)/python manage.py makemessages -l en -l nn --no-obsolete --ignore=.venv --ignore=node_modules --ignore=var --ignore=static --ignore=tests
 	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules
 
 clean:

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CasesConfig(AppConfig):
     name = "cases"
-    verbose_name = "Saker"
+    verbose_name = _("Saker")
     default_auto_field = "django.db.models.BigAutoField"

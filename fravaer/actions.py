@@ -338,8 +338,10 @@ def ensure_default_reasons(municipality: Municipality) -> list[AbsenceReason]:
     """Create the default reason list for a municipality (idempotent)."""
     existing = set(municipality.absence_reasons.values_list("code", flat=True))
     created = AbsenceReason.objects.bulk_create(
-        AbsenceReason(municipality=municipality, code=code, name=name, name_en=en, order=order)
-        for code, name, en, order in AbsenceReason.DEFAULTS
+        AbsenceReason(
+            municipality=municipality, code=code, name=name, name_nn=nn, name_en=en, order=order
+        )
+        for code, name, nn, en, order in AbsenceReason.DEFAULTS
         if code not in existing
     )
     return created

@@ -75,7 +75,7 @@ class TeachingAssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(models.AbsenceReason)
 class AbsenceReasonAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "name_en", "municipality", "order", "active")
+    list_display = ("code", "name", "name_nn", "name_en", "municipality", "order", "active")
     list_filter = ("municipality", "active")
 
 

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FravaerConfig(AppConfig):
     name = "fravaer"
-    verbose_name = "Fravær"
+    verbose_name = _("Fravær")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

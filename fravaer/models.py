@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -363,11 +363,11 @@ class AbsenceReason(models.Model):
     OTHER = "other"
     UNKNOWN = "unknown"
     DEFAULTS = (
-        # code, Norwegian name, English name, order
-        (ILLNESS, "Sykdom", "Illness", 10),
-        (LEAVE, "Innvilget permisjon", "Leave granted", 20),
-        (OTHER, "Annet dokumentert", "Other documented", 30),
-        (UNKNOWN, "Ukjent", "Unknown", 40),
+        # code, bokmål, nynorsk, English, order
+        (ILLNESS, "Sykdom", "Sjukdom", "Illness", 10),
+        (LEAVE, "Innvilget permisjon", "Innvilga permisjon", "Leave granted", 20),
+        (OTHER, "Annet dokumentert", "Anna dokumentert", "Other documented", 30),
+        (UNKNOWN, "Ukjent", "Ukjend", "Unknown", 40),
     )
 
     municipality = models.ForeignKey(
@@ -375,6 +375,7 @@ class AbsenceReason(models.Model):
     )
     code = models.SlugField(_("kode"), max_length=30)
     name = models.CharField(_("navn"), max_length=100)
+    name_nn = models.CharField(_("navn (nynorsk)"), max_length=100, blank=True)
     name_en = models.CharField(_("navn (engelsk)"), max_length=100, blank=True)
     order = models.PositiveSmallIntegerField(_("rekkefølge"), default=100)
     active = models.BooleanField(_("aktiv"), default=True)
@@ -394,8 +395,11 @@ class AbsenceReason(models.Model):
 
     @property
     def label(self) -> str:
-        if self.name_en and (get_language() or "nb").startswith("en"):
+        language = get_language() or "nb"
+        if language.startswith("en") and self.name_en:
             return self.name_en
+        if language.startswith("nn") and self.name_nn:
+            return self.name_nn
         return self.name
 
 
@@ -489,7 +493,8 @@ class AbsenceRecord(models.Model):
 
     def summary(self) -> str:
         if self.kind == self.Kind.LESSON:
-            text = _("%(n)s timer") % {"n": self.lessons}
+            n = self.lessons or 0
+            text = ngettext("%(n)s time", "%(n)s timer", n) % {"n": n}
             return f"{text} {self.subject}".strip()
         if self.kind == self.Kind.LATE:
             if self.minutes_late:

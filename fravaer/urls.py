@@ -1,12 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from fravaer import views, views_import
 
 # Only administrators reach the Django admin; everyone else works in the product.
 admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
-admin.site.site_header = "Fravær – administrasjon"
+admin.site.site_header = _("Fravær – administrasjon")
+admin.site.site_title = _("Fravær")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PlansConfig(AppConfig):
     name = "plans"
-    verbose_name = "Tiltaksplaner"
+    verbose_name = _("Tiltaksplaner")
     default_auto_field = "django.db.models.BigAutoField"

@@ -1,4 +1,4 @@
-"""Roster and absence imports from CSV files (see docs/imports.md for the contract).
+"""Roster and absence imports from CSV files (the contract is in README.md, "Imports").
 
 Each import reads the whole file, validates every row against the database state
 (loaded in a few set-based queries, never one per row) and then either applies

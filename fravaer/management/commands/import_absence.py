@@ -13,7 +13,7 @@ from fravaer.models import Municipality
 
 
 class Command(BaseCommand):
-    help = "Importer fravær (CSV) for elevene i en kommune. Se docs/imports.md."
+    help = "Importer fravær (CSV) for elevene i en kommune. Se README.md, «Imports»."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="CSV-fil med fravær")

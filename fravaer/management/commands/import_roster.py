@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fravaer import imports
 
@@ -28,14 +29,20 @@ def report(command: BaseCommand, result: imports.ImportResult) -> None:
     if result.errors:
         for error in result.errors:
             command.stderr.write(str(error))
+        n = len(result.errors)
         raise CommandError(
-            _("Fila ble avvist med %(n)s feil. Ingenting er lagret.") % {"n": len(result.errors)}
+            ngettext(
+                "Fila ble avvist med %(n)s feil. Ingenting er lagret.",
+                "Fila ble avvist med %(n)s feil. Ingenting er lagret.",
+                n,
+            )
+            % {"n": n}
         )
     command.stdout.write(command.style.SUCCESS(result.summary()))
 
 
 class Command(BaseCommand):
-    help = "Importer elevliste (CSV) for en kommune og et skoleår. Se docs/imports.md."
+    help = "Importer elevliste (CSV) for en kommune og et skoleår. Se README.md, «Imports»."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="CSV-fil med elevlisten")
