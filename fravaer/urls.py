@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import set_language
 
 from fravaer import views, views_import
 
@@ -33,5 +35,6 @@ urlpatterns = [
     path("elever/<uuid:pupil_uuid>/kontakt/", views.contact_log, name="contact_log"),
     path("import/", views_import.upload, name="imports"),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Choosing a language must work on the login page too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
 ]

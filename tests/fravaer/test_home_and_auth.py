@@ -173,3 +173,10 @@ def test_bokmal_is_the_default_whatever_the_browser_asks(client_for, contact_tea
     client = client_for(contact_teacher)
     html = client.get(reverse("home"), headers={"Accept-Language": "en-US,en;q=0.9"}).content
     assert b'lang="nb"' in html
+
+
+def test_language_can_be_chosen_before_logging_in(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/logg-inn/"})
+    assert response.status_code == 302
+    assert b'lang="en"' in client.get(reverse("login")).content
+    assert b"Log in" in client.get(reverse("login")).content
