@@ -26,7 +26,9 @@ try:
     SITE_URL = SITE_URL.geturl().rstrip("/") if SITE_URL else "http://127.0.0.1:8000"
     DATABASES = {
         "default": env.dj_db_url(
-            "DATABASE_URL", f"sqlite:///{VAR_DIR / 'fravaer.sqlite3'}", conn_max_age=60
+            "DATABASE_URL",
+            f"sqlite:///{VAR_DIR / 'fravaer.sqlite3'}",
+            conn_max_age=env.int("DB_CONN_MAX_AGE", 60),
         )
     }
     CACHES = {"default": env.dj_cache_url("CACHE_URL", "locmem://fravaer")}

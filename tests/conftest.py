@@ -189,3 +189,4 @@ def client_for(client):
         return client
 
     return login
+

@@ -77,12 +77,18 @@ def browser() -> Iterator:
         if os.environ.get("CI"):
             pytest.fail(f"{message}; CI must run the browser tests", pytrace=False)
         pytest.skip(message)
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs on greenlets, which carry their own context; Django
+    # keeps a connection per context, so one opened before Playwright starts would be
+    # left open (and block dropping the test database). Close it first, and after.
+    connections.close_all()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+    connections.close_all()
 
 
 @pytest.fixture

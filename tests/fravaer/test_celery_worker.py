@@ -11,7 +11,7 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 
 from fravaer import tasks
@@ -37,6 +37,7 @@ def real_worker(transactional_db):
     finally:
         task_postrun.disconnect(_close_thread_connection)
         app.conf.result_backend, app.conf.task_always_eager = previous
+        connections.close_all()
 
 
 def _close_thread_connection(**kwargs):

@@ -40,7 +40,7 @@ def test_anonymous_is_sent_to_login(client, school):
 
 
 @pytest.mark.parametrize("persona", ["contact_teacher", "outsider", "team_member"])
-def test_staff_without_import_role_get_404(client_for, request, persona):
+def test_staff_without_import_role_get_404(db, client_for, request, persona):
     user = request.getfixturevalue(persona)
     client = client_for(user)
 
