@@ -189,4 +189,3 @@ def client_for(client):
         return client
 
     return login
-
