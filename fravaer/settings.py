@@ -206,6 +206,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 CELERY_BEAT_SCHEDULE = {
+    "scan-absence-nightly": {
+        "task": "fravaer.tasks.scan_all_schools",
+        "schedule": crontab(hour=5, minute=0),  # Europe/Oslo (CELERY_TIMEZONE)
+    },
     "clear-expired-sessions": {
         "task": "fravaer.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),  # Europe/Oslo (CELERY_TIMEZONE)

@@ -5,7 +5,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
-from fravaer import views, views_import
+from fravaer import views, views_flags, views_import
 
 # Only administrators reach the Django admin; everyone else works in the product.
 admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
@@ -34,6 +34,7 @@ urlpatterns = [
     ),
     path("elever/<uuid:pupil_uuid>/kontakt/", views.contact_log, name="contact_log"),
     path("import/", views_import.upload, name="imports"),
+    path("varsler/", views_flags.inbox, name="inbox"),
     path("admin/", admin.site.urls),
     # Choosing a language must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

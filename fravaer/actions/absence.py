@@ -321,17 +321,25 @@ def log_contact(
         )
     if guardian is not None and not guardian.pupils.filter(pk=pupil.pk).exists():
         raise AbsenceRuleError(_("Velg en av elevens foresatte."), code="contact_guardian")
-    return ContactLog.objects.create(
-        pupil=pupil,
-        contacted_at=contacted_at,
-        channel=channel,
-        counterpart=counterpart,
-        guardian=guardian,
-        summary=summary,
-        outcome=outcome,
-        logged_by=by,
-        logged_at=now,
-    )
+    from fravaer.actions.flags import clear_undocumented_flags
+
+    with transaction.atomic():
+        log = ContactLog.objects.create(
+            pupil=pupil,
+            contacted_at=contacted_at,
+            channel=channel,
+            counterpart=counterpart,
+            guardian=guardian,
+            summary=summary,
+            outcome=outcome,
+            logged_by=by,
+            logged_at=now,
+        )
+        if counterpart in (ContactLog.Counterpart.GUARDIAN, ContactLog.Counterpart.BOTH):
+            # "Contact home today": once the home has been reached, the undocumented
+            # absence up to that day is no longer unanswered.
+            clear_undocumented_flags(pupil, up_to=timezone.localdate(contacted_at), now=now)
+    return log
 
 
 def ensure_default_reasons(municipality: Municipality) -> list[AbsenceReason]:

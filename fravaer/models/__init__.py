@@ -1,0 +1,47 @@
+"""The core domain. Writes go through `fravaer.actions`; reads that deserve a name live
+in `fravaer.queries`; who may see what is decided in `fravaer.access`."""
+
+from fravaer.models.absence import (
+    AbsenceReason,
+    AbsenceRecord,
+    AbsenceRecordChange,
+    AbsenceRecordQuerySet,
+    ContactLog,
+)
+from fravaer.models.flags import Flag, Notification, RuleSetting, RuleSettingChange
+from fravaer.models.people import (
+    Enrollment,
+    Group,
+    Guardian,
+    Municipality,
+    NonSchoolDay,
+    Pupil,
+    School,
+    SchoolYear,
+    StaffRole,
+    TeachingAssignment,
+    User,
+)
+
+__all__ = [
+    "AbsenceReason",
+    "AbsenceRecord",
+    "AbsenceRecordChange",
+    "AbsenceRecordQuerySet",
+    "ContactLog",
+    "Enrollment",
+    "Flag",
+    "Notification",
+    "RuleSetting",
+    "RuleSettingChange",
+    "Group",
+    "Guardian",
+    "Municipality",
+    "NonSchoolDay",
+    "Pupil",
+    "School",
+    "SchoolYear",
+    "StaffRole",
+    "TeachingAssignment",
+    "User",
+]

@@ -1,0 +1,171 @@
+"""Flags raised by the threshold and pattern engine, the people they notify, and the
+municipality's rule settings. The rules themselves live in `fravaer.thresholds`."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from fravaer.models.absence import AbsenceRecord
+from fravaer.models.people import Group, Municipality, Pupil, School, User
+
+
+class RuleSetting(models.Model):
+    """A municipality's choice for one rule: on or off, and its threshold. A rule
+    without a row uses the default in `fravaer.thresholds.RULES`."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="rule_settings"
+    )
+    rule = models.CharField(_("regel"), max_length=40)
+    enabled = models.BooleanField(_("på"), default=True)
+    threshold = models.DecimalField(_("grense"), max_digits=8, decimal_places=2)
+    updated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("regelinnstilling")
+        verbose_name_plural = _("regelinnstillinger")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "rule"], name="rulesetting_one_per_rule"
+            ),
+            models.CheckConstraint(
+                condition=Q(threshold__gte=0), name="rulesetting_threshold_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality} {self.rule}"
+
+
+class RuleSettingChange(models.Model):
+    """Append-only log of changes to a municipality's rule settings."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="rule_setting_changes"
+    )
+    rule = models.CharField(max_length=40)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField()
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("endring av regelinnstilling")
+        verbose_name_plural = _("endringer av regelinnstillinger")
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.at:%d.%m.%Y %H:%M}"
+
+
+class FlagQuerySet(models.QuerySet["Flag"]):
+    def active(self) -> FlagQuerySet:
+        return self.filter(status=Flag.Status.ACTIVE)
+
+
+class Flag(models.Model):
+    """One rule crossed by one pupil in one period.
+
+    `period_key` names the period: the school year ("2026-2027"), the month
+    ("2026-11"), the record ("record:123"), or for window rules and patterns the
+    episode ("episode:2026-11-18", the scan date that opened it). A window flag is
+    raised when its condition becomes true and not again while `episode_open`; a
+    later scan that finds the condition false closes the episode.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Aktiv")
+        CLEARED = "cleared", _("Avklart")
+        ACKNOWLEDGED = "acknowledged", _("Kvittert ut")
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="flags")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="flags")
+    group = models.ForeignKey(Group, on_delete=models.SET_NULL, null=True, related_name="flags")
+    rule = models.CharField(_("regel"), max_length=40)
+    period_key = models.CharField(max_length=40)
+    period_start = models.DateField(_("fra"))
+    period_end = models.DateField(_("til"))
+    value = models.DecimalField(_("verdi"), max_digits=10, decimal_places=2)
+    threshold = models.DecimalField(_("grense"), max_digits=10, decimal_places=2)
+    details = models.JSONField(default=dict, blank=True)
+    record_ids = models.JSONField(default=list, blank=True)
+    record = models.ForeignKey(
+        AbsenceRecord, on_delete=models.CASCADE, null=True, blank=True, related_name="flags"
+    )
+    as_of = models.DateField()
+    raised_at = models.DateTimeField()
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.ACTIVE)
+    episode_open = models.BooleanField(default=False)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgement = models.CharField(_("begrunnelse"), max_length=300, blank=True)
+
+    objects = FlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        verbose_name = _("varsel")
+        verbose_name_plural = _("varsler")
+        indexes = [
+            models.Index(fields=["school", "status"], name="flag_school_status_idx"),
+            models.Index(fields=["pupil", "status"], name="flag_pupil_status_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pupil", "rule", "period_key"], name="flag_one_per_rule_and_period"
+            ),
+            models.UniqueConstraint(
+                fields=["pupil", "rule"],
+                condition=Q(episode_open=True),
+                name="flag_one_open_episode_per_rule",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "cleared", "acknowledged"]),
+                name="flag_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="acknowledged")
+                | (Q(acknowledged_by__isnull=False) & Q(acknowledged_at__isnull=False)),
+                name="flag_acknowledged_has_who_and_when",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.period_key}"
+
+    @property
+    def definition(self):
+        from fravaer.thresholds import RULES
+
+        return RULES[self.rule]
+
+    def explanation(self) -> str:
+        return self.definition.explain(self)
+
+
+class Notification(models.Model):
+    """A flag in one person's inbox. The e-mail about it carries no pupil details."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("varsling")
+        verbose_name_plural = _("varslinger")
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_read_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "flag"], name="notification_one_per_user_flag"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.flag}"

@@ -1,0 +1,488 @@
+"""The threshold and pattern rules: definitions and a pure function from one pupil's
+absence figures to findings. No ORM and no side effects, so every rule can be tested
+at its boundary without a database; the figures are computed set-based in SQL by
+`fravaer.scan`.
+
+Definitions (issue #3): school days are those of the pupil's school calendar. A `day`
+record counts as that day's lessons (the group's lessons per day); a `lesson` record
+counts its lessons. The absence share of a window is absent lessons ÷ scheduled
+lessons on the window's school days. Day-equivalents are whole days + lessons ÷
+lessons per day. All absence counts, documented or not (opplæringslova § 10-6: every
+absence matters). Only records dated on or before the scan date count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+ONE_DAY = dt.timedelta(days=1)
+FORTNIGHT_DAYS = 14
+FIFTEEN_WEEKS_DAYS = 105
+PATTERN_SHORT_DAYS = 42  # "the last 6 weeks"
+PATTERN_LONG_DAYS = 56  # "the last 8 weeks"
+
+# Who a rule's flag reaches.
+CONTACT, LEADERS, TEAM = "contact", "leaders", "team"
+
+# Period kinds.
+YEAR, MONTH, WINDOW, RECORD, PATTERN = "year", "month", "window", "record", "pattern"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    period: str
+    default: Decimal
+    strict: bool  # True: fires when value > threshold; False: when value >= threshold
+    recipients: tuple[str, ...]
+    source: str
+    name: str
+    template: str  # the explanation, with %(value)s, %(threshold)s, %(period)s, …
+
+    def fires(self, value: Decimal | int | float, threshold: Decimal) -> bool:
+        value = Decimal(str(value))
+        return value > threshold if self.strict else value >= threshold
+
+    @property
+    def opens_episodes(self) -> bool:
+        return self.period in (WINDOW, PATTERN)
+
+    def explain(self, flag) -> str:
+        """The flag in words: its figures and the threshold, in the active language."""
+        values = {
+            "value": _number(flag.value),
+            "threshold": _number(flag.threshold),
+            "start": date_format(flag.period_start, "d.m.Y"),
+            "end": date_format(flag.period_end, "d.m.Y"),
+            "month": date_format(flag.period_start, "F Y"),
+            "year": f"{flag.period_start.year}–{flag.period_end.year}",
+            **{k: v for k, v in (flag.details or {}).items() if isinstance(v, str | int)},
+        }
+        if "weekday" in values:
+            values["weekday"] = str(WEEKDAYS[int(values["weekday"])])
+        return str(self.template) % values
+
+
+def _number(value) -> str:
+    value = Decimal(str(value))
+    if value == value.to_integral_value():
+        return str(int(value))
+    return str(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)).replace(".", ",")
+
+
+WEEKDAYS = [
+    _("mandag"),
+    _("tirsdag"),
+    _("onsdag"),
+    _("torsdag"),
+    _("fredag"),
+    _("lørdag"),
+    _("søndag"),
+]
+
+SOURCE_SONDRE_LAND = "Søndre Land kommune, Rutine fraværsoppfølging (2025)"
+SOURCE_HARSTAD = "Harstad kommune, rutine for fraværsoppfølging"
+SOURCE_KEARNEY = "Kearney (2008), i RBUPs kursmateriell"
+SOURCE_FAERDER = "Færder kommune, nivåene 0, 1, 2A og 2B"
+
+RULE_LIST = [
+    Rule(
+        "undocumented",
+        RECORD,
+        Decimal(0),
+        False,
+        (CONTACT,),
+        f"{SOURCE_SONDRE_LAND}; {SOURCE_HARSTAD}",
+        _("Udokumentert fravær"),
+        _(
+            "Udokumentert fravær %(start)s, og ingen kontakt med hjemmet er logget etter det. "
+            "Kontakt hjemmet i dag."
+        ),
+    ),
+    Rule(
+        "year_days_notice",
+        YEAR,
+        Decimal(4),
+        False,
+        (CONTACT,),
+        SOURCE_FAERDER,
+        _("Dager i skoleåret (tidlig varsel)"),
+        _("%(value)s hele dager fravær i skoleåret %(year)s; grense: %(threshold)s dager."),
+    ),
+    Rule(
+        "year_days_leadership",
+        YEAR,
+        Decimal(8),
+        False,
+        (CONTACT, LEADERS),
+        SOURCE_SONDRE_LAND,
+        _("Dager i skoleåret (ledelsen)"),
+        _(
+            "%(value)s hele dager fravær i skoleåret %(year)s; grense: %(threshold)s dager. "
+            "Ledelsen skal orienteres og involverer skolemiljøteamet."
+        ),
+    ),
+    Rule(
+        "month_days",
+        MONTH,
+        Decimal(3),
+        True,
+        (CONTACT, LEADERS),
+        SOURCE_HARSTAD,
+        _("Dager i en måned"),
+        _("%(value)s dager i %(month)s; grense: mer enn %(threshold)s."),
+    ),
+    Rule(
+        "month_hours",
+        MONTH,
+        Decimal(3),
+        True,
+        (CONTACT, LEADERS),
+        SOURCE_HARSTAD,
+        _("Timer i en måned"),
+        _("%(value)s timer (enkelttimer) i %(month)s; grense: mer enn %(threshold)s."),
+    ),
+    Rule(
+        "month_late",
+        MONTH,
+        Decimal(3),
+        True,
+        (CONTACT, LEADERS),
+        SOURCE_HARSTAD,
+        _("Forsentkomminger i en måned"),
+        _("%(value)s forsentkomminger i %(month)s; grense: mer enn %(threshold)s."),
+    ),
+    Rule(
+        "fortnight_share",
+        WINDOW,
+        Decimal(25),
+        True,
+        (CONTACT, TEAM),
+        SOURCE_KEARNEY,
+        _("Andel fravær siste 14 dager"),
+        _("%(value)s %% av skoletiden borte %(start)s–%(end)s; grense: over %(threshold)s %%."),
+    ),
+    Rule(
+        "fifteen_weeks_days",
+        WINDOW,
+        Decimal(10),
+        True,
+        (CONTACT, TEAM),
+        SOURCE_KEARNEY,
+        _("Dager siste 15 uker"),
+        _("%(value)s dager fravær %(start)s–%(end)s (15 uker); grense: over %(threshold)s."),
+    ),
+    Rule(
+        "pattern_weekday",
+        PATTERN,
+        Decimal(3),
+        False,
+        (),
+        SOURCE_SONDRE_LAND,
+        _("Mønster: samme ukedag"),
+        _("%(value)s av %(total)s fraværsdager %(start)s–%(end)s var på en %(weekday)s."),
+    ),
+    Rule(
+        "pattern_subject",
+        PATTERN,
+        Decimal(3),
+        False,
+        (),
+        SOURCE_SONDRE_LAND,
+        _("Mønster: ett fag"),
+        _("%(value)s av %(total)s timer fravær %(start)s–%(end)s var i %(subject)s."),
+    ),
+    Rule(
+        "pattern_after_break",
+        PATTERN,
+        Decimal(3),
+        False,
+        (),
+        SOURCE_SONDRE_LAND,
+        _("Mønster: etter helg og ferie"),
+        _("Borte første skoledag etter helg eller ferie %(value)s ganger %(start)s–%(end)s."),
+    ),
+    Rule(
+        "pattern_alternate_week",
+        PATTERN,
+        Decimal(4),
+        False,
+        (),
+        SOURCE_SONDRE_LAND,
+        _("Mønster: annenhver uke"),
+        _(
+            "Fravær annenhver uke %(start)s–%(end)s (%(value)s uker med fravær, ingen i ukene "
+            "mellom)."
+        ),
+    ),
+    Rule(
+        "illness_share",
+        YEAR,
+        Decimal(5),
+        False,
+        (CONTACT,),
+        SOURCE_HARSTAD,
+        _("Mye dokumentert sykdom"),
+        _(
+            "%(value)s dager dokumentert sykdom i skoleåret %(year)s; grense: %(threshold)s. "
+            "Vurder å involvere helsesykepleier."
+        ),
+    ),
+]
+RULES: dict[str, Rule] = {rule.code: rule for rule in RULE_LIST}
+
+
+@dataclass(frozen=True)
+class RuleConfig:
+    enabled: bool
+    threshold: Decimal
+
+
+def default_config() -> dict[str, RuleConfig]:
+    return {code: RuleConfig(True, rule.default) for code, rule in RULES.items()}
+
+
+# --- figures: what SQL computes for one pupil -------------------------------------
+
+
+@dataclass
+class MonthFigures:
+    days: int = 0
+    hours: int = 0
+    late: int = 0
+
+
+@dataclass(frozen=True)
+class RecentRecord:
+    """A record of the last 8 weeks, for the patterns."""
+
+    id: int
+    date: dt.date
+    kind: str
+    lessons: int
+    subject: str
+
+
+@dataclass
+class PupilFigures:
+    pupil_id: int
+    as_of: dt.date
+    year_start: dt.date
+    year_end: dt.date
+    lessons_per_day: int
+    year_days: int = 0
+    illness_days: int = 0
+    months: dict[tuple[int, int], MonthFigures] = field(default_factory=dict)
+    fortnight_days: int = 0
+    fortnight_hours: int = 0
+    fortnight_school_days: int = 0
+    weeks15_days: int = 0
+    weeks15_hours: int = 0
+    undocumented: list[tuple[int, dt.date]] = field(default_factory=list)
+    recent: list[RecentRecord] = field(default_factory=list)
+    first_days_after_break: frozenset[dt.date] = frozenset()
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    period_key: str
+    period_start: dt.date
+    period_end: dt.date
+    value: Decimal
+    threshold: Decimal
+    details: dict = field(default_factory=dict, compare=False, hash=False)
+    record_ids: tuple[int, ...] = ()
+    record_id: int | None = None
+
+
+def window(as_of: dt.date, days: int) -> tuple[dt.date, dt.date]:
+    """The `days` calendar days ending on (and including) as_of."""
+    return as_of - dt.timedelta(days=days - 1), as_of
+
+
+def evaluate(figures: PupilFigures, config: dict[str, RuleConfig]) -> list[Finding]:
+    """Every rule that fires for one pupil on the scan date."""
+    findings: list[Finding] = []
+    for code, rule_config in config.items():
+        if rule_config.enabled:
+            findings.extend(EVALUATORS[code](figures, RULES[code], rule_config.threshold))
+    return findings
+
+
+def _d(value) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _year(f: PupilFigures, rule: Rule, threshold: Decimal, value: int) -> Iterable[Finding]:
+    if rule.fires(value, threshold):
+        key = f"{f.year_start.year}-{f.year_end.year}"
+        yield Finding(rule.code, key, f.year_start, f.year_end, _d(value), threshold)
+
+
+def _undocumented(f: PupilFigures, rule: Rule, threshold: Decimal) -> Iterable[Finding]:
+    for record_id, day in f.undocumented:
+        yield Finding(
+            rule.code,
+            f"record:{record_id}",
+            day,
+            day,
+            _d(1),
+            threshold,
+            record_ids=(record_id,),
+            record_id=record_id,
+        )
+
+
+def _month(attribute: str):
+    def evaluate_month(f: PupilFigures, rule: Rule, threshold: Decimal) -> Iterable[Finding]:
+        for (year, month), figures in sorted(f.months.items()):
+            value = getattr(figures, attribute)
+            if rule.fires(value, threshold):
+                first = dt.date(year, month, 1)
+                last = (first + dt.timedelta(days=32)).replace(day=1) - ONE_DAY
+                yield Finding(
+                    rule.code,
+                    f"{year}-{month:02d}",
+                    first,
+                    min(last, f.as_of),
+                    _d(value),
+                    threshold,
+                )
+
+    return evaluate_month
+
+
+def _fortnight(f: PupilFigures, rule: Rule, threshold: Decimal) -> Iterable[Finding]:
+    scheduled = f.fortnight_school_days * f.lessons_per_day
+    if not scheduled:
+        return
+    absent = f.fortnight_days * f.lessons_per_day + f.fortnight_hours
+    share = _d(Decimal(100) * absent / scheduled)
+    if rule.fires(share, threshold):
+        start, end = window(f.as_of, FORTNIGHT_DAYS)
+        yield Finding(
+            rule.code,
+            f"episode:{f.as_of.isoformat()}",
+            start,
+            end,
+            share,
+            threshold,
+            details={"absent_lessons": absent, "scheduled_lessons": scheduled},
+        )
+
+
+def _fifteen_weeks(f: PupilFigures, rule: Rule, threshold: Decimal) -> Iterable[Finding]:
+    value = _d(f.weeks15_days + Decimal(f.weeks15_hours) / f.lessons_per_day)
+    if rule.fires(value, threshold):
+        start, end = window(f.as_of, FIFTEEN_WEEKS_DAYS)
+        yield Finding(rule.code, f"episode:{f.as_of.isoformat()}", start, end, value, threshold)
+
+
+def _recent(f: PupilFigures, days: int) -> tuple[dt.date, list[RecentRecord]]:
+    start, _end = window(f.as_of, days)
+    return start, [r for r in f.recent if start <= r.date <= f.as_of]
+
+
+def _pattern(
+    f: PupilFigures,
+    rule: Rule,
+    threshold: Decimal,
+    start: dt.date,
+    value: int,
+    records: list[RecentRecord],
+    **details,
+) -> Finding:
+    return Finding(
+        rule.code,
+        f"episode:{f.as_of.isoformat()}",
+        start,
+        f.as_of,
+        _d(value),
+        threshold,
+        details=details,
+        record_ids=tuple(sorted(r.id for r in records)),
+    )
+
+
+def _weekday(f: PupilFigures, rule: Rule, threshold: Decimal) -> Iterable[Finding]:
+    start, records = _recent(f, PATTERN_SHORT_DAYS)
+    dates = {r.date for r in records}
+    if not dates:
+        return
+    counts = Counter(d.weekday() for d in dates)
+    weekday, count = max(sorted(counts.items()), key=lambda item: item[1])
+    if rule.fires(count, threshold) and 2 * count >= len(dates):
+        evidence = [r for r in records if r.date.weekday() == weekday]
+        yield _pattern(
+            f, rule, threshold, start, count, evidence, weekday=weekday, total=len(dates)
+        )
+
+
+def _subject(f: PupilFigures, rule: Rule, threshold: Decimal) -> Iterable[Finding]:
+    start, records = _recent(f, PATTERN_SHORT_DAYS)
+    lessons = [r for r in records if r.kind == "lesson"]
+    total = sum(r.lessons for r in lessons)
+    per_subject = Counter()
+    for r in lessons:
+        if r.subject:
+            per_subject[r.subject.strip().casefold()] += r.lessons
+    if not per_subject:
+        return
+    subject, count = max(sorted(per_subject.items()), key=lambda item: item[1])
+    if rule.fires(count, threshold) and 2 * count >= total:
+        evidence = [r for r in lessons if r.subject.strip().casefold() == subject]
+        yield _pattern(
+            f,
+            rule,
+            threshold,
+            start,
+            count,
+            evidence,
+            subject=evidence[0].subject.strip(),
+            total=total,
+        )
+
+
+def _after_break(f: PupilFigures, rule: Rule, threshold: Decimal) -> Iterable[Finding]:
+    start, records = _recent(f, PATTERN_LONG_DAYS)
+    evidence = [r for r in records if r.date in f.first_days_after_break]
+    count = len({r.date for r in evidence})
+    if rule.fires(count, threshold):
+        yield _pattern(f, rule, threshold, start, count, evidence)
+
+
+def _alternate_week(f: PupilFigures, rule: Rule, threshold: Decimal) -> Iterable[Finding]:
+    weeks = int(threshold) * 2  # e.g. 4 weeks with absence over the last 8
+    if weeks < 2:
+        return
+    start, _end = window(f.as_of, weeks * 7)
+    records = [r for r in f.recent if start <= r.date <= f.as_of]
+    with_absence = {(f.as_of - r.date).days // 7 for r in records}
+    every_other = [set(range(offset, weeks, 2)) for offset in (0, 1)]
+    if with_absence in every_other:
+        yield _pattern(f, rule, threshold, start, len(with_absence), records)
+
+
+EVALUATORS = {
+    "undocumented": _undocumented,
+    "year_days_notice": lambda f, rule, t: _year(f, rule, t, f.year_days),
+    "year_days_leadership": lambda f, rule, t: _year(f, rule, t, f.year_days),
+    "month_days": _month("days"),
+    "month_hours": _month("hours"),
+    "month_late": _month("late"),
+    "fortnight_share": _fortnight,
+    "fifteen_weeks_days": _fifteen_weeks,
+    "pattern_weekday": _weekday,
+    "pattern_subject": _subject,
+    "pattern_after_break": _after_break,
+    "pattern_alternate_week": _alternate_week,
+    "illness_share": lambda f, rule, t: _year(f, rule, t, f.illness_days),
+}
