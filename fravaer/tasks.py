@@ -2,14 +2,37 @@
 database uniqueness, tolerant of rows deleted in the meantime."""
 
 import datetime as dt
+import logging
 
 from celery import shared_task
 from django.contrib.sessions.backends.cached_db import SessionStore
+from django.db import transaction
 from django.utils import timezone
 
 from fravaer.actions import scan_absence
 from fravaer.models import School
 from fravaer.scan import Scope
+
+logger = logging.getLogger(__name__)
+
+
+def rescan_after_commit(pupil_ids) -> None:
+    """Re-evaluate these pupils once the current transaction has committed. Without a
+    broker the scan runs in-process, so the flag is there when the page reloads; with
+    a broker that is down, the request still finishes and the nightly scan catches up.
+    """
+    ids = sorted(set(pupil_ids))
+    if not ids:
+        return
+    as_of = timezone.localdate().isoformat()
+
+    def enqueue() -> None:
+        try:
+            scan_pupils.delay(ids, as_of)
+        except Exception:  # the broker is unreachable: never fail the user's save
+            logger.warning("could not enqueue a scan of %d pupils", len(ids), exc_info=True)
+
+    transaction.on_commit(enqueue)
 
 
 def _day(as_of: str | None) -> dt.date:

@@ -183,6 +183,18 @@ def outsider(other_group) -> User:
 
 
 @pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in-process, as the zero-setup demo does, even when the test
+    run has a broker configured (CI)."""
+    from fravaer.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
 def client_for(client):
     def login(user):
         client.force_login(user)

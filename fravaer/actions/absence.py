@@ -152,6 +152,7 @@ def apply_absence_changes(
     removals: Sequence[AbsenceRecord] = (),
     by: User,
     now: dt.datetime | None = None,
+    rescan: bool = True,
 ) -> AbsenceChanges:
     """Create, correct and remove absence records in bulk: three statements whatever
     the number of rows. Callers have checked the rules; the database enforces the
@@ -196,6 +197,10 @@ def apply_absence_changes(
         )
         if history:
             AbsenceRecordChange.objects.bulk_create(history)
+    if rescan and changes:
+        from fravaer.tasks import rescan_after_commit
+
+        rescan_after_commit(changes.pupil_ids)
     return changes
 
 

@@ -50,7 +50,9 @@ def rule_configs(municipality_ids) -> dict[int, dict[str, RuleConfig]]:
     return configs
 
 
-def scan_absence(scope: Scope, *, as_of: dt.date, now: dt.datetime | None = None) -> ScanResult:
+def scan_absence(
+    scope: Scope, *, as_of: dt.date, now: dt.datetime | None = None, email: bool = True
+) -> ScanResult:
     """Evaluate every rule for the pupils in scope on `as_of`; raise new flags, close
     window episodes whose condition is false again, clear undocumented flags that a
     contact with the home has answered, and notify the recipients of new flags."""
@@ -108,7 +110,7 @@ def scan_absence(scope: Scope, *, as_of: dt.date, now: dt.datetime | None = None
             result.new_flags = list(
                 Flag.objects.filter(pupil_id__in=pupil_ids, raised_at=now).select_related("pupil")
             )
-            result.notifications = _notify(result.new_flags, as_of=as_of, now=now)
+            result.notifications = _notify(result.new_flags, as_of=as_of, now=now, email=email)
     return result
 
 
@@ -165,7 +167,7 @@ def recipients_for(flags: list[Flag], *, as_of: dt.date) -> dict[int, set[int]]:
     return result
 
 
-def _notify(flags: list[Flag], *, as_of: dt.date, now: dt.datetime) -> int:
+def _notify(flags: list[Flag], *, as_of: dt.date, now: dt.datetime, email: bool) -> int:
     recipients = recipients_for(flags, as_of=as_of)
     notifications = [
         Notification(user_id=user_id, flag=flag, created_at=now)
@@ -176,7 +178,7 @@ def _notify(flags: list[Flag], *, as_of: dt.date, now: dt.datetime) -> int:
     per_user: dict[int, int] = defaultdict(int)
     for n in notifications:
         per_user[n.user_id] += 1
-    if per_user:
+    if per_user and email:
         transaction.on_commit(lambda: send_notification_emails(dict(per_user)))
     return len(notifications)
 

@@ -314,7 +314,8 @@ def _register(
     tz = timezone.get_current_timezone()
     for (day, at, by), creates in sorted(batches.items()):
         now = dt.datetime.combine(day, at, tzinfo=tz)
-        apply_absence_changes(creates=creates, by=users[by], now=now)
+        # The demo scans once at the end instead of after every teacher's save.
+        apply_absence_changes(creates=creates, by=users[by], now=now, rescan=False)
 
 
 def _log_contacts(
@@ -326,21 +327,24 @@ def _log_contacts(
     reasons: dict[str, AbsenceReason],
     days: list[dt.date],
 ) -> int:
-    """Contact teachers called home about some undocumented absence and corrected
-    the record when the home explained; the last school day's still await a call."""
-    first_undocumented: dict[int, PlannedAbsence] = {}
-    for item in sorted(planned, key=lambda p: p.date):
-        if not item.documented and item.kind == "day" and days and item.date < days[-1]:
-            first_undocumented.setdefault(item.pupil, item)
-    chosen = sorted(rng.sample(sorted(first_undocumented), min(14, len(first_undocumented))))
+    """Contact teachers called home the same day about undocumented absence (as the
+    routine says) and corrected the record when the home explained; the last three
+    school days' calls are still to be made, so the demo has some to follow up."""
+    first_undocumented: dict[tuple[int, dt.date], PlannedAbsence] = {}
+    cutoff = days[-3] if len(days) >= 3 else dt.date.min
+    for item in sorted(planned, key=lambda p: (p.date, p.kind != "day")):
+        if not item.documented and item.date < cutoff:
+            first_undocumented.setdefault((item.pupil, item.date), item)
+    chosen = sorted(first_undocumented)
     guardians = defaultdict(list)
     for link in Guardian.pupils.through.objects.filter(
-        pupil_id__in=[pupils[i].pk for i in chosen]
+        pupil_id__in=[pupils[i].pk for i, _day in chosen]
     ).select_related("guardian"):
         guardians[link.pupil_id].append(link.guardian)
     tz = timezone.get_current_timezone()
-    for index in chosen:
-        item, pupil = first_undocumented[index], pupils[index]
+    for key in chosen:
+        index = key[0]
+        item, pupil = first_undocumented[key], pupils[index]
         teacher = users[profiles[index].group.contact]
         outcome = rng.choices(("clarified", "no_answer", "follow_up"), weights=(6, 2, 2))[0]
         said, reason, note = rng.choice(CONTACT_SUMMARIES[outcome])
@@ -356,11 +360,14 @@ def _log_contacts(
             by=teacher,
             now=contacted_at,
         )
-        if reason:
+        if reason and item.kind == "day":
             # The home explained: the teacher corrects the record (kept in its history).
             record = AbsenceRecord.objects.get(pupil=pupil, date=item.date, kind="day")
             data = AbsenceInput(kind="day", documented=True, reason=reasons[reason], note=note)
             apply_absence_changes(
-                updates=[(record, data)], by=teacher, now=contacted_at + dt.timedelta(minutes=5)
+                updates=[(record, data)],
+                by=teacher,
+                now=contacted_at + dt.timedelta(minutes=5),
+                rescan=False,
             )
     return len(chosen)

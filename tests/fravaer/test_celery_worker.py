@@ -3,6 +3,7 @@
 Locally without CELERY_BROKER_URL this skips; in CI (CI=true) it must run.
 """
 
+import contextlib
 import datetime as dt
 import os
 
@@ -28,6 +29,10 @@ def real_worker(transactional_db):
     previous = app.conf.result_backend, app.conf.task_always_eager
     app.conf.result_backend = url
     app.conf.task_always_eager = False
+    _forget_backend()
+    # Tasks that earlier tests' commits enqueued (with no worker running) refer to
+    # rows that no longer exist; start from an empty queue.
+    app.control.purge()
     # The worker thread opens its own database connection; close it after each task
     # (as a real worker does) so the test database can be dropped afterwards.
     task_postrun.connect(_close_thread_connection)
@@ -37,7 +42,15 @@ def real_worker(transactional_db):
     finally:
         task_postrun.disconnect(_close_thread_connection)
         app.conf.result_backend, app.conf.task_always_eager = previous
+        _forget_backend()
         connections.close_all()
+
+
+def _forget_backend() -> None:
+    # Celery caches the result backend per thread on first use; drop it so the
+    # configuration above (or its restoration) takes effect.
+    with contextlib.suppress(AttributeError):
+        del app._local.backend
 
 
 def _close_thread_connection(**kwargs):
@@ -68,3 +81,38 @@ def test_without_a_broker_tasks_run_in_process(db):
 def test_beat_schedule_names_real_tasks():
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert entry["task"] in app.tasks
+
+
+def _late_arrivals(pupil, by, *, rescan):
+    from fravaer.actions import AbsenceInput, apply_absence_changes
+
+    reason = pupil.municipality.absence_reasons.get(code="other")
+    data = AbsenceInput(kind="late", documented=True, reason=reason, minutes_late=5)
+    days = [dt.date(2026, 11, d) for d in (9, 10, 11, 12)]
+    apply_absence_changes(creates=[(pupil, d, data) for d in days], by=by, rescan=rescan)
+
+
+def test_worker_on_the_broker_runs_the_nightly_school_scan(
+    real_worker, school, pupil, contact_teacher
+):
+    from fravaer.models import Flag, Notification
+
+    _late_arrivals(pupil, contact_teacher, rescan=False)
+    assert tasks.scan_school.delay(school.pk, "2026-11-18").get(timeout=60) >= 1
+    flag = Flag.objects.get(pupil=pupil, rule="month_late")
+    assert Notification.objects.filter(flag=flag, user=contact_teacher).exists()
+    assert tasks.scan_school.delay(school.pk, "2026-11-18").get(timeout=60) == 0
+
+
+def test_saving_absence_enqueues_a_scan_the_worker_runs(
+    real_worker, school, pupil, contact_teacher
+):
+    import time
+
+    from fravaer.models import Flag
+
+    _late_arrivals(pupil, contact_teacher, rescan=True)  # commits, then enqueues
+    deadline = time.monotonic() + 30
+    while not Flag.objects.filter(pupil=pupil, rule="month_late").exists():
+        assert time.monotonic() < deadline, "the enqueued scan did not run"
+        time.sleep(0.2)

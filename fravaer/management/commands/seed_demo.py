@@ -6,9 +6,12 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from fravaer import demo
+from fravaer.actions import scan_absence
 from fravaer.models import Municipality
+from fravaer.scan import Scope
 
 
 class Command(BaseCommand):
@@ -55,6 +58,8 @@ class Command(BaseCommand):
             )
         started = time.monotonic()
         summary = demo.seed_demo()
+        # The nightly scan, once, so the demo opens with its flags and inboxes.
+        scan = scan_absence(Scope(), as_of=timezone.localdate(), email=False)
         elapsed = time.monotonic() - started
         records = ", ".join(f"{kind} {n}" for kind, n in sorted(summary.records.items()))
         self.stdout.write(
@@ -64,7 +69,7 @@ class Command(BaseCommand):
                 f"foresatte, {summary.users} innlogginger, {summary.non_school_days} fridager; "
                 f"fravær: {records} ({summary.undocumented} udokumentert), "
                 f"{summary.contact_logs} kontaktlogger; median {summary.median_days} dager, "
-                f"{summary.pupils_with_at_least(15)} elever med 15+ dager "
-                f"({elapsed:.1f} s)."
+                f"{summary.pupils_with_at_least(15)} elever med 15+ dager; "
+                f"{len(scan.new_flags)} varsler ({elapsed:.1f} s)."
             )
         )

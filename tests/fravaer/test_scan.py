@@ -1,0 +1,251 @@
+"""The engine end to end on the database: figures, flags, episodes, notifications."""
+
+import datetime as dt
+import json
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from fravaer.actions import change_rule_setting, log_contact, scan_absence
+from fravaer.models import Flag, NonSchoolDay, Notification
+from fravaer.scan import Scope
+from tests.conftest import make_pupil
+from tests.fravaer.test_pupil_views import absence
+
+TODAY = dt.date(2026, 11, 18)  # frozen "today", a Wednesday
+
+
+def scan(school, as_of=TODAY):
+    return scan_absence(Scope(school_ids=(school.pk,)), as_of=as_of)
+
+
+def rules(result):
+    return sorted(f.rule for f in result.new_flags)
+
+
+def weekdays(start, n):
+    day, out = start, []
+    while len(out) < n:
+        if day.weekday() < 5:
+            out.append(day)
+        day += dt.timedelta(days=1)
+    return out
+
+
+@pytest.mark.parametrize(("late", "expected"), [(3, []), (4, ["month_late"])])
+def test_month_late_boundary(school, pupil, contact_teacher, late, expected):
+    for day in weekdays(dt.date(2026, 11, 2), late):
+        absence(
+            pupil, day, contact_teacher, kind="late", minutes_late=5, documented=True, code="other"
+        )
+    assert [r for r in rules(scan(school)) if r.startswith("month")] == expected
+
+
+def test_past_month_is_flagged_when_scanned_later(school, pupil, contact_teacher):
+    for day in weekdays(dt.date(2026, 9, 7), 4):
+        absence(pupil, day, contact_teacher, documented=True)
+    flags = [f for f in scan(school).new_flags if f.rule == "month_days"]
+    assert [(f.period_key, f.value) for f in flags] == [("2026-09", Decimal("4.00"))]
+    assert flags[0].explanation() == "4 dager i september 2026; grense: mer enn 3."
+
+
+def test_second_scan_raises_nothing(school, pupil, contact_teacher):
+    for day in weekdays(dt.date(2026, 11, 2), 5):
+        absence(pupil, day, contact_teacher)
+    assert scan(school).new_flags
+    again = scan(school)
+    assert again.new_flags == [] and again.notifications == 0
+
+
+def test_scan_command_json_then_empty(school, pupil, contact_teacher):
+    for day in weekdays(dt.date(2026, 11, 2), 4):
+        absence(pupil, day, contact_teacher, documented=True)
+    out = StringIO()
+    call_command("scan_absence", "--as-of", "2026-11-18", "--json", stdout=out)
+    rows = json.loads(out.getvalue())
+    row = next(r for r in rows if r["rule"] == "month_days")
+    assert row == {
+        "pupil_id": pupil.pupil_id,
+        "rule": "month_days",
+        "period_start": "2026-11-01",
+        "period_end": "2026-11-18",
+        "value": 4.0,
+        "threshold": 3.0,
+    }
+    out = StringIO()
+    call_command("scan_absence", "--as-of", "2026-11-18", "--json", stdout=out)
+    assert json.loads(out.getvalue()) == []
+
+
+def _eight_school_day_fortnight(school):
+    # 05.11–18.11 has 10 weekdays; close two so the window has 8 school days (40 lessons).
+    for day in (dt.date(2026, 11, 5), dt.date(2026, 11, 6)):
+        NonSchoolDay.objects.create(school=school, date=day, kind="planning", name="Plan")
+
+
+def test_fortnight_share_exactly_25_percent_does_not_fire(school, pupil, contact_teacher):
+    _eight_school_day_fortnight(school)
+    for day in (dt.date(2026, 11, 16), dt.date(2026, 11, 17)):  # 10 of 40 lessons
+        absence(pupil, day, contact_teacher, documented=True)
+    assert "fortnight_share" not in rules(scan(school))
+
+
+def test_fortnight_share_above_25_percent_fires(school, pupil, contact_teacher):
+    _eight_school_day_fortnight(school)
+    for day in (dt.date(2026, 11, 16), dt.date(2026, 11, 17)):
+        absence(pupil, day, contact_teacher, documented=True)
+    absence(
+        pupil, dt.date(2026, 11, 18), contact_teacher, kind="lesson", lessons=1, documented=True
+    )
+    flag = next(f for f in scan(school).new_flags if f.rule == "fortnight_share")
+    assert flag.value == Decimal("27.50")
+
+
+@pytest.mark.parametrize(("days", "fires"), [(10, False), (11, True)])
+def test_fifteen_weeks_ten_versus_eleven_days(school, pupil, contact_teacher, days, fires):
+    for day in weekdays(dt.date(2026, 9, 1), days):
+        absence(pupil, day, contact_teacher, documented=True)
+    assert ("fifteen_weeks_days" in rules(scan(school))) is fires
+
+
+def test_window_flag_is_one_episode_until_the_condition_is_false(school, pupil, contact_teacher):
+    for day in weekdays(dt.date(2026, 11, 9), 8):  # 9.–18.11: 8 of 10 days absent
+        absence(pupil, day, contact_teacher, documented=True)
+    assert "fortnight_share" in rules(scan(school))
+    assert "fortnight_share" not in rules(scan(school, as_of=dt.date(2026, 11, 19)))
+    # A month later the window is clean: the episode closes.
+    scan(school, as_of=dt.date(2026, 12, 18))
+    assert not Flag.objects.filter(rule="fortnight_share", episode_open=True).exists()
+
+
+def test_undocumented_flag_clears_when_the_home_is_contacted(school, pupil, contact_teacher):
+    absence(pupil, dt.date(2026, 11, 17), contact_teacher)
+    flag = next(f for f in scan(school).new_flags if f.rule == "undocumented")
+    assert flag.explanation().startswith("Udokumentert fravær 17.11.2026")
+    common = {"channel": "phone", "summary": "x", "outcome": "clarified", "by": contact_teacher}
+    log_contact(
+        pupil,
+        contacted_at=dt.datetime(2026, 11, 18, 7, 0, tzinfo=dt.UTC),
+        counterpart="pupil",
+        **common,
+    )
+    flag.refresh_from_db()
+    assert flag.status == "active"  # talking to the pupil is not contact with the home
+    log_contact(
+        pupil,
+        contacted_at=dt.datetime(2026, 11, 18, 7, 30, tzinfo=dt.UTC),
+        counterpart="guardian",
+        **common,
+    )
+    flag.refresh_from_db()
+    assert flag.status == "cleared" and flag.cleared_at is not None
+    assert not [f for f in scan(school).new_flags if f.rule == "undocumented"]
+
+
+def test_flags_reach_the_right_people_and_no_one_else(
+    school,
+    pupil,
+    contact_teacher,
+    leader,
+    team_member,
+    nurse,
+    ppt_advisor,
+    outsider,
+    subject_teacher,
+):
+    for day in weekdays(dt.date(2026, 11, 2), 4):
+        absence(
+            pupil, day, contact_teacher, kind="late", minutes_late=5, documented=True, code="other"
+        )
+    mail.outbox.clear()
+    with_callbacks = scan(school)
+    month_late = next(f for f in with_callbacks.new_flags if f.rule == "month_late")
+    users = set(Notification.objects.filter(flag=month_late).values_list("user", flat=True))
+    assert users == {contact_teacher.pk, leader.pk}
+    everyone = set(Notification.objects.values_list("user", flat=True))
+    assert not everyone & {
+        team_member.pk,
+        nurse.pk,
+        ppt_advisor.pk,
+        outsider.pk,
+        subject_teacher.pk,
+    }
+
+
+def test_window_rules_reach_the_team_not_the_leaders(
+    school, pupil, contact_teacher, leader, team_member
+):
+    for day in weekdays(dt.date(2026, 11, 9), 8):
+        absence(pupil, day, contact_teacher, documented=True)
+    flag = next(f for f in scan(school).new_flags if f.rule == "fortnight_share")
+    users = set(flag.notifications.values_list("user", flat=True))
+    assert users == {contact_teacher.pk, team_member.pk}
+
+
+def test_notification_email_has_a_link_and_no_pupil_details(
+    school, pupil, contact_teacher, django_capture_on_commit_callbacks
+):
+    for day in weekdays(dt.date(2026, 11, 2), 4):
+        absence(pupil, day, contact_teacher, documented=True)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        scan(school)
+    assert [m.to for m in mail.outbox] == [[contact_teacher.email]]
+    body = mail.outbox[0].body
+    assert reverse("inbox") in body
+    assert pupil.first_name not in body and pupil.last_name not in body
+    assert "Sykdom" not in body and "dager" not in body
+
+
+def test_rule_settings_turn_rules_off_and_change_thresholds(
+    school, pupil, contact_teacher, municipal_admin
+):
+    for day in weekdays(dt.date(2026, 11, 2), 4):
+        absence(pupil, day, contact_teacher, documented=True)
+    municipality = school.municipality
+    change_rule_setting(
+        municipality, rule="month_days", enabled=False, threshold=Decimal(3), by=municipal_admin
+    )
+    change_rule_setting(
+        municipality,
+        rule="year_days_notice",
+        enabled=True,
+        threshold=Decimal(5),
+        by=municipal_admin,
+    )
+    found = rules(scan(school))
+    assert "month_days" not in found and "year_days_notice" not in found
+    assert municipality.rule_setting_changes.count() == 2
+
+
+def test_saving_absence_rescans_the_pupil_after_commit(
+    client_for, contact_teacher, group, pupil, django_capture_on_commit_callbacks, eager_tasks
+):
+    client = client_for(contact_teacher)
+    url = reverse("pupil_add_record", args=[pupil.uuid])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"date": "2026-11-17", "kind": "day"})
+    assert Flag.objects.filter(pupil=pupil, rule="undocumented").exists()
+
+
+def test_scan_statements_do_not_grow_with_pupils(school, group, contact_teacher):
+    counts = []
+    for extra in (3, 20):
+        for i in range(extra):
+            p = make_pupil(group, first=f"N{extra}-{i}")
+            for day in weekdays(dt.date(2026, 11, 2), 4):
+                absence(p, day, contact_teacher, documented=True)
+        with CaptureQueriesContext(connection) as ctx:
+            scan(school)
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
+
+
+def test_scan_of_an_empty_scope_raises_nothing(db):
+    assert scan_absence(Scope(school_ids=()), as_of=TODAY).new_flags == []
