@@ -26,8 +26,10 @@ from django.utils import timezone
 
 from fravaer.models import (
     Enrollment,
+    Flag,
     Group,
     Municipality,
+    Notification,
     Pupil,
     School,
     StaffRole,
@@ -217,3 +219,78 @@ def roles_of(user: User) -> set[str]:
         for kind in _assignments(user, day).values_list("kind", flat=True).distinct()
     }
     return roles
+
+
+# --- flags and notifications -----------------------------------------------------
+
+# Roles that see their school's flags on the leaders' overview. The school nurse sees
+# pupils but follows flags through the pupils she is involved with, not the overview.
+FLAG_OVERVIEW_ROLES = [
+    str(StaffRole.Role.SCHOOL_LEADER),
+    str(StaffRole.Role.ENVIRONMENT_TEAM),
+    str(StaffRole.Role.ATTENDANCE_CONTACT),
+]
+
+
+def contact_teacher_flags(user: User, day: dt.date | None = None) -> QuerySet[Flag]:
+    """Flags on the pupils enrolled today in the groups the user is contact teacher of."""
+    day = day or timezone.localdate()
+    contact_groups = _assignments(user, day, TeachingAssignment.Kind.CONTACT).values("group_id")
+    enrolled = Enrollment.objects.filter(
+        _enrollment_active(day), group_id__in=contact_groups
+    ).values("pupil_id")
+    return Flag.objects.filter(pupil_id__in=enrolled)
+
+
+def pupil_flag_or_404(grant: PupilAccess, flag_id: int) -> Flag:
+    """One of the pupil's flags. Whoever may see the pupil (`pupil_access_or_404`) may
+    see and acknowledge its flags."""
+    flag = Flag.objects.filter(pk=flag_id, pupil=grant.pupil).first()
+    if flag is None:
+        raise Http404
+    return flag
+
+
+def flag_overview_schools(user: User) -> QuerySet[School]:
+    """Schools whose flags the user sees on the leaders' overview."""
+    return School.objects.filter(pk__in=_staff_school_ids(user, FLAG_OVERVIEW_ROLES))
+
+
+def flag_overview_school_or_404(user: User, school_id: int) -> School:
+    school = flag_overview_schools(user).filter(pk=school_id).first()
+    if school is None:
+        raise Http404
+    return school
+
+
+def administered_municipalities(user: User) -> QuerySet[Municipality]:
+    """Municipalities whose rule settings the user manages."""
+    return Municipality.objects.filter(
+        pk__in=StaffRole.objects.filter(user=user, role=StaffRole.Role.MUNICIPAL_ADMIN).values(
+            "municipality_id"
+        )
+    )
+
+
+def municipality_admin_or_404(user: User, municipality_id: int) -> Municipality:
+    municipality = administered_municipalities(user).filter(pk=municipality_id).first()
+    if municipality is None:
+        raise Http404
+    return municipality
+
+
+def own_notifications(user: User) -> QuerySet[Notification]:
+    """A user's inbox holds their own notifications and nobody else's."""
+    return Notification.objects.filter(user=user)
+
+
+def inbox_notifications(user: User, day: dt.date | None = None) -> QuerySet[Notification]:
+    """The user's notifications with `pupil_visible`: whether the user may still see
+    the flag's pupil. A notification outlives a class change or an ended role; then it
+    shows without the pupil's details."""
+    visible = visible_pupils(user, day).filter(pk=OuterRef("flag__pupil_id"))
+    return (
+        own_notifications(user)
+        .annotate(pupil_visible=Exists(visible))
+        .select_related("flag__pupil", "flag__group")
+    )

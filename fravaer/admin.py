@@ -1,5 +1,9 @@
-"""Django admin, for administrators only (see urls.py). Absence itself is edited in
-the product, where every change keeps who and when; here it is read-only."""
+"""Django admin, for technical administrators only (superusers, see urls.py).
+
+It holds the structure (municipalities, schools, calendars, classes, roles, reasons)
+and no personal data about pupils: pupils, guardians and absence are read and edited
+in the product, where the access policy decides and every change keeps who and when.
+"""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
@@ -41,26 +45,6 @@ class GroupAdmin(admin.ModelAdmin):
     list_filter = ("school", "school_year", "grade")
 
 
-@admin.register(models.Pupil)
-class PupilAdmin(admin.ModelAdmin):
-    list_display = ("pupil_id", "last_name", "first_name", "municipality")
-    search_fields = ("pupil_id", "last_name", "first_name")
-    readonly_fields = ("uuid",)
-
-
-@admin.register(models.Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin):
-    list_display = ("pupil", "group", "start", "end")
-    list_select_related = ("pupil", "group")
-    raw_id_fields = ("pupil",)
-
-
-@admin.register(models.Guardian)
-class GuardianAdmin(admin.ModelAdmin):
-    list_display = ("name", "phone", "email")
-    raw_id_fields = ("pupils",)
-
-
 @admin.register(models.StaffRole)
 class StaffRoleAdmin(admin.ModelAdmin):
     list_display = ("user", "role", "school", "municipality")
@@ -77,19 +61,3 @@ class TeachingAssignmentAdmin(admin.ModelAdmin):
 class AbsenceReasonAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "name_nn", "name_en", "municipality", "order", "active")
     list_filter = ("municipality", "active")
-
-
-@admin.register(models.AbsenceRecord)
-class AbsenceRecordAdmin(admin.ModelAdmin):
-    list_display = ("pupil", "date", "kind", "documented", "reason", "deleted_at")
-    list_select_related = ("pupil", "reason")
-    date_hierarchy = "date"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

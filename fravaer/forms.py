@@ -42,11 +42,13 @@ class AbsenceFieldsMixin:
 
     reasons: dict[str, AbsenceReason]
 
-    def _setup_reasons(self, reasons: list[AbsenceReason]) -> None:
+    def _setup_reasons(self, reasons: list[AbsenceReason], current: str = "") -> None:
+        # All of the municipality's reasons resolve (old records keep theirs); the
+        # list offers the active ones, plus the record's own if it was retired.
         self.reasons = {r.code: r for r in reasons}
         self.fields["reason"].choices = [
             ("", _("Velg årsak")),
-            *((r.code, r.label) for r in reasons),
+            *((r.code, r.label) for r in reasons if r.active or r.code == current),
         ]
 
     def _clean_absence(self, cleaned: dict, kind: str) -> None:
@@ -97,7 +99,7 @@ class RegisterRowForm(AbsenceFieldsMixin, StyledForm):
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self._setup_reasons(reasons)
+        self._setup_reasons(reasons, current=self.initial.get("reason") or "")
         self.allowed_kinds = allowed_kinds
         self.lessons_per_day = lessons_per_day
         self.fields["status"].choices = [
@@ -164,9 +166,16 @@ class AbsenceRecordForm(AbsenceFieldsMixin, StyledForm):
     reason = forms.ChoiceField(label=_("Årsak"), required=False)
     note = forms.CharField(label=_("Merknad"), required=False, max_length=500)
 
-    def __init__(self, *args, reasons: list[AbsenceReason], fixed_date: bool = False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        reasons: list[AbsenceReason],
+        fixed_date: bool = False,
+        current_reason: str = "",
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        self._setup_reasons(reasons)
+        self._setup_reasons(reasons, current=current_reason)
         if fixed_date:
             del self.fields["date"]
 
@@ -212,7 +221,10 @@ class ContactLogForm(StyledForm):
     summary = forms.CharField(
         label=_("Hva ble sagt"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )
-    outcome = forms.ChoiceField(label=_("Utfall"), choices=ContactLog.Outcome.choices)
+    # No default: an unanswered call must never be saved as "clarified" by accident.
+    outcome = forms.ChoiceField(
+        label=_("Utfall"), choices=[("", _("Velg utfall")), *ContactLog.Outcome.choices]
+    )
 
     def __init__(self, *args, guardians, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from fravaer.models import (
@@ -14,16 +14,19 @@ from fravaer.models import (
     AbsenceRecord,
     ContactLog,
     Enrollment,
+    Flag,
     Group,
     Municipality,
     Pupil,
+    School,
     SchoolYear,
 )
 from fravaer.schooldays import SchoolCalendar
 
 
 def reasons_for(municipality: Municipality | int) -> list[AbsenceReason]:
-    return list(AbsenceReason.objects.filter(municipality=municipality, active=True))
+    """All the municipality's reasons; forms offer the active ones."""
+    return list(AbsenceReason.objects.filter(municipality=municipality))
 
 
 def enrolled_pupils(group: Group, day: dt.date):
@@ -39,15 +42,34 @@ class RegisterRow:
     primary: AbsenceRecord | None
     others: list[AbsenceRecord] = field(default_factory=list)
 
+    @property
+    def other_kinds(self) -> frozenset[str]:
+        return frozenset(r.kind for r in self.others)
+
+    @property
+    def records(self) -> list[AbsenceRecord]:
+        return ([self.primary] if self.primary else []) + self.others
+
+    @property
+    def undocumented(self) -> bool:
+        return any(not r.documented for r in self.records)
+
 
 def register_rows(
-    group: Group, day: dt.date, *, allowed_kinds: frozenset[str], lock: bool = False
+    group: Group,
+    day: dt.date,
+    *,
+    allowed_kinds: frozenset[str],
+    own_only: int | None = None,
+    lock: bool = False,
 ) -> list[RegisterRow]:
     """The class register for one day: every pupil enrolled that day, the record the
     row edits (`primary`) and the pupil's other records that day. Two queries.
 
     The primary record is the day record if the user may register days; otherwise
-    the first lesson or late record. Other records show read-only on the row.
+    the first lesson or late record. With `own_only` (a subject teacher's user id),
+    only records that user registered can be a row's primary: other teachers'
+    records show read-only and are never overwritten. Other records show read-only.
     """
     pupils = enrolled_pupils(group, day)
     if lock:
@@ -66,7 +88,11 @@ def register_rows(
     rows = []
     for pupil in pupils:
         own = by_pupil.get(pupil.pk, [])
-        editable = [r for r in own if r.kind in allowed_kinds]
+        editable = [
+            r
+            for r in own
+            if r.kind in allowed_kinds and (own_only is None or r.registered_by_id == own_only)
+        ]
         editable.sort(key=lambda r: r.kind != AbsenceRecord.Kind.DAY)
         primary = editable[0] if editable else None
         rows.append(RegisterRow(pupil, primary, [r for r in own if r is not primary]))
@@ -232,3 +258,90 @@ def year_calendar(
 
 def contact_logs(pupil: Pupil):
     return ContactLog.objects.filter(pupil=pupil).select_related("logged_by", "guardian")
+
+
+# --- flags --------------------------------------------------------------------------
+
+
+def is_pattern(rule: str) -> bool:
+    """Patterns are neutral observations for the first conversation, not flags that
+    ask someone to act: they reach no inbox and stay off the action lists."""
+    return rule.startswith("pattern_")
+
+
+@dataclass
+class FlaggedPupil:
+    pupil: Pupil
+    group: Group | None
+    flags: list[Flag] = field(default_factory=list)
+
+
+def flagged_pupils(flags: QuerySet[Flag]) -> list[FlaggedPupil]:
+    """The pupils behind `flags` that have active flags, the most recently flagged
+    first, each with their active flags newest first. One query."""
+    rows = (
+        flags.active()
+        .exclude(rule__startswith="pattern_")
+        .select_related("pupil", "group")
+        .order_by("-raised_at", "-pk")
+    )
+    by_pupil: dict[int, FlaggedPupil] = {}
+    for flag in rows:
+        if flag.pupil_id not in by_pupil:
+            by_pupil[flag.pupil_id] = FlaggedPupil(flag.pupil, flag.group)
+        by_pupil[flag.pupil_id].flags.append(flag)
+    return list(by_pupil.values())
+
+
+def with_active_flag_counts(schools: QuerySet[School]) -> QuerySet[School]:
+    """Each school with `active_flags`: its active flags, patterns left out."""
+    return schools.annotate(
+        active_flags=Count(
+            "flags",
+            filter=Q(flags__status=Flag.Status.ACTIVE) & ~Q(flags__rule__startswith="pattern_"),
+        )
+    )
+
+
+@dataclass
+class PupilFlags:
+    active: list[Flag]
+    past: list[Flag]
+    patterns: list[Flag]
+
+    @property
+    def illness(self) -> list[Flag]:
+        """Active `illness_share` flags: the suggestion to involve the school nurse."""
+        return [f for f in self.active if f.rule == "illness_share"]
+
+
+def pupil_flags(pupil: Pupil, records: list[AbsenceRecord]) -> PupilFlags:
+    """Every flag of the pupil, each with `evidence`: the records behind it.
+
+    A flag that names its records (patterns, undocumented absence) shows those, even
+    if one has since been removed; a period flag shows the pupil's current records in
+    its period, taken from `records` (the school year's, already loaded). At most two
+    queries.
+    """
+    flags = list(Flag.objects.filter(pupil=pupil).select_related("acknowledged_by"))
+    known = {r.pk: r for r in records}
+    missing = {i for f in flags for i in f.record_ids} - known.keys()
+    if missing:
+        known.update(
+            (r.pk, r)
+            for r in AbsenceRecord.objects.filter(pk__in=missing, pupil=pupil).select_related(
+                "reason"
+            )
+        )
+    by_date = sorted(records, key=lambda r: (r.date, r.pk))
+    for flag in flags:
+        if flag.record_ids:
+            named = [known[i] for i in flag.record_ids if i in known]
+            flag.evidence = sorted(named, key=lambda r: (r.date, r.pk))
+        else:
+            flag.evidence = [r for r in by_date if flag.period_start <= r.date <= flag.period_end]
+    return PupilFlags(
+        active=[f for f in flags if f.status == Flag.Status.ACTIVE and not is_pattern(f.rule)],
+        past=[f for f in flags if f.status != Flag.Status.ACTIVE and not is_pattern(f.rule)],
+        patterns=[f for f in flags if is_pattern(f.rule)],
+    )

@@ -33,8 +33,20 @@ urlpatterns = [
         name="record_remove",
     ),
     path("elever/<uuid:pupil_uuid>/kontakt/", views.contact_log, name="contact_log"),
+    path(
+        "elever/<uuid:pupil_uuid>/varsler/<int:flag_id>/kvitter/",
+        views_flags.flag_acknowledge,
+        name="flag_acknowledge",
+    ),
     path("import/", views_import.upload, name="imports"),
     path("varsler/", views_flags.inbox, name="inbox"),
+    path("varsler/lest/", views_flags.inbox_mark_read, name="inbox_mark_read"),
+    path("skole/<int:school_id>/varsler/", views_flags.school_flags, name="school_flags"),
+    path(
+        "kommune/<int:municipality_id>/regler/",
+        views_flags.municipality_rules,
+        name="municipality_rules",
+    ),
     path("admin/", admin.site.urls),
     # Choosing a language must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

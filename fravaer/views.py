@@ -13,14 +13,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from fravaer import access, queries
 from fravaer.actions import (
     AbsenceRuleError,
     RegisterEntry,
+    check_day_consistency,
     correct_absence,
     log_contact,
     record_absence,
+    record_version,
     remove_absence,
     save_class_register,
 )
@@ -73,14 +76,27 @@ def home(request: HttpRequest) -> HttpResponse:
         )
     )
     roles = access.roles_of(request.user)
+    contact_groups = [g for g in groups if g.is_contact]
     context = {
         "today": today,
-        "contact_groups": [g for g in groups if g.is_contact],
+        "contact_groups": contact_groups,
         "subject_groups": [g for g in groups if g.is_subject and not g.is_contact],
         "school_groups": [g for g in groups if g.is_staff_here],
         "roles": roles,
         "is_ppt": StaffRole.Role.PPT_ADVISOR in roles,
         "import_schools": list(access.schools_for_import(request.user)),
+        # Flags: one query per list, and only for the roles that see it.
+        "flagged_pupils": queries.flagged_pupils(access.contact_teacher_flags(request.user, today))
+        if contact_groups
+        else [],
+        "flag_schools": list(
+            queries.with_active_flag_counts(access.flag_overview_schools(request.user))
+        )
+        if roles & set(access.FLAG_OVERVIEW_ROLES)
+        else [],
+        "rule_municipalities": list(access.administered_municipalities(request.user))
+        if StaffRole.Role.MUNICIPAL_ADMIN in roles
+        else [],
     }
     return render(request, "fravaer/home.html", context)
 
@@ -100,13 +116,17 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
     return render(request, "fravaer/group_detail.html", {"grant": grant, "rows": rows})
 
 
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+
+
 def _register_day(request: HttpRequest) -> dt.date | None:
     raw = request.GET.get("dato") or request.POST.get("dato") or ""
     for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
         try:
-            return dt.datetime.strptime(raw.strip(), fmt).date()
+            day = dt.datetime.strptime(raw.strip(), fmt).date()
         except ValueError:
             continue
+        return day if EARLIEST <= day <= LATEST else None
     return None
 
 
@@ -115,6 +135,7 @@ def register_step(request: HttpRequest, group_id: int) -> HttpResponse:
     """Previous/next school day links: resolve with the school's calendar, redirect."""
     grant = access.group_access_or_404(request.user, group_id)
     day = _register_day(request) or timezone.localdate()
+    day = min(max(day, EARLIEST + dt.timedelta(days=130)), LATEST - dt.timedelta(days=130))
     calendar = SchoolCalendar.for_school(
         grant.group.school_id, day - dt.timedelta(days=130), day + dt.timedelta(days=130)
     )
@@ -125,6 +146,7 @@ def register_step(request: HttpRequest, group_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def register(request: HttpRequest, group_id: int) -> HttpResponse:
     today = timezone.localdate()
     day = _register_day(request)
@@ -147,25 +169,31 @@ def register(request: HttpRequest, group_id: int) -> HttpResponse:
     )
     group = grant.group
     calendar = SchoolCalendar.from_group_annotation(day, group.closed_name)
-    if request.method == "GET" and "dato" not in request.GET and calendar.closed_reason(day):
+    chosen = request.method == "POST" or _register_day(request) is not None
+    if not chosen and calendar.closed_reason(day):
         # A teacher opening the register on a weekend or holiday wants the last
         # school day, not a message.
         messages.info(request, _("I dag er ikke en skoledag. Her er forrige skoledag."))
         step = reverse("register_step", args=[group.pk])
         return redirect(f"{step}?dato={day.isoformat()}&retning=forrige")
     context = {"grant": grant, "group": group, "day": day, "today": today, "subjects": SUBJECTS}
+    context["next_weekday"] = day + dt.timedelta(days=3 if day.weekday() == 4 else 1)
     problem = _register_problem(group, day, today, calendar)
     if problem:
         context["problem"] = problem
         return _render_register(request, context, status=200)
     reasons = queries.reasons_for(group.school.municipality_id)
+    # A subject teacher edits only what they registered themselves.
+    own_only = None if grant.is_contact_teacher else request.user.pk
     if request.method == "POST":
         if not grant.can_register:
             raise Http404
         with transaction.atomic():
-            rows = queries.register_rows(group, day, allowed_kinds=grant.allowed_kinds, lock=True)
+            rows = queries.register_rows(
+                group, day, allowed_kinds=grant.allowed_kinds, own_only=own_only, lock=True
+            )
             forms = _register_forms(rows, grant, reasons, data=request.POST)
-            entries, conflict = _register_entries(rows, forms, grant)
+            entries, conflict = _register_entries(rows, forms, grant, day)
             if entries is not None:
                 try:
                     changes = save_class_register(
@@ -180,7 +208,9 @@ def register(request: HttpRequest, group_id: int) -> HttpResponse:
                     )
         context["conflict"] = conflict
     else:
-        rows = queries.register_rows(group, day, allowed_kinds=grant.allowed_kinds)
+        rows = queries.register_rows(
+            group, day, allowed_kinds=grant.allowed_kinds, own_only=own_only
+        )
         forms = _register_forms(rows, grant, reasons)
     context["rows"] = list(zip(rows, forms, strict=True))
     context["has_errors"] = any(f.errors for f in forms) or bool(context.get("conflict"))
@@ -233,12 +263,13 @@ def _register_forms(rows, grant, reasons, data=None):
     ]
 
 
-def _register_entries(rows, forms, grant):
+def _register_entries(rows, forms, grant, day):
     """Turn valid row forms into entries; (None, message) when something must be fixed."""
     valid = all(f.is_valid() for f in forms)
     if not valid:
         return None, ""
     entries = []
+    stale = False
     for row, form in zip(rows, forms, strict=True):
         posted_record = form.cleaned_data.get("record")
         current = row.primary.pk if row.primary else None
@@ -250,13 +281,26 @@ def _register_entries(rows, forms, grant):
                     "Se over og lagre på nytt."
                 ),
             )
+            stale = True
             continue
         data = form.absence_input() if form.wants_absence else None
         if row.primary is None and data is None:
             continue
-        entries.append(RegisterEntry(pupil=row.pupil, record=row.primary, data=data))
-    if any(f.errors for f in forms):
+        if data is not None:
+            try:
+                check_day_consistency(data.kind, set(row.other_kinds), day=day)
+            except AbsenceRuleError as exc:
+                form.add_error(None, exc.message)
+                continue
+        entries.append(
+            RegisterEntry(
+                pupil=row.pupil, record=row.primary, data=data, other_kinds=row.other_kinds
+            )
+        )
+    if stale:
         return None, _("Noen rader ble endret av en annen mens du registrerte.")
+    if any(f.errors for f in forms):
+        return None, ""
     return entries, ""
 
 
@@ -287,6 +331,7 @@ def _pupil_context(request, grant, *, record_form=None, contact_form=None):
     reasons = queries.reasons_for(group.school.municipality_id)
     guardians = pupil.guardians.all()
     return {
+        "pupil_flags": queries.pupil_flags(pupil, records),
         "grant": grant,
         "pupil": pupil,
         "group": group,
@@ -328,6 +373,8 @@ def pupil_add_record(request: HttpRequest, pupil_uuid) -> HttpResponse:
                 by=request.user,
                 calendar=calendar,
                 lessons_per_day=group.lessons_per_day,
+                not_before=max(grant.enrollment.start, group.school_year.start),
+                not_after=min(grant.enrollment.end or group.school_year.end, group.school_year.end),
             )
         except AbsenceRuleError as exc:
             form.add_error(None, exc.message)
@@ -356,7 +403,9 @@ def record_edit(request: HttpRequest, pupil_uuid, record_id: int) -> HttpRespons
     record = _record_or_404(grant, record_id)
     reasons = queries.reasons_for(grant.group.school.municipality_id)
     if request.method == "POST":
-        form = AbsenceRecordForm(request.POST, reasons=reasons, fixed_date=True)
+        form = AbsenceRecordForm(
+            request.POST, reasons=reasons, fixed_date=True, current_reason=record.reason.code
+        )
         if form.is_valid():
             try:
                 correct_absence(
@@ -364,6 +413,7 @@ def record_edit(request: HttpRequest, pupil_uuid, record_id: int) -> HttpRespons
                     data=form.absence_input(),
                     by=request.user,
                     lessons_per_day=grant.group.lessons_per_day,
+                    version=request.POST.get("version") or None,
                 )
             except AbsenceRuleError as exc:
                 form.add_error(None, exc.message)
@@ -372,10 +422,16 @@ def record_edit(request: HttpRequest, pupil_uuid, record_id: int) -> HttpRespons
                 return redirect(reverse("pupil", args=[grant.pupil.uuid]) + "#fravaer")
     else:
         form = AbsenceRecordForm(
-            initial=AbsenceRecordForm.initial_for(record), reasons=reasons, fixed_date=True
+            initial=AbsenceRecordForm.initial_for(record),
+            reasons=reasons,
+            fixed_date=True,
+            current_reason=record.reason.code,
         )
+    version = request.POST.get("version") or record_version(record)
     return render(
-        request, "fravaer/record_edit.html", {"grant": grant, "record": record, "form": form}
+        request,
+        "fravaer/record_edit.html",
+        {"grant": grant, "record": record, "form": form, "version": version},
     )
 
 
@@ -392,6 +448,7 @@ def record_remove(request: HttpRequest, pupil_uuid, record_id: int) -> HttpRespo
 
 
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def contact_log(request: HttpRequest, pupil_uuid) -> HttpResponse:
     """The pupil's contact log with the add form ("contact home today" lands here)."""
     grant = access.pupil_access_or_404(request.user, pupil_uuid)
@@ -411,6 +468,15 @@ def contact_log(request: HttpRequest, pupil_uuid) -> HttpResponse:
     context = {
         "grant": grant,
         "pupil": grant.pupil,
+        "awaiting": list(
+            AbsenceRecord.objects.current()
+            .filter(
+                pupil=grant.pupil,
+                documented=False,
+                date__gte=timezone.localdate() - dt.timedelta(days=30),
+            )
+            .order_by("-date")[:10]
+        ),
         "contacts": list(queries.contact_logs(grant.pupil)),
         "contact_form": form,
         "guardians": list(guardians),

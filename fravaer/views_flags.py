@@ -1,13 +1,270 @@
-"""Flags and the inbox: contact teachers', leaders' and administrators' screens."""
+"""Flags and the inbox: the inbox, acknowledging a flag, the leaders' overview of a
+school's flags and the municipal administrator's rule settings. The contact teacher's
+list is on the start page and a pupil's flags on the pupil page (`fravaer.views`)."""
 
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fravaer.models import Notification
+from fravaer import access
+from fravaer.actions import (
+    AbsenceRuleError,
+    acknowledge_flag,
+    change_rule_setting,
+    mark_notifications_read,
+    rule_configs,
+)
+from fravaer.context_processors import forget_unread_count
+from fravaer.forms_flags import (
+    AcknowledgeFlagForm,
+    RuleSettingsForm,
+    SchoolFlagFilterForm,
+    format_threshold,
+)
+from fravaer.models import Flag, Group, RuleSettingChange
+from fravaer.queries import is_pattern
+from fravaer.thresholds import RULE_LIST, RULES
+
+INBOX_PAGE_SIZE = 50
+SCHOOL_PAGE_SIZE = 50
+CHANGE_LOG_SIZE = 100
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return default
+
+
+# --- inbox ------------------------------------------------------------------------------
+
+
+def _inbox_context(request: HttpRequest, page_number) -> dict:
+    notifications = access.inbox_notifications(request.user)
+    page = Paginator(notifications, INBOX_PAGE_SIZE).get_page(page_number)
+    return {"page": page}
 
 
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    notifications = Notification.objects.filter(user=request.user).select_related("flag")
-    return render(request, "fravaer/inbox.html", {"notifications": notifications[:200]})
+    context = _inbox_context(request, request.GET.get("side"))
+    return render(request, "fravaer/inbox.html", context)
+
+
+@require_POST
+def inbox_mark_read(request: HttpRequest) -> HttpResponse:
+    """Mark one notification (`varsling`) or all (`alle`) as read."""
+    if request.POST.get("alle"):
+        ids = None
+    else:
+        ids = [int(v) for v in request.POST.getlist("varsling") if v.isdigit()]
+    count = mark_notifications_read(request.user, ids=ids)
+    forget_unread_count(request.user)
+    if ids is None:
+        messages.success(request, _("Alle varsler er merket som lest."))
+    elif count:
+        messages.success(request, _("Varselet er merket som lest."))
+    side = request.POST.get("side", "")
+    page_number = int(side) if side.isdigit() else 1
+    if request.htmx:
+        context = _inbox_context(request, page_number)
+        context["swap"] = True
+        return render(request, "fravaer/inbox.html#inbox-list", context)
+    return redirect(f"{reverse('inbox')}?side={page_number}")
+
+
+# --- acknowledging a flag ----------------------------------------------------------------
+
+
+@require_POST
+def flag_acknowledge(request: HttpRequest, pupil_uuid, flag_id: int) -> HttpResponse:
+    grant = access.pupil_access_or_404(request.user, pupil_uuid)
+    flag = access.pupil_flag_or_404(grant, flag_id)
+    form = AcknowledgeFlagForm(request.POST)
+    if form.is_valid():
+        try:
+            flag = acknowledge_flag(flag, by=request.user, reason=form.cleaned_data["reason"])
+        except AbsenceRuleError as exc:
+            form.add_error(None, exc.message)
+            flag.refresh_from_db()
+        else:
+            messages.success(request, _("Varselet er kvittert ut."))
+            if request.htmx:
+                return _render_flag_item(request, grant, flag, AcknowledgeFlagForm())
+            default = reverse("pupil", args=[grant.pupil.uuid]) + "#varsler"
+            return redirect(_next_url(request, default))
+    if request.htmx:
+        return _render_flag_item(request, grant, flag, form)
+    context = {
+        "grant": grant,
+        "pupil": grant.pupil,
+        "flag": flag,
+        "ack_form": form,
+        "next": _next_url(request, reverse("pupil", args=[grant.pupil.uuid]) + "#varsler"),
+    }
+    return render(request, "fravaer/flags/acknowledge.html", context)
+
+
+def _render_flag_item(request, grant, flag, form) -> HttpResponse:
+    context = {
+        "flag": flag,
+        "pupil": grant.pupil,
+        "ack_form": form,
+        "next": _next_url(request, reverse("pupil", args=[grant.pupil.uuid])),
+        "show_messages": True,
+    }
+    return render(request, "fravaer/includes/_flag_item.html", context)
+
+
+# --- the leaders' overview -----------------------------------------------------------------
+
+
+ALERT_RULES = [rule for rule in RULE_LIST if not is_pattern(rule.code)]
+
+
+@require_GET
+def school_flags(request: HttpRequest, school_id: int) -> HttpResponse:
+    """A school's active flags by rule and class, with filters (leaders and team)."""
+    school = access.flag_overview_school_or_404(request.user, school_id)
+    today = timezone.localdate()
+    flags = Flag.objects.active().filter(school=school, rule__in=[r.code for r in ALERT_RULES])
+    # This year's classes, and any older class a still-active flag was raised in.
+    groups = list(
+        Group.objects.filter(
+            Q(school=school, school_year__start__lte=today, school_year__end__gte=today)
+            | Q(pk__in=flags.values("group_id"))
+        ).select_related("school_year")
+    )
+    for group in groups:
+        group.label = (
+            group.name
+            if group.school_year.contains(today)
+            else f"{group.name} ({group.school_year.label})"
+        )
+    form = SchoolFlagFilterForm(request.GET, rules=ALERT_RULES, groups=groups)
+    counts = list(flags.values("rule", "group_id").annotate(n=Count("pk")))
+    shown = flags
+    if form.is_valid():
+        if form.cleaned_data["regel"]:
+            shown = shown.filter(rule=form.cleaned_data["regel"])
+        if form.cleaned_data["klasse"]:
+            shown = shown.filter(group_id=form.cleaned_data["klasse"])
+    shown = shown.select_related("pupil", "group").order_by("-raised_at", "-pk")
+    page = Paginator(shown, SCHOOL_PAGE_SIZE).get_page(request.GET.get("side"))
+    context = {
+        "school": school,
+        "form": form,
+        "page": page,
+        "table": _count_table(counts, groups),
+        "filter_query": _filter_query(form),
+    }
+    return render(request, "fravaer/flags/school_flags.html", context)
+
+
+def _count_table(counts: list[dict], groups: list[Group]) -> dict:
+    """Rules down, classes across (the classes with flags, in the school's order)."""
+    with_flags = {c["group_id"] for c in counts}
+    columns = [g for g in groups if g.pk in with_flags]
+    cell = {(c["rule"], c["group_id"]): c["n"] for c in counts}
+    rows = []
+    for rule in ALERT_RULES:
+        values = [cell.get((rule.code, g.pk), 0) for g in columns]
+        if any(values):
+            cells = list(zip(columns, values, strict=True))
+            rows.append({"rule": rule, "cells": cells, "total": sum(values)})
+    totals = [sum(cell.get((r.code, g.pk), 0) for r in ALERT_RULES) for g in columns]
+    return {
+        "columns": columns,
+        "rows": rows,
+        "totals": list(zip(columns, totals, strict=True)),
+        "total": sum(c["n"] for c in counts),
+    }
+
+
+def _filter_query(form: SchoolFlagFilterForm) -> str:
+    if not form.is_valid():
+        return ""
+    parts = [f"{k}={v}" for k, v in form.cleaned_data.items() if v]
+    return "&".join(parts)
+
+
+# --- the municipality's rule settings ------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def municipality_rules(request: HttpRequest, municipality_id: int) -> HttpResponse:
+    municipality = access.municipality_admin_or_404(request.user, municipality_id)
+    current = rule_configs([municipality.pk])[municipality.pk]
+    form = RuleSettingsForm(request.POST or None, current=current)
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes()
+        try:
+            with transaction.atomic():
+                for code, enabled, threshold in changes:
+                    change_rule_setting(
+                        municipality,
+                        rule=code,
+                        enabled=enabled,
+                        threshold=threshold,
+                        by=request.user,
+                    )
+        except AbsenceRuleError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if changes:
+                messages.success(
+                    request,
+                    ngettext(
+                        "Lagret: %(n)s regel er endret.",
+                        "Lagret: %(n)s regler er endret.",
+                        len(changes),
+                    )
+                    % {"n": len(changes)},
+                )
+            else:
+                messages.info(request, _("Ingen endringer å lagre."))
+            return redirect("municipality_rules", municipality.pk)
+    log = RuleSettingChange.objects.filter(municipality=municipality).select_related("by")
+    context = {
+        "municipality": municipality,
+        "form": form,
+        "changes": [_change_row(c) for c in log[:CHANGE_LOG_SIZE]],
+    }
+    return render(request, "fravaer/flags/municipality_rules.html", context)
+
+
+def _setting_text(setting: dict | None, rule: str) -> str:
+    if not setting:
+        return "–"
+    state = _("på") if setting.get("enabled") else _("av")
+    if rule == "undocumented":
+        return state
+    return _("%(state)s, grense %(threshold)s") % {
+        "state": state,
+        "threshold": format_threshold(setting.get("threshold", "0")),
+    }
+
+
+def _change_row(change: RuleSettingChange) -> dict:
+    rule = RULES.get(change.rule)
+    return {
+        "at": change.at,
+        "by": change.by,
+        "rule": rule.name if rule else change.rule,
+        "before": _setting_text(change.before, change.rule),
+        "after": _setting_text(change.after, change.rule),
+    }

@@ -73,19 +73,58 @@ class AbsenceInput:
         return any(getattr(probe, f) != getattr(record, f) for f in EDITABLE_FIELDS)
 
 
-def check_absence_date(day: dt.date, *, calendar: SchoolCalendar, today: dt.date) -> None:
-    """The named date rules: no date in the future; the date is a school day."""
+def check_absence_date(
+    day: dt.date,
+    *,
+    calendar: SchoolCalendar,
+    today: dt.date,
+    not_before: dt.date | None = None,
+    not_after: dt.date | None = None,
+) -> None:
+    """The named date rules: no date in the future; the date is a school day; and,
+    where given, the date lies in the pupil's time in the class (`not_before`, the
+    enrollment's start) and in the school year (`not_after`)."""
     if day > today:
         raise AbsenceRuleError(
             _("Du kan ikke registrere fravær på en dato fram i tid (%(date)s).")
             % {"date": f"{day:%d.%m.%Y}"},
             code="absence_date_in_future",
         )
+    if (not_before and day < not_before) or (not_after and day > not_after):
+        raise AbsenceRuleError(
+            _("%(date)s er utenfor elevens tid i klassen dette skoleåret (fra %(start)s).")
+            % {"date": f"{day:%d.%m.%Y}", "start": f"{not_before:%d.%m.%Y}" if not_before else ""},
+            code="absence_date_outside_enrollment",
+        )
     if not calendar.is_school_day(day):
         raise AbsenceRuleError(
             _("%(date)s er ikke en skoledag ved elevens skole.") % {"date": f"{day:%d.%m.%Y}"},
             code="absence_date_not_school_day",
         )
+
+
+def check_day_consistency(kind: str, other_kinds: set[str], *, day: dt.date) -> None:
+    """The same absence is never counted twice: a whole day excludes lesson absence
+    and late arrivals on that date, and the other way round."""
+    if "day" in other_kinds:
+        raise AbsenceRuleError(
+            _("Eleven har allerede fravær hele dagen %(date)s.") % {"date": f"{day:%d.%m.%Y}"},
+            code="absence_one_day_record_per_pupil_date",
+        )
+    if kind == AbsenceRecord.Kind.DAY and other_kinds & {"lesson", "late"}:
+        raise AbsenceRuleError(
+            _(
+                "Eleven har allerede fravær registrert %(date)s. Endre eller fjern det før "
+                "du registrerer hele dagen."
+            )
+            % {"date": f"{day:%d.%m.%Y}"},
+            code="absence_day_overlaps",
+        )
+
+
+def record_version(record: AbsenceRecord) -> str:
+    """What a form posts back to detect that someone else changed the record."""
+    return (record.updated_at or record.registered_at).isoformat()
 
 
 def check_absence_input(data: AbsenceInput, *, lessons_per_day: int) -> None:
@@ -143,6 +182,8 @@ class RegisterEntry:
     pupil: Pupil
     record: AbsenceRecord | None
     data: AbsenceInput | None
+    # The kinds of the pupil's other records that day (kept by other rows or people).
+    other_kinds: frozenset[str] = frozenset()
 
 
 def apply_absence_changes(
@@ -217,6 +258,8 @@ def save_class_register(
     check_absence_date(day, calendar=calendar, today=timezone.localdate(now))
     creates, updates, removals = [], [], []
     for entry in entries:
+        if entry.data is not None:
+            check_day_consistency(entry.data.kind, set(entry.other_kinds), day=day)
         if entry.record is None and entry.data is not None:
             check_absence_input(entry.data, lessons_per_day=group.lessons_per_day)
             creates.append((entry.pupil, day, entry.data))
@@ -243,6 +286,13 @@ def save_class_register(
         ) from exc
 
 
+def _other_kinds(pupil_id: int, day: dt.date, exclude: int | None = None) -> set[str]:
+    qs = AbsenceRecord.objects.current().filter(pupil_id=pupil_id, date=day)
+    if exclude:
+        qs = qs.exclude(pk=exclude)
+    return set(qs.values_list("kind", flat=True))
+
+
 def record_absence(
     pupil: Pupil,
     *,
@@ -251,19 +301,20 @@ def record_absence(
     by: User,
     calendar: SchoolCalendar,
     lessons_per_day: int,
+    not_before: dt.date | None = None,
+    not_after: dt.date | None = None,
 ) -> AbsenceRecord:
     """Register one absence for one pupil (the pupil page)."""
     now = timezone.now()
-    check_absence_date(day, calendar=calendar, today=timezone.localdate(now))
+    check_absence_date(
+        day,
+        calendar=calendar,
+        today=timezone.localdate(now),
+        not_before=not_before,
+        not_after=not_after,
+    )
     check_absence_input(data, lessons_per_day=lessons_per_day)
-    if (
-        data.kind == AbsenceRecord.Kind.DAY
-        and AbsenceRecord.objects.current().filter(pupil=pupil, date=day, kind="day").exists()
-    ):
-        raise AbsenceRuleError(
-            _("Eleven har allerede fravær hele dagen %(date)s.") % {"date": f"{day:%d.%m.%Y}"},
-            code="absence_one_day_record_per_pupil_date",
-        )
+    check_day_consistency(data.kind, _other_kinds(pupil.pk, day), day=day)
     try:
         changes = apply_absence_changes(creates=[(pupil, day, data)], by=by, now=now)
     except IntegrityError as exc:
@@ -280,23 +331,33 @@ def correct_absence(
     data: AbsenceInput,
     by: User,
     lessons_per_day: int,
+    version: str | None = None,
 ) -> AbsenceRecord:
-    """Correct one record; the previous content is kept in its history."""
+    """Correct one record; the previous content is kept in its history. With
+    `version` (from `record_version` when the form was shown), a change someone else
+    saved in the meantime is refused, never silently overwritten."""
     check_absence_input(data, lessons_per_day=lessons_per_day)
-    if data.kind == AbsenceRecord.Kind.DAY and record.kind != AbsenceRecord.Kind.DAY:
-        clash = AbsenceRecord.objects.current().filter(
-            pupil_id=record.pupil_id, date=record.date, kind="day"
-        )
-        if clash.exclude(pk=record.pk).exists():
+    with transaction.atomic():
+        current = AbsenceRecord.objects.select_for_update().get(pk=record.pk)
+        if current.deleted_at is not None or (
+            version is not None and record_version(current) != version
+        ):
             raise AbsenceRuleError(
-                _("Eleven har allerede fravær hele dagen %(date)s.")
-                % {"date": f"{record.date:%d.%m.%Y}"},
-                code="absence_one_day_record_per_pupil_date",
+                _(
+                    "Registreringen ble endret av en annen mens du redigerte. Se over "
+                    "endringen din og lagre på nytt."
+                ),
+                code="absence_concurrent_change",
             )
-    if not data.differs_from(record):
-        return record
-    apply_absence_changes(updates=[(record, data)], by=by)
-    return record
+        check_day_consistency(
+            data.kind,
+            _other_kinds(record.pupil_id, record.date, exclude=record.pk),
+            day=record.date,
+        )
+        if not data.differs_from(current):
+            return current
+        apply_absence_changes(updates=[(current, data)], by=by)
+    return current
 
 
 def remove_absence(record: AbsenceRecord, *, by: User) -> AbsenceRecord:

@@ -13,6 +13,7 @@ RUN_URL = "http://127.0.0.1:8000/"
 
 CONTACT_TEACHER = "contact_teacher"
 SUBJECT_TEACHER_ROLE = "subject_teacher"
+TECHNICAL_ADMIN = "technical_admin"
 ROLE_LABELS = {
     # role: (Norwegian, English)
     CONTACT_TEACHER: ("kontaktlærer", "contact teacher"),
@@ -23,6 +24,7 @@ ROLE_LABELS = {
     StaffRole.Role.SCHOOL_NURSE: ("helsesykepleier", "school nurse"),
     StaffRole.Role.PPT_ADVISOR: ("PPT-rådgiver", "PPT advisor"),
     StaffRole.Role.MUNICIPAL_ADMIN: ("kommunal administrator", "municipal administrator"),
+    TECHNICAL_ADMIN: ("teknisk drift, Django admin", "technical administrator, Django admin"),
 }
 
 
@@ -31,7 +33,7 @@ class DemoLogin:
     username: str
     first_name: str
     last_name: str
-    role: str  # a StaffRole.Role, CONTACT_TEACHER or SUBJECT_TEACHER_ROLE
+    role: str  # a StaffRole.Role, CONTACT_TEACHER, SUBJECT_TEACHER_ROLE or TECHNICAL_ADMIN
     schools: tuple[str, ...] = ()  # for school roles
     featured: bool = True  # the banner's main list; the other contact teachers follow
 
@@ -54,6 +56,8 @@ DEMO_LOGINS = (
     DemoLogin("helsesykepleier@demo.no", "Ragnhild", "Sæther", "school_nurse", SCHOOLS),
     DemoLogin("ppt@demo.no", "Øyvind", "Lie", "ppt_advisor"),
     DemoLogin("kommune@demo.no", "Elisabeth", "Fjeld", "municipal_admin"),
+    # The Django admin is for technical administration only and shows no pupil data.
+    DemoLogin("drift@demo.no", "Per", "Drift", TECHNICAL_ADMIN),
     DemoLogin("kontaktlaerer.1a@demo.no", "Marit", "Haugen", CONTACT_TEACHER, featured=False),
     DemoLogin("kontaktlaerer.2a@demo.no", "Tone", "Bakken", CONTACT_TEACHER, featured=False),
     DemoLogin("kontaktlaerer.3a@demo.no", "Jon", "Eide", CONTACT_TEACHER, featured=False),
@@ -63,7 +67,7 @@ DEMO_LOGINS = (
     DemoLogin("kontaktlaerer.9a@demo.no", "Anders", "Vik", CONTACT_TEACHER, featured=False),
     DemoLogin("kontaktlaerer.10a@demo.no", "Camilla", "Brekke", CONTACT_TEACHER, featured=False),
 )
-SUPERUSER = "kommune@demo.no"
+SUPERUSER = "drift@demo.no"
 
 
 def all_usernames() -> list[str]:

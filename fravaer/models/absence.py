@@ -46,6 +46,11 @@ class AbsenceReason(models.Model):
             models.UniqueConstraint(
                 fields=["municipality", "code"], name="absencereason_unique_code"
             ),
+            # Imports and forms fall back on these codes; they cannot be retired.
+            models.CheckConstraint(
+                condition=Q(active=True) | ~Q(code__in=["illness", "leave", "other", "unknown"]),
+                name="absencereason_defaults_stay_active",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -124,9 +124,10 @@ class TestSeededMunicipality:
 
     def test_only_the_municipal_admin_reaches_the_django_admin(self):
         assert list(User.objects.filter(is_superuser=True).values_list("username", flat=True)) == [
-            "kommune@demo.no"
+            "drift@demo.no"
         ]
-        assert User.objects.get(username="kommune@demo.no").is_staff
+        assert User.objects.get(username="drift@demo.no").is_staff
+        assert not User.objects.get(username="kommune@demo.no").is_superuser
 
     def test_holidays_are_non_school_days_at_both_schools(self):
         expected = {

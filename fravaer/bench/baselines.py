@@ -1,0 +1,195 @@
+"""What the scan is measured against.
+
+`naive_findings` is the loop a first version would write: for each pupil, query
+their class, calendar, rule settings, records and contact logs through the ORM,
+compute the figures in Python and call `thresholds.evaluate`. It is written from
+the rule definitions (issue #3, §1), not from `fravaer.scan`, so agreeing findings
+check the set-based SQL as well as time it. It writes nothing, which flatters it.
+
+`sql_floor` is one hand-written aggregate pass over the same absence rows: every
+count and sum the year, month and window rules need, per pupil, in a single
+GROUP BY. No scan can read the rows faster than that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from fravaer.models import (
+    AbsenceReason,
+    AbsenceRecord,
+    ContactLog,
+    Enrollment,
+    RuleSetting,
+    SchoolYear,
+)
+from fravaer.schooldays import SchoolCalendar
+from fravaer.thresholds import (
+    FIFTEEN_WEEKS_DAYS,
+    FORTNIGHT_DAYS,
+    PATTERN_LONG_DAYS,
+    Finding,
+    MonthFigures,
+    PupilFigures,
+    RecentRecord,
+    RuleConfig,
+    default_config,
+    evaluate,
+    window,
+)
+
+Key = tuple[int, str, str, Decimal]  # pupil, rule, period, value
+
+
+def finding_keys(findings: dict[int, list[Finding]]) -> set[Key]:
+    return {(p, f.rule, f.period_key, f.value) for p, fs in findings.items() for f in fs}
+
+
+def naive_findings(pupil_ids: list[int], as_of: dt.date) -> dict[int, list[Finding]]:
+    year_start, year_end = SchoolYear.bounds_for(as_of)
+    fortnight_start, _ = window(as_of, FORTNIGHT_DAYS)
+    weeks15_start, _ = window(as_of, FIFTEEN_WEEKS_DAYS)
+    recent_start, _ = window(as_of, PATTERN_LONG_DAYS)
+    earliest = min(year_start, weeks15_start)
+    home = [ContactLog.Counterpart.GUARDIAN, ContactLog.Counterpart.BOTH]
+    findings: dict[int, list[Finding]] = {}
+    for pupil_id in pupil_ids:
+        enrollment = (
+            Enrollment.objects.filter(
+                Q(end__isnull=True) | Q(end__gte=as_of),
+                pupil_id=pupil_id,
+                start__lte=as_of,
+                group__school_year__start=year_start,
+            )
+            .select_related("group__school")
+            .order_by("start")
+            .last()
+        )
+        if enrollment is None:
+            continue
+        group = enrollment.group
+        calendar = SchoolCalendar.for_school(group.school_id, earliest, as_of)
+        config: dict[str, RuleConfig] = default_config()
+        for setting in RuleSetting.objects.filter(
+            municipality_id=group.school.municipality_id, rule__in=config
+        ):
+            config[setting.rule] = RuleConfig(setting.enabled, setting.threshold)
+        records = list(
+            AbsenceRecord.objects.filter(
+                pupil_id=pupil_id, deleted_at__isnull=True, date__gte=earliest, date__lte=as_of
+            ).select_related("reason")
+        )
+        contact_days = [
+            timezone.localdate(at)
+            for at in ContactLog.objects.filter(
+                pupil_id=pupil_id, counterpart__in=home
+            ).values_list("contacted_at", flat=True)
+        ]
+        last_contact = max(contact_days, default=None)
+
+        figures = PupilFigures(
+            pupil_id=pupil_id,
+            as_of=as_of,
+            year_start=year_start,
+            year_end=year_end,
+            lessons_per_day=group.lessons_per_day,
+            fortnight_school_days=sum(
+                1
+                for n in range((as_of - fortnight_start).days + 1)
+                if calendar.is_school_day(fortnight_start + dt.timedelta(days=n))
+            ),
+            first_days_after_break=frozenset(
+                day
+                for n in range((as_of - recent_start).days + 1)
+                if calendar.is_school_day(day := recent_start + dt.timedelta(days=n))
+                and not calendar.is_school_day(day - dt.timedelta(days=1))
+            ),
+        )
+        for r in records:
+            whole_day = r.kind == AbsenceRecord.Kind.DAY
+            lessons = (r.lessons or 0) if r.kind == AbsenceRecord.Kind.LESSON else 0
+            if r.date >= year_start:
+                figures.year_days += whole_day
+                figures.illness_days += (
+                    whole_day and r.documented and r.reason.code == AbsenceReason.ILLNESS
+                )
+                month = figures.months.setdefault((r.date.year, r.date.month), MonthFigures())
+                month.days += whole_day
+                month.hours += lessons
+                month.late += r.kind == AbsenceRecord.Kind.LATE
+                if not r.documented and (last_contact is None or last_contact < r.date):
+                    figures.undocumented.append((r.pk, r.date))
+            if r.date >= fortnight_start:
+                figures.fortnight_days += whole_day
+                figures.fortnight_hours += lessons
+            if r.date >= weeks15_start:
+                figures.weeks15_days += whole_day
+                figures.weeks15_hours += lessons
+            if r.date >= recent_start:
+                figures.recent.append(
+                    RecentRecord(r.pk, r.date, r.kind, r.lessons or 0, r.subject or "")
+                )
+        findings[pupil_id] = evaluate(figures, config)
+    return findings
+
+
+def sql_floor(as_of: dt.date) -> int:
+    """One statement; returns the number of pupil rows it produced."""
+    year_start, _ = SchoolYear.bounds_for(as_of)
+    fortnight_start, _ = window(as_of, FORTNIGHT_DAYS)
+    weeks15_start, _ = window(as_of, FIFTEEN_WEEKS_DAYS)
+    earliest = min(year_start, weeks15_start)
+    months = []
+    first = year_start
+    while first <= as_of:
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+        months.append((first, following))
+        first = following
+
+    def count(condition: str) -> str:
+        return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+    def lessons(condition: str) -> str:
+        return f"SUM(CASE WHEN {condition} THEN r.lessons ELSE 0 END)"
+
+    day, lesson, late = "r.kind = 'day'", "r.kind = 'lesson'", "r.kind = 'late'"
+    in_year = "r.date >= %(year_start)s"
+    columns = [
+        count(f"{day} AND {in_year}"),
+        count(f"{day} AND {in_year} AND r.documented AND a.code = 'illness'"),
+        count(f"{day} AND r.date >= %(fortnight)s"),
+        lessons(f"{lesson} AND r.date >= %(fortnight)s"),
+        count(f"{day} AND r.date >= %(weeks15)s"),
+        lessons(f"{lesson} AND r.date >= %(weeks15)s"),
+        count(f"NOT r.documented AND {in_year}"),
+    ]
+    params: dict[str, object] = {
+        "year_start": year_start,
+        "fortnight": fortnight_start,
+        "weeks15": weeks15_start,
+        "earliest": earliest,
+        "as_of": as_of,
+    }
+    for n, (start, end) in enumerate(months):
+        params[f"m{n}"], params[f"n{n}"] = start, end
+        in_month = f"r.date >= %(m{n})s AND r.date < %(n{n})s"
+        columns += [
+            count(f"{day} AND {in_month}"),
+            lessons(f"{lesson} AND {in_month}"),
+            count(f"{late} AND {in_month}"),
+        ]
+    sql = (
+        f"SELECT r.pupil_id, {', '.join(columns)} "
+        f"FROM {AbsenceRecord._meta.db_table} r "
+        f"JOIN {AbsenceReason._meta.db_table} a ON a.id = r.reason_id "
+        "WHERE r.deleted_at IS NULL AND r.date >= %(earliest)s AND r.date <= %(as_of)s "
+        "GROUP BY r.pupil_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return len(cursor.fetchall())

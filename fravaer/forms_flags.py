@@ -1,0 +1,214 @@
+"""Forms for the flag screens: acknowledging a flag, filtering the school's flags and
+the municipality's rule settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fravaer.forms import StyledForm
+from fravaer.thresholds import CONTACT, LEADERS, RULE_LIST, TEAM, Rule, RuleConfig
+
+
+class AcknowledgeFlagForm(StyledForm):
+    reason = forms.CharField(
+        label=_("Begrunnelse"),
+        max_length=300,
+        error_messages={
+            "required": _("Skriv en kort begrunnelse."),
+            "max_length": _("Begrunnelsen kan være høyst %(limit_value)d tegn."),
+        },
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Skriv en kort begrunnelse."))
+        return reason
+
+
+class SchoolFlagFilterForm(StyledForm):
+    """The leaders' overview filters (GET): by rule and by class."""
+
+    regel = forms.ChoiceField(label=_("Regel"), required=False)
+    klasse = forms.TypedChoiceField(label=_("Klasse"), required=False, coerce=int)
+
+    def __init__(self, *args, rules: list[Rule], groups, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["regel"].choices = [("", _("Alle regler"))] + [(r.code, r.name) for r in rules]
+        self.fields["klasse"].choices = [("", _("Alle klasser"))] + [
+            (g.pk, g.label) for g in groups
+        ]
+
+
+# What each rule means, for the municipality's settings page: the table in issue #3 in
+# words, with the unit of its threshold (None: the rule has no threshold to set).
+RULE_HELP: dict[str, tuple[str, str | None]] = {
+    "undocumented": (
+        _(
+            "Udokumentert fravær er registrert, og ingen kontakt med hjemmet er logget "
+            "etter det. Kontaktlærer bes kontakte hjemmet samme dag."
+        ),
+        None,
+    ),
+    "year_days_notice": (
+        _("Minst så mange hele dager fravær i skoleåret (tidlig varsel)."),
+        _("dager"),
+    ),
+    "year_days_leadership": (
+        _(
+            "Minst så mange hele dager fravær i skoleåret. Ledelsen orienteres og "
+            "involverer skolemiljøteamet."
+        ),
+        _("dager"),
+    ),
+    "month_days": (_("Mer enn så mange hele dager fravær i én kalendermåned."), _("dager")),
+    "month_hours": (
+        _("Mer enn så mange enkelttimer fravær i én kalendermåned."),
+        _("timer"),
+    ),
+    "month_late": (_("Mer enn så mange forsentkomminger i én kalendermåned."), _("ganger")),
+    "fortnight_share": (
+        _("Fraværet de siste 14 dagene er over denne andelen av skoletiden."),
+        _("prosent"),
+    ),
+    "fifteen_weeks_days": (
+        _(
+            "Mer enn så mange dager fravær de siste 15 ukene (hele dager, og timer "
+            "regnet om til dager)."
+        ),
+        _("dager"),
+    ),
+    "pattern_weekday": (
+        _(
+            "Observasjon: én ukedag har minst så mange og minst halvparten av "
+            "fraværsdagene de siste 6 ukene."
+        ),
+        _("dager"),
+    ),
+    "pattern_subject": (
+        _(
+            "Observasjon: ett fag har minst så mange og minst halvparten av timefraværet "
+            "de siste 6 ukene."
+        ),
+        _("timer"),
+    ),
+    "pattern_after_break": (
+        _(
+            "Observasjon: borte første skoledag etter helg eller ferie minst så mange "
+            "ganger de siste 8 ukene."
+        ),
+        _("ganger"),
+    ),
+    "pattern_alternate_week": (
+        _(
+            "Observasjon: fravær annenhver uke og ingen i ukene mellom. Grensen er antall "
+            "uker med fravær; perioden som ses på er dobbelt så mange uker."
+        ),
+        _("uker"),
+    ),
+    "illness_share": (
+        _(
+            "Minst så mange dager dokumentert sykdom i skoleåret. Foreslår å involvere "
+            "helsesykepleier."
+        ),
+        _("dager"),
+    ),
+}
+
+RECIPIENT_NAMES = {
+    CONTACT: _("kontaktlærer"),
+    LEADERS: _("skoleledelsen"),
+    TEAM: _("skolemiljøteamet"),
+}
+
+THRESHOLD_ERROR = _("Grensen må være et tall som ikke er negativt, for eksempel 3 eller 2,5.")
+
+
+def format_threshold(value) -> str:
+    """3.00 → "3", 2.50 → "2,5": thresholds as a Norwegian reader writes them."""
+    value = Decimal(str(value)).normalize()
+    text = f"{value:f}"
+    return text.replace(".", ",")
+
+
+@dataclass
+class RuleRow:
+    rule: Rule
+    help: str
+    unit: str | None
+    recipients: str
+    enabled: forms.BoundField
+    threshold: forms.BoundField | None
+
+    @property
+    def default(self) -> str:
+        return format_threshold(self.rule.default)
+
+
+class RuleSettingsForm(StyledForm):
+    """Every rule of a municipality in one form: on/off and threshold per rule. Saved
+    all or nothing."""
+
+    def __init__(self, *args, current: dict[str, RuleConfig], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.current = current
+        for rule in RULE_LIST:
+            config = current[rule.code]
+            self.fields[f"{rule.code}_enabled"] = forms.BooleanField(
+                label=_("På: %(rule)s") % {"rule": rule.name},
+                required=False,
+                initial=config.enabled,
+                widget=forms.CheckboxInput(attrs={"class": "ds-input"}),
+            )
+            if RULE_HELP[rule.code][1] is not None:
+                self.fields[f"{rule.code}_threshold"] = forms.DecimalField(
+                    label=_("Grense for «%(rule)s»") % {"rule": rule.name},
+                    min_value=0,
+                    max_digits=8,
+                    decimal_places=2,
+                    localize=True,
+                    initial=format_threshold(config.threshold),
+                    widget=forms.TextInput(
+                        attrs={"class": "ds-input", "inputmode": "decimal", "size": 5}
+                    ),
+                    error_messages={
+                        "required": _("Skriv en grense."),
+                        "invalid": THRESHOLD_ERROR,
+                        "min_value": THRESHOLD_ERROR,
+                        "max_digits": _("Grensen er for stor."),
+                        "max_whole_digits": _("Grensen er for stor."),
+                        "max_decimal_places": _("Bruk høyst to desimaler."),
+                    },
+                )
+
+    def rows(self) -> list[RuleRow]:
+        rows = []
+        for rule in RULE_LIST:
+            help_text, unit = RULE_HELP[rule.code]
+            threshold = f"{rule.code}_threshold"
+            rows.append(
+                RuleRow(
+                    rule=rule,
+                    help=help_text,
+                    unit=unit,
+                    recipients=", ".join(str(RECIPIENT_NAMES[r]) for r in rule.recipients),
+                    enabled=self[f"{rule.code}_enabled"],
+                    threshold=self[threshold] if threshold in self.fields else None,
+                )
+            )
+        return rows
+
+    def changes(self) -> list[tuple[str, bool, Decimal]]:
+        """(rule, enabled, threshold) for every rule whose setting differs from now."""
+        result = []
+        for rule in RULE_LIST:
+            config = self.current[rule.code]
+            enabled = self.cleaned_data[f"{rule.code}_enabled"]
+            threshold = self.cleaned_data.get(f"{rule.code}_threshold", config.threshold)
+            if enabled != config.enabled or Decimal(threshold) != Decimal(config.threshold):
+                result.append((rule.code, enabled, Decimal(threshold)))
+        return result

@@ -1,0 +1,62 @@
+"""`manage.py bench_scan --pupils 70000 [--schools 140] [--sample 500]
+[--as-of 2026-11-20] [--seed N] [--keep]`: the threshold scan's benchmark (issue #3,
+§5). It measures; it never runs against the real data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.test.utils import override_settings
+
+from fravaer.bench.generate import Spec
+from fravaer.bench.run import format_report, run_benchmark
+from fravaer.bench.scratch import scratch_database
+
+PUPILS_PER_SCHOOL = 500
+
+
+class Command(BaseCommand):
+    help = (
+        "Generate a synthetic municipality in a scratch database and measure the "
+        "threshold scan against a naive per-pupil loop and a one-statement SQL floor."
+    )
+    requires_system_checks = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--pupils", type=int, default=70_000)
+        parser.add_argument(
+            "--schools", type=int, help=f"default: one per {PUPILS_PER_SCHOOL} pupils"
+        )
+        parser.add_argument("--sample", type=int, default=500, help="pupils for the naive loop")
+        parser.add_argument("--as-of", default="2026-11-20", help="scan date, YYYY-MM-DD")
+        parser.add_argument("--seed", type=int, default=20261120)
+        parser.add_argument(
+            "--keep", action="store_true", help="keep the scratch database afterwards"
+        )
+
+    def handle(self, *args, pupils, schools, sample, as_of, seed, keep, **options) -> None:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError as exc:
+            raise CommandError(f"--as-of: ugyldig dato «{as_of}» (bruk YYYY-MM-DD)") from exc
+        if pupils < 1 or sample < 1 or (schools is not None and schools < 1):
+            raise CommandError("--pupils, --schools and --sample must be positive.")
+        spec = Spec(
+            pupils=pupils,
+            schools=schools or max(1, round(pupils / PUPILS_PER_SCHOOL)),
+            as_of=day,
+            seed=seed,
+        )
+        # Production settings for the measured code: no query log, no console e-mail.
+        with override_settings(
+            DEBUG=False, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"
+        ), scratch_database(keep=keep) as scratch:
+            report = run_benchmark(spec, sample_size=sample, scratch=scratch)
+        self.stdout.write(format_report(report))
+        if keep:
+            self.stdout.write(f"Scratch database kept: {scratch.name}")
+        if report.mismatches:
+            raise CommandError("(a) and (b) disagree:\n  " + "\n  ".join(report.mismatches[:20]))
+        if report.second.flags:
+            raise CommandError(f"The second run raised {report.second.flags} flags; expected 0.")
