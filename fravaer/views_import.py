@@ -47,7 +47,10 @@ class UploadForm(StyledForm):
     )
     municipality = forms.TypedChoiceField(label=gettext_lazy("Kommune"), coerce=int)
     school_year = forms.ChoiceField(label=gettext_lazy("Skoleår (gjelder elevliste)"))
-    file = forms.FileField(label=gettext_lazy("CSV-fil"))
+    # Our own wording ("Fila"), not Django's "Filen er tom."
+    file = forms.FileField(
+        label=gettext_lazy("CSV-fil"), error_messages={"empty": gettext_lazy("Fila er tom.")}
+    )
 
     def __init__(self, *args, municipalities: list[Municipality], today: dt.date, **kwargs):
         super().__init__(*args, **kwargs)

@@ -244,7 +244,7 @@ def mark_notifications_read(user: User, *, ids: list[int] | None = None) -> int:
 
 def change_rule_setting(
     municipality, *, rule: str, enabled: bool, threshold: Decimal, by: User
-) -> RuleSetting:
+) -> RuleSetting | None:
     """Change one rule for a municipality; the change is logged with who and when."""
     if rule not in RULES:
         raise AbsenceRuleError(_("Ukjent regel."), code="rule_unknown")
@@ -263,8 +263,8 @@ def change_rule_setting(
             else {"enabled": True, "threshold": str(RULES[rule].default)}
         )
         after = {"enabled": enabled, "threshold": str(threshold)}
-        if before == after and current is not None:
-            return current
+        if before == after:
+            return current  # nothing changed: no row, no log entry
         setting, _created = RuleSetting.objects.update_or_create(
             municipality=municipality,
             rule=rule,

@@ -28,7 +28,7 @@ from fravaer.actions import (
 from fravaer.imports.csvfile import Row, parse_rows
 from fravaer.imports.db import load_in, load_pupils, system_user
 from fravaer.imports.fields import RowChecks, format_date, int_in_range, name_key, parse_date
-from fravaer.imports.results import ABSENCE, ImportResult, RowError
+from fravaer.imports.results import ABSENCE, ImportResult, RowError, unknown_pupil
 from fravaer.models import (
     AbsenceReason,
     AbsenceRecord,
@@ -258,7 +258,7 @@ def _plan_absence(
     for r in rows:
         pupil = pupils.get(r.pupil_id)
         if pupil is None:
-            errors.append(RowError(r.line, _("ukjent elev-ID «%(id)s»") % {"id": r.pupil_id}))
+            errors.append(RowError(r.line, unknown_pupil(r.pupil_id)))
             continue
         if r.date > today:
             try:

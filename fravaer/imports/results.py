@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -37,13 +38,27 @@ ABSENCE_LABELS = {
 }
 
 
+def unknown_pupil(pupil_id: str) -> str:
+    """The message for a pupil id the uploader may not use. A pupil who does not
+    exist and one at a school that is not the uploader's get the same words, so the
+    page never confirms that a pupil exists elsewhere."""
+    return _("ukjent elev-ID «%(id)s»") % {"id": pupil_id}
+
+
 @dataclass(frozen=True)
 class RowError:
     """One problem with a file: `line` is the CSV line (header = 1), None for the
-    file as a whole."""
+    file as a whole.
+
+    Messages are shown in sentence case: the first letter is capitalised here, so
+    every message reads the same whether it comes from the imports (whose catalogue
+    entries start in lower case) or from the shared absence rules."""
 
     line: int | None
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", capfirst(self.message))
 
     def __str__(self) -> str:
         if self.line is None:

@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 
 from fravaer.actions import ensure_default_reasons
 from fravaer.imports.csvfile import parse_rows
-from fravaer.imports.db import load_in, load_pupils
+from fravaer.imports.db import chunked, load_in, load_pupils
 from fravaer.imports.fields import name_key, squash_spaces
-from fravaer.imports.results import ROSTER, ImportResult, RowError
+from fravaer.imports.results import ROSTER, ImportResult, RowError, unknown_pupil
 from fravaer.imports.roster_rows import (
     ROSTER_OPTIONAL,
     ROSTER_REQUIRED,
@@ -60,7 +60,10 @@ class _RosterPlan:
     dropped_enrollments: list[Enrollment] = field(default_factory=list)
     new_guardians: list[Guardian] = field(default_factory=list)
     changed_guardians: dict[int, Guardian] = field(default_factory=dict)
+    # A guardian the uploader may not change, by pk → this import's own copy of them.
+    guardian_copies: dict[int, Guardian] = field(default_factory=dict)
     new_links: list[tuple[Guardian, Pupil]] = field(default_factory=list)
+    removed_links: list[int] = field(default_factory=list)  # guardian–pupil link pks
     new_users: list[User] = field(default_factory=list)
     new_assignments: list[TeachingAssignment] = field(default_factory=list)
 
@@ -91,9 +94,22 @@ class _RosterPlan:
 
 class _RosterState:
     """What the database already holds for one roster file: a fixed number of
-    queries per table (one per IN_CHUNK values), whatever the number of rows."""
+    queries per table (one per IN_CHUNK values), whatever the number of rows.
 
-    def __init__(self, rows: list[RosterRow], municipality_name: str, year_start: dt.date) -> None:
+    `allowed`: the uploader's schools (name keys), None for every school. When it
+    leaves out some of the municipality's schools, the state also knows which pupils
+    are (or will be) at other schools (`outside`), and which guardians are linked to
+    a pupil the uploader does not have (`locked_guardians`)."""
+
+    def __init__(
+        self,
+        rows: list[RosterRow],
+        municipality_name: str,
+        year_start: dt.date,
+        *,
+        today: dt.date,
+        allowed: set[str] | None,
+    ) -> None:
         municipality = Municipality.objects.filter(name__iexact=municipality_name.strip()).first()
         year = SchoolYear.objects.filter(start=year_start).first()
         if municipality is None:
@@ -106,8 +122,12 @@ class _RosterState:
         self.pupils: dict[str, Pupil] = {}
         self.enrollments: dict[int, list[Enrollment]] = defaultdict(list)
         self.guardians: dict[int, list[Guardian]] = defaultdict(list)
+        self.links: dict[tuple[int, int], int] = {}  # (guardian, pupil) → link pk
         self.users: dict[str, User] = {}
         self.assignments: dict[tuple[int, int], list[TeachingAssignment]] = defaultdict(list)
+        self.today, self.allowed = today, allowed
+        self.outside: set[int] = set()
+        self.locked_guardians: set[int] = set()
         if municipality.pk is not None:
             self._load(rows)
 
@@ -144,10 +164,45 @@ class _RosterState:
         ):
             guardian = shared.setdefault(link.guardian_id, link.guardian)
             self.guardians[link.pupil_id].append(guardian)
+            self.links[(link.guardian_id, link.pupil_id)] = link.pk
         users = load_in(
             lambda names: User.objects.filter(username__in=names), {r.teacher_email for r in rows}
         )
         self.users = {u.username: u for u in users}
+        if self.allowed is not None:
+            allowed_ids = {s.pk for s in schools if name_key(s.name) in self.allowed}
+            if len(allowed_ids) < len(schools):
+                self._load_scope(allowed_ids, set(pupil_pks), set(shared))
+
+    def _load_scope(
+        self, allowed_ids: set[int], file_pupils: set[int], guardians: set[int]
+    ) -> None:
+        """Which of the file's pupils are, now or later, at a school the uploader does
+        not have, and which of their guardians are also linked to a pupil the uploader
+        does not have (at another school, or at none now and not in the file)."""
+        pupils_of: dict[int, set[int]] = defaultdict(set)
+        for guardian_id, pupil_id in load_in(
+            lambda pks: Guardian.pupils.through.objects.filter(guardian_id__in=pks).values_list(
+                "guardian_id", "pupil_id"
+            ),
+            guardians,
+        ):
+            pupils_of[guardian_id].add(pupil_id)
+        inside: set[int] = set()
+        for pupil_id, school_id in load_in(
+            lambda pks: (
+                Enrollment.objects.filter(pupil_id__in=pks)
+                .filter(Q(end__isnull=True) | Q(end__gte=self.today))
+                .values_list("pupil_id", "group__school_id")
+            ),
+            file_pupils.union(*pupils_of.values()),
+        ):
+            (inside if school_id in allowed_ids else self.outside).add(pupil_id)
+        self.locked_guardians = {
+            guardian_id
+            for guardian_id, pupils in pupils_of.items()
+            if any(p in self.outside or (p not in inside and p not in file_pupils) for p in pupils)
+        }
 
 
 def _plan_roster(
@@ -187,6 +242,11 @@ def _plan_roster(
             )
             continue
         pupil_lines[r.pupil_id] = r.line
+        pupil = state.pupils.get(r.pupil_id)
+        if pupil is not None and pupil.pk in state.outside:
+            # Another school's pupil: worded as for an id that does not exist.
+            errors.append(RowError(r.line, unknown_pupil(r.pupil_id)))
+            continue
 
         school = state.schools.get(school_key)
         if school is None:
@@ -245,7 +305,6 @@ def _plan_roster(
                 if group.pk is not None:
                     plan.changed_groups[group.pk] = group
 
-        pupil = state.pupils.get(r.pupil_id)
         if pupil is None:
             pupil = Pupil(
                 municipality=state.municipality,
@@ -269,7 +328,7 @@ def _plan_roster(
             plan.changed_pupils[pupil.pk] = pupil
 
         _plan_enrollment(plan, pupil, group, state.enrollments.get(pupil.pk, []), today=today)
-        _plan_guardians(plan, pupil, r.guardians, state.guardians.get(pupil.pk, []))
+        _plan_guardians(plan, pupil, r.guardians, state.guardians.get(pupil.pk, []), state)
 
         user = state.users.get(r.teacher_email)
         if user is None:
@@ -298,9 +357,11 @@ def _plan_roster(
 def _plan_enrollment(
     plan: _RosterPlan, pupil: Pupil, group: Group, enrollments: list[Enrollment], *, today: dt.date
 ) -> None:
-    """Enrol from the school year's start; a pupil already enrolled elsewhere moves
-    from today (or from the year's start when the old group is last year's): the old
-    enrollment ends the day before, so the history stays."""
+    """Enrol from today, or from the school year's start when the year has not begun
+    yet: a pupil who arrives mid-year is not in the registers of the days before. A
+    pupil already enrolled elsewhere moves from today too (or from the year's start
+    when the old group is last year's): the old enrollment ends the day before, so
+    the history stays."""
     year = plan.school_year
     pivot = max(today, year.start)
     # Enrollments in a later school year (a roster imported ahead) are left alone.
@@ -321,18 +382,25 @@ def _plan_enrollment(
             else:
                 # It would only have begun on or after the move: superseded unused.
                 plan.dropped_enrollments.append(e)
-    elif any(e.end is not None and e.end >= year.start for e in enrollments):
-        start = pivot  # left earlier this school year and is back
     else:
-        start = year.start
+        start = pivot  # new, back after leaving, or not in a class since last year
     plan.new_enrollments.append(Enrollment(pupil=pupil, group=group, start=start))
 
 
 def _plan_guardians(
-    plan: _RosterPlan, pupil: Pupil, rows: Sequence[GuardianRow], existing: list[Guardian]
+    plan: _RosterPlan,
+    pupil: Pupil,
+    rows: Sequence[GuardianRow],
+    existing: list[Guardian],
+    state: _RosterState,
 ) -> None:
     """Match a guardian of this pupil by name; update phone/e-mail given in the file
-    (an empty cell keeps what is stored), or create and link a new guardian."""
+    (an empty cell keeps what is stored), or create and link a new guardian.
+
+    A guardian who is also linked to a pupil the uploader does not have is never
+    changed: the new details go to a copy of the guardian, linked to this pupil in
+    their place (one copy per guardian and file); the other pupils keep the
+    original as it was."""
     for g in rows:
         guardian = next((x for x in existing if name_key(x.name) == name_key(g.name)), None)
         if guardian is None:
@@ -342,14 +410,31 @@ def _plan_guardians(
             plan.new_guardians.append(guardian)
             plan.new_links.append((guardian, pupil))
             continue
-        changed = False
-        for attr in ("phone", "email"):
-            value = getattr(g, attr)
-            if value and value != getattr(guardian, attr):
-                setattr(guardian, attr, value)
-                changed = True
-        if changed:
+        changes = {
+            attr: getattr(g, attr)
+            for attr in ("phone", "email")
+            if getattr(g, attr) and getattr(g, attr) != getattr(guardian, attr)
+        }
+        if not changes:
+            continue
+        if guardian.pk in state.locked_guardians:
+            copy = plan.guardian_copies.get(guardian.pk)
+            if copy is None:
+                copy = Guardian(
+                    municipality=plan.municipality,
+                    name=guardian.name,
+                    phone=guardian.phone,
+                    email=guardian.email,
+                )
+                plan.guardian_copies[guardian.pk] = copy
+                plan.new_guardians.append(copy)
+            plan.new_links.append((copy, pupil))
+            plan.removed_links.append(state.links[(guardian.pk, pupil.pk)])
+            guardian = copy
+        else:
             plan.changed_guardians[guardian.pk] = guardian
+        for attr, value in changes.items():
+            setattr(guardian, attr, value)
 
 
 def _apply_roster(plan: _RosterPlan) -> None:
@@ -372,6 +457,8 @@ def _apply_roster(plan: _RosterPlan) -> None:
     Guardian.objects.bulk_create(plan.new_guardians)
     Guardian.objects.bulk_update(plan.changed_guardians.values(), ["phone", "email"])
     link = Guardian.pupils.through
+    for pks in chunked(plan.removed_links):
+        link.objects.filter(pk__in=pks).delete()
     link.objects.bulk_create(link(guardian=g, pupil=p) for g, p in plan.new_links)
     User.objects.bulk_create(plan.new_users)
     TeachingAssignment.objects.bulk_create(plan.new_assignments)
@@ -388,8 +475,11 @@ def import_roster(
 ) -> ImportResult:
     """Import a roster file for one municipality and school year.
 
-    `allowed_schools`: school names the uploader may import for (a school leader);
-    rows for other schools are row errors. None: any school, new ones are created.
+    `allowed_schools`: school names the uploader may import for (the web page);
+    rows for other schools are row errors, and so are pupils who are now or later
+    enrolled at another school (worded as an unknown pupil id). Guardians shared with
+    pupils elsewhere are not changed (see `_plan_guardians`). None (the command
+    line): any school, new ones are created, pupils move between schools.
     """
     today = today or timezone.localdate()
     year_start = school_year_start or SchoolYear.bounds_for(today)[0]
@@ -417,7 +507,7 @@ def import_roster(
         return result
     allowed = {name_key(name) for name in allowed_schools} if allowed_schools is not None else None
     with nullcontext() if dry_run else transaction.atomic():
-        state = _RosterState(rows, municipality_name, year_start)
+        state = _RosterState(rows, municipality_name, year_start, today=today, allowed=allowed)
         plan, errors, unchanged = _plan_roster(rows, state, today=today, allowed_schools=allowed)
         result.add_errors(errors)
         if result.errors:
