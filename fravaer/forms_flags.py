@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from fravaer.forms import StyledForm
@@ -129,10 +130,9 @@ THRESHOLD_ERROR = _("Grensen må være et tall som ikke er negativt, for eksempe
 
 
 def format_threshold(value) -> str:
-    """3.00 → "3", 2.50 → "2,5": thresholds as a Norwegian reader writes them."""
+    """3.00 → "3", 2.50 → "2,5" (or "2.5" in English): as the form reads it back."""
     value = Decimal(str(value)).normalize()
-    text = f"{value:f}"
-    return text.replace(".", ",")
+    return formats.localize_input(Decimal(f"{value:f}"))
 
 
 @dataclass

@@ -126,7 +126,7 @@ RULE_LIST = [
         _("Dager i skoleåret (ledelsen)"),
         _(
             "%(value)s hele dager fravær i skoleåret %(year)s; grense: %(threshold)s dager. "
-            "Ledelsen skal orienteres og involverer skolemiljøteamet."
+            "Ledelsen skal orienteres og involvere skolemiljøteamet."
         ),
     ),
     Rule(

@@ -147,14 +147,14 @@ def test_absence_dry_run_writes_nothing(run, pupil):
 def test_absence_rejects_unknown_pupil(run, pupil):
     result = run(absence(line(pupil), line("E123", "2026-11-16")))
 
-    assert messages(result) == ["Linje 3: ukjent elev-ID «E123»"]
+    assert messages(result) == ["Linje 3: Ukjent elev-ID «E123»"]
 
 
 @pytest.mark.parametrize("date", ["2026-11-31", "17/11/2026", "i går", ""])
 def test_absence_rejects_bad_date(run, pupil, date):
     result = run(absence(line(pupil, date)))
 
-    assert messages(result) == [f"Linje 2: ugyldig dato «{date}»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ"]
+    assert messages(result) == [f"Linje 2: Ugyldig dato «{date}»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ"]
 
 
 def test_absence_rejects_future_date(run, pupil):
@@ -203,7 +203,7 @@ def test_absence_rejects_date_without_enrollment(run, group):
     result = run(absence(line(pupil, "2026-10-30")))
 
     assert messages(result) == [
-        f"Linje 2: eleven «{pupil.pupil_id}» gikk ikke i noen klasse 30.10.2026"
+        f"Linje 2: Eleven «{pupil.pupil_id}» gikk ikke i noen klasse 30.10.2026"
     ]
 
 
@@ -212,7 +212,7 @@ def test_absence_rejects_bad_kind(run, pupil, kind):
     result = run(absence(line(pupil, kind=kind)))
 
     assert messages(result) == [
-        f"Linje 2: ukjent fraværstype «{kind}»; bruk day, lesson eller late (dag, time, sen)"
+        f"Linje 2: Ukjent fraværstype «{kind}»; bruk day, lesson eller late (dag, time, sen)"
     ]
 
 
@@ -233,13 +233,13 @@ def test_absence_rejects_more_lessons_than_the_day_has(run, pupil):
 def test_absence_rejects_non_numeric_lessons(run, pupil):
     result = run(absence(line(pupil, kind="time", lessons="to")))
 
-    assert messages(result) == ["Linje 2: ugyldig antall timer «to»; bruk et heltall"]
+    assert messages(result) == ["Linje 2: Ugyldig antall timer «to»; bruk et heltall"]
 
 
 def test_absence_rejects_duplicate_day_in_file(run, pupil):
     result = run(absence(line(pupil), line(pupil, "2026-11-16"), line(pupil, documented="ja")))
 
-    assert messages(result) == ["Linje 4: eleven har fravær hele dagen 17.11.2026 også på linje 2"]
+    assert messages(result) == ["Linje 4: Eleven har fravær hele dagen 17.11.2026 også på linje 2"]
 
 
 def test_absence_rejects_duplicate_lesson_row_in_file(run, pupil):
@@ -247,7 +247,7 @@ def test_absence_rejects_duplicate_lesson_row_in_file(run, pupil):
 
     result = run(absence(row, row))
 
-    assert messages(result) == ["Linje 3: samme fravær står også på linje 2"]
+    assert messages(result) == ["Linje 3: Samme fravær står også på linje 2"]
 
 
 def test_absence_rejects_day_already_registered_differently(run, pupil, contact_teacher):
@@ -266,7 +266,7 @@ def test_absence_rejects_day_already_registered_differently(run, pupil, contact_
     result = run(absence(line(pupil, documented="nei")))
 
     assert messages(result) == [
-        "Linje 2: eleven har allerede fravær hele dagen 17.11.2026, med annen dokumentasjon, "
+        "Linje 2: Eleven har allerede fravær hele dagen 17.11.2026, med annen dokumentasjon, "
         "årsak eller merknad. Rett registreringen på elevens side."
     ]
     assert record_count() == (1, 1)
@@ -296,7 +296,7 @@ def test_absence_rejects_unknown_reason(run, pupil):
     result = run(absence(line(pupil, reason="influensa")))
 
     assert messages(result) == [
-        "Linje 2: ukjent årsak «influensa»; bruk en av kommunens årsakskoder"
+        "Linje 2: Ukjent årsak «influensa»; bruk en av kommunens årsakskoder"
     ]
 
 
@@ -306,7 +306,7 @@ def test_absence_rejects_inactive_reason(run, pupil, municipality):
 
     result = run(absence(line(pupil, reason="trip", documented="ja")))
 
-    assert messages(result) == ["Linje 2: ukjent årsak «trip»; bruk en av kommunens årsakskoder"]
+    assert messages(result) == ["Linje 2: Ukjent årsak «trip»; bruk en av kommunens årsakskoder"]
 
 
 def test_absence_rejects_documented_with_unknown_reason(run, pupil):
@@ -322,7 +322,7 @@ def test_absence_rejects_bad_documented_value(run, pupil, value):
     result = run(absence(line(pupil, documented=value)))
 
     assert messages(result) == [
-        f"Linje 2: ugyldig verdi «{value}» i «documented»; bruk ja eller nei"
+        f"Linje 2: Ugyldig verdi «{value}» i «documented»; bruk ja eller nei"
     ]
 
 
@@ -330,7 +330,7 @@ def test_absence_missing_column_is_reported_once(run, pupil):
     result = run(absence("E1;2026-11-17", "E2;2026-11-17", header="pupil_id;date"))
 
     assert messages(result) == [
-        "Linje 1: mangler påkrevde kolonner: kind. Påkrevde kolonner er: pupil_id, date, kind."
+        "Linje 1: Mangler påkrevde kolonner: kind. Påkrevde kolonner er: pupil_id, date, kind."
     ]
 
 
@@ -348,12 +348,33 @@ def test_absence_reports_every_bad_row_and_creates_nothing(run, pupil):
     assert record_count() == (0, 0)
 
 
+def test_absence_messages_are_in_sentence_case(run, pupil, contact_teacher):
+    data = absence(
+        line("E404"),
+        line(pupil, "nå"),
+        line(pupil, "2026-11-16", kind="hopp"),
+        line(pupil, "2026-11-16", kind="time"),
+        line(pupil, "2026-11-17", reason="influensa"),
+        line(pupil, "2026-11-14"),
+        line(pupil, "2026-11-13"),
+        line(pupil, "2026-11-13"),
+        line(pupil, "2026-11-12", documented="kanskje"),
+    )
+
+    result = run(data)
+
+    assert len(result.errors) == 8
+    assert [e.message for e in result.errors if not e.message[0].isupper()] == [
+        "14.11.2026 er ikke en skoledag ved elevens skole."
+    ]
+
+
 def test_absence_leader_cannot_import_for_another_schools_pupil(
     run, pupil, other_pupil, leader, school
 ):
     result = run(absence(line(pupil), line(other_pupil)), by=leader, schools=[school])
 
-    assert messages(result) == [f"Linje 3: ukjent elev-ID «{other_pupil.pupil_id}»"]
+    assert messages(result) == [f"Linje 3: Ukjent elev-ID «{other_pupil.pupil_id}»"]
     assert record_count() == (0, 0)
 
 
@@ -368,7 +389,7 @@ def test_absence_leader_cannot_import_dates_at_another_school(
     )
 
     assert messages(result) == [
-        f"Linje 3: eleven «{pupil.pupil_id}» gikk ikke ved en av dine skoler 10.11.2026"
+        f"Linje 3: Eleven «{pupil.pupil_id}» gikk ikke ved en av dine skoler 10.11.2026"
     ]
 
 
@@ -434,7 +455,7 @@ def test_import_absence_command_exits_non_zero_on_rejected_file(tmp_path, pupil)
     with pytest.raises(CommandError, match="Fila ble avvist med 1 feil. Ingenting er lagret."):
         call_command("import_absence", str(path), "--municipality", "Testvik", stderr=err)
 
-    assert err.getvalue() == "Linje 3: ukjent elev-ID «E123»\n"
+    assert err.getvalue() == "Linje 3: Ukjent elev-ID «E123»\n"
     assert record_count() == (0, 0)
 
 

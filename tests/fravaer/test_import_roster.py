@@ -3,6 +3,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -22,7 +23,7 @@ from fravaer.models import (
     TeachingAssignment,
     User,
 )
-from tests.conftest import make_group
+from tests.conftest import TODAY, make_group, make_pupil
 
 HEADER = (
     "school;group;grade;pupil_id;first_name;last_name;birth_date;contact_teacher_email;"
@@ -111,7 +112,8 @@ def test_roster_creates_everything_for_a_new_municipality(db):
     pupil = Pupil.objects.get(pupil_id="P1")
     assert (pupil.full_name, pupil.birth_date) == ("Nora Berg", dt.date(2016, 4, 1))
     enrollment = Enrollment.objects.get(pupil=pupil)
-    assert (enrollment.group, enrollment.start, enrollment.end) == (group, year.start, None)
+    # The school year has begun: a new pupil is in the class from the import day.
+    assert (enrollment.group, enrollment.start, enrollment.end) == (group, TODAY, None)
     assert sorted(pupil.guardians.values_list("name", "phone", "email")) == [
         ("Mona Berg", "+47 912 34 567", "mona@example.no"),
         ("Tor Berg", "", ""),
@@ -292,6 +294,217 @@ def test_roster_same_class_keeps_enrollment(pupil, group):
     assert Enrollment.objects.filter(pupil=pupil).count() == 1
 
 
+def test_roster_new_pupil_mid_year_is_enrolled_from_the_import_day(group):
+    result = run(roster(row("P1")))
+
+    assert result.ok, messages(result)
+    enrollment = Enrollment.objects.get(pupil__pupil_id="P1")
+    assert (enrollment.group, enrollment.start, enrollment.end) == (group, TODAY, None)
+
+
+def test_roster_new_pupil_before_the_school_year_is_enrolled_from_its_start(municipality):
+    result = run(
+        roster(row("P1")), school_year_start=dt.date(2026, 8, 1), today=dt.date(2026, 6, 15)
+    )
+
+    assert result.ok, messages(result)
+    assert Enrollment.objects.get(pupil__pupil_id="P1").start == dt.date(2026, 8, 1)
+
+
+def test_roster_new_pupil_for_the_coming_school_year_is_enrolled_from_its_start(municipality):
+    result = run(roster(row("P1", birth="2017-04-01")), school_year_start=dt.date(2027, 8, 1))
+
+    assert result.ok, messages(result)
+    assert Enrollment.objects.get(pupil__pupil_id="P1").start == dt.date(2027, 8, 1)
+
+
+def test_roster_pupil_back_after_leaving_last_year_is_enrolled_from_the_import_day(
+    municipality, school, school_year
+):
+    last_year = SchoolYear.objects.create(start=dt.date(2025, 8, 1), end=dt.date(2026, 7, 31))
+    old = make_pupil(make_group(school, last_year, name="4A", grade=4))
+    Enrollment.objects.filter(pupil=old).update(end=dt.date(2026, 3, 1))
+
+    result = run(roster(row(old.pupil_id, birth="2014-01-01")))
+
+    assert result.ok, messages(result)
+    assert Enrollment.objects.filter(pupil=old).order_by("start").last().start == TODAY
+
+
+def test_roster_pupil_arriving_mid_year_gets_no_absence_before_arrival(municipality):
+    assert run(roster(row("P1"))).ok
+
+    result = imports.import_absence(
+        b"pupil_id;date;kind\nP1;2026-11-16;day\nP1;2026-11-18;day\n",
+        municipality=municipality,
+        by=None,
+    )
+
+    assert messages(result) == ["Linje 2: Eleven «P1» gikk ikke i noen klasse 16.11.2026"]
+
+
+# --- a school leader's file: their own pupils and guardians only ----------------------
+
+BOTH_SCHOOLS = ["Nordby skole", "Sørby skole"]  # a municipal administrator's
+
+
+def as_leader(data: bytes, **kwargs) -> imports.ImportResult:
+    return run(data, allowed_schools=["Nordby skole"], **kwargs)
+
+
+def ola(**kwargs) -> str:
+    """The row that matches the `pupil` fixture as stored."""
+    return row(kwargs.pop("pupil_id"), first="Ola", last="Nordmann", birth="2014-01-01", **kwargs)
+
+
+@pytest.fixture
+def siblings(pupil, other_pupil):
+    """Kari Nordmann is the guardian of `pupil` (Nordby) and `other_pupil` (Sørby)."""
+    guardian = pupil.guardians.get()
+    guardian.pupils.add(other_pupil)
+    return guardian
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_leader_cannot_take_over_a_pupil_at_another_school(school, other_pupil, dry_run):
+    before = snapshot()
+    data = roster(row(other_pupil.pupil_id, first="Kapret", birth="2016-01-01"))
+
+    result = as_leader(data, dry_run=dry_run)
+
+    assert messages(result) == [f"Linje 2: Ukjent elev-ID «{other_pupil.pupil_id}»"]
+    other_pupil.refresh_from_db()
+    assert (other_pupil.first_name, other_pupil.birth_date) == ("Per", dt.date(2014, 1, 1))
+    assert list(Enrollment.objects.filter(pupil=other_pupil).values_list("group__name", "end")) == [
+        ("5B", None)
+    ]
+    assert snapshot() == before
+
+
+def test_leader_gets_the_words_of_an_unknown_pupil_id(school, other_pupil, municipality):
+    roster_error = as_leader(roster(row(other_pupil.pupil_id))).errors[0].message
+    absence_error = (
+        imports.import_absence(
+            f"pupil_id;date;kind\n{other_pupil.pupil_id};2026-11-17;day\n".encode(),
+            municipality=municipality,
+            by=None,
+            schools=[school],
+        )
+        .errors[0]
+        .message
+    )
+
+    assert roster_error == absence_error == f"Ukjent elev-ID «{other_pupil.pupil_id}»"
+
+
+def test_leader_cannot_claim_a_pupil_enrolled_at_another_school_later(
+    school, other_school, municipality
+):
+    next_year = SchoolYear.objects.create(start=dt.date(2027, 8, 1), end=dt.date(2028, 7, 31))
+    pupil = make_pupil(make_group(other_school, next_year, name="6B", grade=6))
+
+    result = as_leader(roster(row(pupil.pupil_id, birth="2014-01-01")))
+
+    assert messages(result) == [f"Linje 2: Ukjent elev-ID «{pupil.pupil_id}»"]
+    assert Enrollment.objects.filter(pupil=pupil).count() == 1
+
+
+@pytest.mark.parametrize("allowed", [BOTH_SCHOOLS, None], ids=["municipal_admin", "command"])
+def test_municipal_admin_and_command_line_may_move_a_pupil_between_schools(
+    school, other_pupil, allowed
+):
+    data = roster(row(other_pupil.pupil_id, first="Per", last="Hansen", birth="2014-01-01"))
+
+    result = run(data, allowed_schools=allowed)
+
+    assert result.ok, messages(result)
+    old, new = Enrollment.objects.filter(pupil=other_pupil).order_by("start")
+    assert (old.group.school.name, old.end) == ("Sørby skole", dt.date(2026, 11, 17))
+    assert (new.group.school.name, new.start, new.end) == ("Nordby skole", TODAY, None)
+
+
+def test_leader_may_enrol_a_pupil_who_has_left_another_school(school, other_pupil):
+    Enrollment.objects.filter(pupil=other_pupil).update(end=dt.date(2026, 10, 30))
+
+    result = as_leader(
+        roster(row(other_pupil.pupil_id, first="Per", last="Hansen", birth="2014-01-01"))
+    )
+
+    assert result.ok, messages(result)
+    assert Enrollment.objects.filter(pupil=other_pupil).order_by("start").last().start == TODAY
+
+
+@pytest.mark.parametrize("elsewhere", ["other_school", "no_school_now"])
+def test_leader_never_changes_a_guardian_shared_with_a_pupil_not_theirs(
+    pupil, other_pupil, siblings, elsewhere
+):
+    if elsewhere == "no_school_now":
+        Enrollment.objects.filter(pupil=other_pupil).update(end=dt.date(2026, 10, 30))
+    data = roster(ola(pupil_id=pupil.pupil_id, g1=("Kari Nordmann", "40000000", "kari@x.no")))
+
+    result = as_leader(data)
+
+    assert result.ok, messages(result)
+    siblings.refresh_from_db()
+    assert (siblings.phone, siblings.email) == ("99999999", "")
+    assert list(siblings.pupils.all()) == [other_pupil]
+    copy = pupil.guardians.get()
+    assert copy.pk != siblings.pk
+    assert (copy.name, copy.phone, copy.email) == ("Kari Nordmann", "40000000", "kari@x.no")
+    assert (result.counts["guardians"], result.counts["guardians_updated"]) == (1, 0)
+    # The next import finds the pupil's own copy: nothing more to do.
+    before = snapshot()
+    assert as_leader(data).counts["unchanged"] == 1
+    assert snapshot() == before
+
+
+def test_leader_gives_siblings_at_their_school_one_copy_of_a_shared_guardian(
+    group, pupil, other_pupil, siblings
+):
+    sister = make_pupil(group, first="Eva", last="Nordmann")
+    siblings.pupils.add(sister)
+    g1 = ("Kari Nordmann", "40000000", "")
+
+    result = as_leader(
+        roster(
+            ola(pupil_id=pupil.pupil_id, g1=g1),
+            row(sister.pupil_id, first="Eva", last="Nordmann", birth="2014-01-01", g1=g1),
+        )
+    )
+
+    assert result.ok, messages(result)
+    copy = pupil.guardians.get()
+    assert sister.guardians.get() == copy
+    assert copy.phone == "40000000"
+    assert Guardian.objects.count() == 2
+    assert siblings.pupils.get() == other_pupil
+
+
+def test_leader_updates_a_guardian_whose_pupils_are_all_at_their_school(group, pupil, other_pupil):
+    guardian = pupil.guardians.get()
+    guardian.pupils.add(make_pupil(group))
+
+    result = as_leader(roster(ola(pupil_id=pupil.pupil_id, g1=("Kari Nordmann", "40000000", ""))))
+
+    assert result.ok, messages(result)
+    guardian.refresh_from_db()
+    assert guardian.phone == "40000000"
+    assert pupil.guardians.get() == guardian
+    assert result.counts["guardians_updated"] == 1
+
+
+def test_municipal_admin_updates_a_guardian_shared_across_schools(pupil, other_pupil, siblings):
+    data = roster(ola(pupil_id=pupil.pupil_id, g1=("Kari Nordmann", "40000000", "")))
+
+    result = run(data, allowed_schools=BOTH_SCHOOLS)
+
+    assert result.ok, messages(result)
+    siblings.refresh_from_db()
+    assert siblings.phone == "40000000"
+    assert set(siblings.pupils.all()) == {pupil, other_pupil}
+    assert Guardian.objects.count() == 1
+
+
 # --- rejections: one per reason --------------------------------------------------------
 
 
@@ -301,7 +514,7 @@ def test_roster_missing_column_is_reported_once(municipality):
     result = run(roster("a;b;c", "d;e;f", header=header))
 
     assert messages(result) == [
-        "Linje 1: mangler påkrevde kolonner: birth_date, contact_teacher_email. Påkrevde "
+        "Linje 1: Mangler påkrevde kolonner: birth_date, contact_teacher_email. Påkrevde "
         "kolonner er: school, group, grade, pupil_id, first_name, last_name, birth_date, "
         "contact_teacher_email."
     ]
@@ -311,7 +524,7 @@ def test_roster_missing_column_is_reported_once(municipality):
 def test_roster_rejects_grade_out_of_range(municipality, grade):
     result = run(roster(row("P1"), row("P2", grade=grade)))
 
-    assert messages(result) == [f"Linje 3: ugyldig trinn «{grade}»; bruk et heltall fra 1 til 10"]
+    assert messages(result) == [f"Linje 3: Ugyldig trinn «{grade}»; bruk et heltall fra 1 til 10"]
 
 
 @pytest.mark.parametrize("birth", ["2016-13-01", "31.02.2016", "1.april 2016", ""])
@@ -319,7 +532,7 @@ def test_roster_rejects_bad_birth_date(municipality, birth):
     result = run(roster(row("P1", birth=birth)))
 
     assert messages(result) == [
-        f"Linje 2: ugyldig fødselsdato «{birth}»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ"
+        f"Linje 2: Ugyldig fødselsdato «{birth}»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ"
     ]
 
 
@@ -335,7 +548,7 @@ def test_roster_rejects_bad_teacher_email(municipality):
     result = run(roster(row("P1", teacher="kari.nordby.no")))
 
     assert messages(result) == [
-        "Linje 2: ugyldig e-postadresse «kari.nordby.no» i «contact_teacher_email»"
+        "Linje 2: Ugyldig e-postadresse «kari.nordby.no» i «contact_teacher_email»"
     ]
 
 
@@ -343,8 +556,8 @@ def test_roster_rejects_bad_guardian_email_and_phone(municipality):
     result = run(roster(row("P1", g1=("Mona Berg", "ring meg", "mona@"))))
 
     assert messages(result) == [
-        "Linje 2: ugyldig telefonnummer «ring meg» i «guardian1_phone»",
-        "Linje 2: ugyldig e-postadresse «mona@» i «guardian1_email»",
+        "Linje 2: Ugyldig telefonnummer «ring meg» i «guardian1_phone»",
+        "Linje 2: Ugyldig e-postadresse «mona@» i «guardian1_email»",
     ]
 
 
@@ -366,27 +579,27 @@ def test_roster_rejects_bad_lessons_per_day(municipality):
     result = run(roster(row("P1", lessons="13")))
 
     assert messages(result) == [
-        "Linje 2: ugyldig antall timer per dag «13»; bruk et heltall fra 1 til 12"
+        "Linje 2: Ugyldig antall timer per dag «13»; bruk et heltall fra 1 til 12"
     ]
 
 
 def test_roster_rejects_pupil_twice_in_file(municipality):
     result = run(roster(row("P1"), row("P2"), row("P1", group="5B")))
 
-    assert messages(result) == ["Linje 4: elev-ID «P1» står også på linje 2"]
+    assert messages(result) == ["Linje 4: Elev-ID «P1» står også på linje 2"]
 
 
 def test_roster_rejects_group_with_two_grades_in_file(municipality):
     result = run(roster(row("P1"), row("P2", grade="6", birth="2015-01-01")))
 
-    assert messages(result) == ["Linje 3: klassen «5A» har trinn 5 på linje 2"]
+    assert messages(result) == ["Linje 3: Klassen «5A» har trinn 5 på linje 2"]
 
 
 def test_roster_rejects_grade_that_contradicts_existing_group(group):
     result = run(roster(row("P1", grade="6", birth="2015-01-01")))
 
     assert messages(result) == [
-        "Linje 2: klassen «5A» ved Nordby skole har trinn 5 i skoleåret 2026–2027, ikke 6"
+        "Linje 2: Klassen «5A» ved Nordby skole har trinn 5 i skoleåret 2026–2027, ikke 6"
     ]
 
 
@@ -394,7 +607,7 @@ def test_roster_rejects_school_outside_allowed_schools(school):
     result = run(roster(row("P1"), row("P2", school="Sørby skole")), allowed_schools=[school.name])
 
     assert messages(result) == [
-        "Linje 3: skolen «Sørby skole» er ikke en av skolene du kan importere for"
+        "Linje 3: Skolen «Sørby skole» er ikke en av skolene du kan importere for"
     ]
 
 
@@ -403,6 +616,23 @@ def test_roster_rejects_finished_school_year(municipality):
 
     assert not result.ok
     assert "er avsluttet" in messages(result)[0]
+
+
+def test_roster_messages_are_in_sentence_case(school, other_pupil):
+    result = as_leader(
+        roster(
+            row("P1", grade="0", birth="x"),
+            row("P2"),
+            row("P2"),
+            row("P3", school="Sørby skole"),
+            row(other_pupil.pupil_id),
+            row("P4", teacher="x", g1=("", "1234", "")),
+            row("P5") + ";x;y",
+        )
+    )
+
+    assert len(result.errors) == 8
+    assert [e.message[0] for e in result.errors if not e.message[0].isupper()] == ["«"]
 
 
 def test_roster_reports_every_bad_row_and_creates_nothing(municipality):
@@ -418,7 +648,7 @@ def test_roster_reports_every_bad_row_and_creates_nothing(municipality):
 def test_roster_rejects_row_with_extra_cells(municipality):
     result = run(roster(row("P1") + ";x;y"))
 
-    assert messages(result)[0].startswith("Linje 2: raden har 17 felt, men overskriften har 15")
+    assert messages(result)[0].startswith("Linje 2: Raden har 17 felt, men overskriften har 15")
 
 
 def test_roster_refuses_too_large_file(municipality, settings):
@@ -510,6 +740,23 @@ def test_roster_query_count_does_not_grow_with_rows(school, school_year):
     assert again <= large
 
 
+def test_roster_query_count_for_a_leader_does_not_grow_with_rows(school, other_school, school_year):
+    def file(prefix: str, n: int) -> bytes:
+        return roster(
+            *(
+                row(f"{prefix}{i}", group=f"{prefix}{i % 3}", g1=(f"Foresatt {i}", "", ""))
+                for i in range(n)
+            )
+        )
+
+    def count(data: bytes) -> int:
+        return _queries(data, allowed_schools=[school.name])
+
+    assert count(file("A", 3)) == count(file("B", 30))
+    # Again, with pupils, guardians and enrollments to check against other schools.
+    assert count(file("A", 3)) == count(file("B", 30))
+
+
 # --- command line ------------------------------------------------------------------------
 
 
@@ -533,7 +780,7 @@ def test_import_roster_command_exits_non_zero_on_rejected_file(tmp_path, municip
     with pytest.raises(CommandError, match="Fila ble avvist med 1 feil"):
         call_command("import_roster", str(path), "--municipality", "Testvik", stderr=err)
 
-    assert "Linje 3: ugyldig trinn «12»" in err.getvalue()
+    assert "Linje 3: Ugyldig trinn «12»" in err.getvalue()
     assert Pupil.objects.count() == 0
 
 
@@ -570,9 +817,18 @@ def test_import_roster_command_rejects_bad_school_year(tmp_path, municipality):
 def test_sample_files_import(db):
     out = StringIO()
 
-    call_command(
-        "import_roster", str(SAMPLES / "roster.csv"), "--municipality", "Eksempelvik", stdout=out
-    )
+    # New pupils are enrolled from the import day once the school year has begun, so
+    # the absence sample (autumn 2026) needs the roster imported before 1 August.
+    with time_machine.travel(dt.datetime(2026, 6, 15, 12, tzinfo=dt.UTC), tick=False):
+        call_command(
+            "import_roster",
+            str(SAMPLES / "roster.csv"),
+            "--municipality",
+            "Eksempelvik",
+            "--school-year",
+            "2026-2027",
+            stdout=out,
+        )
     call_command(
         "import_absence", str(SAMPLES / "absence.csv"), "--municipality", "Eksempelvik", stdout=out
     )

@@ -1,13 +1,17 @@
+import datetime as dt
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from fravaer.models import AbsenceRecord, Enrollment, Pupil, StaffRole
+from fravaer import demo
+from fravaer.models import AbsenceRecord, Enrollment, Guardian, Municipality, Pupil, StaffRole, User
 from fravaer.views_import import SESSION_KEY
-from tests.conftest import make_user
+from tests.conftest import TODAY, make_user
 from tests.fravaer.test_import_absence import absence, line
-from tests.fravaer.test_import_roster import roster, row
+from tests.fravaer.test_import_roster import SAMPLES, roster, row
 
 URL = reverse("imports")
 
@@ -124,7 +128,7 @@ def test_upload_lists_every_row_error_and_keeps_nothing(client_for, leader, pupi
 
     content = response.content.decode()
     assert "Fila ble avvist: 2 feil. Ingenting er lagret." in content
-    assert '<td class="nowrap">3</td><td>ukjent elev-ID «E123»</td>' in content
+    assert '<td class="nowrap">3</td><td>Ukjent elev-ID «E123»</td>' in content
     assert "14.11.2026 er ikke en skoledag ved elevens skole." in content
     assert "Bekreft import" not in content
     assert SESSION_KEY not in client.session
@@ -139,9 +143,29 @@ def test_leader_cannot_import_another_schools_rows(client_for, leader, municipal
     )
 
     content = response.content.decode()
-    assert "skolen «Sørby skole» er ikke en av skolene du kan importere for" in content
+    assert "Skolen «Sørby skole» er ikke en av skolene du kan importere for" in content
     assert "Bekreft import" not in content
     assert Pupil.objects.count() == 0
+
+
+def test_leader_cannot_take_over_another_schools_pupil(
+    client_for, leader, other_pupil, municipality
+):
+    client = client_for(leader)
+    data = roster(row(other_pupil.pupil_id, first="Kapret", g1=("Ny Foresatt", "40000000", "")))
+
+    response = upload(client, data, "roster", municipality)
+
+    content = response.content.decode()
+    assert f"<td>Ukjent elev-ID «{other_pupil.pupil_id}»</td>" in content
+    assert "Bekreft import" not in content
+    assert SESSION_KEY not in client.session
+    other_pupil.refresh_from_db()
+    assert other_pupil.first_name == "Per"
+    assert list(Enrollment.objects.filter(pupil=other_pupil).values_list("group__name", "end")) == [
+        ("5B", None)
+    ]
+    assert not Guardian.objects.filter(pupils=other_pupil).exists()
 
 
 def test_municipal_admin_may_import_for_the_municipalitys_schools(
@@ -198,6 +222,14 @@ def test_upload_for_a_municipality_not_ones_own_is_rejected(client_for, leader, 
     assert Pupil.objects.count() == 0
 
 
+def test_empty_upload_speaks_of_fila(client_for, leader, municipality):
+    response = upload(client_for(leader), b"", "roster", municipality)
+
+    content = response.content.decode()
+    assert "Fila er tom." in content
+    assert "Filen" not in content
+
+
 def test_upload_rejects_too_large_file(client_for, leader, municipality, settings):
     settings.IMPORT_MAX_BYTES = 50
 
@@ -230,3 +262,50 @@ def test_leader_with_two_municipalities_chooses(client_for, leader, municipality
 
 def test_wrong_role_user_is_404_even_when_logged_in(client_for, db):
     assert client_for(make_user()).get(URL).status_code == 404
+
+
+# --- the demo municipality and its sample files ------------------------------------------
+
+
+def errors_in(response) -> list[str]:
+    return re.findall(r'<td class="nowrap">[^<]*</td><td>([^<]*)</td>', response.content.decode())
+
+
+def test_fjordvik_samples_upload_as_the_demo_principal(db, client):
+    demo.seed_demo()
+    municipality = Municipality.objects.get(name=demo.MUNICIPALITY_NAME)
+    rektor = User.objects.get(username="rektor@demo.no")
+    client.force_login(rektor)
+    records = AbsenceRecord.objects.count()
+
+    response = upload(
+        client, (SAMPLES / "fjordvik_roster.csv").read_bytes(), "roster", municipality
+    )
+
+    assert "Fila er kontrollert uten feil" in response.content.decode(), errors_in(response)
+    assert confirm(client).status_code == 302
+    new = Enrollment.objects.filter(pupil__pupil_id__startswith="FJ09").select_related("group")
+    assert len(new) == 4
+    for enrollment in new:
+        assert enrollment.group.school.name == demo.BARNESKOLE
+        assert (enrollment.start, enrollment.end) == (TODAY, None)
+    assert Guardian.objects.filter(pupils__pupil_id__startswith="FJ09").distinct().count() == 7
+
+    response = upload(
+        client, (SAMPLES / "fjordvik_absence.csv").read_bytes(), "absence", municipality
+    )
+
+    assert "Fila er kontrollert uten feil" in response.content.decode(), errors_in(response)
+    assert confirm(client).status_code == 302
+    imported = AbsenceRecord.objects.filter(registered_by=rektor)
+    assert AbsenceRecord.objects.count() == records + 8 == records + imported.count()
+    assert all(r.date < TODAY and r.date.weekday() < 5 for r in imported)
+    assert {r.pupil.pupil_id for r in imported} == {
+        "FJ00135",
+        "FJ00152",
+        "FJ00192",
+        "FJ00213",
+        "FJ00233",
+        "FJ00267",
+    }
+    assert min(r.date for r in imported) >= dt.date(2026, 11, 9)
