@@ -358,7 +358,8 @@ def _plan_enrollment(
     plan: _RosterPlan, pupil: Pupil, group: Group, enrollments: list[Enrollment], *, today: dt.date
 ) -> None:
     """Enrol from today, or from the school year's start when the year has not begun
-    yet: a pupil who arrives mid-year is not in the registers of the days before. A
+    yet or the class is new to the product: a pupil who arrives mid-year in an
+    existing class is not in the registers of the days before. A
     pupil already enrolled elsewhere moves from today too (or from the year's start
     when the old group is last year's): the old enrollment ends the day before, so
     the history stays."""
@@ -382,6 +383,14 @@ def _plan_enrollment(
             else:
                 # It would only have begun on or after the move: superseded unused.
                 plan.dropped_enrollments.append(e)
+    elif group.pk is None:
+        # A class this import creates is the school's first roster in the product
+        # (taken into use mid-year, say): its pupils belong from the school year's
+        # start, so the absence since August can be imported too; never overlapping
+        # a class the pupil left earlier this year.
+        ended = [e.end for e in enrollments if e.end is not None and e.end >= year.start]
+        start = max([year.start, *(end + dt.timedelta(days=1) for end in ended)])
+        start = min(start, pivot)
     else:
         start = pivot  # new, back after leaving, or not in a class since last year
     plan.new_enrollments.append(Enrollment(pupil=pupil, group=group, start=start))

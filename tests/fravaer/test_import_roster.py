@@ -112,8 +112,12 @@ def test_roster_creates_everything_for_a_new_municipality(db):
     pupil = Pupil.objects.get(pupil_id="P1")
     assert (pupil.full_name, pupil.birth_date) == ("Nora Berg", dt.date(2016, 4, 1))
     enrollment = Enrollment.objects.get(pupil=pupil)
-    # The school year has begun: a new pupil is in the class from the import day.
-    assert (enrollment.group, enrollment.start, enrollment.end) == (group, TODAY, None)
+    # A class new to the product belongs from the school year's start.
+    assert (enrollment.group, enrollment.start, enrollment.end) == (
+        group,
+        dt.date(2026, 8, 1),
+        None,
+    )
     assert sorted(pupil.guardians.values_list("name", "phone", "email")) == [
         ("Mona Berg", "+47 912 34 567", "mona@example.no"),
         ("Tor Berg", "", ""),
@@ -302,6 +306,16 @@ def test_roster_new_pupil_mid_year_is_enrolled_from_the_import_day(group):
     assert (enrollment.group, enrollment.start, enrollment.end) == (group, TODAY, None)
 
 
+def test_roster_first_roster_mid_year_enrols_from_the_school_years_start(municipality):
+    """A school taken into use in November can still import its autumn's absence."""
+    assert run(roster(row("P1"))).ok
+    assert Enrollment.objects.get(pupil__pupil_id="P1").start == dt.date(2026, 8, 1)
+    result = imports.import_absence(
+        b"pupil_id;date;kind\nP1;2026-09-14;day\n", municipality=municipality, by=None
+    )
+    assert result.ok, messages(result)
+
+
 def test_roster_new_pupil_before_the_school_year_is_enrolled_from_its_start(municipality):
     result = run(
         roster(row("P1")), school_year_start=dt.date(2026, 8, 1), today=dt.date(2026, 6, 15)
@@ -319,7 +333,7 @@ def test_roster_new_pupil_for_the_coming_school_year_is_enrolled_from_its_start(
 
 
 def test_roster_pupil_back_after_leaving_last_year_is_enrolled_from_the_import_day(
-    municipality, school, school_year
+    municipality, school, school_year, group
 ):
     last_year = SchoolYear.objects.create(start=dt.date(2025, 8, 1), end=dt.date(2026, 7, 31))
     old = make_pupil(make_group(school, last_year, name="4A", grade=4))
@@ -331,7 +345,7 @@ def test_roster_pupil_back_after_leaving_last_year_is_enrolled_from_the_import_d
     assert Enrollment.objects.filter(pupil=old).order_by("start").last().start == TODAY
 
 
-def test_roster_pupil_arriving_mid_year_gets_no_absence_before_arrival(municipality):
+def test_roster_pupil_arriving_mid_year_gets_no_absence_before_arrival(group, municipality):
     assert run(roster(row("P1"))).ok
 
     result = imports.import_absence(
@@ -431,7 +445,9 @@ def test_leader_may_enrol_a_pupil_who_has_left_another_school(school, other_pupi
     )
 
     assert result.ok, messages(result)
-    assert Enrollment.objects.filter(pupil=other_pupil).order_by("start").last().start == TODAY
+    # 5A is new to the product: the pupil belongs from the day after they left.
+    latest = Enrollment.objects.filter(pupil=other_pupil).order_by("start").last()
+    assert latest.start == dt.date(2026, 10, 31)
 
 
 @pytest.mark.parametrize("elsewhere", ["other_school", "no_school_now"])
