@@ -11,8 +11,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db import connections
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import ExtractMonth, ExtractYear
 
 from fravaer.models import (
     AbsenceReason,
@@ -83,8 +83,30 @@ def first_days_after_break(calendar: SchoolCalendar, start: dt.date, end: dt.dat
     )
 
 
+def _months(year_start: dt.date, as_of: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The calendar months from the school year's start to the scan date, as
+    (first day, first day of the next month)."""
+    months = []
+    first = year_start.replace(day=1)
+    while first <= as_of:
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+        months.append((first, following))
+        first = following
+    return months
+
+
+def _integer_rows(queryset: QuerySet) -> list[tuple]:
+    """The rows of a query whose columns are all integers, as the database returns
+    them: Django's per-value converters would cost more than the query itself here
+    (a row per pupil, a column per figure and month)."""
+    sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def load_figures(scope: Scope, as_of: dt.date) -> ScanInput:
-    """Seven statements for the whole scope."""
+    """Six statements for the whole scope."""
     year_start, year_end = SchoolYear.bounds_for(as_of)
     fortnight_start, _ = window(as_of, FORTNIGHT_DAYS)
     weeks15_start, _ = window(as_of, FIFTEEN_WEEKS_DAYS)
@@ -94,20 +116,14 @@ def load_figures(scope: Scope, as_of: dt.date) -> ScanInput:
     # 1. Who is in scope, and where.
     enrollments = scope.enrollments(as_of)
     places: dict[int, PupilPlace] = {}
-    for row in enrollments.order_by("start").values(
+    for row in enrollments.order_by("start").values_list(
         "pupil_id",
         "group_id",
         "group__school_id",
         "group__school__municipality_id",
         "group__lessons_per_day",
     ):
-        places[row["pupil_id"]] = PupilPlace(
-            row["pupil_id"],
-            row["group_id"],
-            row["group__school_id"],
-            row["group__school__municipality_id"],
-            row["group__lessons_per_day"],
-        )
+        places[row[0]] = PupilPlace(*row)
     if not places:
         return ScanInput(as_of, {}, {})
     in_scope = enrollments.values("pupil_id")
@@ -147,44 +163,47 @@ def load_figures(scope: Scope, as_of: dt.date) -> ScanInput:
     records = AbsenceRecord.objects.current().filter(pupil_id__in=in_scope, date__lte=as_of)
     day, lesson, late = Q(kind="day"), Q(kind="lesson"), Q(kind="late")
 
-    # 4. Year and window totals: one pass.
-    totals = (
+    # 4. Year, window and month totals: one pass, one row per pupil.
+    totals = {
+        "year_days": Count("pk", filter=day & Q(date__gte=year_start)),
+        "illness_days": Count(
+            "pk", filter=day & Q(date__gte=year_start, documented=True, reason_id__in=illness)
+        ),
+        "fortnight_days": Count("pk", filter=day & Q(date__gte=fortnight_start)),
+        "fortnight_hours": Sum("lessons", filter=lesson & Q(date__gte=fortnight_start), default=0),
+        "weeks15_days": Count("pk", filter=day & Q(date__gte=weeks15_start)),
+        "weeks15_hours": Sum("lessons", filter=lesson & Q(date__gte=weeks15_start), default=0),
+    }
+    months = _months(year_start, as_of)
+    for n, (first, following) in enumerate(months):
+        in_month = Q(date__gte=first, date__lt=following)
+        totals[f"m{n}_days"] = Count("pk", filter=day & in_month)
+        totals[f"m{n}_hours"] = Sum("lessons", filter=lesson & in_month, default=0)
+        totals[f"m{n}_late"] = Count("pk", filter=late & in_month)
+    month_keys = [(first.year, first.month) for first, _following in months]
+    for row in _integer_rows(
         records.filter(date__gte=earliest)
         .values("pupil_id")
-        .annotate(
-            year_days=Count("pk", filter=day & Q(date__gte=year_start)),
-            illness_days=Count(
-                "pk",
-                filter=day & Q(date__gte=year_start, documented=True, reason_id__in=illness),
-            ),
-            fortnight_days=Count("pk", filter=day & Q(date__gte=fortnight_start)),
-            fortnight_hours=Sum("lessons", filter=lesson & Q(date__gte=fortnight_start), default=0),
-            weeks15_days=Count("pk", filter=day & Q(date__gte=weeks15_start)),
-            weeks15_hours=Sum("lessons", filter=lesson & Q(date__gte=weeks15_start), default=0),
-        )
-    )
-    for row in totals:
-        f = figures[row.pop("pupil_id")]
-        for name, value in row.items():
-            setattr(f, name, value or 0)
+        .annotate(**totals)
+        .values_list("pupil_id", *totals)
+    ):
+        f = figures[row[0]]
+        (
+            f.year_days,
+            f.illness_days,
+            f.fortnight_days,
+            f.fortnight_hours,
+            f.weeks15_days,
+            f.weeks15_hours,
+        ) = row[1:7]
+        for key, days, hours, late_ in zip(
+            month_keys, row[7::3], row[8::3], row[9::3], strict=True
+        ):
+            # A month with any record has a non-zero figure (lessons are positive).
+            if days or hours or late_:
+                f.months[key] = MonthFigures(days, hours, late_)
 
-    # 5. Calendar months of the school year.
-    months = (
-        records.filter(date__gte=year_start)
-        .annotate(y=ExtractYear("date"), m=ExtractMonth("date"))
-        .values("pupil_id", "y", "m")
-        .annotate(
-            days=Count("pk", filter=day),
-            hours=Sum("lessons", filter=lesson, default=0),
-            late=Count("pk", filter=late),
-        )
-    )
-    for row in months:
-        figures[row["pupil_id"]].months[(row["y"], row["m"])] = MonthFigures(
-            row["days"], row["hours"] or 0, row["late"]
-        )
-
-    # 6. Undocumented absence with no contact with the home logged on or after its date.
+    # 5. Undocumented absence with no contact with the home logged on or after its date.
     contact_after = ContactLog.objects.filter(
         pupil_id=OuterRef("pupil_id"),
         counterpart__in=[ContactLog.Counterpart.GUARDIAN, ContactLog.Counterpart.BOTH],
@@ -197,7 +216,7 @@ def load_figures(scope: Scope, as_of: dt.date) -> ScanInput:
     ):
         figures[pupil_id].undocumented.append((record_id, day_))
 
-    # 7. The last eight weeks, record by record, for the patterns.
+    # 6. The last eight weeks, record by record, for the patterns.
     for record_id, pupil_id, day_, kind, lessons, subject in records.filter(
         date__gte=recent_start
     ).values_list("pk", "pupil_id", "date", "kind", "lessons", "subject"):

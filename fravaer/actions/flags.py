@@ -96,6 +96,8 @@ def scan_absence(
         if (pupil_id, finding.rule, finding.period_key) not in existing
         and (pupil_id, finding.rule) not in open_episodes
     ]
+    # Every pupil's figures and findings are done with: free them before the writes.
+    del data, findings
     with transaction.atomic():
         to_close = [fid for key, fid in open_episodes.items() if key not in firing]
         if to_close:
@@ -106,6 +108,7 @@ def scan_absence(
             )
         if new:
             Flag.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
+            del new
             # Rows another scan inserted first were skipped; ours carry this `now`.
             result.new_flags = list(
                 Flag.objects.filter(pupil_id__in=pupil_ids, raised_at=now).select_related("pupil")
@@ -170,7 +173,7 @@ def recipients_for(flags: list[Flag], *, as_of: dt.date) -> dict[int, set[int]]:
 def _notify(flags: list[Flag], *, as_of: dt.date, now: dt.datetime, email: bool) -> int:
     recipients = recipients_for(flags, as_of=as_of)
     notifications = [
-        Notification(user_id=user_id, flag=flag, created_at=now)
+        Notification(user_id=user_id, flag_id=flag.pk, created_at=now)
         for flag in flags
         for user_id in recipients[flag.pk]
     ]

@@ -1,10 +1,12 @@
 """What the scan is measured against.
 
-`naive_findings` is the loop a first version would write: for each pupil, query
-their class, calendar, rule settings, records and contact logs through the ORM,
-compute the figures in Python and call `thresholds.evaluate`. It is written from
-the rule definitions (issue #3, §1), not from `fravaer.scan`, so agreeing findings
-check the set-based SQL as well as time it. It writes nothing, which flatters it.
+`naive_scan` is the loop a first version would write: for each pupil, query their
+class, calendar, rule settings, records, contact logs and flags through the ORM,
+compute the figures in Python, call `thresholds.evaluate` and count the findings
+that are not flags yet. It is written from the rule definitions (issue #3, §1), not
+from `fravaer.scan`, so agreeing findings check the set-based SQL as well as time
+it. It writes nothing, which flatters it: compare it with a scan that has nothing
+new to write.
 
 `sql_floor` is one hand-written aggregate pass over the same absence rows: every
 count and sum the year, month and window rules need, per pupil, in a single
@@ -14,6 +16,7 @@ GROUP BY. No scan can read the rows faster than that.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
@@ -25,6 +28,7 @@ from fravaer.models import (
     AbsenceRecord,
     ContactLog,
     Enrollment,
+    Flag,
     RuleSetting,
     SchoolYear,
 )
@@ -46,18 +50,23 @@ from fravaer.thresholds import (
 Key = tuple[int, str, str, Decimal]  # pupil, rule, period, value
 
 
-def finding_keys(findings: dict[int, list[Finding]]) -> set[Key]:
-    return {(p, f.rule, f.period_key, f.value) for p, fs in findings.items() for f in fs}
+@dataclass
+class NaiveResult:
+    findings: dict[int, list[Finding]] = field(default_factory=dict)
+    new: int = 0  # findings not yet raised as flags
+
+    def keys(self) -> set[Key]:
+        return {(p, f.rule, f.period_key, f.value) for p, fs in self.findings.items() for f in fs}
 
 
-def naive_findings(pupil_ids: list[int], as_of: dt.date) -> dict[int, list[Finding]]:
+def naive_scan(pupil_ids: list[int], as_of: dt.date) -> NaiveResult:
     year_start, year_end = SchoolYear.bounds_for(as_of)
     fortnight_start, _ = window(as_of, FORTNIGHT_DAYS)
     weeks15_start, _ = window(as_of, FIFTEEN_WEEKS_DAYS)
     recent_start, _ = window(as_of, PATTERN_LONG_DAYS)
     earliest = min(year_start, weeks15_start)
     home = [ContactLog.Counterpart.GUARDIAN, ContactLog.Counterpart.BOTH]
-    findings: dict[int, list[Finding]] = {}
+    result = NaiveResult()
     for pupil_id in pupil_ids:
         enrollment = (
             Enrollment.objects.filter(
@@ -134,8 +143,10 @@ def naive_findings(pupil_ids: list[int], as_of: dt.date) -> dict[int, list[Findi
                 figures.recent.append(
                     RecentRecord(r.pk, r.date, r.kind, r.lessons or 0, r.subject or "")
                 )
-        findings[pupil_id] = evaluate(figures, config)
-    return findings
+        findings = result.findings[pupil_id] = evaluate(figures, config)
+        raised = set(Flag.objects.filter(pupil_id=pupil_id).values_list("rule", "period_key"))
+        result.new += sum((f.rule, f.period_key) not in raised for f in findings)
+    return result
 
 
 def sql_floor(as_of: dt.date) -> int:
@@ -183,8 +194,9 @@ def sql_floor(as_of: dt.date) -> int:
             lessons(f"{lesson} AND {in_month}"),
             count(f"{late} AND {in_month}"),
         ]
+    # Table names come from the models; every value is a parameter.
     sql = (
-        f"SELECT r.pupil_id, {', '.join(columns)} "
+        f"SELECT r.pupil_id, {', '.join(columns)} "  # noqa: S608
         f"FROM {AbsenceRecord._meta.db_table} r "
         f"JOIN {AbsenceReason._meta.db_table} a ON a.id = r.reason_id "
         "WHERE r.deleted_at IS NULL AND r.date >= %(earliest)s AND r.date <= %(as_of)s "

@@ -24,6 +24,7 @@ _TABLE = re.compile(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
 class Measurement:
     label: str
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # this process only: PostgreSQL's own work is not in it
     statements: int = 0
     kinds: Counter = field(default_factory=Counter)
     python_peak_mb: float | None = None
@@ -50,6 +51,11 @@ class StatementCounter:
         self.measurement.statements += 1
         self.measurement.kinds[statement_kind(sql)] += 1
         return execute(sql, params, many, context)
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def rss_now_mb() -> float:
@@ -87,12 +93,13 @@ def measure(label: str, *, trace_memory: bool = False) -> Iterator[Measurement]:
     result.rss_peak_is_phase = reset_peak_rss()
     if trace_memory:
         tracemalloc.start()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     try:
         with connection.execute_wrapper(StatementCounter(result)):
             yield result
     finally:
         result.seconds = time.perf_counter() - started
+        result.cpu_seconds = cpu_seconds() - cpu_started
         if trace_memory:
             result.python_peak_mb = tracemalloc.get_traced_memory()[1] / MB
             tracemalloc.stop()

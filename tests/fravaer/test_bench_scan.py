@@ -1,0 +1,55 @@
+"""`manage.py bench_scan` on a small synthetic municipality (issue #3, §5).
+
+The benchmark measures; these tests assert behaviour only, never timings. One run of
+the command (in a scratch database of its own) serves every test in this module.
+"""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from fravaer.management.commands.bench_scan import Command
+from fravaer.models import Flag, Pupil
+
+# All tests use the database, so pytest-django keeps them together and the module's
+# one benchmark run is not set up twice.
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.date(2026, 11, 18)
+
+
+@pytest.fixture(scope="module")
+def bench(django_db_setup, django_db_blocker):
+    command, out = Command(), StringIO()
+    with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+        call_command(command, pupils=300, schools=3, sample=50, as_of=TODAY.isoformat(), stdout=out)
+        assert connection.settings_dict["NAME"] == name
+    return command.report, out.getvalue()
+
+
+def test_bench_scan_finds_the_same_flags_as_the_naive_loop(bench):
+    report, text = bench
+    assert report.first.flags > 0 and report.findings_on_sample > 0
+    assert report.mismatches == []
+    assert "on 50 sampled pupils: identical findings" in text
+
+
+def test_bench_scan_second_run_raises_nothing(bench):
+    report, _text = bench
+    assert report.second.flags == 0
+    assert report.first_memory.flags == report.first.flags
+
+
+def test_bench_scan_statements_do_not_grow_with_pupils(bench):
+    report, _text = bench
+    # One school of three, then all three: the same statements for 3× the pupils.
+    assert [(schools, pupils) for schools, pupils, _m in report.scopes] == [(1, 100), (3, 300)]
+    assert report.statements_constant
+
+
+def test_bench_scan_leaves_the_real_database_alone(bench):
+    assert not Pupil.objects.exists() and not Flag.objects.exists()
