@@ -7,7 +7,12 @@ VENDOR := static/vendor
 
 .PHONY: install run test lint format vendor messages clean
 
-install: $(STAMP) $(VENDOR)/.stamp
+install: $(STAMP) $(VENDOR)/.stamp .env
+
+# A development checkout runs manage.py in debug mode (a fixed dev secret key, console
+# e-mail). Never created if one exists; production sets its variables (see README).
+.env:
+	printf '# Development settings written by `make install`; see README, "Environment".\nDEBUG=true\n' > .env
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

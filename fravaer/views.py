@@ -29,25 +29,9 @@ from fravaer.actions import (
 )
 from fravaer.forms import AbsenceRecordForm, ContactLogForm, RegisterRowForm
 from fravaer.models import AbsenceRecord, Group, StaffRole, TeachingAssignment
+from fravaer.models.absence import SUBJECTS
 from fravaer.schooldays import SchoolCalendar
 
-# Common subjects in the Norwegian curriculum (LK20), offered as suggestions.
-SUBJECTS = [
-    "Norsk",
-    "Matematikk",
-    "Engelsk",
-    "Naturfag",
-    "Samfunnsfag",
-    "KRLE",
-    "Kroppsøving",
-    "Musikk",
-    "Kunst og håndverk",
-    "Mat og helse",
-    "Arbeidslivsfag",
-    "Valgfag",
-    "Fremmedspråk",
-    "Utdanningsvalg",
-]
 WEEKDAY_INITIALS = [
     pgettext_lazy("weekday", "ma"),
     pgettext_lazy("weekday", "ti"),

@@ -11,6 +11,25 @@ from django.utils.translation import gettext_lazy as _
 
 from fravaer.models.people import Guardian, Municipality, Pupil, User
 
+# Common subjects of the Norwegian curriculum (LK20), offered as suggestions; the
+# subject of a record stays free text.
+SUBJECTS = (
+    "Norsk",
+    "Matematikk",
+    "Engelsk",
+    "Naturfag",
+    "Samfunnsfag",
+    "KRLE",
+    "Kroppsøving",
+    "Musikk",
+    "Kunst og håndverk",
+    "Mat og helse",
+    "Arbeidslivsfag",
+    "Valgfag",
+    "Fremmedspråk",
+    "Utdanningsvalg",
+)
+
 
 class AbsenceReason(models.Model):
     """The municipality's configurable list of reasons. Codes are stable: imports,
