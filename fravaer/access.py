@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -288,9 +289,11 @@ def inbox_notifications(user: User, day: dt.date | None = None) -> QuerySet[Noti
     """The user's notifications with `pupil_visible`: whether the user may still see
     the flag's pupil. A notification outlives a class change or an ended role; then it
     shows without the pupil's details."""
-    visible = visible_pupils(user, day).filter(pk=OuterRef("flag__pupil_id"))
+    visible = visible_pupils(user, day).filter(
+        pk=Coalesce(OuterRef("flag__pupil_id"), OuterRef("pupil_id"))
+    )
     return (
         own_notifications(user)
         .annotate(pupil_visible=Exists(visible))
-        .select_related("flag__pupil", "flag__group")
+        .select_related("flag__pupil", "flag__group", "pupil")
     )

@@ -150,10 +150,31 @@ class Flag(models.Model):
 
 
 class Notification(models.Model):
-    """A flag in one person's inbox. The e-mail about it carries no pupil details."""
+    """One message in one person's inbox: a flag (`kind="flag"`), or news about a case
+    (a level change, a deadline soon or passed, an owner assigned) written by the
+    cases app with a short text and a link. The e-mail about it carries no pupil
+    details."""
+
+    class Kind(models.TextChoices):
+        FLAG = "flag", _("Varsel")
+        CASE = "case", _("Sak")
+        DEADLINE = "deadline", _("Frist")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
-    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(
+        max_length=10, choices=Kind.choices, default=Kind.FLAG, db_default=Kind.FLAG
+    )
+    flag = models.ForeignKey(
+        Flag, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    pupil = models.ForeignKey(
+        Pupil, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # Case messages: a short text without health details, and the page it is about.
+    text = models.CharField(max_length=300, blank=True, default="", db_default="")
+    link = models.CharField(max_length=200, blank=True, default="", db_default="")
+    # Makes a message idempotent: "deadline:12:soon" is written once per user.
+    key = models.CharField(max_length=100, blank=True, default="", db_default="")
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
@@ -165,7 +186,14 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["user", "read_at"], name="notification_user_read_idx")]
         constraints = [
             models.UniqueConstraint(fields=["user", "flag"], name="notification_one_per_user_flag"),
+            models.UniqueConstraint(
+                fields=["user", "key"], condition=~Q(key=""), name="notification_one_per_user_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="flag", flag__isnull=False) | (~Q(kind="flag") & ~Q(text="")),
+                name="notification_flag_or_text",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.flag}"
+        return f"{self.user} {self.flag or self.text}"
