@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
@@ -47,6 +47,7 @@ urlpatterns = [
         views_flags.municipality_rules,
         name="municipality_rules",
     ),
+    path("", include("cases.urls")),
     path("admin/", admin.site.urls),
     # Choosing a language must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

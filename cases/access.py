@@ -1,0 +1,204 @@
+"""Who may see and do what in a case. The cases app's part of the access policy; it
+builds on `fravaer.access` (imports point one way: cases → fravaer) and is the only
+place that reads django-guardian's per-case grants.
+
+A case is visible to:
+- its owner and its coordinator (stafettholder);
+- the contact teacher of the pupil's current class;
+- the school's leaders, school-environment team and attendance contact;
+- staff added to the case as participants (e.g. the school nurse), while they are;
+- PPT advisors holding a per-case grant, which exists only while a referral to PPT
+  with consent is active (granted and revoked inside `cases.actions`).
+
+Anything else answers 404, exactly like a case that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from cases.models import Case, CaseUserObjectPermission, Participant
+from fravaer.access import _assignments, _enrollment_active, _staff_school_ids
+from fravaer.models import Enrollment, StaffRole, TeachingAssignment, User
+
+VIEW_CASE = "view_case"
+
+LEADER_ROLES = [str(StaffRole.Role.SCHOOL_LEADER)]
+TEAM_ROLES = [str(StaffRole.Role.ENVIRONMENT_TEAM)]
+ATTENDANCE_ROLES = [str(StaffRole.Role.ATTENDANCE_CONTACT)]
+
+
+class Basis:
+    """Why a user may see a case; written to the access log with every read."""
+
+    OWNER = "owner"
+    CONTACT_TEACHER = "contact_teacher"
+    LEADER = "leader"
+    TEAM = "team"
+    ATTENDANCE_CONTACT = "attendance_contact"
+    COORDINATOR = "coordinator"
+    PARTICIPANT = "participant"
+    PPT_REFERRAL = "ppt_referral"
+
+    # Bases whose holders run the case: change its level, owner, meetings, consent.
+    MANAGING = frozenset({OWNER, CONTACT_TEACHER, LEADER, TEAM, COORDINATOR})
+
+
+def _contact_pupils(user: User, day: dt.date) -> QuerySet:
+    groups = _assignments(user, day, TeachingAssignment.Kind.CONTACT).values("group_id")
+    return Enrollment.objects.filter(_enrollment_active(day), group_id__in=groups).values(
+        "pupil_id"
+    )
+
+
+def _granted(user: User) -> QuerySet:
+    return CaseUserObjectPermission.objects.filter(
+        user=user, permission__codename=VIEW_CASE, content_object=OuterRef("pk")
+    )
+
+
+def _participating(user: User) -> QuerySet:
+    return Participant.objects.filter(user=user, removed_at__isnull=True, case=OuterRef("pk"))
+
+
+def _annotations(user: User, day: dt.date) -> dict:
+    return {
+        "is_contact": Q(pupil_id__in=_contact_pupils(user, day)),
+        "is_leader": Q(school_id__in=_staff_school_ids(user, LEADER_ROLES)),
+        "is_team": Q(school_id__in=_staff_school_ids(user, TEAM_ROLES)),
+        "is_attendance": Q(school_id__in=_staff_school_ids(user, ATTENDANCE_ROLES)),
+        "is_participant": Exists(_participating(user)),
+        "is_granted": Exists(_granted(user)),
+    }
+
+
+def visible_cases(user: User, day: dt.date | None = None) -> QuerySet[Case]:
+    """Every case the user may read, annotated with the flags `case_basis` reads."""
+    day = day or timezone.localdate()
+    return (
+        Case.objects.annotate(**_annotations(user, day))
+        .filter(
+            Q(owner=user)
+            | Q(coordinator=user)
+            | Q(is_contact=True)
+            | Q(is_leader=True)
+            | Q(is_team=True)
+            | Q(is_attendance=True)
+            | Q(is_participant=True)
+            | Q(is_granted=True)
+        )
+        .select_related("pupil", "school__municipality", "owner", "coordinator")
+    )
+
+
+def referred_cases(user: User) -> QuerySet[Case]:
+    """PPT's case list: the cases referred to PPT that this advisor holds a grant for,
+    and nothing else (a PPT advisor has no other basis)."""
+    return (
+        Case.objects.filter(Exists(_granted(user)), referrals__ended_at__isnull=True)
+        .distinct()
+        .select_related("pupil", "school", "owner")
+    )
+
+
+def case_basis(case: Case, user: User) -> str:
+    """The strongest basis on which `user` sees `case` (annotated by `visible_cases`)."""
+    if case.owner_id == user.pk:
+        return Basis.OWNER
+    if case.is_contact:
+        return Basis.CONTACT_TEACHER
+    if case.is_leader:
+        return Basis.LEADER
+    if case.is_team:
+        return Basis.TEAM
+    if case.coordinator_id == user.pk:
+        return Basis.COORDINATOR
+    if case.is_attendance:
+        return Basis.ATTENDANCE_CONTACT
+    if case.is_participant:
+        return Basis.PARTICIPANT
+    return Basis.PPT_REFERRAL
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    case: Case
+    user: User
+    basis: str
+    is_leader: bool
+    is_team: bool
+
+    @property
+    def can_manage(self) -> bool:
+        """Change level, owner, coordinator, meetings, mappings, consent; close."""
+        return self.basis in Basis.MANAGING
+
+    @property
+    def can_contribute(self) -> bool:
+        """Add notes and mappings, join meetings: everyone who may see the case."""
+        return True
+
+    @property
+    def can_assign_owner(self) -> bool:
+        """The school-environment team decides who owns each case (leaders may too)."""
+        return self.is_team or self.is_leader
+
+    @property
+    def can_view_access_log(self) -> bool:
+        return self.is_leader
+
+
+def case_access_or_404(user: User, case_uuid: uuid.UUID | str) -> CaseAccess:
+    """One query: the case, its pupil, school and owner, and the user's standing."""
+    try:
+        case_uuid = uuid.UUID(str(case_uuid))
+    except ValueError as exc:
+        raise Http404 from exc
+    case = visible_cases(user).filter(uuid=case_uuid).first()
+    if case is None:
+        raise Http404
+    return CaseAccess(
+        case=case,
+        user=user,
+        basis=case_basis(case, user),
+        is_leader=bool(case.is_leader),
+        is_team=bool(case.is_team),
+    )
+
+
+def board_schools(user: User) -> QuerySet:
+    """Schools whose case board the user sees: the team's and the leaders'."""
+    from fravaer.models import School
+
+    return School.objects.filter(pk__in=_staff_school_ids(user, TEAM_ROLES + LEADER_ROLES))
+
+
+def board_school_or_404(user: User, school_id: int):
+    school = board_schools(user).filter(pk=school_id).first()
+    if school is None:
+        raise Http404
+    return school
+
+
+def owner_candidates(case: Case) -> QuerySet[User]:
+    """Who may own a case: a member of the school's environment team, or the contact
+    teacher of the pupil's current class."""
+    day = timezone.localdate()
+    team = StaffRole.objects.filter(school_id=case.school_id, role__in=TEAM_ROLES).values("user_id")
+    contact = TeachingAssignment.objects.filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=day),
+        valid_from__lte=day,
+        kind=TeachingAssignment.Kind.CONTACT,
+        group__enrollments__in=Enrollment.objects.filter(
+            _enrollment_active(day), pupil_id=case.pupil_id
+        ),
+    ).values("user_id")
+    return User.objects.filter(Q(pk__in=team) | Q(pk__in=contact), is_active=True).order_by(
+        "first_name", "last_name", "username"
+    )

@@ -1,0 +1,752 @@
+"""The case's own life: opening, levels, owner, coordinator, leaders informed, the
+safe-environment duty, notes, flags, closing and reopening.
+
+Every action is one transaction with one `now`, appends a `CaseEvent` for every change
+of state and returns what it changed. Changes that a person makes from a form carry the
+`version` the person saw; a conditional `UPDATE … WHERE version = seen` catches a second
+person's change in between (`CaseChanged`), so nothing is overwritten silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from cases.models import (
+    DEFAULT_DEADLINE_DAYS,
+    REOPEN_DAYS,
+    Case,
+    CaseAccessLog,
+    CaseEvent,
+    CaseFlag,
+    CaseNote,
+    Consent,
+    Conversation,
+    Deadline,
+    DeadlineSetting,
+    Level,
+    Referral,
+)
+from fravaer.models import Flag, Notification, Pupil, School, StaffRole, User
+
+
+class CaseRuleError(ValidationError):
+    """A rule of the staircase was broken; `code` names it, the message says what to do."""
+
+
+class CaseChanged(CaseRuleError):
+    """Someone else changed the case after the user loaded it."""
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "Saken er endret av noen andre mens du arbeidet med den. Det du skrev er "
+                "tatt vare på nedenfor: se over endringene i saken og lagre på nytt."
+            ),
+            code="case_changed",
+        )
+
+
+# --- transitions ------------------------------------------------------------------------
+
+UP = "up"
+DOWN = "down"
+
+# The staircase: which level changes exist. Closing is allowed from every level and
+# is its own action. Moving down means "try other measures on this level" (seed 000
+# p. 14, outcome 2).
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (Level.NIVA_0, Level.NIVA_1): UP,
+    (Level.NIVA_1, Level.NIVA_2A): UP,
+    (Level.NIVA_2A, Level.NIVA_2B): UP,
+    (Level.NIVA_2B, Level.NIVA_2A): DOWN,
+    (Level.NIVA_2A, Level.NIVA_1): DOWN,
+}
+
+# The deadline each level starts on arrival, and the deadlines that belong to a level
+# (cancelled when the case leaves it).
+LEVEL_DEADLINES: dict[str, str] = {
+    Level.NIVA_1: Deadline.Kind.LEVEL1_MEETING,
+    Level.NIVA_2A: Deadline.Kind.EVALUATION_2A,
+    Level.NIVA_2B: Deadline.Kind.MAPPING_SUMMARY_2B,
+}
+
+# 2B's mapping summary is due within 2–3 weeks (seed 004).
+SUMMARY_2B_MIN_DAYS = 14
+SUMMARY_2B_MAX_DAYS = 21
+
+
+def allowed_moves(level: str) -> list[str]:
+    return [to for (frm, to) in TRANSITIONS if frm == level]
+
+
+def active_consents(case: Case, day: dt.date) -> list[Consent]:
+    return [c for c in case.consents.all() if c.is_active(day)]
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def add_event(
+    case: Case, kind: str, *, by: User | None, now: dt.datetime, text: str = "", **data
+) -> CaseEvent:
+    level_from = data.pop("level_from", "")
+    level_to = data.pop("level_to", "")
+    return CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        at=now,
+        by=by,
+        text=text,
+        level_from=level_from,
+        level_to=level_to,
+        data=data,
+    )
+
+
+def bump(case: Case, *, version: int | None, **fields) -> Case:
+    """Write `fields` to the case if nobody changed it since `version` (None: the
+    system's own change, no check). Raises `CaseChanged` otherwise."""
+    qs = Case.objects.filter(pk=case.pk)
+    if version is not None:
+        qs = qs.filter(version=version)
+    updated = qs.update(version=F("version") + 1, **fields)
+    if not updated:
+        raise CaseChanged()
+    for name, value in fields.items():
+        setattr(case, name, value)
+    case.version = Case.objects.values_list("version", flat=True).get(pk=case.pk)
+    return case
+
+
+def deadline_days(municipality_id: int, kind: str) -> int:
+    setting = DeadlineSetting.objects.filter(municipality_id=municipality_id, kind=kind).first()
+    return setting.days if setting else DEFAULT_DEADLINE_DAYS[kind]
+
+
+def set_deadline(
+    case: Case, kind: str, *, now: dt.datetime, due: dt.date | None = None, by: User | None
+) -> Deadline:
+    """Start a deadline (replacing a pending one of the same kind)."""
+    if due is None:
+        days = deadline_days(case.school.municipality_id, kind)
+        due = timezone.localdate(now) + dt.timedelta(days=days)
+    Deadline.objects.filter(
+        case=case, kind=kind, met_at__isnull=True, cancelled_at__isnull=True
+    ).update(cancelled_at=now)
+    deadline = Deadline.objects.create(case=case, kind=kind, due=due, created_at=now)
+    add_event(
+        case,
+        CaseEvent.Kind.DEADLINE_SET,
+        by=by,
+        now=now,
+        text=f"{deadline.get_kind_display()}: {due:%d.%m.%Y}",
+        deadline=deadline.pk,
+    )
+    return deadline
+
+
+def meet_deadline(case: Case, kind: str, *, now: dt.datetime, by: User | None) -> int:
+    """Mark the pending deadline of `kind` as met (a meeting held, an evaluation done)."""
+    ids = list(
+        Deadline.objects.filter(
+            case=case, kind=kind, met_at__isnull=True, cancelled_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    if ids:
+        Deadline.objects.filter(pk__in=ids).update(met_at=now)
+        add_event(case, CaseEvent.Kind.DEADLINE_MET, by=by, now=now, deadline=ids[0])
+    return len(ids)
+
+
+def notify(
+    users: Iterable[int],
+    *,
+    case: Case,
+    text: str,
+    key: str,
+    now: dt.datetime,
+    kind: str = Notification.Kind.CASE,
+) -> int:
+    """Put a message about a case in each user's inbox, once per `key`, and e-mail
+    them a login link (no pupil details in e-mail). `text` must carry no health
+    details: name the step, not the reason."""
+    from fravaer.actions.flags import send_notification_emails
+
+    link = reverse("cases:case", args=[case.uuid])
+    rows = [
+        Notification(
+            user_id=user_id,
+            kind=kind,
+            pupil_id=case.pupil_id,
+            text=text[:300],
+            link=link,
+            key=f"{key}:{user_id}"[:100] if key else "",
+            created_at=now,
+        )
+        for user_id in set(users)
+    ]
+    created = Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    per_user = {n.user_id: 1 for n in created}
+    if per_user:
+        transaction.on_commit(lambda: send_notification_emails(per_user))
+    return len(rows)
+
+
+def school_staff(school_id: int, roles: list[str]) -> list[int]:
+    return list(
+        StaffRole.objects.filter(school_id=school_id, role__in=roles).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def _default_owner(pupil: Pupil, day: dt.date) -> User | None:
+    from fravaer.models import TeachingAssignment
+
+    assignment = (
+        TeachingAssignment.objects.filter(
+            kind=TeachingAssignment.Kind.CONTACT,
+            valid_from__lte=day,
+            group__enrollments__pupil=pupil,
+            group__enrollments__start__lte=day,
+        )
+        .exclude(valid_to__lt=day)
+        .exclude(group__enrollments__end__lt=day)
+        .select_related("user")
+        .first()
+    )
+    return assignment.user if assignment else None
+
+
+# --- opening ----------------------------------------------------------------------------
+
+
+def open_case(
+    pupil: Pupil,
+    *,
+    school: School,
+    concern: str,
+    by: User,
+    flag: Flag | None = None,
+    owner: User | None = None,
+    now: dt.datetime | None = None,
+) -> Case:
+    """Open a case at nivå 0. The contact teacher owns it unless someone else is named.
+    A pupil has at most one open case (the database says so too, under concurrency)."""
+    now = now or timezone.now()
+    concern = concern.strip()
+    if not concern:
+        raise CaseRuleError(_("Beskriv bekymringen med noen ord."), code="case_concern_required")
+    if Case.objects.filter(pupil=pupil, status=Case.Status.OPEN).exists():
+        raise CaseRuleError(
+            _("Eleven har allerede en åpen sak. Gå til den i stedet."), code="case_already_open"
+        )
+    owner = owner or _default_owner(pupil, timezone.localdate(now)) or by
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                pupil=pupil,
+                school=school,
+                owner=owner,
+                concern=concern,
+                opened_by=by,
+                opened_at=now,
+            )
+            add_event(case, CaseEvent.Kind.OPENED, by=by, now=now, level_to=Level.NIVA_0)
+            add_event(
+                case, CaseEvent.Kind.OWNER_ASSIGNED, by=by, now=now, text=str(owner), user=owner.pk
+            )
+            if flag is not None:
+                attach_flags(case, [flag], now=now)
+    except IntegrityError as exc:
+        # Two people opened a case for the same pupil at once: the constraint
+        # `case_one_open_per_pupil` let one through.
+        raise CaseRuleError(
+            _("Eleven har allerede en åpen sak. Gå til den i stedet."), code="case_already_open"
+        ) from exc
+    return case
+
+
+def recently_closed_case(pupil: Pupil, now: dt.datetime) -> Case | None:
+    """A case closed less than 90 days ago, to reopen instead of starting over."""
+    return (
+        Case.objects.filter(
+            pupil=pupil,
+            status=Case.Status.CLOSED,
+            closed_at__gte=now - dt.timedelta(days=REOPEN_DAYS),
+        )
+        .order_by("-closed_at")
+        .first()
+    )
+
+
+def attach_flags(case: Case, flags: Iterable[Flag], *, now: dt.datetime) -> int:
+    rows = [CaseFlag(case=case, flag=f, attached_at=now) for f in flags]
+    if not rows:
+        return 0
+    existing = set(
+        CaseFlag.objects.filter(case=case, flag__in=[r.flag for r in rows]).values_list(
+            "flag_id", flat=True
+        )
+    )
+    rows = [r for r in rows if r.flag.pk not in existing]
+    CaseFlag.objects.bulk_create(rows, ignore_conflicts=True)
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case=case,
+            kind=CaseEvent.Kind.FLAG_ATTACHED,
+            at=now,
+            text=r.flag.definition.name,
+            data={"flag": r.flag.pk},
+        )
+        for r in rows
+    )
+    return len(rows)
+
+
+def attach_new_flags(flags: QuerySet[Flag], *, now: dt.datetime) -> int:
+    """The threshold engine's hook (`settings.FLAG_RAISED_HANDLERS`): flags raised for
+    a pupil with an open case attach to it instead of waiting for a new case. Three
+    statements whatever the number of flags."""
+    from fravaer.thresholds import RULES
+
+    rows = list(
+        flags.filter(pupil__cases__status=Case.Status.OPEN).values_list(
+            "pk", "rule", "pupil__cases__pk"
+        )
+    )
+    if not rows:
+        return 0
+    CaseFlag.objects.bulk_create(
+        [
+            CaseFlag(case_id=case_id, flag_id=flag_id, attached_at=now)
+            for flag_id, _, case_id in rows
+        ],
+        ignore_conflicts=True,
+    )
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case_id=case_id,
+                kind=CaseEvent.Kind.FLAG_ATTACHED,
+                at=now,
+                text=str(RULES[rule].name) if rule in RULES else rule,
+                data={"flag": flag_id},
+            )
+            for flag_id, rule, case_id in rows
+        ]
+    )
+    return len(rows)
+
+
+# --- levels -----------------------------------------------------------------------------
+
+
+def change_level(
+    case: Case,
+    *,
+    to: str,
+    by: User,
+    reason: str,
+    version: int,
+    coordinator: User | None = None,
+    leaders_informed: bool = False,
+    summary_due: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> Case:
+    """Move the case one step on the staircase, if the step exists and what the level
+    requires is in place (seeds 000 p. 11–14 and 004)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    frm = case.level
+    if not case.is_open:
+        raise CaseRuleError(_("Saken er avsluttet. Gjenåpne den først."), code="case_closed")
+    direction = TRANSITIONS.get((frm, to))
+    if direction is None:
+        raise CaseRuleError(
+            _("Saken kan ikke flyttes fra %(frm)s til %(to)s.")
+            % {"frm": Level(frm).label, "to": Level(to).label if to in Level.values else to},
+            code="level_move_not_allowed",
+        )
+    reason = reason.strip()
+    if not reason:
+        raise CaseRuleError(
+            _("Skriv kort hvorfor saken flyttes til et annet nivå."), code="level_reason_required"
+        )
+    missing = _missing_for(
+        case,
+        to,
+        direction,
+        today=today,
+        coordinator=coordinator,
+        leaders_informed=leaders_informed,
+        summary_due=summary_due,
+    )
+    if missing:
+        raise CaseRuleError(missing[0][1], code=missing[0][0])
+
+    fields: dict = {"level": to}
+    with transaction.atomic():
+        if to == Level.NIVA_1 and direction == UP:
+            fields["concern_defined_at"] = now
+            fields["leaders_informed_at"] = now
+        if to == Level.NIVA_2A and direction == UP:
+            if coordinator is not None and coordinator.pk != case.coordinator_id:
+                fields["coordinator"] = coordinator
+            if leaders_informed and case.leaders_informed_at is None:
+                fields["leaders_informed_at"] = now
+        bump(case, version=version, **fields)
+        add_event(
+            case,
+            CaseEvent.Kind.LEVEL_CHANGED,
+            by=by,
+            now=now,
+            text=reason,
+            level_from=frm,
+            level_to=to,
+        )
+        if "coordinator" in fields:
+            add_event(
+                case,
+                CaseEvent.Kind.COORDINATOR_ASSIGNED,
+                by=by,
+                now=now,
+                text=str(coordinator),
+                user=coordinator.pk,
+            )
+        # Deadlines that belonged to the level left behind no longer run.
+        left = LEVEL_DEADLINES.get(frm)
+        if left:
+            Deadline.objects.filter(
+                case=case, kind=left, met_at__isnull=True, cancelled_at__isnull=True
+            ).update(cancelled_at=now)
+        if to == Level.NIVA_1 and direction == UP:
+            set_deadline(case, Deadline.Kind.LEVEL1_MEETING, now=now, by=by)
+            _inform_leaders_of_level1(case, by=by, now=now)
+        elif to == Level.NIVA_2A:
+            if leaders_informed:
+                add_event(case, CaseEvent.Kind.LEADERS_INFORMED, by=by, now=now)
+            set_deadline(case, Deadline.Kind.EVALUATION_2A, now=now, by=by)
+        elif to == Level.NIVA_2B:
+            set_deadline(case, Deadline.Kind.MAPPING_SUMMARY_2B, now=now, due=summary_due, by=by)
+    return case
+
+
+def _missing_for(
+    case: Case,
+    to: str,
+    direction: str,
+    *,
+    today: dt.date,
+    coordinator: User | None,
+    leaders_informed: bool,
+    summary_due: dt.date | None,
+) -> list[tuple[str, str]]:
+    """What the target level requires and the case does not have, as (code, message)."""
+    missing: list[tuple[str, str]] = []
+    if to == Level.NIVA_1 and direction == UP:
+        if not Conversation.objects.filter(case=case).exists():
+            missing.append(
+                (
+                    "level1_needs_conversation",
+                    _(
+                        "Registrer minst én undringssamtale med eleven eller foresatte "
+                        "før saken går til nivå 1."
+                    ),
+                )
+            )
+    if to == Level.NIVA_2A and direction == UP:
+        if not active_consents(case, today):
+            missing.append(
+                (
+                    "level2a_needs_consent",
+                    _(
+                        "Nivå 2A krever samtykke fra foresatte for tjenestene som skal "
+                        "involveres. Registrer samtykket først."
+                    ),
+                )
+            )
+        if coordinator is None and case.coordinator_id is None:
+            missing.append(
+                (
+                    "level2a_needs_coordinator",
+                    _("Velg en stafettholder for det tverrfaglige arbeidet."),
+                )
+            )
+        if not leaders_informed and case.leaders_informed_at is None:
+            missing.append(
+                (
+                    "level2a_needs_leaders_informed",
+                    _("Skoleledelsen må være orientert før saken går til nivå 2A."),
+                )
+            )
+    if to == Level.NIVA_2B:
+        if not active_consents(case, today):
+            missing.append(
+                (
+                    "level2b_needs_consent",
+                    _("Nivå 2B krever et gyldig samtykke for tjenestene som er involvert."),
+                )
+            )
+        if summary_due is not None and not (
+            today + dt.timedelta(days=SUMMARY_2B_MIN_DAYS)
+            <= summary_due
+            <= today + dt.timedelta(days=SUMMARY_2B_MAX_DAYS)
+        ):
+            missing.append(
+                (
+                    "summary_due_range",
+                    _("Datoen for oppsummering av kartleggingen skal være om 2–3 uker."),
+                )
+            )
+    return missing
+
+
+def _inform_leaders_of_level1(case: Case, *, by: User, now: dt.datetime) -> None:
+    """ "Skolens ledelse skal da orienteres" (seed 000): moving to nivå 1 tells the
+    school's leaders."""
+    leaders = school_staff(case.school_id, [str(StaffRole.Role.SCHOOL_LEADER)])
+    notify(
+        leaders,
+        case=case,
+        text=gettext_noop("En sak er flyttet til nivå 1 – iverksette tiltak."),
+        key=f"case:{case.pk}:level1:{now.timestamp():.0f}",
+        now=now,
+    )
+    add_event(case, CaseEvent.Kind.LEADERS_INFORMED, by=by, now=now, users=sorted(leaders))
+
+
+# --- owner, coordinator, leaders, duty, notes -----------------------------------------
+
+
+def assign_owner(
+    case: Case, *, owner: User, by: User, version: int, now: dt.datetime | None = None
+) -> Case:
+    """The school-environment team decides who owns the case: a team member or the
+    pupil's contact teacher."""
+    from cases.access import owner_candidates
+
+    now = now or timezone.now()
+    if not case.is_open:
+        raise CaseRuleError(_("Saken er avsluttet. Gjenåpne den først."), code="case_closed")
+    if not owner_candidates(case).filter(pk=owner.pk).exists():
+        raise CaseRuleError(
+            _("Saksansvarlig må være i skolemiljøteamet eller elevens kontaktlærer."),
+            code="owner_not_eligible",
+        )
+    if owner.pk == case.owner_id:
+        return case
+    with transaction.atomic():
+        bump(case, version=version, owner=owner)
+        add_event(
+            case, CaseEvent.Kind.OWNER_ASSIGNED, by=by, now=now, text=str(owner), user=owner.pk
+        )
+        if owner.pk != by.pk:
+            notify(
+                [owner.pk],
+                case=case,
+                text=gettext_noop("Du er satt som saksansvarlig for en sak."),
+                key=f"case:{case.pk}:owner:{now.timestamp():.0f}",
+                now=now,
+            )
+    return case
+
+
+def record_environment_duty(
+    case: Case,
+    *,
+    involved: bool,
+    reference: str,
+    by: User,
+    version: int,
+    now: dt.datetime | None = None,
+) -> Case:
+    """§ 12-4/12-5: the safe-school-environment duty is involved and an aktivitetsplan
+    is needed; `reference` points to it."""
+    now = now or timezone.now()
+    reference = reference.strip()
+    if involved and not reference:
+        raise CaseRuleError(
+            _("Oppgi en referanse til aktivitetsplanen (for eksempel saksnummer)."),
+            code="activity_plan_ref_required",
+        )
+    with transaction.atomic():
+        bump(case, version=version, environment_duty=involved, activity_plan_ref=reference)
+        add_event(
+            case, CaseEvent.Kind.ENVIRONMENT_DUTY, by=by, now=now, text=reference, involved=involved
+        )
+    return case
+
+
+def add_note(
+    case: Case, *, text: str, by: User, basis: str, now: dt.datetime | None = None
+) -> CaseNote:
+    now = now or timezone.now()
+    text = text.strip()
+    if not text:
+        raise CaseRuleError(_("Notatet er tomt."), code="note_empty")
+    with transaction.atomic():
+        note = CaseNote.objects.create(case=case, text=text, author=by, basis=basis, at=now)
+        add_event(case, CaseEvent.Kind.NOTE_ADDED, by=by, now=now, note=note.pk)
+    return note
+
+
+# --- closing and reopening -------------------------------------------------------------
+
+
+def close_case(
+    case: Case,
+    *,
+    reason: str,
+    text: str = "",
+    by: User,
+    version: int,
+    now: dt.datetime | None = None,
+) -> Case:
+    """Close from any level. Deadlines stop; referrals end and their access goes."""
+    now = now or timezone.now()
+    if not case.is_open:
+        raise CaseRuleError(_("Saken er allerede avsluttet."), code="case_closed")
+    if reason not in Case.CloseReason.values:
+        raise CaseRuleError(_("Velg hvorfor saken avsluttes."), code="close_reason_required")
+    text = text.strip()
+    if reason == Case.CloseReason.OTHER and not text:
+        raise CaseRuleError(_("Skriv kort hvorfor saken avsluttes."), code="close_text_required")
+    with transaction.atomic():
+        bump(
+            case,
+            version=version,
+            status=Case.Status.CLOSED,
+            closed_at=now,
+            closed_by=by,
+            close_reason=reason,
+            close_text=text,
+        )
+        Deadline.objects.filter(case=case, met_at__isnull=True, cancelled_at__isnull=True).update(
+            cancelled_at=now
+        )
+        for referral in Referral.objects.filter(case=case, ended_at__isnull=True):
+            end_referral_access(referral, by=by, now=now, reason=_("Saken er avsluttet."))
+        add_event(
+            case,
+            CaseEvent.Kind.CLOSED,
+            by=by,
+            now=now,
+            text=text or Case.CloseReason(reason).label,
+            reason=reason,
+            level_from=case.level,
+        )
+    return case
+
+
+def reopen_case(
+    case: Case, *, by: User, reason: str, version: int, now: dt.datetime | None = None
+) -> Case:
+    """A case closed less than 90 days ago is reopened at the level it closed on,
+    instead of starting over."""
+    now = now or timezone.now()
+    if case.is_open:
+        raise CaseRuleError(_("Saken er allerede åpen."), code="case_open")
+    if not case.can_reopen(now):
+        raise CaseRuleError(
+            _("Saken ble avsluttet for mer enn 90 dager siden. Opprett en ny sak."),
+            code="reopen_too_late",
+        )
+    reason = reason.strip()
+    if not reason:
+        raise CaseRuleError(_("Skriv kort hvorfor saken gjenåpnes."), code="reopen_reason_required")
+    try:
+        with transaction.atomic():
+            bump(
+                case,
+                version=version,
+                status=Case.Status.OPEN,
+                closed_at=None,
+                closed_by=None,
+                close_reason="",
+                close_text="",
+            )
+            add_event(
+                case, CaseEvent.Kind.REOPENED, by=by, now=now, text=reason, level_to=case.level
+            )
+    except IntegrityError as exc:
+        raise CaseRuleError(
+            _("Eleven har en annen åpen sak. Gå til den i stedet."), code="case_already_open"
+        ) from exc
+    return case
+
+
+# --- access grants (django-guardian behind cases.access) -------------------------------
+
+
+def grant_case_access(
+    case: Case, users: Iterable[User], *, by: User, now: dt.datetime, basis: str
+) -> int:
+    """Give `users` read access to this one case (e.g. PPT on referral)."""
+    from guardian.shortcuts import assign_perm
+
+    from cases.access import VIEW_CASE
+
+    users = list(users)
+    for user in users:
+        assign_perm(f"cases.{VIEW_CASE}", user, case)
+    if users:
+        add_event(
+            case,
+            CaseEvent.Kind.ACCESS_GRANTED,
+            by=by,
+            now=now,
+            text=", ".join(str(u) for u in users),
+            users=[u.pk for u in users],
+            basis=basis,
+        )
+    return len(users)
+
+
+def revoke_case_access(case: Case, *, by: User, now: dt.datetime, basis: str) -> int:
+    """Remove every per-case grant at once: the next request answers 404."""
+    from cases.models import CaseUserObjectPermission
+
+    grants = CaseUserObjectPermission.objects.filter(content_object=case)
+    users = list(grants.values_list("user_id", flat=True))
+    grants.delete()
+    if users:
+        add_event(case, CaseEvent.Kind.ACCESS_REVOKED, by=by, now=now, users=users, basis=basis)
+    return len(users)
+
+
+def end_referral_access(referral: Referral, *, by: User, now: dt.datetime, reason: str) -> Referral:
+    """End a referral and revoke the access it gave, inside the caller's transaction."""
+    Referral.objects.filter(pk=referral.pk, ended_at__isnull=True).update(
+        ended_at=now, ended_by=by, end_reason=reason[:300]
+    )
+    referral.ended_at, referral.ended_by, referral.end_reason = now, by, reason[:300]
+    add_event(
+        referral.case,
+        CaseEvent.Kind.REFERRAL_ENDED,
+        by=by,
+        now=now,
+        text=reason,
+        referral=referral.pk,
+    )
+    revoke_case_access(referral.case, by=by, now=now, basis="ppt_referral")
+    return referral
+
+
+# --- the access log ---------------------------------------------------------------------
+
+
+def log_case_read(case: Case, *, user: User, basis: str, what: str) -> CaseAccessLog:
+    """Append who read which case, when, and on what basis. Never updated or deleted."""
+    return CaseAccessLog.objects.create(
+        case=case, user=user, at=timezone.now(), basis=basis, what=what[:50]
+    )
