@@ -212,6 +212,9 @@ class CaseFlag(models.Model):
             models.UniqueConstraint(fields=["case", "flag"], name="caseflag_one_per_case_flag"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.flag_id}"
+
 
 class Conversation(models.Model):
     """A conversation with the pupil and/or guardians (nivå 0 undring, or later), with
@@ -252,6 +255,9 @@ class Conversation(models.Model):
                 name="conversation_with_valid",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_with_whom_display()} {self.held_on:%d.%m.%Y}"
 
 
 class Meeting(models.Model):
@@ -343,6 +349,9 @@ class Mapping(models.Model):
         verbose_name = _("kartlegging")
         verbose_name_plural = _("kartlegginger")
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.recorded_at:%d.%m.%Y}"
+
 
 class Participant(models.Model):
     """Someone from a service outside the school (or the school's own staff) on the
@@ -388,6 +397,9 @@ class MappingTask(models.Model):
         ordering = ["due", "pk"]
         verbose_name = _("kartleggingsoppgave")
         verbose_name_plural = _("kartleggingsoppgaver")
+
+    def __str__(self) -> str:
+        return self.description
 
 
 class Consent(models.Model):
@@ -465,6 +477,9 @@ class Referral(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_service_display()} {self.made_at:%d.%m.%Y}"
+
 
 class CaseNote(models.Model):
     """A note on the case, e.g. from the PPT advisor."""
@@ -479,6 +494,9 @@ class CaseNote(models.Model):
         ordering = ["-at", "-pk"]
         verbose_name = _("notat")
         verbose_name_plural = _("notater")
+
+    def __str__(self) -> str:
+        return f"{self.author} {self.at:%d.%m.%Y}"
 
 
 class Deadline(models.Model):
@@ -552,6 +570,9 @@ class DeadlineSetting(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.municipality_id} {self.kind}: {self.days}"
+
 
 class CaseAccessLog(models.Model):
     """Append-only: who opened a case page or one of its documents, when, and on what
@@ -568,6 +589,9 @@ class CaseAccessLog(models.Model):
         verbose_name = _("innsynslogg")
         verbose_name_plural = _("innsynslogg")
         indexes = [models.Index(fields=["case", "at"], name="caseaccess_case_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.basis} {self.at:%d.%m.%Y %H:%M}"
 
 
 # django-guardian with direct foreign keys (PITFALLS.md): per-case grants for PPT
