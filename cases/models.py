@@ -574,6 +574,27 @@ class DeadlineSetting(models.Model):
         return f"{self.municipality_id} {self.kind}: {self.days}"
 
 
+class DeadlineSettingChange(models.Model):
+    """Append-only log of changes to a municipality's deadline settings."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="deadline_setting_changes"
+    )
+    kind = models.CharField(max_length=25, choices=Deadline.Kind.choices)
+    days_before = models.PositiveSmallIntegerField()
+    days_after = models.PositiveSmallIntegerField()
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("endring av fristinnstilling")
+        verbose_name_plural = _("endringer av fristinnstillinger")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.days_before} → {self.days_after} {self.at:%d.%m.%Y %H:%M}"
+
+
 class CaseAccessLog(models.Model):
     """Append-only: who opened a case page or one of its documents, when, and on what
     basis (owner, contact teacher, leader, team, PPT referral, ...)."""
