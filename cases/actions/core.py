@@ -201,6 +201,37 @@ def notify(
     return len(rows)
 
 
+def notify_each(
+    messages: Iterable[tuple[int, Case, str, str]],
+    *,
+    now: dt.datetime,
+    kind: str = Notification.Kind.CASE,
+) -> int:
+    """`notify` for many cases at once, as (user id, case, text, key): one insert and
+    one e-mail per person whatever the number of messages (the daily deadline scan)."""
+    from fravaer.actions.flags import send_notification_emails
+
+    rows = [
+        Notification(
+            user_id=user_id,
+            kind=kind,
+            pupil_id=case.pupil_id,
+            text=text[:300],
+            link=reverse("cases:case", args=[case.uuid]),
+            key=f"{key}:{user_id}"[:100],
+            created_at=now,
+        )
+        for user_id, case, text, key in messages
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    per_user: dict[int, int] = {}
+    for row in rows:
+        per_user[row.user_id] = per_user.get(row.user_id, 0) + 1
+    if per_user:
+        transaction.on_commit(lambda: send_notification_emails(per_user))
+    return len(rows)
+
+
 def school_staff(school_id: int, roles: list[str]) -> list[int]:
     return list(
         StaffRole.objects.filter(school_id=school_id, role__in=roles).values_list(
