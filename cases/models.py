@@ -259,6 +259,19 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return f"{self.get_with_whom_display()} {self.held_on:%d.%m.%Y}"
 
+    @property
+    def pupil_answers(self) -> list:
+        from cases.questions import PUPIL_QUESTIONS, answered
+
+        return answered(PUPIL_QUESTIONS, self.answers)
+
+    @property
+    def guardian_answers(self) -> list:
+        from cases.questions import CONVERSATION_QUESTIONS, GUARDIAN_QUESTIONS, answered
+
+        # Answers to retired questions show here rather than vanish.
+        return answered(GUARDIAN_QUESTIONS, self.answers, all_known=CONVERSATION_QUESTIONS)
+
 
 class Meeting(models.Model):
     """A meeting in a case: the nivå 1 meeting with pupil and guardians, a 2A/2B team
@@ -351,6 +364,12 @@ class Mapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.recorded_at:%d.%m.%Y}"
+
+    @property
+    def theme_notes(self) -> list:
+        from cases.questions import THEME_QUESTIONS, answered
+
+        return answered(THEME_QUESTIONS.values(), self.themes, all_known=THEME_QUESTIONS)
 
 
 class Participant(models.Model):
