@@ -216,6 +216,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fravaer.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),  # Europe/Oslo (CELERY_TIMEZONE)
     },
+    "case-deadline-reminders": {
+        "task": "cases.tasks.send_deadline_reminders_daily",
+        "schedule": crontab(hour=6, minute=0),  # Europe/Oslo (CELERY_TIMEZONE)
+    },
 }
 
 LOGGING = {

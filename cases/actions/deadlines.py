@@ -1,0 +1,260 @@
+"""Deadlines: the municipality's deadline settings and the daily reminders.
+
+Deadlines themselves start and stop with the case (`cases.actions.core.set_deadline`,
+`meet_deadline`, level changes and closing). Here the owner is told two school days
+before a deadline and once it has passed, each once: a conditional
+`UPDATE … WHERE reminded_at IS NULL` (or `overdue_notified_at`) on rows this run holds
+locked, and the notification's unique key, make a re-run or a second beat harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
+
+from cases.actions.core import CaseRuleError, notify_each
+from cases.models import (
+    DEFAULT_DEADLINE_DAYS,
+    Case,
+    Deadline,
+    DeadlineSetting,
+    DeadlineSettingChange,
+)
+from fravaer.models import Municipality, NonSchoolDay, Notification, User
+from fravaer.schooldays import SEARCH_LIMIT_DAYS, SchoolCalendar
+
+# Seed 004 (Færder): the owner is reminded this many school days before.
+REMIND_SCHOOL_DAYS_BEFORE = 2
+DEADLINE_DAYS_MIN, DEADLINE_DAYS_MAX = 1, 90
+
+# Where each default comes from, for the settings page.
+DEADLINE_SOURCES: dict[str, str] = {
+    Deadline.Kind.LEVEL1_MEETING: gettext_lazy(
+        "Færder (seed 004), nivå 1: møte med elev og foresatte «innen 1 uke fra bekymring "
+        "er definert»."
+    ),
+    Deadline.Kind.PLAN_EVALUATION: gettext_lazy(
+        "Færder (seed 004), nivå 1: «Evaluering innen 3 uker»; Søndre Land (seed 000 "
+        "s. 14): evalueringsmøte om tre uker."
+    ),
+    Deadline.Kind.EVALUATION_2A: gettext_lazy(
+        "Færder (seed 004), nivå 2A: «Evaluering av innsats innen 2–3 uker»."
+    ),
+    Deadline.Kind.MAPPING_SUMMARY_2B: gettext_lazy(
+        "Færder (seed 004), nivå 2B: «Dato for oppsummering av kartlegging settes innen 2–3 uker»."
+    ),
+}
+
+# Inbox texts: the step, never the reason (no health details). Fixed strings, so the
+# inbox can translate them when it shows them.
+SOON_TEXTS: dict[str, str] = {
+    Deadline.Kind.LEVEL1_MEETING: gettext_noop(
+        "Frist om to skoledager: møte med elev og foresatte (nivå 1)"
+    ),
+    Deadline.Kind.PLAN_EVALUATION: gettext_noop(
+        "Frist om to skoledager: evaluering av tiltaksplanen"
+    ),
+    Deadline.Kind.EVALUATION_2A: gettext_noop("Frist om to skoledager: evaluering (nivå 2A)"),
+    Deadline.Kind.MAPPING_SUMMARY_2B: gettext_noop(
+        "Frist om to skoledager: oppsummering av kartleggingen (nivå 2B)"
+    ),
+}
+# A deadline set closer than two school days ahead is still announced, without the
+# count.
+NEAR_TEXTS: dict[str, str] = {
+    Deadline.Kind.LEVEL1_MEETING: gettext_noop("Frist snart: møte med elev og foresatte (nivå 1)"),
+    Deadline.Kind.PLAN_EVALUATION: gettext_noop("Frist snart: evaluering av tiltaksplanen"),
+    Deadline.Kind.EVALUATION_2A: gettext_noop("Frist snart: evaluering (nivå 2A)"),
+    Deadline.Kind.MAPPING_SUMMARY_2B: gettext_noop(
+        "Frist snart: oppsummering av kartleggingen (nivå 2B)"
+    ),
+}
+OVERDUE_TEXTS: dict[str, str] = {
+    Deadline.Kind.LEVEL1_MEETING: gettext_noop(
+        "Fristen er passert: møte med elev og foresatte (nivå 1)"
+    ),
+    Deadline.Kind.PLAN_EVALUATION: gettext_noop("Fristen er passert: evaluering av tiltaksplanen"),
+    Deadline.Kind.EVALUATION_2A: gettext_noop("Fristen er passert: evaluering (nivå 2A)"),
+    Deadline.Kind.MAPPING_SUMMARY_2B: gettext_noop(
+        "Fristen er passert: oppsummering av kartleggingen (nivå 2B)"
+    ),
+}
+
+
+# --- reads ------------------------------------------------------------------------------
+
+
+def pending_deadlines() -> QuerySet[Deadline]:
+    """Deadlines still running on open cases."""
+    return Deadline.objects.filter(
+        met_at__isnull=True, cancelled_at__isnull=True, case__status=Case.Status.OPEN
+    )
+
+
+def overdue_exists(today: dt.date) -> Exists:
+    """For annotating cases: a pending deadline of the case has passed."""
+    return Exists(
+        Deadline.objects.filter(
+            case=OuterRef("pk"), met_at__isnull=True, cancelled_at__isnull=True, due__lt=today
+        )
+    )
+
+
+def overdue_counts(school_ids, today: dt.date) -> dict[int, int]:
+    """Open cases with a passed deadline, per school: one query."""
+    rows = (
+        Case.objects.open()
+        .filter(school_id__in=school_ids)
+        .filter(overdue_exists(today))
+        .values("school_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["school_id"]: row["n"] for row in rows}
+
+
+def reminder_day(due: dt.date, calendar: SchoolCalendar) -> dt.date:
+    """Two school days before `due` (weekends and the school's non-school days skipped)."""
+    day = due
+    for _step in range(REMIND_SCHOOL_DAYS_BEFORE):
+        previous = calendar.previous_school_day(day)
+        if previous is None:  # no school day for months: fall back to calendar days
+            return due - dt.timedelta(days=REMIND_SCHOOL_DAYS_BEFORE)
+        day = previous
+    return day
+
+
+def municipality_deadline_days(municipality_id: int) -> dict[str, int]:
+    """Every deadline kind's days for one municipality (settings over defaults)."""
+    days = {kind: DEFAULT_DEADLINE_DAYS[kind] for kind in Deadline.Kind.values}
+    days.update(
+        DeadlineSetting.objects.filter(municipality_id=municipality_id).values_list("kind", "days")
+    )
+    return days
+
+
+# --- reminders --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReminderResult:
+    soon: int
+    overdue: int
+
+
+def send_deadline_reminders(today: dt.date, now: dt.datetime | None = None) -> ReminderResult:
+    """Tell each case owner two school days before a pending deadline, and once it has
+    passed. Set-based: a fixed number of queries whatever the number of cases and
+    schools (one calendar load for all schools)."""
+    now = now or timezone.now()
+    horizon = today + dt.timedelta(days=SEARCH_LIMIT_DAYS)
+    with transaction.atomic():
+        # Rows another run holds are skipped; that run sends their messages.
+        candidates = list(
+            pending_deadlines()
+            .filter(
+                Q(reminded_at__isnull=True, due__gte=today, due__lte=horizon)
+                | Q(overdue_notified_at__isnull=True, due__lt=today)
+            )
+            .select_related("case")
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("pk")
+        )
+        upcoming = [d for d in candidates if d.due >= today]
+        calendars = _calendars({d.case.school_id for d in upcoming}, today, horizon)
+        soon = [d for d in upcoming if reminder_day(d.due, calendars[d.case.school_id]) <= today]
+        overdue = [d for d in candidates if d.due < today and d.overdue_notified_at is None]
+
+        messages = []
+        if soon:
+            Deadline.objects.filter(pk__in=[d.pk for d in soon], reminded_at__isnull=True).update(
+                reminded_at=now
+            )
+            for d in soon:
+                calendar = calendars[d.case.school_id]
+                left = calendar.count_school_days(today + dt.timedelta(days=1), d.due)
+                texts = SOON_TEXTS if left == REMIND_SCHOOL_DAYS_BEFORE else NEAR_TEXTS
+                messages.append((d.case.owner_id, d.case, texts[d.kind], f"deadline:{d.pk}:soon"))
+        if overdue:
+            Deadline.objects.filter(
+                pk__in=[d.pk for d in overdue], overdue_notified_at__isnull=True
+            ).update(overdue_notified_at=now)
+            for d in overdue:
+                messages.append(
+                    (d.case.owner_id, d.case, OVERDUE_TEXTS[d.kind], f"deadline:{d.pk}:overdue")
+                )
+        if messages:
+            notify_each(messages, now=now, kind=Notification.Kind.DEADLINE)
+    return ReminderResult(soon=len(soon), overdue=len(overdue))
+
+
+def _calendars(school_ids: set[int], start: dt.date, end: dt.date) -> dict[int, SchoolCalendar]:
+    """Each school's calendar from `start` back to the search limit and up to `end`:
+    one query for all schools."""
+    days: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
+    if school_ids:
+        rows = NonSchoolDay.objects.filter(
+            school_id__in=school_ids,
+            date__gte=start - dt.timedelta(days=SEARCH_LIMIT_DAYS),
+            date__lte=end,
+        ).values_list("school_id", "date", "name")
+        for school_id, day, name in rows:
+            days[school_id].append((day, name))
+    return {school_id: SchoolCalendar.from_days(days[school_id]) for school_id in school_ids}
+
+
+# --- settings ---------------------------------------------------------------------------
+
+
+def change_deadline_settings(
+    municipality: Municipality,
+    *,
+    days: Mapping[str, int],
+    by: User,
+    now: dt.datetime | None = None,
+) -> list[DeadlineSettingChange]:
+    """Set the days of each deadline kind for the municipality's schools. Deadlines
+    already running keep their date; new ones use the new days. Every change is logged
+    (append-only)."""
+    now = now or timezone.now()
+    for kind, value in days.items():
+        if kind not in Deadline.Kind.values:
+            raise CaseRuleError(_("Ukjent frist."), code="deadline_kind_unknown")
+        if not DEADLINE_DAYS_MIN <= value <= DEADLINE_DAYS_MAX:
+            raise CaseRuleError(
+                _("Fristen må være mellom %(min)s og %(max)s dager.")
+                % {"min": DEADLINE_DAYS_MIN, "max": DEADLINE_DAYS_MAX},
+                code="deadline_days_range",
+            )
+    changes = []
+    with transaction.atomic():
+        # Two administrators saving at once: the second sees the first's values.
+        list(DeadlineSetting.objects.select_for_update().filter(municipality=municipality))
+        current = municipality_deadline_days(municipality.pk)
+        for kind in Deadline.Kind.values:
+            if kind not in days or days[kind] == current[kind]:
+                continue
+            DeadlineSetting.objects.update_or_create(
+                municipality=municipality,
+                kind=kind,
+                defaults={"days": days[kind], "updated_by": by, "updated_at": now},
+            )
+            changes.append(
+                DeadlineSettingChange(
+                    municipality=municipality,
+                    kind=kind,
+                    days_before=current[kind],
+                    days_after=days[kind],
+                    by=by,
+                    at=now,
+                )
+            )
+        DeadlineSettingChange.objects.bulk_create(changes)
+    return changes

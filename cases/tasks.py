@@ -1,0 +1,19 @@
+"""Celery tasks for cases: thin, JSON arguments only (ISO dates), idempotent through
+the deadlines' reminder timestamps and the notifications' unique keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.utils import timezone
+
+from cases.actions.deadlines import send_deadline_reminders
+
+
+@shared_task
+def send_deadline_reminders_daily(as_of: str | None = None) -> dict[str, int]:
+    """06:00 Europe/Oslo: two school days before a deadline, and when it has passed."""
+    today = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
+    result = send_deadline_reminders(today, timezone.now())
+    return {"soon": result.soon, "overdue": result.overdue}
