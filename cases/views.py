@@ -1,25 +1,128 @@
-"""The case page and the case's own actions (level, owner, close, reopen, notes).
+"""The case page and the case's own actions (open, level, owner, duty, notes, close,
+reopen) and its access log.
 
 Conversations and meetings live in `views_meetings`, consent and PPT in
 `views_consent`, the team's board and deadlines in `views_board`.
+
+Every form on the page posts the case `version` it showed. On `CaseChanged` the page
+is shown again as the case now is, with the message and the user's typed input (based
+on the new version, so saving again is a deliberate choice). Forms post as plain HTML;
+with htmx they swap the page body (`#case-body`) so every form's version stays current.
 """
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import path
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import prefetch_related_objects
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cases import access
-from cases.actions.core import log_case_read
+from cases import access, queries
+from cases.actions.core import (
+    TRANSITIONS,
+    CaseChanged,
+    CaseRuleError,
+    add_note,
+    assign_owner,
+    change_level,
+    close_case,
+    log_case_read,
+    open_case,
+    record_environment_duty,
+    reopen_case,
+)
+from cases.forms import (
+    CloseForm,
+    DutyForm,
+    LevelForm,
+    NoteForm,
+    OpenCaseForm,
+    OwnerForm,
+    ReopenForm,
+    VersionedForm,
+)
+from cases.models import Case, CaseAccessLog, Level
+from fravaer import access as fravaer_access
+from fravaer.models import Flag
+
+ACCESS_LOG_PAGE_SIZE = 50
+
+
+# --- the case page ----------------------------------------------------------------------
+
+
+def _level_forms(
+    grant: access.CaseAccess, bound: LevelForm | None, missing: dict[str, list[str]]
+) -> list[LevelForm]:
+    case = grant.case
+    if not (grant.can_manage and case.is_open):
+        return []
+    moves = [to for (frm, to) in TRANSITIONS if frm == case.level]
+    coordinators = queries.coordinator_candidates(case) if Level.NIVA_2A in moves else None
+    forms = []
+    for to in moves:
+        if bound is not None and bound.to == to:
+            forms.append(bound)
+        else:
+            initial = {"version": case.version}
+            forms.append(LevelForm(initial=initial, case=case, to=to, coordinators=coordinators))
+        forms[-1].missing = missing.get(to, [])
+    return forms
 
 
 def case_context(request: HttpRequest, grant: access.CaseAccess, **extra) -> dict:
     """What every section of the case page needs. Sections read the case's relations
-    in their include; each relation is one query."""
-    return {"grant": grant, "case": grant.case, "today": timezone.localdate(), **extra}
+    in their include; each relation is one query. Other areas' views re-render the page
+    through this too, so the case's own sections are always complete."""
+    case = grant.case
+    today = timezone.localdate()
+    version = {"version": case.version}
+    # The consent, referral and participant sections (area C) read these.
+    prefetch_related_objects([case], "consents__guardians", "referrals__made_by", "participants")
+    # The conversation, meeting and mapping sections (area B) read these.
+    from cases.views_meetings import CASE_PAGE_PREFETCH
+
+    prefetch_related_objects([case], *CASE_PAGE_PREFETCH)
+    context = {
+        "grant": grant,
+        "case": case,
+        "today": today,
+        "group_name": queries.current_group_name(case.pupil, today),
+        "guide": queries.LEVEL_GUIDES[case.level],
+        "timeline": queries.timeline(case),
+        "attached_flags": queries.attached_flags(case),
+        "active_flags": queries.active_flags(case.pupil),
+        "notes": list(case.notes.select_related("author")),
+        "note_form": NoteForm(),
+    }
+    if grant.can_manage:
+        if case.is_open:
+            context["missing"] = queries.missing_before(case, today)
+            context["close_form"] = CloseForm(initial=version)
+            context["duty_form"] = DutyForm(
+                initial={
+                    **version,
+                    "involved": case.environment_duty,
+                    "reference": case.activity_plan_ref,
+                }
+            )
+        elif case.can_reopen(timezone.now()):
+            context["reopen_form"] = ReopenForm(initial=version)
+    if grant.can_assign_owner and case.is_open:
+        context["owner_form"] = OwnerForm(
+            initial={**version, "owner": case.owner_id},
+            candidates=access.owner_candidates(case),
+        )
+    context.update(extra)
+    context["level_forms"] = _level_forms(
+        grant, extra.get("level_form"), context.get("missing", {})
+    )
+    return context
 
 
 @require_GET
@@ -29,6 +132,268 @@ def case_detail(request: HttpRequest, case_uuid) -> HttpResponse:
     return render(request, "cases/case_detail.html", case_context(request, grant))
 
 
+def _page(request: HttpRequest, grant: access.CaseAccess, **extra) -> HttpResponse:
+    """The case page after a POST: the body alone for htmx, else the whole page. The
+    user sees the case again, so the read is logged."""
+    log_case_read(grant.case, user=request.user, basis=grant.basis, what="case_page")
+    context = case_context(request, grant, **extra)
+    if request.htmx:
+        return render(request, "cases/case_detail.html#case-body", {**context, "swap": True})
+    return render(request, "cases/case_detail.html", context)
+
+
+def _done(request: HttpRequest, grant: access.CaseAccess, message: str, anchor: str = ""):
+    messages.success(request, message)
+    if request.htmx:
+        grant = access.case_access_or_404(request.user, grant.case.uuid)
+        return _page(request, grant)
+    return redirect(reverse("cases:case", args=[grant.case.uuid]) + anchor)
+
+
+def _failed(request, grant, form: VersionedForm, exc: CaseRuleError, **extra) -> HttpResponse:
+    """Show the refusal on the form, keeping what was typed. After `CaseChanged` the
+    page shows the case as it now is, and the form is based on the new version."""
+    form.add_error(None, exc.message)
+    if isinstance(exc, CaseChanged):
+        grant = access.case_access_or_404(request.user, grant.case.uuid)
+        form.with_version(grant.case.version)
+        extra["alert"] = exc.message
+    return _page(request, grant, **extra)
+
+
+def _check_version(form: VersionedForm, case: Case) -> None:
+    """The user worked on an older state of the case: say so before any other rule, so
+    the message is about the change, not about a move that no longer exists."""
+    if form.cleaned_data["version"] != case.version:
+        raise CaseChanged()
+
+
+def _manager_or_404(request: HttpRequest, case_uuid) -> access.CaseAccess:
+    grant = access.case_access_or_404(request.user, case_uuid)
+    if not grant.can_manage:
+        raise Http404
+    return grant
+
+
+@require_POST
+def case_level(request: HttpRequest, case_uuid) -> HttpResponse:
+    grant = _manager_or_404(request, case_uuid)
+    case = grant.case
+    to = request.POST.get("to", "")
+    if to not in Level.values:
+        raise Http404
+    coordinators = queries.coordinator_candidates(case) if to == Level.NIVA_2A else None
+    form = LevelForm(request.POST, case=case, to=to, coordinators=coordinators)
+    if form.is_valid():
+        try:
+            _check_version(form, case)
+            change_level(case, by=request.user, **form.action_kwargs())
+        except CaseRuleError as exc:
+            return _failed(request, grant, form, exc, level_form=form)
+        return _done(
+            request, grant, _("Saken er flyttet til %(level)s.") % {"level": form.label}, "#niva"
+        )
+    return _page(request, grant, level_form=form)
+
+
+@require_POST
+def case_close(request: HttpRequest, case_uuid) -> HttpResponse:
+    grant = _manager_or_404(request, case_uuid)
+    form = CloseForm(request.POST)
+    if form.is_valid():
+        try:
+            _check_version(form, grant.case)
+            close_case(
+                grant.case,
+                reason=form.cleaned_data["reason"],
+                text=form.cleaned_data["text"],
+                by=request.user,
+                version=form.cleaned_data["version"],
+            )
+        except CaseRuleError as exc:
+            return _failed(request, grant, form, exc, close_form=form)
+        return _done(request, grant, _("Saken er avsluttet."))
+    return _page(request, grant, close_form=form)
+
+
+@require_POST
+def case_reopen(request: HttpRequest, case_uuid) -> HttpResponse:
+    grant = _manager_or_404(request, case_uuid)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            _check_version(form, grant.case)
+            reopen_case(
+                grant.case,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                version=form.cleaned_data["version"],
+            )
+        except CaseRuleError as exc:
+            return _failed(request, grant, form, exc, reopen_form=form)
+        return _done(request, grant, _("Saken er gjenåpnet."))
+    return _page(request, grant, reopen_form=form)
+
+
+@require_POST
+def case_owner(request: HttpRequest, case_uuid) -> HttpResponse:
+    grant = access.case_access_or_404(request.user, case_uuid)
+    if not grant.can_assign_owner:
+        raise Http404
+    form = OwnerForm(request.POST, candidates=access.owner_candidates(grant.case))
+    if form.is_valid():
+        try:
+            _check_version(form, grant.case)
+            assign_owner(
+                grant.case,
+                owner=form.cleaned_data["owner"],
+                by=request.user,
+                version=form.cleaned_data["version"],
+            )
+        except CaseRuleError as exc:
+            return _failed(request, grant, form, exc, owner_form=form)
+        return _done(request, grant, _("Saksansvarlig er lagret."))
+    return _page(request, grant, owner_form=form)
+
+
+@require_POST
+def case_duty(request: HttpRequest, case_uuid) -> HttpResponse:
+    grant = _manager_or_404(request, case_uuid)
+    form = DutyForm(request.POST)
+    if form.is_valid():
+        try:
+            _check_version(form, grant.case)
+            record_environment_duty(
+                grant.case,
+                involved=form.cleaned_data["involved"],
+                reference=form.cleaned_data["reference"],
+                by=request.user,
+                version=form.cleaned_data["version"],
+            )
+        except CaseRuleError as exc:
+            if exc.code == "activity_plan_ref_required":
+                form.add_error("reference", exc.message)
+                return _page(request, grant, duty_form=form)
+            return _failed(request, grant, form, exc, duty_form=form)
+        return _done(request, grant, _("Aktivitetsplikten er registrert."))
+    return _page(request, grant, duty_form=form)
+
+
+@require_POST
+def case_note(request: HttpRequest, case_uuid) -> HttpResponse:
+    """Everyone who may read the case may add a note (PPT on referral too)."""
+    grant = access.case_access_or_404(request.user, case_uuid)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            add_note(grant.case, text=form.cleaned_data["text"], by=request.user, basis=grant.basis)
+        except CaseRuleError as exc:
+            form.add_error("text", exc.message)
+        else:
+            return _done(request, grant, _("Notatet er lagret."), "#notater")
+    return _page(request, grant, note_form=form)
+
+
+# --- opening a case ---------------------------------------------------------------------
+
+
+def _opener_or_404(request: HttpRequest, pupil_uuid):
+    grant = fravaer_access.pupil_access_or_404(request.user, pupil_uuid)
+    if not queries.may_open_case(
+        request.user,
+        school_id=grant.group.school_id,
+        is_contact_teacher=grant.is_contact_teacher,
+    ):
+        raise Http404
+    return grant
+
+
+def _flag_or_none(grant, flag_id) -> Flag | None:
+    if not flag_id:
+        return None
+    return fravaer_access.pupil_flag_or_404(grant, int(flag_id))
+
+
+@require_http_methods(["GET", "POST"])
+def case_open(request: HttpRequest, pupil_uuid) -> HttpResponse:
+    """Open a case for the pupil: from a flag (the flag's button posts its id and
+    explanation: one click) or from the pupil page. A case closed less than 90 days
+    ago is offered for reopening instead of starting over."""
+    grant = _opener_or_404(request, pupil_uuid)
+    pupil = grant.pupil
+    state = queries.pupil_case(
+        request.user,
+        pupil,
+        school_id=grant.group.school_id,
+        is_contact_teacher=grant.is_contact_teacher,
+    )
+    flag_param = request.POST.get("flag") or request.GET.get("varsel") or ""
+    flag = _flag_or_none(grant, flag_param) if flag_param.isdigit() else None
+    error = ""
+    if request.method == "POST":
+        form = OpenCaseForm(request.POST)
+        # The one-click button from a flag does not start over when a recently closed
+        # case could be reopened: the page offers the choice first.
+        confirmed = request.POST.get("start_new") or state.recent_closed is None
+        if form.is_valid() and confirmed:
+            try:
+                case = open_case(
+                    pupil,
+                    school=grant.group.school,
+                    concern=form.cleaned_data["concern"],
+                    by=request.user,
+                    flag=flag,
+                )
+            except CaseRuleError as exc:
+                error = exc.message
+            else:
+                messages.success(request, _("Saken er opprettet på nivå 0 – undring."))
+                return redirect("cases:case", case_uuid=case.uuid)
+    else:
+        initial = {"concern": flag.explanation() if flag else "", "flag": flag.pk if flag else None}
+        form = OpenCaseForm(initial=initial)
+    context = {
+        "grant": grant,
+        "pupil": pupil,
+        "group": grant.group,
+        "state": state,
+        "flag": flag,
+        "form": form,
+        "error": error,
+        "reopen_form": ReopenForm(initial={"version": state.recent_closed.version})
+        if state.recent_closed
+        else None,
+    }
+    return render(request, "cases/case_open.html", context)
+
+
+# --- the access log ---------------------------------------------------------------------
+
+
+@require_GET
+def case_access_log(request: HttpRequest, case_uuid) -> HttpResponse:
+    """Who read the case, when and on what basis. Leaders only; reading it is logged."""
+    grant = access.case_access_or_404(request.user, case_uuid)
+    if not grant.can_view_access_log:
+        raise Http404
+    log_case_read(grant.case, user=request.user, basis=grant.basis, what="access_log")
+    rows = CaseAccessLog.objects.filter(case=grant.case).select_related("user")
+    page = Paginator(rows, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("side"))
+    for row in page:
+        row.basis_label = queries.BASIS_LABELS.get(row.basis, row.basis)
+        row.what_label = queries.WHAT_LABELS.get(row.what, row.what)
+    context = {"grant": grant, "case": grant.case, "page": page}
+    return render(request, "cases/case_access_log.html", context)
+
+
 urlpatterns = [
     path("saker/<uuid:case_uuid>/", case_detail, name="case"),
+    path("saker/<uuid:case_uuid>/niva/", case_level, name="case_level"),
+    path("saker/<uuid:case_uuid>/avslutt/", case_close, name="case_close"),
+    path("saker/<uuid:case_uuid>/gjenapne/", case_reopen, name="case_reopen"),
+    path("saker/<uuid:case_uuid>/saksansvarlig/", case_owner, name="case_owner"),
+    path("saker/<uuid:case_uuid>/aktivitetsplikt/", case_duty, name="case_duty"),
+    path("saker/<uuid:case_uuid>/notater/", case_note, name="case_note"),
+    path("saker/<uuid:case_uuid>/innsynslogg/", case_access_log, name="case_access_log"),
+    path("elever/<uuid:pupil_uuid>/sak/ny/", case_open, name="case_open"),
 ]

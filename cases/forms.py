@@ -1,0 +1,204 @@
+"""Forms for the case page's own workflow: opening, levels, owner, the
+safe-environment duty, notes, closing and reopening. Forms check input; the rules of
+the staircase live in `cases.actions`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.actions.core import DOWN, SUMMARY_2B_MAX_DAYS, TRANSITIONS, UP
+from cases.models import Case, Level
+from fravaer.forms import StyledForm
+from fravaer.models import User
+
+REASON_MAX = 2000
+
+
+class VersionedForm(StyledForm):
+    """Every form on the case page carries the case version the user saw, so a change
+    by someone else in between is caught (`CaseChanged`)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def with_version(self, version: int) -> VersionedForm:
+        """The same typed input, now based on the case as it is: after `CaseChanged`
+        the user reviews the change and saves again."""
+        data = self.data.copy()
+        data[self.add_prefix("version")] = str(version)
+        self.data = data
+        return self
+
+
+def _required_text(message):
+    return {"required": message, "max_length": _("Teksten kan være høyst %(limit_value)d tegn.")}
+
+
+class OpenCaseForm(StyledForm):
+    concern = forms.CharField(
+        label=_("Bekymringen med dine ord"),
+        help_text=_("Hva er du bekymret for? Skriv konkret, uten helseopplysninger."),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages=_required_text(_("Beskriv bekymringen med noen ord.")),
+    )
+    flag = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class LevelForm(VersionedForm):
+    """Move the case to `to` (one of `TRANSITIONS`); the fields depend on the move."""
+
+    reason = forms.CharField(
+        label=_("Hvorfor flyttes saken?"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages=_required_text(_("Skriv kort hvorfor saken flyttes til et annet nivå.")),
+    )
+    coordinator = forms.ModelChoiceField(
+        label=_("Stafettholder (koordinator)"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Velg stafettholder"),
+    )
+    leaders_informed = forms.BooleanField(label=_("Skoleledelsen er orientert"), required=False)
+    summary_due = forms.DateField(
+        label=_("Dato for oppsummering av kartleggingen (om 2–3 uker)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, case: Case, to: str, coordinators=None, **kwargs) -> None:
+        kwargs.setdefault("prefix", f"niva-{to.lower()}")
+        super().__init__(*args, **kwargs)
+        self.case, self.to = case, to
+        self.direction = TRANSITIONS.get((case.level, to))
+        up_to_2a = to == Level.NIVA_2A and self.direction == UP
+        if up_to_2a:
+            self.fields["coordinator"].queryset = (
+                coordinators if coordinators is not None else (User.objects.none())
+            )
+            if case.coordinator_id:
+                self.fields["coordinator"].initial = case.coordinator_id
+        else:
+            del self.fields["coordinator"]
+        if not up_to_2a or case.leaders_informed_at is not None:
+            del self.fields["leaders_informed"]
+        if to == Level.NIVA_2B:
+            today = timezone.localdate()
+            self.fields["summary_due"].initial = today + dt.timedelta(days=SUMMARY_2B_MAX_DAYS)
+            self.fields["summary_due"].required = True
+            self.fields["summary_due"].error_messages["required"] = _(
+                "Velg datoen for oppsummering av kartleggingen."
+            )
+        else:
+            del self.fields["summary_due"]
+
+    @property
+    def label(self) -> str:
+        return str(Level(self.to).label)
+
+    @property
+    def is_down(self) -> bool:
+        return self.direction == DOWN
+
+    def action_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "to": self.to,
+            "reason": data["reason"],
+            "version": data["version"],
+            "coordinator": data.get("coordinator"),
+            "leaders_informed": bool(data.get("leaders_informed")),
+            "summary_due": data.get("summary_due"),
+        }
+
+
+class CloseForm(VersionedForm):
+    reason = forms.ChoiceField(
+        label=_("Hvorfor avsluttes saken?"),
+        choices=Case.CloseReason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Velg hvorfor saken avsluttes.")},
+    )
+    text = forms.CharField(
+        label=_("Utdyping (må fylles ut ved «Annet»)"),
+        max_length=REASON_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("prefix", "avslutt")
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("reason") == Case.CloseReason.OTHER and not (data.get("text") or "").strip():
+            self.add_error("text", _("Skriv kort hvorfor saken avsluttes."))
+        return data
+
+
+class ReopenForm(VersionedForm):
+    reason = forms.CharField(
+        label=_("Hvorfor gjenåpnes saken?"),
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages=_required_text(_("Skriv kort hvorfor saken gjenåpnes.")),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("prefix", "gjenapne")
+        super().__init__(*args, **kwargs)
+
+
+class OwnerForm(VersionedForm):
+    owner = forms.ModelChoiceField(
+        label=_("Saksansvarlig"),
+        queryset=User.objects.none(),
+        empty_label=None,
+        error_messages={
+            "required": _("Velg saksansvarlig."),
+            "invalid_choice": _(
+                "Saksansvarlig må være i skolemiljøteamet eller elevens kontaktlærer."
+            ),
+        },
+    )
+
+    def __init__(self, *args, candidates, **kwargs) -> None:
+        kwargs.setdefault("prefix", "eier")
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = candidates
+        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class DutyForm(VersionedForm):
+    involved = forms.BooleanField(
+        label=_("Aktivitetsplikten (§ 12-4) er utløst, og det trengs en aktivitetsplan (§ 12-5)"),
+        required=False,
+    )
+    reference = forms.CharField(
+        label=_("Referanse til aktivitetsplanen"),
+        help_text=_("For eksempel saksnummer i sak-/arkivsystemet."),
+        max_length=200,
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("prefix", "plikt")
+        super().__init__(*args, **kwargs)
+
+
+class NoteForm(StyledForm):
+    text = forms.CharField(
+        label=_("Notat"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages=_required_text(_("Notatet er tomt.")),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("prefix", "notat")
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,231 @@
+"""Reads worth naming for the case page's own workflow: what each level means and
+requires (seeds 000 p. 11–14 and 004), the timeline, the pupil's case for the pupil
+page and the start page, and the labels of the access log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases import access
+from cases.actions.core import TRANSITIONS, UP, _missing_for
+from cases.models import REOPEN_DAYS, Case, CaseEvent, Level
+from fravaer.access import _enrollment_active
+from fravaer.models import Enrollment, Flag, Pupil, StaffRole, User
+
+
+@dataclass(frozen=True)
+class LevelGuide:
+    means: str
+    todo: list[str]
+
+
+# What each level means and what to do there (seed 004, seed 000 p. 11–14).
+LEVEL_GUIDES: dict[str, LevelGuide] = {
+    Level.NIVA_0: LevelGuide(
+        _("Avklar om det er grunn til bekymring. Alt fravær har betydning, fra første dag."),
+        [
+            _(
+                "Snakk med eleven (ut fra alder og utvikling) og foresatte. Telefon går fint. "
+                "Still åpne, undrende spørsmål."
+            ),
+            _("Del og sjekk undringen med en kollega eller nærværskontakten."),
+            _("Avkreftet undring: avslutt saken."),
+            _("Fortsatt bekymring: flytt saken til nivå 1. Skolens ledelse blir orientert."),
+        ],
+    ),
+    Level.NIVA_1: LevelGuide(
+        _(
+            "Kartlegg årsakene til fraværet og sett inn tiltak sammen med elev, skole og "
+            "hjem. Fra nå dokumenteres alt i samarbeidsavtalen (§ 10-6)."
+        ),
+        [
+            _(
+                "Møte med elev og foresatte innen 1 uke fra bekymringen er definert, med "
+                "den samlede fraværsoversikten."
+            ),
+            _(
+                "Enkel årsakskartlegging sammen med eleven før møtet: skole, hjem, fritid "
+                "og eleven selv."
+            ),
+            _("Avtal tiltak og tid for evaluering innen 3 uker. Husk alltid elevens stemme."),
+            _(
+                "Ved brudd på retten til et trygt og godt skolemiljø skal det lages en "
+                "aktivitetsplan (§ 12-5)."
+            ),
+            _(
+                "Ikke nok? Rådfør deg med nærværskontakten, innhent tverrfaglig samtykke, "
+                "orienter ledelsen og gå til nivå 2A."
+            ),
+        ],
+    ),
+    Level.NIVA_2A: LevelGuide(
+        _(
+            "Enkel tverrfaglig innsats: et tverrfaglig team, med samtykke fra foresatte "
+            "og en navngitt stafettholder."
+        ),
+        [
+            _("Første møte kartlegger og skaper forståelse; det trenger ikke ende i tiltak."),
+            _("Fordel kartleggingsoppgaver med frister. Vurder henvisning til PPT."),
+            _("Oppfølgingsmøte: avtal tiltak, ansvar og periode (for eksempel en oppmøteplan)."),
+            _("Evaluering innen 2–3 uker. Virker det: fortsett eller avslutt. Hvis ikke: nivå 2B."),
+        ],
+    ),
+    Level.NIVA_2B: LevelGuide(
+        _("Samarbeid når situasjonen er sammensatt."),
+        [
+            _("Utvidet kartlegging og analyse med fordelt ansvar."),
+            _("Oppsummering av kartleggingen innen 2–3 uker, og oppfølgingsmøter."),
+            _("Fastlege og spesialisthelsetjenesten kan delta."),
+            _("Evaluering innen 3 uker."),
+        ],
+    ),
+}
+
+# Requirements a user answers in the level form itself; the panel lists the others.
+_ASKED_IN_FORM = {
+    "level2a_needs_coordinator",
+    "level2a_needs_leaders_informed",
+    "summary_due_range",
+}
+
+
+def missing_before(case: Case, today: dt.date) -> dict[str, list[str]]:
+    """For each step up from the case's level: what the case still lacks (messages)."""
+    out: dict[str, list[str]] = {}
+    for (frm, to), direction in TRANSITIONS.items():
+        if frm != case.level or direction != UP:
+            continue
+        missing = _missing_for(
+            case,
+            to,
+            direction,
+            today=today,
+            coordinator=None,
+            leaders_informed=False,
+            summary_due=None,
+        )
+        out[to] = [message for code, message in missing if code not in _ASKED_IN_FORM]
+    return out
+
+
+def coordinator_candidates(case: Case) -> QuerySet[User]:
+    """Who may be the stafettholder: the school's staff (leaders, team, attendance
+    contact, school nurse) and the pupil's contact teacher."""
+    staff = StaffRole.objects.filter(school_id=case.school_id).exclude(
+        role__in=[StaffRole.Role.PPT_ADVISOR, StaffRole.Role.MUNICIPAL_ADMIN]
+    )
+    return (
+        User.objects.filter(
+            Q(pk__in=staff.values("user_id"))
+            | Q(pk__in=access.owner_candidates(case).values("pk")),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def timeline(case: Case) -> list[CaseEvent]:
+    """The case's events, newest first, each with the level labels. One query."""
+    labels = dict(Level.choices)
+    events = list(case.events.select_related("by").order_by("-at", "-pk"))
+    for event in events:
+        event.level_from_label = labels.get(event.level_from, "")
+        event.level_to_label = labels.get(event.level_to, "")
+    return events
+
+
+def attached_flags(case: Case) -> list[Flag]:
+    return [cf.flag for cf in case.case_flags.select_related("flag").order_by("-attached_at")]
+
+
+def active_flags(pupil: Pupil) -> list[Flag]:
+    return list(
+        Flag.objects.filter(pupil=pupil, status=Flag.Status.ACTIVE)
+        .exclude(rule__startswith="pattern_")
+        .order_by("-raised_at", "-pk")
+    )
+
+
+def current_group_name(pupil: Pupil, day: dt.date) -> str:
+    enrollment = (
+        Enrollment.objects.filter(_enrollment_active(day), pupil=pupil)
+        .select_related("group")
+        .order_by("-start")
+        .first()
+    )
+    return enrollment.group.name if enrollment else ""
+
+
+# --- the pupil's case on the pupil page and the start page ----------------------------
+
+
+OPENER_ROLES = access.LEADER_ROLES + access.TEAM_ROLES
+
+
+def may_open_case(user: User, *, school_id: int, is_contact_teacher: bool) -> bool:
+    """The pupil's contact teacher, the school's environment team and its leaders may
+    open a case (issue #4); others answer 404."""
+    return is_contact_teacher or (
+        StaffRole.objects.filter(user=user, school_id=school_id, role__in=OPENER_ROLES).exists()
+    )
+
+
+@dataclass(frozen=True)
+class PupilCase:
+    open_case: Case | None
+    recent_closed: Case | None
+    can_open: bool
+
+
+def pupil_case(user: User, pupil: Pupil, *, school_id: int, is_contact_teacher: bool) -> PupilCase:
+    """The pupil's open case (if the user sees it), or a case closed less than 90 days
+    ago to reopen, and whether the user may open one. At most three queries."""
+    now = timezone.now()
+    cases = access.visible_cases(user).filter(pupil=pupil)
+    open_case = cases.filter(status=Case.Status.OPEN).first()
+    recent = None
+    if open_case is None:
+        recent = (
+            cases.filter(
+                status=Case.Status.CLOSED, closed_at__gte=now - dt.timedelta(days=REOPEN_DAYS)
+            )
+            .order_by("-closed_at")
+            .first()
+        )
+    can_open = may_open_case(user, school_id=school_id, is_contact_teacher=is_contact_teacher)
+    return PupilCase(open_case=open_case, recent_closed=recent, can_open=can_open)
+
+
+def open_cases_by_pupil(user: User, pupil_ids) -> dict[int, Case]:
+    """The open cases the user sees among `pupil_ids`, by pupil id. One query."""
+    return {
+        c.pupil_id: c
+        for c in access.visible_cases(user).filter(
+            pupil_id__in=list(pupil_ids), status=Case.Status.OPEN
+        )
+    }
+
+
+# --- the access log ---------------------------------------------------------------------
+
+BASIS_LABELS = {
+    access.Basis.OWNER: _("Saksansvarlig"),
+    access.Basis.CONTACT_TEACHER: _("Kontaktlærer"),
+    access.Basis.LEADER: _("Skoleledelse"),
+    access.Basis.TEAM: _("Skolemiljøteam"),
+    access.Basis.ATTENDANCE_CONTACT: _("Nærværskontakt"),
+    access.Basis.COORDINATOR: _("Stafettholder"),
+    access.Basis.PARTICIPANT: _("Deltaker i saken"),
+    access.Basis.PPT_REFERRAL: _("Henvisning til PPT"),
+}
+
+WHAT_LABELS = {
+    "case_page": _("Sakssiden"),
+    "access_log": _("Innsynsloggen"),
+}
