@@ -1,0 +1,249 @@
+"""Forms for conversations, meetings, mappings and mapping tasks. They check the shape
+of what was typed; the rules live in `cases.actions.meetings`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Conversation, Level, Mapping, Meeting
+from cases.questions import AREA_HINTS, GUARDIAN_QUESTIONS, PUPIL_QUESTIONS, THEMES
+from fravaer.forms import StyledForm
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class HintedForm(StyledForm):
+    """Help texts are tied to their field (`<id>-hint`), beside the error message.
+    Subclasses that add fields call `tie_hints()` at the end of `__init__`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tie_hints()
+
+    def tie_hints(self) -> None:
+        for name, field in self.fields.items():
+            if not field.help_text:
+                continue
+            ids = [f"{self[name].id_for_label}-hint"]
+            if self.is_bound and name in self.errors:
+                ids.append(f"{self[name].id_for_label}-err")
+            field.widget.attrs["aria-describedby"] = " ".join(ids)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self.tie_hints()
+
+
+def _text(label, *, rows: int = 3, hint="", max_length: int = 4000) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=max_length,
+        help_text=hint,
+        widget=forms.Textarea(attrs={"rows": rows}),
+    )
+
+
+class ConversationForm(HintedForm):
+    """The guided form of the mapping conversation (seed 000 p. 15–16): every
+    question optional, free text."""
+
+    held_on = forms.DateField(label=_("Dato for samtalen"), widget=DATE_WIDGET)
+    with_whom = forms.ChoiceField(
+        label=_("Samtale med"), choices=Conversation.With.choices, widget=forms.RadioSelect
+    )
+    medium = forms.ChoiceField(
+        label=_("Form"), choices=Conversation.Medium.choices, widget=forms.RadioSelect
+    )
+    consulted_colleague = forms.BooleanField(label=_("Rådført meg med en kollega"), required=False)
+    consulted_attendance_contact = forms.BooleanField(
+        label=_("Rådført meg med nærværskontakten"), required=False
+    )
+    summary = _text(_("Oppsummering og veien videre"), rows=4)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for q in (*PUPIL_QUESTIONS, *GUARDIAN_QUESTIONS):
+            self.fields[f"q_{q.key}"] = _text(q.text, rows=2, hint=q.hint)
+            self.fields[f"q_{q.key}"].widget.attrs["class"] = "ds-input"
+        if not self.is_bound:
+            self.initial.setdefault("held_on", timezone.localdate())
+        self.tie_hints()
+
+    def clean_held_on(self) -> dt.date:
+        day = self.cleaned_data["held_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("Datoen kan ikke være fram i tid."))
+        return day
+
+    def _fields(self, questions):
+        return [self[f"q_{q.key}"] for q in questions]
+
+    @property
+    def pupil_fields(self):
+        return self._fields(PUPIL_QUESTIONS)
+
+    @property
+    def guardian_fields(self):
+        return self._fields(GUARDIAN_QUESTIONS)
+
+    def answers(self) -> dict[str, str]:
+        return {
+            q.key: self.cleaned_data.get(f"q_{q.key}") or ""
+            for q in (*PUPIL_QUESTIONS, *GUARDIAN_QUESTIONS)
+        }
+
+
+class MeetingForm(HintedForm):
+    kind = forms.ChoiceField(label=_("Type møte"), choices=Meeting.Kind.choices)
+    date = forms.DateField(label=_("Dato"), widget=DATE_WIDGET)
+    time = forms.TimeField(label=_("Klokkeslett"), widget=TIME_WIDGET)
+    duration_minutes = forms.IntegerField(
+        label=_("Varighet (minutter)"), min_value=15, max_value=480, initial=60
+    )
+    place = forms.CharField(label=_("Sted"), max_length=200)
+    pupil_attends = forms.BooleanField(label=_("Eleven deltar"), required=False, initial=True)
+    guardians = forms.ModelMultipleChoiceField(
+        label=_("Foresatte som deltar"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    staff = forms.ModelMultipleChoiceField(
+        label=_("Ansatte som deltar"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    others = forms.CharField(
+        label=_("Andre deltakere"),
+        required=False,
+        max_length=300,
+        help_text=_("Navn og rolle, for eksempel fra en tjeneste utenfor skolen."),
+    )
+
+    def __init__(self, *args, guardians, staff, level: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["guardians"].queryset = guardians
+        self.fields["staff"].queryset = staff
+        if not self.is_bound:
+            self.initial.setdefault(
+                "kind",
+                Meeting.Kind.LEVEL1
+                if level in (Level.NIVA_0, Level.NIVA_1)
+                else Meeting.Kind.MAPPING,
+            )
+            self.initial.setdefault("guardians", list(guardians))
+        self.tie_hints()
+
+    def starts_at(self) -> dt.datetime:
+        naive = dt.datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"])
+        return timezone.make_aware(naive)
+
+
+class MeetingHeldForm(HintedForm):
+    pupil_view = forms.CharField(
+        label=_("Elevens stemme"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Hva mener eleven selv? Husk alltid elevens stemme (opplæringslova § 10-1). "
+            "Deltok ikke eleven, skriv hvordan elevens syn er hentet inn."
+        ),
+        error_messages={"required": _("Skriv elevens egen stemme.")},
+    )
+    minutes = _text(_("Referat"), rows=8, max_length=20000)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class MeetingCancelForm(StyledForm):
+    reason = forms.CharField(
+        label=_("Grunn til avlysning"),
+        max_length=300,
+        error_messages={"required": _("Skriv kort hvorfor møtet avlyses.")},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class MappingForm(HintedForm):
+    kind = forms.ChoiceField(label=_("Type kartlegging"), choices=Mapping.Kind.choices)
+    school = _text(_("Skole"), hint=AREA_HINTS["school"])
+    home = _text(_("Hjem"), hint=AREA_HINTS["home"])
+    leisure = _text(_("Fritid"), hint=AREA_HINTS["leisure"])
+    pupil_area = _text(_("Eleven selv"), hint=AREA_HINTS["pupil_area"])
+    maintaining_factors = _text(
+        _("Opprettholdende faktorer"), hint=_("Hva holder fraværet ved like?")
+    )
+    worth_going_for = _text(
+        _("Det som gjør skolen verdt å gå til"), hint=_("Hva fungerer? Hva skaper nærvær?")
+    )
+    text = _text(
+        _("Kartlegging i fritekst"),
+        rows=8,
+        max_length=20000,
+        hint=_("For pedagogisk analyse, utvidet kartlegging eller annen kartlegging."),
+    )
+
+    AREA_FIELDS = ("school", "home", "leisure", "pupil_area")
+
+    def __init__(self, *args, default_kind: str = Mapping.Kind.CAUSES, **kwargs):
+        super().__init__(*args, **kwargs)
+        for theme in THEMES:
+            self.fields[f"t_{theme.key}"] = _text(theme.text, rows=2, hint=theme.hint)
+            self.fields[f"t_{theme.key}"].widget.attrs["class"] = "ds-input"
+        if not self.is_bound:
+            self.initial.setdefault("kind", default_kind)
+        self.tie_hints()
+
+    @property
+    def area_fields(self):
+        return [self[name] for name in self.AREA_FIELDS]
+
+    @property
+    def theme_fields(self):
+        return [self[f"t_{t.key}"] for t in THEMES]
+
+    def texts(self) -> dict[str, str]:
+        names = (*self.AREA_FIELDS, "maintaining_factors", "worth_going_for", "text")
+        return {name: self.cleaned_data.get(name) or "" for name in names}
+
+    def themes(self) -> dict[str, str]:
+        return {t.key: self.cleaned_data.get(f"t_{t.key}") or "" for t in THEMES}
+
+
+class TaskForm(StyledForm):
+    """A mapping task for one participant (`p:<id>`) or staff member (`u:<id>`)."""
+
+    description = forms.CharField(label=_("Oppgave"), max_length=300)
+    assignee = forms.ChoiceField(label=_("Ansvarlig"))
+    due = forms.DateField(label=_("Frist"), widget=DATE_WIDGET)
+
+    def __init__(self, *args, participants, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.participants = {p.pk: p for p in participants}
+        self.staff = {u.pk: u for u in staff}
+        self.fields["assignee"].choices = [
+            ("", _("Velg ansvarlig")),
+            (
+                _("Deltakere i saken"),
+                [(f"p:{p.pk}", str(p)) for p in self.participants.values()],
+            ),
+            (_("Ansatte"), [(f"u:{u.pk}", str(u)) for u in self.staff.values()]),
+        ]
+
+    def clean_due(self) -> dt.date:
+        day = self.cleaned_data["due"]
+        if day < timezone.localdate():
+            raise forms.ValidationError(_("Fristen kan ikke være tilbake i tid."))
+        return day
+
+    def assignee_kwargs(self) -> dict:
+        kind, _sep, pk = self.cleaned_data["assignee"].partition(":")
+        if kind == "p":
+            return {"participant": self.participants[int(pk)]}
+        return {"assignee_user": self.staff[int(pk)]}
