@@ -30,7 +30,7 @@ class HintedForm(StyledForm):
             if not field.help_text:
                 continue
             ids = [f"{self[name].id_for_label}-hint"]
-            if self.is_bound and name in self.errors:
+            if self._errors and name in self._errors:
                 ids.append(f"{self[name].id_for_label}-err")
             field.widget.attrs["aria-describedby"] = " ".join(ids)
 
