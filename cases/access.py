@@ -7,8 +7,9 @@ A case is visible to:
 - the contact teacher of the pupil's current class;
 - the school's leaders, school-environment team and attendance contact;
 - staff added to the case as participants (e.g. the school nurse), while they are;
-- PPT advisors holding a per-case grant, which exists only while a referral to PPT
-  with consent is active (granted and revoked inside `cases.actions`).
+- the municipality's PPT advisors, through a per-case grant to the municipality's
+  PPT group that exists only while a referral to PPT with consent is active (granted
+  and revoked inside `cases.actions.consent`; see `_ppt_granted`).
 
 Anything else answers 404, exactly like a case that does not exist.
 """
@@ -19,11 +20,18 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.http import Http404
 from django.utils import timezone
 
-from cases.models import Case, CaseUserObjectPermission, Participant
+from cases.models import (
+    Case,
+    CaseGroupObjectPermission,
+    CaseUserObjectPermission,
+    Participant,
+    Referral,
+)
 from fravaer.access import _assignments, _enrollment_active, _staff_school_ids
 from fravaer.models import Enrollment, StaffRole, TeachingAssignment, User
 
@@ -63,6 +71,52 @@ def _granted(user: User) -> QuerySet:
     )
 
 
+# PPT's access on referral is a django-guardian grant on the case to the referring
+# municipality's PPT group ("ppt-kommune-<id>"), not to each advisor by name. Who is in
+# that group is not auth-group membership but the `ppt_advisor` StaffRole in that
+# municipality, read at every request. So an advisor who joins PPT after the referral
+# sees the referred cases at once, one who leaves loses them at once, and no grant
+# needs syncing when roles change (roles come from the admin and imports, which know
+# nothing of cases). The grant also counts only while a referral resting on a consent
+# that is still in force is active: an expired consent closes the door even before
+# anyone ends the referral.
+PPT_GROUP_PREFIX = "ppt-kommune-"
+
+
+def ppt_group_name(municipality_id: int) -> str:
+    return f"{PPT_GROUP_PREFIX}{municipality_id}"
+
+
+def _ppt_group_names(user: User) -> QuerySet:
+    return (
+        StaffRole.objects.filter(user=user, role=StaffRole.Role.PPT_ADVISOR)
+        .annotate(
+            group_name=Concat(
+                Value(PPT_GROUP_PREFIX), Cast("municipality_id", CharField(max_length=20))
+            )
+        )
+        .values("group_name")
+    )
+
+
+def _active_referrals(day: dt.date) -> QuerySet:
+    return Referral.objects.filter(
+        Q(consent__expires_on__isnull=True) | Q(consent__expires_on__gte=day),
+        case=OuterRef("pk"),
+        ended_at__isnull=True,
+        consent__withdrawn_on__isnull=True,
+    )
+
+
+def _ppt_granted(user: User, day: dt.date) -> Q:
+    grant = CaseGroupObjectPermission.objects.filter(
+        content_object=OuterRef("pk"),
+        permission__codename=VIEW_CASE,
+        group__name__in=_ppt_group_names(user),
+    )
+    return Q(Exists(grant)) & Q(Exists(_active_referrals(day)))
+
+
 def _participating(user: User) -> QuerySet:
     return Participant.objects.filter(user=user, removed_at__isnull=True, case=OuterRef("pk"))
 
@@ -75,6 +129,7 @@ def _annotations(user: User, day: dt.date) -> dict:
         "is_attendance": Q(school_id__in=_staff_school_ids(user, ATTENDANCE_ROLES)),
         "is_participant": Exists(_participating(user)),
         "is_granted": Exists(_granted(user)),
+        "is_ppt_referred": _ppt_granted(user, day),
     }
 
 
@@ -92,17 +147,21 @@ def visible_cases(user: User, day: dt.date | None = None) -> QuerySet[Case]:
             | Q(is_attendance=True)
             | Q(is_participant=True)
             | Q(is_granted=True)
+            | Q(is_ppt_referred=True)
         )
         .select_related("pupil", "school__municipality", "owner", "coordinator")
     )
 
 
-def referred_cases(user: User) -> QuerySet[Case]:
-    """PPT's case list: the cases referred to PPT that this advisor holds a grant for,
-    and nothing else (a PPT advisor has no other basis)."""
+def referred_cases(user: User, day: dt.date | None = None) -> QuerySet[Case]:
+    """PPT's case list: the cases with an active referral to PPT that this advisor's
+    municipality holds a grant for, and nothing else (a PPT advisor has no other
+    basis). Annotated with `referred_at`, when the active referral was made."""
+    day = day or timezone.localdate()
+    referral = _active_referrals(day)
     return (
-        Case.objects.filter(Exists(_granted(user)), referrals__ended_at__isnull=True)
-        .distinct()
+        Case.objects.filter(_ppt_granted(user, day) | Q(Exists(_granted(user)), Exists(referral)))
+        .annotate(referred_at=Subquery(referral.order_by("-made_at").values("made_at")[:1]))
         .select_related("pupil", "school", "owner")
     )
 

@@ -1,3 +1,264 @@
-"""(in progress)"""
+"""Consent, participants and the PPT referral on a case, and PPT's own case list.
 
-urlpatterns: list = []
+Only those who run the case (`grant.can_manage`) record consent, add participants or
+refer; anyone else gets 404 as if the page did not exist. PPT sees its referred cases
+through `cases.access` and reads them on the basis `ppt_referral`.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cases import access
+from cases.actions.consent import (
+    active_consent,
+    active_referral,
+    add_participant,
+    consented_services,
+    end_referral,
+    participant_user_candidates,
+    pupil_consent_required,
+    record_consent,
+    refer_to_ppt,
+    remove_participant,
+    withdraw_consent,
+)
+from cases.actions.core import CaseRuleError
+from cases.forms_consent import (
+    ConsentForm,
+    EndReferralForm,
+    ParticipantForm,
+    ReferralForm,
+    WithdrawConsentForm,
+)
+from cases.models import Consent, Participant, Referral, Service
+from fravaer.models import StaffRole
+
+
+def _managed_case(request: HttpRequest, case_uuid) -> access.CaseAccess:
+    grant = access.case_access_or_404(request.user, case_uuid)
+    if not grant.can_manage:
+        raise Http404
+    return grant
+
+
+def _back(grant: access.CaseAccess, anchor: str) -> HttpResponse:
+    return redirect(reverse("cases:case", args=[grant.case.uuid]) + f"#{anchor}")
+
+
+def _page(request, template: str, grant: access.CaseAccess, **context) -> HttpResponse:
+    context = {"grant": grant, "case": grant.case, "today": timezone.localdate(), **context}
+    return render(request, template, context)
+
+
+# --- consent ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def consent_new(request: HttpRequest, case_uuid) -> HttpResponse:
+    grant = _managed_case(request, case_uuid)
+    case = grant.case
+    form = ConsentForm(request.POST or None, guardians=case.pupil.guardians.all())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            record_consent(
+                case,
+                service=data["service"],
+                purpose=data["purpose"],
+                scope=data["scope"],
+                guardians=data["guardians"],
+                pupil_consented=data["pupil_consented"],
+                given_on=data["given_on"],
+                expires_on=data["expires_on"],
+                by=request.user,
+            )
+        except CaseRuleError as exc:
+            form.add_error(_consent_field(exc.code), exc.message)
+        else:
+            messages.success(request, _("Samtykket er registrert."))
+            return _back(grant, "samtykke")
+    return _page(
+        request,
+        "cases/consent/consent_form.html",
+        grant,
+        form=form,
+        pupil_15=pupil_consent_required(case.pupil, timezone.localdate()),
+    )
+
+
+_CONSENT_FIELDS = {
+    "consent_needs_guardian": "guardians",
+    "consent_guardian_not_pupils": "guardians",
+    "consent_date_future": "given_on",
+    "consent_expiry_before_given": "expires_on",
+    "consent_needs_pupil": "pupil_consented",
+    "consent_pupil_under_15": "pupil_consented",
+    "consent_purpose": "purpose",
+    "consent_service": "service",
+}
+
+
+def _consent_field(code: str | None) -> str | None:
+    return _CONSENT_FIELDS.get(code or "")
+
+
+@require_http_methods(["GET", "POST"])
+def consent_withdraw(request: HttpRequest, case_uuid, consent_id: int) -> HttpResponse:
+    grant = _managed_case(request, case_uuid)
+    consent = get_object_or_404(Consent, pk=consent_id, case=grant.case)
+    form = WithdrawConsentForm(request.POST or None, initial={"withdrawn_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            withdraw_consent(
+                consent, withdrawn_on=form.cleaned_data["withdrawn_on"], by=request.user
+            )
+        except CaseRuleError as exc:
+            form.add_error("withdrawn_on" if exc.code != "consent_withdrawn" else None, exc.message)
+        else:
+            messages.success(request, _("Samtykket er registrert som trukket."))
+            return _back(grant, "samtykke")
+    referral = Referral.objects.filter(consent=consent, ended_at__isnull=True).first()
+    return _page(
+        request,
+        "cases/consent/withdraw.html",
+        grant,
+        consent=consent,
+        form=form,
+        referral=referral,
+    )
+
+
+# --- the referral to PPT ----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def referral_new(request: HttpRequest, case_uuid) -> HttpResponse:
+    grant = _managed_case(request, case_uuid)
+    case = grant.case
+    form = ReferralForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            refer_to_ppt(case, reason=form.cleaned_data["reason"], by=request.user)
+        except CaseRuleError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, _("Saken er henvist til PPT. PPT-rådgiverne i kommunen kan nå lese den.")
+            )
+            return _back(grant, "samtykke")
+    return _page(
+        request,
+        "cases/consent/referral_form.html",
+        grant,
+        form=form,
+        consent=active_consent(case, Service.PPT, timezone.localdate()),
+        referral=active_referral(case),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def referral_end(request: HttpRequest, case_uuid, referral_id: int) -> HttpResponse:
+    grant = _managed_case(request, case_uuid)
+    referral = get_object_or_404(Referral, pk=referral_id, case=grant.case)
+    referral.case = grant.case
+    form = EndReferralForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            end_referral(referral, reason=form.cleaned_data["reason"], by=request.user)
+        except CaseRuleError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, _("Henvisningen er avsluttet, og PPT har ikke lenger tilgang.")
+            )
+            return _back(grant, "samtykke")
+    return _page(request, "cases/consent/referral_end.html", grant, referral=referral, form=form)
+
+
+# --- participants -----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def participant_new(request: HttpRequest, case_uuid) -> HttpResponse:
+    grant = _managed_case(request, case_uuid)
+    case = grant.case
+    form = ParticipantForm(request.POST or None, users=participant_user_candidates(case))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            add_participant(
+                case,
+                service=data["service"],
+                name=data["name"],
+                role=data["role"],
+                user=data["user"],
+                by=request.user,
+            )
+        except CaseRuleError as exc:
+            field = "user" if exc.code == "participant_user_not_eligible" else None
+            form.add_error(field, exc.message)
+        else:
+            messages.success(request, _("Deltakeren er lagt til."))
+            return _back(grant, "deltakere")
+    today = timezone.localdate()
+    consented = consented_services(case, today)
+    consented = [s for s in Service if s in consented]
+    return _page(
+        request, "cases/consent/participant_form.html", grant, form=form, consented=consented
+    )
+
+
+@require_POST
+def participant_remove(request: HttpRequest, case_uuid, participant_id: int) -> HttpResponse:
+    grant = _managed_case(request, case_uuid)
+    participant = get_object_or_404(Participant, pk=participant_id, case=grant.case)
+    participant.case = grant.case
+    try:
+        remove_participant(participant, by=request.user)
+    except CaseRuleError as exc:
+        messages.warning(request, exc.message)
+    else:
+        messages.success(request, _("%(name)s er fjernet fra saken.") % {"name": participant.name})
+    return _back(grant, "deltakere")
+
+
+# --- PPT's case list --------------------------------------------------------------------
+
+
+@require_GET
+def ppt_cases(request: HttpRequest) -> HttpResponse:
+    """The cases referred to PPT in the advisor's municipality, and nothing else."""
+    if not StaffRole.objects.filter(user=request.user, role=StaffRole.Role.PPT_ADVISOR).exists():
+        raise Http404
+    cases = access.referred_cases(request.user).order_by("-referred_at", "-pk")
+    return render(request, "cases/ppt/case_list.html", {"cases": cases})
+
+
+urlpatterns = [
+    path("saker/<uuid:case_uuid>/samtykke/ny/", consent_new, name="consent_new"),
+    path(
+        "saker/<uuid:case_uuid>/samtykke/<int:consent_id>/trekk/",
+        consent_withdraw,
+        name="consent_withdraw",
+    ),
+    path("saker/<uuid:case_uuid>/henvisning/ny/", referral_new, name="referral_new"),
+    path(
+        "saker/<uuid:case_uuid>/henvisning/<int:referral_id>/avslutt/",
+        referral_end,
+        name="referral_end",
+    ),
+    path("saker/<uuid:case_uuid>/deltakere/ny/", participant_new, name="participant_new"),
+    path(
+        "saker/<uuid:case_uuid>/deltakere/<int:participant_id>/fjern/",
+        participant_remove,
+        name="participant_remove",
+    ),
+    path("ppt/saker/", ppt_cases, name="ppt_cases"),
+]

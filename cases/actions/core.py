@@ -744,15 +744,28 @@ def grant_case_access(
 
 
 def revoke_case_access(case: Case, *, by: User, now: dt.datetime, basis: str) -> int:
-    """Remove every per-case grant at once: the next request answers 404."""
-    from cases.models import CaseUserObjectPermission
+    """Remove every per-case grant at once (to users, and to groups such as the
+    municipality's PPT): the next request answers 404."""
+    from cases.models import CaseGroupObjectPermission, CaseUserObjectPermission
 
     grants = CaseUserObjectPermission.objects.filter(content_object=case)
     users = list(grants.values_list("user_id", flat=True))
     grants.delete()
-    if users:
-        add_event(case, CaseEvent.Kind.ACCESS_REVOKED, by=by, now=now, users=users, basis=basis)
-    return len(users)
+    group_grants = CaseGroupObjectPermission.objects.filter(content_object=case)
+    groups = list(group_grants.values_list("group__name", flat=True))
+    group_grants.delete()
+    if users or groups:
+        add_event(
+            case,
+            CaseEvent.Kind.ACCESS_REVOKED,
+            by=by,
+            now=now,
+            text=", ".join(groups),
+            users=users,
+            groups=groups,
+            basis=basis,
+        )
+    return len(users) + len(groups)
 
 
 def end_referral_access(referral: Referral, *, by: User, now: dt.datetime, reason: str) -> Referral:

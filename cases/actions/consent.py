@@ -1,0 +1,458 @@
+"""Consent (samtykke), participants from other services and the referral to PPT.
+
+Involving PPT or any service outside the school needs the guardians' recorded consent
+(seeds 000 p. 14 and 004, "Innhent tverrfaglig samtykkeskjema"). Consent is recorded
+per service and purpose; the pupil consents too from 15. Grants follow the consent:
+withdrawing it ends the referral and the participation that rest on it, and the access
+they gave goes in the same transaction (PITFALLS.md, django-guardian).
+
+Every action is one transaction with one `now`, appends a `CaseEvent` for every change
+of state and raises `CaseRuleError` with a `code` for every refusal. None of them bumps
+the case's version: they add or end rows of their own and overwrite nothing a person
+may be editing in the case; the row-level races (two withdrawals, two referrals) are
+caught by conditional updates and a unique constraint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from cases.actions.core import CaseRuleError, add_event, end_referral_access, notify
+from cases.models import (
+    Case,
+    CaseEvent,
+    Consent,
+    Level,
+    Participant,
+    Referral,
+    Service,
+)
+from fravaer.models import Guardian, Pupil, StaffRole, User
+
+# The pupil's own consent is needed too from this age (the age of medical consent,
+# pasient- og brukerrettighetsloven § 4-3; the seeds' consent form asks for it).
+PUPIL_CONSENT_AGE = 15
+
+# GP and specialist health services join only in the complex situation, nivå 2B
+# ("Fastlegen og spesialisthelsetjenesten kan involveres ved behov", seed 004 nivå 2B).
+# Their consent may be recorded earlier; they are added as participants from 2B.
+SERVICES_FROM_2B = frozenset({Service.GP, Service.SPECIALIST})
+
+# Participants form the multidisciplinary team of nivå 2A and 2B (seed 004).
+TEAM_LEVELS = frozenset({Level.NIVA_2A, Level.NIVA_2B})
+
+# Staff accounts that may be linked to a participant of a service, so the person sees
+# the case (cases.access reads `Participant.user`).
+SERVICE_ROLES: dict[str, str] = {
+    Service.SCHOOL_NURSE: StaffRole.Role.SCHOOL_NURSE,
+    Service.PPT: StaffRole.Role.PPT_ADVISOR,
+}
+
+
+def age_on(pupil: Pupil, day: dt.date) -> int:
+    born = pupil.birth_date
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def pupil_consent_required(pupil: Pupil, day: dt.date) -> bool:
+    return age_on(pupil, day) >= PUPIL_CONSENT_AGE
+
+
+def active_consent(case: Case, service: str, day: dt.date) -> Consent | None:
+    """The newest consent for `service` in force on `day`, if any."""
+    for consent in (
+        Consent.objects.filter(case=case, service=service, withdrawn_on__isnull=True)
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=day), given_on__lte=day)
+        .order_by("-given_on", "-pk")
+    ):
+        return consent
+    return None
+
+
+def consented_services(case: Case, day: dt.date) -> set[str]:
+    """The services with a consent in force on `day` (one query)."""
+    return set(
+        Consent.objects.filter(case=case, withdrawn_on__isnull=True, given_on__lte=day)
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=day))
+        .values_list("service", flat=True)
+    )
+
+
+def active_referral(case: Case) -> Referral | None:
+    return Referral.objects.filter(case=case, ended_at__isnull=True).first()
+
+
+def _require_open(case: Case) -> None:
+    if not case.is_open:
+        raise CaseRuleError(_("Saken er avsluttet. Gjenåpne den først."), code="case_closed")
+
+
+# --- consent ----------------------------------------------------------------------------
+
+
+def record_consent(
+    case: Case,
+    *,
+    service: str,
+    purpose: str,
+    guardians: Iterable[Guardian],
+    given_on: dt.date,
+    by: User,
+    scope: str = "",
+    pupil_consented: bool = False,
+    expires_on: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> Consent:
+    """Record a consent given for one service and purpose by one or more of the
+    pupil's guardians, and by the pupil too when 15 or older on the day it was given."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    _require_open(case)
+    if service not in Service.values:
+        raise CaseRuleError(_("Velg hvilken tjeneste samtykket gjelder."), code="consent_service")
+    purpose = purpose.strip()
+    if not purpose:
+        raise CaseRuleError(_("Skriv hva samtykket skal brukes til."), code="consent_purpose")
+    guardians = list(guardians)
+    if not guardians:
+        raise CaseRuleError(
+            _("Velg minst én foresatt som har gitt samtykket."), code="consent_needs_guardian"
+        )
+    own = set(case.pupil.guardians.values_list("pk", flat=True))
+    if any(g.pk not in own for g in guardians):
+        raise CaseRuleError(
+            _("Samtykket kan bare gis av elevens egne foresatte."),
+            code="consent_guardian_not_pupils",
+        )
+    if given_on > today:
+        raise CaseRuleError(
+            _("Datoen samtykket ble gitt kan ikke være fram i tid."), code="consent_date_future"
+        )
+    if expires_on is not None and expires_on < given_on:
+        raise CaseRuleError(
+            _("Utløpsdatoen kan ikke være før datoen samtykket ble gitt."),
+            code="consent_expiry_before_given",
+        )
+    if pupil_consent_required(case.pupil, given_on):
+        if not pupil_consented:
+            raise CaseRuleError(
+                _(
+                    "Eleven var %(age)d år da samtykket ble gitt. Fra 15 år må eleven "
+                    "også samtykke selv: bekreft at eleven har samtykket."
+                )
+                % {"age": age_on(case.pupil, given_on)},
+                code="consent_needs_pupil",
+            )
+    elif pupil_consented:
+        raise CaseRuleError(
+            _("Elevens eget samtykke registreres bare når eleven er 15 år eller eldre."),
+            code="consent_pupil_under_15",
+        )
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            case=case,
+            service=service,
+            purpose=purpose,
+            scope=scope.strip(),
+            pupil_consented=pupil_consented,
+            given_on=given_on,
+            expires_on=expires_on,
+            recorded_by=by,
+            recorded_at=now,
+        )
+        consent.guardians.set(guardians)
+        add_event(
+            case,
+            CaseEvent.Kind.CONSENT_GIVEN,
+            by=by,
+            now=now,
+            text=f"{Service(service).label}: {purpose}",
+            consent=consent.pk,
+            service=service,
+        )
+    return consent
+
+
+def withdraw_consent(
+    consent: Consent,
+    *,
+    withdrawn_on: dt.date,
+    by: User,
+    now: dt.datetime | None = None,
+) -> Consent:
+    """Record that the consent is withdrawn. What rested on it ends at once: an active
+    referral made on it (and the access it gave), and the case's participants from the
+    service unless another consent for that service is still in force."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    if withdrawn_on > today:
+        raise CaseRuleError(
+            _("Datoen samtykket ble trukket kan ikke være fram i tid."),
+            code="withdrawal_date_future",
+        )
+    if withdrawn_on < consent.given_on:
+        raise CaseRuleError(
+            _("Samtykket kan ikke være trukket før det ble gitt (%(date)s).")
+            % {"date": f"{consent.given_on:%d.%m.%Y}"},
+            code="withdrawal_before_given",
+        )
+    case = consent.case
+    with transaction.atomic():
+        # Conditional: of two people withdrawing at once, the second is told.
+        updated = Consent.objects.filter(pk=consent.pk, withdrawn_on__isnull=True).update(
+            withdrawn_on=withdrawn_on, withdrawn_recorded_by=by
+        )
+        if not updated:
+            raise CaseRuleError(_("Samtykket er allerede trukket."), code="consent_withdrawn")
+        consent.withdrawn_on, consent.withdrawn_recorded_by = withdrawn_on, by
+        add_event(
+            case,
+            CaseEvent.Kind.CONSENT_WITHDRAWN,
+            by=by,
+            now=now,
+            text=f"{consent.get_service_display()}: {consent.purpose}",
+            consent=consent.pk,
+            service=consent.service,
+        )
+        for referral in Referral.objects.filter(consent=consent, ended_at__isnull=True):
+            referral.case = case
+            end_referral_access(referral, by=by, now=now, reason=_("Samtykket er trukket tilbake."))
+        if active_consent(case, consent.service, today) is None:
+            for participant in Participant.objects.filter(
+                case=case, service=consent.service, removed_at__isnull=True
+            ):
+                _remove(participant, by=by, now=now, reason=_("Samtykket er trukket tilbake."))
+    return consent
+
+
+# --- participants -----------------------------------------------------------------------
+
+
+def participant_user_candidates(case: Case, service: str | None = None) -> QuerySet[User]:
+    """Staff accounts that may be linked to a participant: the school's nurses and the
+    municipality's PPT advisors (for the matching service)."""
+    roles = [SERVICE_ROLES[service]] if service in SERVICE_ROLES else []
+    if service is None:
+        roles = list(SERVICE_ROLES.values())
+    staff = StaffRole.objects.filter(
+        Q(role=StaffRole.Role.SCHOOL_NURSE, school_id=case.school_id)
+        | Q(role=StaffRole.Role.PPT_ADVISOR, municipality_id=case.school.municipality_id),
+        role__in=roles,
+    ).values("user_id")
+    return User.objects.filter(pk__in=staff, is_active=True).order_by(
+        "first_name", "last_name", "username"
+    )
+
+
+def add_participant(
+    case: Case,
+    *,
+    service: str,
+    name: str,
+    by: User,
+    role: str = "",
+    user: User | None = None,
+    now: dt.datetime | None = None,
+) -> Participant:
+    """Add someone from a service to the case's team at nivå 2A/2B. Every service here
+    is outside the school, the school nurse included (the school health service is
+    the municipality's health service, with its own duty of confidentiality), so each
+    needs a consent for that service in force."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    _require_open(case)
+    if service not in Service.values:
+        raise CaseRuleError(
+            _("Velg hvilken tjeneste deltakeren kommer fra."), code="participant_service"
+        )
+    label = Service(service).label
+    if case.level not in TEAM_LEVELS:
+        raise CaseRuleError(
+            _(
+                "Deltakere fra andre tjenester legges til i det tverrfaglige teamet på "
+                "nivå 2A og 2B."
+            ),
+            code="participant_needs_level2",
+        )
+    if service in SERVICES_FROM_2B and case.level != Level.NIVA_2B:
+        raise CaseRuleError(
+            _("%(service)s kan delta fra nivå 2B, når situasjonen er sammensatt.")
+            % {"service": label},
+            code="participant_needs_2b",
+        )
+    if active_consent(case, service, today) is None:
+        raise CaseRuleError(
+            _(
+                "Det mangler samtykke for %(service)s. Registrer samtykke fra foresatte "
+                "for denne tjenesten først."
+            )
+            % {"service": label},
+            code="participant_needs_consent",
+        )
+    name = name.strip()
+    if user is not None:
+        if not participant_user_candidates(case, service).filter(pk=user.pk).exists():
+            raise CaseRuleError(
+                _("Brukeren kan ikke knyttes til en deltaker fra %(service)s.")
+                % {"service": label},
+                code="participant_user_not_eligible",
+            )
+        name = name or user.get_full_name() or user.username
+    if not name:
+        raise CaseRuleError(_("Skriv navnet på deltakeren."), code="participant_name")
+    with transaction.atomic():
+        participant = Participant.objects.create(
+            case=case,
+            service=service,
+            name=name,
+            role=role.strip(),
+            user=user,
+            added_by=by,
+            added_at=now,
+        )
+        add_event(
+            case,
+            CaseEvent.Kind.PARTICIPANT_ADDED,
+            by=by,
+            now=now,
+            text=str(participant),
+            participant=participant.pk,
+            service=service,
+        )
+    return participant
+
+
+def remove_participant(
+    participant: Participant, *, by: User, now: dt.datetime | None = None
+) -> Participant:
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not _remove(participant, by=by, now=now):
+            raise CaseRuleError(_("Deltakeren er allerede fjernet."), code="participant_removed")
+    return participant
+
+
+def _remove(participant: Participant, *, by: User, now: dt.datetime, reason: str = "") -> bool:
+    updated = Participant.objects.filter(pk=participant.pk, removed_at__isnull=True).update(
+        removed_at=now
+    )
+    if updated:
+        participant.removed_at = now
+        add_event(
+            participant.case,
+            CaseEvent.Kind.PARTICIPANT_REMOVED,
+            by=by,
+            now=now,
+            text=f"{participant}" + (f" – {reason}" if reason else ""),
+            participant=participant.pk,
+            service=participant.service,
+        )
+    return bool(updated)
+
+
+# --- the referral to PPT ----------------------------------------------------------------
+
+
+def ppt_advisors(case: Case) -> list[int]:
+    return list(
+        StaffRole.objects.filter(
+            role=StaffRole.Role.PPT_ADVISOR, municipality_id=case.school.municipality_id
+        ).values_list("user_id", flat=True)
+    )
+
+
+def refer_to_ppt(case: Case, *, reason: str, by: User, now: dt.datetime | None = None) -> Referral:
+    """Refer the case to PPT on the PPT consent in force. The municipality's PPT gets
+    read access to this case only, as a django-guardian grant to the municipality's
+    PPT group (see `cases.access`): advisors who join PPT later see it too, those who
+    leave stop seeing it. The advisors are told in their inbox."""
+    from guardian.shortcuts import assign_perm
+
+    from cases.access import VIEW_CASE, Basis, ppt_group_name
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    _require_open(case)
+    consent = active_consent(case, Service.PPT, today)
+    if consent is None:
+        raise CaseRuleError(
+            _(
+                "En henvisning til PPT krever samtykke fra foresatte for PPT. Registrer "
+                "samtykket først."
+            ),
+            code="referral_needs_consent",
+        )
+    reason = reason.strip()
+    if not reason:
+        raise CaseRuleError(_("Skriv kort hvorfor saken henvises."), code="referral_reason")
+    municipality = case.school.municipality
+    try:
+        with transaction.atomic():
+            referral = Referral.objects.create(
+                case=case,
+                service=Service.PPT,
+                consent=consent,
+                reason=reason,
+                made_by=by,
+                made_at=now,
+            )
+            add_event(
+                case,
+                CaseEvent.Kind.REFERRAL_MADE,
+                by=by,
+                now=now,
+                text=reason,
+                referral=referral.pk,
+                consent=consent.pk,
+            )
+            group, _created = Group.objects.get_or_create(name=ppt_group_name(municipality.pk))
+            assign_perm(f"cases.{VIEW_CASE}", group, case)
+            advisors = ppt_advisors(case)
+            add_event(
+                case,
+                CaseEvent.Kind.ACCESS_GRANTED,
+                by=by,
+                now=now,
+                text=_("PPT i %(municipality)s") % {"municipality": municipality.name},
+                group=group.name,
+                users=advisors,
+                basis=Basis.PPT_REFERRAL,
+            )
+            notify(
+                advisors,
+                case=case,
+                text=gettext_noop("En sak er henvist til PPT."),
+                key=f"case:{case.pk}:referral:{referral.pk}",
+                now=now,
+            )
+    except IntegrityError as exc:
+        raise CaseRuleError(
+            _("Saken er allerede henvist til PPT."), code="referral_already_active"
+        ) from exc
+    return referral
+
+
+def end_referral(
+    referral: Referral, *, by: User, reason: str = "", now: dt.datetime | None = None
+) -> Referral:
+    """End the referral; PPT's access goes at once (the next request answers 404)."""
+    now = now or timezone.now()
+    if referral.ended_at is not None:
+        raise CaseRuleError(_("Henvisningen er allerede avsluttet."), code="referral_ended")
+    with transaction.atomic():
+        # Lock the row: of two people ending it at once, the second is told.
+        locked = Referral.objects.select_for_update().filter(pk=referral.pk).first()
+        if locked is None or locked.ended_at is not None:
+            raise CaseRuleError(_("Henvisningen er allerede avsluttet."), code="referral_ended")
+        end_referral_access(
+            referral, by=by, now=now, reason=reason.strip() or _("Henvisningen er avsluttet.")
+        )
+    return referral
