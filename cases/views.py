@@ -88,6 +88,8 @@ def case_context(request: HttpRequest, grant: access.CaseAccess, **extra) -> dic
     from cases.views_meetings import CASE_PAGE_PREFETCH
 
     prefetch_related_objects([case], *CASE_PAGE_PREFETCH)
+    # The deadlines section (area D) reads these.
+    prefetch_related_objects([case], "deadlines")
     context = {
         "grant": grant,
         "case": case,

@@ -1,3 +1,269 @@
-"""(in progress)"""
+"""The school-environment team's case board (leaders see it too), assigning owners in
+place, and the municipality's deadline settings.
 
-urlpatterns: list = []
+The board's queries are bounded whatever the number of cases: the cases with their
+pupil, owner, class and next deadline in one query; the owner candidates of every row
+in two (the school's team, and the contact teachers of the classes on the board).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.contrib import messages
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from cases import access
+from cases.actions.core import CaseChanged, CaseRuleError, assign_owner
+from cases.actions.deadlines import (
+    change_deadline_settings,
+    municipality_deadline_days,
+)
+from cases.forms_board import AssignOwnerForm, BoardFilterForm, DeadlineSettingsForm
+from cases.models import Case, Deadline, DeadlineSettingChange, Level
+from fravaer import access as fravaer_access
+from fravaer.access import _enrollment_active
+from fravaer.models import Enrollment, Group, StaffRole, TeachingAssignment, User
+
+CHANGE_LOG_SIZE = 100
+
+
+# --- reads ------------------------------------------------------------------------------
+
+
+def board_cases(school, today: dt.date) -> QuerySet[Case]:
+    """The school's open cases with what a board row shows: one query."""
+    pending = Deadline.objects.filter(
+        case=OuterRef("pk"), met_at__isnull=True, cancelled_at__isnull=True
+    ).order_by("due", "pk")
+    enrollment = Enrollment.objects.filter(
+        _enrollment_active(today), pupil=OuterRef("pupil_id"), group__school=OuterRef("school_id")
+    ).order_by("-start", "-pk")
+    return (
+        Case.objects.open()
+        .filter(school=school)
+        .select_related("pupil", "owner")
+        .annotate(
+            next_due=Subquery(pending.values("due")[:1]),
+            next_kind=Subquery(pending.values("kind")[:1]),
+            is_overdue=Exists(pending.filter(due__lt=today)),
+            group_id_now=Subquery(enrollment.values("group_id")[:1]),
+            group_name=Subquery(enrollment.values("group__name")[:1]),
+        )
+        .order_by("pupil__last_name", "pupil__first_name", "pk")
+    )
+
+
+def _candidates_by_group(school, group_ids: set, today: dt.date) -> tuple[list[User], dict]:
+    """Who may own a case on the board (the rule of `cases.access.owner_candidates`,
+    for every row at once): the school's team, and each class's contact teachers."""
+    team = list(
+        User.objects.filter(
+            is_active=True,
+            pk__in=StaffRole.objects.filter(school=school, role__in=access.TEAM_ROLES).values(
+                "user_id"
+            ),
+        )
+    )
+    contacts: dict[int, list[User]] = defaultdict(list)
+    assignments = (
+        TeachingAssignment.objects.filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=today),
+            valid_from__lte=today,
+            kind=TeachingAssignment.Kind.CONTACT,
+            group_id__in=group_ids,
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("pk")
+    )
+    for assignment in assignments:
+        contacts[assignment.group_id].append(assignment.user)
+    return team, contacts
+
+
+def _row_candidates(case: Case, team: list[User], contacts: dict) -> list[User]:
+    users = {u.pk: u for u in [*team, *contacts.get(case.group_id_now, [])]}
+    return sorted(users.values(), key=lambda u: (u.first_name, u.last_name, u.username))
+
+
+def _row(case: Case, candidates: list[User], form: AssignOwnerForm | None = None) -> dict:
+    return {
+        "case": case,
+        "form": form or AssignOwnerForm(candidates=candidates, case=case),
+    }
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    url = request.POST.get("next") or ""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return default
+
+
+# --- the board ----------------------------------------------------------------------------
+
+
+@require_GET
+def case_board(request: HttpRequest, school_id: int) -> HttpResponse:
+    school = access.board_school_or_404(request.user, school_id)
+    today = timezone.localdate()
+    cases = board_cases(school, today)
+    groups = Group.objects.filter(
+        school=school, school_year__start__lte=today, school_year__end__gte=today
+    ).order_by("grade", "name")
+    owners = User.objects.filter(
+        pk__in=Case.objects.open().filter(school=school).values("owner_id")
+    ).order_by("first_name", "last_name", "username")
+    form = BoardFilterForm(request.GET, groups=groups, owners=owners)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["nivaa"]:
+            cases = cases.filter(level=data["nivaa"])
+        if data["klasse"]:
+            cases = cases.filter(group_id_now=data["klasse"])
+        if data["ansvarlig"]:
+            cases = cases.filter(owner_id=data["ansvarlig"])
+        if data["forfalt"]:
+            cases = cases.filter(is_overdue=True)
+    cases = list(cases)
+    team, contacts = _candidates_by_group(school, {c.group_id_now for c in cases}, today)
+    levels = []
+    for level in Level:
+        rows = [_row(c, _row_candidates(c, team, contacts)) for c in cases if c.level == level]
+        levels.append({"level": level, "rows": rows})
+    context = {
+        "school": school,
+        "form": form,
+        "levels": levels,
+        "total": len(cases),
+        "overdue": sum(1 for c in cases if c.is_overdue),
+        "today": today,
+        "filter_query": form.query(),
+    }
+    template = "cases/board/board.html#results" if request.htmx else "cases/board/board.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_POST
+def board_assign_owner(request: HttpRequest, school_id: int, case_uuid) -> HttpResponse:
+    """Change a case's owner in place on the board (htmx swaps the row)."""
+    school = access.board_school_or_404(request.user, school_id)
+    grant = access.case_access_or_404(request.user, case_uuid)
+    if grant.case.school_id != school.pk or not grant.can_assign_owner:
+        raise Http404
+    case = grant.case
+    candidates = list(access.owner_candidates(case))
+    form = AssignOwnerForm(request.POST, candidates=candidates, case=case)
+    board_url = reverse("cases:board", args=[school.pk])
+    saved = ""
+    if form.is_valid():
+        owner = next(u for u in candidates if u.pk == form.cleaned_data["owner"])
+        try:
+            assign_owner(case, owner=owner, by=request.user, version=form.cleaned_data["version"])
+        except CaseRuleError as exc:
+            form = _refused(request, case, candidates, exc)
+        else:
+            saved = _("Saksansvarlig for %(pupil)s er nå %(owner)s.") % {
+                "pupil": case.pupil.full_name,
+                "owner": owner.get_full_name() or owner.username,
+            }
+            if not request.htmx:
+                messages.success(request, saved)
+                return redirect(_next_url(request, board_url) + f"#sak-{case.uuid}")
+            form = None
+    today = timezone.localdate()
+    row_case = board_cases(school, today).filter(pk=case.pk).first()
+    if row_case is None:  # closed in the meantime: it is no longer on the board
+        messages.info(request, _("Saken er avsluttet og står ikke lenger på tavlen."))
+        if request.htmx:
+            return HttpResponseClientRedirect(_next_url(request, board_url))
+        return redirect(_next_url(request, board_url))
+    row = _row(row_case, candidates, form)
+    context = {
+        "school": school,
+        "row": row,
+        "today": today,
+        "saved": saved,
+        "next": _next_url(request, board_url),
+    }
+    if request.htmx:
+        return render(request, "cases/board/board.html#row", context)
+    return render(request, "cases/board/assign_owner.html", context)
+
+
+def _refused(request, case: Case, candidates, exc: CaseRuleError) -> AssignOwnerForm:
+    """Show the refusal at the select. On a concurrent change the user's choice stays,
+    based on the case's new version, so saving again is a deliberate choice."""
+    data = request.POST.copy()
+    if isinstance(exc, CaseChanged):
+        case.refresh_from_db(fields=["version", "owner"])
+        data["version"] = str(case.version)
+    form = AssignOwnerForm(data, candidates=candidates, case=case)
+    form.is_valid()
+    form.add_error("owner", exc.messages[0])
+    return form
+
+
+# --- the municipality's deadline settings -------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def deadline_settings(request: HttpRequest, municipality_id: int) -> HttpResponse:
+    municipality = fravaer_access.municipality_admin_or_404(request.user, municipality_id)
+    current = municipality_deadline_days(municipality.pk)
+    form = DeadlineSettingsForm(request.POST or None, current=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changes = change_deadline_settings(
+                municipality, days=form.cleaned_data, by=request.user
+            )
+        except CaseRuleError as exc:
+            form.add_error(None, exc.messages[0])
+        else:
+            if changes:
+                messages.success(
+                    request,
+                    ngettext(
+                        "Lagret: %(n)s frist er endret.",
+                        "Lagret: %(n)s frister er endret.",
+                        len(changes),
+                    )
+                    % {"n": len(changes)},
+                )
+            else:
+                messages.info(request, _("Ingen endringer å lagre."))
+            return redirect("cases:deadline_settings", municipality.pk)
+    log = DeadlineSettingChange.objects.filter(municipality=municipality).select_related("by")
+    context = {
+        "municipality": municipality,
+        "form": form,
+        "changes": log[:CHANGE_LOG_SIZE],
+    }
+    return render(request, "cases/board/deadline_settings.html", context)
+
+
+urlpatterns = [
+    path("skole/<int:school_id>/saker/", case_board, name="board"),
+    path(
+        "skole/<int:school_id>/saker/<uuid:case_uuid>/saksansvarlig/",
+        board_assign_owner,
+        name="board_owner",
+    ),
+    path("kommune/<int:municipality_id>/frister/", deadline_settings, name="deadline_settings"),
+]

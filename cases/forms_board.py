@@ -1,0 +1,92 @@
+"""Forms for the team's case board and the municipality's deadline settings."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cases.actions.deadlines import DEADLINE_DAYS_MAX, DEADLINE_DAYS_MIN, DEADLINE_SOURCES
+from cases.models import DEFAULT_DEADLINE_DAYS, Deadline, Level
+from fravaer.forms import StyledForm
+
+
+class BoardFilterForm(StyledForm):
+    """The board's filters (GET): level, class, owner, only cases past a deadline."""
+
+    nivaa = forms.ChoiceField(label=_("Nivå"), required=False)
+    klasse = forms.TypedChoiceField(label=_("Klasse"), required=False, coerce=int)
+    ansvarlig = forms.TypedChoiceField(label=_("Saksansvarlig"), required=False, coerce=int)
+    forfalt = forms.BooleanField(label=_("Bare saker med passert frist"), required=False)
+
+    def __init__(self, *args, groups, owners, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["nivaa"].choices = [("", _("Alle nivåer")), *Level.choices]
+        self.fields["klasse"].choices = [("", _("Alle klasser"))] + [(g.pk, g.name) for g in groups]
+        self.fields["ansvarlig"].choices = [("", _("Alle"))] + [
+            (u.pk, u.get_full_name() or u.username) for u in owners
+        ]
+        self.fields["forfalt"].widget.attrs["class"] = "ds-input"
+
+    def query(self) -> str:
+        """The filters as a query string, to keep them across an owner change."""
+        if not self.is_valid():
+            return ""
+        return "&".join(
+            f"{k}={int(v) if v is True else v}" for k, v in self.cleaned_data.items() if v
+        )
+
+
+class AssignOwnerForm(StyledForm):
+    """Owner of one case on the board: a team member or the pupil's contact teacher."""
+
+    owner = forms.TypedChoiceField(
+        label=_("Saksansvarlig"),
+        coerce=int,
+        error_messages={
+            "required": _("Velg saksansvarlig."),
+            "invalid_choice": _("Velg en i skolemiljøteamet eller kontaktlæreren."),
+        },
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, candidates, case, **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"sak-{case.uuid}-%s")
+        kwargs.setdefault("initial", {"owner": case.owner_id, "version": case.version})
+        super().__init__(*args, **kwargs)
+        choices = [(u.pk, u.get_full_name() or u.username) for u in candidates]
+        if case.owner_id not in {u.pk for u in candidates}:
+            # The current owner left the team or the class: shown, but not choosable.
+            label = _("%(name)s (kan ikke velges)") % {"name": case.owner}
+            choices.insert(0, ("", label))
+        self.fields["owner"].choices = choices
+
+
+class DeadlineSettingsForm(StyledForm):
+    """Days for each deadline kind (1–90), with the default and its source."""
+
+    def __init__(self, *args, current: dict[str, int], **kwargs) -> None:
+        super().__init__(*args, initial=current, **kwargs)
+        for kind in Deadline.Kind:
+            self.fields[kind.value] = forms.IntegerField(
+                label=kind.label,
+                min_value=DEADLINE_DAYS_MIN,
+                max_value=DEADLINE_DAYS_MAX,
+                error_messages={
+                    "required": _("Skriv antall dager."),
+                    "invalid": _("Skriv et helt antall dager, for eksempel 7."),
+                    "min_value": _("Fristen må være minst %(limit_value)s dag."),
+                    "max_value": _("Fristen kan være høyst %(limit_value)s dager."),
+                },
+            )
+            self.fields[kind.value].widget.attrs.update({"inputmode": "numeric", "size": 4})
+        # StyledForm styled the fields that existed when it ran.
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "ds-input")
+
+    def rows(self):
+        for kind in Deadline.Kind:
+            yield {
+                "field": self[kind.value],
+                "default": DEFAULT_DEADLINE_DAYS[kind],
+                "source": DEADLINE_SOURCES[kind],
+            }
