@@ -60,9 +60,14 @@ def _level_forms(
     grant: access.CaseAccess, bound: LevelForm | None, missing: dict[str, list[str]]
 ) -> list[LevelForm]:
     case = grant.case
-    if not (grant.can_manage and case.is_open):
-        return []
     moves = [to for (frm, to) in TRANSITIONS if frm == case.level]
+    if not (grant.can_manage and case.is_open):
+        moves = []
+    # A refused form stays on the page with what was typed, even when the move no
+    # longer exists (someone else moved the case meanwhile).
+    if bound is not None and bound.to not in moves:
+        bound.missing = []
+        return [bound] + _level_forms(grant, None, missing)
     coordinators = queries.coordinator_candidates(case) if Level.NIVA_2A in moves else None
     forms = []
     for to in moves:

@@ -1,0 +1,363 @@
+"""The case page's own workflow through its views: level moves, owner, the
+safe-environment duty, notes, closing and reopening; refusals keep what was typed;
+concurrent edits are caught; negative tests; bounded queries."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.actions.core import add_event, add_note, attach_flags, close_case
+from cases.models import Case, CaseEvent, CaseNote, Level
+from tests.cases.test_transitions import at_level, consent, conversation
+from tests.fravaer.test_flag_views import make_flag
+
+
+def url(name, case):
+    return reverse(f"cases:{name}", args=[case.uuid])
+
+
+def level_post(case, to, **fields):
+    prefix = f"niva-{to.lower()}"
+    data = {"to": to, f"{prefix}-version": case.version, f"{prefix}-reason": "Bekymringen står."}
+    data.update({f"{prefix}-{k}": v for k, v in fields.items()})
+    return data
+
+
+# --- the page ---------------------------------------------------------------------------
+
+
+def test_case_page_shows_header_level_guide_and_timeline(client_for, case, contact_teacher):
+    flag = make_flag(case.pupil)
+    attach_flags(case, [flag], now=timezone.now())
+    html = client_for(contact_teacher).get(url("case", case)).content.decode()
+    assert "Nordby skole" in html and "klasse 5A" in html
+    assert "Mye fravær på mandager." in html
+    assert flag.explanation() in html
+    assert "Avklar om det er grunn til bekymring." in html
+    assert "Flytt til Nivå 1 – iverksette tiltak" in html
+    assert "Registrer minst én undringssamtale" in html
+    assert '<ol class="timeline" reversed>' in html
+    assert "Sak opprettet" in html
+
+
+def test_case_page_anonymous_redirects_to_login(client, case):
+    response = client.get(url("case", case))
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("persona", ["outsider", "subject_teacher", "nurse", "ppt_advisor"])
+def test_case_page_is_404_for_others(request, client_for, case, persona):
+    user = request.getfixturevalue(persona)
+    assert client_for(user).get(url("case", case)).status_code == 404
+
+
+def test_case_page_timeline_newest_first_with_levels(client_for, case, contact_teacher):
+    conversation(case, contact_teacher)
+    client = client_for(contact_teacher)
+    client.post(url("case_level", case), level_post(case, Level.NIVA_1))
+    timeline = client.get(url("case", case)).context["timeline"]
+    assert timeline[0].at >= timeline[-1].at
+    moved = next(e for e in timeline if e.kind == CaseEvent.Kind.LEVEL_CHANGED)
+    assert (moved.level_from_label, moved.level_to_label) == (
+        "Nivå 0 – undring",
+        "Nivå 1 – iverksette tiltak",
+    )
+
+
+def _page_queries(client, case) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url("case", case)).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_case_page_queries_do_not_grow_with_events_flags_and_notes(
+    client_for, case, contact_teacher, django_assert_max_num_queries
+):
+    client = client_for(contact_teacher)
+    client.get(url("case", case))  # warm session and caches
+    few = _page_queries(client, case)
+    now = timezone.now()
+    for i in range(3):
+        flag = make_flag(case.pupil, period_key=f"many-{i}")
+        attach_flags(case, [flag], now=now)
+    for i in range(20):
+        add_event(case, CaseEvent.Kind.NOTE_ADDED, by=contact_teacher, now=now, text=f"e{i}")
+        add_note(case, text=f"Notat {i}", by=contact_teacher, basis="owner")
+    assert _page_queries(client, case) == few
+    with django_assert_max_num_queries(40):
+        client.get(url("case", case))
+
+
+# --- level ------------------------------------------------------------------------------
+
+
+def test_level_move_from_page(client_for, case, contact_teacher, leader):
+    conversation(case, contact_teacher)
+    response = client_for(contact_teacher).post(
+        url("case_level", case), level_post(case, Level.NIVA_1)
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.level == Level.NIVA_1
+
+
+def test_level_refusal_shows_message_and_keeps_reason(client_for, case, contact_teacher):
+    data = level_post(case, Level.NIVA_1, reason="Min grunn, skrevet selv")
+    response = client_for(contact_teacher).post(url("case_level", case), data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Registrer minst én undringssamtale" in html
+    assert "Min grunn, skrevet selv" in html
+    case.refresh_from_db()
+    assert case.level == Level.NIVA_0
+
+
+def test_level_requires_reason_in_form(client_for, case, contact_teacher):
+    conversation(case, contact_teacher)
+    data = level_post(case, Level.NIVA_1, reason="")
+    html = client_for(contact_teacher).post(url("case_level", case), data).content.decode()
+    assert "Skriv kort hvorfor saken flyttes til et annet nivå." in html
+
+
+def test_level_2a_form_asks_coordinator_and_leaders(client_for, case, contact_teacher, team_member):
+    at_level(case, Level.NIVA_1, ready=False)
+    consent(case, contact_teacher)
+    client = client_for(contact_teacher)
+    html = client.get(url("case", case)).content.decode()
+    assert 'name="niva-2a-coordinator"' in html and 'name="niva-2a-leaders_informed"' in html
+    data = level_post(case, Level.NIVA_2A, coordinator=team_member.pk)
+    html = client.post(url("case_level", case), data).content.decode()
+    assert "Skoleledelsen må være orientert før saken går til nivå 2A." in html
+    data = level_post(case, Level.NIVA_2A, coordinator=team_member.pk, leaders_informed="on")
+    client.post(url("case_level", case), data)
+    case.refresh_from_db()
+    assert (case.level, case.coordinator) == (Level.NIVA_2A, team_member)
+
+
+def test_level_2b_form_defaults_summary_to_three_weeks(client_for, case, contact_teacher):
+    at_level(case, Level.NIVA_2A)
+    forms = client_for(contact_teacher).get(url("case", case)).context["level_forms"]
+    to_2b = next(f for f in forms if f.to == Level.NIVA_2B)
+    assert to_2b["summary_due"].value() == dt.date(2026, 12, 9)
+
+
+def test_level_page_offers_only_allowed_moves(client_for, case, contact_teacher):
+    at_level(case, Level.NIVA_2A)
+    forms = client_for(contact_teacher).get(url("case", case)).context["level_forms"]
+    assert sorted(f.to for f in forms) == [Level.NIVA_1, Level.NIVA_2B]
+
+
+def test_level_unknown_target_is_404(client_for, case, contact_teacher):
+    response = client_for(contact_teacher).post(url("case_level", case), {"to": "9"})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["outsider", "subject_teacher", "nurse"])
+def test_level_is_404_for_others(request, client_for, case, persona):
+    conversation(case, case.owner)
+    user = request.getfixturevalue(persona)
+    response = client_for(user).post(url("case_level", case), level_post(case, Level.NIVA_1))
+    assert response.status_code == 404
+    case.refresh_from_db()
+    assert case.level == Level.NIVA_0
+
+
+def test_level_anonymous_redirects(client, case):
+    assert client.post(url("case_level", case), level_post(case, Level.NIVA_1)).status_code == 302
+
+
+def test_concurrent_level_change_second_gets_message_and_keeps_input(case, contact_teacher, leader):
+    conversation(case, contact_teacher)
+    first, second = Client(), Client()
+    first.force_login(contact_teacher)
+    second.force_login(leader)
+    data_second = level_post(case, Level.NIVA_1, reason="Lederens egen begrunnelse")
+    first.post(url("case_level", case), level_post(case, Level.NIVA_1, reason="Først"))
+    response = second.post(url("case_level", case), data_second)
+    html = response.content.decode()
+    assert "Saken er endret av noen andre" in html
+    assert "Lederens egen begrunnelse" in html
+    case.refresh_from_db()
+    assert case.level == Level.NIVA_1
+    moves = case.events.filter(kind=CaseEvent.Kind.LEVEL_CHANGED)
+    assert [(e.by, e.text) for e in moves] == [(contact_teacher, "Først")]
+
+
+def test_concurrent_close_form_is_based_on_new_version(case, contact_teacher, leader, team_member):
+    first, second = Client(), Client()
+    first.force_login(team_member)
+    second.force_login(leader)
+    seen = case.version
+    first.post(url("case_owner", case), {"eier-version": seen, "eier-owner": team_member.pk})
+    response = second.post(
+        url("case_close", case),
+        {"avslutt-version": seen, "avslutt-reason": "other", "avslutt-text": "Flyttet bort"},
+    )
+    form = response.context["close_form"]
+    assert "Saken er endret av noen andre" in response.content.decode()
+    assert form["text"].value() == "Flyttet bort"
+    assert int(form["version"].value()) == seen + 1
+    case.refresh_from_db()
+    assert case.is_open
+
+
+# --- owner ------------------------------------------------------------------------------
+
+
+def test_team_assigns_owner(client_for, case, team_member):
+    response = client_for(team_member).post(
+        url("case_owner", case), {"eier-version": case.version, "eier-owner": team_member.pk}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.owner == team_member
+
+
+def test_owner_with_htmx_swaps_the_case_body(client_for, case, team_member):
+    response = client_for(team_member).post(
+        url("case_owner", case),
+        {"eier-version": case.version, "eier-owner": team_member.pk},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="case-body"')
+    assert "Saksansvarlig er lagret." in html
+
+
+def test_owner_must_be_a_candidate(client_for, case, team_member, leader):
+    response = client_for(team_member).post(
+        url("case_owner", case), {"eier-version": case.version, "eier-owner": leader.pk}
+    )
+    assert "Saksansvarlig må være i skolemiljøteamet" in response.content.decode()
+    case.refresh_from_db()
+    assert case.owner != leader
+
+
+def test_contact_teacher_may_not_assign_owner(client_for, case, contact_teacher, team_member):
+    response = client_for(contact_teacher).post(
+        url("case_owner", case), {"eier-version": case.version, "eier-owner": team_member.pk}
+    )
+    assert response.status_code == 404
+
+
+def test_owner_is_404_for_outsider(client_for, case, outsider, team_member):
+    response = client_for(outsider).post(
+        url("case_owner", case), {"eier-version": case.version, "eier-owner": team_member.pk}
+    )
+    assert response.status_code == 404
+
+
+# --- duty and notes ---------------------------------------------------------------------
+
+
+def test_duty_needs_reference(client_for, case, contact_teacher):
+    response = client_for(contact_teacher).post(
+        url("case_duty", case), {"plikt-version": case.version, "plikt-involved": "on"}
+    )
+    assert "Oppgi en referanse til aktivitetsplanen" in response.content.decode()
+    case.refresh_from_db()
+    assert not case.environment_duty
+
+
+def test_duty_recorded_with_reference(client_for, case, contact_teacher):
+    client_for(contact_teacher).post(
+        url("case_duty", case),
+        {"plikt-version": case.version, "plikt-involved": "on", "plikt-reference": "2026/114"},
+    )
+    case.refresh_from_db()
+    assert (case.environment_duty, case.activity_plan_ref) == (True, "2026/114")
+    assert case.events.filter(kind=CaseEvent.Kind.ENVIRONMENT_DUTY).exists()
+
+
+def test_duty_is_404_for_nurse(client_for, case, nurse):
+    response = client_for(nurse).post(url("case_duty", case), {"plikt-version": case.version})
+    assert response.status_code == 404
+
+
+def test_note_added_with_basis(client_for, case, leader):
+    client_for(leader).post(url("case_note", case), {"notat-text": "Ringte mor."})
+    note = CaseNote.objects.get()
+    assert (note.text, note.author, note.basis) == ("Ringte mor.", leader, "leader")
+    assert case.events.filter(kind=CaseEvent.Kind.NOTE_ADDED).exists()
+
+
+def test_empty_note_is_refused(client_for, case, leader):
+    response = client_for(leader).post(url("case_note", case), {"notat-text": "  "})
+    assert "Notatet er tomt." in response.content.decode()
+    assert not CaseNote.objects.exists()
+
+
+def test_note_is_404_for_outsider(client_for, case, outsider):
+    assert client_for(outsider).post(url("case_note", case), {"notat-text": "x"}).status_code == 404
+
+
+# --- close and reopen -------------------------------------------------------------------
+
+
+def test_close_from_page(client_for, case, contact_teacher):
+    client_for(contact_teacher).post(
+        url("case_close", case), {"avslutt-version": case.version, "avslutt-reason": "moved"}
+    )
+    case.refresh_from_db()
+    assert (case.status, case.close_reason) == (Case.Status.CLOSED, "moved")
+
+
+def test_close_other_requires_text_and_keeps_choice(client_for, case, contact_teacher):
+    response = client_for(contact_teacher).post(
+        url("case_close", case), {"avslutt-version": case.version, "avslutt-reason": "other"}
+    )
+    assert "Skriv kort hvorfor saken avsluttes." in response.content.decode()
+    assert response.context["close_form"]["reason"].value() == "other"
+    case.refresh_from_db()
+    assert case.is_open
+
+
+def test_close_is_404_for_nurse_and_outsider(client_for, case, nurse, outsider):
+    for user in (nurse, outsider):
+        response = client_for(user).post(
+            url("case_close", case), {"avslutt-version": case.version, "avslutt-reason": "moved"}
+        )
+        assert response.status_code == 404
+
+
+def test_reopen_from_page(client_for, case, contact_teacher):
+    close_case(case, reason="not_confirmed", by=contact_teacher, version=case.version)
+    client = client_for(contact_teacher)
+    assert "Gjenåpne saken" in client.get(url("case", case)).content.decode()
+    client.post(
+        url("case_reopen", case),
+        {"gjenapne-version": case.version, "gjenapne-reason": "Nytt fravær"},
+    )
+    case.refresh_from_db()
+    assert case.is_open
+
+
+def test_reopen_too_late_shows_message(client_for, case, contact_teacher):
+    close_case(
+        case,
+        reason="not_confirmed",
+        by=contact_teacher,
+        version=case.version,
+        now=timezone.now() - dt.timedelta(days=91),
+    )
+    response = client_for(contact_teacher).post(
+        url("case_reopen", case),
+        {"gjenapne-version": case.version, "gjenapne-reason": "Nytt fravær"},
+    )
+    assert "mer enn 90 dager siden" in response.content.decode()
+    case.refresh_from_db()
+    assert not case.is_open
+
+
+def test_reopen_is_404_for_outsider(client_for, case, contact_teacher, outsider):
+    close_case(case, reason="not_confirmed", by=contact_teacher, version=case.version)
+    response = client_for(outsider).post(
+        url("case_reopen", case), {"gjenapne-version": case.version, "gjenapne-reason": "x"}
+    )
+    assert response.status_code == 404
