@@ -312,3 +312,17 @@ def test_withdraw_page_404_for_consent_of_another_case(
         url(case, f"samtykke/{foreign.pk}/trekk/"), {"withdrawn_on": TODAY.isoformat()}
     )
     assert response.status_code == 404
+
+
+def test_case_page_queries_do_not_grow_with_consents(
+    client_for, case, contact_teacher, django_assert_max_num_queries
+):
+    client = client_for(contact_teacher)
+    give(case, contact_teacher)
+    client.get(f"/saker/{case.uuid}/")  # warm the per-session caches
+    with django_assert_max_num_queries(60) as one:
+        client.get(f"/saker/{case.uuid}/")
+    for service in (Service.BUP, Service.GP, Service.CHILD_WELFARE):
+        give(case, contact_teacher, service=service)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        client.get(f"/saker/{case.uuid}/")
