@@ -236,7 +236,8 @@ def test_start_page_lists_flagged_pupils_newest_first_with_actions(
     assert reverse("pupil", args=[pupil.uuid]) in html
     assert reverse("flag_acknowledge", args=[pupil.uuid, old_flag.pk]) in html
     assert reverse("flag_acknowledge", args=[other.uuid, new_flag.pk]) in html
-    assert "Opprett sak" not in html
+    # Each flag offers to open a case in one click (issue #4).
+    assert reverse("cases:case_open", args=[pupil.uuid]) in html
 
 
 def test_start_page_leaves_out_patterns_settled_flags_and_other_classes(
