@@ -106,6 +106,7 @@ def test_deadlines_section_costs_one_query_whatever_the_number(
 
     client = client_for(contact_teacher)
     _deadline(case, dt.date(2026, 11, 25))
+    _page(client, case)  # warm the per-user caches (unread count)
     with CaptureQueriesContext(connection) as few:
         _page(client, case)
     for kind in Deadline.Kind.values[1:]:

@@ -79,6 +79,7 @@ def test_without_a_broker_tasks_run_in_process(db):
 
 
 def test_beat_schedule_names_real_tasks():
+    app.loader.import_default_modules()  # what a worker does at start: every app's tasks
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert entry["task"] in app.tasks
 
