@@ -27,14 +27,6 @@ class BoardFilterForm(StyledForm):
         ]
         self.fields["forfalt"].widget.attrs["class"] = "ds-input"
 
-    def query(self) -> str:
-        """The filters as a query string, to keep them across an owner change."""
-        if not self.is_valid():
-            return ""
-        return "&".join(
-            f"{k}={int(v) if v is True else v}" for k, v in self.cleaned_data.items() if v
-        )
-
 
 class AssignOwnerForm(StyledForm):
     """Owner of one case on the board: a team member or the pupil's contact teacher."""

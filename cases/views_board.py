@@ -152,7 +152,6 @@ def case_board(request: HttpRequest, school_id: int) -> HttpResponse:
         "total": len(cases),
         "overdue": sum(1 for c in cases if c.is_overdue),
         "today": today,
-        "filter_query": form.query(),
     }
     template = "cases/board/board.html#results" if request.htmx else "cases/board/board.html"
     response = render(request, template, context)
