@@ -2,17 +2,22 @@
 
 `load_figures` answers for a whole scope (one school, many schools or a few pupils)
 with a fixed number of statements, whatever the number of pupils: one per kind of
-figure, never one per pupil. The rules in `fravaer.thresholds` then run in Python.
+figure, never one per pupil. The rules in `fravaer.thresholds` then run in Python,
+on the pupils within their reach (`fravaer.thresholds.reach`): the SQL returns the
+figures of only those pupils, so a municipality where most pupils have little
+absence costs little more than the one aggregate pass over its records.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from fravaer.models import (
     AbsenceReason,
@@ -25,11 +30,17 @@ from fravaer.models import (
 from fravaer.schooldays import SchoolCalendar
 from fravaer.thresholds import (
     FIFTEEN_WEEKS_DAYS,
+    FIGURE_BITS,
     FORTNIGHT_DAYS,
     PATTERN_LONG_DAYS,
+    PATTERN_SHORT_DAYS,
     MonthFigures,
     PupilFigures,
+    Reach,
     RecentRecord,
+    RuleConfig,
+    reach,
+    rules_on,
     window,
 )
 
@@ -67,10 +78,25 @@ class PupilPlace:
 
 @dataclass
 class ScanInput:
+    """`places`: every pupil in scope. `figures`: only the pupils within reach of
+    some rule (`fravaer.thresholds.reach`) or with undocumented absence, and of their
+    figures only those that some rule within reach reads; the rest are left at zero.
+    `rules`: per pupil, the rules to evaluate; the others cannot fire."""
+
     as_of: dt.date
     places: dict[int, PupilPlace]
     figures: dict[int, PupilFigures]
     calendars: dict[int, SchoolCalendar] = field(default_factory=dict)
+    configs: dict[int, dict[str, RuleConfig]] = field(default_factory=dict)
+    reach: Reach = field(default_factory=lambda: Reach(everyone=True))
+    # pupil → the rules within reach of their figures (None: evaluate every rule).
+    rules: dict[int, frozenset[str]] | None = field(default_factory=dict)
+
+
+UNDOCUMENTED = frozenset({"undocumented"})
+
+
+ConfigsFor = Callable[[Iterable[int]], dict[int, dict[str, RuleConfig]]]
 
 
 def first_days_after_break(calendar: SchoolCalendar, start: dt.date, end: dt.date) -> frozenset:
@@ -95,33 +121,45 @@ def _months(year_start: dt.date, as_of: dt.date) -> list[tuple[dt.date, dt.date]
     return months
 
 
-def _integer_rows(queryset: QuerySet) -> list[tuple]:
-    """The rows of a query whose columns are all integers, as the database returns
-    them: Django's per-value converters would cost more than the query itself here
-    (a row per pupil, a column per figure and month)."""
-    sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+def raw_rows(queryset: QuerySet) -> list[tuple]:
+    """The rows of a query whose columns are integers or strings, as the database
+    returns them: Django's per-value converters would cost more than the query itself
+    here (a row per pupil, a column per figure and month)."""
+    try:
+        sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+    except EmptyResultSet:  # e.g. a scope of no schools
+        return []
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-def load_figures(scope: Scope, as_of: dt.date) -> ScanInput:
-    """Six statements for the whole scope."""
+def _default_configs(municipality_ids: Iterable[int]) -> dict[int, dict[str, RuleConfig]]:
+    from fravaer.thresholds import default_config
+
+    return {m: default_config() for m in municipality_ids}
+
+
+def load_figures(scope: Scope, as_of: dt.date, configs_for: ConfigsFor | None = None) -> ScanInput:
+    """Six statements for the whole scope, plus the rule settings (`configs_for`,
+    by municipality; the defaults without it)."""
     year_start, year_end = SchoolYear.bounds_for(as_of)
     fortnight_start, _ = window(as_of, FORTNIGHT_DAYS)
     weeks15_start, _ = window(as_of, FIFTEEN_WEEKS_DAYS)
     recent_start, _ = window(as_of, PATTERN_LONG_DAYS)
     earliest = min(year_start, weeks15_start)
 
-    # 1. Who is in scope, and where.
+    # 1. Who is in scope, and where (the latest enrollment wins).
     enrollments = scope.enrollments(as_of)
     places: dict[int, PupilPlace] = {}
-    for row in enrollments.order_by("start").values_list(
-        "pupil_id",
-        "group_id",
-        "group__school_id",
-        "group__school__municipality_id",
-        "group__lessons_per_day",
+    for row in raw_rows(
+        enrollments.order_by("start", "pk").values_list(
+            "pupil_id",
+            "group_id",
+            "group__school_id",
+            "group__school__municipality_id",
+            "group__lessons_per_day",
+        )
     ):
         places[row[0]] = PupilPlace(*row)
     if not places:
@@ -143,51 +181,45 @@ def load_figures(scope: Scope, as_of: dt.date) -> ScanInput:
         sid: first_days_after_break(cal, recent_start, as_of) for sid, cal in calendars.items()
     }
 
-    figures = {
-        pupil_id: PupilFigures(
-            pupil_id=pupil_id,
-            as_of=as_of,
-            year_start=year_start,
-            year_end=year_end,
-            lessons_per_day=place.lessons_per_day,
-            fortnight_school_days=fortnight_school_days[place.school_id],
-            first_days_after_break=after_break[place.school_id],
-        )
-        for pupil_id, place in places.items()
-    }
-
-    # 3. Illness reasons (documented illness suggests the school nurse).
-    illness = list(
-        AbsenceReason.objects.filter(code=AbsenceReason.ILLNESS).values_list("pk", flat=True)
+    # 3. The rules in force, and the least absence that can make them fire.
+    configs = (configs_for or _default_configs)({p.municipality_id for p in places.values()})
+    bounds = reach(
+        configs.values(),
+        fortnight_school_days=min(fortnight_school_days.values()),
+        lessons_per_day=min(p.lessons_per_day for p in places.values()),
     )
-    records = AbsenceRecord.objects.current().filter(pupil_id__in=in_scope, date__lte=as_of)
-    day, lesson, late = Q(kind="day"), Q(kind="lesson"), Q(kind="late")
+    data = ScanInput(as_of, places, {}, calendars, configs, bounds)
 
-    # 4. Year, window and month totals: one pass, one row per pupil.
-    totals = {
-        "year_days": Count("pk", filter=day & Q(date__gte=year_start)),
-        "illness_days": Count(
-            "pk", filter=day & Q(date__gte=year_start, documented=True, reason_id__in=illness)
-        ),
-        "fortnight_days": Count("pk", filter=day & Q(date__gte=fortnight_start)),
-        "fortnight_hours": Sum("lessons", filter=lesson & Q(date__gte=fortnight_start), default=0),
-        "weeks15_days": Count("pk", filter=day & Q(date__gte=weeks15_start)),
-        "weeks15_hours": Sum("lessons", filter=lesson & Q(date__gte=weeks15_start), default=0),
-    }
+    def figures_of(pupil_id: int) -> PupilFigures:
+        f = data.figures.get(pupil_id)
+        if f is None:
+            place = places[pupil_id]
+            f = data.figures[pupil_id] = PupilFigures(
+                pupil_id=pupil_id,
+                as_of=as_of,
+                year_start=year_start,
+                year_end=year_end,
+                lessons_per_day=place.lessons_per_day,
+                fortnight_school_days=fortnight_school_days[place.school_id],
+                first_days_after_break=after_break[place.school_id],
+            )
+            data.rules[pupil_id] = frozenset()
+        return f
+
+    if bounds.everyone:
+        data.rules = None
+        for pupil_id in places:
+            figures_of(pupil_id)
+
+    sql = _Sql(in_scope, as_of)
+    records = AbsenceRecord.objects.current().filter(pupil_id__in=in_scope, date__lte=as_of)
+
+    # 4. Year, window and month totals: one pass over the records, one row per pupil
+    # within reach of a rule on them.
     months = _months(year_start, as_of)
-    for n, (first, following) in enumerate(months):
-        in_month = Q(date__gte=first, date__lt=following)
-        totals[f"m{n}_days"] = Count("pk", filter=day & in_month)
-        totals[f"m{n}_hours"] = Sum("lessons", filter=lesson & in_month, default=0)
-        totals[f"m{n}_late"] = Count("pk", filter=late & in_month)
     month_keys = [(first.year, first.month) for first, _following in months]
-    for row in _integer_rows(
-        records.filter(date__gte=earliest)
-        .values("pupil_id")
-        .annotate(**totals)
-        .values_list("pupil_id", *totals)
-    ):
-        f = figures[row[0]]
+    for row in sql.totals(year_start, fortnight_start, weeks15_start, months, bounds):
+        f = figures_of(row[0])
         (
             f.year_days,
             f.illness_days,
@@ -196,12 +228,14 @@ def load_figures(scope: Scope, as_of: dt.date) -> ScanInput:
             f.weeks15_days,
             f.weeks15_hours,
         ) = row[1:7]
-        for key, days, hours, late_ in zip(
-            month_keys, row[7::3], row[8::3], row[9::3], strict=True
+        for key, days, hours, late in zip(
+            month_keys, row[7:-1:3], row[8:-1:3], row[9:-1:3], strict=True
         ):
             # A month with any record has a non-zero figure (lessons are positive).
-            if days or hours or late_:
-                f.months[key] = MonthFigures(days, hours, late_)
+            if days or hours or late:
+                f.months[key] = MonthFigures(days, hours, late)
+        if data.rules is not None:
+            data.rules[row[0]] |= rules_on(row[-1])
 
     # 5. Undocumented absence with no contact with the home logged on or after its date.
     contact_after = ContactLog.objects.filter(
@@ -214,13 +248,183 @@ def load_figures(scope: Scope, as_of: dt.date) -> ScanInput:
         .filter(~Exists(contact_after))
         .values_list("pk", "pupil_id", "date")
     ):
-        figures[pupil_id].undocumented.append((record_id, day_))
+        figures_of(pupil_id).undocumented.append((record_id, day_))
+        if data.rules is not None:
+            data.rules[pupil_id] |= UNDOCUMENTED
 
-    # 6. The last eight weeks, record by record, for the patterns.
-    for record_id, pupil_id, day_, kind, lessons, subject in records.filter(
-        date__gte=recent_start
-    ).values_list("pk", "pupil_id", "date", "kind", "lessons", "subject"):
-        figures[pupil_id].recent.append(
-            RecentRecord(record_id, day_, kind, lessons or 0, subject or "")
+    # 6. The last eight weeks, record by record, for the patterns: only the records of
+    # pupils within reach of a pattern rule.
+    if bounds.patterns:
+        all_after_break = sorted(set().union(*after_break.values()))
+        seen: set[int] = set()
+        for record_id, pupil_id, day_, kind, lessons, subject, reached in sql.recent(
+            recent_start, all_after_break, bounds
+        ):
+            if type(day_) is str:  # SQLite returns dates as text
+                day_ = dt.date.fromisoformat(day_)
+            figures_of(pupil_id).recent.append(
+                RecentRecord(record_id, day_, kind, lessons or 0, subject or "")
+            )
+            if pupil_id not in seen and data.rules is not None:
+                seen.add(pupil_id)
+                data.rules[pupil_id] |= rules_on(reached)
+    return data
+
+
+def _date(day: dt.date) -> str:
+    return f"'{day.isoformat()}'"
+
+
+def _count(condition: str) -> str:
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+def _lessons(condition: str) -> str:
+    return f"SUM(CASE WHEN {condition} THEN r.lessons ELSE 0 END)"
+
+
+def _reached(conditions: dict[str, list[str]]) -> str:
+    """The bits (`fravaer.thresholds.FIGURE_BITS`) of the bounds reached, as SQL."""
+    terms = [
+        f"CASE WHEN {' OR '.join(f'({c})' for c in any_of)} THEN {FIGURE_BITS[name]} ELSE 0 END"
+        for name, any_of in conditions.items()
+        if any_of
+    ]
+    return " + ".join(terms) or "0"
+
+
+class _Sql:
+    """The two passes over the absence records, in SQL that PostgreSQL and SQLite
+    both run. Dates and kinds are the code's own values, written as literals; the
+    scope's values stay parameters. Each pass computes per pupil which bounds of
+    `fravaer.thresholds.reach` the pupil's sums reach, as bits in one integer, and
+    returns only pupils who reach one."""
+
+    DAY, LESSON, LATE = "r.kind = 'day'", "r.kind = 'lesson'", "r.kind = 'late'"
+
+    def __init__(self, in_scope: QuerySet, as_of: dt.date) -> None:
+        self.db = in_scope.db
+        self.scope_sql, self.scope_params = in_scope.query.get_compiler(self.db).as_sql()
+        self.as_of = as_of
+        quote = connections[self.db].ops.quote_name
+        self.records = quote(AbsenceRecord._meta.db_table)
+        self.reasons = quote(AbsenceReason._meta.db_table)
+
+    def _rows(self, sql: str) -> list[tuple]:
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, self.scope_params)
+            return cursor.fetchall()
+
+    def _from(self, start: dt.date) -> str:
+        return (
+            f"FROM {self.records} r WHERE r.deleted_at IS NULL AND r.date >= {_date(start)} "
+            f"AND r.date <= {_date(self.as_of)} AND r.pupil_id IN ({self.scope_sql})"
         )
-    return ScanInput(as_of, places, figures, calendars)
+
+    def totals(
+        self,
+        year_start: dt.date,
+        fortnight_start: dt.date,
+        weeks15_start: dt.date,
+        months: list[tuple[dt.date, dt.date]],
+        bounds: Reach,
+    ) -> list[tuple]:
+        """pupil_id, the six year and window figures, days, hours and late arrivals
+        per month, and the bits of the bounds reached."""
+        day, lesson, late = self.DAY, self.LESSON, self.LATE
+        year = f"r.date >= {_date(year_start)}"
+        illness_reasons = f"SELECT a.id FROM {self.reasons} a WHERE a.code = 'illness'"  # noqa: S608
+        illness = f"r.documented AND r.reason_id IN ({illness_reasons})"
+        fortnight = f"r.date >= {_date(fortnight_start)}"
+        weeks15 = f"r.date >= {_date(weeks15_start)}"
+        columns = [
+            f"{_count(f'{day} AND {year}')} AS year_days",
+            f"{_count(f'{day} AND {year} AND {illness}')} AS illness_days",
+            f"{_count(f'{day} AND {fortnight}')} AS fortnight_days",
+            f"{_lessons(f'{lesson} AND {fortnight}')} AS fortnight_hours",
+            f"{_count(f'{day} AND {weeks15}')} AS weeks15_days",
+            f"{_lessons(f'{lesson} AND {weeks15}')} AS weeks15_hours",
+        ]
+        for n, (first, following) in enumerate(months):
+            month = f"r.date >= {_date(first)} AND r.date < {_date(following)}"
+            columns += [
+                f"{_count(f'{day} AND {month}')} AS m{n}_days",
+                f"{_lessons(f'{lesson} AND {month}')} AS m{n}_hours",
+                f"{_count(f'{late} AND {month}')} AS m{n}_late",
+            ]
+        b, lpd = bounds.bounds, bounds.lessons_per_day
+        sums = {
+            "year_days": "s.year_days",
+            "illness_days": "s.illness_days",
+            "fortnight_lessons": f"s.fortnight_days * {lpd} + s.fortnight_hours",
+            "weeks15_lessons": f"s.weeks15_days * {lpd} + s.weeks15_hours",
+        }
+        conditions = {name: [f"{sums[name]} >= {b[name]}"] for name in sums if name in b}
+        for name, column in (
+            ("month_days", "days"),
+            ("month_hours", "hours"),
+            ("month_late", "late"),
+        ):
+            if name in b:
+                conditions[name] = [f"s.m{n}_{column} >= {b[name]}" for n in range(len(months))]
+        sql = (
+            f"SELECT s.*, {_reached(conditions)} AS reached FROM ("  # noqa: S608
+            f"SELECT r.pupil_id, {', '.join(columns)} "
+            f"{self._from(min(year_start, weeks15_start))} GROUP BY r.pupil_id) s"
+        )
+        if not bounds.everyone:
+            sql = f"SELECT * FROM ({sql}) t WHERE t.reached > 0"  # noqa: S608
+        return self._rows(sql)
+
+    def recent(
+        self, recent_start: dt.date, after_break: list[dt.date], bounds: Reach
+    ) -> list[tuple]:
+        """The records of the last eight weeks (id, pupil_id, date, kind, lessons,
+        subject) of pupils within reach of a pattern rule, each with the bits of the
+        bounds its pupil reaches. The sums: records per weekday over the last six
+        weeks, lesson hours over the last six weeks, records on first days after a
+        break (at any school in scope), and weeks of the last eight with a record."""
+        six_weeks, _end = window(self.as_of, PATTERN_SHORT_DAYS)
+        days = [six_weeks + dt.timedelta(days=n) for n in range((self.as_of - six_weeks).days + 1)]
+
+        def on(dates: list[dt.date]) -> str:
+            return f"r.date IN ({', '.join(map(_date, dates))})" if dates else "1 = 0"
+
+        columns = [
+            f"{_count(on([d for d in days if d.weekday() == weekday]))} AS wd{weekday}"
+            for weekday in range(7)
+        ]
+        columns += [
+            f"{_lessons(f'{self.LESSON} AND r.date >= {_date(six_weeks)}')} AS subject_hours",
+            f"{_count(on(after_break))} AS after_break_records",
+        ]
+        weeks = range(PATTERN_LONG_DAYS // 7)
+        for week in weeks:
+            last = self.as_of - dt.timedelta(days=7 * week)
+            first = last - dt.timedelta(days=6)
+            in_week = f"r.date >= {_date(first)} AND r.date <= {_date(last)}"
+            columns.append(f"MAX(CASE WHEN {in_week} THEN 1 ELSE 0 END) AS w{week}")
+        b = bounds.bounds
+        conditions: dict[str, list[str]] = {}
+        if "weekday_records" in b:
+            conditions["weekday_records"] = [f"s.wd{n} >= {b['weekday_records']}" for n in range(7)]
+        for name in ("subject_hours", "after_break_records"):
+            if name in b:
+                conditions[name] = [f"s.{name} >= {b[name]}"]
+        if "absent_weeks" in b:
+            absent_weeks = " + ".join(f"s.w{n}" for n in weeks)
+            conditions["absent_weeks"] = [f"{absent_weeks} >= {b['absent_weeks']}"]
+        per_pupil = (
+            f"SELECT s.pupil_id, {_reached(conditions)} AS reached FROM ("  # noqa: S608
+            f"SELECT r.pupil_id, {', '.join(columns)} {self._from(recent_start)} "
+            "GROUP BY r.pupil_id) s"
+        )
+        sql = (
+            "SELECT r.id, r.pupil_id, r.date, r.kind, r.lessons, r.subject, p.reached "  # noqa: S608
+            f"FROM {self.records} r JOIN ({per_pupil}) p ON p.pupil_id = r.pupil_id "
+            f"WHERE r.deleted_at IS NULL AND r.date >= {_date(recent_start)} "
+            f"AND r.date <= {_date(self.as_of)}"
+        )
+        if not bounds.everyone:
+            sql += " AND p.reached > 0"
+        return self._rows(sql)

@@ -222,6 +222,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Called inside the scan's transaction with the flags it newly raised:
+# handler(flags: QuerySet[Flag], *, now: datetime) -> None.
+FLAG_RAISED_HANDLERS: list[str] = ["cases.actions.attach_new_flags"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

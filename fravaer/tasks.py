@@ -48,13 +48,13 @@ def clear_expired_sessions() -> None:
 @shared_task
 def scan_pupils(pupil_ids: list[int], as_of: str | None = None) -> int:
     """Re-evaluate the pupils whose absence was just saved."""
-    return len(scan_absence(Scope(pupil_ids=tuple(pupil_ids)), as_of=_day(as_of)).new_flags)
+    return scan_absence(Scope(pupil_ids=tuple(pupil_ids)), as_of=_day(as_of)).raised
 
 
 @shared_task
 def scan_school(school_id: int, as_of: str | None = None) -> int:
     """Nightly, per school: window rules change with the calendar."""
-    return len(scan_absence(Scope(school_ids=(school_id,)), as_of=_day(as_of)).new_flags)
+    return scan_absence(Scope(school_ids=(school_id,)), as_of=_day(as_of)).raised
 
 
 @shared_task

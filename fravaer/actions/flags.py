@@ -9,34 +9,47 @@ rule) makes it idempotent: a retried task or a second beat raises nothing twice.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 
 from fravaer.actions.absence import AbsenceRuleError
-from fravaer.models import Pupil, StaffRole, TeachingAssignment, User
+from fravaer.models import Pupil, SchoolYear, StaffRole, TeachingAssignment, User
 from fravaer.models.flags import Flag, Notification, RuleSetting, RuleSettingChange
-from fravaer.scan import Scope, load_figures
+from fravaer.scan import Scope, load_figures, raw_rows
 from fravaer.thresholds import CONTACT, LEADERS, RULES, TEAM, Finding, RuleConfig, evaluate
 
 
 @dataclass
 class ScanResult:
+    """What one scan did. `flags` are the flags it newly raised, as a lazy queryset:
+    a first scan of a municipality raises about 100 000, and the nightly task only
+    counts them (`raised`). `new_flags` reads them with their pupils, for callers that
+    want the objects (the `scan_absence` command, tests)."""
+
     as_of: dt.date
     pupils: int = 0
-    new_flags: list[Flag] = field(default_factory=list)
+    raised: int = 0
     closed_episodes: int = 0
     cleared: int = 0
     notifications: int = 0
+    flags: QuerySet[Flag] = field(default_factory=Flag.objects.none)
+
+    @cached_property
+    def new_flags(self) -> list[Flag]:
+        return list(self.flags.select_related("pupil").order_by("pk"))
 
 
 def rule_configs(municipality_ids) -> dict[int, dict[str, RuleConfig]]:
@@ -55,87 +68,201 @@ def scan_absence(
 ) -> ScanResult:
     """Evaluate every rule for the pupils in scope on `as_of`; raise new flags, close
     window episodes whose condition is false again, clear undocumented flags that a
-    contact with the home has answered, and notify the recipients of new flags."""
+    contact with the home has answered, notify the recipients of new flags and call
+    `settings.FLAG_RAISED_HANDLERS` with them.
+
+    The statements are a fixed number whatever the number of pupils: the figures
+    (`fravaer.scan.load_figures`), three reads of the flags, and in one transaction
+    the new flags (COPY and one INSERT … SELECT on PostgreSQL), the closed episodes,
+    the cleared flags and the notifications (one INSERT … SELECT)."""
     now = now or timezone.now()
-    data = load_figures(scope, as_of)
+    data = load_figures(scope, as_of, rule_configs)
     result = ScanResult(as_of, pupils=len(data.places))
     if not data.places:
         return result
-    configs = rule_configs({p.municipality_id for p in data.places.values()})
-    findings: dict[int, list[Finding]] = {
-        pupil_id: evaluate(f, configs[data.places[pupil_id].municipality_id])
-        for pupil_id, f in data.figures.items()
-    }
-    pupil_ids = list(data.places)
     in_scope = scope.enrollments(as_of).values("pupil_id")
-    year_start = min(f.year_start for f in data.figures.values())
+    year_start, _year_end = SchoolYear.bounds_for(as_of)
+    # Period rules look back over the school year; flags of earlier years cannot match.
     existing = set(
-        Flag.objects.filter(
-            pupil_id__in=in_scope, period_end__gte=year_start - dt.timedelta(days=120)
-        ).values_list("pupil_id", "rule", "period_key")
+        _rows(
+            Flag.objects.filter(
+                pupil_id__in=in_scope, period_end__gte=year_start - dt.timedelta(days=120)
+            ).values_list("pupil_id", "rule", "period_key")
+        )
     )
     open_episodes = {
         (pupil_id, rule): flag_id
-        for flag_id, pupil_id, rule in Flag.objects.filter(
-            pupil_id__in=in_scope, episode_open=True
-        ).values_list("pk", "pupil_id", "rule")
+        for flag_id, pupil_id, rule in _rows(
+            Flag.objects.filter(pupil_id__in=in_scope, episode_open=True).values_list(
+                "pk", "pupil_id", "rule"
+            )
+        )
     }
-    firing = {(p, f.rule) for p, fs in findings.items() for f in fs}
-    still_undocumented = {f.record_id for fs in findings.values() for f in fs if f.record_id}
-    stale_undocumented = [
-        flag_id
-        for flag_id, record_id in Flag.objects.filter(
+    active_undocumented = _rows(
+        Flag.objects.filter(
             pupil_id__in=in_scope, rule="undocumented", status=Flag.Status.ACTIVE
         ).values_list("pk", "record_id")
-        if record_id not in still_undocumented
-    ]
-    new = [
-        _flag(pupil_id, finding, data, now)
-        for pupil_id, fs in findings.items()
-        for finding in fs
-        if (pupil_id, finding.rule, finding.period_key) not in existing
-        and (pupil_id, finding.rule) not in open_episodes
-    ]
-    # Every pupil's figures and findings are done with: free them before the writes.
-    del data, findings
+    )
+    firing: set[tuple[int, str]] = set()  # open episodes whose condition still holds
+    still_undocumented: set[int] = set()
     with transaction.atomic():
+        with NewFlags(as_of=as_of, now=now) as new_flags:
+            for pupil_id, figures in data.figures.items():
+                place = data.places[pupil_id]
+                rules = None if data.rules is None else data.rules[pupil_id]
+                for finding in evaluate(figures, data.configs[place.municipality_id], rules):
+                    if finding.record_id is not None:
+                        still_undocumented.add(finding.record_id)
+                    if (pupil_id, finding.rule) in open_episodes:
+                        firing.add((pupil_id, finding.rule))
+                    elif (pupil_id, finding.rule, finding.period_key) not in existing:
+                        new_flags.add(place, finding)
+            # Every pupil's figures are done with: free them before the writes.
+            del data, existing
+        result.raised = new_flags.inserted
         to_close = [fid for key, fid in open_episodes.items() if key not in firing]
         if to_close:
             result.closed_episodes = Flag.objects.filter(pk__in=to_close).update(episode_open=False)
-        if stale_undocumented:
-            result.cleared = Flag.objects.filter(pk__in=stale_undocumented).update(
+        stale = [
+            fid for fid, record_id in active_undocumented if record_id not in still_undocumented
+        ]
+        if stale:
+            result.cleared = Flag.objects.filter(pk__in=stale).update(
                 status=Flag.Status.CLEARED, cleared_at=now
             )
-        if new:
-            Flag.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
-            del new
-            # Rows another scan inserted first were skipped; ours carry this `now`.
-            result.new_flags = list(
-                Flag.objects.filter(pupil_id__in=pupil_ids, raised_at=now).select_related("pupil")
-            )
-            result.notifications = _notify(result.new_flags, as_of=as_of, now=now, email=email)
+        # Rows another scan inserted first were skipped; ours carry this `now`.
+        result.flags = Flag.objects.filter(raised_at=now, pupil_id__in=in_scope)
+        if result.raised:
+            result.notifications = _notify(result.flags, as_of=as_of, now=now, email=email)
+            for path in settings.FLAG_RAISED_HANDLERS:
+                import_string(path)(result.flags, now=now)
     return result
 
 
-def _flag(pupil_id: int, finding: Finding, data, now: dt.datetime) -> Flag:
-    place = data.places[pupil_id]
-    return Flag(
-        pupil_id=pupil_id,
-        school_id=place.school_id,
-        group_id=place.group_id,
-        rule=finding.rule,
-        period_key=finding.period_key,
-        period_start=finding.period_start,
-        period_end=finding.period_end,
-        value=finding.value,
-        threshold=Decimal(finding.threshold),
-        details=finding.details,
-        record_ids=list(finding.record_ids),
-        record_id=finding.record_id,
-        as_of=data.as_of,
-        raised_at=now,
-        episode_open=RULES[finding.rule].opens_episodes,
+def _rows(queryset: QuerySet) -> list[tuple]:
+    """A values_list query's rows as the database returns them (ints and strings
+    here), without Django's per-row iteration: a scan reads ~100 000 flags."""
+    return raw_rows(queryset)
+
+
+class NewFlags:
+    """The flags one scan raises, written as they are found.
+
+    On PostgreSQL the rows stream with COPY into a temporary table, then one
+    `INSERT … SELECT … ON CONFLICT DO NOTHING` moves them into the flags: no model
+    instances, and the database parses the rows while Python is still evaluating.
+    Elsewhere (SQLite in development and tests) they are bulk-created. Either way
+    database uniqueness skips a row another scan raised first (a retried task, the
+    nightly beat meeting a rescan after a save). `inserted` counts the rows written.
+    """
+
+    COLUMNS = (
+        "pupil_id",
+        "school_id",
+        "group_id",
+        "rule",
+        "period_key",
+        "period_start",
+        "period_end",
+        "value",
+        "threshold",
+        "details",
+        "record_ids",
+        "record_id",
+        "as_of",
+        "raised_at",
+        "status",
+        "episode_open",
+        "acknowledgement",
     )
+    STAGING = "fravaer_new_flag"
+
+    def __init__(self, *, as_of: dt.date, now: dt.datetime) -> None:
+        self.as_of, self.now = as_of, now
+        self.inserted = 0
+        self.copy = connection.vendor == "postgresql"
+        self.pending: list[Flag] = []
+
+    def __enter__(self) -> NewFlags:
+        if self.copy:
+            table = connection.ops.quote_name(Flag._meta.db_table)
+            columns = ", ".join(self.COLUMNS)
+            self._cursor = connection.cursor()
+            self._cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{self.STAGING}")
+            self._cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.STAGING} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {columns} FROM {table} WITH NO DATA"
+            )
+            self._copy_context = self._cursor.cursor.copy(
+                f"COPY {self.STAGING} ({columns}) FROM STDIN"
+            )
+            self._copy = self._copy_context.__enter__()
+        return self
+
+    def add(self, place, finding: Finding) -> None:
+        rule = RULES[finding.rule]
+        if self.copy:
+            self._copy.write_row(
+                (
+                    place.pupil_id,
+                    place.school_id,
+                    place.group_id,
+                    finding.rule,
+                    finding.period_key,
+                    finding.period_start,
+                    finding.period_end,
+                    finding.value,
+                    finding.threshold,
+                    json.dumps(finding.details) if finding.details else "{}",
+                    json.dumps(finding.record_ids) if finding.record_ids else "[]",
+                    finding.record_id,
+                    self.as_of,
+                    self.now,
+                    Flag.Status.ACTIVE.value,
+                    rule.opens_episodes,
+                    "",
+                )
+            )
+            return
+        self.pending.append(
+            Flag(
+                pupil_id=place.pupil_id,
+                school_id=place.school_id,
+                group_id=place.group_id,
+                rule=finding.rule,
+                period_key=finding.period_key,
+                period_start=finding.period_start,
+                period_end=finding.period_end,
+                value=finding.value,
+                threshold=Decimal(finding.threshold),
+                details=finding.details,
+                record_ids=list(finding.record_ids),
+                record_id=finding.record_id,
+                as_of=self.as_of,
+                raised_at=self.now,
+                episode_open=rule.opens_episodes,
+            )
+        )
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.copy:
+            self._copy_context.__exit__(exc_type, exc, tb)
+            try:
+                if exc_type is None:
+                    table = connection.ops.quote_name(Flag._meta.db_table)
+                    columns = ", ".join(self.COLUMNS)
+                    self._cursor.execute(
+                        f"INSERT INTO {table} ({columns}) "  # noqa: S608
+                        f"SELECT {columns} FROM {self.STAGING} ON CONFLICT DO NOTHING"
+                    )
+                    self.inserted = self._cursor.rowcount
+            finally:
+                self._cursor.close()
+        elif exc_type is None and self.pending:
+            Flag.objects.bulk_create(self.pending, ignore_conflicts=True, batch_size=2000)
+            pupil_ids = {f.pupil_id for f in self.pending}
+            self.pending = []
+            self.inserted = Flag.objects.filter(raised_at=self.now, pupil_id__in=pupil_ids).count()
 
 
 def recipients_for(flags: list[Flag], *, as_of: dt.date) -> dict[int, set[int]]:
@@ -170,20 +297,56 @@ def recipients_for(flags: list[Flag], *, as_of: dt.date) -> dict[int, set[int]]:
     return result
 
 
-def _notify(flags: list[Flag], *, as_of: dt.date, now: dt.datetime, email: bool) -> int:
-    recipients = recipients_for(flags, as_of=as_of)
-    notifications = [
-        Notification(user_id=user_id, flag_id=flag.pk, created_at=now)
-        for flag in flags
-        for user_id in recipients[flag.pk]
-    ]
-    Notification.objects.bulk_create(notifications, ignore_conflicts=True, batch_size=2000)
-    per_user: dict[int, int] = defaultdict(int)
-    for n in notifications:
-        per_user[n.user_id] += 1
-    if per_user and email:
-        transaction.on_commit(lambda: send_notification_emails(dict(per_user)))
-    return len(notifications)
+def recipient_rows(flags: QuerySet[Flag], *, as_of: dt.date) -> QuerySet:
+    """(user id, flag id) for every user the flags reach, per the rule table: the
+    same people as `recipients_for`, as one query (a UNION, so nobody twice)."""
+
+    def rules(who: str) -> list[str]:
+        return [code for code, rule in RULES.items() if who in rule.recipients]
+
+    assignment = "group__teaching_assignments__"
+    contact = flags.filter(
+        Q(**{f"{assignment}valid_to__isnull": True}) | Q(**{f"{assignment}valid_to__gte": as_of}),
+        **{
+            f"{assignment}kind": TeachingAssignment.Kind.CONTACT,
+            f"{assignment}valid_from__lte": as_of,
+        },
+        rule__in=rules(CONTACT),
+    ).values_list(f"{assignment}user_id", "pk")
+    leaders = flags.filter(
+        rule__in=rules(LEADERS), school__staff_roles__role=StaffRole.Role.SCHOOL_LEADER
+    ).values_list("school__staff_roles__user_id", "pk")
+    team = flags.filter(
+        rule__in=rules(TEAM), school__staff_roles__role=StaffRole.Role.ENVIRONMENT_TEAM
+    ).values_list("school__staff_roles__user_id", "pk")
+    return contact.order_by().union(leaders.order_by(), team.order_by())
+
+
+def _notify(flags: QuerySet[Flag], *, as_of: dt.date, now: dt.datetime, email: bool) -> int:
+    """One INSERT … SELECT for every notification, and one read of how many each
+    person got, for the e-mails."""
+    recipients = recipient_rows(flags, as_of=as_of)
+    sql, params = recipients.query.get_compiler(recipients.db).as_sql()
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    created_at = Notification._meta.get_field("created_at").get_db_prep_value(now, connection)
+    with connection.cursor() as cursor:
+        # `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT.
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, flag_id, created_at) "  # noqa: S608
+            f"SELECT r.*, %s FROM ({sql}) r WHERE true ON CONFLICT DO NOTHING",
+            [created_at, *params],
+        )
+        created = cursor.rowcount
+    if created and email:
+        per_user = dict(
+            Notification.objects.filter(created_at=now, flag__in=flags)
+            .order_by()
+            .values("user_id")
+            .annotate(n=Count("pk"))
+            .values_list("user_id", "n")
+        )
+        transaction.on_commit(lambda: send_notification_emails(per_user))
+    return created
 
 
 def send_notification_emails(per_user: dict[int, int]) -> int:

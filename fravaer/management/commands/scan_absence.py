@@ -39,15 +39,17 @@ class Command(BaseCommand):
         )
         rows = [
             {
-                "pupil_id": flag.pupil.pupil_id,
-                "rule": flag.rule,
-                "period_start": flag.period_start.isoformat(),
-                "period_end": flag.period_end.isoformat(),
-                "value": float(flag.value),
-                "threshold": float(flag.threshold),
+                "pupil_id": school_pupil_id,
+                "rule": rule,
+                "period_start": period_start.isoformat(),
+                "period_end": period_end.isoformat(),
+                "value": float(value),
+                "threshold": float(threshold),
             }
-            for flag in sorted(
-                result.new_flags, key=lambda f: (f.pupil.pupil_id, f.rule, f.period_start)
+            for school_pupil_id, rule, period_start, period_end, value, threshold in (
+                result.flags.order_by("pupil__pupil_id", "rule", "period_start").values_list(
+                    "pupil__pupil_id", "rule", "period_start", "period_end", "value", "threshold"
+                )
             )
         ]
         if as_json:
