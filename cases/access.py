@@ -6,7 +6,9 @@ A case is visible to:
 - its owner and its coordinator (stafettholder);
 - the contact teacher of the pupil's current class;
 - the school's leaders, school-environment team and attendance contact;
-- staff added to the case as participants (e.g. the school nurse), while they are;
+- staff added to the case as participants (e.g. the school nurse), while they are,
+  the case is open and a consent for their service is in force (for PPT, a referral
+  too);
 - the municipality's PPT advisors, through a per-case grant to the municipality's
   PPT group that exists only while a referral to PPT with consent is active (granted
   and revoked inside `cases.actions.consent`; see `_ppt_granted`).
@@ -29,8 +31,10 @@ from cases.models import (
     Case,
     CaseGroupObjectPermission,
     CaseUserObjectPermission,
+    Consent,
     Participant,
     Referral,
+    Service,
 )
 from fravaer.access import _assignments, _enrollment_active, _staff_school_ids
 from fravaer.models import Enrollment, StaffRole, TeachingAssignment, User
@@ -99,10 +103,10 @@ def _ppt_group_names(user: User) -> QuerySet:
     )
 
 
-def _active_referrals(day: dt.date) -> QuerySet:
+def _active_referrals(day: dt.date, case_ref: str = "pk") -> QuerySet:
     return Referral.objects.filter(
         Q(consent__expires_on__isnull=True) | Q(consent__expires_on__gte=day),
-        case=OuterRef("pk"),
+        case=OuterRef(case_ref),
         ended_at__isnull=True,
         consent__withdrawn_on__isnull=True,
     )
@@ -117,8 +121,27 @@ def _ppt_granted(user: User, day: dt.date) -> Q:
     return Q(Exists(grant)) & Q(Exists(_active_referrals(day)))
 
 
-def _participating(user: User) -> QuerySet:
-    return Participant.objects.filter(user=user, removed_at__isnull=True, case=OuterRef("pk"))
+def _participating(user: User, day: dt.date) -> QuerySet:
+    """A participant's access follows what it rests on, like PPT's grant: the case is
+    open, a consent for the participant's service is in force (an expired consent
+    closes the door even before anyone removes the participant), and for PPT a
+    referral is active (ending it ends PPT's access)."""
+    consent = Consent.objects.filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=day),
+        case=OuterRef("case_id"),
+        service=OuterRef("service"),
+        given_on__lte=day,
+        withdrawn_on__isnull=True,
+    )
+    referral = _active_referrals(day, case_ref="case_id")
+    return Participant.objects.filter(
+        Q(Exists(referral)) | ~Q(service=Service.PPT),
+        Exists(consent),
+        user=user,
+        removed_at__isnull=True,
+        case=OuterRef("pk"),
+        case__status=Case.Status.OPEN,
+    )
 
 
 def _annotations(user: User, day: dt.date) -> dict:
@@ -127,7 +150,7 @@ def _annotations(user: User, day: dt.date) -> dict:
         "is_leader": Q(school_id__in=_staff_school_ids(user, LEADER_ROLES)),
         "is_team": Q(school_id__in=_staff_school_ids(user, TEAM_ROLES)),
         "is_attendance": Q(school_id__in=_staff_school_ids(user, ATTENDANCE_ROLES)),
-        "is_participant": Exists(_participating(user)),
+        "is_participant": Exists(_participating(user, day)),
         "is_granted": Exists(_granted(user)),
         "is_ppt_referred": _ppt_granted(user, day),
     }

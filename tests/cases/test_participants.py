@@ -3,10 +3,21 @@ specialist health services from 2B, linked staff accounts see the case."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
+from django.utils import timezone
 
 from cases.access import visible_cases
-from cases.actions.consent import add_participant, remove_participant, withdraw_consent
+from cases.actions.consent import (
+    add_participant,
+    end_referral,
+    refer_to_ppt,
+    remove_participant,
+    withdraw_consent,
+)
+from cases.actions.core import close_case
 from cases.models import Case, CaseEvent, Participant, Service
 from tests.cases.test_consent import give, refused
 from tests.conftest import TODAY
@@ -196,3 +207,36 @@ def test_linked_nurse_reads_but_cannot_manage(client_for, case_2a, contact_teach
     client = client_for(nurse)
     assert client.get(f"/saker/{case_2a.uuid}/").status_code == 200
     assert client.get(new_url(case_2a)).status_code == 404
+
+
+def test_linked_participant_loses_case_when_consent_expires(
+    client_for, case_2a, contact_teacher, nurse
+):
+    give(
+        case_2a,
+        contact_teacher,
+        service=Service.SCHOOL_NURSE,
+        expires_on=TODAY + dt.timedelta(days=1),
+    )
+    add(case_2a, contact_teacher, user=nurse)
+    assert client_for(nurse).get(f"/saker/{case_2a.uuid}/").status_code == 200
+    later = dt.datetime(2026, 11, 20, 10, 0, tzinfo=timezone.get_default_timezone())
+    with time_machine.travel(later):
+        assert client_for(nurse).get(f"/saker/{case_2a.uuid}/").status_code == 404
+
+
+def test_linked_participant_loses_case_when_it_closes(client_for, case_2a, contact_teacher, nurse):
+    give(case_2a, contact_teacher, service=Service.SCHOOL_NURSE)
+    add(case_2a, contact_teacher, user=nurse)
+    close_case(case_2a, reason="measures_worked", by=contact_teacher, version=case_2a.version)
+    assert client_for(nurse).get(f"/saker/{case_2a.uuid}/").status_code == 404
+
+
+def test_ppt_participant_loses_case_when_referral_ends(
+    client_for, case_2a, contact_teacher, ppt_advisor
+):
+    give(case_2a, contact_teacher, service=Service.PPT)
+    referral = refer_to_ppt(case_2a, reason="Pedagogisk analyse", by=contact_teacher)
+    add(case_2a, contact_teacher, Service.PPT, user=ppt_advisor)
+    end_referral(referral, by=contact_teacher)
+    assert client_for(ppt_advisor).get(f"/saker/{case_2a.uuid}/").status_code == 404
