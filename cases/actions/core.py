@@ -241,18 +241,21 @@ def school_staff(school_id: int, roles: list[str]) -> list[int]:
 
 
 def _default_owner(pupil: Pupil, day: dt.date) -> User | None:
-    from fravaer.models import TeachingAssignment
+    from fravaer.access import _enrollment_active
+    from fravaer.models import Enrollment, TeachingAssignment
 
+    # The pupil's own active enrollment, as a subquery: an exclude() across the
+    # group's enrollments would drop the class as soon as any classmate had left it.
+    groups = Enrollment.objects.filter(_enrollment_active(day), pupil=pupil).values("group_id")
     assignment = (
         TeachingAssignment.objects.filter(
             kind=TeachingAssignment.Kind.CONTACT,
             valid_from__lte=day,
-            group__enrollments__pupil=pupil,
-            group__enrollments__start__lte=day,
+            group_id__in=groups,
         )
         .exclude(valid_to__lt=day)
-        .exclude(group__enrollments__end__lt=day)
         .select_related("user")
+        .order_by("pk")
         .first()
     )
     return assignment.user if assignment else None

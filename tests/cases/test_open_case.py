@@ -10,6 +10,7 @@ from django.utils import timezone
 from cases.actions.core import CaseRuleError, close_case
 from cases.models import Case, CaseEvent, CaseFlag
 from tests.cases.conftest import make_case
+from tests.conftest import make_pupil
 from tests.fravaer.test_flag_views import make_flag
 
 
@@ -25,6 +26,15 @@ def test_open_case_defaults_owner_to_contact_teacher(pupil, contact_teacher, tea
     assert (case.owner, case.opened_by, case.level) == (contact_teacher, team_member, "0")
     kinds = list(case.events.values_list("kind", flat=True))
     assert kinds == [CaseEvent.Kind.OPENED, CaseEvent.Kind.OWNER_ASSIGNED]
+
+
+def test_open_case_defaults_owner_to_contact_teacher_when_a_classmate_has_left(
+    group, pupil, contact_teacher, team_member
+):
+    classmate = make_pupil(group, first="Siri")
+    classmate.enrollments.update(end=group.school_year.start + dt.timedelta(days=30))
+    case = make_case(pupil, by=team_member)
+    assert case.owner == contact_teacher
 
 
 def test_open_case_refuses_empty_concern(pupil, contact_teacher):
