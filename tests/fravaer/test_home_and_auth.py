@@ -54,10 +54,12 @@ def test_leader_start_page_lists_school_groups_only(client_for, leader, group, o
     assert reverse("imports") in response.content.decode()
 
 
-def test_ppt_start_page_shows_no_pupils(client_for, ppt_advisor, pupil):
+def test_ppt_start_page_shows_no_pupils_only_the_referred_cases_link(
+    client_for, ppt_advisor, pupil
+):
     response = client_for(ppt_advisor).get(reverse("home"))
     html = response.content.decode()
-    assert "Ingen saker er henvist til PPT" in html
+    assert reverse("cases:ppt_cases") in html
     assert pupil.last_name not in html
 
 
