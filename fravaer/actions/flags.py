@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -18,7 +18,7 @@ from functools import cached_property
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -82,31 +82,29 @@ def scan_absence(
         return result
     in_scope = scope.enrollments(as_of).values("pupil_id")
     year_start, _year_end = SchoolYear.bounds_for(as_of)
-    # Period rules look back over the school year; flags of earlier years cannot match.
-    existing = set(
-        _rows(
-            Flag.objects.filter(
-                pupil_id__in=in_scope, period_end__gte=year_start - dt.timedelta(days=120)
-            ).values_list("pupil_id", "rule", "period_key")
-        )
-    )
-    open_episodes = {
-        (pupil_id, rule): flag_id
-        for flag_id, pupil_id, rule in _rows(
-            Flag.objects.filter(pupil_id__in=in_scope, episode_open=True).values_list(
-                "pk", "pupil_id", "rule"
-            )
-        )
-    }
-    active_undocumented = _rows(
+    # The flags the findings are checked against, in one read: this school year's
+    # (period rules look back over the year; a window or pattern flag is at most
+    # 15 weeks long), open episodes and undocumented flags still active.
+    existing: set[tuple[int, str, str]] = set()
+    open_episodes: dict[tuple[int, str], int] = {}
+    active_undocumented: list[tuple[int, int]] = []
+    for flag_id, pupil_id, rule, period_key, episode_open, status, record_id in _rows(
         Flag.objects.filter(
-            pupil_id__in=in_scope, rule="undocumented", status=Flag.Status.ACTIVE
-        ).values_list("pk", "record_id")
-    )
+            Q(period_end__gte=year_start - dt.timedelta(days=120))
+            | Q(episode_open=True)
+            | Q(rule="undocumented", status=Flag.Status.ACTIVE),
+            pupil_id__in=in_scope,
+        ).values_list("pk", "pupil_id", "rule", "period_key", "episode_open", "status", "record_id")
+    ):
+        existing.add((pupil_id, rule, period_key))
+        if episode_open:
+            open_episodes[(pupil_id, rule)] = flag_id
+        if rule == "undocumented" and status == Flag.Status.ACTIVE:
+            active_undocumented.append((flag_id, record_id))
     firing: set[tuple[int, str]] = set()  # open episodes whose condition still holds
     still_undocumented: set[int] = set()
     with transaction.atomic():
-        with NewFlags(as_of=as_of, now=now) as new_flags:
+        with NewFlags(in_scope, as_of=as_of, now=now) as new_flags:
             for pupil_id, figures in data.figures.items():
                 place = data.places[pupil_id]
                 rules = None if data.rules is None else data.rules[pupil_id]
@@ -120,6 +118,7 @@ def scan_absence(
             # Every pupil's figures are done with: free them before the writes.
             del data, existing
         result.raised = new_flags.inserted
+        result.notifications = new_flags.notifications
         to_close = [fid for key, fid in open_episodes.items() if key not in firing]
         if to_close:
             result.closed_episodes = Flag.objects.filter(pk__in=to_close).update(episode_open=False)
@@ -133,9 +132,11 @@ def scan_absence(
         # Rows another scan inserted first were skipped; ours carry this `now`.
         result.flags = Flag.objects.filter(raised_at=now, pupil_id__in=in_scope)
         if result.raised:
-            result.notifications = _notify(result.flags, as_of=as_of, now=now, email=email)
             for path in settings.FLAG_RAISED_HANDLERS:
                 import_string(path)(result.flags, now=now)
+        per_user = new_flags.per_user
+        if per_user and email:
+            transaction.on_commit(lambda: send_notification_emails(per_user))
     return result
 
 
@@ -145,15 +146,84 @@ def _rows(queryset: QuerySet) -> list[tuple]:
     return raw_rows(queryset)
 
 
-class NewFlags:
-    """The flags one scan raises, written as they are found.
+def recipients_for(flags: list[Flag], *, as_of: dt.date) -> dict[int, set[int]]:
+    """flag id → the users it reaches, per the rule table (two statements). The scan
+    writes the same people with one statement (`_recipients_sql`)."""
+    groups = {f.group_id for f in flags}
+    schools = {f.school_id for f in flags}
+    contact: dict[int, set[int]] = defaultdict(set)
+    for group_id, user_id in TeachingAssignment.objects.filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=as_of),
+        group_id__in=groups,
+        kind=TeachingAssignment.Kind.CONTACT,
+        valid_from__lte=as_of,
+    ).values_list("group_id", "user_id"):
+        contact[group_id].add(user_id)
+    staff: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for school_id, role, user_id in StaffRole.objects.filter(
+        school_id__in=schools,
+        role__in=[StaffRole.Role.SCHOOL_LEADER, StaffRole.Role.ENVIRONMENT_TEAM],
+    ).values_list("school_id", "role", "user_id"):
+        staff[(school_id, role)].add(user_id)
+    result = {}
+    for flag in flags:
+        users: set[int] = set()
+        wanted = RULES[flag.rule].recipients
+        if CONTACT in wanted:
+            users |= contact[flag.group_id]
+        if LEADERS in wanted:
+            users |= staff[(flag.school_id, StaffRole.Role.SCHOOL_LEADER)]
+        if TEAM in wanted:
+            users |= staff[(flag.school_id, StaffRole.Role.ENVIRONMENT_TEAM)]
+        result[flag.pk] = users
+    return result
 
-    On PostgreSQL the rows stream with COPY into a temporary table, then one
-    `INSERT … SELECT … ON CONFLICT DO NOTHING` moves them into the flags: no model
-    instances, and the database parses the rows while Python is still evaluating.
-    Elsewhere (SQLite in development and tests) they are bulk-created. Either way
-    database uniqueness skips a row another scan raised first (a retried task, the
-    nightly beat meeting a rescan after a save). `inserted` counts the rows written.
+
+def _recipients_sql(new: str, *, as_of: dt.date) -> str:
+    """(user_id, flag_id) for every person the flags in the relation `new` (id,
+    group_id, school_id, rule) reach, per the rule table; a UNION, so nobody twice.
+    The rule codes, roles and the date are the code's own values, written as
+    literals."""
+    quote = connection.ops.quote_name
+    day = f"'{as_of.isoformat()}'"
+
+    def rules(who: str) -> str:
+        return ", ".join(f"'{code}'" for code, rule in RULES.items() if who in rule.recipients)
+
+    parts = []
+    if rules(CONTACT):
+        parts.append(
+            f"SELECT a.user_id, n.id AS flag_id FROM {new} n "  # noqa: S608
+            f"JOIN {quote(TeachingAssignment._meta.db_table)} a ON a.group_id = n.group_id "
+            f"WHERE n.rule IN ({rules(CONTACT)}) "
+            f"AND a.kind = '{TeachingAssignment.Kind.CONTACT.value}' "
+            f"AND a.valid_from <= {day} AND (a.valid_to IS NULL OR a.valid_to >= {day})"
+        )
+    for who, role in (
+        (LEADERS, StaffRole.Role.SCHOOL_LEADER),
+        (TEAM, StaffRole.Role.ENVIRONMENT_TEAM),
+    ):
+        if rules(who):
+            parts.append(
+                f"SELECT s.user_id, n.id AS flag_id FROM {new} n "  # noqa: S608
+                f"JOIN {quote(StaffRole._meta.db_table)} s ON s.school_id = n.school_id "
+                f"WHERE n.rule IN ({rules(who)}) AND s.role = '{role.value}'"
+            )
+    return " UNION ".join(parts) or "SELECT NULL AS user_id, NULL AS flag_id WHERE 1 = 0"
+
+
+class NewFlags:
+    """The flags one scan raises, written as they are found, and their notifications.
+
+    On PostgreSQL the rows stream with COPY into a temporary table while Python is
+    still evaluating; then one statement moves them into the flags
+    (`INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`) and, from the rows it
+    returns, inserts a notification for every recipient per the rule table and
+    counts them per person for the e-mails. No model instances are built. Elsewhere
+    (SQLite in development and tests) the flags are bulk-created, then one
+    `INSERT … SELECT` writes the notifications. Either way database uniqueness skips
+    a row another scan raised first (a retried task, the nightly beat meeting a
+    rescan after a save).
     """
 
     COLUMNS = (
@@ -177,9 +247,10 @@ class NewFlags:
     )
     STAGING = "fravaer_new_flag"
 
-    def __init__(self, *, as_of: dt.date, now: dt.datetime) -> None:
-        self.as_of, self.now = as_of, now
-        self.inserted = 0
+    def __init__(self, in_scope: QuerySet, *, as_of: dt.date, now: dt.datetime) -> None:
+        self.in_scope, self.as_of, self.now = in_scope, as_of, now
+        self.inserted = self.notifications = 0
+        self.per_user: dict[int, int] = {}
         self.copy = connection.vendor == "postgresql"
         self.pending: list[Flag] = []
 
@@ -249,104 +320,59 @@ class NewFlags:
             self._copy_context.__exit__(exc_type, exc, tb)
             try:
                 if exc_type is None:
-                    table = connection.ops.quote_name(Flag._meta.db_table)
-                    columns = ", ".join(self.COLUMNS)
-                    self._cursor.execute(
-                        f"INSERT INTO {table} ({columns}) "  # noqa: S608
-                        f"SELECT {columns} FROM {self.STAGING} ON CONFLICT DO NOTHING"
-                    )
-                    self.inserted = self._cursor.rowcount
+                    self._move_and_notify()
             finally:
                 self._cursor.close()
         elif exc_type is None and self.pending:
             Flag.objects.bulk_create(self.pending, ignore_conflicts=True, batch_size=2000)
-            pupil_ids = {f.pupil_id for f in self.pending}
             self.pending = []
-            self.inserted = Flag.objects.filter(raised_at=self.now, pupil_id__in=pupil_ids).count()
+            self._notify()
 
-
-def recipients_for(flags: list[Flag], *, as_of: dt.date) -> dict[int, set[int]]:
-    """flag id → the users it reaches, per the rule table (two statements)."""
-    groups = {f.group_id for f in flags}
-    schools = {f.school_id for f in flags}
-    contact: dict[int, set[int]] = defaultdict(set)
-    for group_id, user_id in TeachingAssignment.objects.filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gte=as_of),
-        group_id__in=groups,
-        kind=TeachingAssignment.Kind.CONTACT,
-        valid_from__lte=as_of,
-    ).values_list("group_id", "user_id"):
-        contact[group_id].add(user_id)
-    staff: dict[tuple[int, str], set[int]] = defaultdict(set)
-    for school_id, role, user_id in StaffRole.objects.filter(
-        school_id__in=schools,
-        role__in=[StaffRole.Role.SCHOOL_LEADER, StaffRole.Role.ENVIRONMENT_TEAM],
-    ).values_list("school_id", "role", "user_id"):
-        staff[(school_id, role)].add(user_id)
-    result = {}
-    for flag in flags:
-        users: set[int] = set()
-        wanted = RULES[flag.rule].recipients
-        if CONTACT in wanted:
-            users |= contact[flag.group_id]
-        if LEADERS in wanted:
-            users |= staff[(flag.school_id, StaffRole.Role.SCHOOL_LEADER)]
-        if TEAM in wanted:
-            users |= staff[(flag.school_id, StaffRole.Role.ENVIRONMENT_TEAM)]
-        result[flag.pk] = users
-    return result
-
-
-def recipient_rows(flags: QuerySet[Flag], *, as_of: dt.date) -> QuerySet:
-    """(user id, flag id) for every user the flags reach, per the rule table: the
-    same people as `recipients_for`, as one query (a UNION, so nobody twice)."""
-
-    def rules(who: str) -> list[str]:
-        return [code for code, rule in RULES.items() if who in rule.recipients]
-
-    assignment = "group__teaching_assignments__"
-    contact = flags.filter(
-        Q(**{f"{assignment}valid_to__isnull": True}) | Q(**{f"{assignment}valid_to__gte": as_of}),
-        **{
-            f"{assignment}kind": TeachingAssignment.Kind.CONTACT,
-            f"{assignment}valid_from__lte": as_of,
-        },
-        rule__in=rules(CONTACT),
-    ).values_list(f"{assignment}user_id", "pk")
-    leaders = flags.filter(
-        rule__in=rules(LEADERS), school__staff_roles__role=StaffRole.Role.SCHOOL_LEADER
-    ).values_list("school__staff_roles__user_id", "pk")
-    team = flags.filter(
-        rule__in=rules(TEAM), school__staff_roles__role=StaffRole.Role.ENVIRONMENT_TEAM
-    ).values_list("school__staff_roles__user_id", "pk")
-    return contact.order_by().union(leaders.order_by(), team.order_by())
-
-
-def _notify(flags: QuerySet[Flag], *, as_of: dt.date, now: dt.datetime, email: bool) -> int:
-    """One INSERT … SELECT for every notification, and one read of how many each
-    person got, for the e-mails."""
-    recipients = recipient_rows(flags, as_of=as_of)
-    sql, params = recipients.query.get_compiler(recipients.db).as_sql()
-    table = connection.ops.quote_name(Notification._meta.db_table)
-    created_at = Notification._meta.get_field("created_at").get_db_prep_value(now, connection)
-    with connection.cursor() as cursor:
-        # `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT.
-        cursor.execute(
-            f"INSERT INTO {table} (user_id, flag_id, created_at) "  # noqa: S608
-            f"SELECT r.*, %s FROM ({sql}) r WHERE true ON CONFLICT DO NOTHING",
-            [created_at, *params],
+    def _move_and_notify(self) -> None:
+        quote = connection.ops.quote_name
+        columns = ", ".join(self.COLUMNS)
+        notifications = quote(Notification._meta.db_table)
+        # A row with no user_id carries the number of flags inserted.
+        self._cursor.execute(
+            f"WITH new AS (INSERT INTO {quote(Flag._meta.db_table)} ({columns}) "  # noqa: S608
+            f"SELECT {columns} FROM {self.STAGING} ON CONFLICT DO NOTHING "
+            "RETURNING id, group_id, school_id, rule), "
+            f"notified AS (INSERT INTO {notifications} (user_id, flag_id, created_at) "
+            f"SELECT r.user_id, r.flag_id, %s FROM ({_recipients_sql('new', as_of=self.as_of)}) r "
+            "ON CONFLICT DO NOTHING RETURNING user_id) "
+            "SELECT NULL, COUNT(*) FROM new "
+            "UNION ALL SELECT user_id, COUNT(*) FROM notified GROUP BY user_id",
+            [self.now],
         )
-        created = cursor.rowcount
-    if created and email:
-        per_user = dict(
-            Notification.objects.filter(created_at=now, flag__in=flags)
-            .order_by()
-            .values("user_id")
-            .annotate(n=Count("pk"))
-            .values_list("user_id", "n")
+        for user_id, count in self._cursor.fetchall():
+            if user_id is None:
+                self.inserted = count
+            else:
+                self.per_user[user_id] = count
+                self.notifications += count
+
+    def _notify(self) -> None:
+        new = Flag.objects.filter(raised_at=self.now, pupil_id__in=self.in_scope).values_list(
+            "id", "group_id", "school_id", "rule"
         )
-        transaction.on_commit(lambda: send_notification_emails(per_user))
-    return created
+        new_sql, new_params = new.query.get_compiler(new.db).as_sql()
+        created_at = Notification._meta.get_field("created_at").get_db_prep_value(
+            self.now, connection
+        )
+        with connection.cursor() as cursor:
+            # `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT.
+            cursor.execute(
+                f"WITH new (id, group_id, school_id, rule) AS ({new_sql}) "  # noqa: S608
+                f"INSERT INTO {connection.ops.quote_name(Notification._meta.db_table)} "
+                f"(user_id, flag_id, created_at) SELECT r.user_id, r.flag_id, %s "
+                f"FROM ({_recipients_sql('new', as_of=self.as_of)}) r WHERE true "
+                "ON CONFLICT DO NOTHING RETURNING user_id",
+                [*new_params, created_at],
+            )
+            per_user = Counter(user_id for (user_id,) in cursor.fetchall())
+        self.inserted = new.count()
+        self.per_user = dict(per_user)
+        self.notifications = per_user.total()
 
 
 def send_notification_emails(per_user: dict[int, int]) -> int:
