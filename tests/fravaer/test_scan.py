@@ -12,9 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from fravaer.actions import change_rule_setting, log_contact, scan_absence
+from fravaer.actions import change_rule_setting, log_contact, rule_configs, scan_absence
 from fravaer.models import Flag, NonSchoolDay, Notification
-from fravaer.scan import Scope
+from fravaer.scan import Scope, load_figures
 from tests.conftest import make_pupil
 from tests.fravaer.test_pupil_views import absence
 
@@ -249,3 +249,35 @@ def test_scan_statements_do_not_grow_with_pupils(school, group, contact_teacher)
 
 def test_scan_of_an_empty_scope_raises_nothing(db):
     assert scan_absence(Scope(school_ids=()), as_of=TODAY).new_flags == []
+
+
+HANDLED = []
+
+
+def record_new_flags(flags, *, now):
+    HANDLED.append((sorted(flags.values_list("rule", flat=True)), now, connection.in_atomic_block))
+
+
+def test_flag_raised_handlers_get_exactly_the_new_flags_inside_the_scan(
+    settings, school, pupil, contact_teacher
+):
+    settings.FLAG_RAISED_HANDLERS = ["tests.fravaer.test_scan.record_new_flags"]
+    HANDLED.clear()
+    for day in weekdays(dt.date(2026, 11, 2), 4):
+        absence(pupil, day, contact_teacher, documented=True)
+    now = dt.datetime(2026, 11, 18, 5, 0, tzinfo=dt.UTC)
+    result = scan_absence(Scope(school_ids=(school.pk,)), as_of=TODAY, now=now)
+    assert [(sorted(f.rule for f in result.new_flags), now, True)] == HANDLED
+    assert result.raised == len(result.new_flags) > 0
+    scan(school)  # nothing new: no call
+    assert len(HANDLED) == 1
+
+
+def test_scan_evaluates_no_pupil_below_every_bound(school, group, pupil, contact_teacher):
+    quiet = make_pupil(group, first="Quiet")
+    absence(quiet, dt.date(2026, 11, 16), contact_teacher, documented=True)  # one day
+    for day in weekdays(dt.date(2026, 11, 2), 4):
+        absence(pupil, day, contact_teacher, documented=True)
+    data = load_figures(Scope(school_ids=(school.pk,)), TODAY, rule_configs)
+    assert quiet.pk in data.places and quiet.pk not in data.figures
+    assert "month_days" in data.rules[pupil.pk]

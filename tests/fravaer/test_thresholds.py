@@ -1,11 +1,13 @@
 """The rules at their boundaries, as pure functions: no database."""
 
 import datetime as dt
+import random
 from decimal import Decimal
 
 import pytest
 
 from fravaer.thresholds import (
+    PATTERN_LONG_DAYS,
     RULES,
     MonthFigures,
     PupilFigures,
@@ -13,6 +15,9 @@ from fravaer.thresholds import (
     RuleConfig,
     default_config,
     evaluate,
+    reach,
+    reach_sums,
+    rules_on,
 )
 
 AS_OF = dt.date(2026, 11, 20)  # a Friday
@@ -213,3 +218,84 @@ def test_every_rule_has_a_source_and_an_evaluator():
     for rule in RULES.values():
         assert rule.source and rule.name
     assert evaluate(figures(), config) == []
+
+
+# --- reach: the scan evaluates only pupils within reach of a rule --------------------
+
+
+def _random_figures(rng: random.Random) -> PupilFigures:
+    """Figures as the scan builds them: recent records within the last 8 weeks, a
+    lesson record with at least one lesson (a database constraint)."""
+    months = {
+        (2026, m): MonthFigures(rng.randint(0, 6), rng.randint(0, 7), rng.randint(0, 6))
+        for m in rng.sample([8, 9, 10, 11], rng.randint(0, 4))
+    }
+    recent = []
+    for n in range(rng.choice([0, 1, 2, 3, 4, 6, 9, 14])):
+        day = AS_OF - dt.timedelta(days=rng.randrange(PATTERN_LONG_DAYS))
+        kind = rng.choice(["day", "lesson", "late"])
+        lessons = rng.randint(1, 4) if kind == "lesson" else 0
+        recent.append(RecentRecord(n, day, kind, lessons, rng.choice(["", "Norsk", "Matte"])))
+    window_days = [AS_OF - dt.timedelta(days=n) for n in range(PATTERN_LONG_DAYS)]
+    return figures(
+        lessons_per_day=rng.randint(1, 8),
+        fortnight_school_days=rng.randint(0, 10),
+        year_days=rng.randint(0, 12),
+        illness_days=rng.randint(0, 8),
+        months=months,
+        fortnight_days=rng.randint(0, 6),
+        fortnight_hours=rng.randint(0, 12),
+        weeks15_days=rng.randint(0, 15),
+        weeks15_hours=rng.randint(0, 30),
+        recent=recent,
+        first_days_after_break=frozenset(
+            d for d in window_days if d.weekday() == 0 or rng.random() < 0.05
+        ),
+    )
+
+
+@pytest.mark.parametrize("rule", [code for code in RULES if code != "undocumented"])
+def test_a_rule_fires_only_for_pupils_within_its_reach(rule):
+    """The scan's SQL pre-filter may leave pupils out only if no rule can fire for
+    them: on random figures and thresholds, firing implies reaching the rule's bound
+    (with the fewest lessons per day and school days among the pupils in scope)."""
+    rng = random.Random(rule)
+    default = RULES[rule].default
+    thresholds = [Decimal(0), Decimal("0.5"), Decimal(1), Decimal(2), default, default + 1]
+    thresholds += [Decimal("2.5"), Decimal(10), Decimal("25.01"), Decimal(50)]
+    fired_count = left_out = 0
+    for _ in range(1500):
+        f = _random_figures(rng)
+        config = {rule: RuleConfig(True, rng.choice(thresholds))}
+        bounds = reach(
+            [config],
+            fortnight_school_days=rng.randint(0, f.fortnight_school_days),
+            lessons_per_day=rng.randint(1, f.lessons_per_day),
+        )
+        within = bounds.everyone or rule in rules_on(
+            bounds.reached(reach_sums(f, bounds.lessons_per_day))
+        )
+        if evaluate(f, config):
+            fired_count += 1
+            assert within, (rule, config, f)
+        left_out += not within
+    assert fired_count > 20 and left_out > 20  # neither side of the bound is empty
+
+
+def test_reach_takes_the_loosest_bound_of_all_municipalities():
+    strict = {"year_days_notice": RuleConfig(True, Decimal(6))}
+    loose = {"year_days_notice": RuleConfig(True, Decimal(4))}
+    bounds = reach([strict, loose], fortnight_school_days=10, lessons_per_day=5)
+    assert bounds.bounds == {"year_days": 4} and not bounds.everyone
+
+
+def test_a_threshold_of_zero_on_an_at_least_rule_reaches_everyone():
+    config = {"year_days_notice": RuleConfig(True, Decimal(0))}
+    assert reach([config], fortnight_school_days=10, lessons_per_day=5).everyone
+    off = {"year_days_notice": RuleConfig(False, Decimal(0))}
+    assert not reach([off], fortnight_school_days=10, lessons_per_day=5).everyone
+
+
+def test_evaluate_runs_only_the_rules_it_is_given():
+    f = figures(year_days=9, months={(2026, 11): MonthFigures(days=5)})
+    assert [x.rule for x in evaluate(f, default_config(), {"month_days"})] == ["month_days"]
