@@ -228,4 +228,6 @@ BASIS_LABELS = {
 WHAT_LABELS = {
     "case_page": _("Sakssiden"),
     "access_log": _("Innsynsloggen"),
+    "meeting": _("Møtesiden"),
+    "ics": _("Kalenderinvitasjon (.ics)"),
 }

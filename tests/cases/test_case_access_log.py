@@ -49,6 +49,15 @@ def test_leader_sees_access_log_and_its_read_is_logged(client_for, case, contact
     assert (latest.user, latest.basis, latest.what) == (leader, "leader", "access_log")
 
 
+def test_access_log_names_meeting_and_ics_reads(client_for, case, leader):
+    for what in ("meeting", "ics"):
+        CaseAccessLog.objects.create(
+            case=case, user=leader, at=case.opened_at, basis="leader", what=what
+        )
+    html = client_for(leader).get(log_url(case)).content.decode()
+    assert "Møtesiden" in html and "Kalenderinvitasjon (.ics)" in html
+
+
 @pytest.mark.parametrize("persona", ["contact_teacher", "team_member", "outsider", "nurse"])
 def test_access_log_is_404_for_non_leaders(request, client_for, case, persona):
     user = request.getfixturevalue(persona)
