@@ -487,17 +487,20 @@ def _missing_for(
 ) -> list[tuple[str, str]]:
     """What the target level requires and the case does not have, as (code, message)."""
     missing: list[tuple[str, str]] = []
-    if to == Level.NIVA_1 and direction == UP:
-        if not Conversation.objects.filter(case=case).exists():
-            missing.append(
-                (
-                    "level1_needs_conversation",
-                    _(
-                        "Registrer minst én undringssamtale med eleven eller foresatte "
-                        "før saken går til nivå 1."
-                    ),
-                )
+    if (
+        to == Level.NIVA_1
+        and direction == UP
+        and not Conversation.objects.filter(case=case).exists()
+    ):
+        missing.append(
+            (
+                "level1_needs_conversation",
+                _(
+                    "Registrer minst én undringssamtale med eleven eller foresatte "
+                    "før saken går til nivå 1."
+                ),
             )
+        )
     if to == Level.NIVA_2A and direction == UP:
         if not active_consents(case, today):
             missing.append(
@@ -712,6 +715,11 @@ def reopen_case(
             add_event(
                 case, CaseEvent.Kind.REOPENED, by=by, now=now, text=reason, level_to=case.level
             )
+            # Closing cancelled the level's deadline; a reopened case runs it again
+            # from today, so it cannot stall unnoticed.
+            kind = LEVEL_DEADLINES.get(case.level)
+            if kind:
+                set_deadline(case, kind, now=now, by=by)
     except IntegrityError as exc:
         raise CaseRuleError(
             _("Eleven har en annen åpen sak. Gå til den i stedet."), code="case_already_open"

@@ -304,6 +304,11 @@ def mark_meeting_held(
         )
         if meeting.kind == Meeting.Kind.LEVEL1:
             meet_deadline(case, Deadline.Kind.LEVEL1_MEETING, now=now, by=by)
+        elif meeting.kind == Meeting.Kind.EVALUATION and case.level == Level.NIVA_2A:
+            # Seed 004: at 2A the team evaluates within 2–3 weeks; a held evaluation
+            # meeting is that evaluation. (The measure plan's own evaluation is the
+            # plans app's.)
+            meet_deadline(case, Deadline.Kind.EVALUATION_2A, now=now, by=by)
     return meeting
 
 
@@ -392,6 +397,9 @@ def record_mapping(
             text=str(mapping.get_kind_display()),
             mapping=mapping.pk,
         )
+        if kind == Mapping.Kind.EXTENDED and case.level == Level.NIVA_2B:
+            # 2B's extended mapping, summarised, is what its deadline asks for.
+            meet_deadline(case, Deadline.Kind.MAPPING_SUMMARY_2B, now=now, by=by)
     return mapping
 
 

@@ -120,3 +120,26 @@ def test_reopen_refused_when_pupil_has_another_open_case(case, pupil, contact_te
     with pytest.raises(CaseRuleError) as exc:
         reopen_case(case, by=contact_teacher, reason="x", version=case.version)
     assert exc.value.code == "case_already_open"
+
+
+def test_reopen_case_restarts_the_levels_deadline(case, contact_teacher):
+    from django.utils import timezone
+
+    from cases.actions.core import change_level, close_case, reopen_case
+    from cases.models import Conversation, Deadline
+
+    Conversation.objects.create(
+        case=case,
+        held_on=timezone.localdate(),
+        with_whom="both",
+        medium="phone",
+        summary="Samtale",
+        recorded_by=contact_teacher,
+        recorded_at=timezone.now(),
+    )
+    change_level(case, to="1", by=contact_teacher, reason="Bekreftet", version=case.version)
+    close_case(case, reason="measures_worked", by=contact_teacher, version=case.version)
+    assert not Deadline.objects.filter(case=case, cancelled_at__isnull=True, met_at__isnull=True)
+    reopen_case(case, by=contact_teacher, reason="Nytt fravær", version=case.version)
+    pending = Deadline.objects.get(case=case, cancelled_at__isnull=True, met_at__isnull=True)
+    assert pending.kind == Deadline.Kind.LEVEL1_MEETING

@@ -440,3 +440,31 @@ def test_attendance_contact_may_read_but_not_schedule(client_for, case, contact_
     client = client_for(attendance)
     assert client.get(_meeting_url(case, meeting)).status_code == 200
     assert client.get(f"/saker/{case.uuid}/moter/nytt/").status_code == 404
+
+
+def test_held_evaluation_meeting_at_2a_meets_the_2a_evaluation_deadline(case, contact_teacher):
+    from cases.actions.core import set_deadline
+    from cases.models import Case
+
+    Case.objects.filter(pk=case.pk).update(level="2A")
+    case.refresh_from_db()
+    deadline = set_deadline(case, Deadline.Kind.EVALUATION_2A, now=timezone.now(), by=None)
+    meeting = _schedule(case, contact_teacher, kind=Meeting.Kind.EVALUATION)
+    mark_meeting_held(meeting, pupil_view="Bedre nå.", by=contact_teacher, version=1)
+    deadline.refresh_from_db()
+    assert deadline.met_at is not None
+
+
+def test_extended_mapping_at_2b_meets_the_mapping_summary_deadline(case, contact_teacher):
+    from cases.actions.core import set_deadline
+    from cases.actions.meetings import record_mapping
+    from cases.models import Case, Mapping
+
+    Case.objects.filter(pk=case.pk).update(level="2B")
+    case.refresh_from_db()
+    deadline = set_deadline(case, Deadline.Kind.MAPPING_SUMMARY_2B, now=timezone.now(), by=None)
+    record_mapping(
+        case, kind=Mapping.Kind.EXTENDED, by=contact_teacher, basis="owner", text="Oppsummert."
+    )
+    deadline.refresh_from_db()
+    assert deadline.met_at is not None
