@@ -45,6 +45,10 @@ MAX_DURATION = 8 * 60
 TASK_LEVELS = (Level.NIVA_2A, Level.NIVA_2B)
 
 
+# A meeting or conversation more than a year away from today is a typing error.
+MEETING_WINDOW_DAYS = 366
+
+
 def _require_open(case: Case) -> None:
     if not case.is_open:
         raise CaseRuleError(_("Saken er avsluttet. Gjenåpne den først."), code="case_closed")
@@ -110,6 +114,11 @@ def log_conversation(
     optional, but something must have been written: an answer or a summary."""
     now = now or timezone.now()
     _require_open(case)
+    if held_on < timezone.localdate(now) - dt.timedelta(days=MEETING_WINDOW_DAYS):
+        raise CaseRuleError(
+            _("Samtalen må være holdt i løpet av det siste året."),
+            code="conversation_too_old",
+        )
     if held_on > timezone.localdate(now):
         raise CaseRuleError(
             _("Samtalen kan ikke registreres før den er holdt: datoen er fram i tid."),
@@ -179,6 +188,15 @@ def schedule_meeting(
     place = place.strip()
     if not place:
         raise CaseRuleError(_("Skriv hvor møtet skal være."), code="meeting_place_required")
+    today = timezone.localdate(now)
+    if not (
+        today - dt.timedelta(days=MEETING_WINDOW_DAYS)
+        <= timezone.localdate(starts_at)
+        <= today + dt.timedelta(days=MEETING_WINDOW_DAYS)
+    ):
+        raise CaseRuleError(
+            _("Møtetidspunktet må være innen ett år fra i dag."), code="meeting_date_out_of_range"
+        )
     if not MIN_DURATION <= duration_minutes <= MAX_DURATION:
         raise CaseRuleError(
             _("Varigheten må være mellom %(min)d og %(max)d minutter.")

@@ -468,3 +468,12 @@ def test_extended_mapping_at_2b_meets_the_mapping_summary_deadline(case, contact
     )
     deadline.refresh_from_db()
     assert deadline.met_at is not None
+
+
+def test_schedule_meeting_refuses_a_date_years_away(case, contact_teacher):
+    with pytest.raises(CaseRuleError) as exc:
+        _schedule(case, contact_teacher, starts_at=dt.datetime(1, 1, 1, 10, 0, tzinfo=dt.UTC))
+    assert exc.value.code == "meeting_date_out_of_range"
+    with pytest.raises(CaseRuleError) as exc:
+        _schedule(case, contact_teacher, starts_at=dt.datetime(9999, 12, 31, 10, 0, tzinfo=OSLO))
+    assert exc.value.code == "meeting_date_out_of_range"
