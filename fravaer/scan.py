@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
@@ -67,8 +68,7 @@ class Scope:
         return qs
 
 
-@dataclass
-class PupilPlace:
+class PupilPlace(NamedTuple):
     pupil_id: int
     group_id: int
     school_id: int
@@ -121,17 +121,23 @@ def _months(year_start: dt.date, as_of: dt.date) -> list[tuple[dt.date, dt.date]
     return months
 
 
-def raw_rows(queryset: QuerySet) -> list[tuple]:
+def raw_rows(queryset: QuerySet) -> Iterator[tuple]:
     """The rows of a query whose columns are integers or strings, as the database
-    returns them: Django's per-value converters would cost more than the query itself
-    here (a row per pupil, a column per figure and month)."""
+    returns them, one at a time: Django's per-value converters would cost more than
+    the query itself here (a row per pupil, a column per figure and month), and a
+    list of every row would double the scan's memory."""
     try:
         sql, params = queryset.query.get_compiler(queryset.db).as_sql()
     except EmptyResultSet:  # e.g. a scope of no schools
-        return []
+        return
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        yield from _batches(cursor)
+
+
+def _batches(cursor) -> Iterator[tuple]:
+    while rows := cursor.fetchmany(5000):
+        yield from rows
 
 
 def _default_configs(municipality_ids: Iterable[int]) -> dict[int, dict[str, RuleConfig]]:
@@ -256,18 +262,19 @@ def load_figures(scope: Scope, as_of: dt.date, configs_for: ConfigsFor | None = 
     # pupils within reach of a pattern rule.
     if bounds.patterns:
         all_after_break = sorted(set().union(*after_break.values()))
+        known = data.figures.get
         seen: set[int] = set()
         for record_id, pupil_id, day_, kind, lessons, subject, reached in sql.recent(
             recent_start, all_after_break, bounds
         ):
             if type(day_) is str:  # SQLite returns dates as text
                 day_ = dt.date.fromisoformat(day_)
-            figures_of(pupil_id).recent.append(
-                RecentRecord(record_id, day_, kind, lessons or 0, subject or "")
-            )
-            if pupil_id not in seen and data.rules is not None:
+            f = known(pupil_id) or figures_of(pupil_id)
+            f.recent.append(RecentRecord(record_id, day_, kind, lessons or 0, subject or ""))
+            if pupil_id not in seen:
                 seen.add(pupil_id)
-                data.rules[pupil_id] |= rules_on(reached)
+                if data.rules is not None:
+                    data.rules[pupil_id] |= rules_on(reached)
     return data
 
 
@@ -310,10 +317,10 @@ class _Sql:
         self.records = quote(AbsenceRecord._meta.db_table)
         self.reasons = quote(AbsenceReason._meta.db_table)
 
-    def _rows(self, sql: str) -> list[tuple]:
+    def _rows(self, sql: str) -> Iterator[tuple]:
         with connections[self.db].cursor() as cursor:
             cursor.execute(sql, self.scope_params)
-            return cursor.fetchall()
+            yield from _batches(cursor)
 
     def _from(self, start: dt.date) -> str:
         return (
@@ -328,7 +335,7 @@ class _Sql:
         weeks15_start: dt.date,
         months: list[tuple[dt.date, dt.date]],
         bounds: Reach,
-    ) -> list[tuple]:
+    ) -> Iterator[tuple]:
         """pupil_id, the six year and window figures, days, hours and late arrivals
         per month, and the bits of the bounds reached."""
         day, lesson, late = self.DAY, self.LESSON, self.LATE
@@ -378,7 +385,7 @@ class _Sql:
 
     def recent(
         self, recent_start: dt.date, after_break: list[dt.date], bounds: Reach
-    ) -> list[tuple]:
+    ) -> Iterator[tuple]:
         """The records of the last eight weeks (id, pupil_id, date, kind, lessons,
         subject) of pupils within reach of a pattern rule, each with the bits of the
         bounds its pupil reaches. The sums: records per weekday over the last six

@@ -260,7 +260,7 @@ def default_config() -> dict[str, RuleConfig]:
 # --- figures: what SQL computes for one pupil -------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class MonthFigures:
     days: int = 0
     hours: int = 0
@@ -278,7 +278,7 @@ class RecentRecord(NamedTuple):
     subject: str
 
 
-@dataclass
+@dataclass(slots=True)
 class PupilFigures:
     pupil_id: int
     as_of: dt.date
@@ -298,15 +298,17 @@ class PupilFigures:
     first_days_after_break: frozenset[dt.date] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
+    """A rule that fired, with the figures behind it. (A named tuple: a first scan of
+    a municipality makes some 100 000; `details` is never changed after.)"""
+
     rule: str
     period_key: str
     period_start: dt.date
     period_end: dt.date
     value: Decimal
     threshold: Decimal
-    details: dict = field(default_factory=dict, compare=False, hash=False)
+    details: dict = {}  # noqa: RUF012 - shared empty default, read only
     record_ids: tuple[int, ...] = ()
     record_id: int | None = None
 
@@ -324,10 +326,18 @@ def evaluate(
     are evaluated: the scan passes the rules whose bound the pupil reaches (see
     `reach`); the others cannot fire."""
     findings: list[Finding] = []
-    for code, rule_config in config.items():
-        if rule_config.enabled and (rules is None or code in rules):
+    if rules is not None and not isinstance(rules, frozenset):
+        rules = frozenset(rules)
+    for code in config if rules is None else _in_rule_order(rules):
+        rule_config = config.get(code)
+        if rule_config is not None and rule_config.enabled:
             findings.extend(EVALUATORS[code](figures, RULES[code], rule_config.threshold))
     return findings
+
+
+@lru_cache(maxsize=4096)
+def _in_rule_order(rules: frozenset[str]) -> tuple[str, ...]:
+    return tuple(code for code in RULES if code in rules)
 
 
 CENT = Decimal("0.01")
@@ -369,18 +379,16 @@ def _month(attribute: str):
         for (year, month), figures in sorted(f.months.items()):
             value = getattr(figures, attribute)
             if rule.fires(value, threshold):
-                first = dt.date(year, month, 1)
-                last = (first + dt.timedelta(days=32)).replace(day=1) - ONE_DAY
-                yield Finding(
-                    rule.code,
-                    f"{year}-{month:02d}",
-                    first,
-                    min(last, f.as_of),
-                    _d(value),
-                    threshold,
-                )
+                key, first, last = _month_period(year, month)
+                yield Finding(rule.code, key, first, min(last, f.as_of), _d(value), threshold)
 
     return evaluate_month
+
+
+@lru_cache(maxsize=256)
+def _month_period(year: int, month: int) -> tuple[str, dt.date, dt.date]:
+    first = dt.date(year, month, 1)
+    return f"{year}-{month:02d}", first, (first + dt.timedelta(days=32)).replace(day=1) - ONE_DAY
 
 
 def _fortnight(f: PupilFigures, rule: Rule, threshold: Decimal) -> Iterable[Finding]:
