@@ -80,6 +80,14 @@ class Report:
         return round(self.naive.statements / max(1, len(self.sample)) * self.pupils_in_scope)
 
     @property
+    def run1_statements_one_school(self) -> float:
+        """Run 1's statements for one school: from the tracemalloc pass over one
+        school, else the mean of the one-scan-per-school run."""
+        if self.school_memory is not None:
+            return self.school_memory.statements
+        return self.per_school[0].statements / max(1, len(self.generated.school_ids))
+
+    @property
     def statements_constant(self) -> bool:
         return len({m.statements for _s, _p, m in self.scopes}) == 1
 
@@ -107,8 +115,8 @@ class Report:
             ),
             Target(
                 "statements independent of pupils",
-                f"{run1.statements} ({_writes(run1)} write batches)",
-                False,
+                f"{run1.statements}; 1 school: {self.run1_statements_one_school}",
+                self.run1_statements_one_school == run1.statements,
                 f"{run2.statements}; by pupils {steady}",
                 self.statements_constant,
             ),
@@ -141,10 +149,6 @@ class Report:
                 run2.rss_peak_mb <= TARGET_MEMORY_MB,
             ),
         ]
-
-
-def _writes(m: Measurement) -> int:
-    return sum(n for kind, n in m.kinds.items() if kind.startswith(("INSERT", "UPDATE")))
 
 
 def run_benchmark(
@@ -332,7 +336,8 @@ def format_report(report: Report) -> str:
         *(row(m) for m in report.per_school),
         "",
         f"Run 1: {report.first.note}, {report.emails} e-mails (locmem backend).",
-        f"Run 1 statements: {_kinds(report.first.kinds)}",
+        f"Run 1 statements: {_kinds(report.first.kinds)}; plus one COPY of the new flags, "
+        "which Django's statement hook does not see",
         f"Run 2 statements: {_kinds(report.second.kinds)}",
         f"(b): {report.naive.statements // max(1, len(report.sample))} statements per pupil; "
         f"(c): {report.floor.note}. RSS MB: at the start → peak of the phase"
