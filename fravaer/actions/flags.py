@@ -75,9 +75,11 @@ def scan_absence(
     `settings.FLAG_RAISED_HANDLERS` with them.
 
     The statements are a fixed number whatever the number of pupils: the figures
-    (`fravaer.scan.load_figures`), three reads of the flags, and in one transaction
-    the new flags (COPY and one INSERT … SELECT on PostgreSQL), the closed episodes,
-    the cleared flags and the notifications (one INSERT … SELECT)."""
+    (`fravaer.scan.load_figures`), one read of the flags, and in one transaction, on
+    PostgreSQL, a COPY of the new flags into a temporary table and one statement that
+    inserts them and their notifications (`NewFlags`), then an UPDATE each for closed
+    episodes and cleared flags, if any, and the handlers. Only the pupils and rules
+    within reach of a bound are evaluated (`fravaer.thresholds.reach`)."""
     with _no_cycle_collection():
         return _scan(scope, as_of=as_of, now=now or timezone.now(), email=email)
 
