@@ -5,16 +5,26 @@
   // After a page load or an htmx swap, move focus to the element that announces the
   // result (a status message or an error summary), so keyboard and screen-reader
   // users land where the change is (WCAG 2.4.3).
-  function focusMarked(root) {
+  function focusMarked(root, keepView) {
     var el = (root || document).querySelector("[data-focus-on-load]");
     if (el) {
       if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
-      el.focus();
+      el.focus({ preventScroll: !!keepView });
     }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    focusMarked(document);
+    if (!window.location.hash) {
+      focusMarked(document);
+      return;
+    }
+    // A save that returns to a section (`#samtaler`): the browser's scroll to the
+    // fragment would clear an earlier focus. Focus the message once that scroll is
+    // done, without moving the view, so the section stays in sight and screen-reader
+    // users still hear the result.
+    window.addEventListener("load", function () {
+      window.setTimeout(function () { focusMarked(document, true); }, 0);
+    });
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     focusMarked(event.detail.elt);

@@ -131,15 +131,14 @@ def case_url(case: Case) -> str:
 
 
 def expect_message(page, text: str, *, anchor: str = "") -> None:
-    """The status message after a save. Focus is on it (WCAG 2.4.3), except after a
-    redirect to a section (`#samtaler`): Chromium's scroll to the fragment clears the
-    focus app.js gave the message, and Tab continues from that section instead."""
+    """The status message after a save has focus (WCAG 2.4.3). After a redirect to a
+    section (`#samtaler`) the view stays on that section and focus still goes to the
+    message, so screen-reader users hear the result."""
     message = page.locator(".messages[role=status] .ds-alert", has_text=text)
     expect(message).to_be_visible()
     if anchor:
         expect(page.locator(f"#{anchor}:target")).to_be_visible()
-    else:
-        expect(message).to_be_focused()
+    expect(message).to_be_focused()
 
 
 def expect_not_found(page, response) -> None:
