@@ -36,7 +36,12 @@ from cases.models import (
     Referral,
     Service,
 )
-from fravaer.access import _assignments, _enrollment_active, _staff_school_ids
+from fravaer.access import (
+    _assignment_active,
+    _assignments,
+    _enrollment_active,
+    _staff_school_ids,
+)
 from fravaer.models import Enrollment, StaffRole, TeachingAssignment, User
 
 VIEW_CASE = "view_case"
@@ -103,13 +108,16 @@ def _ppt_group_names(user: User) -> QuerySet:
     )
 
 
-def _active_referrals(day: dt.date, case_ref: str = "pk") -> QuerySet:
+def _referrals_in_force(day: dt.date) -> QuerySet:
     return Referral.objects.filter(
         Q(consent__expires_on__isnull=True) | Q(consent__expires_on__gte=day),
-        case=OuterRef(case_ref),
         ended_at__isnull=True,
         consent__withdrawn_on__isnull=True,
     )
+
+
+def _active_referrals(day: dt.date, case_ref: str = "pk") -> QuerySet:
+    return _referrals_in_force(day).filter(case=OuterRef(case_ref))
 
 
 def _ppt_granted(user: User, day: dt.date) -> Q:
@@ -121,7 +129,7 @@ def _ppt_granted(user: User, day: dt.date) -> Q:
     return Q(Exists(grant)) & Q(Exists(_active_referrals(day)))
 
 
-def _participating(user: User, day: dt.date) -> QuerySet:
+def _participations(day: dt.date) -> QuerySet:
     """A participant's access follows what it rests on, like PPT's grant: the case is
     open, a consent for the participant's service is in force (an expired consent
     closes the door even before anyone removes the participant), and for PPT a
@@ -137,11 +145,13 @@ def _participating(user: User, day: dt.date) -> QuerySet:
     return Participant.objects.filter(
         Q(Exists(referral)) | ~Q(service=Service.PPT),
         Exists(consent),
-        user=user,
         removed_at__isnull=True,
-        case=OuterRef("pk"),
         case__status=Case.Status.OPEN,
     )
+
+
+def _participating(user: User, day: dt.date) -> QuerySet:
+    return _participations(day).filter(user=user, case=OuterRef("pk"))
 
 
 def _annotations(user: User, day: dt.date) -> dict:
@@ -173,6 +183,51 @@ def visible_cases(user: User, day: dt.date | None = None) -> QuerySet[Case]:
             | Q(is_ppt_referred=True)
         )
         .select_related("pupil", "school__municipality", "owner", "coordinator")
+    )
+
+
+def case_viewers(case: Case, day: dt.date | None = None) -> QuerySet[User]:
+    """Everyone who may read `case`: `visible_cases` seen from the case's side, so that
+    invitations and tasks go only to people who can open what they link to. One query.
+    Keep the two in step (tests/cases/test_case_viewers.py checks them against each
+    other)."""
+    day = day or timezone.localdate()
+    contact = TeachingAssignment.objects.filter(
+        _assignment_active(day),
+        kind=TeachingAssignment.Kind.CONTACT,
+        group_id__in=Enrollment.objects.filter(
+            _enrollment_active(day), pupil_id=case.pupil_id
+        ).values("group_id"),
+    ).values("user_id")
+    school_staff = StaffRole.objects.filter(
+        school_id=case.school_id, role__in=LEADER_ROLES + TEAM_ROLES + ATTENDANCE_ROLES
+    ).values("user_id")
+    participants = _participations(day).filter(case=case).values("user_id")
+    granted = CaseUserObjectPermission.objects.filter(
+        content_object=case, permission__codename=VIEW_CASE
+    ).values("user_id")
+    group_names = CaseGroupObjectPermission.objects.filter(
+        content_object=case, permission__codename=VIEW_CASE
+    ).values("group__name")
+    ppt = (
+        StaffRole.objects.filter(role=StaffRole.Role.PPT_ADVISOR)
+        .annotate(
+            group_name=Concat(
+                Value(PPT_GROUP_PREFIX), Cast("municipality_id", CharField(max_length=20))
+            )
+        )
+        .filter(group_name__in=group_names)
+        .values("user_id")
+    )
+    referral = _referrals_in_force(day).filter(case=case)
+    return User.objects.filter(
+        Q(pk=case.owner_id)
+        | Q(pk=case.coordinator_id)
+        | Q(pk__in=contact)
+        | Q(pk__in=school_staff)
+        | Q(pk__in=participants)
+        | Q(pk__in=granted)
+        | (Q(pk__in=ppt) & Q(Exists(referral)))
     )
 
 

@@ -385,8 +385,11 @@ def mapping_new(request: HttpRequest, case_uuid) -> HttpResponse:
 
 
 def _task_form(grant: access.CaseAccess, data=None) -> TaskForm:
-    participants = Participant.objects.filter(case=grant.case, removed_at__isnull=True)
-    return TaskForm(data, participants=participants, staff=staff_candidates(grant.case))
+    staff = staff_candidates(grant.case)
+    participants = Participant.objects.filter(
+        Q(user__isnull=True) | Q(user__in=staff), case=grant.case, removed_at__isnull=True
+    )
+    return TaskForm(data, participants=participants, staff=staff)
 
 
 @require_http_methods(["GET", "POST"])

@@ -19,16 +19,16 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from cases import access
 from cases.actions.core import CaseChanged, CaseRuleError, add_event, meet_deadline, notify
 from cases.models import (
     Case,
     CaseEvent,
-    CaseUserObjectPermission,
     Conversation,
     Deadline,
     Level,
@@ -38,7 +38,7 @@ from cases.models import (
     Participant,
 )
 from cases.questions import CONVERSATION_QUESTIONS, THEME_QUESTIONS
-from fravaer.models import Enrollment, Guardian, StaffRole, TeachingAssignment, User
+from fravaer.models import Guardian, User
 
 MIN_DURATION = 15
 MAX_DURATION = 8 * 60
@@ -64,34 +64,15 @@ def _clean_texts(values: dict, known: Iterable[str]) -> dict[str, str]:
 
 
 def staff_candidates(case: Case, day: dt.date | None = None) -> QuerySet[User]:
-    """Staff who may join a meeting or get a mapping task: the school's leaders, team,
-    attendance contact and nurse, the pupil's current teachers, the case's owner and
-    coordinator, users among its participants, and PPT advisors holding a grant."""
-    day = day or timezone.localdate()
-    school_roles = StaffRole.objects.filter(
-        school_id=case.school_id, role__in=StaffRole.SCHOOL_ROLES
-    ).values("user_id")
-    groups = Enrollment.objects.filter(
-        Q(end__isnull=True) | Q(end__gte=day), pupil_id=case.pupil_id, start__lte=day
-    ).values("group_id")
-    teachers = (
-        TeachingAssignment.objects.filter(group_id__in=groups, valid_from__lte=day)
-        .exclude(valid_to__lt=day)
-        .values("user_id")
+    """Staff who may join a meeting or get a mapping task: the active users among those
+    who can open the case (`cases.access.case_viewers`), so that the invitation's link
+    and the task's "done" button work for them. The pupil's subject teachers, or a
+    nurse without a consent in force, cannot open it and are not offered."""
+    return (
+        access.case_viewers(case, day)
+        .filter(is_active=True)
+        .order_by("first_name", "last_name", "username")
     )
-    participants = Participant.objects.filter(
-        case=case, removed_at__isnull=True, user__isnull=False
-    ).values("user_id")
-    granted = CaseUserObjectPermission.objects.filter(content_object=case).values("user_id")
-    return User.objects.filter(
-        Q(pk__in=school_roles)
-        | Q(pk__in=teachers)
-        | Q(pk__in=participants)
-        | Q(pk__in=granted)
-        | Q(pk=case.owner_id)
-        | Q(pk=case.coordinator_id),
-        is_active=True,
-    ).order_by("first_name", "last_name", "username")
 
 
 # --- nivå 0: the wondering conversation -------------------------------------------------
@@ -456,10 +437,8 @@ def assign_task(
         raise CaseRuleError(
             _("Deltakeren er ikke med i saken."), code="task_participant_not_in_case"
         )
-    if (
-        assignee_user is not None
-        and not staff_candidates(case).filter(pk=assignee_user.pk).exists()
-    ):
+    user_id = participant.user_id if participant is not None else assignee_user.pk
+    if user_id is not None and not staff_candidates(case).filter(pk=user_id).exists():
         raise CaseRuleError(
             _("Den ansatte kan ikke få oppgaver i denne saken."), code="task_assignee_not_eligible"
         )

@@ -15,6 +15,7 @@ from cases.models import Case, CaseEvent, Mapping, MappingTask, Participant
 from cases.questions import THEMES
 from fravaer.models import Notification
 from tests.cases.conftest import make_case
+from tests.cases.test_consent import give
 
 TODAY = dt.date(2026, 11, 18)
 
@@ -175,6 +176,7 @@ def test_assign_task_to_participant_at_2a(case, contact_teacher):
 
 def test_assign_task_to_staff_notifies_them(case, contact_teacher, nurse):
     _at_level(case, "2B")
+    give(case, contact_teacher, service="school_nurse")
     _participant(case, contact_teacher, service="school_nurse", name="Hanne", user=nurse)
     assign_task(
         case, description="Helsesamtale", due=TODAY, assignee_user=nurse, by=contact_teacher
