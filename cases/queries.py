@@ -230,4 +230,7 @@ WHAT_LABELS = {
     "access_log": _("Innsynsloggen"),
     "meeting": _("Møtesiden"),
     "ics": _("Kalenderinvitasjon (.ics)"),
+    "consent_withdraw": _("Trekk samtykke"),
+    "referral_end": _("Avslutt henvisningen til PPT"),
+    "case_mappings": _("Kartlegging og oppgaver (sakssiden)"),
 }

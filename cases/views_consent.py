@@ -29,7 +29,7 @@ from cases.actions.consent import (
     remove_participant,
     withdraw_consent,
 )
-from cases.actions.core import CaseRuleError
+from cases.actions.core import CaseRuleError, log_case_read
 from cases.forms_consent import (
     ConsentForm,
     EndReferralForm,
@@ -125,6 +125,7 @@ def consent_withdraw(request: HttpRequest, case_uuid, consent_id: int) -> HttpRe
             messages.success(request, _("Samtykket er registrert som trukket."))
             return _back(grant, "samtykke")
     referral = Referral.objects.filter(consent=consent, ended_at__isnull=True).first()
+    log_case_read(grant.case, user=request.user, basis=grant.basis, what="consent_withdraw")
     return _page(
         request,
         "cases/consent/withdraw.html",
@@ -179,6 +180,7 @@ def referral_end(request: HttpRequest, case_uuid, referral_id: int) -> HttpRespo
                 request, _("Henvisningen er avsluttet, og PPT har ikke lenger tilgang.")
             )
             return _back(grant, "samtykke")
+    log_case_read(grant.case, user=request.user, basis=grant.basis, what="referral_end")
     return _page(request, "cases/consent/referral_end.html", grant, referral=referral, form=form)
 
 

@@ -252,6 +252,7 @@ def meeting_held(request: HttpRequest, case_uuid, meeting_uuid) -> HttpResponse:
         else:
             messages.success(request, _("Møtet er registrert som holdt."))
             return redirect("cases:meeting", grant.case.uuid, meeting.uuid)
+    log_case_read(grant.case, user=request.user, basis=grant.basis, what="meeting")
     context = _meeting_context(request, grant, meeting, held_form=form)
     return render(request, "cases/meetings/meeting_detail.html", context)
 
@@ -275,6 +276,7 @@ def meeting_cancel(request: HttpRequest, case_uuid, meeting_uuid) -> HttpRespons
         else:
             messages.success(request, _("Møtet er avlyst."))
             return redirect("cases:meeting", grant.case.uuid, meeting.uuid)
+    log_case_read(grant.case, user=request.user, basis=grant.basis, what="meeting")
     context = _meeting_context(request, grant, meeting, cancel_form=form)
     return render(request, "cases/meetings/meeting_detail.html", context)
 
@@ -440,6 +442,7 @@ def task_done(request: HttpRequest, case_uuid, task_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Oppgaven er merket som utført."))
     if request.htmx:
+        log_case_read(grant.case, user=request.user, basis=grant.basis, what="case_mappings")
         context = _section_context(request, grant, show_messages=True)
         return render(request, "cases/includes/_case_mappings.html", context)
     return redirect(_case_url(grant, "#kartlegging"))

@@ -1,10 +1,17 @@
 """The access log: one row per read with the reader's basis; leaders see it."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from cases.actions.consent import refer_to_ppt
+from cases.actions.meetings import assign_task, schedule_meeting
 from cases.models import CaseAccessLog
+from tests.cases.test_consent import give
 from tests.cases.test_transitions import at_level
+from tests.conftest import TODAY
 
 
 def log_url(case):
@@ -85,8 +92,6 @@ def test_access_log_link_only_for_leaders(client_for, case, contact_teacher, lea
 def test_access_log_paginates_with_bounded_queries(
     client_for, case, leader, contact_teacher, team_member, django_assert_max_num_queries
 ):
-    from django.utils import timezone
-
     now = timezone.now()
     CaseAccessLog.objects.bulk_create(
         CaseAccessLog(case=case, user=u, at=now, basis="owner", what="case_page")
@@ -104,3 +109,73 @@ def test_logged_for_every_level(client_for, case, leader):
     at_level(case, "2B")
     client_for(leader).get(reverse("cases:case", args=[case.uuid]))
     assert CaseAccessLog.objects.count() == 1
+
+
+# --- every page and fragment that shows the case logs one read -------------------------
+
+
+def _reads(user) -> list[tuple[str, str]]:
+    return list(CaseAccessLog.objects.filter(user=user).values_list("what", "basis"))
+
+
+def _meeting(case, by):
+    starts_at = dt.datetime(2026, 11, 17, 9, 0, tzinfo=timezone.get_default_timezone())
+    return schedule_meeting(case, kind="level1", starts_at=starts_at, place="Rom 2", by=by)
+
+
+def test_consent_withdraw_page_read_is_logged(client_for, case, contact_teacher):
+    consent = give(case, contact_teacher)
+    response = client_for(contact_teacher).get(f"/saker/{case.uuid}/samtykke/{consent.pk}/trekk/")
+    assert response.status_code == 200
+    assert _reads(contact_teacher) == [("consent_withdraw", "owner")]
+
+
+def test_referral_end_page_read_is_logged(client_for, case, contact_teacher):
+    give(case, contact_teacher)
+    referral = refer_to_ppt(case, reason="Analyse", by=contact_teacher)
+    response = client_for(contact_teacher).get(
+        f"/saker/{case.uuid}/henvisning/{referral.pk}/avslutt/"
+    )
+    assert response.status_code == 200
+    assert _reads(contact_teacher) == [("referral_end", "owner")]
+
+
+def test_meeting_page_reshown_after_refused_held_is_logged(client_for, case, contact_teacher):
+    meeting = _meeting(case, contact_teacher)
+    response = client_for(contact_teacher).post(
+        f"/saker/{case.uuid}/moter/{meeting.uuid}/holdt/", {"pupil_view": " ", "version": "1"}
+    )
+    assert response.status_code == 200
+    assert _reads(contact_teacher) == [("meeting", "owner")]
+
+
+def test_meeting_page_reshown_after_refused_cancel_is_logged(client_for, case, contact_teacher):
+    meeting = _meeting(case, contact_teacher)
+    response = client_for(contact_teacher).post(
+        f"/saker/{case.uuid}/moter/{meeting.uuid}/avlys/", {"reason": "Sykdom", "version": "7"}
+    )
+    assert response.status_code == 200
+    assert _reads(contact_teacher) == [("meeting", "owner")]
+
+
+def test_task_done_fragment_read_is_logged(client_for, case, contact_teacher):
+    at_level(case, "2A")
+    task = assign_task(
+        case, description="Skjema", due=TODAY, assignee_user=contact_teacher, by=contact_teacher
+    )
+    response = client_for(contact_teacher).post(
+        f"/saker/{case.uuid}/oppgaver/{task.pk}/utfort/", HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert _reads(contact_teacher) == [("case_mappings", "owner")]
+
+
+def test_access_log_names_consent_referral_and_mapping_reads(client_for, case, leader):
+    for what in ("consent_withdraw", "referral_end", "case_mappings"):
+        CaseAccessLog.objects.create(
+            case=case, user=leader, at=case.opened_at, basis="leader", what=what
+        )
+    html = client_for(leader).get(log_url(case)).content.decode()
+    assert "Trekk samtykke" in html
+    assert "Avslutt henvisningen til PPT" in html
+    assert "Kartlegging og oppgaver (sakssiden)" in html
