@@ -13,7 +13,8 @@ A case is visible to:
   PPT group that exists only while a referral to PPT with consent is active (granted
   and revoked inside `cases.actions.consent`; see `_ppt_granted`).
 
-Anything else answers 404, exactly like a case that does not exist.
+A grant on the case to one user by name gives nothing: nothing makes one, and one would
+outlive the referral it should rest on. Anything else answers 404, exactly like a case that does not exist.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from django.utils import timezone
 from cases.models import (
     Case,
     CaseGroupObjectPermission,
-    CaseUserObjectPermission,
     Consent,
     Participant,
     Referral,
@@ -71,12 +71,6 @@ def _contact_pupils(user: User, day: dt.date) -> QuerySet:
     groups = _assignments(user, day, TeachingAssignment.Kind.CONTACT).values("group_id")
     return Enrollment.objects.filter(_enrollment_active(day), group_id__in=groups).values(
         "pupil_id"
-    )
-
-
-def _granted(user: User) -> QuerySet:
-    return CaseUserObjectPermission.objects.filter(
-        user=user, permission__codename=VIEW_CASE, content_object=OuterRef("pk")
     )
 
 
@@ -161,7 +155,6 @@ def _annotations(user: User, day: dt.date) -> dict:
         "is_team": Q(school_id__in=_staff_school_ids(user, TEAM_ROLES)),
         "is_attendance": Q(school_id__in=_staff_school_ids(user, ATTENDANCE_ROLES)),
         "is_participant": Exists(_participating(user, day)),
-        "is_granted": Exists(_granted(user)),
         "is_ppt_referred": _ppt_granted(user, day),
     }
 
@@ -179,7 +172,6 @@ def visible_cases(user: User, day: dt.date | None = None) -> QuerySet[Case]:
             | Q(is_team=True)
             | Q(is_attendance=True)
             | Q(is_participant=True)
-            | Q(is_granted=True)
             | Q(is_ppt_referred=True)
         )
         .select_related("pupil", "school__municipality", "owner", "coordinator")
@@ -203,9 +195,6 @@ def case_viewers(case: Case, day: dt.date | None = None) -> QuerySet[User]:
         school_id=case.school_id, role__in=LEADER_ROLES + TEAM_ROLES + ATTENDANCE_ROLES
     ).values("user_id")
     participants = _participations(day).filter(case=case).values("user_id")
-    granted = CaseUserObjectPermission.objects.filter(
-        content_object=case, permission__codename=VIEW_CASE
-    ).values("user_id")
     group_names = CaseGroupObjectPermission.objects.filter(
         content_object=case, permission__codename=VIEW_CASE
     ).values("group__name")
@@ -226,7 +215,6 @@ def case_viewers(case: Case, day: dt.date | None = None) -> QuerySet[User]:
         | Q(pk__in=contact)
         | Q(pk__in=school_staff)
         | Q(pk__in=participants)
-        | Q(pk__in=granted)
         | (Q(pk__in=ppt) & Q(Exists(referral)))
     )
 
@@ -238,7 +226,7 @@ def referred_cases(user: User, day: dt.date | None = None) -> QuerySet[Case]:
     day = day or timezone.localdate()
     referral = _active_referrals(day)
     return (
-        Case.objects.filter(_ppt_granted(user, day) | Q(Exists(_granted(user)), Exists(referral)))
+        Case.objects.filter(_ppt_granted(user, day))
         .annotate(referred_at=Subquery(referral.order_by("-made_at").values("made_at")[:1]))
         .select_related("pupil", "school", "owner")
     )

@@ -730,30 +730,6 @@ def reopen_case(
 # --- access grants (django-guardian behind cases.access) -------------------------------
 
 
-def grant_case_access(
-    case: Case, users: Iterable[User], *, by: User, now: dt.datetime, basis: str
-) -> int:
-    """Give `users` read access to this one case (e.g. PPT on referral)."""
-    from guardian.shortcuts import assign_perm
-
-    from cases.access import VIEW_CASE
-
-    users = list(users)
-    for user in users:
-        assign_perm(f"cases.{VIEW_CASE}", user, case)
-    if users:
-        add_event(
-            case,
-            CaseEvent.Kind.ACCESS_GRANTED,
-            by=by,
-            now=now,
-            text=", ".join(str(u) for u in users),
-            users=[u.pk for u in users],
-            basis=basis,
-        )
-    return len(users)
-
-
 def revoke_case_access(case: Case, *, by: User, now: dt.datetime, basis: str) -> int:
     """Remove every per-case grant at once (to users, and to groups such as the
     municipality's PPT): the next request answers 404."""

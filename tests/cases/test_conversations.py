@@ -8,12 +8,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
-from cases.actions.core import CaseRuleError, close_case, grant_case_access
+from cases.actions.consent import refer_to_ppt
+from cases.actions.core import CaseRuleError, close_case
 from cases.actions.meetings import log_conversation
 from cases.models import CaseEvent, Conversation
 from cases.questions import GUARDIAN_QUESTIONS, PUPIL_QUESTIONS
+from tests.cases.test_consent import give
 
 TODAY = dt.date(2026, 11, 18)
 
@@ -201,7 +202,8 @@ def test_conversation_page_is_404_for_subject_teacher(client_for, case, subject_
 
 
 def test_conversation_page_is_404_for_ppt_even_with_grant(client_for, case, ppt_advisor, leader):
-    grant_case_access(case, [ppt_advisor], by=leader, now=timezone.now(), basis="ppt_referral")
+    give(case, leader)
+    refer_to_ppt(case, reason="Pedagogisk analyse", by=leader)
     client = client_for(ppt_advisor)
     assert client.get(f"/saker/{case.uuid}/").status_code == 200
     assert client.post(_url(case), _post_data()).status_code == 404

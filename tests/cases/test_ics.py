@@ -7,10 +7,11 @@ import datetime as dt
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.actions.core import grant_case_access
+from cases.actions.consent import refer_to_ppt
 from cases.actions.meetings import cancel_meeting, schedule_meeting
 from cases.models import CaseAccessLog, Meeting
 from cases.views_meetings import ics_escape, ics_fold, meeting_ics
+from tests.cases.test_consent import give
 
 OSLO = timezone.get_default_timezone()
 
@@ -127,7 +128,8 @@ def test_ics_for_ppt_follows_the_grant(client_for, case, contact_teacher, ppt_ad
     meeting = _meeting(case, contact_teacher)
     client = client_for(ppt_advisor)
     assert client.get(_url(case, meeting)).status_code == 404
-    grant_case_access(case, [ppt_advisor], by=leader, now=timezone.now(), basis="ppt_referral")
+    give(case, leader)
+    refer_to_ppt(case, reason="Pedagogisk analyse", by=leader)
     assert client.get(_url(case, meeting)).status_code == 200
 
 

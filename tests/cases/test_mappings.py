@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.actions.core import CaseRuleError, close_case, grant_case_access
+from cases.actions.consent import refer_to_ppt
+from cases.actions.core import CaseRuleError, close_case
 from cases.actions.meetings import assign_task, complete_task, record_mapping
 from cases.models import Case, CaseEvent, Mapping, MappingTask, Participant
 from cases.questions import THEMES
@@ -21,7 +22,8 @@ TODAY = dt.date(2026, 11, 18)
 
 
 def _grant_ppt(case, ppt_advisor, leader):
-    grant_case_access(case, [ppt_advisor], by=leader, now=timezone.now(), basis="ppt_referral")
+    give(case, leader)
+    refer_to_ppt(case, reason="Pedagogisk analyse", by=leader)
 
 
 def _at_level(case, level: str) -> Case:

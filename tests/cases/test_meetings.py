@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.actions.core import CaseRuleError, change_level, close_case, grant_case_access
+from cases.actions.consent import refer_to_ppt
+from cases.actions.core import CaseRuleError, change_level, close_case
 from cases.actions.meetings import (
     cancel_meeting,
     log_conversation,
@@ -22,6 +23,7 @@ from cases.actions.meetings import (
 from cases.models import CaseAccessLog, CaseEvent, Deadline, Meeting
 from fravaer.models import AbsenceReason, AbsenceRecord, Flag, Guardian, Notification
 from fravaer.thresholds import RULES
+from tests.cases.test_consent import give
 from tests.conftest import make_user
 
 OSLO = timezone.get_default_timezone()
@@ -101,7 +103,8 @@ def test_schedule_meeting_refuses_ppt_without_grant(case, contact_teacher, ppt_a
 
 
 def test_schedule_meeting_accepts_ppt_with_grant(case, contact_teacher, ppt_advisor, leader):
-    grant_case_access(case, [ppt_advisor], by=leader, now=timezone.now(), basis="ppt_referral")
+    give(case, leader)
+    refer_to_ppt(case, reason="Pedagogisk analyse", by=leader)
     meeting = _schedule(case, contact_teacher, staff=[ppt_advisor])
     assert list(meeting.staff.all()) == [ppt_advisor]
 
@@ -420,7 +423,8 @@ def test_meeting_of_another_case_is_404(client_for, case, contact_teacher, other
 def test_ppt_with_grant_sees_meeting_but_may_not_mark_it_held(
     client_for, case, contact_teacher, ppt_advisor, leader
 ):
-    grant_case_access(case, [ppt_advisor], by=leader, now=timezone.now(), basis="ppt_referral")
+    give(case, leader)
+    refer_to_ppt(case, reason="Pedagogisk analyse", by=leader)
     meeting = _schedule(case, contact_teacher, staff=[ppt_advisor])
     client = client_for(ppt_advisor)
     assert client.get(_meeting_url(case, meeting)).status_code == 200

@@ -4,6 +4,7 @@ the basis `ppt_referral`, and losing it at once when the referral or consent end
 from __future__ import annotations
 
 import pytest
+from guardian.shortcuts import assign_perm
 
 from cases.actions.consent import end_referral, refer_to_ppt, withdraw_consent
 from cases.models import CaseAccessLog
@@ -188,3 +189,9 @@ def test_home_links_ppt_to_the_list(client_for, ppt_advisor):
 def test_ppt_without_referral_sees_nothing(client_for, case, ppt_advisor):
     assert client_for(ppt_advisor).get(page(case)).status_code == 404
     assert list(client_for(ppt_advisor).get(LIST).context["cases"]) == []
+
+
+def test_stray_per_user_grant_without_active_referral_is_404(client_for, case, ppt_advisor):
+    assign_perm("cases.view_case", ppt_advisor, case)  # e.g. made by hand in the admin
+    assert client_for(ppt_advisor).get(page(case)).status_code == 404
+    assert not CaseAccessLog.objects.exists()
