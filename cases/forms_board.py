@@ -5,8 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cases.actions.deadlines import DEADLINE_DAYS_MAX, DEADLINE_DAYS_MIN, DEADLINE_SOURCES
-from cases.models import DEFAULT_DEADLINE_DAYS, Deadline, Level
+from cases.actions.deadlines import DEADLINE_SOURCES
+from cases.models import DEADLINE_DAYS_RANGE, DEFAULT_DEADLINE_DAYS, Deadline, Level
 from fravaer.forms import StyledForm
 
 
@@ -54,20 +54,26 @@ class AssignOwnerForm(StyledForm):
 
 
 class DeadlineSettingsForm(StyledForm):
-    """Days for each deadline kind (1–90), with the default and its source."""
+    """Days for each deadline kind, within its range (`DEADLINE_DAYS_RANGE`), with the
+    default and its source."""
 
     def __init__(self, *args, current: dict[str, int], **kwargs) -> None:
         super().__init__(*args, initial=current, **kwargs)
         for kind in Deadline.Kind:
+            low, high = DEADLINE_DAYS_RANGE[kind]
+            out_of_range = _("Fristen må være mellom %(min)s og %(max)s dager.") % {
+                "min": low,
+                "max": high,
+            }
             self.fields[kind.value] = forms.IntegerField(
                 label=kind.label,
-                min_value=DEADLINE_DAYS_MIN,
-                max_value=DEADLINE_DAYS_MAX,
+                min_value=low,
+                max_value=high,
                 error_messages={
                     "required": _("Skriv antall dager."),
                     "invalid": _("Skriv et helt antall dager, for eksempel 7."),
-                    "min_value": _("Fristen må være minst %(limit_value)s dag."),
-                    "max_value": _("Fristen kan være høyst %(limit_value)s dager."),
+                    "min_value": out_of_range,
+                    "max_value": out_of_range,
                 },
             )
             self.fields[kind.value].widget.attrs.update({"inputmode": "numeric", "size": 4})
@@ -80,5 +86,7 @@ class DeadlineSettingsForm(StyledForm):
             yield {
                 "field": self[kind.value],
                 "default": DEFAULT_DEADLINE_DAYS[kind],
+                "min": DEADLINE_DAYS_RANGE[kind][0],
+                "max": DEADLINE_DAYS_RANGE[kind][1],
                 "source": DEADLINE_SOURCES[kind],
             }

@@ -567,6 +567,18 @@ DEFAULT_DEADLINE_DAYS = {
     Deadline.Kind.MAPPING_SUMMARY_2B: 21,
 }
 
+# The days a municipality may choose for each kind, lowest and highest, kept close to
+# seed 004's words: the nivå 1 meeting "innen 1 uke" (a municipality may be stricter,
+# or a little looser), the measure plan's evaluation around three weeks, and 2A's
+# evaluation and 2B's mapping summary "innen 2–3 uker". All inside the database's
+# 1–90 check (`deadlinesetting_days_1_to_90`).
+DEADLINE_DAYS_RANGE: dict[str, tuple[int, int]] = {
+    Deadline.Kind.LEVEL1_MEETING: (1, 14),
+    Deadline.Kind.PLAN_EVALUATION: (7, 42),
+    Deadline.Kind.EVALUATION_2A: (14, 21),
+    Deadline.Kind.MAPPING_SUMMARY_2B: (14, 21),
+}
+
 
 class DeadlineSetting(models.Model):
     municipality = models.ForeignKey(

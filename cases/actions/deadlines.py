@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 
 from cases.actions.core import CaseRuleError, notify_each
 from cases.models import (
+    DEADLINE_DAYS_RANGE,
     DEFAULT_DEADLINE_DAYS,
     Case,
     Deadline,
@@ -33,7 +34,6 @@ from fravaer.schooldays import SEARCH_LIMIT_DAYS, SchoolCalendar
 
 # Seed 004 (Færder): the owner is reminded this many school days before.
 REMIND_SCHOOL_DAYS_BEFORE = 2
-DEADLINE_DAYS_MIN, DEADLINE_DAYS_MAX = 1, 90
 
 # Where each default comes from, for the settings page.
 DEADLINE_SOURCES: dict[str, str] = {
@@ -227,10 +227,11 @@ def change_deadline_settings(
     for kind, value in days.items():
         if kind not in Deadline.Kind.values:
             raise CaseRuleError(_("Ukjent frist."), code="deadline_kind_unknown")
-        if not DEADLINE_DAYS_MIN <= value <= DEADLINE_DAYS_MAX:
+        low, high = DEADLINE_DAYS_RANGE[kind]
+        if not low <= value <= high:
             raise CaseRuleError(
-                _("Fristen må være mellom %(min)s og %(max)s dager.")
-                % {"min": DEADLINE_DAYS_MIN, "max": DEADLINE_DAYS_MAX},
+                _("%(kind)s: fristen må være mellom %(min)s og %(max)s dager.")
+                % {"kind": Deadline.Kind(kind).label, "min": low, "max": high},
                 code="deadline_days_range",
             )
     changes = []

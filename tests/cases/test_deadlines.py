@@ -216,11 +216,62 @@ def test_settings_page_refuses_bad_input_and_keeps_it(client_for, municipal_admi
     )
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Fristen kan være høyst 90 dager." in html
+    assert "Fristen må være mellom 1 og 14 dager." in html
     assert "Skriv et helt antall dager" in html
     assert 'value="91"' in html and 'value="tre"' in html
     assert 'aria-invalid="true"' in html
     assert not DeadlineSetting.objects.exists()
+
+
+@pytest.mark.parametrize(("kind", "days"), [("evaluation_2a", 13), ("mapping_summary_2b", 22)])
+def test_change_deadline_settings_keeps_2a_evaluation_and_2b_summary_within_2_to_3_weeks(
+    municipality, municipal_admin, kind, days
+):
+    with pytest.raises(CaseRuleError) as exc:
+        change_deadline_settings(municipality, days={kind: days}, by=municipal_admin)
+    assert exc.value.code == "deadline_days_range"
+    assert "mellom 14 og 21 dager" in exc.value.message
+    assert not DeadlineSetting.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "days"), [("level1_meeting", 15), ("plan_evaluation", 6), ("plan_evaluation", 43)]
+)
+def test_change_deadline_settings_refuses_meeting_and_plan_days_outside_their_range(
+    municipality, municipal_admin, kind, days
+):
+    with pytest.raises(CaseRuleError) as exc:
+        change_deadline_settings(municipality, days={kind: days}, by=municipal_admin)
+    assert exc.value.code == "deadline_days_range"
+
+
+def test_change_deadline_settings_accepts_the_ends_of_each_range(municipality, municipal_admin):
+    days = {"level1_meeting": 14, "plan_evaluation": 7, "evaluation_2a": 14}
+    change_deadline_settings(municipality, days=days, by=municipal_admin)
+    assert municipality_deadline_days(municipality.pk) == {**days, "mapping_summary_2b": 21}
+
+
+def test_settings_page_refuses_2a_evaluation_outside_2_to_3_weeks_and_keeps_the_typed_values(
+    client_for, municipal_admin, municipality
+):
+    response = client_for(municipal_admin).post(
+        settings_url(municipality),
+        _form(level1_meeting="5", evaluation_2a="30", mapping_summary_2b="10"),
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["evaluation_2a"] == ["Fristen må være mellom 14 og 21 dager."]
+    assert errors["mapping_summary_2b"] == ["Fristen må være mellom 14 og 21 dager."]
+    assert 'value="5"' in html and 'value="30"' in html and 'value="10"' in html
+    assert not DeadlineSetting.objects.exists()
+
+
+def test_settings_page_shows_each_kinds_range(client_for, municipal_admin, municipality):
+    html = client_for(municipal_admin).get(settings_url(municipality)).content.decode()
+    assert "Mellom 1 og 14 dager." in html
+    assert "Mellom 7 og 42 dager." in html
+    assert html.count("Mellom 14 og 21 dager.") == 2
 
 
 def test_settings_page_requires_login(client, municipality):
