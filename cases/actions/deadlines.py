@@ -2,9 +2,10 @@
 
 Deadlines themselves start and stop with the case (`cases.actions.core.set_deadline`,
 `meet_deadline`, level changes and closing). Here the owner is told two school days
-before a deadline and once it has passed, each once: a conditional
-`UPDATE … WHERE reminded_at IS NULL` (or `overdue_notified_at`) on rows this run holds
-locked, and the notification's unique key, make a re-run or a second beat harmless.
+before a deadline and on the first school day after it has passed, each once: a
+conditional `UPDATE … WHERE reminded_at IS NULL` (or `overdue_notified_at`) on rows this
+run holds locked, and the notification's unique key, make a re-run or a second beat
+harmless.
 """
 
 from __future__ import annotations
@@ -131,6 +132,12 @@ def reminder_day(due: dt.date, calendar: SchoolCalendar) -> dt.date:
     return day
 
 
+def overdue_day(due: dt.date, calendar: SchoolCalendar) -> dt.date:
+    """The first school day after `due`: a deadline on a Friday is reported passed on
+    Monday, not on Saturday when nobody is at school to act on it."""
+    return calendar.next_school_day(due) or due + dt.timedelta(days=1)
+
+
 def municipality_deadline_days(municipality_id: int) -> dict[str, int]:
     """Every deadline kind's days for one municipality (settings over defaults)."""
     days = {kind: DEFAULT_DEADLINE_DAYS[kind] for kind in Deadline.Kind.values}
@@ -150,9 +157,10 @@ class ReminderResult:
 
 
 def send_deadline_reminders(today: dt.date, now: dt.datetime | None = None) -> ReminderResult:
-    """Tell each case owner two school days before a pending deadline, and once it has
-    passed. Set-based: a fixed number of queries whatever the number of cases and
-    schools (one calendar load for all schools)."""
+    """Tell each case owner two school days before a pending deadline, and on the first
+    school day after it has passed (`overdue_day`). Set-based: a fixed number of
+    queries whatever the number of cases and schools (one calendar load for all
+    schools)."""
     now = now or timezone.now()
     horizon = today + dt.timedelta(days=SEARCH_LIMIT_DAYS)
     with transaction.atomic():
@@ -168,9 +176,15 @@ def send_deadline_reminders(today: dt.date, now: dt.datetime | None = None) -> R
             .order_by("pk")
         )
         upcoming = [d for d in candidates if d.due >= today]
-        calendars = _calendars({d.case.school_id for d in upcoming}, today, horizon)
+        calendars = _calendars({d.case.school_id for d in candidates}, today, horizon)
         soon = [d for d in upcoming if reminder_day(d.due, calendars[d.case.school_id]) <= today]
-        overdue = [d for d in candidates if d.due < today and d.overdue_notified_at is None]
+        overdue = [
+            d
+            for d in candidates
+            if d.due < today
+            and d.overdue_notified_at is None
+            and overdue_day(d.due, calendars[d.case.school_id]) <= today
+        ]
 
         messages = []
         if soon:

@@ -134,6 +134,47 @@ def test_no_overdue_notice_on_the_due_day(case):
     assert _run(WED).overdue == 0
 
 
+SAT, SUN = dt.date(2026, 11, 21), dt.date(2026, 11, 22)
+
+
+def _overdue_on(days) -> list[int]:
+    """The overdue notices each day's run sends, with the clock frozen on that day."""
+    sent = []
+    for day in days:
+        with time_machine.travel(_at(day), tick=False):
+            sent.append(send_deadline_reminders(timezone.localdate()).overdue)
+    return sent
+
+
+def test_overdue_notice_for_a_friday_deadline_waits_for_monday(case):
+    _deadline(case, FRI)
+    assert _overdue_on([SAT, SUN, MON]) == [0, 0, 1]
+
+
+def test_overdue_notice_for_a_saturday_deadline_comes_on_monday_not_sunday(case):
+    _deadline(case, SAT)
+    assert _overdue_on([SUN, MON]) == [0, 1]
+
+
+def test_overdue_notice_skips_a_holiday_after_the_weekend(case, school):
+    NonSchoolDay.objects.create(school=school, date=MON, kind="planning", name="Planleggingsdag")
+    _deadline(case, FRI)
+    assert _overdue_on([SAT, SUN, MON, TUE]) == [0, 0, 0, 1]
+
+
+def test_holiday_at_another_school_does_not_delay_the_overdue_notice(case, other_school):
+    NonSchoolDay.objects.create(
+        school=other_school, date=MON, kind="planning", name="Planleggingsdag"
+    )
+    _deadline(case, FRI)
+    assert _overdue_on([SAT, SUN, MON]) == [0, 0, 1]
+
+
+def test_overdue_notice_comes_the_next_day_when_that_is_a_school_day(case):
+    _deadline(case, WED)
+    assert _overdue_on([THU]) == [1]
+
+
 def test_reminders_are_sent_once_under_reruns(case, pupil, group, contact_teacher):
     """A re-run the same day and the next day's run send nothing new: one "soon" and
     one "overdue" each."""
