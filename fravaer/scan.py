@@ -148,7 +148,9 @@ def _default_configs(municipality_ids: Iterable[int]) -> dict[int, dict[str, Rul
 
 def load_figures(scope: Scope, as_of: dt.date, configs_for: ConfigsFor | None = None) -> ScanInput:
     """Six statements for the whole scope, plus the rule settings (`configs_for`,
-    by municipality; the defaults without it)."""
+    by municipality; the defaults without it). With a rule that fires on no absence
+    at all (a threshold of 0 on an "at least" rule), every pupil is evaluated for
+    every rule."""
     year_start, year_end = SchoolYear.bounds_for(as_of)
     fortnight_start, _ = window(as_of, FORTNIGHT_DAYS)
     weeks15_start, _ = window(as_of, FIFTEEN_WEEKS_DAYS)
@@ -209,7 +211,8 @@ def load_figures(scope: Scope, as_of: dt.date, configs_for: ConfigsFor | None = 
                 fortnight_school_days=fortnight_school_days[place.school_id],
                 first_days_after_break=after_break[place.school_id],
             )
-            data.rules[pupil_id] = frozenset()
+            if data.rules is not None:
+                data.rules[pupil_id] = frozenset()
         return f
 
     if bounds.everyone:

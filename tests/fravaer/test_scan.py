@@ -281,3 +281,18 @@ def test_scan_evaluates_no_pupil_below_every_bound(school, group, pupil, contact
     data = load_figures(Scope(school_ids=(school.pk,)), TODAY, rule_configs)
     assert quiet.pk in data.places and quiet.pk not in data.figures
     assert "month_days" in data.rules[pupil.pk]
+
+
+def test_a_threshold_of_zero_reaches_pupils_without_absence(
+    school, group, pupil, contact_teacher, municipal_admin
+):
+    without_absence = make_pupil(group, first="Present")
+    change_rule_setting(
+        school.municipality,
+        rule="year_days_notice",
+        enabled=True,
+        threshold=Decimal(0),
+        by=municipal_admin,
+    )
+    flagged = {f.pupil_id for f in scan(school).new_flags if f.rule == "year_days_notice"}
+    assert {pupil.pk, without_absence.pk} <= flagged
