@@ -14,7 +14,8 @@ A case is visible to:
   and revoked inside `cases.actions.consent`; see `_ppt_granted`).
 
 A grant on the case to one user by name gives nothing: nothing makes one, and one would
-outlive the referral it should rest on. Anything else answers 404, exactly like a case that does not exist.
+outlive the referral it should rest on. Anything else answers 404, exactly like a case
+that does not exist.
 """
 
 from __future__ import annotations

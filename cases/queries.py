@@ -233,4 +233,5 @@ WHAT_LABELS = {
     "consent_withdraw": _("Trekk samtykke"),
     "referral_end": _("Avslutt henvisningen til PPT"),
     "case_mappings": _("Kartlegging og oppgaver (sakssiden)"),
+    "case_form": _("Skjema i saken"),
 }

@@ -84,6 +84,7 @@ def consent_new(request: HttpRequest, case_uuid) -> HttpResponse:
         else:
             messages.success(request, _("Samtykket er registrert."))
             return _back(grant, "samtykke")
+    log_case_read(grant.case, user=request.user, basis=grant.basis, what="case_form")
     return _page(
         request,
         "cases/consent/consent_form.html",
@@ -154,6 +155,7 @@ def referral_new(request: HttpRequest, case_uuid) -> HttpResponse:
                 request, _("Saken er henvist til PPT. PPT-rådgiverne i kommunen kan nå lese den.")
             )
             return _back(grant, "samtykke")
+    log_case_read(grant.case, user=request.user, basis=grant.basis, what="case_form")
     return _page(
         request,
         "cases/consent/referral_form.html",
@@ -212,6 +214,7 @@ def participant_new(request: HttpRequest, case_uuid) -> HttpResponse:
     today = timezone.localdate()
     consented = consented_services(case, today)
     consented = [s for s in Service if s in consented]
+    log_case_read(grant.case, user=request.user, basis=grant.basis, what="case_form")
     return _page(
         request, "cases/consent/participant_form.html", grant, form=form, consented=consented
     )

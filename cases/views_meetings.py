@@ -124,6 +124,7 @@ def conversation_new(request: HttpRequest, case_uuid) -> HttpResponse:
     context = _section_context(
         request, grant, form=form, opening_points=OPENING_POINTS, closing_points=CLOSING_POINTS
     )
+    log_case_read(grant.case, user=request.user, basis=grant.basis, what="case_form")
     return render(request, "cases/meetings/conversation_form.html", context)
 
 
@@ -171,6 +172,7 @@ def meeting_new(request: HttpRequest, case_uuid) -> HttpResponse:
         cancelled_at__isnull=True,
     ).first()
     context = _section_context(request, grant, form=form, deadline=deadline)
+    log_case_read(grant.case, user=request.user, basis=grant.basis, what="case_form")
     return render(request, "cases/meetings/meeting_form.html", context)
 
 
@@ -381,6 +383,7 @@ def mapping_new(request: HttpRequest, case_uuid) -> HttpResponse:
         else:
             messages.success(request, _("Kartleggingen er registrert."))
             return redirect(_case_url(grant, "#kartlegging"))
+    log_case_read(grant.case, user=request.user, basis=grant.basis, what="case_form")
     return render(
         request, "cases/meetings/mapping_form.html", _section_context(request, grant, form=form)
     )
@@ -412,6 +415,7 @@ def task_new(request: HttpRequest, case_uuid) -> HttpResponse:
         else:
             messages.success(request, _("Oppgaven er fordelt."))
             return redirect(_case_url(grant, "#kartlegging"))
+    log_case_read(grant.case, user=request.user, basis=grant.basis, what="case_form")
     return render(
         request, "cases/meetings/task_form.html", _section_context(request, grant, form=form)
     )

@@ -179,3 +179,19 @@ def test_access_log_names_consent_referral_and_mapping_reads(client_for, case, l
     assert "Trekk samtykke" in html
     assert "Avslutt henvisningen til PPT" in html
     assert "Kartlegging og oppgaver (sakssiden)" in html
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "samtaler/ny/",
+        "moter/nytt/",
+        "kartlegging/ny/",
+        "samtykke/ny/",
+        "henvisning/ny/",
+    ],
+)
+def test_case_form_page_read_is_logged(client_for, case, contact_teacher, tail):
+    response = client_for(contact_teacher).get(f"/saker/{case.uuid}/{tail}")
+    assert response.status_code == 200
+    assert _reads(contact_teacher) == [("case_form", "owner")]
