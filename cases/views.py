@@ -102,8 +102,11 @@ def case_context(request: HttpRequest, grant: access.CaseAccess, **extra) -> dic
         "group_name": queries.current_group_name(case.pupil, today),
         "guide": queries.LEVEL_GUIDES[case.level],
         "timeline": queries.timeline(case),
-        "attached_flags": queries.attached_flags(case),
-        "active_flags": queries.active_flags(case.pupil),
+        "attached_flags": (attached := queries.attached_flags(case)),
+        # The pupil's other active flags: those attached are listed once, above.
+        "active_flags": [
+            f for f in queries.active_flags(case.pupil) if f.pk not in {a.pk for a in attached}
+        ],
         "notes": list(case.notes.select_related("author")),
         "note_form": NoteForm(),
     }

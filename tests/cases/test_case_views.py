@@ -361,3 +361,18 @@ def test_reopen_is_404_for_outsider(client_for, case, contact_teacher, outsider)
         url("case_reopen", case), {"gjenapne-version": case.version, "gjenapne-reason": "x"}
     )
     assert response.status_code == 404
+
+
+def test_case_page_lists_an_attached_flag_once_and_the_other_active_flags_apart(
+    client_for, pupil, contact_teacher
+):
+    from tests.cases.conftest import make_case
+    from tests.fravaer.test_flag_views import make_flag
+
+    attached = make_flag(pupil)
+    other = make_flag(pupil, rule="month_late", period_key="2026-10")
+    case = make_case(pupil, by=contact_teacher, flag=attached)
+    html = client_for(contact_teacher).get(f"/saker/{case.uuid}/").content.decode()
+    assert html.count(attached.explanation()) == 1
+    assert html.count(other.explanation()) == 1
+    assert "Elevens andre aktive varsler" in html
