@@ -3,7 +3,7 @@
 `load_figures` answers for a whole scope (one school, many schools or a few pupils)
 with a fixed number of statements, whatever the number of pupils: one per kind of
 figure, never one per pupil. The rules in `fravaer.thresholds` then run in Python,
-on the pupils within their reach (`fravaer.thresholds.reach`): the SQL returns the
+on the pupils within their reach (`fravaer.reach.reach`): the SQL returns the
 figures of only those pupils, so a municipality where most pupils have little
 absence costs little more than the one aggregate pass over its records.
 """
@@ -28,20 +28,17 @@ from fravaer.models import (
     NonSchoolDay,
     SchoolYear,
 )
+from fravaer.reach import FIGURE_BITS, Reach, reach, rules_on
 from fravaer.schooldays import SchoolCalendar
 from fravaer.thresholds import (
     FIFTEEN_WEEKS_DAYS,
-    FIGURE_BITS,
     FORTNIGHT_DAYS,
     PATTERN_LONG_DAYS,
     PATTERN_SHORT_DAYS,
     MonthFigures,
     PupilFigures,
-    Reach,
     RecentRecord,
     RuleConfig,
-    reach,
-    rules_on,
     window,
 )
 
@@ -79,7 +76,7 @@ class PupilPlace(NamedTuple):
 @dataclass
 class ScanInput:
     """`places`: every pupil in scope. `figures`: only the pupils within reach of
-    some rule (`fravaer.thresholds.reach`) or with undocumented absence, and of their
+    some rule (`fravaer.reach.reach`) or with undocumented absence, and of their
     figures only those that some rule within reach reads; the rest are left at zero.
     `rules`: per pupil, the rules to evaluate; the others cannot fire."""
 
@@ -294,7 +291,7 @@ def _lessons(condition: str) -> str:
 
 
 def _reached(conditions: dict[str, list[str]]) -> str:
-    """The bits (`fravaer.thresholds.FIGURE_BITS`) of the bounds reached, as SQL."""
+    """The bits (`fravaer.reach.FIGURE_BITS`) of the bounds reached, as SQL."""
     terms = [
         f"CASE WHEN {' OR '.join(f'({c})' for c in any_of)} THEN {FIGURE_BITS[name]} ELSE 0 END"
         for name, any_of in conditions.items()
@@ -307,7 +304,7 @@ class _Sql:
     """The two passes over the absence records, in SQL that PostgreSQL and SQLite
     both run. Dates and kinds are the code's own values, written as literals; the
     scope's values stay parameters. Each pass computes per pupil which bounds of
-    `fravaer.thresholds.reach` the pupil's sums reach, as bits in one integer, and
+    `fravaer.reach.reach` the pupil's sums reach, as bits in one integer, and
     returns only pupils who reach one."""
 
     DAY, LESSON, LATE = "r.kind = 'day'", "r.kind = 'lesson'", "r.kind = 'late'"

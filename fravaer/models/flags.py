@@ -81,8 +81,13 @@ class Flag(models.Model):
         CLEARED = "cleared", _("Avklart")
         ACKNOWLEDGED = "acknowledged", _("Kvittert ut")
 
-    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="flags")
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="flags")
+    # No index of their own: `flag_one_per_rule_and_period` leads with the pupil and
+    # `flag_school_status_idx` with the school. A first scan of a municipality inserts
+    # some 100 000 flags, and every index is written for each of them.
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="flags", db_index=False)
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, related_name="flags", db_index=False
+    )
     group = models.ForeignKey(Group, on_delete=models.SET_NULL, null=True, related_name="flags")
     rule = models.CharField(_("regel"), max_length=40)
     period_key = models.CharField(max_length=40)
@@ -92,16 +97,23 @@ class Flag(models.Model):
     threshold = models.DecimalField(_("grense"), max_digits=10, decimal_places=2)
     details = models.JSONField(default=dict, blank=True)
     record_ids = models.JSONField(default=list, blank=True)
+    # Set on `undocumented` flags only; indexed where set (`flag_record_idx`).
     record = models.ForeignKey(
-        AbsenceRecord, on_delete=models.CASCADE, null=True, blank=True, related_name="flags"
+        AbsenceRecord,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="flags",
+        db_index=False,
     )
     as_of = models.DateField()
     raised_at = models.DateTimeField()
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.ACTIVE)
     episode_open = models.BooleanField(default=False)
     cleared_at = models.DateTimeField(null=True, blank=True)
+    # Indexed where set (`flag_acknowledged_by_idx`): a new flag has nobody.
     acknowledged_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledgement = models.CharField(_("begrunnelse"), max_length=300, blank=True)
@@ -112,9 +124,20 @@ class Flag(models.Model):
         ordering = ["-raised_at", "-pk"]
         verbose_name = _("varsel")
         verbose_name_plural = _("varsler")
+        # A pupil's flags are found through `flag_one_per_rule_and_period` (pupil,
+        # rule, period_key): a pupil has a handful, so an index on (pupil, status)
+        # would save nothing but cost a write per flag. The foreign keys that are
+        # mostly empty are indexed where set, for the deletes that follow them.
         indexes = [
             models.Index(fields=["school", "status"], name="flag_school_status_idx"),
-            models.Index(fields=["pupil", "status"], name="flag_pupil_status_idx"),
+            models.Index(
+                fields=["record"], condition=Q(record__isnull=False), name="flag_record_idx"
+            ),
+            models.Index(
+                fields=["acknowledged_by"],
+                condition=Q(acknowledged_by__isnull=False),
+                name="flag_acknowledged_by_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -160,15 +183,25 @@ class Notification(models.Model):
         CASE = "case", _("Sak")
         DEADLINE = "deadline", _("Frist")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    # No index of their own: `notification_user_read_idx` leads with the user and
+    # `notification_one_per_user_flag` with the flag; the pupil (case messages only) is
+    # indexed where set. A first scan writes some 200 000 notifications.
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     kind = models.CharField(
         max_length=10, choices=Kind.choices, default=Kind.FLAG, db_default=Kind.FLAG
     )
     flag = models.ForeignKey(
-        Flag, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+        Flag,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        db_index=False,
     )
     pupil = models.ForeignKey(
-        Pupil, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Pupil, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
     )
     # Case messages: a short text without health details, and the page it is about.
     text = models.CharField(max_length=300, blank=True, default="", db_default="")
@@ -183,9 +216,15 @@ class Notification(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("varsling")
         verbose_name_plural = _("varslinger")
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_read_idx")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_user_read_idx"),
+            models.Index(
+                fields=["pupil"], condition=Q(pupil__isnull=False), name="notification_pupil_idx"
+            ),
+        ]
         constraints = [
-            models.UniqueConstraint(fields=["user", "flag"], name="notification_one_per_user_flag"),
+            # The flag first: it serves the flag's foreign key too (deleting a flag).
+            models.UniqueConstraint(fields=["flag", "user"], name="notification_one_per_user_flag"),
             models.UniqueConstraint(
                 fields=["user", "key"], condition=~Q(key=""), name="notification_one_per_user_key"
             ),

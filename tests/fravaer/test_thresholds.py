@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from fravaer.reach import reach, reach_sums, rules_on
 from fravaer.thresholds import (
     PATTERN_LONG_DAYS,
     RULES,
@@ -15,9 +16,6 @@ from fravaer.thresholds import (
     RuleConfig,
     default_config,
     evaluate,
-    reach,
-    reach_sums,
-    rules_on,
 )
 
 AS_OF = dt.date(2026, 11, 20)  # a Friday
