@@ -13,9 +13,20 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import access
 from cases.actions.core import TRANSITIONS, UP, _missing_for
-from cases.models import REOPEN_DAYS, Case, CaseEvent, Level
+from cases.models import (
+    REOPEN_DAYS,
+    Case,
+    CaseEvent,
+    Consent,
+    Conversation,
+    Deadline,
+    Level,
+    Mapping,
+    Meeting,
+)
 from fravaer.access import _enrollment_active
 from fravaer.models import Enrollment, Flag, Pupil, StaffRole, User
+from fravaer.thresholds import RULES
 
 
 @dataclass(frozen=True)
@@ -131,13 +142,77 @@ def coordinator_candidates(case: Case) -> QuerySet[User]:
 
 
 def timeline(case: Case) -> list[CaseEvent]:
-    """The case's events, newest first, each with the level labels. One query."""
+    """The case's events, newest first, each with the level labels and `display_text`.
+
+    An event's stored `text` was written in the language of whoever acted; where it is
+    a label the system made (a meeting's kind and time, a service, a rule), the label
+    is made again here from the row the event names, in the reader's language. What
+    people wrote (reasons, purposes, notes) is shown as written. One query, plus one
+    per kind of row the events name."""
     labels = dict(Level.choices)
     events = list(case.events.select_related("by").order_by("-at", "-pk"))
+    rows = _event_rows(events)
     for event in events:
         event.level_from_label = labels.get(event.level_from, "")
         event.level_to_label = labels.get(event.level_to, "")
+        event.display_text = _event_text(event, rows) or event.text
     return events
+
+
+# The rows whose labels an event's text is made from: data key → model.
+_EVENT_ROWS = {
+    "meeting": Meeting,
+    "mapping": Mapping,
+    "conversation": Conversation,
+    "deadline": Deadline,
+    "consent": Consent,
+    "flag": Flag,
+}
+
+
+def _event_rows(events: list[CaseEvent]) -> dict[str, dict]:
+    wanted: dict[str, set[int]] = {key: set() for key in _EVENT_ROWS}
+    for event in events:
+        for key in _EVENT_ROWS:
+            value = event.data.get(key) if isinstance(event.data, dict) else None
+            if isinstance(value, int):
+                wanted[key].add(value)
+    return {
+        key: _EVENT_ROWS[key].objects.in_bulk(list(ids)) if ids else {}
+        for key, ids in wanted.items()
+    }
+
+
+def _event_text(event: CaseEvent, rows: dict[str, dict]) -> str:
+    kind, data = event.kind, event.data if isinstance(event.data, dict) else {}
+    K = CaseEvent.Kind
+    if kind in (K.MEETING_SCHEDULED, K.MEETING_HELD, K.MEETING_CANCELLED):
+        meeting = rows["meeting"].get(data.get("meeting"))
+        if meeting is None:
+            return ""
+        when = timezone.localtime(meeting.starts_at)
+        label = f"{meeting.get_kind_display()}, {when:%d.%m.%Y %H:%M}"
+        if kind == K.MEETING_CANCELLED and meeting.cancel_reason:
+            label = f"{label}: {meeting.cancel_reason}"
+        return label
+    if kind == K.MAPPING_RECORDED:
+        mapping = rows["mapping"].get(data.get("mapping"))
+        return str(mapping.get_kind_display()) if mapping else ""
+    if kind == K.CONVERSATION_LOGGED:
+        c = rows["conversation"].get(data.get("conversation"))
+        if c is None:
+            return ""
+        return f"{c.get_with_whom_display()} ({c.get_medium_display()}), {c.held_on:%d.%m.%Y}"
+    if kind == K.DEADLINE_SET:
+        deadline = rows["deadline"].get(data.get("deadline"))
+        return f"{deadline.get_kind_display()}: {deadline.due:%d.%m.%Y}" if deadline else ""
+    if kind in (K.CONSENT_GIVEN, K.CONSENT_WITHDRAWN):
+        consent = rows["consent"].get(data.get("consent"))
+        return f"{consent.get_service_display()}: {consent.purpose}" if consent else ""
+    if kind == K.FLAG_ATTACHED:
+        flag = rows["flag"].get(data.get("flag"))
+        return str(flag.definition.name) if flag and flag.rule in RULES else ""
+    return ""
 
 
 def attached_flags(case: Case) -> list[Flag]:

@@ -79,9 +79,11 @@ def test_case_page_queries_do_not_grow_with_events_flags_and_notes(
     client_for, case, contact_teacher, django_assert_max_num_queries
 ):
     client = client_for(contact_teacher)
+    now = timezone.now()
+    # One of each: the timeline reads the rows its events name, one query per kind.
+    attach_flags(case, [make_flag(case.pupil, period_key="one")], now=now)
     client.get(url("case", case))  # warm session and caches
     few = _page_queries(client, case)
-    now = timezone.now()
     for i in range(3):
         flag = make_flag(case.pupil, period_key=f"many-{i}")
         attach_flags(case, [flag], now=now)
@@ -376,3 +378,28 @@ def test_case_page_lists_an_attached_flag_once_and_the_other_active_flags_apart(
     assert html.count(attached.explanation()) == 1
     assert html.count(other.explanation()) == 1
     assert "Elevens andre aktive varsler" in html
+
+
+def test_timeline_labels_follow_the_readers_language(client_for, case, contact_teacher):
+    """A system label in an event (the conversation's form, a flag's rule) is made in
+    the reader's language, whatever language it was written in."""
+    from django.urls import reverse
+
+    from cases.actions.meetings import log_conversation
+
+    log_conversation(
+        case,
+        held_on=timezone.localdate(),
+        with_whom="both",
+        medium="phone",
+        answers={},
+        summary="Ringte hjem.",
+        by=contact_teacher,
+    )
+    client = client_for(contact_teacher)
+    html = client.get(url("case", case)).content.decode()
+    assert "(Telefon)" in html
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = client.get(url("case", case)).content.decode()
+    assert "(Phone)" in html
+    assert "(Telefon)" not in html
