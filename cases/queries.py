@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +22,7 @@ from cases.models import (
     Deadline,
     Level,
     Mapping,
+    MappingTask,
     Meeting,
 )
 from fravaer.access import _enrollment_active
@@ -141,6 +142,23 @@ def coordinator_candidates(case: Case) -> QuerySet[User]:
     )
 
 
+# What the case page's sections read, one query per relation: consent, referral and
+# participants; conversations, meetings, mappings and tasks; deadlines.
+CASE_PAGE_PREFETCH = (
+    "consents__guardians",
+    "referrals__made_by",
+    "participants",
+    Prefetch("conversations", queryset=Conversation.objects.select_related("recorded_by")),
+    "meetings",
+    Prefetch("mappings", queryset=Mapping.objects.select_related("recorded_by")),
+    Prefetch(
+        "mapping_tasks",
+        queryset=MappingTask.objects.select_related("participant", "assignee_user"),
+    ),
+    "deadlines",
+)
+
+
 def timeline(case: Case) -> list[CaseEvent]:
     """The case's events, newest first, each with the level labels and `display_text`.
 
@@ -219,10 +237,13 @@ def attached_flags(case: Case) -> list[Flag]:
     return [cf.flag for cf in case.case_flags.select_related("flag").order_by("-attached_at")]
 
 
-def active_flags(pupil: Pupil) -> list[Flag]:
+def active_flags(pupil: Pupil, *, besides: list[Flag] = ()) -> list[Flag]:
+    """The pupil's active flags (patterns aside), except those listed in `besides`
+    (the case's attached flags, shown once, above)."""
     return list(
         Flag.objects.filter(pupil=pupil, status=Flag.Status.ACTIVE)
         .exclude(rule__startswith="pattern_")
+        .exclude(pk__in=[f.pk for f in besides])
         .order_by("-raised_at", "-pk")
     )
 

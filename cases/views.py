@@ -24,10 +24,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases import access, queries
 from cases.actions.core import (
-    TRANSITIONS,
     CaseChanged,
     CaseRuleError,
     add_note,
+    allowed_moves,
     assign_owner,
     change_level,
     close_case,
@@ -60,7 +60,7 @@ def _level_forms(
     grant: access.CaseAccess, bound: LevelForm | None, missing: dict[str, list[str]]
 ) -> list[LevelForm]:
     case = grant.case
-    moves = [to for (frm, to) in TRANSITIONS if frm == case.level]
+    moves = allowed_moves(case.level)
     if not (grant.can_manage and case.is_open):
         moves = []
     # A refused form stays on the page with what was typed, even when the move no
@@ -87,14 +87,7 @@ def case_context(request: HttpRequest, grant: access.CaseAccess, **extra) -> dic
     case = grant.case
     today = timezone.localdate()
     version = {"version": case.version}
-    # The consent, referral and participant sections (area C) read these.
-    prefetch_related_objects([case], "consents__guardians", "referrals__made_by", "participants")
-    # The conversation, meeting and mapping sections (area B) read these.
-    from cases.views_meetings import CASE_PAGE_PREFETCH
-
-    prefetch_related_objects([case], *CASE_PAGE_PREFETCH)
-    # The deadlines section (area D) reads these.
-    prefetch_related_objects([case], "deadlines")
+    prefetch_related_objects([case], *queries.CASE_PAGE_PREFETCH)
     context = {
         "grant": grant,
         "case": case,
@@ -103,10 +96,7 @@ def case_context(request: HttpRequest, grant: access.CaseAccess, **extra) -> dic
         "guide": queries.LEVEL_GUIDES[case.level],
         "timeline": queries.timeline(case),
         "attached_flags": (attached := queries.attached_flags(case)),
-        # The pupil's other active flags: those attached are listed once, above.
-        "active_flags": [
-            f for f in queries.active_flags(case.pupil) if f.pk not in {a.pk for a in attached}
-        ],
+        "active_flags": queries.active_flags(case.pupil, besides=attached),
         "notes": list(case.notes.select_related("author")),
         "note_form": NoteForm(),
     }

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -36,7 +36,6 @@ from cases.forms_meetings import (
     TaskForm,
 )
 from cases.models import (
-    Conversation,
     Deadline,
     Mapping,
     MappingTask,
@@ -50,15 +49,6 @@ from fravaer.schooldays import SchoolCalendar
 
 # What the case page's conversation, meeting and mapping sections read: one query each
 # (`cases.views.case_detail` prefetches these).
-CASE_PAGE_PREFETCH = (
-    Prefetch("conversations", queryset=Conversation.objects.select_related("recorded_by")),
-    Prefetch("meetings", queryset=Meeting.objects.all()),
-    Prefetch("mappings", queryset=Mapping.objects.select_related("recorded_by")),
-    Prefetch(
-        "mapping_tasks",
-        queryset=MappingTask.objects.select_related("participant", "assignee_user"),
-    ),
-)
 
 
 def _posted(request: HttpRequest):
