@@ -5,14 +5,15 @@ page and the start page, and the labels of the access log."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases import access
-from cases.actions.core import TRANSITIONS, UP, _missing_for
+from cases.actions.core import TRANSITIONS, UP, missing_for
 from cases.models import (
     REOPEN_DAYS,
     Case,
@@ -26,7 +27,7 @@ from cases.models import (
     Meeting,
 )
 from fravaer.access import _enrollment_active
-from fravaer.models import Enrollment, Flag, Pupil, StaffRole, User
+from fravaer.models import Enrollment, Flag, Pupil, StaffRole, TeachingAssignment, User
 from fravaer.thresholds import RULES
 
 
@@ -112,7 +113,7 @@ def missing_before(case: Case, today: dt.date) -> dict[str, list[str]]:
     for (frm, to), direction in TRANSITIONS.items():
         if frm != case.level or direction != UP:
             continue
-        missing = _missing_for(
+        missing = missing_for(
             case,
             to,
             direction,
@@ -309,6 +310,65 @@ def open_cases_by_pupil(user: User, pupil_ids) -> dict[int, Case]:
 
 
 # --- the access log ---------------------------------------------------------------------
+
+# --- the case board -------------------------------------------------------------------
+
+
+def board_cases(school, today: dt.date) -> QuerySet[Case]:
+    """The school's open cases with what a board row shows: one query."""
+    pending = Deadline.objects.filter(
+        case=OuterRef("pk"), met_at__isnull=True, cancelled_at__isnull=True
+    ).order_by("due", "pk")
+    enrollment = Enrollment.objects.filter(
+        _enrollment_active(today), pupil=OuterRef("pupil_id"), group__school=OuterRef("school_id")
+    ).order_by("-start", "-pk")
+    return (
+        Case.objects.open()
+        .filter(school=school)
+        .select_related("pupil", "owner")
+        .annotate(
+            next_due=Subquery(pending.values("due")[:1]),
+            next_kind=Subquery(pending.values("kind")[:1]),
+            is_overdue=Exists(pending.filter(due__lt=today)),
+            group_id_now=Subquery(enrollment.values("group_id")[:1]),
+            group_name=Subquery(enrollment.values("group__name")[:1]),
+        )
+        .order_by("pupil__last_name", "pupil__first_name", "pk")
+    )
+
+
+def owner_candidates_by_group(school, group_ids: set, today: dt.date) -> tuple[list[User], dict]:
+    """Who may own a case on the board (the rule of `cases.access.owner_candidates`,
+    for every row at once): the school's team, and each class's contact teachers."""
+    team = list(
+        User.objects.filter(
+            is_active=True,
+            pk__in=StaffRole.objects.filter(school=school, role__in=access.TEAM_ROLES).values(
+                "user_id"
+            ),
+        )
+    )
+    contacts: dict[int, list[User]] = defaultdict(list)
+    assignments = (
+        TeachingAssignment.objects.filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=today),
+            valid_from__lte=today,
+            kind=TeachingAssignment.Kind.CONTACT,
+            group_id__in=group_ids,
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("pk")
+    )
+    for assignment in assignments:
+        contacts[assignment.group_id].append(assignment.user)
+    return team, contacts
+
+
+def row_owner_candidates(case: Case, team: list[User], contacts: dict) -> list[User]:
+    users = {u.pk: u for u in [*team, *contacts.get(case.group_id_now, [])]}
+    return sorted(users.values(), key=lambda u: (u.first_name, u.last_name, u.username))
+
 
 BASIS_LABELS = {
     access.Basis.OWNER: _("Saksansvarlig"),

@@ -8,94 +8,33 @@ in two (the school's team, and the contact teachers of the classes on the board)
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import defaultdict
-
 from django.contrib import messages
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from cases import access
+from cases import access, queries
 from cases.actions.core import CaseChanged, CaseRuleError, assign_owner
 from cases.actions.deadlines import (
     change_deadline_settings,
     municipality_deadline_days,
 )
 from cases.forms_board import AssignOwnerForm, BoardFilterForm, DeadlineSettingsForm
-from cases.models import Case, Deadline, DeadlineSettingChange, Level
+from cases.models import Case, DeadlineSettingChange, Level
 from fravaer import access as fravaer_access
-from fravaer.access import _enrollment_active
-from fravaer.models import Enrollment, Group, StaffRole, TeachingAssignment, User
+from fravaer.models import Group, User
+from fravaer.views_flags import safe_next_url
 
 CHANGE_LOG_SIZE = 100
 
 
-# --- reads ------------------------------------------------------------------------------
-
-
-def board_cases(school, today: dt.date) -> QuerySet[Case]:
-    """The school's open cases with what a board row shows: one query."""
-    pending = Deadline.objects.filter(
-        case=OuterRef("pk"), met_at__isnull=True, cancelled_at__isnull=True
-    ).order_by("due", "pk")
-    enrollment = Enrollment.objects.filter(
-        _enrollment_active(today), pupil=OuterRef("pupil_id"), group__school=OuterRef("school_id")
-    ).order_by("-start", "-pk")
-    return (
-        Case.objects.open()
-        .filter(school=school)
-        .select_related("pupil", "owner")
-        .annotate(
-            next_due=Subquery(pending.values("due")[:1]),
-            next_kind=Subquery(pending.values("kind")[:1]),
-            is_overdue=Exists(pending.filter(due__lt=today)),
-            group_id_now=Subquery(enrollment.values("group_id")[:1]),
-            group_name=Subquery(enrollment.values("group__name")[:1]),
-        )
-        .order_by("pupil__last_name", "pupil__first_name", "pk")
-    )
-
-
-def _candidates_by_group(school, group_ids: set, today: dt.date) -> tuple[list[User], dict]:
-    """Who may own a case on the board (the rule of `cases.access.owner_candidates`,
-    for every row at once): the school's team, and each class's contact teachers."""
-    team = list(
-        User.objects.filter(
-            is_active=True,
-            pk__in=StaffRole.objects.filter(school=school, role__in=access.TEAM_ROLES).values(
-                "user_id"
-            ),
-        )
-    )
-    contacts: dict[int, list[User]] = defaultdict(list)
-    assignments = (
-        TeachingAssignment.objects.filter(
-            Q(valid_to__isnull=True) | Q(valid_to__gte=today),
-            valid_from__lte=today,
-            kind=TeachingAssignment.Kind.CONTACT,
-            group_id__in=group_ids,
-            user__is_active=True,
-        )
-        .select_related("user")
-        .order_by("pk")
-    )
-    for assignment in assignments:
-        contacts[assignment.group_id].append(assignment.user)
-    return team, contacts
-
-
-def _row_candidates(case: Case, team: list[User], contacts: dict) -> list[User]:
-    users = {u.pk: u for u in [*team, *contacts.get(case.group_id_now, [])]}
-    return sorted(users.values(), key=lambda u: (u.first_name, u.last_name, u.username))
+# --- rows ---------------------------------------------------------------------------------
 
 
 def _row(case: Case, candidates: list[User], form: AssignOwnerForm | None = None) -> dict:
@@ -105,15 +44,6 @@ def _row(case: Case, candidates: list[User], form: AssignOwnerForm | None = None
     }
 
 
-def _next_url(request: HttpRequest, default: str) -> str:
-    url = request.POST.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return default
-
-
 # --- the board ----------------------------------------------------------------------------
 
 
@@ -121,7 +51,7 @@ def _next_url(request: HttpRequest, default: str) -> str:
 def case_board(request: HttpRequest, school_id: int) -> HttpResponse:
     school = access.board_school_or_404(request.user, school_id)
     today = timezone.localdate()
-    cases = board_cases(school, today)
+    cases = queries.board_cases(school, today)
     groups = Group.objects.filter(
         school=school, school_year__start__lte=today, school_year__end__gte=today
     ).order_by("grade", "name")
@@ -140,10 +70,16 @@ def case_board(request: HttpRequest, school_id: int) -> HttpResponse:
         if data["forfalt"]:
             cases = cases.filter(is_overdue=True)
     cases = list(cases)
-    team, contacts = _candidates_by_group(school, {c.group_id_now for c in cases}, today)
+    team, contacts = queries.owner_candidates_by_group(
+        school, {c.group_id_now for c in cases}, today
+    )
     levels = []
     for level in Level:
-        rows = [_row(c, _row_candidates(c, team, contacts)) for c in cases if c.level == level]
+        rows = [
+            _row(c, queries.row_owner_candidates(c, team, contacts))
+            for c in cases
+            if c.level == level
+        ]
         levels.append({"level": level, "rows": rows})
     context = {
         "school": school,
@@ -184,22 +120,22 @@ def board_assign_owner(request: HttpRequest, school_id: int, case_uuid) -> HttpR
             }
             if not request.htmx:
                 messages.success(request, saved)
-                return redirect(_next_url(request, board_url) + f"#sak-{case.uuid}")
+                return redirect(safe_next_url(request, board_url) + f"#sak-{case.uuid}")
             form = None
     today = timezone.localdate()
-    row_case = board_cases(school, today).filter(pk=case.pk).first()
+    row_case = queries.board_cases(school, today).filter(pk=case.pk).first()
     if row_case is None:  # closed in the meantime: it is no longer on the board
         messages.info(request, _("Saken er avsluttet og står ikke lenger på tavlen."))
         if request.htmx:
-            return HttpResponseClientRedirect(_next_url(request, board_url))
-        return redirect(_next_url(request, board_url))
+            return HttpResponseClientRedirect(safe_next_url(request, board_url))
+        return redirect(safe_next_url(request, board_url))
     row = _row(row_case, candidates, form)
     context = {
         "school": school,
         "row": row,
         "today": today,
         "saved": saved,
-        "next": _next_url(request, board_url),
+        "next": safe_next_url(request, board_url),
     }
     if request.htmx:
         return render(request, "cases/board/board.html#row", context)

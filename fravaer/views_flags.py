@@ -41,7 +41,8 @@ SCHOOL_PAGE_SIZE = 50
 CHANGE_LOG_SIZE = 100
 
 
-def _next_url(request: HttpRequest, default: str) -> str:
+def safe_next_url(request: HttpRequest, default: str) -> str:
+    """The `next` address the form carried, if it stays on this site; else `default`."""
     url = request.POST.get("next") or request.GET.get("next") or ""
     if url and url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -106,7 +107,7 @@ def flag_acknowledge(request: HttpRequest, pupil_uuid, flag_id: int) -> HttpResp
             if request.htmx:
                 return _render_flag_item(request, grant, flag, AcknowledgeFlagForm())
             default = reverse("pupil", args=[grant.pupil.uuid]) + "#varsler"
-            return redirect(_next_url(request, default))
+            return redirect(safe_next_url(request, default))
     if request.htmx:
         return _render_flag_item(request, grant, flag, form)
     context = {
@@ -114,7 +115,7 @@ def flag_acknowledge(request: HttpRequest, pupil_uuid, flag_id: int) -> HttpResp
         "pupil": grant.pupil,
         "flag": flag,
         "ack_form": form,
-        "next": _next_url(request, reverse("pupil", args=[grant.pupil.uuid]) + "#varsler"),
+        "next": safe_next_url(request, reverse("pupil", args=[grant.pupil.uuid]) + "#varsler"),
     }
     return render(request, "fravaer/flags/acknowledge.html", context)
 
@@ -124,7 +125,7 @@ def _render_flag_item(request, grant, flag, form) -> HttpResponse:
         "flag": flag,
         "pupil": grant.pupil,
         "ack_form": form,
-        "next": _next_url(request, reverse("pupil", args=[grant.pupil.uuid])),
+        "next": safe_next_url(request, reverse("pupil", args=[grant.pupil.uuid])),
         "show_messages": True,
     }
     return render(request, "fravaer/includes/_flag_item.html", context)

@@ -416,7 +416,7 @@ def change_level(
         raise CaseRuleError(
             _("Skriv kort hvorfor saken flyttes til et annet nivå."), code="level_reason_required"
         )
-    missing = _missing_for(
+    missing = missing_for(
         case,
         to,
         direction,
@@ -475,7 +475,7 @@ def change_level(
     return case
 
 
-def _missing_for(
+def missing_for(
     case: Case,
     to: str,
     direction: str,
