@@ -24,18 +24,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases import access, queries
 from cases.actions.core import (
-    CaseChanged,
-    CaseRuleError,
     add_note,
     allowed_moves,
     assign_owner,
     change_level,
     close_case,
-    log_case_read,
     open_case,
     record_environment_duty,
     reopen_case,
 )
+from cases.actions.events import CaseChanged, CaseRuleError, log_case_read
 from cases.forms import (
     CloseForm,
     DutyForm,

@@ -20,11 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from cases import access, queries
-from cases.actions.core import CaseChanged, CaseRuleError, assign_owner
+from cases.actions.core import assign_owner
 from cases.actions.deadlines import (
     change_deadline_settings,
     municipality_deadline_days,
 )
+from cases.actions.events import CaseChanged, CaseRuleError
 from cases.forms_board import AssignOwnerForm, BoardFilterForm, DeadlineSettingsForm
 from cases.models import Case, DeadlineSettingChange, Level
 from fravaer import access as fravaer_access

@@ -29,7 +29,7 @@ from cases.actions.consent import (
     remove_participant,
     withdraw_consent,
 )
-from cases.actions.core import CaseRuleError, log_case_read
+from cases.actions.events import CaseRuleError, log_case_read
 from cases.forms_consent import (
     ConsentForm,
     EndReferralForm,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases import access
-from cases.actions.core import CaseRuleError, log_case_read
+from cases.actions.events import CaseRuleError, log_case_read
 from cases.actions.meetings import (
     assign_task,
     cancel_meeting,

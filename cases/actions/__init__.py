@@ -1,8 +1,10 @@
 """Every write that changes a case's state. Import from the submodules:
-`cases.actions.core` (opening, levels, owner, closing, grants, the access log),
+`cases.actions.events` (the refusal errors, the event row, the version check, inbox
+messages, revoking grants, the access log), `cases.actions.core` (opening, levels,
+owner, closing),
 `cases.actions.meetings` (conversations, meetings, mappings, tasks),
 `cases.actions.consent` (consent, participants, PPT referral),
-`cases.actions.deadlines` (deadline settings and reminders)."""
+`cases.actions.deadlines` (starting and meeting deadlines, their settings, reminders)."""
 
 from cases.actions.core import attach_new_flags
 

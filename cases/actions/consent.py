@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from cases.actions.core import CaseRuleError, add_event, end_referral_access, notify
+from cases.actions.events import CaseRuleError, add_event, end_referral_access, notify
 from cases.models import (
     Case,
     CaseEvent,

@@ -21,11 +21,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from cases.actions.core import CaseRuleError, notify_each
+from cases.actions.events import CaseRuleError, add_event, notify_each
 from cases.models import (
     DEADLINE_DAYS_RANGE,
     DEFAULT_DEADLINE_DAYS,
     Case,
+    CaseEvent,
     Deadline,
     DeadlineSetting,
     DeadlineSettingChange,
@@ -145,6 +146,49 @@ def municipality_deadline_days(municipality_id: int) -> dict[str, int]:
         DeadlineSetting.objects.filter(municipality_id=municipality_id).values_list("kind", "days")
     )
     return days
+
+
+# --- starting and meeting deadlines --------------------------------------------------
+
+
+def deadline_days(municipality_id: int, kind: str) -> int:
+    """How many days one kind of deadline runs in a municipality."""
+    return municipality_deadline_days(municipality_id)[kind]
+
+
+def set_deadline(
+    case: Case, kind: str, *, now: dt.datetime, due: dt.date | None = None, by: User | None
+) -> Deadline:
+    """Start a deadline (replacing a pending one of the same kind)."""
+    if due is None:
+        days = deadline_days(case.school.municipality_id, kind)
+        due = timezone.localdate(now) + dt.timedelta(days=days)
+    Deadline.objects.filter(
+        case=case, kind=kind, met_at__isnull=True, cancelled_at__isnull=True
+    ).update(cancelled_at=now)
+    deadline = Deadline.objects.create(case=case, kind=kind, due=due, created_at=now)
+    add_event(
+        case,
+        CaseEvent.Kind.DEADLINE_SET,
+        by=by,
+        now=now,
+        text=f"{deadline.get_kind_display()}: {due:%d.%m.%Y}",
+        deadline=deadline.pk,
+    )
+    return deadline
+
+
+def meet_deadline(case: Case, kind: str, *, now: dt.datetime, by: User | None) -> int:
+    """Mark the pending deadline of `kind` as met (a meeting held, an evaluation done)."""
+    ids = list(
+        Deadline.objects.filter(
+            case=case, kind=kind, met_at__isnull=True, cancelled_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    if ids:
+        Deadline.objects.filter(pk__in=ids).update(met_at=now)
+        add_event(case, CaseEvent.Kind.DEADLINE_MET, by=by, now=now, deadline=ids[0])
+    return len(ids)
 
 
 # --- reminders --------------------------------------------------------------------------

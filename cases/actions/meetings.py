@@ -25,7 +25,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from cases import access
-from cases.actions.core import CaseChanged, CaseRuleError, add_event, meet_deadline, notify
+from cases.actions.deadlines import meet_deadline
+from cases.actions.events import CaseChanged, CaseRuleError, add_event, notify
 from cases.models import (
     Case,
     CaseEvent,

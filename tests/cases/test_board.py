@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from cases.actions.core import set_deadline
+from cases.actions.deadlines import set_deadline
 from cases.models import Case, CaseEvent, Deadline
 from fravaer.models import StaffRole
 from tests.cases.conftest import make_case

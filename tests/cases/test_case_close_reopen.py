@@ -6,7 +6,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from cases.actions.core import CaseChanged, CaseRuleError, close_case, reopen_case
+from cases.actions.core import close_case, reopen_case
+from cases.actions.events import CaseChanged, CaseRuleError
 from cases.models import Case, CaseEvent, Deadline, Level
 from tests.cases.conftest import make_case
 from tests.cases.test_transitions import at_level

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.actions.core import add_event, add_note, attach_flags, close_case
+from cases.actions.core import add_note, attach_flags, close_case
+from cases.actions.events import add_event
 from cases.models import Case, CaseEvent, CaseNote, Level
 from tests.cases.test_transitions import at_level, consent, conversation
 from tests.fravaer.test_flag_views import make_flag

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases.actions.consent import refer_to_ppt
-from cases.actions.core import CaseRuleError, close_case
+from cases.actions.core import close_case
+from cases.actions.events import CaseRuleError
 from cases.actions.meetings import log_conversation
 from cases.models import CaseEvent, Conversation
 from cases.questions import GUARDIAN_QUESTIONS, PUPIL_QUESTIONS

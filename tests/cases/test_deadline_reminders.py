@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases.actions.core import close_case, set_deadline
+from cases.actions.core import close_case
 from cases.actions.deadlines import (
     NEAR_TEXTS,
     OVERDUE_TEXTS,
@@ -20,6 +20,7 @@ from cases.actions.deadlines import (
     ReminderResult,
     reminder_day,
     send_deadline_reminders,
+    set_deadline,
 )
 from cases.models import Deadline
 from cases.tasks import send_deadline_reminders_daily

@@ -8,8 +8,14 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from cases.actions.core import CaseRuleError, change_level, deadline_days, set_deadline
-from cases.actions.deadlines import change_deadline_settings, municipality_deadline_days
+from cases.actions.core import change_level
+from cases.actions.deadlines import (
+    change_deadline_settings,
+    deadline_days,
+    municipality_deadline_days,
+    set_deadline,
+)
+from cases.actions.events import CaseRuleError
 from cases.models import Conversation, Deadline, DeadlineSetting, DeadlineSettingChange
 from fravaer.models import Municipality, StaffRole
 from tests.conftest import make_user

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.actions.consent import refer_to_ppt
-from cases.actions.core import CaseRuleError, change_level, close_case
+from cases.actions.core import change_level, close_case
+from cases.actions.events import CaseRuleError
 from cases.actions.meetings import (
     cancel_meeting,
     log_conversation,
@@ -447,7 +448,7 @@ def test_attendance_contact_may_read_but_not_schedule(client_for, case, contact_
 
 
 def test_held_evaluation_meeting_at_2a_meets_the_2a_evaluation_deadline(case, contact_teacher):
-    from cases.actions.core import set_deadline
+    from cases.actions.deadlines import set_deadline
     from cases.models import Case
 
     Case.objects.filter(pk=case.pk).update(level="2A")
@@ -460,7 +461,7 @@ def test_held_evaluation_meeting_at_2a_meets_the_2a_evaluation_deadline(case, co
 
 
 def test_extended_mapping_at_2b_meets_the_mapping_summary_deadline(case, contact_teacher):
-    from cases.actions.core import set_deadline
+    from cases.actions.deadlines import set_deadline
     from cases.actions.meetings import record_mapping
     from cases.models import Case, Mapping
 

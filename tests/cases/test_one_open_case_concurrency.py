@@ -9,7 +9,8 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from cases.actions.core import CaseRuleError, open_case
+from cases.actions.core import open_case
+from cases.actions.events import CaseRuleError
 from cases.models import Case
 
 pytestmark = pytest.mark.skipif(

@@ -7,7 +7,8 @@ import itertools
 import pytest
 from django.utils import timezone
 
-from cases.actions.core import TRANSITIONS, CaseChanged, CaseRuleError, change_level
+from cases.actions.core import TRANSITIONS, change_level
+from cases.actions.events import CaseChanged, CaseRuleError
 from cases.models import Case, CaseEvent, Consent, Conversation, Deadline, Level
 from fravaer.models import Notification
 
