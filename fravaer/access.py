@@ -21,7 +21,6 @@ import uuid
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -286,14 +285,28 @@ def own_notifications(user: User) -> QuerySet[Notification]:
 
 
 def inbox_notifications(user: User, day: dt.date | None = None) -> QuerySet[Notification]:
-    """The user's notifications with `pupil_visible`: whether the user may still see
-    the flag's pupil. A notification outlives a class change or an ended role; then it
-    shows without the pupil's details."""
-    visible = visible_pupils(user, day).filter(
-        pk=Coalesce(OuterRef("flag__pupil_id"), OuterRef("pupil_id"))
-    )
+    """The user's messages. A case message carries `pupil_visible`: whether the user
+    may still see its pupil (a message outlives a class change or an ended role, and
+    then shows without the pupil's details). A flag message lists flags; read them
+    with `message_flags`."""
+    visible = visible_pupils(user, day).filter(pk=OuterRef("pupil_id"))
+    return own_notifications(user).annotate(pupil_visible=Exists(visible)).select_related("pupil")
+
+
+def own_notification_or_404(user: User, notification_id: int) -> Notification:
+    notification = own_notifications(user).filter(pk=notification_id).first()
+    if notification is None:
+        raise Http404
+    return notification
+
+
+def message_flags(user: User, flag_ids, day: dt.date | None = None) -> QuerySet[Flag]:
+    """The flags that messages in the user's inbox list (`Notification.flag_ids`),
+    each with `pupil_visible`: only then may its pupil's name and the figures be
+    shown. A flag deleted since is simply not there."""
+    visible = visible_pupils(user, day).filter(pk=OuterRef("pupil_id"))
     return (
-        own_notifications(user)
+        Flag.objects.filter(pk__in=list(flag_ids))
         .annotate(pupil_visible=Exists(visible))
-        .select_related("flag__pupil", "flag__group", "pupil")
+        .select_related("pupil", "group")
     )

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fravaer.actions import scan_absence
+from fravaer.actions.flags import send_notification_emails
 from fravaer.models import School
 from fravaer.scan import Scope
 
@@ -55,6 +56,14 @@ def scan_pupils(pupil_ids: list[int], as_of: str | None = None) -> int:
 def scan_school(school_id: int, as_of: str | None = None) -> int:
     """Nightly, per school: window rules change with the calendar."""
     return scan_absence(Scope(school_ids=(school_id,)), as_of=_day(as_of)).raised
+
+
+@shared_task
+def send_flag_emails(per_user: dict[str, int]) -> int:
+    """After a scan: one short e-mail per person about their new flags, without
+    details (`send_notification_emails`). The arguments are user ids and counts;
+    JSON makes the ids strings."""
+    return send_notification_emails({int(user_id): n for user_id, n in per_user.items()})
 
 
 @shared_task

@@ -41,6 +41,7 @@ urlpatterns = [
     path("import/", views_import.upload, name="imports"),
     path("varsler/", views_flags.inbox, name="inbox"),
     path("varsler/lest/", views_flags.inbox_mark_read, name="inbox_mark_read"),
+    path("varsler/<int:notification_id>/", views_flags.inbox_message, name="inbox_message"),
     path("skole/<int:school_id>/varsler/", views_flags.school_flags, name="school_flags"),
     path(
         "kommune/<int:municipality_id>/regler/",

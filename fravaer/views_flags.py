@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +37,8 @@ from fravaer.queries import is_pattern
 from fravaer.thresholds import RULE_LIST, RULES
 
 INBOX_PAGE_SIZE = 50
+INBOX_PREVIEW_FLAGS = 5  # a message's flags shown in the inbox; the rest on its own page
+MESSAGE_PAGE_SIZE = 50
 SCHOOL_PAGE_SIZE = 50
 CHANGE_LOG_SIZE = 100
 
@@ -55,8 +57,17 @@ def safe_next_url(request: HttpRequest, default: str) -> str:
 
 
 def _inbox_context(request: HttpRequest, page_number) -> dict:
+    """A page of messages; a flag message shows its first few flags (one query for
+    the whole page) and links to the rest."""
     notifications = access.inbox_notifications(request.user)
     page = Paginator(notifications, INBOX_PAGE_SIZE).get_page(page_number)
+    preview_ids = {n.pk: sorted(n.flag_ids)[:INBOX_PREVIEW_FLAGS] for n in page}
+    flags = access.message_flags(
+        request.user, {fid for ids in preview_ids.values() for fid in ids}
+    ).in_bulk()
+    for n in page:
+        n.preview = [flags[fid] for fid in preview_ids[n.pk] if fid in flags]
+        n.more = n.flag_count - len(preview_ids[n.pk])
     return {"page": page}
 
 
@@ -64,6 +75,21 @@ def _inbox_context(request: HttpRequest, page_number) -> dict:
 def inbox(request: HttpRequest) -> HttpResponse:
     context = _inbox_context(request, request.GET.get("side"))
     return render(request, "fravaer/inbox.html", context)
+
+
+@require_GET
+def inbox_message(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Every flag of one message, a page at a time, the pupils' names first."""
+    notification = access.own_notification_or_404(request.user, notification_id)
+    if notification.kind != notification.Kind.FLAG:
+        raise Http404
+    flags = access.message_flags(request.user, notification.flag_ids).order_by(
+        "pupil__last_name", "pupil__first_name", "pupil_id", "rule", "period_start", "pk"
+    )
+    page = Paginator(flags, MESSAGE_PAGE_SIZE).get_page(request.GET.get("side"))
+    return render(
+        request, "fravaer/inbox_message.html", {"notification": notification, "page": page}
+    )
 
 
 @require_POST

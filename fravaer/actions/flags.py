@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
-from collections import Counter, defaultdict
+import logging
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from fravaer.models.flags import Flag, Notification, RuleSetting, RuleSettingCha
 from fravaer.scan import Scope, load_figures, raw_rows
 from fravaer.thresholds import CONTACT, LEADERS, RULES, TEAM, Finding, RuleConfig, evaluate
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class ScanResult:
@@ -47,7 +50,7 @@ class ScanResult:
     raised: int = 0
     closed_episodes: int = 0
     cleared: int = 0
-    notifications: int = 0
+    notifications: int = 0  # inbox messages: one per person the new flags reach
     flags: QuerySet[Flag] = field(default_factory=Flag.objects.none)
 
     @cached_property
@@ -77,9 +80,9 @@ def scan_absence(
     The statements are a fixed number whatever the number of pupils: the figures
     (`fravaer.scan.load_figures`), one read of the flags, and in one transaction, on
     PostgreSQL, a COPY of the new flags into a temporary table and one statement that
-    inserts them and their notifications (`NewFlags`), then an UPDATE each for closed
-    episodes and cleared flags, if any, and the handlers. Only the pupils and rules
-    within reach of a bound are evaluated (`fravaer.reach`)."""
+    inserts them and one inbox message per person they reach (`NewFlags`), then an
+    UPDATE each for closed episodes and cleared flags, if any, and the handlers. Only
+    the pupils and rules within reach of a bound are evaluated (`fravaer.reach`)."""
     with _no_cycle_collection():
         return _scan(scope, as_of=as_of, now=now or timezone.now(), email=email)
 
@@ -160,8 +163,22 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
                 import_string(path)(result.flags, now=now)
         per_user = new_flags.per_user
         if per_user and email:
-            transaction.on_commit(lambda: send_notification_emails(per_user))
+            transaction.on_commit(lambda: queue_notification_emails(per_user))
     return result
+
+
+def queue_notification_emails(per_user: dict[int, int]) -> None:
+    """The e-mails about a scan's new flags are a Celery task of their own: a first
+    scan of a municipality writes thousands, and a mail server's pace should hold
+    neither the scan nor its worker. Without a broker the task runs in-process. If
+    the broker cannot be reached, the flags and the inbox messages are there all the
+    same; only the e-mail is lost, and that is logged (without names)."""
+    from fravaer.tasks import send_flag_emails
+
+    try:
+        send_flag_emails.delay({str(user_id): count for user_id, count in per_user.items()})
+    except Exception:
+        logger.warning("could not enqueue e-mails to %d people", len(per_user), exc_info=True)
 
 
 def _rows(queryset: QuerySet) -> Iterator[tuple]:
@@ -236,18 +253,28 @@ def _recipients_sql(new: str, *, as_of: dt.date) -> str:
     return " UNION ".join(parts) or "SELECT NULL AS user_id, NULL AS flag_id WHERE 1 = 0"
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: str) -> str:
+    """A text value for PostgreSQL's COPY text format: backslash, tab, newline and
+    carriage return escaped."""
+    return value.translate(_COPY_ESCAPES)
+
+
 class NewFlags:
-    """The flags one scan raises, written as they are found, and their notifications.
+    """The flags one scan raises, written as they are found, and the messages about
+    them.
 
     On PostgreSQL the rows stream with COPY into a temporary table while Python is
     still evaluating; then one statement moves them into the flags
     (`INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`) and, from the rows it
-    returns, inserts a notification for every recipient per the rule table and
-    counts them per person for the e-mails. No model instances are built. Elsewhere
-    (SQLite in development and tests) the flags are bulk-created, then one
-    `INSERT … SELECT` writes the notifications. Either way database uniqueness skips
-    a row another scan raised first (a retried task, the nightly beat meeting a
-    rescan after a save).
+    returns, writes one inbox message per person the rule table names, listing that
+    person's new flags, and returns the number per person for the e-mails. No model
+    instances are built. Elsewhere (SQLite in development and tests) the flags are
+    bulk-created, then one `INSERT … SELECT` writes the messages. Either way database
+    uniqueness skips a row another scan raised first (a retried task, the nightly beat
+    meeting a rescan after a save).
     """
 
     COLUMNS = (
@@ -270,6 +297,7 @@ class NewFlags:
         "acknowledgement",
     )
     STAGING = "fravaer_new_flag"
+    COPY_BATCH = 2000  # rows per write to the COPY stream
 
     def __init__(self, in_scope: QuerySet, *, as_of: dt.date, now: dt.datetime) -> None:
         self.in_scope, self.as_of, self.now = in_scope, as_of, now
@@ -295,33 +323,45 @@ class NewFlags:
         )
         self._copy_context = self._cursor.cursor.copy(f"COPY {self.STAGING} ({columns}) FROM STDIN")
         self._copy = self._copy_context.__enter__()
+        self._lines: list[str] = []
+        # as_of, raised_at, status, episode_open, acknowledgement: the same for every
+        # row but the episode flag.
+        head = f"{self.as_of.isoformat()}\t{self.now.isoformat()}\t{Flag.Status.ACTIVE.value}"
+        self._constant_tail = {False: f"{head}\tf\t", True: f"{head}\tt\t"}
+
+    def _flush(self) -> None:
+        """Rows in PostgreSQL's COPY text format, written by hand: psycopg's
+        per-value adaptation cost a second for a first scan of a municipality."""
+        if self._lines:
+            self._copy.write("\n".join(self._lines) + "\n")
+            self._lines = []
 
     def add(self, place, finding: Finding) -> None:
         rule = RULES[finding.rule]
         if self.copy:
             if self._copy is None:
                 self._open_copy()
-            self._copy.write_row(
-                (
-                    place.pupil_id,
-                    place.school_id,
-                    place.group_id,
-                    finding.rule,
-                    finding.period_key,
-                    finding.period_start,
-                    finding.period_end,
-                    finding.value,
-                    finding.threshold,
-                    json.dumps(finding.details) if finding.details else "{}",
-                    json.dumps(finding.record_ids) if finding.record_ids else "[]",
-                    finding.record_id,
-                    self.as_of,
-                    self.now,
-                    Flag.Status.ACTIVE.value,
-                    rule.opens_episodes,
-                    "",
+            self._lines.append(
+                "\t".join(
+                    (
+                        str(place.pupil_id),
+                        str(place.school_id),
+                        str(place.group_id),
+                        _copy_text(finding.rule),
+                        _copy_text(finding.period_key),
+                        finding.period_start.isoformat(),
+                        finding.period_end.isoformat(),
+                        str(finding.value),
+                        str(finding.threshold),
+                        _copy_text(json.dumps(finding.details)) if finding.details else "{}",
+                        _copy_text(json.dumps(finding.record_ids)) if finding.record_ids else "[]",
+                        "\\N" if finding.record_id is None else str(finding.record_id),
+                        self._constant_tail[rule.opens_episodes],
+                    )
                 )
             )
+            if len(self._lines) >= self.COPY_BATCH:
+                self._flush()
             return
         self.pending.append(
             Flag(
@@ -345,6 +385,8 @@ class NewFlags:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if self._copy is not None:
+            if exc_type is None:
+                self._flush()
             self._copy_context.__exit__(exc_type, exc, tb)
             try:
                 if exc_type is None:
@@ -359,32 +401,28 @@ class NewFlags:
     def _move_and_notify(self) -> None:
         quote = connection.ops.quote_name
         columns = ", ".join(self.COLUMNS)
-        notifications = quote(Notification._meta.db_table)
         # A row with no user_id carries the number of flags inserted. The flags skip a
-        # row another scan raised first (ON CONFLICT). Their notifications need no such
-        # clause: each points at a flag this statement has just inserted, which no
-        # other transaction can see, and the UNION names each person once; so the
-        # speculative insertion ON CONFLICT costs for each row (about a second for a
-        # first scan of a municipality) is left out.
+        # row another scan raised first (ON CONFLICT); each person then gets one
+        # message listing the new flags that reach them (`_messages_sql`).
         self._cursor.execute(
             f"WITH new AS (INSERT INTO {quote(Flag._meta.db_table)} ({columns}) "  # noqa: S608
             # In key order: the indexes are written page by page, not at random.
             f"SELECT {columns} FROM {self.STAGING} ORDER BY pupil_id, rule, period_key "
             "ON CONFLICT DO NOTHING "
             "RETURNING id, group_id, school_id, rule), "
-            f"notified AS (INSERT INTO {notifications} (user_id, flag_id, created_at) "
-            f"SELECT r.user_id, r.flag_id, %s FROM ({_recipients_sql('new', as_of=self.as_of)}) r "
-            "ORDER BY r.flag_id, r.user_id RETURNING user_id) "
-            "SELECT NULL, COUNT(*) FROM new "
-            "UNION ALL SELECT user_id, COUNT(*) FROM notified GROUP BY user_id",
+            f"notified AS ({_messages_sql('new', as_of=self.as_of)}) "
+            "SELECT NULL, COUNT(*) FROM new UNION ALL SELECT user_id, flags FROM notified",
             [self.now],
         )
-        for user_id, count in self._cursor.fetchall():
+        self._count(self._cursor.fetchall())
+
+    def _count(self, rows) -> None:
+        for user_id, count in rows:
             if user_id is None:
                 self.inserted = count
             else:
                 self.per_user[user_id] = count
-                self.notifications += count
+                self.notifications += 1
 
     def _notify(self) -> None:
         new = Flag.objects.filter(raised_at=self.now, pupil_id__in=self.in_scope).values_list(
@@ -395,19 +433,33 @@ class NewFlags:
             self.now, connection
         )
         with connection.cursor() as cursor:
-            # `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT.
             cursor.execute(
                 f"WITH new (id, group_id, school_id, rule) AS ({new_sql}) "  # noqa: S608
-                f"INSERT INTO {connection.ops.quote_name(Notification._meta.db_table)} "
-                f"(user_id, flag_id, created_at) SELECT r.user_id, r.flag_id, %s "
-                f"FROM ({_recipients_sql('new', as_of=self.as_of)}) r WHERE true "
-                "ON CONFLICT DO NOTHING RETURNING user_id",
+                + _messages_sql("new", as_of=self.as_of),
                 [*new_params, created_at],
             )
-            per_user = Counter(user_id for (user_id,) in cursor.fetchall())
+            self._count(cursor.fetchall())
         self.inserted = new.count()
-        self.per_user = dict(per_user)
-        self.notifications = per_user.total()
+
+
+def _messages_sql(new: str, *, as_of: dt.date) -> str:
+    """An INSERT of one inbox message per person whom the flags in the relation `new`
+    reach (`_recipients_sql`), listing their ids in order; it returns each person and
+    the number of flags in their message. One parameter: the time of the messages."""
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    recipients = _recipients_sql(new, as_of=as_of)
+    if connection.vendor == "postgresql":
+        ids, length = "jsonb_agg(r.flag_id ORDER BY r.flag_id)", "jsonb_array_length"
+    else:
+        # SQLite aggregates in the order of its input.
+        ids, length = "json_group_array(r.flag_id)", "json_array_length"
+        recipients = f"SELECT * FROM ({recipients}) u ORDER BY u.user_id, u.flag_id"  # noqa: S608
+    return (
+        f"INSERT INTO {table} (user_id, kind, flag_ids, created_at, text, link, key) "  # noqa: S608
+        f"SELECT r.user_id, '{Notification.Kind.FLAG.value}', {ids}, %s, '', '', '' "
+        f"FROM ({recipients}) r GROUP BY r.user_id "
+        f"RETURNING user_id, {length}(flag_ids) AS flags"
+    )
 
 
 def send_notification_emails(per_user: dict[int, int]) -> int:

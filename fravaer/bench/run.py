@@ -18,10 +18,12 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from unittest import mock
 
 from django.core import mail
 from django.db import connection
 
+from fravaer import tasks
 from fravaer.actions import scan_absence
 from fravaer.bench.baselines import naive_scan, sql_floor
 from fravaer.bench.generate import Generated, Spec, generate
@@ -55,6 +57,7 @@ class Report:
     pupils_in_scope: int
     sample: list[int]
     first: Measurement
+    first_emails: Measurement
     second: Measurement
     scopes: list[tuple[int, int, Measurement]]
     per_school: list[Measurement]
@@ -64,6 +67,7 @@ class Report:
     school_memory: Measurement | None = None
     naive_memory: Measurement | None = None
     notifications: int = 0
+    notified: int = 0  # person-flag pairs the inbox messages list
     emails: int = 0
     findings_on_sample: int = 0
     mismatches: list[str] = field(default_factory=list)
@@ -161,15 +165,31 @@ def run_benchmark(
     # As `manage.py scan_absence` does: every school in one scope.
     scope = Scope(school_ids=tuple(School.objects.values_list("pk", flat=True)))
 
+    email_jobs: list[dict] = []
+
     def scan(label: str, scan_scope: Scope = scope, *, trace: bool = False) -> Measurement:
-        with measure(label, trace_memory=trace) as m:
+        # The e-mails are a Celery task of their own, enqueued after the commit; in
+        # production a worker sends them after the scan's task has finished. Here the
+        # jobs are caught and run after the measured scan, timed on their own.
+        with (
+            mock.patch.object(tasks.send_flag_emails, "delay", email_jobs.append),
+            measure(label, trace_memory=trace) as m,
+        ):
             result = scan_absence(scan_scope, as_of=as_of)
         m.flags = result.raised
-        m.note = f"{result.pupils} pupils, {result.notifications} notifications"
+        m.note = f"{result.pupils} pupils, {result.notifications} inbox messages"
+        return m
+
+    def send_emails(label: str) -> Measurement:
+        with measure(label) as m:
+            while email_jobs:
+                tasks.send_flag_emails(email_jobs.pop())
         return m
 
     first = scan("(a) scan_absence, run 1")
+    first_emails = send_emails("(a) run 1's e-mail task")
     notifications = Notification.objects.count()
+    notified = sum(len(ids) for ids in Notification.objects.values_list("flag_ids", flat=True))
     emails = _clear_outbox()
     second = scan("(a) scan_absence, run 2")
 
@@ -204,11 +224,14 @@ def run_benchmark(
     for label in ("run 1", "run 2"):
         if label == "run 1":
             _clear_flags()
-        with measure(f"(a) {label}, {len(schools)} × 1 school") as m:
+        with (
+            mock.patch.object(tasks.send_flag_emails, "delay", email_jobs.append),
+            measure(f"(a) {label}, {len(schools)} × 1 school") as m,
+        ):
             m.flags = 0
             for school_id in schools:
                 m.flags += scan_absence(Scope(school_ids=(school_id,)), as_of=as_of).raised
-        _clear_outbox()
+        email_jobs.clear()
         per_school.append(m)
     if per_school[0].flags != first.flags:
         mismatches.append(f"run 1 raised {first.flags} flags, per school {per_school[0].flags}")
@@ -219,9 +242,10 @@ def run_benchmark(
         school_memory = scan(
             "(a) run 1, 1 school, tracemalloc", Scope(school_ids=schools[:1]), trace=True
         )
+        email_jobs.clear()
         _clear_flags()
         first_memory = scan("(a) run 1 again, tracemalloc", trace=True)
-        _clear_outbox()
+        email_jobs.clear()
         if first_memory.flags != first.flags:
             mismatches.append(f"run 1 raised {first.flags} flags, its repeat {first_memory.flags}")
         with measure("(b) again, tracemalloc", trace_memory=True) as naive_memory:
@@ -234,6 +258,7 @@ def run_benchmark(
         pupils_in_scope=len(in_scope),
         sample=sample,
         first=first,
+        first_emails=first_emails,
         second=second,
         scopes=scopes,
         per_school=per_school,
@@ -243,6 +268,7 @@ def run_benchmark(
         school_memory=school_memory,
         naive_memory=naive_memory,
         notifications=notifications,
+        notified=notified,
         emails=emails,
         findings_on_sample=len(expected),
         mismatches=mismatches,
@@ -327,6 +353,7 @@ def format_report(report: Report) -> str:
 
     lines += [
         row(report.first, python=report.first_memory),
+        row(report.first_emails),
         row(report.second),
         *(row(m) for _s, _p, m in report.scopes),
         row(report.naive, python=report.naive_memory),
@@ -335,7 +362,8 @@ def format_report(report: Report) -> str:
         row(report.floor),
         *(row(m) for m in report.per_school),
         "",
-        f"Run 1: {report.first.note}, {report.emails} e-mails (locmem backend).",
+        f"Run 1: {report.first.note} listing {_n(report.notified)} person-flag pairs; "
+        f"{report.emails} e-mails (locmem backend), sent by the task run 1 enqueues.",
         f"Run 1 statements: {_kinds(report.first.kinds)}; plus one COPY of the new flags, "
         "which Django's statement hook does not see",
         f"Run 2 statements: {_kinds(report.second.kinds)}",

@@ -173,33 +173,35 @@ class Flag(models.Model):
 
 
 class Notification(models.Model):
-    """One message in one person's inbox: a flag (`kind="flag"`), or news about a case
-    (a level change, a deadline soon or passed, an owner assigned) written by the
-    cases app with a short text and a link. The e-mail about it carries no pupil
-    details."""
+    """One message in one person's inbox: the flags one scan raised that reach this
+    person (`kind="flag"`, the flags' ids in `flag_ids`), or news about a case (a
+    level change, a deadline soon or passed, an owner assigned) written by the cases
+    app with a short text and a link. The e-mail about it carries no pupil details.
+
+    A scan writes one message per person, however many flags it raised for them: a
+    contact teacher after a first import gets one message listing twelve flags, not
+    twelve messages, and a nightly scan that raises one flag gets one message about
+    that flag. The flags are listed by id rather than linked one row each: a first
+    scan of a municipality raises some 100 000 flags for some 200 000 person-flag
+    pairs, and one message per person keeps the inbox readable and the scan's writes
+    to the flags themselves. A flag deleted later (with its pupil) drops out of the
+    list when it is shown."""
 
     class Kind(models.TextChoices):
         FLAG = "flag", _("Varsel")
         CASE = "case", _("Sak")
         DEADLINE = "deadline", _("Frist")
 
-    # No index of their own: `notification_user_read_idx` leads with the user and
-    # `notification_one_per_user_flag` with the flag; the pupil (case messages only) is
-    # indexed where set. A first scan writes some 200 000 notifications.
+    # No index of its own: `notification_user_read_idx` leads with the user; the pupil
+    # (case messages only) is indexed where set.
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="notifications", db_index=False
     )
     kind = models.CharField(
         max_length=10, choices=Kind.choices, default=Kind.FLAG, db_default=Kind.FLAG
     )
-    flag = models.ForeignKey(
-        Flag,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="notifications",
-        db_index=False,
-    )
+    # Flag messages: the ids of the flags, in id order (a pupil's flags together).
+    flag_ids = models.JSONField(default=list, blank=True, db_default=[])
     pupil = models.ForeignKey(
         Pupil, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
     )
@@ -223,16 +225,18 @@ class Notification(models.Model):
             ),
         ]
         constraints = [
-            # The flag first: it serves the flag's foreign key too (deleting a flag).
-            models.UniqueConstraint(fields=["flag", "user"], name="notification_one_per_user_flag"),
             models.UniqueConstraint(
                 fields=["user", "key"], condition=~Q(key=""), name="notification_one_per_user_key"
             ),
             models.CheckConstraint(
-                condition=Q(kind="flag", flag__isnull=False) | (~Q(kind="flag") & ~Q(text="")),
-                name="notification_flag_or_text",
+                condition=(Q(kind="flag") & ~Q(flag_ids=[])) | (~Q(kind="flag") & ~Q(text="")),
+                name="notification_flags_or_text",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} {self.flag or self.text}"
+        return f"{self.user} {self.text or self.flag_ids}"
+
+    @property
+    def flag_count(self) -> int:
+        return len(self.flag_ids) if self.kind == self.Kind.FLAG else 0

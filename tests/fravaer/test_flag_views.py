@@ -59,10 +59,14 @@ def make_flag(pupil, rule="month_days", *, status="active", raised_at=None, **ex
     )
 
 
-def notify(user, flag, *, read=False, created_at=None) -> Notification:
+def notify(user, *flags, read=False, created_at=None) -> Notification:
+    """One inbox message listing these flags, as a scan writes it."""
     now = timezone.now()
     return Notification.objects.create(
-        user=user, flag=flag, created_at=created_at or now, read_at=now if read else None
+        user=user,
+        flag_ids=sorted(f.pk for f in flags),
+        created_at=created_at or now,
+        read_at=now if read else None,
     )
 
 
@@ -203,6 +207,69 @@ def test_inbox_query_count_does_not_grow_with_notifications(client_for, contact_
     assert query_count(client, reverse("inbox")) == few
 
 
+def test_a_message_lists_its_flags_and_links_to_the_rest(client_for, contact_teacher, group):
+    pupils = [make_pupil(group) for _i in range(8)]
+    flags = [make_flag(p) for p in pupils]
+    message = notify(contact_teacher, *flags)
+    client = client_for(contact_teacher)
+    response = client.get(reverse("inbox"))
+    html = html_of(response)
+    assert "8 nye varsler" in html
+    shown = [n.preview for n in response.context["page"]][0]
+    assert shown == flags[:5]  # the first five, in id order
+    assert html.count("4 dager i november 2026; grense: mer enn 3.") == 5
+    link = reverse("inbox_message", args=[message.pk])
+    assert "Se alle 8 varsler" in html and link in html
+
+    page = client.get(link)
+    assert page.status_code == 200
+    assert sorted(f.pk for f in page.context["page"]) == sorted(f.pk for f in flags)
+    assert html_of(page).count("4 dager i november 2026; grense: mer enn 3.") == 8
+    assert "Merk som lest" in html_of(page)
+
+
+def test_a_message_with_one_flag_shows_it_without_a_link(client_for, contact_teacher, pupil):
+    message = notify(contact_teacher, make_flag(pupil))
+    html = html_of(client_for(contact_teacher).get(reverse("inbox")))
+    assert "1 nytt varsel" in html and "Ola Nordmann" in html
+    assert reverse("inbox_message", args=[message.pk]) not in html
+
+
+def test_someone_elses_message_is_404(client_for, contact_teacher, leader, pupil):
+    theirs = notify(leader, make_flag(pupil))
+    client = client_for(contact_teacher)
+    assert client.get(reverse("inbox_message", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("inbox_message", args=[theirs.pk + 999])).status_code == 404
+
+
+def test_a_message_page_hides_pupils_the_reader_may_no_longer_see(
+    client_for, contact_teacher, pupil
+):
+    message = notify(contact_teacher, make_flag(pupil))
+    Enrollment.objects.filter(pupil=pupil).update(end=dt.date(2026, 11, 1))
+    html = html_of(client_for(contact_teacher).get(reverse("inbox_message", args=[message.pk])))
+    assert "En elev du ikke lenger har tilgang til" in html
+    assert "Ola Nordmann" not in html and "4 dager i november" not in html
+
+
+def test_a_deleted_flag_drops_out_of_its_message(client_for, contact_teacher, pupil):
+    kept, gone = make_flag(pupil, "month_days"), make_flag(pupil, "month_late")
+    notify(contact_teacher, kept, gone)
+    gone.delete()
+    response = client_for(contact_teacher).get(reverse("inbox"))
+    assert response.context["page"][0].preview == [kept]
+
+
+def test_inbox_query_count_does_not_grow_with_flags_per_message(client_for, contact_teacher, group):
+    client = client_for(contact_teacher)
+    pupils = [make_pupil(group) for _i in range(30)]
+    notify(contact_teacher, make_flag(pupils[0]))
+    few = query_count(client, reverse("inbox"))
+    for i in range(3):
+        notify(contact_teacher, *[make_flag(p) for p in pupils[i * 10 : i * 10 + 10]])
+    assert query_count(client, reverse("inbox")) == few
+
+
 def test_inbox_requires_login(client):
     response = client.get(reverse("inbox"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
@@ -275,7 +342,7 @@ def test_start_page_shows_a_flag_raised_by_a_real_scan(client_for, contact_teach
     html = html_of(client.get(reverse("home")))
     assert "4 dager i november 2026; grense: mer enn 3." in html
     assert "4 hele dager fravær i skoleåret 2026–2027; grense: 4 dager." in html
-    assert "Varsler (2)" in html
+    assert "Varsler (1)" in html  # one message about both flags
 
 
 def test_leaders_and_admins_get_links_from_their_start_page(

@@ -166,8 +166,7 @@ def test_flags_reach_the_right_people_and_no_one_else(
     mail.outbox.clear()
     with_callbacks = scan(school)
     month_late = next(f for f in with_callbacks.new_flags if f.rule == "month_late")
-    users = set(Notification.objects.filter(flag=month_late).values_list("user", flat=True))
-    assert users == {contact_teacher.pk, leader.pk}
+    assert reached(month_late) == {contact_teacher.pk, leader.pk}
     everyone = set(Notification.objects.values_list("user", flat=True))
     assert not everyone & {
         team_member.pk,
@@ -184,8 +183,37 @@ def test_window_rules_reach_the_team_not_the_leaders(
     for day in weekdays(dt.date(2026, 11, 9), 8):
         absence(pupil, day, contact_teacher, documented=True)
     flag = next(f for f in scan(school).new_flags if f.rule == "fortnight_share")
-    users = set(flag.notifications.values_list("user", flat=True))
-    assert users == {contact_teacher.pk, team_member.pk}
+    assert reached(flag) == {contact_teacher.pk, team_member.pk}
+
+
+def reached(flag) -> set[int]:
+    """The people whose inbox lists the flag."""
+    return {n.user_id for n in Notification.objects.all() if flag.pk in n.flag_ids}
+
+
+def test_a_scan_writes_one_message_per_person_listing_their_new_flags(
+    school, pupil, contact_teacher, leader
+):
+    for day in weekdays(dt.date(2026, 11, 2), 4):
+        absence(
+            pupil, day, contact_teacher, kind="late", minutes_late=5, documented=True, code="other"
+        )
+    for day in weekdays(dt.date(2026, 11, 9), 4):
+        absence(pupil, day, contact_teacher, documented=True)
+    result = scan(school)
+    new = {f.pk for f in result.new_flags}
+    assert len(new) >= 3
+    messages = {n.user_id: n for n in Notification.objects.all()}
+    assert set(messages) >= {contact_teacher.pk, leader.pk}
+    assert result.notifications == len(messages)
+    # The contact teacher hears of every new flag (each rule reaches them), once.
+    assert sorted(messages[contact_teacher.pk].flag_ids) == sorted(new)
+    assert messages[contact_teacher.pk].flag_ids == sorted(messages[contact_teacher.pk].flag_ids)
+    # Leaders hear of the month rules, not the contact teacher's early notice.
+    leader_rules = set(
+        Flag.objects.filter(pk__in=messages[leader.pk].flag_ids).values_list("rule", flat=True)
+    )
+    assert "month_late" in leader_rules and "year_days_notice" not in leader_rules
 
 
 def test_notification_email_has_a_link_and_no_pupil_details(
