@@ -403,7 +403,10 @@ class NewFlags:
         columns = ", ".join(self.COLUMNS)
         # A row with no user_id carries the number of flags inserted. The flags skip a
         # row another scan raised first (ON CONFLICT); each person then gets one
-        # message listing the new flags that reach them (`_messages_sql`).
+        # message listing the new flags that reach them (`_messages_sql`). The sort
+        # into key order fits in memory for this transaction (with the default 4 MB a
+        # first scan of a municipality sorted 100 000 flags on disk).
+        self._cursor.execute("SET LOCAL work_mem = '64MB'")
         self._cursor.execute(
             f"WITH new AS (INSERT INTO {quote(Flag._meta.db_table)} ({columns}) "  # noqa: S608
             # In key order: the indexes are written page by page, not at random.

@@ -141,6 +141,8 @@ class Group(models.Model):
             models.UniqueConstraint(
                 fields=["school", "school_year", "name"], name="group_unique_name_per_school_year"
             ),
+            # The target of the flags' (group, school) foreign key (`fravaer.Flag`).
+            models.UniqueConstraint(fields=["id", "school"], name="group_id_school_unique"),
             models.CheckConstraint(
                 condition=Q(grade__gte=1, grade__lte=10), name="group_grade_1_to_10"
             ),

@@ -1,0 +1,77 @@
+"""The flags' foreign keys on PostgreSQL: one key checks a flag's group and school
+together (`flag_group_school_fk`, migration 0007). SQLite, the development default,
+does not enforce it; CI runs these on PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from fravaer.models import Flag
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the (group, school) key is PostgreSQL's"
+)
+
+
+def flag(pupil, group, school) -> Flag:
+    return Flag.objects.create(
+        pupil=pupil,
+        group=group,
+        school=school,
+        rule="month_days",
+        period_key="2026-11",
+        period_start=dt.date(2026, 11, 1),
+        period_end=dt.date(2026, 11, 30),
+        value=Decimal(4),
+        threshold=Decimal(3),
+        as_of=dt.date(2026, 11, 18),
+        raised_at=timezone.now(),
+    )
+
+
+def check_now() -> None:
+    """The keys are deferred to the commit, which a test never reaches."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_a_flag_in_its_groups_school_is_accepted(pupil, group):
+    with transaction.atomic():
+        flag(pupil, group, group.school)
+        check_now()
+    assert Flag.objects.count() == 1
+
+
+def test_a_flags_school_must_be_its_groups_school(pupil, group, other_school):
+    with pytest.raises(IntegrityError, match="flag_group_school_fk"), transaction.atomic():
+        flag(pupil, group, other_school)
+        check_now()
+
+
+def test_a_flags_group_must_exist(pupil, group):
+    with pytest.raises(IntegrityError, match="flag_group_school_fk"), transaction.atomic():
+        Flag.objects.filter(pk=flag(pupil, group, group.school).pk).update(group_id=10**9)
+        check_now()
+
+
+@pytest.mark.django_db
+def test_the_keys_on_a_flag_are_the_ones_the_migration_says():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'fravaer_flag'::regclass "
+            "AND contype = 'f' ORDER BY conname"
+        )
+        names = [name for (name,) in cursor.fetchall()]
+    # The pupil, the record and who acknowledged: one key each; group and school: one.
+    assert len(names) == 4, names
+    assert "flag_group_school_fk" in names
+    assert sorted(name.split("_")[2] for name in names if name != "flag_group_school_fk") == [
+        "acknowledged",
+        "pupil",
+        "record",
+    ]
