@@ -22,13 +22,31 @@ def one_flag_each(apps, schema_editor):
 
 
 def back_to_one_flag(apps, schema_editor):
-    """Going back keeps each message's first flag; the others' messages are lost."""
+    """Going back: a notification per flag again, each as read as its message was.
+    Flags deleted since are left out; a message left with none is deleted."""
     Notification = apps.get_model("fravaer", "Notification")
+    Flag = apps.get_model("fravaer", "Flag")
     for n in Notification.objects.filter(kind="flag").iterator(chunk_size=2000):
-        if n.flag_ids:
-            Notification.objects.filter(pk=n.pk).update(flag_id=n.flag_ids[0])
-        else:
+        ids = sorted(set(Flag.objects.filter(pk__in=n.flag_ids).values_list("pk", flat=True)))
+        if not ids:
             n.delete()
+            continue
+        Notification.objects.filter(pk=n.pk).update(flag_id=ids[0])
+        Notification.objects.bulk_create(
+            Notification(
+                user_id=n.user_id,
+                kind="flag",
+                flag_id=flag_id,
+                created_at=n.created_at,
+                read_at=n.read_at,
+                emailed_at=n.emailed_at,
+            )
+            for flag_id in ids[1:]
+        )
+    # PostgreSQL refuses to alter a table with foreign-key checks still pending; run
+    # them now, before the constraints come back.
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
@@ -42,7 +60,7 @@ class Migration(migrations.Migration):
             name="flag_ids",
             field=models.JSONField(blank=True, db_default=[], default=list),
         ),
-        migrations.RunPython(one_flag_each, back_to_one_flag),
+        migrations.RunPython(one_flag_each, migrations.RunPython.noop),
         migrations.RemoveConstraint(
             model_name="notification",
             name="notification_flag_or_text",
@@ -51,6 +69,9 @@ class Migration(migrations.Migration):
             model_name="notification",
             name="notification_one_per_user_flag",
         ),
+        # Going back, the flags are put back here: after the column has returned and
+        # before the constraints that need it.
+        migrations.RunPython(migrations.RunPython.noop, back_to_one_flag),
         migrations.RemoveField(
             model_name="notification",
             name="flag",

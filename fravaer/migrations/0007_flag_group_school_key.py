@@ -7,7 +7,9 @@ some 100 000 flags, and PostgreSQL checks each key of each row at commit.
 PostgreSQL only: SQLite, the development default, does not enforce foreign keys that
 Django does not declare, and Django rebuilds SQLite tables on changes. A flag without
 a group (its group deleted: `SET_NULL`) is not checked (MATCH SIMPLE); groups are
-never deleted by the product, and a school with groups cannot be (`PROTECT`)."""
+never deleted by the product, and a school with groups cannot be (`PROTECT`). The
+index on the group alone goes too: the school's lists find flags by school and
+status."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -48,6 +50,7 @@ class Migration(migrations.Migration):
             name="group",
             field=models.ForeignKey(
                 db_constraint=False,
+                db_index=False,
                 null=True,
                 on_delete=django.db.models.deletion.SET_NULL,
                 related_name="flags",

@@ -99,8 +99,16 @@ class Flag(models.Model):
         db_index=False,
         db_constraint=False,
     )
+    # No index of its own: a school's flags are found through `flag_school_status_idx`
+    # and grouped by class from there; only deleting a group (never done by the
+    # product) looks for flags by group alone.
     group = models.ForeignKey(
-        Group, on_delete=models.SET_NULL, null=True, related_name="flags", db_constraint=False
+        Group,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="flags",
+        db_constraint=False,
+        db_index=False,
     )
     rule = models.CharField(_("regel"), max_length=40)
     period_key = models.CharField(max_length=40)
