@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.db.backends.signals import connection_created
 
 MB = 1024 * 1024
 _TABLE = re.compile(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
@@ -94,10 +95,18 @@ def measure(label: str, *, trace_memory: bool = False) -> Iterator[Measurement]:
     if trace_memory:
         tracemalloc.start()
     started, cpu_started = time.perf_counter(), cpu_seconds()
+    counter = StatementCounter(result)
+
+    def count_on(sender, connection, **kwargs) -> None:
+        # The scan's writer thread opens a connection of its own; count it too.
+        connection.execute_wrappers.append(counter)
+
+    connection_created.connect(count_on, weak=False)
     try:
-        with connection.execute_wrapper(StatementCounter(result)):
+        with connection.execute_wrapper(counter):
             yield result
     finally:
+        connection_created.disconnect(count_on)
         result.seconds = time.perf_counter() - started
         result.cpu_seconds = cpu_seconds() - cpu_started
         if trace_memory:

@@ -1,0 +1,406 @@
+"""What one scan writes, in one transaction: its new flags, one inbox message per
+person they reach, the window episodes it closes, the undocumented flags it clears,
+and what `settings.FLAG_RAISED_HANDLERS` do with the new flags.
+
+On PostgreSQL new flags go in as one COPY into a temporary table and one
+`INSERT … SELECT … ON CONFLICT DO NOTHING` into the flags, whose new ids are kept for
+the messages; no model instance is built.
+
+Outside a transaction (the Celery tasks, `manage.py scan_absence`), the scan
+evaluates its pupils in `SLICES` slices and hands each slice's new flags to a writer:
+a thread with a connection and transaction of its own, which checks the foreign keys
+as each statement ends, so that PostgreSQL inserts and checks one slice while Python
+evaluates the next. A first scan of a municipality writes some 100 000 flags, and
+writing them took as long as evaluating them. A slice that raises nothing writes
+nothing, so the statements are at most four per slice and a few more, whatever the
+number of pupils. Inside a transaction (a test, or a caller's own) the same
+statements run in that transaction after the evaluation, all flags in one slice. SQLite, the
+development default, bulk-creates the flags and writes the messages with one
+`INSERT … SELECT`. Either way database uniqueness skips a flag another scan raised
+first (a retried task, the nightly beat meeting a rescan after a save).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import QuerySet
+from django.utils.module_loading import import_string
+
+from fravaer.models import StaffRole, TeachingAssignment
+from fravaer.models.flags import Flag, Notification
+from fravaer.thresholds import CONTACT, LEADERS, RULES, TEAM, Finding
+
+logger = logging.getLogger(__name__)
+
+SLICES = 4  # a fixed number: the statements do not grow with the pupils
+
+COLUMNS = (
+    "pupil_id",
+    "school_id",
+    "group_id",
+    "rule",
+    "period_key",
+    "period_start",
+    "period_end",
+    "value",
+    "threshold",
+    "details",
+    "record_ids",
+    "record_id",
+    "as_of",
+    "raised_at",
+    "status",
+    "episode_open",
+    "acknowledgement",
+)
+STAGING = "fravaer_new_flag"  # a slice's rows, as COPY delivered them
+RAISED = "fravaer_raised_flag"  # the flags this scan inserted: id, group, school, rule
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: str) -> str:
+    """A text value for PostgreSQL's COPY text format: backslash, tab, newline and
+    carriage return escaped."""
+    return value.translate(_COPY_ESCAPES)
+
+
+def slices(items: Sequence, n: int = SLICES) -> list[Sequence]:
+    """`items` in `n` consecutive parts of (nearly) equal length."""
+    size, extra = divmod(len(items), n)
+    parts, start = [], 0
+    for i in range(n):
+        end = start + size + (1 if i < extra else 0)
+        parts.append(items[start:end])
+        start = end
+    return parts
+
+
+@dataclass
+class Written:
+    inserted: int = 0
+    notifications: int = 0  # inbox messages
+    per_user: dict[int, int] = field(default_factory=dict)  # person → new flags
+    closed_episodes: int = 0
+    cleared: int = 0
+
+
+class _Finish:
+    def __init__(self, to_close: list[int], stale: list[int]) -> None:
+        self.to_close, self.stale = to_close, stale
+
+
+_ABORT = object()
+
+
+class _Aborted(Exception):
+    """The scan failed while its writes were under way: roll them back."""
+
+
+class ScanWrites:
+    """Collects a scan's new flags slice by slice and writes them, with the rest of
+    the scan's changes, in one transaction (see the module's text)."""
+
+    def __init__(
+        self,
+        in_scope: QuerySet,
+        *,
+        as_of: dt.date,
+        now: dt.datetime,
+        email: bool,
+        threaded: bool,
+    ) -> None:
+        self.in_scope, self.as_of, self.now, self.email = in_scope, as_of, now, email
+        self.postgresql = connection.vendor == "postgresql"
+        self.threaded = threaded and self.postgresql
+        self.written = Written()
+        self._lines: list[str] = []
+        self._pending: list[Flag] = []
+        self._begun = False
+        self._thread: threading.Thread | None = None
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        # The writer connects to the database the scan reads (a benchmark swaps in a
+        # scratch database for its own thread only).
+        self._settings = copy.deepcopy(connection.settings_dict)
+        self._wrapper_class = type(connections[DEFAULT_DB_ALIAS])
+        # as_of, raised_at, status, episode_open, acknowledgement: the same for every
+        # row but the episode flag.
+        head = f"{as_of.isoformat()}\t{now.isoformat()}\t{Flag.Status.ACTIVE.value}"
+        self._tail = {False: f"{head}\tf\t", True: f"{head}\tt\t"}
+
+    # --- the scan's side -------------------------------------------------------------
+
+    def add(self, place, finding: Finding) -> None:
+        rule = RULES[finding.rule]
+        if self.postgresql:
+            # COPY's text format, written by hand: psycopg's per-value adaptation cost
+            # a second for a first scan of a municipality.
+            self._lines.append(
+                "\t".join(
+                    (
+                        str(place.pupil_id),
+                        str(place.school_id),
+                        str(place.group_id),
+                        _copy_text(finding.rule),
+                        _copy_text(finding.period_key),
+                        finding.period_start.isoformat(),
+                        finding.period_end.isoformat(),
+                        str(finding.value),
+                        str(finding.threshold),
+                        _copy_text(json.dumps(finding.details)) if finding.details else "{}",
+                        _copy_text(json.dumps(finding.record_ids)) if finding.record_ids else "[]",
+                        "\\N" if finding.record_id is None else str(finding.record_id),
+                        self._tail[rule.opens_episodes],
+                    )
+                )
+            )
+            return
+        self._pending.append(
+            Flag(
+                pupil_id=place.pupil_id,
+                school_id=place.school_id,
+                group_id=place.group_id,
+                rule=finding.rule,
+                period_key=finding.period_key,
+                period_start=finding.period_start,
+                period_end=finding.period_end,
+                value=finding.value,
+                threshold=Decimal(finding.threshold),
+                details=finding.details,
+                record_ids=list(finding.record_ids),
+                record_id=finding.record_id,
+                as_of=self.as_of,
+                raised_at=self.now,
+                episode_open=rule.opens_episodes,
+            )
+        )
+
+    def end_slice(self) -> None:
+        """With a writer thread, the slice's new flags go to it. A slice without any
+        writes nothing: a scan that raises nothing (most nightly scans) starts no
+        writer. Inline, the flags wait for `finish` and go in one slice."""
+        if not self._lines or not self.threaded:
+            return
+        text = self._text()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="scan-writer", daemon=True)
+            self._thread.start()
+        self._check()
+        self._queue.put(text)
+
+    def finish(self, *, to_close: list[int], stale: list[int]) -> Written:
+        """The messages, the closed episodes and cleared flags, the handlers; then,
+        with a writer thread, its commit."""
+        if self._thread is not None:
+            self._queue.put(_Finish(to_close, stale))
+            self._thread.join()
+            self._check()
+        else:
+            if self._lines:
+                self._write_slice(self._text())
+            self._finish(to_close, stale)
+        return self.written
+
+    def _text(self) -> str:
+        text = "\n".join(self._lines) + "\n"
+        self._lines = []
+        return text
+
+    def abort(self) -> None:
+        """The scan failed: a writer thread rolls back (an inline writer's transaction
+        is the caller's, which rolls back with the exception)."""
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(_ABORT)
+            self._thread.join()
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    # --- the writer's side --------------------------------------------------------------
+
+    def _run(self) -> None:
+        """The writer thread: its own connection and transaction, foreign keys checked
+        per statement, so that the checks too overlap with the evaluation."""
+        connections[DEFAULT_DB_ALIAS] = self._wrapper_class(self._settings, DEFAULT_DB_ALIAS)
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                while True:
+                    item = self._queue.get()
+                    if item is _ABORT:
+                        raise _Aborted
+                    if isinstance(item, _Finish):
+                        self._finish(item.to_close, item.stale)
+                        break
+                    self._write_slice(item)
+        except _Aborted:
+            pass
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            connection.close()
+
+    def _begin(self) -> None:
+        if self._begun:
+            return
+        self._begun = True
+        table = connection.ops.quote_name(Flag._meta.db_table)
+        columns = ", ".join(COLUMNS)
+        with connection.cursor() as cursor:
+            # The sort into key order fits in memory for this transaction (with the
+            # default 4 MB a first scan of a municipality sorted on disk).
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            # A caller's transaction may hold an earlier scan's tables.
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGING}, pg_temp.{RAISED}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {STAGING} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {columns} FROM {table} WITH NO DATA"
+            )
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {RAISED} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT id, group_id, school_id, rule FROM {table} WITH NO DATA"
+            )
+
+    def _write_slice(self, text: str) -> None:
+        self._begin()
+        table = connection.ops.quote_name(Flag._meta.db_table)
+        columns = ", ".join(COLUMNS)
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY {STAGING} ({columns}) FROM STDIN") as copy:
+                copy.write(text)
+            cursor.execute(
+                f"WITH new AS (INSERT INTO {table} ({columns}) "  # noqa: S608
+                # In key order: the indexes are written page by page, not at random.
+                f"SELECT {columns} FROM {STAGING} ORDER BY pupil_id, rule, period_key "
+                "ON CONFLICT DO NOTHING RETURNING id, group_id, school_id, rule) "
+                f"INSERT INTO {RAISED} SELECT * FROM new"
+            )
+            self.written.inserted += cursor.rowcount
+            cursor.execute(f"TRUNCATE {STAGING}")
+
+    def _finish(self, to_close: list[int], stale: list[int]) -> None:
+        written = self.written
+        if self._pending:  # SQLite
+            Flag.objects.bulk_create(self._pending, ignore_conflicts=True, batch_size=2000)
+            self._pending = []
+            new = self._new_flags().values_list("id", "group_id", "school_id", "rule")
+            new_sql, new_params = new.query.get_compiler(new.db).as_sql()
+            created_at = Notification._meta.get_field("created_at").get_db_prep_value(
+                self.now, connection
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"WITH new (id, group_id, school_id, rule) AS ({new_sql}) "  # noqa: S608
+                    + messages_sql("new", as_of=self.as_of),
+                    [*new_params, created_at],
+                )
+                rows = cursor.fetchall()
+            written.inserted = new.count()
+        elif self._begun:  # PostgreSQL
+            with connection.cursor() as cursor:
+                cursor.execute(messages_sql(RAISED, as_of=self.as_of), [self.now])
+                rows = cursor.fetchall()
+        else:
+            rows = []
+        for user_id, count in rows:
+            written.per_user[user_id] = count
+            written.notifications += 1
+        if to_close:
+            written.closed_episodes = Flag.objects.filter(pk__in=to_close).update(
+                episode_open=False
+            )
+        if stale:
+            written.cleared = Flag.objects.filter(pk__in=stale).update(
+                status=Flag.Status.CLEARED, cleared_at=self.now
+            )
+        if written.inserted:
+            for path in settings.FLAG_RAISED_HANDLERS:
+                import_string(path)(self._new_flags(), now=self.now)
+        per_user = written.per_user
+        if per_user and self.email:
+            transaction.on_commit(lambda: queue_notification_emails(per_user))
+
+    def _new_flags(self) -> QuerySet[Flag]:
+        # Rows another scan inserted first were skipped; ours carry this `now`.
+        return Flag.objects.filter(raised_at=self.now, pupil_id__in=self.in_scope)
+
+
+def queue_notification_emails(per_user: dict[int, int]) -> None:
+    """The e-mails about a scan's new flags are a Celery task of their own: a first
+    scan of a municipality writes thousands, and a mail server's pace should hold
+    neither the scan nor its worker. Without a broker the task runs in-process. If
+    the broker cannot be reached, the flags and the inbox messages are there all the
+    same; only the e-mail is lost, and that is logged (without names)."""
+    from fravaer.tasks import send_flag_emails
+
+    try:
+        send_flag_emails.delay({str(user_id): count for user_id, count in per_user.items()})
+    except Exception:
+        logger.warning("could not enqueue e-mails to %d people", len(per_user), exc_info=True)
+
+
+def recipients_sql(new: str, *, as_of: dt.date) -> str:
+    """(user_id, flag_id) for every person the flags in the relation `new` (id,
+    group_id, school_id, rule) reach, per the rule table; a UNION, so nobody twice.
+    The rule codes, roles and the date are the code's own values, written as
+    literals."""
+    quote = connection.ops.quote_name
+    day = f"'{as_of.isoformat()}'"
+
+    def rules(who: str) -> str:
+        return ", ".join(f"'{code}'" for code, rule in RULES.items() if who in rule.recipients)
+
+    parts = []
+    if rules(CONTACT):
+        parts.append(
+            f"SELECT a.user_id, n.id AS flag_id FROM {new} n "  # noqa: S608
+            f"JOIN {quote(TeachingAssignment._meta.db_table)} a ON a.group_id = n.group_id "
+            f"WHERE n.rule IN ({rules(CONTACT)}) "
+            f"AND a.kind = '{TeachingAssignment.Kind.CONTACT.value}' "
+            f"AND a.valid_from <= {day} AND (a.valid_to IS NULL OR a.valid_to >= {day})"
+        )
+    for who, role in (
+        (LEADERS, StaffRole.Role.SCHOOL_LEADER),
+        (TEAM, StaffRole.Role.ENVIRONMENT_TEAM),
+    ):
+        if rules(who):
+            parts.append(
+                f"SELECT s.user_id, n.id AS flag_id FROM {new} n "  # noqa: S608
+                f"JOIN {quote(StaffRole._meta.db_table)} s ON s.school_id = n.school_id "
+                f"WHERE n.rule IN ({rules(who)}) AND s.role = '{role.value}'"
+            )
+    return " UNION ".join(parts) or "SELECT NULL AS user_id, NULL AS flag_id WHERE 1 = 0"
+
+
+def messages_sql(new: str, *, as_of: dt.date) -> str:
+    """An INSERT of one inbox message per person whom the flags in the relation `new`
+    reach (`recipients_sql`), listing their ids in order; it returns each person and
+    the number of flags in their message. One parameter: the time of the messages."""
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    recipients = recipients_sql(new, as_of=as_of)
+    if connection.vendor == "postgresql":
+        ids, length = "jsonb_agg(r.flag_id ORDER BY r.flag_id)", "jsonb_array_length"
+    else:
+        # SQLite aggregates in the order of its input.
+        ids, length = "json_group_array(r.flag_id)", "json_array_length"
+        recipients = f"SELECT * FROM ({recipients}) u ORDER BY u.user_id, u.flag_id"  # noqa: S608
+    return (
+        f"INSERT INTO {table} (user_id, kind, flag_ids, created_at, text, link, key) "  # noqa: S608
+        f"SELECT r.user_id, '{Notification.Kind.FLAG.value}', {ids}, %s, '', '', '' "
+        f"FROM ({recipients}) r GROUP BY r.user_id "
+        f"RETURNING user_id, {length}(flag_ids) AS flags"
+    )
