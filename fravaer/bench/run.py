@@ -364,7 +364,7 @@ def format_report(report: Report) -> str:
         "",
         f"Run 1: {report.first.note} listing {_n(report.notified)} person-flag pairs; "
         f"{report.emails} e-mails (locmem backend), sent by the task run 1 enqueues.",
-        f"Run 1 statements: {_kinds(report.first.kinds)}; plus one COPY of the new flags, "
+        f"Run 1 statements: {_kinds(report.first.kinds)}; plus a COPY per slice of new flags, "
         "which Django's statement hook does not see",
         f"Run 2 statements: {_kinds(report.second.kinds)}",
         f"(b): {report.naive.statements // max(1, len(report.sample))} statements per pupil; "
