@@ -217,7 +217,7 @@ def test_a_scan_writes_one_message_per_person_listing_their_new_flags(
 
 
 def test_notification_email_has_a_link_and_no_pupil_details(
-    school, pupil, contact_teacher, django_capture_on_commit_callbacks
+    school, pupil, contact_teacher, django_capture_on_commit_callbacks, eager_tasks
 ):
     for day in weekdays(dt.date(2026, 11, 2), 4):
         absence(pupil, day, contact_teacher, documented=True)
@@ -229,6 +229,27 @@ def test_notification_email_has_a_link_and_no_pupil_details(
     assert reverse("inbox") in body
     assert pupil.first_name not in body and pupil.last_name not in body
     assert "Sykdom" not in body and "dager" not in body
+
+
+def test_the_email_task_gets_ids_and_counts_only_after_the_commit(
+    school, pupil, contact_teacher, leader, django_capture_on_commit_callbacks, monkeypatch
+):
+    from fravaer import tasks
+
+    jobs = []
+    monkeypatch.setattr(tasks.send_flag_emails, "delay", jobs.append)
+    for day in weekdays(dt.date(2026, 11, 2), 4):
+        absence(pupil, day, contact_teacher, documented=True)
+    jobs.clear()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = scan(school)
+    assert jobs == []  # not before the commit
+    for callback in callbacks:
+        callback()
+    new = {f.rule for f in result.new_flags}
+    assert new == {"month_days", "year_days_notice"}
+    # The arguments go through the broker: people's ids and how many flags, nothing more.
+    assert jobs == [{str(contact_teacher.pk): 2, str(leader.pk): 1}]
 
 
 def test_rule_settings_turn_rules_off_and_change_thresholds(
