@@ -300,13 +300,20 @@ def own_notification_or_404(user: User, notification_id: int) -> Notification:
     return notification
 
 
-def message_flags(user: User, flag_ids, day: dt.date | None = None) -> QuerySet[Flag]:
-    """The flags that messages in the user's inbox list (`Notification.flag_ids`),
-    each with `pupil_visible`: only then may its pupil's name and the figures be
-    shown. A flag deleted since is simply not there."""
+def message_flags(
+    user: User, messages, *, first: int | None = None, day: dt.date | None = None
+) -> QuerySet[Flag]:
+    """The flags that the user's own messages list (`Notification.flag_ids`; another
+    person's messages add nothing), or the `first` few of each, each flag with
+    `pupil_visible`: only then may its pupil's name and the figures be shown. A flag
+    deleted since is simply not there."""
+    ids: set[int] = set()
+    for message in messages:
+        if message.user_id == user.pk and message.kind == Notification.Kind.FLAG:
+            ids.update(sorted(message.flag_ids)[:first])
     visible = visible_pupils(user, day).filter(pk=OuterRef("pupil_id"))
     return (
-        Flag.objects.filter(pk__in=list(flag_ids))
+        Flag.objects.filter(pk__in=ids)
         .annotate(pupil_visible=Exists(visible))
         .select_related("pupil", "group")
     )

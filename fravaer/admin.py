@@ -44,6 +44,11 @@ class GroupAdmin(admin.ModelAdmin):
     list_display = ("name", "school", "school_year", "grade", "lessons_per_day")
     list_filter = ("school", "school_year", "grade")
 
+    def get_readonly_fields(self, request, obj=None):
+        # A class stays at its school: its flags carry the school, checked against the
+        # class by the (group, school) key on PostgreSQL (migration 0007).
+        return ("school",) if obj is not None else ()
+
 
 @admin.register(models.StaffRole)
 class StaffRoleAdmin(admin.ModelAdmin):

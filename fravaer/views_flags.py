@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Case, Count, F, Q, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -62,9 +62,7 @@ def _inbox_context(request: HttpRequest, page_number) -> dict:
     notifications = access.inbox_notifications(request.user)
     page = Paginator(notifications, INBOX_PAGE_SIZE).get_page(page_number)
     preview_ids = {n.pk: sorted(n.flag_ids)[:INBOX_PREVIEW_FLAGS] for n in page}
-    flags = access.message_flags(
-        request.user, {fid for ids in preview_ids.values() for fid in ids}
-    ).in_bulk()
+    flags = access.message_flags(request.user, page, first=INBOX_PREVIEW_FLAGS).in_bulk()
     for n in page:
         n.preview = [flags[fid] for fid in preview_ids[n.pk] if fid in flags]
         n.more = n.flag_count - len(preview_ids[n.pk])
@@ -83,8 +81,16 @@ def inbox_message(request: HttpRequest, notification_id: int) -> HttpResponse:
     notification = access.own_notification_or_404(request.user, notification_id)
     if notification.kind != notification.Kind.FLAG:
         raise Http404
-    flags = access.message_flags(request.user, notification.flag_ids).order_by(
-        "pupil__last_name", "pupil__first_name", "pupil_id", "rule", "period_start", "pk"
+    # The pupils the reader may still see by name; the others last, in the order they
+    # were raised, so that not even their place in the list hints at a name.
+    hidden = Value("")
+    flags = (
+        access.message_flags(request.user, [notification])
+        .annotate(
+            last=Case(When(pupil_visible=True, then=F("pupil__last_name")), default=hidden),
+            first=Case(When(pupil_visible=True, then=F("pupil__first_name")), default=hidden),
+        )
+        .order_by("-pupil_visible", "last", "first", "pupil_id", "rule", "period_start", "pk")
     )
     page = Paginator(flags, MESSAGE_PAGE_SIZE).get_page(request.GET.get("side"))
     return render(

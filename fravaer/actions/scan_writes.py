@@ -22,6 +22,7 @@ first (a retried task, the nightly beat meeting a rescan after a save).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
@@ -129,7 +130,10 @@ class ScanWrites:
         self._pending: list[Flag] = []
         self._begun = False
         self._thread: threading.Thread | None = None
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        # At most two slices wait for the writer: the COPY text of a slice is the
+        # largest thing a scan holds besides the figures.
+        self._queue: queue.Queue = queue.Queue(maxsize=2)
+        self._abort = threading.Event()
         self._error: BaseException | None = None
         # The writer connects to the database the scan reads (a benchmark swaps in a
         # scratch database for its own thread only).
@@ -197,14 +201,13 @@ class ScanWrites:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="scan-writer", daemon=True)
             self._thread.start()
-        self._check()
-        self._queue.put(text)
+        self._put(text)
 
     def finish(self, *, to_close: list[int], stale: list[int]) -> Written:
         """The messages, the closed episodes and cleared flags, the handlers; then,
         with a writer thread, its commit."""
         if self._thread is not None:
-            self._queue.put(_Finish(to_close, stale))
+            self._put(_Finish(to_close, stale))
             self._thread.join()
             self._check()
         else:
@@ -219,11 +222,27 @@ class ScanWrites:
         return text
 
     def abort(self) -> None:
-        """The scan failed: a writer thread rolls back (an inline writer's transaction
-        is the caller's, which rolls back with the exception)."""
-        if self._thread is not None and self._thread.is_alive():
-            self._queue.put(_ABORT)
+        """The scan failed (or was interrupted, even while waiting in `finish`): a
+        writer thread rolls back at once, whatever it still had to do, and commits
+        nothing. An inline writer's transaction is the caller's, which rolls back with
+        the exception."""
+        if self._thread is not None:
+            self._abort.set()
+            # Wakes a writer waiting for work; a busy one sees the event first.
+            with contextlib.suppress(queue.Full):
+                self._queue.put_nowait(_ABORT)
             self._thread.join()
+
+    def _put(self, item) -> None:
+        """Hand an item to the writer, waiting while two are queued; a writer that
+        has failed is reported instead of waited for."""
+        while True:
+            self._check()
+            try:
+                self._queue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
 
     def _check(self) -> None:
         if self._error is not None:
@@ -241,15 +260,20 @@ class ScanWrites:
                     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 while True:
                     item = self._queue.get()
-                    if item is _ABORT:
+                    if item is _ABORT or self._abort.is_set():
                         raise _Aborted
                     if isinstance(item, _Finish):
                         self._finish(item.to_close, item.stale)
+                        if self._abort.is_set():  # interrupted while we finished
+                            raise _Aborted
                         break
                     self._write_slice(item)
         except _Aborted:
             pass
         except BaseException as exc:
+            # Raised in the scan at its next step; logged here too, in case the scan
+            # has failed on its own meanwhile. Ids and SQL only, no names.
+            logger.warning("the scan's writer failed; nothing was written", exc_info=True)
             self._error = exc
         finally:
             connection.close()

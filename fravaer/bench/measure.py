@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import re
 import resource
+import threading
 import time
 import tracemalloc
 from collections import Counter
@@ -45,12 +46,19 @@ def statement_kind(sql: str) -> str:
 
 
 class StatementCounter:
+    """Counts statements on the connections it is installed on; the scan's writer
+    thread counts on its own connection at the same time, hence the lock."""
+
     def __init__(self, measurement: Measurement) -> None:
         self.measurement = measurement
+        self.lock = threading.Lock()
+        self.active = True
 
     def __call__(self, execute, sql, params, many, context):
-        self.measurement.statements += 1
-        self.measurement.kinds[statement_kind(sql)] += 1
+        if self.active:
+            with self.lock:
+                self.measurement.statements += 1
+                self.measurement.kinds[statement_kind(sql)] += 1
         return execute(sql, params, many, context)
 
 
@@ -99,7 +107,8 @@ def measure(label: str, *, trace_memory: bool = False) -> Iterator[Measurement]:
 
     def count_on(sender, connection, **kwargs) -> None:
         # The scan's writer thread opens a connection of its own; count it too.
-        connection.execute_wrappers.append(counter)
+        if threading.current_thread().name == "scan-writer":
+            connection.execute_wrappers.append(counter)
 
     connection_created.connect(count_on, weak=False)
     try:
@@ -107,6 +116,7 @@ def measure(label: str, *, trace_memory: bool = False) -> Iterator[Measurement]:
             yield result
     finally:
         connection_created.disconnect(count_on)
+        counter.active = False  # a connection that outlives the phase counts no more
         result.seconds = time.perf_counter() - started
         result.cpu_seconds = cpu_seconds() - cpu_started
         if trace_memory:

@@ -22,8 +22,19 @@ ADD = (
 DROP = "ALTER TABLE fravaer_flag DROP CONSTRAINT flag_group_school_fk"
 
 
+# A flag keeps the school its class belongs to; a class moved to another school in the
+# admin before this key existed left its flags behind. They follow the class.
+REPAIR = (
+    "UPDATE fravaer_flag f SET school_id = g.school_id FROM fravaer_group g "
+    "WHERE f.group_id = g.id AND f.school_id <> g.school_id"
+)
+
+
 def add_key(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(REPAIR)
+        # PostgreSQL alters no table with key checks pending (the repair's).
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         schema_editor.execute(ADD)
 
 

@@ -75,3 +75,13 @@ def test_the_keys_on_a_flag_are_the_ones_the_migration_says():
         "pupil",
         "record",
     ]
+
+
+def test_a_class_keeps_its_school_in_the_admin(admin_client, group, rf):
+    from django.contrib import admin as django_admin
+
+    from fravaer.models import Group
+
+    model_admin = django_admin.site._registry[Group]
+    assert "school" in model_admin.get_readonly_fields(rf.get("/"), group)
+    assert "school" not in model_admin.get_readonly_fields(rf.get("/"), None)

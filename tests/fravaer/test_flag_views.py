@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from fravaer import access
 from fravaer.actions import scan_absence
 from fravaer.models import (
     Enrollment,
@@ -258,6 +259,39 @@ def test_a_deleted_flag_drops_out_of_its_message(client_for, contact_teacher, pu
     gone.delete()
     response = client_for(contact_teacher).get(reverse("inbox"))
     assert response.context["page"][0].preview == [kept]
+
+
+def test_a_message_whose_first_flags_are_deleted_still_links_to_the_rest(
+    client_for, contact_teacher, group
+):
+    flags = [make_flag(make_pupil(group)) for _i in range(6)]
+    message = notify(contact_teacher, *flags)
+    for flag in flags[:5]:
+        flag.delete()
+    html = html_of(client_for(contact_teacher).get(reverse("inbox")))
+    assert "Varslene i denne meldingen er slettet." not in html
+    assert reverse("inbox_message", args=[message.pk]) in html
+
+
+def test_a_message_page_lists_pupils_it_may_not_name_last_and_unsorted(
+    client_for, contact_teacher, group
+):
+    hidden_z = make_pupil(group, first="Zoe", last="Aaberg")
+    seen = make_pupil(group, first="Per", last="Olsen")
+    hidden_a = make_pupil(group, first="Anna", last="Aa")
+    flags = [make_flag(hidden_z), make_flag(seen), make_flag(hidden_a)]
+    message = notify(contact_teacher, *flags)
+    Enrollment.objects.filter(pupil__in=[hidden_z, hidden_a]).update(end=dt.date(2026, 11, 1))
+    response = client_for(contact_teacher).get(reverse("inbox_message", args=[message.pk]))
+    shown = list(response.context["page"])
+    assert [f.pk for f in shown] == [flags[1].pk, flags[0].pk, flags[2].pk]
+    assert [f.pupil_visible for f in shown] == [True, False, False]
+
+
+def test_message_flags_ignores_someone_elses_message(contact_teacher, leader, pupil):
+    theirs = notify(leader, make_flag(pupil))
+    assert not access.message_flags(contact_teacher, [theirs]).exists()
+    assert access.message_flags(leader, [theirs]).count() == 1
 
 
 def test_inbox_query_count_does_not_grow_with_flags_per_message(client_for, contact_teacher, group):

@@ -105,11 +105,14 @@ def failing_handler(flags, *, now):
     raise RuntimeError("the handler failed")
 
 
-def test_a_failing_handler_rolls_back_every_write(absent_pupils, school, settings, writer_runs):
+def test_a_failing_handler_rolls_back_every_write(
+    absent_pupils, school, settings, writer_runs, caplog
+):
     settings.FLAG_RAISED_HANDLERS = ["tests.fravaer.test_scan_writer.failing_handler"]
     HANDLED.clear()
     with pytest.raises(RuntimeError, match="the handler failed"):
         scan(school)
+    assert "the scan's writer failed" in caplog.text
     assert writer_runs == ["scan-writer"]
     # The handler saw the new flags inside the writer's transaction.
     assert HANDLED and HANDLED[0][0] >= 16 and HANDLED[0][1] is True
@@ -136,3 +139,56 @@ def test_a_failure_while_evaluating_rolls_back_the_slices_already_written(
     assert not any(t.name == "scan-writer" for t in threading.enumerate())
     assert not Flag.objects.exists()
     assert not Notification.objects.exists()
+
+
+def test_an_interruption_while_finishing_commits_nothing(
+    absent_pupils, school, monkeypatch, writer_runs
+):
+    """Interrupted (a Celery time limit, Ctrl-C) while waiting for the writer to
+    finish: the writer rolls back even if it had started finishing."""
+    from fravaer import tasks
+    from fravaer.actions.scan_writes import _Finish
+
+    jobs = []
+    monkeypatch.setattr(tasks.send_flag_emails, "delay", jobs.append)
+
+    started = threading.Event()
+    original_finish = ScanWrites._finish
+
+    def writer_finish(self, to_close, stale):
+        started.set()
+        original_finish(self, to_close, stale)  # messages, updates, handlers: done
+        assert self._abort.wait(timeout=10)  # and now the interruption arrives
+
+    def finish(self, *, to_close, stale):
+        self._put(_Finish(to_close, stale))
+        assert started.wait(timeout=10)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ScanWrites, "_finish", writer_finish)
+    monkeypatch.setattr(ScanWrites, "finish", finish)
+    with pytest.raises(KeyboardInterrupt):
+        scan(school)
+    assert writer_runs == ["scan-writer"]
+    assert not any(t.name == "scan-writer" for t in threading.enumerate())
+    assert not Flag.objects.exists()
+    assert not Notification.objects.exists()
+    assert jobs == []  # no e-mail about flags that are not there
+
+
+def test_slices_go_to_the_writer_in_pupil_order(absent_pupils, school, monkeypatch, writer_runs):
+    """Every scan takes its row locks in key order, so two scans over the same pupils
+    wait for each other instead of deadlocking: the figures are sliced in pupil
+    order, whatever order the database returned them in."""
+    original = flags_module.load_figures
+
+    def reversed_figures(*args, **kwargs):
+        data = original(*args, **kwargs)
+        data.figures = dict(reversed(list(data.figures.items())))
+        return data
+
+    monkeypatch.setattr(flags_module, "load_figures", reversed_figures)
+    scan(school)
+    assert writer_runs == ["scan-writer"]
+    pupils_by_insert = list(Flag.objects.order_by("pk").values_list("pupil_id", flat=True))
+    assert pupils_by_insert == sorted(pupils_by_insert)
