@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -91,14 +92,15 @@ def browser() -> Iterator:
     connections.close_all()
 
 
-@pytest.fixture
-def page(browser, live_server) -> Iterator:
-    """A fresh browser context per test, in Norwegian and Oslo time.
+@contextmanager
+def watched_page(browser, live_server) -> Iterator:
+    """A fresh browser context (its own cookies: one person) in Norwegian and Oslo
+    time.
 
     Collects Content-Security-Policy violations (a blocked inline script or style
     shows up as a console error), uncaught JavaScript errors and failed requests for
-    our own files; any of them fails the test at teardown. Tests that want the
-    failure at a precise step call `assert_clean_console(page)`.
+    our own files; any of them fails the test when the page is done with. Tests that
+    want the failure at a precise step call `assert_clean_console(page)`.
     """
     context = browser.new_context(
         locale="nb-NO",
@@ -126,11 +128,21 @@ def page(browser, live_server) -> Iterator:
     page.on("console", on_console)
     page.on("pageerror", lambda error: page.problems.append(f"JS error ({page.url}): {error}"))
     page.on("response", on_response)
-    yield page
-    problems = list(page.problems) + _csp_events(page)
-    context.close()
+    try:
+        yield page
+        problems = list(page.problems) + _csp_events(page)
+    finally:
+        context.close()
     if problems:
         pytest.fail("Browser reported problems:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def page(browser, live_server) -> Iterator:
+    """The test's browser page (`watched_page`); a second person's comes from
+    `watched_page` directly."""
+    with watched_page(browser, live_server) as page:
+        yield page
 
 
 def _csp_events(page) -> list[str]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -24,14 +22,12 @@ from cases.actions.meetings import log_conversation, schedule_meeting
 from cases.models import Case, Meeting, Referral
 from fravaer.models import Flag, Group, Municipality, Pupil, StaffRole, User
 from tests.browser.conftest import (
-    CSP_LISTENER,
-    CSP_MESSAGE,
-    _csp_events,
     assert_clean_console,
     assert_styled,
     axe_check,
     login,
     screenshot,
+    watched_page,
 )
 from tests.conftest import make_pupil, make_user
 
@@ -89,41 +85,6 @@ def foreign_ppt_advisor(db) -> User:
     user = make_user("ppt@andrevik.no")
     StaffRole.objects.create(user=user, role=StaffRole.Role.PPT_ADVISOR, municipality=elsewhere)
     return user
-
-
-@contextmanager
-def another_page(browser, live_server) -> Iterator:
-    """A second person's browser (a new context, own cookies), watched for CSP
-    violations, JavaScript errors and failed static files like the `page` fixture."""
-    context = browser.new_context(
-        locale="nb-NO",
-        timezone_id="Europe/Oslo",
-        viewport={"width": 1280, "height": 900},
-        base_url=live_server.url,
-    )
-    context.set_default_timeout(10_000)
-    context.add_init_script(CSP_LISTENER)
-    page = context.new_page()
-    page.problems = []  # type: ignore[attr-defined]
-
-    def on_console(message):
-        if message.type in ("error", "warning") and CSP_MESSAGE.search(message.text):
-            page.problems.append(f"CSP ({page.url}): {message.text}")
-
-    def on_response(response):
-        ours = response.url.startswith(live_server.url)
-        if ours and response.status >= 400 and response.request.resource_type != "document":
-            page.problems.append(f"HTTP {response.status}: {response.url}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: page.problems.append(f"JS error ({page.url}): {error}"))
-    page.on("response", on_response)
-    try:
-        yield page
-        problems = list(page.problems) + _csp_events(page)
-        assert not problems, "Browser reported problems:\n" + "\n".join(problems)
-    finally:
-        context.close()
 
 
 def case_url(case: Case) -> str:
@@ -273,7 +234,7 @@ def test_contact_teacher_takes_a_flag_to_ppt_and_ppt_sees_only_that_case(
     assert_clean_console(page)
 
     # --- the PPT advisor sees exactly this case ---------------------------------------------
-    with another_page(browser, live_server) as ppt:
+    with watched_page(browser, live_server) as ppt:
         login(ppt, live_server, ppt_advisor)
         ppt.get_by_role("link", name="Sakene som er henvist til PPT").click()
         expect(ppt).to_have_url(f"{live_server.url}/ppt/saker/")
@@ -302,7 +263,7 @@ def test_contact_teacher_takes_a_flag_to_ppt_and_ppt_sees_only_that_case(
         screenshot(ppt, "case-12-ppt-other-case-404")
 
         # A PPT advisor in another municipality sees nothing, and not this case either.
-        with another_page(browser, live_server) as foreign:
+        with watched_page(browser, live_server) as foreign:
             login(foreign, live_server, foreign_ppt_advisor)
             foreign.goto("/ppt/saker/")
             expect(foreign.get_by_text("Ingen saker er henvist til PPT nå.")).to_be_visible()
