@@ -12,6 +12,8 @@ with htmx they swap the page body (`#case-body`) so every form's version stays c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
@@ -166,6 +168,29 @@ def _check_version(form: VersionedForm, case: Case) -> None:
         raise CaseChanged()
 
 
+def _submit(
+    request: HttpRequest,
+    grant: access.CaseAccess,
+    form: VersionedForm,
+    slot: str,
+    act: Callable[[dict], object],
+    done: str,
+    anchor: str = "",
+) -> HttpResponse:
+    """The course of every versioned case form: a valid form, on the version the user
+    saw, runs its action (`act` with the cleaned data) and says `done`; a refused
+    action or a newer version shows the page again with the form as typed in `slot`
+    and the reason; an invalid form shows the page with its field errors."""
+    if not form.is_valid():
+        return _page(request, grant, **{slot: form})
+    try:
+        _check_version(form, grant.case)
+        act(form.cleaned_data)
+    except CaseRuleError as exc:
+        return _failed(request, grant, form, exc, **{slot: form})
+    return _done(request, grant, done, anchor)
+
+
 def _manager_or_404(request: HttpRequest, case_uuid) -> access.CaseAccess:
     grant = access.case_access_or_404(request.user, case_uuid)
     if not grant.can_manage:
@@ -182,55 +207,49 @@ def case_level(request: HttpRequest, case_uuid) -> HttpResponse:
         raise Http404
     coordinators = queries.coordinator_candidates(case) if to == Level.NIVA_2A else None
     form = LevelForm(request.POST, case=case, to=to, coordinators=coordinators)
-    if form.is_valid():
-        try:
-            _check_version(form, case)
-            change_level(case, by=request.user, **form.action_kwargs())
-        except CaseRuleError as exc:
-            return _failed(request, grant, form, exc, level_form=form)
-        return _done(
-            request, grant, _("Saken er flyttet til %(level)s.") % {"level": form.label}, "#niva"
-        )
-    return _page(request, grant, level_form=form)
+    return _submit(
+        request,
+        grant,
+        form,
+        "level_form",
+        lambda data: change_level(case, by=request.user, **form.action_kwargs()),
+        _("Saken er flyttet til %(level)s.") % {"level": form.label},
+        "#niva",
+    )
 
 
 @require_POST
 def case_close(request: HttpRequest, case_uuid) -> HttpResponse:
     grant = _manager_or_404(request, case_uuid)
-    form = CloseForm(request.POST)
-    if form.is_valid():
-        try:
-            _check_version(form, grant.case)
-            close_case(
-                grant.case,
-                reason=form.cleaned_data["reason"],
-                text=form.cleaned_data["text"],
-                by=request.user,
-                version=form.cleaned_data["version"],
-            )
-        except CaseRuleError as exc:
-            return _failed(request, grant, form, exc, close_form=form)
-        return _done(request, grant, _("Saken er avsluttet."))
-    return _page(request, grant, close_form=form)
+    return _submit(
+        request,
+        grant,
+        CloseForm(request.POST),
+        "close_form",
+        lambda data: close_case(
+            grant.case,
+            reason=data["reason"],
+            text=data["text"],
+            by=request.user,
+            version=data["version"],
+        ),
+        _("Saken er avsluttet."),
+    )
 
 
 @require_POST
 def case_reopen(request: HttpRequest, case_uuid) -> HttpResponse:
     grant = _manager_or_404(request, case_uuid)
-    form = ReopenForm(request.POST)
-    if form.is_valid():
-        try:
-            _check_version(form, grant.case)
-            reopen_case(
-                grant.case,
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-                version=form.cleaned_data["version"],
-            )
-        except CaseRuleError as exc:
-            return _failed(request, grant, form, exc, reopen_form=form)
-        return _done(request, grant, _("Saken er gjenåpnet."))
-    return _page(request, grant, reopen_form=form)
+    return _submit(
+        request,
+        grant,
+        ReopenForm(request.POST),
+        "reopen_form",
+        lambda data: reopen_case(
+            grant.case, by=request.user, reason=data["reason"], version=data["version"]
+        ),
+        _("Saken er gjenåpnet."),
+    )
 
 
 @require_POST
@@ -238,20 +257,16 @@ def case_owner(request: HttpRequest, case_uuid) -> HttpResponse:
     grant = access.case_access_or_404(request.user, case_uuid)
     if not grant.can_assign_owner:
         raise Http404
-    form = OwnerForm(request.POST, candidates=access.owner_candidates(grant.case))
-    if form.is_valid():
-        try:
-            _check_version(form, grant.case)
-            assign_owner(
-                grant.case,
-                owner=form.cleaned_data["owner"],
-                by=request.user,
-                version=form.cleaned_data["version"],
-            )
-        except CaseRuleError as exc:
-            return _failed(request, grant, form, exc, owner_form=form)
-        return _done(request, grant, _("Saksansvarlig er lagret."))
-    return _page(request, grant, owner_form=form)
+    return _submit(
+        request,
+        grant,
+        OwnerForm(request.POST, candidates=access.owner_candidates(grant.case)),
+        "owner_form",
+        lambda data: assign_owner(
+            grant.case, owner=data["owner"], by=request.user, version=data["version"]
+        ),
+        _("Saksansvarlig er lagret."),
+    )
 
 
 @require_POST
