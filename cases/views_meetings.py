@@ -199,6 +199,13 @@ def absence_overview(pupil, today: dt.date) -> dict | None:
     }
 
 
+def _meeting_page(request: HttpRequest, grant, meeting: Meeting, **forms) -> HttpResponse:
+    """The meeting page (a read of the case: logged), with forms as typed if any."""
+    log_case_read(grant.case, user=request.user, basis=grant.basis, what="meeting")
+    context = _meeting_context(request, grant, meeting, **forms)
+    return render(request, "cases/meetings/meeting_detail.html", context)
+
+
 def _meeting_context(request, grant, meeting, *, held_form=None, cancel_form=None) -> dict:
     today = timezone.localdate()
     initial = {"version": meeting.version}
@@ -217,10 +224,7 @@ def _meeting_context(request, grant, meeting, *, held_form=None, cancel_form=Non
 def meeting_detail(request: HttpRequest, case_uuid, meeting_uuid) -> HttpResponse:
     grant = access.case_access_or_404(request.user, case_uuid)
     meeting = _meeting_or_404(grant, meeting_uuid)
-    log_case_read(grant.case, user=request.user, basis=grant.basis, what="meeting")
-    return render(
-        request, "cases/meetings/meeting_detail.html", _meeting_context(request, grant, meeting)
-    )
+    return _meeting_page(request, grant, meeting)
 
 
 @require_POST
@@ -244,9 +248,7 @@ def meeting_held(request: HttpRequest, case_uuid, meeting_uuid) -> HttpResponse:
         else:
             messages.success(request, _("Møtet er registrert som holdt."))
             return redirect("cases:meeting", grant.case.uuid, meeting.uuid)
-    log_case_read(grant.case, user=request.user, basis=grant.basis, what="meeting")
-    context = _meeting_context(request, grant, meeting, held_form=form)
-    return render(request, "cases/meetings/meeting_detail.html", context)
+    return _meeting_page(request, grant, meeting, held_form=form)
 
 
 @require_POST
@@ -268,9 +270,7 @@ def meeting_cancel(request: HttpRequest, case_uuid, meeting_uuid) -> HttpRespons
         else:
             messages.success(request, _("Møtet er avlyst."))
             return redirect("cases:meeting", grant.case.uuid, meeting.uuid)
-    log_case_read(grant.case, user=request.user, basis=grant.basis, what="meeting")
-    context = _meeting_context(request, grant, meeting, cancel_form=form)
-    return render(request, "cases/meetings/meeting_detail.html", context)
+    return _meeting_page(request, grant, meeting, cancel_form=form)
 
 
 # --- the calendar invitation (RFC 5545) -------------------------------------------------

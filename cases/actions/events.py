@@ -82,29 +82,10 @@ def notify(
     now: dt.datetime,
     kind: str = Notification.Kind.CASE,
 ) -> int:
-    """Put a message about a case in each user's inbox, once per `key`, and e-mail
-    them a login link (no pupil details in e-mail). `text` must carry no health
-    details: name the step, not the reason."""
-    from fravaer.actions.flags import send_notification_emails
-
-    link = reverse("cases:case", args=[case.uuid])
-    rows = [
-        Notification(
-            user_id=user_id,
-            kind=kind,
-            pupil_id=case.pupil_id,
-            text=text[:300],
-            link=link,
-            key=f"{key}:{user_id}"[:100] if key else "",
-            created_at=now,
-        )
-        for user_id in set(users)
-    ]
-    created = Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    per_user = {n.user_id: 1 for n in created}
-    if per_user:
-        transaction.on_commit(lambda: send_notification_emails(per_user))
-    return len(rows)
+    """Put a message about a case in each user's inbox, once per `key` (none: every
+    time), and e-mail them a login link (no pupil details in e-mail). `text` must
+    carry no health details: name the step, not the reason."""
+    return notify_each(((user_id, case, text, key) for user_id in set(users)), now=now, kind=kind)
 
 
 def notify_each(
@@ -124,7 +105,7 @@ def notify_each(
             pupil_id=case.pupil_id,
             text=text[:300],
             link=reverse("cases:case", args=[case.uuid]),
-            key=f"{key}:{user_id}"[:100],
+            key=f"{key}:{user_id}"[:100] if key else "",
             created_at=now,
         )
         for user_id, case, text, key in messages
