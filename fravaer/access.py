@@ -20,7 +20,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -301,19 +301,35 @@ def own_notification_or_404(user: User, notification_id: int) -> Notification:
 
 
 def message_flags(
-    user: User, messages, *, first: int | None = None, day: dt.date | None = None
+    user: User,
+    messages,
+    *,
+    first: int | None = None,
+    by_name: bool = False,
+    day: dt.date | None = None,
 ) -> QuerySet[Flag]:
     """The flags that the user's own messages list (`Notification.flag_ids`; another
     person's messages add nothing), or the `first` few of each, each flag with
     `pupil_visible`: only then may its pupil's name and the figures be shown. A flag
-    deleted since is simply not there."""
+    deleted since is simply not there. `by_name`: the pupils the user may see in
+    name order, the others last in the order they were raised, so that not even
+    their place in the list hints at a name."""
     ids: set[int] = set()
     for message in messages:
         if message.user_id == user.pk and message.kind == Notification.Kind.FLAG:
             ids.update(sorted(message.flag_ids)[:first])
     visible = visible_pupils(user, day).filter(pk=OuterRef("pupil_id"))
-    return (
+    flags = (
         Flag.objects.filter(pk__in=ids)
         .annotate(pupil_visible=Exists(visible))
         .select_related("pupil", "group")
     )
+    if by_name:
+        hidden = Value("")
+        flags = flags.annotate(
+            shown_last=Case(When(pupil_visible=True, then=F("pupil__last_name")), default=hidden),
+            shown_first=Case(When(pupil_visible=True, then=F("pupil__first_name")), default=hidden),
+        ).order_by(
+            "-pupil_visible", "shown_last", "shown_first", "pupil_id", "rule", "period_start", "pk"
+        )
+    return flags

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, Count, F, Q, Value, When
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -81,17 +81,7 @@ def inbox_message(request: HttpRequest, notification_id: int) -> HttpResponse:
     notification = access.own_notification_or_404(request.user, notification_id)
     if notification.kind != notification.Kind.FLAG:
         raise Http404
-    # The pupils the reader may still see by name; the others last, in the order they
-    # were raised, so that not even their place in the list hints at a name.
-    hidden = Value("")
-    flags = (
-        access.message_flags(request.user, [notification])
-        .annotate(
-            last=Case(When(pupil_visible=True, then=F("pupil__last_name")), default=hidden),
-            first=Case(When(pupil_visible=True, then=F("pupil__first_name")), default=hidden),
-        )
-        .order_by("-pupil_visible", "last", "first", "pupil_id", "rule", "period_start", "pk")
-    )
+    flags = access.message_flags(request.user, [notification], by_name=True)
     page = Paginator(flags, MESSAGE_PAGE_SIZE).get_page(request.GET.get("side"))
     return render(
         request, "fravaer/inbox_message.html", {"notification": notification, "page": page}

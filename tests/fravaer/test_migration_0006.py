@@ -3,9 +3,7 @@ listing its one flag, and going back restores the link."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -14,6 +12,7 @@ from django.utils import timezone
 
 from fravaer.models import Flag
 from tests.conftest import make_user
+from tests.fravaer.test_flag_views import make_flag
 
 BEFORE = [("fravaer", "0005_flag_and_notification_indexes")]
 AFTER = [("fravaer", "0006_notification_flag_ids")]
@@ -32,19 +31,7 @@ def leaf() -> list[tuple[str, str]]:
 
 @pytest.mark.django_db(transaction=True)
 def test_flag_notifications_become_messages_listing_their_flag(pupil, group):
-    flag = Flag.objects.create(
-        pupil=pupil,
-        group=group,
-        school=group.school,
-        rule="month_days",
-        period_key="2026-11",
-        period_start=dt.date(2026, 11, 1),
-        period_end=dt.date(2026, 11, 30),
-        value=Decimal(4),
-        threshold=Decimal(3),
-        as_of=dt.date(2026, 11, 18),
-        raised_at=timezone.now(),
-    )
+    flag = make_flag(pupil, "month_days", period_key="2026-11")
     teacher = make_user("kontakt@nordby.no")
     targets = leaf()
     try:
