@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,10 +27,10 @@ from django.utils.translation import ngettext, override
 
 from fravaer.actions.absence import AbsenceRuleError
 from fravaer.actions.scan_writes import ScanWrites, slices
-from fravaer.models import Pupil, SchoolYear, StaffRole, TeachingAssignment, User
+from fravaer.models import Pupil, SchoolYear, User
 from fravaer.models.flags import Flag, Notification, RuleSetting, RuleSettingChange
 from fravaer.scan import Scope, load_figures, raw_rows
-from fravaer.thresholds import CONTACT, LEADERS, RULES, TEAM, RuleConfig, evaluate
+from fravaer.thresholds import RULES, RuleConfig, evaluate
 
 
 @dataclass
@@ -111,7 +110,7 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
     existing: set[tuple[int, str, str]] = set()
     open_episodes: dict[tuple[int, str], int] = {}
     active_undocumented: list[tuple[int, int]] = []
-    for flag_id, pupil_id, rule, period_key, episode_open, status, record_id in _rows(
+    for flag_id, pupil_id, rule, period_key, episode_open, status, record_id in raw_rows(
         Flag.objects.filter(
             Q(period_end__gte=year_start - dt.timedelta(days=120))
             | Q(episode_open=True)
@@ -165,45 +164,6 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
     result.closed_episodes = written.closed_episodes
     result.cleared = written.cleared
     result.flags = Flag.objects.filter(raised_at=now, pupil_id__in=in_scope)
-    return result
-
-
-def _rows(queryset: QuerySet) -> Iterator[tuple]:
-    """A values_list query's rows as the database returns them (ints and strings
-    here), without Django's per-row iteration: a scan reads ~100 000 flags."""
-    return raw_rows(queryset)
-
-
-def recipients_for(flags: list[Flag], *, as_of: dt.date) -> dict[int, set[int]]:
-    """flag id → the users it reaches, per the rule table (two statements). The scan
-    writes the same people with one statement (`scan_writes.recipients_sql`)."""
-    groups = {f.group_id for f in flags}
-    schools = {f.school_id for f in flags}
-    contact: dict[int, set[int]] = defaultdict(set)
-    for group_id, user_id in TeachingAssignment.objects.filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gte=as_of),
-        group_id__in=groups,
-        kind=TeachingAssignment.Kind.CONTACT,
-        valid_from__lte=as_of,
-    ).values_list("group_id", "user_id"):
-        contact[group_id].add(user_id)
-    staff: dict[tuple[int, str], set[int]] = defaultdict(set)
-    for school_id, role, user_id in StaffRole.objects.filter(
-        school_id__in=schools,
-        role__in=[StaffRole.Role.SCHOOL_LEADER, StaffRole.Role.ENVIRONMENT_TEAM],
-    ).values_list("school_id", "role", "user_id"):
-        staff[(school_id, role)].add(user_id)
-    result = {}
-    for flag in flags:
-        users: set[int] = set()
-        wanted = RULES[flag.rule].recipients
-        if CONTACT in wanted:
-            users |= contact[flag.group_id]
-        if LEADERS in wanted:
-            users |= staff[(flag.school_id, StaffRole.Role.SCHOOL_LEADER)]
-        if TEAM in wanted:
-            users |= staff[(flag.school_id, StaffRole.Role.ENVIRONMENT_TEAM)]
-        result[flag.pk] = users
     return result
 
 
