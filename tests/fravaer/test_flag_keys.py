@@ -85,3 +85,31 @@ def test_a_class_keeps_its_school_in_the_admin(admin_client, group, rf):
     model_admin = django_admin.site._registry[Group]
     assert "school" in model_admin.get_readonly_fields(rf.get("/"), group)
     assert "school" not in model_admin.get_readonly_fields(rf.get("/"), None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0007_moves_flags_to_their_class_school_before_the_key(
+    pupil, group, other_school
+):
+    """A class moved to another school in the admin before the key existed left its
+    flags at the old school; the migration repairs them, then adds the key."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    def migrate(targets):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(targets)
+
+    leaf = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    stray = flag(pupil, group, group.school)
+    try:
+        migrate([("fravaer", "0006_notification_flag_ids")])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE fravaer_flag SET school_id = %s WHERE id = %s", [other_school.pk, stray.pk]
+            )
+        migrate([("fravaer", "0007_flag_group_school_key")])
+        stray.refresh_from_db()
+        assert stray.school_id == group.school_id
+    finally:
+        migrate(leaf)
