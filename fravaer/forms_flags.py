@@ -9,9 +9,19 @@ from decimal import Decimal
 from django import forms
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from fravaer.forms import StyledForm
-from fravaer.thresholds import CONTACT, LEADERS, RULE_LIST, TEAM, Rule, RuleConfig
+from fravaer.thresholds import (
+    CONTACT,
+    LEADERS,
+    RULE_LIST,
+    RULES,
+    TEAM,
+    THRESHOLD_RANGES,
+    Rule,
+    RuleConfig,
+)
 
 
 class AcknowledgeFlagForm(StyledForm):
@@ -126,8 +136,6 @@ RECIPIENT_NAMES = {
     TEAM: _("skolemiljøteamet"),
 }
 
-THRESHOLD_ERROR = _("Grensen må være et tall som ikke er negativt, for eksempel 3 eller 2,5.")
-
 
 def format_threshold(value) -> str:
     """3.00 → "3", 2.50 → "2,5" (or "2.5" in English): as the form reads it back."""
@@ -148,6 +156,12 @@ class RuleRow:
     def default(self) -> str:
         return format_threshold(self.rule.default)
 
+    @property
+    def allowed(self) -> str:
+        """The range the threshold must lie in, as a hint beside the field."""
+        low, high = THRESHOLD_RANGES[self.rule.code]
+        return _("Fra %(min)s til %(max)s %(unit)s") % {"min": low, "max": high, "unit": self.unit}
+
 
 class RuleSettingsForm(StyledForm):
     """Every rule of a municipality in one form: on/off and threshold per rule. Saved
@@ -164,10 +178,18 @@ class RuleSettingsForm(StyledForm):
                 initial=config.enabled,
                 widget=forms.CheckboxInput(attrs={"class": "ds-input"}),
             )
-            if RULE_HELP[rule.code][1] is not None:
+            unit = RULE_HELP[rule.code][1]
+            if unit is not None:
+                low, high = THRESHOLD_RANGES[rule.code]
+                out_of_range = _("Grensen må være et tall fra %(min)s til %(max)s %(unit)s.") % {
+                    "min": low,
+                    "max": high,
+                    "unit": unit,
+                }
                 self.fields[f"{rule.code}_threshold"] = forms.DecimalField(
                     label=_("Grense for «%(rule)s»") % {"rule": rule.name},
-                    min_value=0,
+                    min_value=low,
+                    max_value=high,
                     max_digits=8,
                     decimal_places=2,
                     localize=True,
@@ -177,12 +199,48 @@ class RuleSettingsForm(StyledForm):
                     ),
                     error_messages={
                         "required": _("Skriv en grense."),
-                        "invalid": THRESHOLD_ERROR,
-                        "min_value": THRESHOLD_ERROR,
-                        "max_digits": _("Grensen er for stor."),
-                        "max_whole_digits": _("Grensen er for stor."),
+                        "invalid": out_of_range,
+                        "min_value": out_of_range,
+                        "max_value": out_of_range,
+                        "max_digits": out_of_range,
+                        "max_whole_digits": out_of_range,
                         "max_decimal_places": _("Bruk høyst to desimaler."),
                     },
+                )
+                hint = f"{self[f'{rule.code}_threshold'].id_for_label}-hint"
+                self.fields[f"{rule.code}_threshold"].widget.attrs["aria-describedby"] = hint
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        # The early warning exists to come before the leadership is told. With either
+        # rule off there is no order to keep, and the threshold of a rule that is off
+        # need not be edited: switching it on goes through this form and this check.
+        # Both count whole days, so compare the days they fire at (7,5 fires at 8).
+        notice, leadership = RULES["year_days_notice"], RULES["year_days_leadership"]
+        on = cleaned.get(f"{notice.code}_enabled") and cleaned.get(f"{leadership.code}_enabled")
+        low = cleaned.get(f"{notice.code}_threshold")
+        high = cleaned.get(f"{leadership.code}_threshold")
+        if on and low is not None and high is not None:
+            days = leadership.lowest_firing(high)
+            if notice.lowest_firing(low) >= days:
+                message = ngettext(
+                    "Det tidlige varselet må komme før ledelsen varsles ved %(days)s dag. "
+                    "Sett en lavere grense her, eller en høyere for ledelsen.",
+                    "Det tidlige varselet må komme før ledelsen varsles ved %(days)s dager. "
+                    "Sett en lavere grense her, eller en høyere for ledelsen.",
+                    days,
+                )
+                self.add_error(f"{notice.code}_threshold", message % {"days": days})
+        return cleaned
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        # StyledForm points an invalid field at its error; keep the range hint too.
+        for name in self.errors:
+            if name.endswith("_threshold"):
+                field_id = self[name].id_for_label
+                self.fields[name].widget.attrs["aria-describedby"] = (
+                    f"{field_id}-hint {field_id}-err"
                 )
 
     def rows(self) -> list[RuleRow]:

@@ -246,6 +246,32 @@ RULE_LIST = [
 ]
 RULES: dict[str, Rule] = {rule.code: rule for rule in RULE_LIST}
 
+# The thresholds a municipality may set, by rule (inclusive). Each upper bound is the
+# highest value that can still fire, or lower where a higher one would make no sense
+# as an alert; an "at least" rule (`Rule.strict` False) starts at 1, since 0 would
+# flag every pupil, while "more than 0" is a real choice (any absence at all).
+THRESHOLD_RANGES: dict[str, tuple[int, int]] = {
+    # Whole days in a school year of about 190 school days.
+    "year_days_notice": (1, 190),
+    "year_days_leadership": (1, 190),
+    "illness_share": (1, 190),
+    # "More than" in one calendar month, which has at most 23 school days.
+    "month_days": (0, 22),
+    "month_hours": (0, 100),  # single lessons; 100 is weeks of school
+    "month_late": (0, 30),
+    # Percent of the school time (25 is 25 %); a share never exceeds 100 %.
+    "fortnight_share": (0, 99),
+    # Day-equivalents in 105 days: 15 weeks hold at most 75 school days.
+    "fifteen_weeks_days": (0, 74),
+    # Patterns need a repeat: one absence alone is not a pattern, so they start at 2.
+    "pattern_weekday": (2, 6),  # 6 weeks hold 6 of each weekday
+    "pattern_subject": (2, 40),  # lessons of one subject in 6 weeks
+    "pattern_after_break": (2, 8),  # first days after a weekend in 8 weeks
+    # The period is twice the threshold in weeks, and the scan keeps 8 weeks of
+    # records (`PATTERN_LONG_DAYS`): 5 or more could never fire.
+    "pattern_alternate_week": (2, 4),
+}
+
 
 @dataclass(frozen=True)
 class RuleConfig:

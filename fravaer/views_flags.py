@@ -32,8 +32,8 @@ from fravaer.forms_flags import (
     SchoolFlagFilterForm,
     format_threshold,
 )
-from fravaer.models import Flag, Group, RuleSettingChange
-from fravaer.queries import is_pattern
+from fravaer.models import AbsenceRecord, Flag, Group, RuleSettingChange
+from fravaer.queries import is_pattern, pupil_flags
 from fravaer.thresholds import RULE_LIST, RULES
 
 INBOX_PAGE_SIZE = 50
@@ -123,7 +123,6 @@ def flag_acknowledge(request: HttpRequest, pupil_uuid, flag_id: int) -> HttpResp
             flag = acknowledge_flag(flag, by=request.user, reason=form.cleaned_data["reason"])
         except AbsenceRuleError as exc:
             form.add_error(None, exc.message)
-            flag.refresh_from_db()
         else:
             messages.success(request, _("Varselet er kvittert ut."))
             if request.htmx:
@@ -135,16 +134,29 @@ def flag_acknowledge(request: HttpRequest, pupil_uuid, flag_id: int) -> HttpResp
     context = {
         "grant": grant,
         "pupil": grant.pupil,
-        "flag": flag,
+        "flag": _with_evidence(grant.pupil, flag),
         "ack_form": form,
         "next": safe_next_url(request, reverse("pupil", args=[grant.pupil.uuid]) + "#varsler"),
     }
     return render(request, "fravaer/flags/acknowledge.html", context)
 
 
+def _with_evidence(pupil, flag: Flag) -> Flag:
+    """The flag as it stands now, with `evidence` (the records behind it) chosen as on
+    the pupil page, so that an answer re-shows the flag whole: its records as well."""
+    records = list(
+        AbsenceRecord.objects.current()
+        .filter(pupil=pupil, date__gte=flag.period_start, date__lte=flag.period_end)
+        .select_related("reason")
+    )
+    shown = pupil_flags(pupil, records)
+    current = {f.pk: f for f in [*shown.active, *shown.past, *shown.patterns]}
+    return current.get(flag.pk, flag)
+
+
 def _render_flag_item(request, grant, flag, form) -> HttpResponse:
     context = {
-        "flag": flag,
+        "flag": _with_evidence(grant.pupil, flag),
         "pupil": grant.pupil,
         "ack_form": form,
         "next": safe_next_url(request, reverse("pupil", args=[grant.pupil.uuid])),

@@ -30,7 +30,7 @@ from fravaer.actions.scan_writes import ScanWrites, slices
 from fravaer.models import Pupil, SchoolYear, User
 from fravaer.models.flags import Flag, Notification, RuleSetting, RuleSettingChange
 from fravaer.scan import Scope, load_figures, raw_rows
-from fravaer.thresholds import RULES, RuleConfig, evaluate
+from fravaer.thresholds import RULES, THRESHOLD_RANGES, RuleConfig, evaluate
 
 
 @dataclass
@@ -232,8 +232,14 @@ def change_rule_setting(
     """Change one rule for a municipality; the change is logged with who and when."""
     if rule not in RULES:
         raise AbsenceRuleError(_("Ukjent regel."), code="rule_unknown")
-    if threshold < 0:
-        raise AbsenceRuleError(_("Grensen kan ikke være negativ."), code="rule_threshold")
+    low, high = THRESHOLD_RANGES[rule]
+    if not low <= threshold <= high:
+        # The settings form says it at the field, with the unit; this holds for
+        # every caller.
+        raise AbsenceRuleError(
+            _("Grensen må være fra %(min)s til %(max)s.") % {"min": low, "max": high},
+            code="rule_threshold",
+        )
     now = timezone.now()
     with transaction.atomic():
         current = (

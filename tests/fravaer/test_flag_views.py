@@ -782,7 +782,7 @@ def test_rules_page_rejects_a_bad_threshold_and_saves_nothing(
     html = html_of(response)
     assert "Dette må rettes før det kan lagres" in html
     assert "Grense for «Timer i en måned»" in html
-    expected = "Skriv en grense." if bad == "" else "Grensen må være et tall som ikke er negativt"
+    expected = "Skriv en grense." if bad == "" else "Grensen må være et tall fra 0 til 100 timer."
     assert expected in html
     assert f'value="{bad}"' in html or bad == ""
     assert 'name="month_days_threshold" value="5"' in html

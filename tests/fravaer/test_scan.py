@@ -11,9 +11,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from fravaer.actions import change_rule_setting, log_contact, rule_configs, scan_absence
-from fravaer.models import Flag, NonSchoolDay, Notification
+from fravaer.models import Flag, NonSchoolDay, Notification, RuleSetting
 from fravaer.scan import Scope, load_figures
 from tests.conftest import make_pupil
 from tests.fravaer.test_pupil_views import absence
@@ -335,13 +336,16 @@ def test_scan_evaluates_no_pupil_below_every_bound(school, group, pupil, contact
 def test_a_threshold_of_zero_reaches_pupils_without_absence(
     school, group, pupil, contact_teacher, municipal_admin
 ):
+    """The settings no longer accept 0 on an "at least" rule, but a setting saved
+    before the ranges (or written by hand) must still be honoured exactly."""
     without_absence = make_pupil(group, first="Present")
-    change_rule_setting(
-        school.municipality,
+    RuleSetting.objects.create(
+        municipality=school.municipality,
         rule="year_days_notice",
         enabled=True,
         threshold=Decimal(0),
-        by=municipal_admin,
+        updated_by=municipal_admin,
+        updated_at=timezone.now(),
     )
     flagged = {f.pupil_id for f in scan(school).new_flags if f.rule == "year_days_notice"}
     assert {pupil.pk, without_absence.pk} <= flagged
