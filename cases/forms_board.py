@@ -8,24 +8,47 @@ from django.utils.translation import gettext_lazy as _
 from cases.actions.deadlines import DEADLINE_SOURCES
 from cases.models import DEADLINE_DAYS_RANGE, DEFAULT_DEADLINE_DAYS, Deadline, Level
 from fravaer.forms import StyledForm
+from fravaer.models import User
 
 
 class BoardFilterForm(StyledForm):
-    """The board's filters (GET): level, class, owner, only cases past a deadline."""
+    """The board's filters (GET): level, class, owner, only cases past a deadline.
+
+    The owner list is everyone who may own a case on the board (the team, the contact
+    teachers of the classes with a case) and whoever owns one now, so someone given
+    their first case on the board is already in it, without reloading the page."""
 
     nivaa = forms.ChoiceField(label=_("Nivå"), required=False)
     klasse = forms.TypedChoiceField(label=_("Klasse"), required=False, coerce=int)
     ansvarlig = forms.TypedChoiceField(label=_("Saksansvarlig"), required=False, coerce=int)
     forfalt = forms.BooleanField(label=_("Bare saker med passert frist"), required=False)
 
-    def __init__(self, *args, groups, owners, **kwargs) -> None:
+    def __init__(self, *args, groups, owners: list[tuple[str, list[User]]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["nivaa"].choices = [("", _("Alle nivåer")), *Level.choices]
         self.fields["klasse"].choices = [("", _("Alle klasser"))] + [(g.pk, g.name) for g in groups]
         self.fields["ansvarlig"].choices = [("", _("Alle"))] + [
-            (u.pk, u.get_full_name() or u.username) for u in owners
+            (label, [(u.pk, u.get_full_name() or u.username) for u in users])
+            for label, users in owners
+            if users
         ]
         self.fields["forfalt"].widget.attrs["class"] = "ds-input"
+
+    @classmethod
+    def lenient(cls, data, **kwargs) -> tuple[BoardFilterForm, list[str]]:
+        """The filters as asked, less those whose value is unknown (a bookmark with
+        last year's class or someone who has left, a hand-edited address): those are
+        reset, the others still apply. Returns the form and the reset fields' labels."""
+        form = cls(data, **kwargs)
+        if form.is_valid():
+            return form, []
+        ignored = [name for name in form.fields if name in form.errors]
+        kept = data.copy()
+        for name in ignored:
+            kept.pop(name, None)
+        form = cls(kept, **kwargs)
+        form.is_valid()  # every filter is optional: what is left is valid
+        return form, [str(form.fields[name].label) for name in ignored]
 
 
 class AssignOwnerForm(StyledForm):

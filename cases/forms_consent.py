@@ -1,38 +1,56 @@
 """Forms for consent, participants and the PPT referral. They check what a form can
-check (required fields, dates that parse); the rules live in `cases.actions.consent`."""
+check (required fields, dates that parse, dates that cannot be meant); the rules live in
+`cases.actions.consent`."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.actions.consent import CONSENT_MAX_YEARS, years_after
 from cases.models import Service
 from fravaer.forms import StyledForm
+from fravaer.models import Pupil
+
+
+def _ddmmyyyy(day: dt.date) -> str:
+    return day.strftime("%d.%m.%Y")
 
 
 class HelpedForm(StyledForm):
     """StyledForm whose help texts are tied to their inputs with aria-describedby,
-    beside the error message when there is one."""
+    beside the error message when there is one. An error added after validation (an
+    action's refusal, shown at its field) is tied the same way."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.tie_messages()
+
+    def tie_messages(self) -> None:
+        errors = self._errors or {}
         for name, field in self.fields.items():
-            if field.help_text:
-                field.widget.attrs["aria-describedby"] = f"{self[name].id_for_label}-help"
+            attrs = field.widget.attrs
+            if isinstance(field.widget, forms.CheckboxSelectMultiple):
+                # A checkbox list's message belongs to its fieldset (the template ties it).
+                attrs.pop("aria-describedby", None)
+                continue
+            ids = [f"{self[name].id_for_label}-help"] if field.help_text else []
+            if name in errors:
+                ids.append(f"{self[name].id_for_label}-err")
+                attrs["aria-invalid"] = "true"
+            if ids:
+                attrs["aria-describedby"] = " ".join(ids)
 
     def full_clean(self) -> None:
         super().full_clean()
-        for name in self.errors:
-            if name in self.fields and self.fields[name].help_text:
-                attrs = self.fields[name].widget.attrs
-                attrs["aria-describedby"] = (
-                    f"{self[name].id_for_label}-help {self[name].id_for_label}-err"
-                )
-        # A checkbox list's message belongs to its fieldset (the template ties it).
-        for field in self.fields.values():
-            if isinstance(field.widget, forms.CheckboxSelectMultiple):
-                field.widget.attrs.pop("aria-describedby", None)
+        self.tie_messages()
+
+    def add_error(self, field, error) -> None:
+        super().add_error(field, error)
+        self.tie_messages()
 
 
 class DateInput(forms.DateInput):
@@ -83,15 +101,68 @@ class ConsentForm(HelpedForm):
         error_messages={"invalid": _("Skriv en gyldig dato.")},
     )
 
-    def __init__(self, *args, guardians, **kwargs):
+    def __init__(self, *args, guardians, pupil: Pupil, **kwargs):
         super().__init__(*args, **kwargs)
+        self.pupil = pupil
+        self.today = timezone.localdate()
         self.fields["guardians"].queryset = guardians
         self.fields["guardians"].widget.attrs.pop("class", None)
+        self.fields["expires_on"].help_text = _(
+            "La feltet stå tomt hvis samtykket gjelder til det trekkes. Utløpsdatoen kan "
+            "være høyst %(years)s år etter datoen samtykket ble gitt."
+        ) % {"years": CONSENT_MAX_YEARS}
+        self.tie_messages()
+        # The date picker offers only possible days; the checks below say why.
+        self.fields["given_on"].widget.attrs.update(
+            min=pupil.birth_date.isoformat(), max=self.today.isoformat()
+        )
+        self.fields["expires_on"].widget.attrs.update(
+            min=self.today.isoformat(),
+            max=years_after(self.today, CONSENT_MAX_YEARS).isoformat(),
+        )
         if not self.is_bound:
-            self.initial.setdefault("given_on", timezone.localdate())
+            self.initial.setdefault("given_on", self.today)
+
+    def clean_given_on(self) -> dt.date:
+        day = self.cleaned_data["given_on"]
+        if day > self.today:
+            raise forms.ValidationError(_("Datoen samtykket ble gitt kan ikke være fram i tid."))
+        if day < self.pupil.birth_date:
+            raise forms.ValidationError(
+                _("Datoen kan ikke være før eleven ble født (%(born)s).")
+                % {"born": _ddmmyyyy(self.pupil.birth_date)}
+            )
+        return day
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        expires, given = cleaned.get("expires_on"), cleaned.get("given_on")
+        if expires is None:
+            return cleaned
+        # A consent is in force to the end of its expiry day, so today is allowed.
+        latest = years_after(given or self.today, CONSENT_MAX_YEARS)
+        if expires < self.today:
+            self.add_error(
+                "expires_on",
+                _(
+                    "Utløpsdatoen kan ikke være tilbake i tid. Et samtykke som allerede "
+                    "har utløpt, gir ikke grunnlag for å involvere tjenesten."
+                ),
+            )
+        elif expires > latest:
+            self.add_error(
+                "expires_on",
+                _(
+                    "Utløpsdatoen kan være høyst %(years)s år etter datoen samtykket ble "
+                    "gitt, det vil si senest %(latest)s. Registrer et nytt samtykke når "
+                    "dette utløper."
+                )
+                % {"years": CONSENT_MAX_YEARS, "latest": _ddmmyyyy(latest)},
+            )
+        return cleaned
 
 
-class WithdrawConsentForm(StyledForm):
+class WithdrawConsentForm(HelpedForm):
     withdrawn_on = forms.DateField(
         label=_("Trukket dato"),
         widget=DateInput(),

@@ -1,5 +1,7 @@
 """Forms for conversations, meetings, mappings and mapping tasks. They check the shape
-of what was typed; the rules live in `cases.actions.meetings`."""
+of what was typed, and the dates, so that every date error shows at once at its field;
+the rules live in `cases.actions.meetings`, and a refusal from there is shown at the
+field it concerns (`HintedForm.add_rule_error`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.actions.events import CaseRuleError
+from cases.actions.meetings import MEETING_WINDOW_DAYS
 from cases.models import Conversation, Level, Mapping, Meeting
 from cases.questions import AREA_HINTS, GUARDIAN_QUESTIONS, PUPIL_QUESTIONS, THEMES
 from fravaer.forms import StyledForm
@@ -19,24 +23,48 @@ TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 class HintedForm(StyledForm):
     """Help texts are tied to their field (`<id>-hint`), beside the error message.
-    Subclasses that add fields call `tie_hints()` at the end of `__init__`."""
+    Subclasses that add fields call `tie_hints()` at the end of `__init__`.
+
+    `rule_fields` names the field each of the action's rules (`CaseRuleError.code`)
+    is about, so that `add_rule_error` shows a refusal at its field (aria-invalid, the
+    message under it, a link from the error summary); other refusals go above the form.
+    """
+
+    rule_fields: dict[str, str] = {}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.tie_hints()
 
     def tie_hints(self) -> None:
+        errors = self._errors or {}
         for name, field in self.fields.items():
-            if not field.help_text:
-                continue
-            ids = [f"{self[name].id_for_label}-hint"]
-            if self._errors and name in self._errors:
+            ids = [f"{self[name].id_for_label}-hint"] if field.help_text else []
+            if name in errors:
                 ids.append(f"{self[name].id_for_label}-err")
-            field.widget.attrs["aria-describedby"] = " ".join(ids)
+                field.widget.attrs["aria-invalid"] = "true"
+            if ids:
+                field.widget.attrs["aria-describedby"] = " ".join(ids)
 
     def full_clean(self) -> None:
         super().full_clean()
         self.tie_hints()
+
+    def add_error(self, field, error) -> None:
+        super().add_error(field, error)
+        self.tie_hints()
+
+    def add_rule_error(self, exc: CaseRuleError) -> None:
+        field = self.rule_fields.get(exc.code or "")
+        self.add_error(field if field in self.fields else None, exc.message)
+
+
+def _window() -> tuple[dt.date, dt.date]:
+    """The days a conversation or meeting may be on (`MEETING_WINDOW_DAYS` either
+    side of today), as the action checks them."""
+    today = timezone.localdate()
+    span = dt.timedelta(days=MEETING_WINDOW_DAYS)
+    return today - span, today + span
 
 
 def _text(label, *, rows: int = 3, hint="", max_length: int = 4000) -> forms.CharField:
@@ -66,6 +94,13 @@ class ConversationForm(HintedForm):
     )
     summary = _text(_("Oppsummering og veien videre"), rows=4)
 
+    rule_fields = {
+        "conversation_too_old": "held_on",
+        "conversation_in_future": "held_on",
+        "conversation_with_required": "with_whom",
+        "conversation_medium_required": "medium",
+    }
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for q in (*PUPIL_QUESTIONS, *GUARDIAN_QUESTIONS):
@@ -73,12 +108,20 @@ class ConversationForm(HintedForm):
             self.fields[f"q_{q.key}"].widget.attrs["class"] = "ds-input"
         if not self.is_bound:
             self.initial.setdefault("held_on", timezone.localdate())
+        earliest, _latest = _window()
+        # The date picker offers only the days the form accepts.
+        self.fields["held_on"].widget.attrs.update(
+            min=earliest.isoformat(), max=timezone.localdate().isoformat()
+        )
         self.tie_hints()
 
     def clean_held_on(self) -> dt.date:
         day = self.cleaned_data["held_on"]
+        earliest, _latest = _window()
         if day > timezone.localdate():
             raise forms.ValidationError(_("Datoen kan ikke være fram i tid."))
+        if day < earliest:
+            raise forms.ValidationError(_("Samtalen må være holdt i løpet av det siste året."))
         return day
 
     def _fields(self, questions):
@@ -127,6 +170,15 @@ class MeetingForm(HintedForm):
         help_text=_("Navn og rolle, for eksempel fra en tjeneste utenfor skolen."),
     )
 
+    rule_fields = {
+        "meeting_kind_required": "kind",
+        "meeting_place_required": "place",
+        "meeting_date_out_of_range": "date",
+        "meeting_duration_invalid": "duration_minutes",
+        "meeting_guardian_not_of_pupil": "guardians",
+        "meeting_staff_not_eligible": "staff",
+    }
+
     def __init__(self, *args, guardians, staff, level: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["guardians"].queryset = guardians
@@ -139,7 +191,16 @@ class MeetingForm(HintedForm):
                 else Meeting.Kind.MAPPING,
             )
             self.initial.setdefault("guardians", list(guardians))
+        earliest, latest = _window()
+        self.fields["date"].widget.attrs.update(min=earliest.isoformat(), max=latest.isoformat())
         self.tie_hints()
+
+    def clean_date(self) -> dt.date:
+        day = self.cleaned_data["date"]
+        earliest, latest = _window()
+        if not earliest <= day <= latest:
+            raise forms.ValidationError(_("Møtetidspunktet må være innen ett år fra i dag."))
+        return day
 
     def starts_at(self) -> dt.datetime:
         naive = dt.datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"])
@@ -159,6 +220,8 @@ class MeetingHeldForm(HintedForm):
     )
     minutes = _text(_("Referat"), rows=8, max_length=20000)
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+    rule_fields = {"meeting_pupil_view_required": "pupil_view"}
 
 
 class MeetingCancelForm(StyledForm):
@@ -190,6 +253,7 @@ class MappingForm(HintedForm):
     )
 
     AREA_FIELDS = ("school", "home", "leisure", "pupil_area")
+    rule_fields = {"mapping_kind_required": "kind"}
 
     def __init__(self, *args, default_kind: str = Mapping.Kind.CAUSES, **kwargs):
         super().__init__(*args, **kwargs)
@@ -216,12 +280,20 @@ class MappingForm(HintedForm):
         return {t.key: self.cleaned_data.get(f"t_{t.key}") or "" for t in THEMES}
 
 
-class TaskForm(StyledForm):
+class TaskForm(HintedForm):
     """A mapping task for one participant (`p:<id>`) or staff member (`u:<id>`)."""
 
     description = forms.CharField(label=_("Oppgave"), max_length=300)
     assignee = forms.ChoiceField(label=_("Ansvarlig"))
     due = forms.DateField(label=_("Frist"), widget=DATE_WIDGET)
+
+    rule_fields = {
+        "task_description_required": "description",
+        "task_assignee_required": "assignee",
+        "task_participant_not_in_case": "assignee",
+        "task_assignee_not_eligible": "assignee",
+        "task_due_in_past": "due",
+    }
 
     def __init__(self, *args, participants, staff, **kwargs):
         super().__init__(*args, **kwargs)

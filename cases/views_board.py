@@ -2,8 +2,9 @@
 place, and the municipality's deadline settings.
 
 The board's queries are bounded whatever the number of cases: the cases with their
-pupil, owner, class and next deadline in one query; the owner candidates of every row
-in two (the school's team, and the contact teachers of the classes on the board).
+pupil, owner, class and next deadline in one query (filtered in Python); the owner
+candidates of every row, and the owner filter's list, in two (the school's team, and
+the contact teachers of the classes on the board).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -52,28 +54,17 @@ def _row(case: Case, candidates: list[User], form: AssignOwnerForm | None = None
 def case_board(request: HttpRequest, school_id: int) -> HttpResponse:
     school = access.board_school_or_404(request.user, school_id)
     today = timezone.localdate()
-    cases = queries.board_cases(school, today)
+    every_case = list(queries.board_cases(school, today))
     groups = Group.objects.filter(
         school=school, school_year__start__lte=today, school_year__end__gte=today
     ).order_by("grade", "name")
-    owners = User.objects.filter(
-        pk__in=Case.objects.open().filter(school=school).values("owner_id")
-    ).order_by("first_name", "last_name", "username")
-    form = BoardFilterForm(request.GET, groups=groups, owners=owners)
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["nivaa"]:
-            cases = cases.filter(level=data["nivaa"])
-        if data["klasse"]:
-            cases = cases.filter(group_id_now=data["klasse"])
-        if data["ansvarlig"]:
-            cases = cases.filter(owner_id=data["ansvarlig"])
-        if data["forfalt"]:
-            cases = cases.filter(is_overdue=True)
-    cases = list(cases)
     team, contacts = queries.owner_candidates_by_group(
-        school, {c.group_id_now for c in cases}, today
+        school, {c.group_id_now for c in every_case}, today
     )
+    form, ignored = BoardFilterForm.lenient(
+        request.GET, groups=list(groups), owners=_owner_choices(team, contacts, every_case)
+    )
+    cases = _filtered(every_case, form.cleaned_data)
     levels = []
     for level in Level:
         rows = [
@@ -85,6 +76,7 @@ def case_board(request: HttpRequest, school_id: int) -> HttpResponse:
     context = {
         "school": school,
         "form": form,
+        "ignored": _ignored_notice(ignored),
         "levels": levels,
         "total": len(cases),
         "overdue": sum(1 for c in cases if c.is_overdue),
@@ -94,6 +86,52 @@ def case_board(request: HttpRequest, school_id: int) -> HttpResponse:
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _by_name(users) -> list[User]:
+    unique = {u.pk: u for u in users}
+    return sorted(unique.values(), key=lambda u: (u.first_name, u.last_name, u.username))
+
+
+def _owner_choices(team: list[User], contacts: dict, cases: list[Case]) -> list:
+    """The owner filter's groups: everyone who may be given a case on the board (so a
+    new owner is there after an assignment in place), and anyone else who owns one."""
+    team = _by_name(team)
+    seen = {u.pk for u in team}
+    teachers = _by_name(u for users in contacts.values() for u in users if u.pk not in seen)
+    seen |= {u.pk for u in teachers}
+    others = _by_name(c.owner for c in cases if c.owner_id not in seen)
+    return [
+        (_("Skolemiljøteamet"), team),
+        (_("Kontaktlærere"), teachers),
+        (_("Andre med saker"), others),
+    ]
+
+
+def _filtered(cases: list[Case], filters: dict) -> list[Case]:
+    """The board's filters, on the rows already read (the lists are a school's open
+    cases: filtering them here saves a second query)."""
+    return [
+        c
+        for c in cases
+        if (not filters.get("nivaa") or c.level == filters["nivaa"])
+        and (not filters.get("klasse") or c.group_id_now == filters["klasse"])
+        and (not filters.get("ansvarlig") or c.owner_id == filters["ansvarlig"])
+        and (not filters.get("forfalt") or c.is_overdue)
+    ]
+
+
+def _ignored_notice(labels: list[str]) -> str:
+    if not labels:
+        return ""
+    names = get_text_list([f"«{label}»" for label in labels], _("og"))
+    return ngettext(
+        "Filteret %(names)s i lenken har en verdi som ikke finnes her, og er ikke brukt. "
+        "Velg på nytt i listen om du vil filtrere på det.",
+        "Filtrene %(names)s i lenken har verdier som ikke finnes her, og er ikke brukt. "
+        "Velg på nytt i listene om du vil filtrere på dem.",
+        len(labels),
+    ) % {"names": names}
 
 
 @require_POST

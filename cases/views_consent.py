@@ -64,7 +64,7 @@ def _page(request, template: str, grant: access.CaseAccess, **context) -> HttpRe
 def consent_new(request: HttpRequest, case_uuid) -> HttpResponse:
     grant = _managed_case(request, case_uuid)
     case = grant.case
-    form = ConsentForm(request.POST or None, guardians=case.pupil.guardians.all())
+    form = ConsentForm(request.POST or None, guardians=case.pupil.guardians.all(), pupil=case.pupil)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -107,7 +107,7 @@ def conversation_new(request: HttpRequest, case_uuid) -> HttpResponse:
                 by=request.user,
             )
         except CaseRuleError as exc:
-            form.add_error(None, exc.message)
+            form.add_rule_error(exc)
         else:
             messages.success(request, _("Samtalen er registrert."))
             return redirect(_case_url(grant, "#samtaler"))
@@ -151,7 +151,7 @@ def meeting_new(request: HttpRequest, case_uuid) -> HttpResponse:
                 by=request.user,
             )
         except CaseRuleError as exc:
-            form.add_error(None, exc.message)
+            form.add_rule_error(exc)
         else:
             messages.success(request, _("Møtet er satt opp."))
             return redirect("cases:meeting", grant.case.uuid, meeting.uuid)
@@ -243,7 +243,7 @@ def meeting_held(request: HttpRequest, case_uuid, meeting_uuid) -> HttpResponse:
                 by=request.user,
             )
         except CaseRuleError as exc:
-            form.add_error(None, exc.message)
+            form.add_rule_error(exc)
             meeting = _meeting_or_404(grant, meeting_uuid)
         else:
             messages.success(request, _("Møtet er registrert som holdt."))
@@ -369,7 +369,7 @@ def mapping_new(request: HttpRequest, case_uuid) -> HttpResponse:
                 **form.texts(),
             )
         except CaseRuleError as exc:
-            form.add_error(None, exc.message)
+            form.add_rule_error(exc)
         else:
             messages.success(request, _("Kartleggingen er registrert."))
             return redirect(_case_url(grant, "#kartlegging"))
@@ -401,7 +401,7 @@ def task_new(request: HttpRequest, case_uuid) -> HttpResponse:
                 **form.assignee_kwargs(),
             )
         except CaseRuleError as exc:
-            form.add_error(None, exc.message)
+            form.add_rule_error(exc)
         else:
             messages.success(request, _("Oppgaven er fordelt."))
             return redirect(_case_url(grant, "#kartlegging"))

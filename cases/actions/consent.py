@@ -98,6 +98,20 @@ def _require_open(case: Case) -> None:
 # --- consent ----------------------------------------------------------------------------
 
 
+# Consent is normally given for a school year, or until the case ends. Three years
+# covers a whole school stage (ungdomsskole, videregående); a later expiry is a typing
+# error (2199), and a new consent is recorded when this one runs out.
+CONSENT_MAX_YEARS = 3
+
+
+def years_after(day: dt.date, years: int) -> dt.date:
+    """The same day `years` later; 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def record_consent(
     case: Case,
     *,
@@ -136,10 +150,35 @@ def record_consent(
         raise CaseRuleError(
             _("Datoen samtykket ble gitt kan ikke være fram i tid."), code="consent_date_future"
         )
+    if given_on < case.pupil.birth_date:
+        raise CaseRuleError(
+            _("Datoen kan ikke være før eleven ble født (%(born)s).")
+            % {"born": case.pupil.birth_date.strftime("%d.%m.%Y")},
+            code="consent_date_before_birth",
+        )
     if expires_on is not None and expires_on < given_on:
         raise CaseRuleError(
             _("Utløpsdatoen kan ikke være før datoen samtykket ble gitt."),
             code="consent_expiry_before_given",
+        )
+    if expires_on is not None and expires_on < today:
+        raise CaseRuleError(
+            _(
+                "Utløpsdatoen kan ikke være tilbake i tid. Et samtykke som allerede "
+                "har utløpt, gir ikke grunnlag for å involvere tjenesten."
+            ),
+            code="consent_expired",
+        )
+    if expires_on is not None and expires_on > years_after(given_on, CONSENT_MAX_YEARS):
+        latest = years_after(given_on, CONSENT_MAX_YEARS)
+        raise CaseRuleError(
+            _(
+                "Utløpsdatoen kan være høyst %(years)s år etter datoen samtykket ble "
+                "gitt, det vil si senest %(latest)s. Registrer et nytt samtykke når "
+                "dette utløper."
+            )
+            % {"years": CONSENT_MAX_YEARS, "latest": latest.strftime("%d.%m.%Y")},
+            code="consent_expiry_too_far",
         )
     if pupil_consent_required(case.pupil, given_on):
         if not pupil_consented:

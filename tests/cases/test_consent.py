@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from cases.actions.consent import age_on, record_consent, withdraw_consent
 from cases.actions.core import change_level
@@ -327,3 +328,25 @@ def test_case_page_queries_do_not_grow_with_consents(
         give(case, contact_teacher, service=service)
     with django_assert_max_num_queries(len(one.captured_queries)):
         client.get(f"/saker/{case.uuid}/")
+
+
+def test_the_action_refuses_impossible_consent_dates(case, contact_teacher):
+    """The form says it first; the action holds the same rules for every caller."""
+    set_birth(case.pupil, dt.date(2012, 5, 1))
+    refused = [
+        ({"given_on": dt.date(2012, 4, 30)}, "consent_date_before_birth"),
+        (
+            {
+                "given_on": timezone.localdate() - dt.timedelta(days=10),
+                "expires_on": timezone.localdate() - dt.timedelta(days=1),
+            },
+            "consent_expired",
+        ),
+        ({"expires_on": dt.date(2199, 1, 1)}, "consent_expiry_too_far"),
+    ]
+    for extra, code in refused:
+        with pytest.raises(CaseRuleError) as error:
+            give(case, contact_teacher, **extra)
+        assert error.value.code == code
+    today = timezone.localdate()
+    assert give(case, contact_teacher, expires_on=today).expires_on == today

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from cases.access import referred_cases, visible_cases
 from cases.actions.consent import end_referral, refer_to_ppt, withdraw_consent
@@ -44,6 +45,8 @@ def test_referral_refused_on_expired_consent(case, contact_teacher):
         contact_teacher,
         given_on=TODAY - dt.timedelta(days=30),
         expires_on=TODAY - dt.timedelta(days=1),
+        # Recorded two days ago, while it was still in force; it has expired since.
+        now=timezone.now() - dt.timedelta(days=2),
     )
     refused("referral_needs_consent", refer_to_ppt, case, reason="Analyse", by=contact_teacher)
 
