@@ -10,14 +10,15 @@ import re
 
 import pytest
 
-from cases.actions.consent import record_consent
+from cases.actions.consent import record_consent, years_after
 from cases.actions.events import CaseRuleError
 from cases.actions.meetings import MEETING_WINDOW_DAYS
-from cases.forms_consent import ConsentForm, years_after
+from cases.forms_consent import ConsentForm
 from cases.forms_meetings import ConversationForm, MeetingForm, TaskForm
 from cases.models import Case, Consent, Conversation, Meeting, Service
 from fravaer.models import StaffRole
 from tests.cases.conftest import make_case
+from tests.cases.test_consent import form_data, url
 from tests.conftest import TODAY, _assign, make_group, make_pupil, make_user
 
 pytestmark = pytest.mark.django_db
@@ -122,19 +123,8 @@ def test_consent_date_pickers_offer_only_possible_days(pupil):
     assert form.fields["expires_on"].widget.attrs["max"] == "2029-11-18"
 
 
-def _consent_url(case, rest="samtykke/ny/") -> str:
-    return f"/saker/{case.uuid}/{rest}"
-
-
-def _consent_data(case, **extra) -> dict:
-    return {
-        "service": "ppt",
-        "purpose": "Pedagogisk analyse",
-        "scope": "",
-        "guardians": [g.pk for g in case.pupil.guardians.all()],
-        "given_on": TODAY.isoformat(),
-        **extra,
-    }
+# The consent page's address and a valid form, as the consent tests post them.
+_consent_url, _consent_data = url, form_data
 
 
 def test_consent_page_shows_a_wrong_given_date_at_the_field(client_for, case, contact_teacher):
