@@ -15,7 +15,7 @@ from cases.actions.events import CaseRuleError
 from cases.actions.meetings import MEETING_WINDOW_DAYS
 from cases.models import Conversation, Level, Mapping, Meeting
 from cases.questions import AREA_HINTS, GUARDIAN_QUESTIONS, PUPIL_QUESTIONS, THEMES
-from fravaer.forms import StyledForm
+from fravaer.forms import StyledForm, is_choice_group
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -39,6 +39,12 @@ class HintedForm(StyledForm):
     def tie_hints(self) -> None:
         errors = self._errors or {}
         for name, field in self.fields.items():
+            if is_choice_group(field.widget):
+                # Its fieldset points at the hint and error (`_field.html`).
+                field.widget.attrs.pop("aria-describedby", None)
+                if name in errors:
+                    field.widget.attrs["aria-invalid"] = "true"
+                continue
             ids = [f"{self[name].id_for_label}-hint"] if field.help_text else []
             if name in errors:
                 ids.append(f"{self[name].id_for_label}-err")

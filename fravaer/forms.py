@@ -34,7 +34,15 @@ class StyledForm(forms.Form):
             if name in self.fields:
                 attrs = self.fields[name].widget.attrs
                 attrs["aria-invalid"] = "true"
-                attrs["aria-describedby"] = f"{self[name].id_for_label}-err"
+                if not is_choice_group(self.fields[name].widget):
+                    attrs["aria-describedby"] = f"{self[name].id_for_label}-err"
+
+
+def is_choice_group(widget: forms.Widget) -> bool:
+    """Radio buttons or checkboxes in a fieldset: the fieldset, not each input, points
+    at the group's hint and error (`<auto_id>-err`); the inputs have no id of their own
+    for that."""
+    return isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
 
 
 class AbsenceFieldsMixin:

@@ -9,7 +9,6 @@ from decimal import Decimal
 from django import forms
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from fravaer.forms import StyledForm
 from fravaer.thresholds import (
@@ -21,6 +20,7 @@ from fravaer.thresholds import (
     THRESHOLD_RANGES,
     Rule,
     RuleConfig,
+    early_warning_message,
 )
 
 
@@ -151,6 +151,7 @@ class RuleRow:
     recipients: str
     enabled: forms.BoundField
     threshold: forms.BoundField | None
+    stored: Decimal | None = None  # the threshold in force
 
     @property
     def default(self) -> str:
@@ -162,6 +163,12 @@ class RuleRow:
         low, high = THRESHOLD_RANGES[self.rule.code]
         return _("Fra %(min)s til %(max)s %(unit)s") % {"min": low, "max": high, "unit": self.unit}
 
+    @property
+    def stored_outside(self) -> bool:
+        """The threshold in force was saved before the ranges and lies outside them."""
+        low, high = THRESHOLD_RANGES.get(self.rule.code, (None, None))
+        return low is not None and self.stored is not None and not low <= self.stored <= high
+
 
 class RuleSettingsForm(StyledForm):
     """Every rule of a municipality in one form: on/off and threshold per rule. Saved
@@ -170,6 +177,7 @@ class RuleSettingsForm(StyledForm):
     def __init__(self, *args, current: dict[str, RuleConfig], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.current = current
+        self.out_of_range: dict[str, str] = {}
         for rule in RULE_LIST:
             config = current[rule.code]
             self.fields[f"{rule.code}_enabled"] = forms.BooleanField(
@@ -188,8 +196,6 @@ class RuleSettingsForm(StyledForm):
                 }
                 self.fields[f"{rule.code}_threshold"] = forms.DecimalField(
                     label=_("Grense for «%(rule)s»") % {"rule": rule.name},
-                    min_value=low,
-                    max_value=high,
                     max_digits=8,
                     decimal_places=2,
                     localize=True,
@@ -200,18 +206,25 @@ class RuleSettingsForm(StyledForm):
                     error_messages={
                         "required": _("Skriv en grense."),
                         "invalid": out_of_range,
-                        "min_value": out_of_range,
-                        "max_value": out_of_range,
                         "max_digits": out_of_range,
                         "max_whole_digits": out_of_range,
                         "max_decimal_places": _("Bruk høyst to desimaler."),
                     },
                 )
+                self.out_of_range[rule.code] = out_of_range
                 hint = f"{self[f'{rule.code}_threshold'].id_for_label}-hint"
                 self.fields[f"{rule.code}_threshold"].widget.attrs["aria-describedby"] = hint
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        # A threshold must lie in its rule's range when it is changed; one saved before
+        # the ranges existed may stay (the row says so) until someone changes it.
+        for code, message in self.out_of_range.items():
+            value = cleaned.get(f"{code}_threshold")
+            low, high = THRESHOLD_RANGES[code]
+            changed = value is not None and value != self.current[code].threshold
+            if changed and not low <= value <= high:
+                self.add_error(f"{code}_threshold", message)
         # The early warning exists to come before the leadership is told. With either
         # rule off there is no order to keep, and the threshold of a rule that is off
         # need not be edited: switching it on goes through this form and this check.
@@ -223,14 +236,7 @@ class RuleSettingsForm(StyledForm):
         if on and low is not None and high is not None:
             days = leadership.lowest_firing(high)
             if notice.lowest_firing(low) >= days:
-                message = ngettext(
-                    "Det tidlige varselet må komme før ledelsen varsles ved %(days)s dag. "
-                    "Sett en lavere grense her, eller en høyere for ledelsen.",
-                    "Det tidlige varselet må komme før ledelsen varsles ved %(days)s dager. "
-                    "Sett en lavere grense her, eller en høyere for ledelsen.",
-                    days,
-                )
-                self.add_error(f"{notice.code}_threshold", message % {"days": days})
+                self.add_error(f"{notice.code}_threshold", early_warning_message(days))
         return cleaned
 
     def full_clean(self) -> None:
@@ -256,6 +262,7 @@ class RuleSettingsForm(StyledForm):
                     recipients=", ".join(str(RECIPIENT_NAMES[r]) for r in rule.recipients),
                     enabled=self[f"{rule.code}_enabled"],
                     threshold=self[threshold] if threshold in self.fields else None,
+                    stored=self.current[rule.code].threshold,
                 )
             )
         return rows

@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 ONE_DAY = dt.timedelta(days=1)
 FORTNIGHT_DAYS = 14
@@ -271,6 +272,18 @@ THRESHOLD_RANGES: dict[str, tuple[int, int]] = {
     # records (`PATTERN_LONG_DAYS`): 5 or more could never fire.
     "pattern_alternate_week": (2, 4),
 }
+
+
+def early_warning_message(days: int) -> str:
+    """Why the early warning's threshold is refused: it must come before the
+    leadership's (`year_days_leadership`, which fires at `days`)."""
+    return ngettext(
+        "Det tidlige varselet må komme før ledelsen varsles ved %(days)s dag. "
+        "Sett en lavere grense her, eller en høyere for ledelsen.",
+        "Det tidlige varselet må komme før ledelsen varsles ved %(days)s dager. "
+        "Sett en lavere grense her, eller en høyere for ledelsen.",
+        days,
+    ) % {"days": days}
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +20,7 @@ from fravaer import access
 from fravaer.actions import (
     AbsenceRuleError,
     acknowledge_flag,
-    change_rule_setting,
+    change_rule_settings,
     mark_notifications_read,
     rule_configs,
 )
@@ -248,17 +247,12 @@ def municipality_rules(request: HttpRequest, municipality_id: int) -> HttpRespon
     if request.method == "POST" and form.is_valid():
         changes = form.changes()
         try:
-            with transaction.atomic():
-                for code, enabled, threshold in changes:
-                    change_rule_setting(
-                        municipality,
-                        rule=code,
-                        enabled=enabled,
-                        threshold=threshold,
-                        by=request.user,
-                    )
+            change_rule_settings(municipality, changes, by=request.user)
         except AbsenceRuleError as exc:
-            form.add_error(None, exc.message)
+            # The form checks both first; a change made meanwhile by someone else can
+            # still break the order of the early warning and the leadership's.
+            field = "year_days_notice_threshold" if exc.code == "rule_order" else None
+            form.add_error(field, exc.message)
         else:
             if changes:
                 messages.success(

@@ -30,7 +30,7 @@ from fravaer.actions.scan_writes import ScanWrites, slices
 from fravaer.models import Pupil, SchoolYear, User
 from fravaer.models.flags import Flag, Notification, RuleSetting, RuleSettingChange
 from fravaer.scan import Scope, load_figures, raw_rows
-from fravaer.thresholds import RULES, THRESHOLD_RANGES, RuleConfig, evaluate
+from fravaer.thresholds import RULES, THRESHOLD_RANGES, RuleConfig, early_warning_message, evaluate
 
 
 @dataclass
@@ -229,43 +229,64 @@ def mark_notifications_read(user: User, *, ids: list[int] | None = None) -> int:
 def change_rule_setting(
     municipality, *, rule: str, enabled: bool, threshold: Decimal, by: User
 ) -> RuleSetting | None:
-    """Change one rule for a municipality; the change is logged with who and when."""
+    """Change one rule for a municipality (`change_rule_settings`)."""
+    return change_rule_settings(municipality, [(rule, enabled, threshold)], by=by)[0]
+
+
+def change_rule_settings(
+    municipality, changes: list[tuple[str, bool, Decimal]], *, by: User
+) -> list[RuleSetting | None]:
+    """Change rules for a municipality, (rule, enabled, threshold) each, all or none;
+    each change is logged with who and when. A threshold must lie in its rule's range
+    (`thresholds.THRESHOLD_RANGES`) when it is changed (one saved before the ranges
+    may stay while the rule is switched on or off), and afterwards the early warning
+    must still come before the leadership's, when both are on. The settings form
+    says both at the fields first; this holds for every caller."""
+    now = timezone.now()
+    settings_after = []
+    with transaction.atomic():
+        for rule, enabled, threshold in changes:
+            settings_after.append(_change_one(municipality, rule, enabled, threshold, by, now))
+        _check_early_warning_first(municipality)
+    return settings_after
+
+
+def _change_one(municipality, rule, enabled, threshold, by, now) -> RuleSetting | None:
     if rule not in RULES:
         raise AbsenceRuleError(_("Ukjent regel."), code="rule_unknown")
-    low, high = THRESHOLD_RANGES[rule]
-    if not low <= threshold <= high:
-        # The settings form says it at the field, with the unit; this holds for
-        # every caller.
+    current = (
+        RuleSetting.objects.select_for_update().filter(municipality=municipality, rule=rule).first()
+    )
+    before = (
+        {"enabled": current.enabled, "threshold": str(current.threshold)}
+        if current
+        else {"enabled": True, "threshold": str(RULES[rule].default)}
+    )
+    after = {"enabled": enabled, "threshold": str(threshold)}
+    if before == after:
+        return current  # nothing changed: no row, no log entry
+    low, high = THRESHOLD_RANGES.get(rule, (0, 0))  # `undocumented` has no threshold
+    if Decimal(before["threshold"]) != threshold and not low <= threshold <= high:
         raise AbsenceRuleError(
             _("Grensen må være fra %(min)s til %(max)s.") % {"min": low, "max": high},
             code="rule_threshold",
         )
-    now = timezone.now()
-    with transaction.atomic():
-        current = (
-            RuleSetting.objects.select_for_update()
-            .filter(municipality=municipality, rule=rule)
-            .first()
-        )
-        before = (
-            {"enabled": current.enabled, "threshold": str(current.threshold)}
-            if current
-            else {"enabled": True, "threshold": str(RULES[rule].default)}
-        )
-        after = {"enabled": enabled, "threshold": str(threshold)}
-        if before == after:
-            return current  # nothing changed: no row, no log entry
-        setting, _created = RuleSetting.objects.update_or_create(
-            municipality=municipality,
-            rule=rule,
-            defaults={
-                "enabled": enabled,
-                "threshold": threshold,
-                "updated_by": by,
-                "updated_at": now,
-            },
-        )
-        RuleSettingChange.objects.create(
-            municipality=municipality, rule=rule, before=before, after=after, by=by, at=now
-        )
+    setting, _created = RuleSetting.objects.update_or_create(
+        municipality=municipality,
+        rule=rule,
+        defaults={"enabled": enabled, "threshold": threshold, "updated_by": by, "updated_at": now},
+    )
+    RuleSettingChange.objects.create(
+        municipality=municipality, rule=rule, before=before, after=after, by=by, at=now
+    )
     return setting
+
+
+def _check_early_warning_first(municipality) -> None:
+    config = rule_configs([municipality.pk])[municipality.pk]
+    notice, leadership = config["year_days_notice"], config["year_days_leadership"]
+    if not (notice.enabled and leadership.enabled):
+        return
+    days = RULES["year_days_leadership"].lowest_firing(leadership.threshold)
+    if RULES["year_days_notice"].lowest_firing(notice.threshold) >= days:
+        raise AbsenceRuleError(early_warning_message(days), code="rule_order")

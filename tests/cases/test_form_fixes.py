@@ -237,6 +237,8 @@ def test_conversation_missing_choice_links_to_its_fieldset(client_for, case, con
     html = page.content.decode()
     assert '<fieldset class="ds-fieldset" id="id_with_whom"' in html
     assert '<a class="ds-link" href="#id_with_whom">' in html
+    # Only the fieldset points at the message: the radios have no "-err" of their own.
+    assert 'aria-describedby="-err"' not in html
 
 
 def test_date_pickers_offer_the_days_the_forms_accept(case):

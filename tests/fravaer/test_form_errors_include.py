@@ -35,8 +35,11 @@ def test_every_summary_link_points_at_an_element_on_the_page():
     assert targets == ["id_channel", "id_note"]
     for target in targets:
         assert f'id="{target}"' in html
-    # The radio group's message is tied to its fieldset.
-    assert 'aria-describedby="id_channel-err"' in html and 'id="id_channel-err"' in html
+    # Every description a field points at is there; the radio group's is its fieldset's.
+    described = [i for ids in re.findall(r'aria-describedby="([^"]*)"', html) for i in ids.split()]
+    assert described == ["id_channel-err", "id_note-err"]
+    for target in described:
+        assert f'id="{target}"' in html
 
 
 def test_the_summary_heading_is_h3_in_a_section_and_h2_under_the_page_heading():

@@ -227,3 +227,76 @@ def test_the_action_holds_the_ranges_for_every_caller(
         municipality, rule=rule, enabled=True, threshold=allowed, by=municipal_admin
     )
     assert rule_configs([municipality.pk])[municipality.pk][rule].threshold == allowed
+
+
+def test_the_rule_without_a_threshold_can_be_switched_off_and_on(
+    client_for, municipal_admin, municipality
+):
+    client = client_for(municipal_admin)
+    response = client.post(rules_url(municipality), settings_post(undocumented_enabled=None))
+    assert response.status_code == 302
+    assert not rule_configs([municipality.pk])[municipality.pk]["undocumented"].enabled
+    response = client.post(rules_url(municipality), settings_post())
+    assert response.status_code == 302
+    assert rule_configs([municipality.pk])[municipality.pk]["undocumented"].enabled
+
+
+def test_the_action_keeps_the_early_warning_before_the_leaderships(municipality, municipal_admin):
+    from fravaer.actions import AbsenceRuleError, change_rule_setting, change_rule_settings
+
+    with pytest.raises(AbsenceRuleError) as error:
+        change_rule_setting(
+            municipality,
+            rule="year_days_notice",
+            enabled=True,
+            threshold=Decimal(12),
+            by=municipal_admin,
+        )
+    assert error.value.code == "rule_order"
+    assert not RuleSetting.objects.exists() and not RuleSettingChange.objects.exists()
+    # Both raised at once: judged on where they end, not one by one.
+    change_rule_settings(
+        municipality,
+        [("year_days_notice", True, Decimal(12)), ("year_days_leadership", True, Decimal(15))],
+        by=municipal_admin,
+    )
+    assert threshold_now(municipality, "year_days_notice") == 12
+    # With the leadership's rule off there is no order to keep.
+    change_rule_settings(
+        municipality,
+        [("year_days_leadership", False, Decimal(15)), ("year_days_notice", True, Decimal(20))],
+        by=municipal_admin,
+    )
+    assert threshold_now(municipality, "year_days_notice") == 20
+
+
+def test_a_threshold_saved_before_the_ranges_may_stay_until_it_is_changed(
+    client_for, municipal_admin, municipality
+):
+    from django.utils import timezone
+
+    RuleSetting.objects.create(
+        municipality=municipality,
+        rule="pattern_alternate_week",
+        enabled=True,
+        threshold=Decimal(5),
+        updated_by=municipal_admin,
+        updated_at=timezone.now(),
+    )
+    client = client_for(municipal_admin)
+    page = html_of(client.get(rules_url(municipality)))
+    assert "Grensen som gjelder nå, er utenfor dette" in page
+    # Another rule changes; the old value is kept, and switching its rule off works.
+    data = settings_post(month_days_threshold="4", pattern_alternate_week_threshold="5")
+    assert client.post(rules_url(municipality), data).status_code == 302
+    assert threshold_now(municipality, "month_days") == 4
+    data["pattern_alternate_week_enabled"] = None
+    data = {k: v for k, v in data.items() if v is not None}
+    assert client.post(rules_url(municipality), data).status_code == 302
+    assert not rule_configs([municipality.pk])[municipality.pk]["pattern_alternate_week"].enabled
+    assert threshold_now(municipality, "pattern_alternate_week") == 5
+    # Changed, it must come into the range.
+    data["pattern_alternate_week_threshold"] = "6"
+    response = client.post(rules_url(municipality), data)
+    assert response.status_code == 200
+    assert "Grensen må være et tall fra 2 til 4" in html_of(response)
