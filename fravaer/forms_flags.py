@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from fravaer.forms import StyledForm
 from fravaer.thresholds import (
     CONTACT,
+    FRACTIONAL_RULES,
     LEADERS,
     RULE_LIST,
     RULES,
@@ -21,6 +22,7 @@ from fravaer.thresholds import (
     Rule,
     RuleConfig,
     early_warning_message,
+    threshold_problem,
 )
 
 
@@ -201,7 +203,11 @@ class RuleSettingsForm(StyledForm):
                     localize=True,
                     initial=format_threshold(config.threshold),
                     widget=forms.TextInput(
-                        attrs={"class": "ds-input", "inputmode": "decimal", "size": 5}
+                        attrs={
+                            "class": "ds-input",
+                            "inputmode": "decimal" if rule.code in FRACTIONAL_RULES else "numeric",
+                            "size": 5,
+                        }
                     ),
                     error_messages={
                         "required": _("Skriv en grense."),
@@ -225,6 +231,8 @@ class RuleSettingsForm(StyledForm):
             changed = value is not None and value != self.current[code].threshold
             if changed and not low <= value <= high:
                 self.add_error(f"{code}_threshold", message)
+            elif changed and threshold_problem(code, value):
+                self.add_error(f"{code}_threshold", _("Grensen må være et helt tall."))
         # The early warning exists to come before the leadership is told. With either
         # rule off there is no order to keep, and the threshold of a rule that is off
         # need not be edited: switching it on goes through this form and this check.

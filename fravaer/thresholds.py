@@ -272,6 +272,23 @@ THRESHOLD_RANGES: dict[str, tuple[int, int]] = {
     # records (`PATTERN_LONG_DAYS`): 5 or more could never fire.
     "pattern_alternate_week": (2, 4),
 }
+# Rules that count whole things (days, lessons, late arrivals, weeks): a threshold of
+# 3,5 would only mean 4, or 3, said less plainly. A share and day-equivalents may
+# have decimals.
+FRACTIONAL_RULES = frozenset({"fortnight_share", "fifteen_weeks_days"})
+
+
+def threshold_problem(rule: str, threshold: Decimal) -> str | None:
+    """Why a new threshold for `rule` is refused, or None: outside its range
+    (`THRESHOLD_RANGES`), or a fraction where the rule counts whole things."""
+    if rule not in THRESHOLD_RANGES:
+        return None  # `undocumented` has no threshold
+    low, high = THRESHOLD_RANGES[rule]
+    if not low <= threshold <= high:
+        return str(_("Grensen må være fra %(min)s til %(max)s.") % {"min": low, "max": high})
+    if rule not in FRACTIONAL_RULES and threshold != threshold.to_integral_value():
+        return str(_("Grensen må være et helt tall."))
+    return None
 
 
 def early_warning_message(days: int) -> str:

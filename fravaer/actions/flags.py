@@ -30,7 +30,7 @@ from fravaer.actions.scan_writes import ScanWrites, slices
 from fravaer.models import Pupil, SchoolYear, User
 from fravaer.models.flags import Flag, Notification, RuleSetting, RuleSettingChange
 from fravaer.scan import Scope, load_figures, raw_rows
-from fravaer.thresholds import RULES, THRESHOLD_RANGES, RuleConfig, early_warning_message, evaluate
+from fravaer.thresholds import RULES, RuleConfig, early_warning_message, evaluate, threshold_problem
 
 
 @dataclass
@@ -265,12 +265,9 @@ def _change_one(municipality, rule, enabled, threshold, by, now) -> RuleSetting 
     after = {"enabled": enabled, "threshold": str(threshold)}
     if before == after:
         return current  # nothing changed: no row, no log entry
-    low, high = THRESHOLD_RANGES.get(rule, (0, 0))  # `undocumented` has no threshold
-    if Decimal(before["threshold"]) != threshold and not low <= threshold <= high:
-        raise AbsenceRuleError(
-            _("Grensen må være fra %(min)s til %(max)s.") % {"min": low, "max": high},
-            code="rule_threshold",
-        )
+    problem = threshold_problem(rule, threshold)
+    if Decimal(before["threshold"]) != threshold and problem:
+        raise AbsenceRuleError(problem, code="rule_threshold")
     setting, _created = RuleSetting.objects.update_or_create(
         municipality=municipality,
         rule=rule,

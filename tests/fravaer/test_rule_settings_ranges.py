@@ -118,13 +118,13 @@ def test_a_refused_field_is_described_by_its_range_and_its_error(
 ):
     response = client_for(municipal_admin).post(
         rules_url(municipality),
-        settings_post(month_hours_threshold="0,5", month_days_threshold="23"),
+        settings_post(fifteen_weeks_days_threshold="10,5", month_days_threshold="23"),
     )
     html = html_of(response)
     field = "id_month_days_threshold"
     assert f'aria-describedby="{field}-hint {field}-err"' in html
-    assert 'name="month_days_threshold" value="23" class="ds-input" inputmode="decimal"' in html
-    assert 'value="0,5"' in html  # the valid field keeps what was typed as well
+    assert 'name="month_days_threshold" value="23" class="ds-input" inputmode="numeric"' in html
+    assert 'value="10,5"' in html  # the valid field keeps what was typed as well
 
 
 # --- the early warning before the leadership ----------------------------------------------
@@ -136,7 +136,7 @@ EARLY_WARNING_ERROR = (
 )
 
 
-@pytest.mark.parametrize(("notice", "leadership"), [("8", "8"), ("9", "8"), ("7,5", "8")])
+@pytest.mark.parametrize(("notice", "leadership"), [("8", "8"), ("9", "8")])
 def test_early_warning_at_or_above_the_leadership_is_refused(
     client_for, municipal_admin, municipality, notice, leadership
 ):
@@ -210,6 +210,8 @@ def test_switching_both_on_again_checks_the_order(client_for, municipal_admin, m
         ("year_days_notice", Decimal(0), Decimal(1)),
         ("fortnight_share", Decimal(100), Decimal(99)),
         ("pattern_alternate_week", Decimal(5), Decimal(4)),
+        ("month_days", Decimal("3.5"), Decimal(4)),  # whole days
+        ("fortnight_share", Decimal("99.5"), Decimal("24.5")),
     ],
 )
 def test_the_action_holds_the_ranges_for_every_caller(
@@ -300,3 +302,27 @@ def test_a_threshold_saved_before_the_ranges_may_stay_until_it_is_changed(
     response = client.post(rules_url(municipality), data)
     assert response.status_code == 200
     assert "Grensen må være et tall fra 2 til 4" in html_of(response)
+
+
+@pytest.mark.parametrize(
+    ("rule", "fraction", "fractional"),
+    [
+        ("year_days_notice", "7,5", False),
+        ("month_late", "3,5", False),
+        ("pattern_alternate_week", "2,5", False),
+        ("fortnight_share", "25,5", True),
+        ("fifteen_weeks_days", "10,25", True),
+    ],
+)
+def test_only_a_share_and_day_equivalents_take_decimals(
+    client_for, municipal_admin, municipality, rule, fraction, fractional
+):
+    response = post_threshold(client_for(municipal_admin), municipality, rule, fraction)
+    if fractional:
+        assert response.status_code == 302
+        assert threshold_now(municipality, rule) == Decimal(fraction.replace(",", "."))
+    else:
+        assert response.status_code == 200
+        message = field_error(html_of(response), f"{rule}_threshold")
+        assert message == "Grensen må være et helt tall."
+        assert not RuleSetting.objects.exists()
