@@ -245,8 +245,8 @@ def load_figures(scope: Scope, as_of: dt.date, configs_for: ConfigsFor | None = 
 
     # 5. Undocumented absence with no contact with the home logged on or after its date.
     contact_after = ContactLog.objects.filter(
+        ContactLog.reaching_home(),
         pupil_id=OuterRef("pupil_id"),
-        counterpart__in=[ContactLog.Counterpart.GUARDIAN, ContactLog.Counterpart.BOTH],
         contacted_at__date__gte=OuterRef("date"),
     )
     for record_id, pupil_id, day_ in (

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection, transaction
@@ -258,11 +259,15 @@ def _register_entries(rows, forms, grant, day):
         posted_record = form.cleaned_data.get("record")
         current = row.primary.pk if row.primary else None
         if form.cleaned_data["pupil"] != row.pupil.uuid or posted_record != current:
+            # The row shows what is registered now (the form was built from the rows
+            # read under lock), so that the teacher sees the other's change and a second
+            # save starts from it; the other rows keep what was typed.
+            _show_current(form)
             form.add_error(
                 None,
                 _(
                     "Registreringen for denne eleven er endret av en annen i mellomtiden. "
-                    "Se over og lagre på nytt."
+                    "Her er det som er registrert nå. Se over og lagre på nytt."
                 ),
             )
             stale = True
@@ -286,6 +291,22 @@ def _register_entries(rows, forms, grant, day):
     if any(f.errors for f in forms):
         return None, ""
     return entries, ""
+
+
+def _show_current(form) -> None:
+    """Rebind a register row's form to its initial values: the record as it is now."""
+    data = form.data.copy()
+    for name, field in form.fields.items():
+        key = form.add_prefix(name)
+        data.pop(key, None)
+        value = form.initial.get(name, field.initial)
+        if isinstance(field, django_forms.BooleanField):
+            if value:
+                data[key] = "on"
+        elif value is not None:
+            data[key] = str(value)
+    form.data = data
+    form.full_clean()
 
 
 def _register_saved_message(changes, day: dt.date) -> str:
@@ -401,6 +422,21 @@ def record_edit(request: HttpRequest, pupil_uuid, record_id: int) -> HttpRespons
                 )
             except AbsenceRuleError as exc:
                 form.add_error(None, exc.message)
+                if exc.code == "absence_concurrent_change":
+                    # Show what the other saved beside what was typed, and let a second
+                    # save (knowing it) go through: the version is the current one.
+                    current = (
+                        AbsenceRecord.objects.current()
+                        .select_related("reason", "updated_by", "registered_by")
+                        .filter(pk=record.pk)
+                        .first()
+                    )
+                    if current is None:
+                        messages.error(request, _("Registreringen er fjernet av en annen."))
+                        return redirect(reverse("pupil", args=[grant.pupil.uuid]) + "#fravaer")
+                    record = current
+                    version = record_version(current)
+                    return _record_edit_page(request, grant, record, form, version, True)
             else:
                 messages.success(request, _("Registreringen er endret."))
                 return redirect(reverse("pupil", args=[grant.pupil.uuid]) + "#fravaer")
@@ -412,11 +448,18 @@ def record_edit(request: HttpRequest, pupil_uuid, record_id: int) -> HttpRespons
             current_reason=record.reason.code,
         )
     version = request.POST.get("version") or record_version(record)
-    return render(
-        request,
-        "fravaer/record_edit.html",
-        {"grant": grant, "record": record, "form": form, "version": version},
-    )
+    return _record_edit_page(request, grant, record, form, version, False)
+
+
+def _record_edit_page(request, grant, record, form, version: str, changed_by_other: bool):
+    context = {
+        "grant": grant,
+        "record": record,
+        "form": form,
+        "version": version,
+        "changed_by_other": changed_by_other,
+    }
+    return render(request, "fravaer/record_edit.html", context)
 
 
 @require_POST

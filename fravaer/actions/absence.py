@@ -401,7 +401,7 @@ def log_contact(
             logged_by=by,
             logged_at=now,
         )
-        if counterpart in (ContactLog.Counterpart.GUARDIAN, ContactLog.Counterpart.BOTH):
+        if log.reached_home():
             # "Contact home today": once the home has been reached, the undocumented
             # absence up to that day is no longer unanswered.
             clear_undocumented_flags(pupil, up_to=timezone.localdate(contacted_at), now=now)

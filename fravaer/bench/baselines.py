@@ -65,7 +65,6 @@ def naive_scan(pupil_ids: list[int], as_of: dt.date) -> NaiveResult:
     weeks15_start, _ = window(as_of, FIFTEEN_WEEKS_DAYS)
     recent_start, _ = window(as_of, PATTERN_LONG_DAYS)
     earliest = min(year_start, weeks15_start)
-    home = [ContactLog.Counterpart.GUARDIAN, ContactLog.Counterpart.BOTH]
     result = NaiveResult()
     for pupil_id in pupil_ids:
         enrollment = (
@@ -96,7 +95,7 @@ def naive_scan(pupil_ids: list[int], as_of: dt.date) -> NaiveResult:
         contact_days = [
             timezone.localdate(at)
             for at in ContactLog.objects.filter(
-                pupil_id=pupil_id, counterpart__in=home
+                ContactLog.reaching_home(), pupil_id=pupil_id
             ).values_list("contacted_at", flat=True)
         ]
         last_contact = max(contact_days, default=None)

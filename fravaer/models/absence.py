@@ -270,3 +270,22 @@ class ContactLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pupil} {self.contacted_at:%d.%m.%Y}"
+
+    @classmethod
+    def reaching_home(cls) -> Q:
+        """Contacts that answer undocumented absence ("contact home today"): with the
+        guardians, and somebody answered. A call nobody took leaves the absence
+        unanswered; "must be followed up" was a conversation, so it counts."""
+        return Q(counterpart__in=[cls.Counterpart.GUARDIAN, cls.Counterpart.BOTH]) & ~Q(
+            outcome=cls.Outcome.NO_ANSWER
+        )
+
+    def reached_home(self) -> bool:
+        return (
+            self.counterpart
+            in (
+                self.Counterpart.GUARDIAN,
+                self.Counterpart.BOTH,
+            )
+            and self.outcome != self.Outcome.NO_ANSWER
+        )

@@ -171,3 +171,31 @@ def test_admin_holds_no_pupil_data():
         models.Enrollment,
     ):
         assert not admin.site.is_registered(model)
+
+
+def test_after_a_conflict_the_edit_page_shows_the_others_change_and_saves_again(
+    client_for, contact_teacher, group, anna
+):
+    client = client_for(contact_teacher)
+    absence = client.post(
+        reverse("pupil_add_record", args=[anna.uuid]),
+        {"date": "2026-11-17", "kind": "day", "reason": "unknown"},
+    )
+    assert absence.status_code == 302
+    record = AbsenceRecord.objects.get()
+    edit = reverse("record_edit", args=[anna.uuid, record.pk])
+    stale_version = client.get(edit).context["version"]
+    client.post(
+        edit, {"kind": "day", "documented": "on", "reason": "illness", "version": stale_version}
+    )
+    conflict = client.post(edit, {"kind": "day", "note": "Mitt forslag", "version": stale_version})
+    html = conflict.content.decode()
+    assert "Slik er registreringen nå" in html and "Dokumentert" in html
+    assert conflict.context["version"] != stale_version
+    # Saved again from the page as shown: the teacher's version replaces the other's.
+    again = client.post(
+        edit, {"kind": "day", "note": "Mitt forslag", "version": conflict.context["version"]}
+    )
+    assert again.status_code == 302
+    record.refresh_from_db()
+    assert record.note == "Mitt forslag" and not record.documented

@@ -255,6 +255,49 @@ def test_register_stale_row_is_a_conflict_not_an_overwrite(
     assert AbsenceRecord.objects.current().get().kind == "day"
 
 
+def shown_data(response, changes: dict[str, dict] | None = None) -> dict:
+    """What the page shows in each row's fields (bound or not), as a browser posts it,
+    with some rows changed (by first name)."""
+    data = {"dato": response.context["day"].isoformat()}
+    for row, form in response.context["rows"]:
+        shown = {name: form[name].value() for name in form.fields}
+        shown.update((changes or {}).get(row.pupil.first_name, {}))
+        for name, value in shown.items():
+            if name == "documented":
+                if value:
+                    data[f"{form.prefix}-{name}"] = "on"
+            else:
+                data[f"{form.prefix}-{name}"] = "" if value is None else str(value)
+    return data
+
+
+def test_after_a_conflict_the_row_shows_the_others_change_and_saves_again(
+    client_for, contact_teacher, group, three_pupils
+):
+    client = client_for(contact_teacher)
+    stale = client.get(url(group))
+    client.post(url(group), post_data(client.get(url(group)), {"Anna": {"status": "day"}}))
+    conflict = client.post(
+        url(group),
+        post_data(
+            stale, {"Anna": {"status": "late", "minutes_late": 3}, "Brage": {"status": "day"}}
+        ),
+    )
+    assert conflict.status_code == 200
+    rows = {row.pupil.first_name: form for row, form in conflict.context["rows"]}
+    record = AbsenceRecord.objects.current().get()
+    assert rows["Anna"]["record"].value() == str(record.pk)
+    assert rows["Anna"]["status"].value() == "day"  # what the other saved, to look over
+    assert rows["Brage"]["status"].value() == "day"  # the other rows keep what was typed
+    # Saving again from what the page shows works, and the teacher's choice wins.
+    again = client.post(
+        url(group), shown_data(conflict, {"Anna": {"status": "late", "minutes_late": "3"}})
+    )
+    assert again.status_code == 302
+    kinds = dict(AbsenceRecord.objects.current().values_list("pupil__first_name", "kind"))
+    assert kinds == {"Anna": "late", "Brage": "day"}
+
+
 def test_register_htmx_post_renders_fragment(client_for, contact_teacher, group, three_pupils):
     client = client_for(contact_teacher)
     data = post_data(client.get(url(group)), {"Brage": {"status": "lesson"}})

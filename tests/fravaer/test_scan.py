@@ -140,9 +140,20 @@ def test_undocumented_flag_clears_when_the_home_is_contacted(school, pupil, cont
     assert flag.status == "active"  # talking to the pupil is not contact with the home
     log_contact(
         pupil,
+        contacted_at=dt.datetime(2026, 11, 18, 7, 15, tzinfo=dt.UTC),
+        counterpart="guardian",
+        **{**common, "outcome": "no_answer"},
+    )
+    flag.refresh_from_db()
+    assert flag.status == "active"  # a call nobody answered is no contact either
+    scan(school)  # nor for the scan
+    flag.refresh_from_db()
+    assert flag.status == "active"
+    log_contact(
+        pupil,
         contacted_at=dt.datetime(2026, 11, 18, 7, 30, tzinfo=dt.UTC),
         counterpart="guardian",
-        **common,
+        **{**common, "outcome": "follow_up"},  # a conversation, to be followed up
     )
     flag.refresh_from_db()
     assert flag.status == "cleared" and flag.cleared_at is not None
