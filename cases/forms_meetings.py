@@ -299,6 +299,7 @@ class TaskForm(HintedForm):
         "task_participant_not_in_case": "assignee",
         "task_assignee_not_eligible": "assignee",
         "task_due_in_past": "due",
+        "task_due_too_far": "due",
     }
 
     def __init__(self, *args, participants, staff, **kwargs):
@@ -318,6 +319,8 @@ class TaskForm(HintedForm):
         day = self.cleaned_data["due"]
         if day < timezone.localdate():
             raise forms.ValidationError(_("Fristen kan ikke være tilbake i tid."))
+        if day > timezone.localdate() + dt.timedelta(days=MEETING_WINDOW_DAYS):
+            raise forms.ValidationError(_("Fristen må være innen ett år fra i dag."))
         return day
 
     def assignee_kwargs(self) -> dict:

@@ -44,7 +44,7 @@ from cases.models import (
 )
 from cases.questions import CLOSING_POINTS, OPENING_POINTS
 from fravaer import queries
-from fravaer.models import AbsenceRecord, Enrollment
+from fravaer.models import AbsenceRecord, Enrollment, StaffRole
 from fravaer.schooldays import SchoolCalendar
 
 # What the case page's conversation, meeting and mapping sections read: one query each
@@ -352,11 +352,16 @@ def mapping_new(request: HttpRequest, case_uuid) -> HttpResponse:
     grant = access.case_access_or_404(request.user, case_uuid)
     if not grant.can_contribute:
         raise Http404
-    default = (
-        Mapping.Kind.PEDAGOGICAL
-        if grant.basis == access.Basis.PPT_REFERRAL
-        else Mapping.Kind.CAUSES
+    # PPT's own mapping is the pedagogical analysis, also when the advisor joined the
+    # case as a participant rather than through the referral.
+    ppt = grant.basis == access.Basis.PPT_REFERRAL or (
+        StaffRole.objects.filter(
+            user=request.user,
+            role=StaffRole.Role.PPT_ADVISOR,
+            municipality_id=grant.case.school.municipality_id,
+        ).exists()
     )
+    default = Mapping.Kind.PEDAGOGICAL if ppt else Mapping.Kind.CAUSES
     form = MappingForm(_posted(request), default_kind=default)
     if request.method == "POST" and form.is_valid():
         try:

@@ -246,4 +246,6 @@ class ContactLogForm(StyledForm):
         value = self.cleaned_data["contacted_at"]
         if value > timezone.now() + dt.timedelta(minutes=5):
             raise forms.ValidationError(_("Tidspunktet kan ikke være fram i tid."))
+        if value < timezone.now() - dt.timedelta(days=366):  # `log_contact`'s window
+            raise forms.ValidationError(_("Kontakten må ha vært i løpet av det siste året."))
         return value

@@ -115,7 +115,7 @@ TEMPLATES = [
 
 AUTH_USER_MODEL = "fravaer.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "fravaer.auth.CaseInsensitiveModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

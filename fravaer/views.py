@@ -105,13 +105,16 @@ EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
 
 def _register_day(request: HttpRequest) -> dt.date | None:
-    raw = request.GET.get("dato") or request.POST.get("dato") or ""
+    day = _parse_day(request.GET.get("dato") or request.POST.get("dato") or "")
+    return day if day is not None and EARLIEST <= day <= LATEST else None
+
+
+def _parse_day(raw: str) -> dt.date | None:
     for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
         try:
-            day = dt.datetime.strptime(raw.strip(), fmt).date()
+            return dt.datetime.strptime(raw.strip(), fmt).date()
         except ValueError:
             continue
-        return day if EARLIEST <= day <= LATEST else None
     return None
 
 
@@ -127,6 +130,13 @@ def register_step(request: HttpRequest, group_id: int) -> HttpResponse:
     forward = request.GET.get("retning") == "neste"
     target = calendar.next_school_day(day) if forward else calendar.previous_school_day(day)
     url = reverse("register", args=[group_id])
+    if target is not None and not grant.group.school_year.contains(target):
+        # The class's register ends with its school year: stay on the day.
+        if forward:
+            messages.info(request, _("Det er ingen senere skoledag i dette skoleåret."))
+        else:
+            messages.info(request, _("Det er ingen tidligere skoledag i dette skoleåret."))
+        target = None
     return redirect(f"{url}?dato={(target or day).isoformat()}")
 
 
@@ -136,7 +146,14 @@ def register(request: HttpRequest, group_id: int) -> HttpResponse:
     today = timezone.localdate()
     day = _register_day(request)
     if day is None and request.GET.get("dato"):
-        messages.error(request, _("Ugyldig dato. Bruk formatet dd.mm.åååå."))
+        if _parse_day(request.GET["dato"]) is None:
+            messages.error(request, _("Ugyldig dato. Bruk formatet dd.mm.åååå."))
+        else:
+            messages.error(
+                request,
+                _("Fravær kan registreres fra %(first)s til %(last)s. Her er i dag.")
+                % {"first": f"{EARLIEST:%d.%m.%Y}", "last": f"{LATEST:%d.%m.%Y}"},
+            )
     if day is None:
         day = today
     # The day's calendar entry comes with the group and the access check: one query.

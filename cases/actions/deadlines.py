@@ -40,18 +40,18 @@ REMIND_SCHOOL_DAYS_BEFORE = 2
 # Where each default comes from, for the settings page.
 DEADLINE_SOURCES: dict[str, str] = {
     Deadline.Kind.LEVEL1_MEETING: gettext_lazy(
-        "Færder (seed 004), nivå 1: møte med elev og foresatte «innen 1 uke fra bekymring "
+        "Færder kommune, nivå 1: møte med elev og foresatte «innen 1 uke fra bekymring "
         "er definert»."
     ),
     Deadline.Kind.PLAN_EVALUATION: gettext_lazy(
-        "Færder (seed 004), nivå 1: «Evaluering innen 3 uker»; Søndre Land (seed 000 "
-        "s. 14): evalueringsmøte om tre uker."
+        "Færder kommune, nivå 1: «Evaluering innen 3 uker»; Søndre Land kommune, "
+        "Rutine fraværsoppfølging (2025), s. 14: evalueringsmøte om tre uker."
     ),
     Deadline.Kind.EVALUATION_2A: gettext_lazy(
-        "Færder (seed 004), nivå 2A: «Evaluering av innsats innen 2–3 uker»."
+        "Færder kommune, nivå 2A: «Evaluering av innsats innen 2–3 uker»."
     ),
     Deadline.Kind.MAPPING_SUMMARY_2B: gettext_lazy(
-        "Færder (seed 004), nivå 2B: «Dato for oppsummering av kartlegging settes innen 2–3 uker»."
+        "Færder kommune, nivå 2B: «Dato for oppsummering av kartlegging settes innen 2–3 uker»."
     ),
 }
 

@@ -445,6 +445,9 @@ def assign_task(
         )
     if due < timezone.localdate(now):
         raise CaseRuleError(_("Fristen kan ikke være tilbake i tid."), code="task_due_in_past")
+    if due > timezone.localdate(now) + dt.timedelta(days=MEETING_WINDOW_DAYS):
+        # A mapping task is work for the coming weeks; a year out is a typing error.
+        raise CaseRuleError(_("Fristen må være innen ett år fra i dag."), code="task_due_too_far")
     with transaction.atomic():
         task = MappingTask.objects.create(
             case=case,

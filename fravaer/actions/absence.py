@@ -367,6 +367,11 @@ def remove_absence(record: AbsenceRecord, *, by: User) -> AbsenceRecord:
     return record
 
 
+# A contact logged after the fact: within the last year (as a conversation in a case);
+# anything older is a typing error (01.01.1900).
+CONTACT_WINDOW_DAYS = 366
+
+
 def log_contact(
     pupil: Pupil,
     *,
@@ -384,6 +389,10 @@ def log_contact(
         raise AbsenceRuleError(
             _("Tidspunktet for kontakten kan ikke være fram i tid."),
             code="contact_in_future",
+        )
+    if contacted_at < now - dt.timedelta(days=CONTACT_WINDOW_DAYS):
+        raise AbsenceRuleError(
+            _("Kontakten må ha vært i løpet av det siste året."), code="contact_too_old"
         )
     if guardian is not None and not guardian.pupils.filter(pk=pupil.pk).exists():
         raise AbsenceRuleError(_("Velg en av elevens foresatte."), code="contact_guardian")

@@ -38,3 +38,18 @@ def test_scan_attaches_nothing_without_open_case(school, pupil, contact_teacher)
     scan_absence(Scope(school_ids=(school.pk,)), as_of=TODAY)
     assert Flag.objects.filter(pupil=pupil).exists()
     assert not CaseFlag.objects.exists()
+
+
+def test_the_case_page_shows_each_attached_flags_status(
+    client_for, school, pupil, contact_teacher, case
+):
+    from fravaer.actions import acknowledge_flag
+
+    four_days(pupil, contact_teacher)
+    scan_absence(Scope(school_ids=(school.pk,)), as_of=TODAY)
+    flag = Flag.objects.get(pupil=pupil, rule="month_days")
+    acknowledge_flag(flag, by=contact_teacher, reason="Influensa, avklart med foresatte")
+    html = client_for(contact_teacher).get(f"/saker/{case.uuid}/").content.decode()
+    attached = html[html.index("Knyttet til saken") : html.index("Elevens andre aktive")]
+    assert "Kvittert ut" in attached and "Influensa, avklart med foresatte" in attached
+    assert "Aktiv" in attached  # the other attached flag, not acknowledged

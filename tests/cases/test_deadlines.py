@@ -202,7 +202,7 @@ def _form(**override):
 def test_settings_page_shows_defaults_and_sources(client_for, municipal_admin, municipality):
     html = client_for(municipal_admin).get(settings_url(municipality)).content.decode()
     assert 'value="7"' in html
-    assert "seed 004" in html
+    assert "Færder kommune, nivå 1" in html and "seed" not in html
     assert "innen 1 uke fra bekymring" in html
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from cases.actions.consent import record_consent, years_after
 from cases.actions.events import CaseRuleError
-from cases.actions.meetings import MEETING_WINDOW_DAYS
+from cases.actions.meetings import MEETING_WINDOW_DAYS, assign_task
 from cases.forms_consent import ConsentForm
 from cases.forms_meetings import ConversationForm, MeetingForm, TaskForm
 from cases.models import Case, Consent, Conversation, Meeting, Service
@@ -328,6 +328,24 @@ def test_task_due_refused_by_the_action_is_shown_at_the_due_date(case):
     assert "Fristen har gått ut." in form.errors["due"]
     assert form.fields["due"].widget.attrs["aria-describedby"] == "id_due-err"
     assert form.fields["due"].widget.attrs["aria-invalid"] == "true"
+
+
+def test_task_due_more_than_a_year_ahead_is_refused_at_the_field(case, contact_teacher):
+    far = TODAY + dt.timedelta(days=MEETING_WINDOW_DAYS + 1)
+    form = TaskForm(
+        {"description": "Snakk med treneren", "assignee": "", "due": far.isoformat()},
+        participants=[],
+        staff=[],
+    )
+    assert not form.is_valid()
+    assert form.errors["due"] == ["Fristen må være innen ett år fra i dag."]
+    Case.objects.filter(pk=case.pk).update(level="2A")  # tasks belong to nivå 2
+    case.refresh_from_db()
+    with pytest.raises(CaseRuleError) as error:
+        assign_task(
+            case, description="x", due=far, assignee_user=contact_teacher, by=contact_teacher
+        )
+    assert error.value.code == "task_due_too_far"
 
 
 # --- the case board: filters -------------------------------------------------------------

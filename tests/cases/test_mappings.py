@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.actions.consent import refer_to_ppt
+from cases.actions.consent import add_participant, refer_to_ppt
 from cases.actions.core import close_case
 from cases.actions.events import CaseRuleError
 from cases.actions.meetings import assign_task, complete_task, record_mapping
@@ -381,3 +381,30 @@ def test_case_page_tasks_cost_the_same_queries_whatever_their_number(
         record_mapping(case, kind="causes", by=contact_teacher, basis="owner", home=f"x{n}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(f"/saker/{case.uuid}/")
+
+
+def test_a_ppt_advisor_on_the_team_starts_from_the_pedagogical_analysis(
+    client_for, case, contact_teacher, ppt_advisor
+):
+    """A PPT advisor who is also on the case's team maps as PPT does."""
+    _at_level(case, "2A")
+    give(case, contact_teacher, service="ppt")
+    refer_to_ppt(case, reason="Pedagogisk analyse", by=contact_teacher)
+    add_participant(case, service="ppt", name="Pia PPT", user=ppt_advisor, by=contact_teacher)
+    response = client_for(ppt_advisor).get(_url(case))
+    assert response.status_code == 200, response.status_code
+    form = response.context["form"]
+    assert form["kind"].value() == "pedagogical"
+    # The school's own people still start from the cause mapping.
+    form = client_for(contact_teacher).get(_url(case)).context["form"]
+    assert form["kind"].value() == "causes"
+
+
+def test_the_mapping_texts_fit_the_level(client_for, case, contact_teacher):
+    client = client_for(contact_teacher)
+    assert "Før møtet på nivå 1" in client.get(_url(case)).content.decode()
+    _at_level(case, "2B")
+    form_page = client.get(_url(case)).content.decode()
+    case_page = client.get(f"/saker/{case.uuid}/").content.decode()
+    assert "Før møtet på nivå 1" not in form_page and "Før møtet på nivå 1" not in case_page
+    assert "pedagogisk analyse i fritekst" in form_page

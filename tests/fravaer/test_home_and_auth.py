@@ -31,6 +31,19 @@ def test_login_then_contact_teacher_lands_on_their_classes(client, contact_teach
     assert reverse("register", args=[group.pk]) in html
 
 
+def test_login_takes_the_address_however_it_is_capitalised(client, contact_teacher):
+    response = client.post(
+        reverse("login"), {"username": " Kontakt@Nordby.no ", "password": "pw-Test-123!"}
+    )
+    assert response.status_code == 302
+    # The password is still exact.
+    client.logout()
+    response = client.post(
+        reverse("login"), {"username": "Kontakt@Nordby.no", "password": "PW-test-123!"}
+    )
+    assert response.status_code == 200
+
+
 def test_logout_needs_post_and_ends_the_session(client_for, contact_teacher):
     client = client_for(contact_teacher)
     assert client.post(reverse("logout")).status_code == 302

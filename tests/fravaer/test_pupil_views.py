@@ -168,6 +168,35 @@ def test_contact_log_rejects_future_time_and_keeps_text(client_for, contact_teac
     assert not ContactLog.objects.exists()
 
 
+def test_contact_log_refuses_a_time_more_than_a_year_back(client_for, contact_teacher, pupil):
+    from fravaer.actions import AbsenceRuleError, log_contact
+
+    response = client_for(contact_teacher).post(
+        reverse("contact_log", args=[pupil.uuid]),
+        {
+            "contacted_at": "1900-01-01T10:00",
+            "channel": "phone",
+            "counterpart": "guardian",
+            "summary": "Feil år",
+            "outcome": "clarified",
+        },
+    )
+    html = response.content.decode()
+    assert "Kontakten må ha vært i løpet av det siste året." in html and "Feil år" in html
+    assert not ContactLog.objects.exists()
+    with pytest.raises(AbsenceRuleError) as error:
+        log_contact(
+            pupil,
+            contacted_at=dt.datetime(1900, 1, 1, 9, tzinfo=dt.UTC),
+            channel="phone",
+            counterpart="guardian",
+            summary="x",
+            outcome="clarified",
+            by=contact_teacher,
+        )
+    assert error.value.code == "contact_too_old"
+
+
 def test_contact_log_htmx_returns_fragment(client_for, contact_teacher, pupil):
     response = client_for(contact_teacher).get(
         reverse("contact_log", args=[pupil.uuid]), headers={"HX-Request": "true"}

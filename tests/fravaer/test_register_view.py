@@ -203,6 +203,28 @@ def test_register_invalid_date_falls_back_to_today_with_message(client_for, cont
     assert "Ugyldig dato" in response.content.decode()
 
 
+def test_register_date_out_of_range_says_so_not_that_the_format_is_wrong(
+    client_for, contact_teacher, group
+):
+    response = client_for(contact_teacher).get(
+        reverse("register", args=[group.pk]) + "?dato=1999-01-01", follow=True
+    )
+    html = response.content.decode()
+    assert "Ugyldig dato" not in html
+    assert "Fravær kan registreres fra 01.01.2000 til 31.12.2100. Her er i dag." in html
+
+
+def test_register_step_stays_within_the_school_year(client_for, contact_teacher, group):
+    first = group.school_year.start
+    while first.weekday() >= 5:
+        first += dt.timedelta(days=1)
+    response = client_for(contact_teacher).get(
+        reverse("register_step", args=[group.pk]) + f"?dato={first.isoformat()}", follow=True
+    )
+    assert response.context["day"] == first
+    assert "Det er ingen tidligere skoledag i dette skoleåret." in response.content.decode()
+
+
 def test_register_step_goes_to_previous_school_day(client_for, contact_teacher, group):
     NonSchoolDay.objects.create(
         school=group.school, date=dt.date(2026, 11, 16), kind="holiday", name="Fri"
