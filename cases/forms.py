@@ -4,13 +4,11 @@ the staircase live in `cases.actions`."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.actions.core import DOWN, SUMMARY_2B_MAX_DAYS, TRANSITIONS, UP
+from cases.actions.core import DOWN, TRANSITIONS, UP, summary_2b_window
 from cases.models import Case, Level
 from fravaer.forms import StyledForm
 from fravaer.models import User
@@ -87,8 +85,16 @@ class LevelForm(VersionedForm):
         if not up_to_2a or case.leaders_informed_at is not None:
             del self.fields["leaders_informed"]
         if to == Level.NIVA_2B:
-            today = timezone.localdate()
-            self.fields["summary_due"].initial = today + dt.timedelta(days=SUMMARY_2B_MAX_DAYS)
+            earliest, latest = summary_2b_window(case, timezone.localdate())
+            self.fields["summary_due"].initial = latest
+            self.fields["summary_due"].widget.attrs.update(
+                min=earliest.isoformat(),
+                max=latest.isoformat(),
+                **{"aria-describedby": f"{self['summary_due'].id_for_label}-hint"},
+            )
+            self.fields["summary_due"].help_text = _(
+                "Fra %(first)s til %(last)s (kommunens frist)."
+            ) % {"first": f"{earliest:%d.%m.%Y}", "last": f"{latest:%d.%m.%Y}"}
             self.fields["summary_due"].required = True
             self.fields["summary_due"].error_messages["required"] = _(
                 "Velg datoen for oppsummering av kartleggingen."

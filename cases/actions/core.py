@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from cases.actions.deadlines import set_deadline
+from cases.actions.deadlines import deadline_days, on_school_day, set_deadline
 from cases.actions.events import (
     CaseRuleError,
     add_event,
@@ -65,9 +65,26 @@ LEVEL_DEADLINES: dict[str, str] = {
     Level.NIVA_2B: Deadline.Kind.MAPPING_SUMMARY_2B,
 }
 
-# 2B's mapping summary is due within 2–3 weeks (seed 004).
-SUMMARY_2B_MIN_DAYS = 14
-SUMMARY_2B_MAX_DAYS = 21
+# Deadlines that stop when the case leaves their level: the one it started on arrival,
+# and at nivå 1 the evaluation of the measures agreed at the meeting.
+LEVEL_OWN_DEADLINES: dict[str, tuple[str, ...]] = {
+    Level.NIVA_1: (Deadline.Kind.LEVEL1_MEETING, Deadline.Kind.PLAN_EVALUATION),
+    Level.NIVA_2A: (Deadline.Kind.EVALUATION_2A,),
+    Level.NIVA_2B: (Deadline.Kind.MAPPING_SUMMARY_2B,),
+}
+
+# 2B's mapping summary is due within 2–3 weeks (seed 004): the team sets the date, at
+# the latest the municipality's deadline for it (21 days unless changed), and at the
+# earliest a week before that, to leave time for the mapping.
+SUMMARY_2B_ROOM_DAYS = 7
+
+
+def summary_2b_window(case: Case, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The days the 2B mapping summary may be set on."""
+    days = deadline_days(case.school.municipality_id, Deadline.Kind.MAPPING_SUMMARY_2B)
+    earliest = today + dt.timedelta(days=max(1, days - SUMMARY_2B_ROOM_DAYS))
+    # The latest is a school day (`on_school_day`), and so the date suggested.
+    return earliest, max(earliest, on_school_day(case.school_id, today, days))
 
 
 def allowed_moves(level: str) -> list[str]:
@@ -296,10 +313,10 @@ def change_level(
                 user=coordinator.pk,
             )
         # Deadlines that belonged to the level left behind no longer run.
-        left = LEVEL_DEADLINES.get(frm)
+        left = LEVEL_OWN_DEADLINES.get(frm, ())
         if left:
             Deadline.objects.filter(
-                case=case, kind=left, met_at__isnull=True, cancelled_at__isnull=True
+                case=case, kind__in=left, met_at__isnull=True, cancelled_at__isnull=True
             ).update(cancelled_at=now)
         if to == Level.NIVA_1 and direction == UP:
             set_deadline(case, Deadline.Kind.LEVEL1_MEETING, now=now, by=by)
@@ -372,15 +389,16 @@ def missing_for(
                     _("Nivå 2B krever et gyldig samtykke for tjenestene som er involvert."),
                 )
             )
-        if summary_due is not None and not (
-            today + dt.timedelta(days=SUMMARY_2B_MIN_DAYS)
-            <= summary_due
-            <= today + dt.timedelta(days=SUMMARY_2B_MAX_DAYS)
-        ):
+        earliest, latest = summary_2b_window(case, today)
+        if summary_due is not None and not earliest <= summary_due <= latest:
             missing.append(
                 (
                     "summary_due_range",
-                    _("Datoen for oppsummering av kartleggingen skal være om 2–3 uker."),
+                    _(
+                        "Datoen for oppsummering av kartleggingen må være fra %(first)s "
+                        "til %(last)s."
+                    )
+                    % {"first": f"{earliest:%d.%m.%Y}", "last": f"{latest:%d.%m.%Y}"},
                 )
             )
     return missing

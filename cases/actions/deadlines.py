@@ -156,13 +156,25 @@ def deadline_days(municipality_id: int, kind: str) -> int:
     return municipality_deadline_days(municipality_id)[kind]
 
 
+def on_school_day(school_id: int, today: dt.date, days: int) -> dt.date:
+    """`days` after today, or the last school day before that (after today)."""
+    due = today + dt.timedelta(days=days)
+    calendar = SchoolCalendar.for_school(school_id, today, due)
+    if calendar.is_school_day(due):
+        return due
+    earlier = calendar.previous_school_day(due)
+    return earlier if earlier is not None and earlier > today else due
+
+
 def set_deadline(
     case: Case, kind: str, *, now: dt.datetime, due: dt.date | None = None, by: User | None
 ) -> Deadline:
-    """Start a deadline (replacing a pending one of the same kind)."""
+    """Start a deadline (replacing a pending one of the same kind). Counted in days,
+    it falls on a school day: one that lands in a holiday or a weekend moves back to
+    the school day before, so that it is still met "within" the days."""
     if due is None:
         days = deadline_days(case.school.municipality_id, kind)
-        due = timezone.localdate(now) + dt.timedelta(days=days)
+        due = on_school_day(case.school_id, timezone.localdate(now), days)
     Deadline.objects.filter(
         case=case, kind=kind, met_at__isnull=True, cancelled_at__isnull=True
     ).update(cancelled_at=now)

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from cases import access
-from cases.actions.deadlines import meet_deadline
+from cases.actions.deadlines import meet_deadline, set_deadline
 from cases.actions.events import CaseChanged, CaseRuleError, add_event, notify
 from cases.models import (
     Case,
@@ -304,10 +304,15 @@ def mark_meeting_held(
         )
         if meeting.kind == Meeting.Kind.LEVEL1:
             meet_deadline(case, Deadline.Kind.LEVEL1_MEETING, now=now, by=by)
+            if case.level == Level.NIVA_1:
+                # The meeting agrees the measures; they are evaluated within three
+                # weeks (Færder: «Evaluering innen 3 uker»; the municipality's setting).
+                set_deadline(case, Deadline.Kind.PLAN_EVALUATION, now=now, by=by)
+        elif meeting.kind == Meeting.Kind.EVALUATION and case.level == Level.NIVA_1:
+            meet_deadline(case, Deadline.Kind.PLAN_EVALUATION, now=now, by=by)
         elif meeting.kind == Meeting.Kind.EVALUATION and case.level == Level.NIVA_2A:
             # Seed 004: at 2A the team evaluates within 2–3 weeks; a held evaluation
-            # meeting is that evaluation. (The measure plan's own evaluation is the
-            # plans app's.)
+            # meeting is that evaluation.
             meet_deadline(case, Deadline.Kind.EVALUATION_2A, now=now, by=by)
     return meeting
 

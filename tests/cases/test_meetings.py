@@ -482,3 +482,44 @@ def test_schedule_meeting_refuses_a_date_years_away(case, contact_teacher):
     with pytest.raises(CaseRuleError) as exc:
         _schedule(case, contact_teacher, starts_at=dt.datetime(9999, 12, 31, 10, 0, tzinfo=OSLO))
     assert exc.value.code == "meeting_date_out_of_range"
+
+
+def test_the_level1_meeting_starts_the_evaluation_of_its_measures(case, contact_teacher):
+    """Færder: the measures agreed at the nivå 1 meeting are evaluated within three
+    weeks (the municipality's setting); a held evaluation meeting meets it."""
+    _to_level1(case, contact_teacher)
+    meeting = _schedule(case, contact_teacher)
+    mark_meeting_held(meeting, pupil_view="Ok.", by=contact_teacher, version=1)
+    evaluation = Deadline.objects.get(case=case, kind=Deadline.Kind.PLAN_EVALUATION)
+    assert evaluation.due == dt.date(2026, 12, 9) and evaluation.met_at is None
+    follow_up = _schedule(case, contact_teacher, kind=Meeting.Kind.EVALUATION)
+    mark_meeting_held(follow_up, pupil_view="Det går bedre.", by=contact_teacher, version=1)
+    evaluation.refresh_from_db()
+    assert evaluation.met_at is not None
+
+
+def test_a_deadline_that_lands_in_a_holiday_moves_to_the_school_day_before(case, contact_teacher):
+    from fravaer.models import NonSchoolDay
+
+    NonSchoolDay.objects.create(
+        school=case.school, date=dt.date(2026, 12, 9), kind="holiday", name="Planleggingsdag"
+    )
+    _to_level1(case, contact_teacher)
+    meeting = _schedule(case, contact_teacher)
+    mark_meeting_held(meeting, pupil_view="Ok.", by=contact_teacher, version=1)
+    evaluation = Deadline.objects.get(case=case, kind=Deadline.Kind.PLAN_EVALUATION)
+    assert evaluation.due == dt.date(2026, 12, 8)
+
+
+def test_the_2b_summary_window_follows_the_municipalitys_setting(
+    case, contact_teacher, municipality, municipal_admin
+):
+    from cases.actions.core import summary_2b_window
+    from cases.actions.deadlines import change_deadline_settings
+
+    today = dt.date(2026, 11, 18)
+    assert summary_2b_window(case, today) == (dt.date(2026, 12, 2), dt.date(2026, 12, 9))
+    change_deadline_settings(
+        municipality, days={Deadline.Kind.MAPPING_SUMMARY_2B: 14}, by=municipal_admin
+    )
+    assert summary_2b_window(case, today) == (dt.date(2026, 11, 25), dt.date(2026, 12, 2))
