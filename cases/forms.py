@@ -63,7 +63,7 @@ class LevelForm(VersionedForm):
     )
     leaders_informed = forms.BooleanField(label=_("Skoleledelsen er orientert"), required=False)
     summary_due = forms.DateField(
-        label=_("Dato for oppsummering av kartleggingen (om 2–3 uker)"),
+        label=_("Dato for oppsummering av kartleggingen"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
@@ -80,6 +80,12 @@ class LevelForm(VersionedForm):
             )
             if case.coordinator_id:
                 self.fields["coordinator"].initial = case.coordinator_id
+            else:
+                # Nivå 2A needs one (`missing_for`): say so at the field, not above it.
+                self.fields["coordinator"].required = True
+                self.fields["coordinator"].error_messages["required"] = _(
+                    "Velg en stafettholder for det tverrfaglige arbeidet."
+                )
         else:
             del self.fields["coordinator"]
         if not up_to_2a or case.leaders_informed_at is not None:

@@ -16,7 +16,7 @@ from cases.actions.meetings import MEETING_WINDOW_DAYS, assign_task
 from cases.forms_consent import ConsentForm
 from cases.forms_meetings import ConversationForm, MeetingForm, TaskForm
 from cases.models import Case, Consent, Conversation, Meeting, Service
-from fravaer.models import StaffRole
+from fravaer.models import StaffRole, User
 from tests.cases.conftest import make_case
 from tests.cases.test_consent import form_data, url
 from tests.conftest import TODAY, _assign, make_group, make_pupil, make_user
@@ -495,3 +495,19 @@ def test_board_queries_do_not_grow_with_owners_or_unknown_filters(
         StaffRole.objects.create(user=make_user(), school=school, role="environment_team")
     assert _queries(client, url) == few
     assert _queries(client, url + "?nivaa=1&ansvarlig=abc&klasse=x") == few
+
+
+def test_the_2a_coordinator_is_required_at_its_field(case, contact_teacher):
+    from cases.forms import LevelForm
+
+    Case.objects.filter(pk=case.pk).update(level="1")
+    case.refresh_from_db()
+    form = LevelForm(
+        {"niva-2a-reason": "Tiltakene virker ikke.", "niva-2a-version": case.version},
+        case=case,
+        to="2A",
+        coordinators=User.objects.filter(pk=contact_teacher.pk),
+    )
+    assert form.fields["coordinator"].required
+    assert not form.is_valid()
+    assert form.errors["coordinator"] == ["Velg en stafettholder for det tverrfaglige arbeidet."]
