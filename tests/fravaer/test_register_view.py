@@ -311,6 +311,7 @@ def test_after_a_conflict_the_row_shows_the_others_change_and_saves_again(
     assert rows["Anna"]["record"].value() == str(record.pk)
     assert rows["Anna"]["status"].value() == "day"  # what the other saved, to look over
     assert rows["Brage"]["status"].value() == "day"  # the other rows keep what was typed
+    assert "De radene viser nå det som er registrert" in conflict.content.decode()
     # Saving again from what the page shows works, and the teacher's choice wins.
     again = client.post(
         url(group), shown_data(conflict, {"Anna": {"status": "late", "minutes_late": "3"}})
