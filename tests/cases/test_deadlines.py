@@ -18,7 +18,7 @@ from cases.actions.deadlines import (
 from cases.actions.events import CaseRuleError
 from cases.models import Conversation, Deadline, DeadlineSetting, DeadlineSettingChange
 from fravaer.models import Municipality, StaffRole
-from tests.conftest import make_user
+from tests.conftest import make_pupil, make_user
 
 MEETING = Deadline.Kind.LEVEL1_MEETING
 
@@ -303,3 +303,36 @@ def test_settings_page_is_404_for_another_municipalitys_admin(client_for, munici
 def test_rule_settings_page_links_to_deadline_settings(client_for, municipal_admin, municipality):
     html = client_for(municipal_admin).get(f"/kommune/{municipality.pk}/regler/").content.decode()
     assert f'href="{settings_url(municipality)}"' in html
+
+
+# --- the start page: my cases ---------------------------------------------------------------
+
+
+def test_the_start_page_lists_my_cases_most_pressing_first(
+    client_for, contact_teacher, case, other_pupil, outsider
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.cases.conftest import make_case
+
+    _to_level1(case, contact_teacher)  # the one-week meeting deadline: 25.11.2026
+    client = client_for(contact_teacher)
+    html = client.get("/").content.decode()
+    section = html[html.index('id="h-my-cases"') :]
+    assert case.pupil.full_name in section
+    assert "Neste frist: Møte med elev og foresatte (nivå 1), 25.11.2026." in section
+    # Passed, it says so.
+    Deadline.objects.filter(case=case).update(due=dt.date(2026, 11, 10))
+    section = client.get("/").content.decode()
+    assert "fristen 10.11.2026 er passert" in section
+    # Someone else's pupil's case is not mine to follow up.
+    other = make_case(other_pupil, by=outsider)
+    assert other.pupil.full_name not in client.get("/").content.decode()
+    # One query for the list, whatever its length.
+    with CaptureQueriesContext(connection) as one:
+        client.get("/")
+    make_case(make_pupil(case.pupil.enrollments.first().group, first="Tredje"), by=contact_teacher)
+    with CaptureQueriesContext(connection) as two:
+        page = client.get("/").content.decode()
+    assert "Tredje" in page and len(two) == len(one)
