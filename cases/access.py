@@ -91,6 +91,13 @@ def ppt_group_name(municipality_id: int) -> str:
     return f"{PPT_GROUP_PREFIX}{municipality_id}"
 
 
+def is_ppt_advisor(user: User, municipality_id: int) -> bool:
+    """Whether the user is one of the municipality's PPT advisors (one query)."""
+    return StaffRole.objects.filter(
+        user=user, role=StaffRole.Role.PPT_ADVISOR, municipality_id=municipality_id
+    ).exists()
+
+
 def _ppt_group_names(user: User) -> QuerySet:
     return (
         StaffRole.objects.filter(user=user, role=StaffRole.Role.PPT_ADVISOR)

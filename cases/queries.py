@@ -8,7 +8,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -391,3 +391,22 @@ WHAT_LABELS = {
     "case_mappings": _("Kartlegging og oppgaver (sakssiden)"),
     "case_form": _("Skjema i saken"),
 }
+
+
+def followed_cases(user: User, today: dt.date) -> list[Case]:
+    """The open cases the user follows up (owner, coordinator or the pupil's contact
+    teacher), each with its next pending deadline (`next_due`, `next_kind`), the most
+    pressing first. One query; reads go through `access.visible_cases`."""
+    next_due = Deadline.objects.filter(
+        case=OuterRef("pk"), met_at__isnull=True, cancelled_at__isnull=True
+    ).order_by("due")
+    return list(
+        access.visible_cases(user, today)
+        .filter(status=Case.Status.OPEN)
+        .filter(Q(owner=user) | Q(coordinator=user) | Q(is_contact=True))
+        .annotate(
+            next_due=Subquery(next_due.values("due")[:1]),
+            next_kind=Subquery(next_due.values("kind")[:1]),
+        )
+        .order_by(F("next_due").asc(nulls_last=True), "pupil__last_name", "pupil__first_name")
+    )

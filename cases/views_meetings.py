@@ -44,7 +44,7 @@ from cases.models import (
 )
 from cases.questions import CLOSING_POINTS, OPENING_POINTS
 from fravaer import queries
-from fravaer.models import AbsenceRecord, Enrollment, StaffRole
+from fravaer.models import AbsenceRecord, Enrollment
 from fravaer.schooldays import SchoolCalendar
 
 # What the case page's conversation, meeting and mapping sections read: one query each
@@ -354,12 +354,8 @@ def mapping_new(request: HttpRequest, case_uuid) -> HttpResponse:
         raise Http404
     # PPT's own mapping is the pedagogical analysis, also when the advisor joined the
     # case as a participant rather than through the referral.
-    ppt = grant.basis == access.Basis.PPT_REFERRAL or (
-        StaffRole.objects.filter(
-            user=request.user,
-            role=StaffRole.Role.PPT_ADVISOR,
-            municipality_id=grant.case.school.municipality_id,
-        ).exists()
+    ppt = grant.basis == access.Basis.PPT_REFERRAL or access.is_ppt_advisor(
+        request.user, grant.case.school.municipality_id
     )
     default = Mapping.Kind.PEDAGOGICAL if ppt else Mapping.Kind.CAUSES
     form = MappingForm(_posted(request), default_kind=default)

@@ -130,6 +130,22 @@ class RegisterRowForm(AbsenceFieldsMixin, StyledForm):
                 )
         return cleaned
 
+    def show_current(self) -> None:
+        """Rebind the row to its initial values, the record as it is now: after a
+        conflict the row shows the other's change, and a second save starts from it."""
+        data = self.data.copy()
+        for name, field in self.fields.items():
+            key = self.add_prefix(name)
+            data.pop(key, None)
+            value = self.initial.get(name, field.initial)
+            if isinstance(field, forms.BooleanField):
+                if value:
+                    data[key] = "on"
+            elif value is not None:
+                data[key] = str(value)
+        self.data = data
+        self.full_clean()
+
     @staticmethod
     def initial_for(pupil: Pupil, record: AbsenceRecord | None, *, subject: str = "") -> dict:
         if record is None:

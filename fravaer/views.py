@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection, transaction
@@ -279,7 +278,7 @@ def _register_entries(rows, forms, grant, day):
             # The row shows what is registered now (the form was built from the rows
             # read under lock), so that the teacher sees the other's change and a second
             # save starts from it; the other rows keep what was typed.
-            _show_current(form)
+            form.show_current()
             form.add_error(
                 None,
                 _(
@@ -308,22 +307,6 @@ def _register_entries(rows, forms, grant, day):
     if any(f.errors for f in forms):
         return None, ""
     return entries, ""
-
-
-def _show_current(form) -> None:
-    """Rebind a register row's form to its initial values: the record as it is now."""
-    data = form.data.copy()
-    for name, field in form.fields.items():
-        key = form.add_prefix(name)
-        data.pop(key, None)
-        value = form.initial.get(name, field.initial)
-        if isinstance(field, django_forms.BooleanField):
-            if value:
-                data[key] = "on"
-        elif value is not None:
-            data[key] = str(value)
-    form.data = data
-    form.full_clean()
 
 
 def _register_saved_message(changes, day: dt.date) -> str:

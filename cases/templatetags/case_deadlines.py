@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, Q
 
-from cases.access import LEADER_ROLES, TEAM_ROLES, board_schools, visible_cases
+from cases.access import LEADER_ROLES, TEAM_ROLES, board_schools
 from cases.actions.deadlines import overdue_exists
 from cases.models import Case, Deadline
+from cases.queries import followed_cases
 
 register = template.Library()
 
@@ -80,21 +81,6 @@ def case_boards(context) -> dict:
 
 @register.inclusion_tag("cases/includes/_home_my_cases.html", takes_context=True)
 def my_cases(context) -> dict:
-    """A contact teacher's or case owner's open cases with their next deadline, the
-    most pressing first: the cases they follow up, without going through a pupil. One
-    query (reads go through `cases.access.visible_cases`)."""
+    """The cases the user follows up (`queries.followed_cases`), on the start page."""
     user, today = context["user"], context["today"]
-    next_due = Deadline.objects.filter(
-        case=OuterRef("pk"), met_at__isnull=True, cancelled_at__isnull=True
-    ).order_by("due")
-    cases = list(
-        visible_cases(user, today)
-        .filter(status=Case.Status.OPEN)
-        .filter(Q(owner=user) | Q(coordinator=user) | Q(is_contact=True))
-        .annotate(
-            next_due=Subquery(next_due.values("due")[:1]),
-            next_kind=Subquery(next_due.values("kind")[:1]),
-        )
-        .order_by(F("next_due").asc(nulls_last=True), "pupil__last_name", "pupil__first_name")
-    )
-    return {"cases": cases, "today": today, "user": user}
+    return {"cases": followed_cases(user, today), "today": today, "user": user}

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from fravaer.models import AbsenceReason, AbsenceRecord
 from tests.conftest import make_pupil
-from tests.fravaer.test_pupil_views import absence
+from tests.fravaer.test_pupil_views import absence, post_contact
 from tests.fravaer.test_register_view import post_data, url
 
 DAY = dt.date(2026, 11, 17)
@@ -133,14 +133,12 @@ def test_register_step_with_extreme_dates_does_not_crash(client_for, contact_tea
 
 
 def test_contact_outcome_must_be_chosen(client_for, contact_teacher, anna):
-    response = client_for(contact_teacher).post(
-        reverse("contact_log", args=[anna.uuid]),
-        {
-            "contacted_at": "2026-11-18T08:30",
-            "channel": "phone",
-            "counterpart": "guardian",
-            "summary": "Ringte",
-        },
+    response = post_contact(
+        client_for(contact_teacher),
+        anna,
+        contacted_at="2026-11-18T08:30",
+        summary="Ringte",
+        outcome=None,
     )
     assert response.status_code == 200
     assert "Utfall" in response.content.decode()

@@ -130,21 +130,28 @@ def test_record_edit_rejects_bad_input_and_keeps_it(client_for, contact_teacher,
     assert record.kind == "day"
 
 
+def post_contact(client, pupil, **fields):
+    """The contact log form posted for `pupil`: a clarified call with the guardians on
+    18.11.2026 unless `fields` say otherwise (None leaves a field out)."""
+    data = {
+        "contacted_at": "2026-11-18T09:30",
+        "channel": "phone",
+        "counterpart": "guardian",
+        "summary": "x",
+        "outcome": "clarified",
+        **fields,
+    }
+    return client.post(
+        reverse("contact_log", args=[pupil.uuid]),
+        {key: value for key, value in data.items() if value is not None},
+    )
+
+
 def test_contact_log_is_saved_and_listed(client_for, contact_teacher, pupil):
     guardian = pupil.guardians.get()
     client = client_for(contact_teacher)
     url = reverse("contact_log", args=[pupil.uuid])
-    response = client.post(
-        url,
-        {
-            "contacted_at": "2026-11-18T09:30",
-            "channel": "phone",
-            "counterpart": "guardian",
-            "guardian": guardian.pk,
-            "summary": "Syk, kommer i morgen.",
-            "outcome": "clarified",
-        },
-    )
+    response = post_contact(client, pupil, guardian=guardian.pk, summary="Syk, kommer i morgen.")
     assert response.status_code == 302
     log = ContactLog.objects.get()
     assert log.logged_by == contact_teacher and log.guardian == guardian
@@ -152,15 +159,11 @@ def test_contact_log_is_saved_and_listed(client_for, contact_teacher, pupil):
 
 
 def test_contact_log_rejects_future_time_and_keeps_text(client_for, contact_teacher, pupil):
-    response = client_for(contact_teacher).post(
-        reverse("contact_log", args=[pupil.uuid]),
-        {
-            "contacted_at": "2026-11-20T09:30",
-            "channel": "phone",
-            "counterpart": "guardian",
-            "summary": "Skrevet på forhånd",
-            "outcome": "clarified",
-        },
+    response = post_contact(
+        client_for(contact_teacher),
+        pupil,
+        contacted_at="2026-11-20T09:30",
+        summary="Skrevet på forhånd",
     )
     assert response.status_code == 200
     assert "kan ikke være fram i tid" in response.content.decode()
@@ -171,15 +174,8 @@ def test_contact_log_rejects_future_time_and_keeps_text(client_for, contact_teac
 def test_contact_log_refuses_a_time_more_than_a_year_back(client_for, contact_teacher, pupil):
     from fravaer.actions import AbsenceRuleError, log_contact
 
-    response = client_for(contact_teacher).post(
-        reverse("contact_log", args=[pupil.uuid]),
-        {
-            "contacted_at": "1900-01-01T10:00",
-            "channel": "phone",
-            "counterpart": "guardian",
-            "summary": "Feil år",
-            "outcome": "clarified",
-        },
+    response = post_contact(
+        client_for(contact_teacher), pupil, contacted_at="1900-01-01T10:00", summary="Feil år"
     )
     html = response.content.decode()
     assert "Kontakten må ha vært i løpet av det siste året." in html and "Feil år" in html
@@ -212,17 +208,7 @@ def test_contact_log_refuses_another_pupils_guardian(
 
     stranger = Guardian.objects.create(municipality=other_pupil.municipality, name="X")
     stranger.pupils.add(other_pupil)
-    response = client_for(contact_teacher).post(
-        reverse("contact_log", args=[pupil.uuid]),
-        {
-            "contacted_at": "2026-11-18T09:30",
-            "channel": "phone",
-            "counterpart": "guardian",
-            "guardian": stranger.pk,
-            "summary": "x",
-            "outcome": "clarified",
-        },
-    )
+    response = post_contact(client_for(contact_teacher), pupil, guardian=stranger.pk)
     assert response.status_code == 200
     assert not ContactLog.objects.exists()
 
