@@ -10,14 +10,15 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.actions.consent import CONSENT_MAX_YEARS, years_after
+from cases.actions.consent import (
+    CONSENT_MAX_YEARS,
+    expires_on_problem,
+    given_on_problem,
+    years_after,
+)
 from cases.models import Service
 from fravaer.forms import StyledForm
 from fravaer.models import Pupil
-
-
-def _ddmmyyyy(day: dt.date) -> str:
-    return day.strftime("%d.%m.%Y")
 
 
 class HelpedForm(StyledForm):
@@ -125,40 +126,18 @@ class ConsentForm(HelpedForm):
 
     def clean_given_on(self) -> dt.date:
         day = self.cleaned_data["given_on"]
-        if day > self.today:
-            raise forms.ValidationError(_("Datoen samtykket ble gitt kan ikke være fram i tid."))
-        if day < self.pupil.birth_date:
-            raise forms.ValidationError(
-                _("Datoen kan ikke være før eleven ble født (%(born)s).")
-                % {"born": _ddmmyyyy(self.pupil.birth_date)}
-            )
+        problem = given_on_problem(self.pupil, day, self.today)
+        if problem:
+            raise forms.ValidationError(problem[1])
         return day
 
     def clean(self) -> dict:
         cleaned = super().clean()
         expires, given = cleaned.get("expires_on"), cleaned.get("given_on")
-        if expires is None:
-            return cleaned
-        # A consent is in force to the end of its expiry day, so today is allowed.
-        latest = years_after(given or self.today, CONSENT_MAX_YEARS)
-        if expires < self.today:
-            self.add_error(
-                "expires_on",
-                _(
-                    "Utløpsdatoen kan ikke være tilbake i tid. Et samtykke som allerede "
-                    "har utløpt, gir ikke grunnlag for å involvere tjenesten."
-                ),
-            )
-        elif expires > latest:
-            self.add_error(
-                "expires_on",
-                _(
-                    "Utløpsdatoen kan være høyst %(years)s år etter datoen samtykket ble "
-                    "gitt, det vil si senest %(latest)s. Registrer et nytt samtykke når "
-                    "dette utløper."
-                )
-                % {"years": CONSENT_MAX_YEARS, "latest": _ddmmyyyy(latest)},
-            )
+        if expires is not None:
+            problem = expires_on_problem(given or self.today, expires, self.today)
+            if problem:
+                self.add_error("expires_on", problem[1])
         return cleaned
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.actions.events import CaseRuleError
-from cases.actions.meetings import MEETING_WINDOW_DAYS
+from cases.actions.meetings import meeting_window
 from cases.models import Conversation, Level, Mapping, Meeting
 from cases.questions import AREA_HINTS, GUARDIAN_QUESTIONS, PUPIL_QUESTIONS, THEMES
 from fravaer.forms import StyledForm, is_choice_group
@@ -66,11 +66,7 @@ class HintedForm(StyledForm):
 
 
 def _window() -> tuple[dt.date, dt.date]:
-    """The days a conversation or meeting may be on (`MEETING_WINDOW_DAYS` either
-    side of today), as the action checks them."""
-    today = timezone.localdate()
-    span = dt.timedelta(days=MEETING_WINDOW_DAYS)
-    return today - span, today + span
+    return meeting_window(timezone.localdate())
 
 
 def _text(label, *, rows: int = 3, hint="", max_length: int = 4000) -> forms.CharField:
@@ -319,7 +315,7 @@ class TaskForm(HintedForm):
         day = self.cleaned_data["due"]
         if day < timezone.localdate():
             raise forms.ValidationError(_("Fristen kan ikke være tilbake i tid."))
-        if day > timezone.localdate() + dt.timedelta(days=MEETING_WINDOW_DAYS):
+        if day > _window()[1]:
             raise forms.ValidationError(_("Fristen må være innen ett år fra i dag."))
         return day
 

@@ -132,6 +132,11 @@ class Case(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
+    @property
+    def before_level_2(self) -> bool:
+        """Nivå 0 or 1: the school's own follow-up, before other services join."""
+        return self.level in (Level.NIVA_0, Level.NIVA_1)
+
     def can_reopen(self, now: dt.datetime) -> bool:
         return (
             self.status == self.Status.CLOSED

@@ -309,26 +309,35 @@ def open_cases_by_pupil(user: User, pupil_ids) -> dict[int, Case]:
     }
 
 
-# --- the access log ---------------------------------------------------------------------
-
 # --- the case board -------------------------------------------------------------------
+
+
+def _pending_deadlines() -> QuerySet[Deadline]:
+    """For annotating cases: their pending deadlines, the nearest first."""
+    return Deadline.objects.filter(
+        case=OuterRef("pk"), met_at__isnull=True, cancelled_at__isnull=True
+    ).order_by("due", "pk")
+
+
+def _with_next_deadline(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """`next_due` and `next_kind`: each case's nearest pending deadline."""
+    pending = _pending_deadlines()
+    return cases.annotate(
+        next_due=Subquery(pending.values("due")[:1]),
+        next_kind=Subquery(pending.values("kind")[:1]),
+    )
 
 
 def board_cases(school, today: dt.date) -> QuerySet[Case]:
     """The school's open cases with what a board row shows: one query."""
-    pending = Deadline.objects.filter(
-        case=OuterRef("pk"), met_at__isnull=True, cancelled_at__isnull=True
-    ).order_by("due", "pk")
+    pending = _pending_deadlines()
     enrollment = Enrollment.objects.filter(
         _enrollment_active(today), pupil=OuterRef("pupil_id"), group__school=OuterRef("school_id")
     ).order_by("-start", "-pk")
     return (
-        Case.objects.open()
-        .filter(school=school)
+        _with_next_deadline(Case.objects.open().filter(school=school))
         .select_related("pupil", "owner")
         .annotate(
-            next_due=Subquery(pending.values("due")[:1]),
-            next_kind=Subquery(pending.values("kind")[:1]),
             is_overdue=Exists(pending.filter(due__lt=today)),
             group_id_now=Subquery(enrollment.values("group_id")[:1]),
             group_name=Subquery(enrollment.values("group__name")[:1]),
@@ -365,10 +374,17 @@ def owner_candidates_by_group(school, group_ids: set, today: dt.date) -> tuple[l
     return team, contacts
 
 
-def row_owner_candidates(case: Case, team: list[User], contacts: dict) -> list[User]:
-    users = {u.pk: u for u in [*team, *contacts.get(case.group_id_now, [])]}
-    return sorted(users.values(), key=lambda u: (u.first_name, u.last_name, u.username))
+def by_name(users) -> list[User]:
+    """Each person once, by first name, last name, username."""
+    unique = {u.pk: u for u in users}
+    return sorted(unique.values(), key=lambda u: (u.first_name, u.last_name, u.username))
 
+
+def row_owner_candidates(case: Case, team: list[User], contacts: dict) -> list[User]:
+    return by_name([*team, *contacts.get(case.group_id_now, [])])
+
+
+# --- the access log ---------------------------------------------------------------------
 
 BASIS_LABELS = {
     access.Basis.OWNER: _("Saksansvarlig"),
@@ -397,16 +413,10 @@ def followed_cases(user: User, today: dt.date) -> list[Case]:
     """The open cases the user follows up (owner, coordinator or the pupil's contact
     teacher), each with its next pending deadline (`next_due`, `next_kind`), the most
     pressing first. One query; reads go through `access.visible_cases`."""
-    next_due = Deadline.objects.filter(
-        case=OuterRef("pk"), met_at__isnull=True, cancelled_at__isnull=True
-    ).order_by("due")
     return list(
-        access.visible_cases(user, today)
-        .filter(status=Case.Status.OPEN)
-        .filter(Q(owner=user) | Q(coordinator=user) | Q(is_contact=True))
-        .annotate(
-            next_due=Subquery(next_due.values("due")[:1]),
-            next_kind=Subquery(next_due.values("kind")[:1]),
-        )
-        .order_by(F("next_due").asc(nulls_last=True), "pupil__last_name", "pupil__first_name")
+        _with_next_deadline(
+            access.visible_cases(user, today)
+            .filter(status=Case.Status.OPEN)
+            .filter(Q(owner=user) | Q(coordinator=user) | Q(is_contact=True))
+        ).order_by(F("next_due").asc(nulls_last=True), "pupil__last_name", "pupil__first_name")
     )

@@ -88,19 +88,14 @@ def case_board(request: HttpRequest, school_id: int) -> HttpResponse:
     return response
 
 
-def _by_name(users) -> list[User]:
-    unique = {u.pk: u for u in users}
-    return sorted(unique.values(), key=lambda u: (u.first_name, u.last_name, u.username))
-
-
 def _owner_choices(team: list[User], contacts: dict, cases: list[Case]) -> list:
     """The owner filter's groups: everyone who may be given a case on the board (so a
     new owner is there after an assignment in place), and anyone else who owns one."""
-    team = _by_name(team)
+    team = queries.by_name(team)
     seen = {u.pk for u in team}
-    teachers = _by_name(u for users in contacts.values() for u in users if u.pk not in seen)
+    teachers = queries.by_name(u for users in contacts.values() for u in users if u.pk not in seen)
     seen |= {u.pk for u in teachers}
-    others = _by_name(c.owner for c in cases if c.owner_id not in seen)
+    others = queries.by_name(c.owner for c in cases if c.owner_id not in seen)
     return [
         (_("Skolemiljøteamet"), team),
         (_("Kontaktlærere"), teachers),

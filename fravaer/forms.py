@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fravaer.actions import AbsenceInput
+from fravaer.actions.absence import CONTACT_WINDOW_DAYS
 from fravaer.models import AbsenceReason, AbsenceRecord, ContactLog, Guardian, Pupil
 
 NONE = "none"
@@ -262,6 +263,6 @@ class ContactLogForm(StyledForm):
         value = self.cleaned_data["contacted_at"]
         if value > timezone.now() + dt.timedelta(minutes=5):
             raise forms.ValidationError(_("Tidspunktet kan ikke være fram i tid."))
-        if value < timezone.now() - dt.timedelta(days=366):  # `log_contact`'s window
+        if value < timezone.now() - dt.timedelta(days=CONTACT_WINDOW_DAYS):
             raise forms.ValidationError(_("Kontakten må ha vært i løpet av det siste året."))
         return value

@@ -16,12 +16,11 @@ from fravaer.thresholds import (
     FRACTIONAL_RULES,
     LEADERS,
     RULE_LIST,
-    RULES,
     TEAM,
     THRESHOLD_RANGES,
     Rule,
     RuleConfig,
-    early_warning_message,
+    early_warning_problem,
     threshold_problem,
 )
 
@@ -231,20 +230,18 @@ class RuleSettingsForm(StyledForm):
             changed = value is not None and value != self.current[code].threshold
             if changed and not low <= value <= high:
                 self.add_error(f"{code}_threshold", message)
-            elif changed and threshold_problem(code, value):
-                self.add_error(f"{code}_threshold", _("Grensen må være et helt tall."))
+            elif changed and (problem := threshold_problem(code, value)):
+                self.add_error(f"{code}_threshold", problem)  # a fraction
         # The early warning exists to come before the leadership is told. With either
         # rule off there is no order to keep, and the threshold of a rule that is off
         # need not be edited: switching it on goes through this form and this check.
-        # Both count whole days, so compare the days they fire at (7,5 fires at 8).
-        notice, leadership = RULES["year_days_notice"], RULES["year_days_leadership"]
-        on = cleaned.get(f"{notice.code}_enabled") and cleaned.get(f"{leadership.code}_enabled")
-        low = cleaned.get(f"{notice.code}_threshold")
-        high = cleaned.get(f"{leadership.code}_threshold")
+        on = cleaned.get("year_days_notice_enabled") and cleaned.get("year_days_leadership_enabled")
+        low = cleaned.get("year_days_notice_threshold")
+        high = cleaned.get("year_days_leadership_threshold")
         if on and low is not None and high is not None:
-            days = leadership.lowest_firing(high)
-            if notice.lowest_firing(low) >= days:
-                self.add_error(f"{notice.code}_threshold", early_warning_message(days))
+            problem = early_warning_problem(low, high)
+            if problem:
+                self.add_error("year_days_notice_threshold", problem)
         return cleaned
 
     def full_clean(self) -> None:

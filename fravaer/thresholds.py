@@ -291,9 +291,13 @@ def threshold_problem(rule: str, threshold: Decimal) -> str | None:
     return None
 
 
-def early_warning_message(days: int) -> str:
-    """Why the early warning's threshold is refused: it must come before the
-    leadership's (`year_days_leadership`, which fires at `days`)."""
+def early_warning_problem(notice: Decimal, leadership: Decimal) -> str | None:
+    """Why the early warning's threshold is refused beside the leadership's, or None:
+    it must come first. Both count whole days, so compare the days they fire at (7,5
+    fires at 8)."""
+    days = RULES["year_days_leadership"].lowest_firing(leadership)
+    if RULES["year_days_notice"].lowest_firing(notice) < days:
+        return None
     return ngettext(
         "Det tidlige varselet må komme før ledelsen varsles ved %(days)s dag. "
         "Sett en lavere grense her, eller en høyere for ledelsen.",

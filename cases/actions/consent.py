@@ -112,6 +112,38 @@ def years_after(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
+def given_on_problem(pupil: Pupil, given_on: dt.date, today: dt.date) -> tuple[str, str] | None:
+    """(code, message) if a consent cannot have been given on `given_on`."""
+    if given_on > today:
+        return "consent_date_future", _("Datoen samtykket ble gitt kan ikke være fram i tid.")
+    if given_on < pupil.birth_date:
+        return "consent_date_before_birth", _(
+            "Datoen kan ikke være før eleven ble født (%(born)s)."
+        ) % {"born": pupil.birth_date.strftime("%d.%m.%Y")}
+    return None
+
+
+def expires_on_problem(
+    given_on: dt.date, expires_on: dt.date, today: dt.date
+) -> tuple[str, str] | None:
+    """(code, message) if a consent given on `given_on` cannot expire on `expires_on`:
+    already past (it is in force to the end of its expiry day, so today is allowed),
+    or more than `CONSENT_MAX_YEARS` after it was given."""
+    latest = years_after(given_on, CONSENT_MAX_YEARS)
+    if expires_on < today:
+        return "consent_expired", _(
+            "Utløpsdatoen kan ikke være tilbake i tid. Et samtykke som allerede "
+            "har utløpt, gir ikke grunnlag for å involvere tjenesten."
+        )
+    if expires_on > latest:
+        return "consent_expiry_too_far", _(
+            "Utløpsdatoen kan være høyst %(years)s år etter datoen samtykket ble "
+            "gitt, det vil si senest %(latest)s. Registrer et nytt samtykke når "
+            "dette utløper."
+        ) % {"years": CONSENT_MAX_YEARS, "latest": latest.strftime("%d.%m.%Y")}
+    return None
+
+
 def record_consent(
     case: Case,
     *,
@@ -146,40 +178,17 @@ def record_consent(
             _("Samtykket kan bare gis av elevens egne foresatte."),
             code="consent_guardian_not_pupils",
         )
-    if given_on > today:
-        raise CaseRuleError(
-            _("Datoen samtykket ble gitt kan ikke være fram i tid."), code="consent_date_future"
-        )
-    if given_on < case.pupil.birth_date:
-        raise CaseRuleError(
-            _("Datoen kan ikke være før eleven ble født (%(born)s).")
-            % {"born": case.pupil.birth_date.strftime("%d.%m.%Y")},
-            code="consent_date_before_birth",
-        )
+    problem = given_on_problem(case.pupil, given_on, today)
+    if problem:
+        raise CaseRuleError(problem[1], code=problem[0])
     if expires_on is not None and expires_on < given_on:
         raise CaseRuleError(
             _("Utløpsdatoen kan ikke være før datoen samtykket ble gitt."),
             code="consent_expiry_before_given",
         )
-    if expires_on is not None and expires_on < today:
-        raise CaseRuleError(
-            _(
-                "Utløpsdatoen kan ikke være tilbake i tid. Et samtykke som allerede "
-                "har utløpt, gir ikke grunnlag for å involvere tjenesten."
-            ),
-            code="consent_expired",
-        )
-    if expires_on is not None and expires_on > years_after(given_on, CONSENT_MAX_YEARS):
-        latest = years_after(given_on, CONSENT_MAX_YEARS)
-        raise CaseRuleError(
-            _(
-                "Utløpsdatoen kan være høyst %(years)s år etter datoen samtykket ble "
-                "gitt, det vil si senest %(latest)s. Registrer et nytt samtykke når "
-                "dette utløper."
-            )
-            % {"years": CONSENT_MAX_YEARS, "latest": latest.strftime("%d.%m.%Y")},
-            code="consent_expiry_too_far",
-        )
+    problem = expires_on_problem(given_on, expires_on, today) if expires_on else None
+    if problem:
+        raise CaseRuleError(problem[1], code=problem[0])
     if pupil_consent_required(case.pupil, given_on):
         if not pupil_consented:
             raise CaseRuleError(

@@ -68,9 +68,8 @@ LEVEL_DEADLINES: dict[str, str] = {
 # Deadlines that stop when the case leaves their level: the one it started on arrival,
 # and at nivå 1 the evaluation of the measures agreed at the meeting.
 LEVEL_OWN_DEADLINES: dict[str, tuple[str, ...]] = {
+    **{level: (kind,) for level, kind in LEVEL_DEADLINES.items()},
     Level.NIVA_1: (Deadline.Kind.LEVEL1_MEETING, Deadline.Kind.PLAN_EVALUATION),
-    Level.NIVA_2A: (Deadline.Kind.EVALUATION_2A,),
-    Level.NIVA_2B: (Deadline.Kind.MAPPING_SUMMARY_2B,),
 }
 
 # 2B's mapping summary is due within 2–3 weeks (seed 004): the team sets the date, at

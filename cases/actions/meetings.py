@@ -50,6 +50,13 @@ TASK_LEVELS = (Level.NIVA_2A, Level.NIVA_2B)
 MEETING_WINDOW_DAYS = 366
 
 
+def meeting_window(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The days a conversation, meeting or task deadline may be on: a year either side
+    of today (`MEETING_WINDOW_DAYS`); anything further is a typing error."""
+    span = dt.timedelta(days=MEETING_WINDOW_DAYS)
+    return today - span, today + span
+
+
 def _require_open(case: Case) -> None:
     if not case.is_open:
         raise CaseRuleError(_("Saken er avsluttet. Gjenåpne den først."), code="case_closed")
@@ -96,7 +103,7 @@ def log_conversation(
     optional, but something must have been written: an answer or a summary."""
     now = now or timezone.now()
     _require_open(case)
-    if held_on < timezone.localdate(now) - dt.timedelta(days=MEETING_WINDOW_DAYS):
+    if held_on < meeting_window(timezone.localdate(now))[0]:
         raise CaseRuleError(
             _("Samtalen må være holdt i løpet av det siste året."),
             code="conversation_too_old",
@@ -170,12 +177,8 @@ def schedule_meeting(
     place = place.strip()
     if not place:
         raise CaseRuleError(_("Skriv hvor møtet skal være."), code="meeting_place_required")
-    today = timezone.localdate(now)
-    if not (
-        today - dt.timedelta(days=MEETING_WINDOW_DAYS)
-        <= timezone.localdate(starts_at)
-        <= today + dt.timedelta(days=MEETING_WINDOW_DAYS)
-    ):
+    earliest, latest = meeting_window(timezone.localdate(now))
+    if not earliest <= timezone.localdate(starts_at) <= latest:
         raise CaseRuleError(
             _("Møtetidspunktet må være innen ett år fra i dag."), code="meeting_date_out_of_range"
         )
@@ -450,7 +453,7 @@ def assign_task(
         )
     if due < timezone.localdate(now):
         raise CaseRuleError(_("Fristen kan ikke være tilbake i tid."), code="task_due_in_past")
-    if due > timezone.localdate(now) + dt.timedelta(days=MEETING_WINDOW_DAYS):
+    if due > meeting_window(timezone.localdate(now))[1]:
         # A mapping task is work for the coming weeks; a year out is a typing error.
         raise CaseRuleError(_("Fristen må være innen ett år fra i dag."), code="task_due_too_far")
     with transaction.atomic():

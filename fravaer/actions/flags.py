@@ -30,7 +30,7 @@ from fravaer.actions.scan_writes import ScanWrites, slices
 from fravaer.models import Pupil, SchoolYear, User
 from fravaer.models.flags import Flag, Notification, RuleSetting, RuleSettingChange
 from fravaer.scan import Scope, load_figures, raw_rows
-from fravaer.thresholds import RULES, RuleConfig, early_warning_message, evaluate, threshold_problem
+from fravaer.thresholds import RULES, RuleConfig, early_warning_problem, evaluate, threshold_problem
 
 
 @dataclass
@@ -125,12 +125,9 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
             active_undocumented.append((flag_id, record_id))
     firing: set[tuple[int, str]] = set()  # open episodes whose condition still holds
     still_undocumented: set[int] = set()
-    # Outside a transaction the writes run beside the evaluation (`ScanWrites`).
-    threaded = (
-        connection.vendor == "postgresql"
-        and not connection.in_atomic_block
-        and settings.SCAN_WRITES_IN_THREAD
-    )
+    # Outside a transaction the writes run beside the evaluation (`ScanWrites`, on
+    # PostgreSQL).
+    threaded = not connection.in_atomic_block and settings.SCAN_WRITES_IN_THREAD
     writes = ScanWrites(in_scope, as_of=as_of, now=now, email=email, threaded=threaded)
     try:
         with transaction.atomic():
@@ -163,7 +160,7 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
     result.notifications = written.notifications
     result.closed_episodes = written.closed_episodes
     result.cleared = written.cleared
-    result.flags = Flag.objects.filter(raised_at=now, pupil_id__in=in_scope)
+    result.flags = writes.new_flags()
     return result
 
 
@@ -284,6 +281,6 @@ def _check_early_warning_first(municipality) -> None:
     notice, leadership = config["year_days_notice"], config["year_days_leadership"]
     if not (notice.enabled and leadership.enabled):
         return
-    days = RULES["year_days_leadership"].lowest_firing(leadership.threshold)
-    if RULES["year_days_notice"].lowest_firing(notice.threshold) >= days:
-        raise AbsenceRuleError(early_warning_message(days), code="rule_order")
+    problem = early_warning_problem(notice.threshold, leadership.threshold)
+    if problem:
+        raise AbsenceRuleError(problem, code="rule_order")

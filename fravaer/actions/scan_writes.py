@@ -321,7 +321,7 @@ class ScanWrites:
         if self._pending:  # SQLite
             Flag.objects.bulk_create(self._pending, ignore_conflicts=True, batch_size=2000)
             self._pending = []
-            new = self._new_flags().values_list("id", "group_id", "school_id", "rule")
+            new = self.new_flags().values_list("id", "group_id", "school_id", "rule")
             new_sql, new_params = new.query.get_compiler(new.db).as_sql()
             created_at = Notification._meta.get_field("created_at").get_db_prep_value(
                 self.now, connection
@@ -353,12 +353,12 @@ class ScanWrites:
             )
         if written.inserted:
             for path in settings.FLAG_RAISED_HANDLERS:
-                import_string(path)(self._new_flags(), now=self.now)
+                import_string(path)(self.new_flags(), now=self.now)
         per_user = written.per_user
         if per_user and self.email:
             transaction.on_commit(lambda: queue_notification_emails(per_user))
 
-    def _new_flags(self) -> QuerySet[Flag]:
+    def new_flags(self) -> QuerySet[Flag]:
         # Rows another scan inserted first were skipped; ours carry this `now`.
         return Flag.objects.filter(raised_at=self.now, pupil_id__in=self.in_scope)
 

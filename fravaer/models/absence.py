@@ -228,6 +228,9 @@ class ContactLog(models.Model):
         NO_ANSWER = "no_answer", _("Fikk ikke svar")
         FOLLOW_UP = "follow_up", _("Må følges opp")
 
+    # Who counts as the home.
+    HOME = (Counterpart.GUARDIAN, Counterpart.BOTH)
+
     pupil = models.ForeignKey(
         Pupil, on_delete=models.PROTECT, related_name="contact_logs", verbose_name=_("elev")
     )
@@ -276,16 +279,7 @@ class ContactLog(models.Model):
         """Contacts that answer undocumented absence ("contact home today"): with the
         guardians, and somebody answered. A call nobody took leaves the absence
         unanswered; "must be followed up" was a conversation, so it counts."""
-        return Q(counterpart__in=[cls.Counterpart.GUARDIAN, cls.Counterpart.BOTH]) & ~Q(
-            outcome=cls.Outcome.NO_ANSWER
-        )
+        return Q(counterpart__in=cls.HOME) & ~Q(outcome=cls.Outcome.NO_ANSWER)
 
     def reached_home(self) -> bool:
-        return (
-            self.counterpart
-            in (
-                self.Counterpart.GUARDIAN,
-                self.Counterpart.BOTH,
-            )
-            and self.outcome != self.Outcome.NO_ANSWER
-        )
+        return self.counterpart in self.HOME and self.outcome != self.Outcome.NO_ANSWER
