@@ -17,41 +17,14 @@ from cases.actions.consent import (
     years_after,
 )
 from cases.models import Service
-from fravaer.forms import StyledForm
+from fravaer.forms import HintedForm, StyledForm
 from fravaer.models import Pupil
 
 
-class HelpedForm(StyledForm):
-    """StyledForm whose help texts are tied to their inputs with aria-describedby,
-    beside the error message when there is one. An error added after validation (an
-    action's refusal, shown at its field) is tied the same way."""
+class HelpedForm(HintedForm):
+    """The consent pages' forms: their help texts are `<id>-help`."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.tie_messages()
-
-    def tie_messages(self) -> None:
-        errors = self._errors or {}
-        for name, field in self.fields.items():
-            attrs = field.widget.attrs
-            if isinstance(field.widget, forms.CheckboxSelectMultiple):
-                # A checkbox list's message belongs to its fieldset (the template ties it).
-                attrs.pop("aria-describedby", None)
-                continue
-            ids = [f"{self[name].id_for_label}-help"] if field.help_text else []
-            if name in errors:
-                ids.append(f"{self[name].id_for_label}-err")
-                attrs["aria-invalid"] = "true"
-            if ids:
-                attrs["aria-describedby"] = " ".join(ids)
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        self.tie_messages()
-
-    def add_error(self, field, error) -> None:
-        super().add_error(field, error)
-        self.tie_messages()
+    hint_suffix = "help"
 
 
 class DateInput(forms.DateInput):
@@ -102,6 +75,20 @@ class ConsentForm(HelpedForm):
         error_messages={"invalid": _("Skriv en gyldig dato.")},
     )
 
+    rule_fields = {
+        "consent_needs_guardian": "guardians",
+        "consent_guardian_not_pupils": "guardians",
+        "consent_date_future": "given_on",
+        "consent_date_before_birth": "given_on",
+        "consent_expiry_before_given": "expires_on",
+        "consent_expired": "expires_on",
+        "consent_expiry_too_far": "expires_on",
+        "consent_needs_pupil": "pupil_consented",
+        "consent_pupil_under_15": "pupil_consented",
+        "consent_purpose": "purpose",
+        "consent_service": "service",
+    }
+
     def __init__(self, *args, guardians, pupil: Pupil, **kwargs):
         super().__init__(*args, **kwargs)
         self.pupil = pupil
@@ -112,7 +99,7 @@ class ConsentForm(HelpedForm):
             "La feltet stå tomt hvis samtykket gjelder til det trekkes. Utløpsdatoen kan "
             "være høyst %(years)s år etter datoen samtykket ble gitt."
         ) % {"years": CONSENT_MAX_YEARS}
-        self.tie_messages()
+        self.tie_hints()
         # The date picker offers only possible days; the checks below say why.
         self.fields["given_on"].widget.attrs.update(
             min=pupil.birth_date.isoformat(), max=self.today.isoformat()

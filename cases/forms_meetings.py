@@ -11,58 +11,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.actions.events import CaseRuleError
 from cases.actions.meetings import meeting_window
 from cases.models import Conversation, Level, Mapping, Meeting
 from cases.questions import AREA_HINTS, GUARDIAN_QUESTIONS, PUPIL_QUESTIONS, THEMES
-from fravaer.forms import StyledForm, is_choice_group
+from fravaer.forms import HintedForm, StyledForm
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-
-
-class HintedForm(StyledForm):
-    """Help texts are tied to their field (`<id>-hint`), beside the error message.
-    Subclasses that add fields call `tie_hints()` at the end of `__init__`.
-
-    `rule_fields` names the field each of the action's rules (`CaseRuleError.code`)
-    is about, so that `add_rule_error` shows a refusal at its field (aria-invalid, the
-    message under it, a link from the error summary); other refusals go above the form.
-    """
-
-    rule_fields: dict[str, str] = {}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.tie_hints()
-
-    def tie_hints(self) -> None:
-        errors = self._errors or {}
-        for name, field in self.fields.items():
-            if is_choice_group(field.widget):
-                # Its fieldset points at the hint and error (`_field.html`).
-                field.widget.attrs.pop("aria-describedby", None)
-                if name in errors:
-                    field.widget.attrs["aria-invalid"] = "true"
-                continue
-            ids = [f"{self[name].id_for_label}-hint"] if field.help_text else []
-            if name in errors:
-                ids.append(f"{self[name].id_for_label}-err")
-                field.widget.attrs["aria-invalid"] = "true"
-            if ids:
-                field.widget.attrs["aria-describedby"] = " ".join(ids)
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        self.tie_hints()
-
-    def add_error(self, field, error) -> None:
-        super().add_error(field, error)
-        self.tie_hints()
-
-    def add_rule_error(self, exc: CaseRuleError) -> None:
-        field = self.rule_fields.get(exc.code or "")
-        self.add_error(field if field in self.fields else None, exc.message)
 
 
 def _window() -> tuple[dt.date, dt.date]:

@@ -80,7 +80,7 @@ def consent_new(request: HttpRequest, case_uuid) -> HttpResponse:
                 by=request.user,
             )
         except CaseRuleError as exc:
-            form.add_error(_consent_field(exc.code), exc.message)
+            form.add_rule_error(exc)
         else:
             messages.success(request, _("Samtykket er registrert."))
             return _back(grant, "samtykke")
@@ -92,25 +92,6 @@ def consent_new(request: HttpRequest, case_uuid) -> HttpResponse:
         form=form,
         pupil_15=pupil_consent_required(case.pupil, timezone.localdate()),
     )
-
-
-_CONSENT_FIELDS = {
-    "consent_needs_guardian": "guardians",
-    "consent_guardian_not_pupils": "guardians",
-    "consent_date_future": "given_on",
-    "consent_date_before_birth": "given_on",
-    "consent_expiry_before_given": "expires_on",
-    "consent_expired": "expires_on",
-    "consent_expiry_too_far": "expires_on",
-    "consent_needs_pupil": "pupil_consented",
-    "consent_pupil_under_15": "pupil_consented",
-    "consent_purpose": "purpose",
-    "consent_service": "service",
-}
-
-
-def _consent_field(code: str | None) -> str | None:
-    return _CONSENT_FIELDS.get(code or "")
 
 
 @require_http_methods(["GET", "POST"])

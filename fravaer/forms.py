@@ -39,6 +39,54 @@ class StyledForm(forms.Form):
                     attrs["aria-describedby"] = f"{self[name].id_for_label}-err"
 
 
+class HintedForm(StyledForm):
+    """Help texts tied to their field (`<id>-<hint_suffix>`), beside the error message,
+    also for an error added after validation (an action's refusal shown at its field).
+    Radio and checkbox groups leave that to their fieldset. Subclasses that add fields
+    call `tie_hints()` at the end of `__init__`.
+
+    `rule_fields` names the field each of the action's rules (the refusal's `code`) is
+    about, so that `add_rule_error` shows a refusal at its field (aria-invalid, the
+    message under it, a link from the error summary); other refusals go above the form.
+    """
+
+    hint_suffix = "hint"
+    rule_fields: dict[str, str] = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tie_hints()
+
+    def tie_hints(self) -> None:
+        errors = self._errors or {}
+        for name, field in self.fields.items():
+            if is_choice_group(field.widget):
+                # Its fieldset points at the hint and error (the `_field.html`s).
+                field.widget.attrs.pop("aria-describedby", None)
+                if name in errors:
+                    field.widget.attrs["aria-invalid"] = "true"
+                continue
+            field_id = self[name].id_for_label
+            ids = [f"{field_id}-{self.hint_suffix}"] if field.help_text else []
+            if name in errors:
+                ids.append(f"{field_id}-err")
+                field.widget.attrs["aria-invalid"] = "true"
+            if ids:
+                field.widget.attrs["aria-describedby"] = " ".join(ids)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self.tie_hints()
+
+    def add_error(self, field, error) -> None:
+        super().add_error(field, error)
+        self.tie_hints()
+
+    def add_rule_error(self, exc) -> None:
+        field = self.rule_fields.get(getattr(exc, "code", None) or "")
+        self.add_error(field if field in self.fields else None, exc.message)
+
+
 def is_choice_group(widget: forms.Widget) -> bool:
     """Radio buttons or checkboxes in a fieldset: the fieldset, not each input, points
     at the group's hint and error (`<auto_id>-err`); the inputs have no id of their own
