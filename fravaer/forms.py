@@ -66,10 +66,11 @@ class HintedForm(StyledForm):
                 if name in errors:
                     field.widget.attrs["aria-invalid"] = "true"
                 continue
-            field_id = self[name].id_for_label
-            ids = [f"{field_id}-{self.hint_suffix}"] if field.help_text else []
+            # `self[name]` only where needed: a bound field, once made, keeps the help
+            # text the field had then, and subclasses set some after this first call.
+            ids = [f"{self[name].id_for_label}-{self.hint_suffix}"] if field.help_text else []
             if name in errors:
-                ids.append(f"{field_id}-err")
+                ids.append(f"{self[name].id_for_label}-err")
                 field.widget.attrs["aria-invalid"] = "true"
             if ids:
                 field.widget.attrs["aria-describedby"] = " ".join(ids)

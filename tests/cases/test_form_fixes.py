@@ -511,3 +511,12 @@ def test_the_2a_coordinator_is_required_at_its_field(case, contact_teacher):
     assert form.fields["coordinator"].required
     assert not form.is_valid()
     assert form.errors["coordinator"] == ["Velg en stafettholder for det tverrfaglige arbeidet."]
+
+
+def test_the_consent_page_shows_the_expiry_hint_tied_to_its_field(
+    client_for, case, contact_teacher
+):
+    """The hint is set after the form's fields are tied: it must still reach the page."""
+    html = client_for(contact_teacher).get(_consent_url(case)).content.decode()
+    assert 'id="id_expires_on-help">La feltet stå tomt hvis samtykket gjelder til det' in html
+    assert 'aria-describedby="id_expires_on-help"' in html
