@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.actions.core import DOWN, TRANSITIONS, UP, summary_2b_window
 from cases.models import Case, Level
-from fravaer.forms import StyledForm
+from fravaer.forms import HintedForm, StyledForm
 from fravaer.models import User
 
 REASON_MAX = 2000
@@ -186,21 +186,36 @@ class OwnerForm(VersionedForm):
         self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
 
 
-class DutyForm(VersionedForm):
+class DutyForm(VersionedForm, HintedForm):
     involved = forms.BooleanField(
         label=_("Aktivitetsplikten (§ 12-4) er utløst, og det trengs en aktivitetsplan (§ 12-5)"),
         required=False,
     )
+    # Required when the box is ticked: the label says so instead of "(valgfritt)".
     reference = forms.CharField(
         label=_("Referanse til aktivitetsplanen"),
-        help_text=_("For eksempel saksnummer i sak-/arkivsystemet."),
+        help_text=_(
+            "Må fylles ut når aktivitetsplikten er utløst. For eksempel saksnummer i "
+            "sak-/arkivsystemet."
+        ),
         max_length=200,
         required=False,
     )
+    rule_fields = {"activity_plan_ref_required": "reference"}
+    conditionally_required = ("reference",)
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("prefix", "plikt")
         super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("involved") and not (data.get("reference") or "").strip():
+            self.add_error(
+                "reference",
+                _("Oppgi en referanse til aktivitetsplanen (for eksempel saksnummer)."),
+            )
+        return data
 
 
 class NoteForm(StyledForm):

@@ -343,7 +343,33 @@ def case_open(request: HttpRequest, pupil_uuid) -> HttpResponse:
     flag_param = request.POST.get("flag") or request.GET.get("varsel") or ""
     flag = _flag_or_none(grant, flag_param) if flag_param.isdigit() else None
     error = ""
-    if request.method == "POST":
+    reopen_form = None
+    if state.recent_closed:
+        reopen_form = ReopenForm(initial={"version": state.recent_closed.version})
+    if request.method == "POST" and request.POST.get("reopen") and state.recent_closed:
+        # Reopening from this page: a refusal (no reason, a change in between) is shown
+        # here, beside the choice to start over, with what was typed.
+        closed = _manager_or_404(request, state.recent_closed.uuid)
+        reopen_form = ReopenForm(request.POST)
+        if reopen_form.is_valid():
+            try:
+                _check_version(reopen_form, closed.case)
+                reopen_case(
+                    closed.case,
+                    by=request.user,
+                    reason=reopen_form.cleaned_data["reason"],
+                    version=reopen_form.cleaned_data["version"],
+                )
+            except CaseRuleError as exc:
+                reopen_form.add_error(None, exc.message)
+                if isinstance(exc, CaseChanged):
+                    reopen_form.with_version(Case.objects.get(pk=closed.case.pk).version)
+            else:
+                messages.success(request, _("Saken er gjenåpnet."))
+                return redirect("cases:case", case_uuid=closed.case.uuid)
+        initial = {"concern": flag.explanation() if flag else "", "flag": flag.pk if flag else None}
+        form = OpenCaseForm(initial=initial)
+    elif request.method == "POST":
         form = OpenCaseForm(request.POST)
         # The one-click button from a flag does not start over when a recently closed
         # case could be reopened: the page offers the choice first.
@@ -373,9 +399,7 @@ def case_open(request: HttpRequest, pupil_uuid) -> HttpResponse:
         "flag": flag,
         "form": form,
         "error": error,
-        "reopen_form": ReopenForm(initial={"version": state.recent_closed.version})
-        if state.recent_closed
-        else None,
+        "reopen_form": reopen_form,
     }
     return render(request, "cases/case_open.html", context)
 

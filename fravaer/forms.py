@@ -21,7 +21,11 @@ STATUS_CHOICES = [
 
 class StyledForm(forms.Form):
     """Designsystemet classes on every widget; invalid fields get aria-invalid and
-    point at their message with aria-describedby."""
+    point at their message with aria-describedby. Fields named in
+    `conditionally_required` are optional to Django but required by another field's
+    value (their help text says when): the label does not call them optional."""
+
+    conditionally_required: tuple[str, ...] = ()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -293,6 +293,56 @@ def flagged_pupils(flags: QuerySet[Flag]) -> list[FlaggedPupil]:
     return list(by_pupil.values())
 
 
+def with_evidence(flagged: list[FlaggedPupil]) -> list[FlaggedPupil]:
+    """`flagged_pupils` with `evidence` on each flag, as on the pupil page, so that the
+    start page shows the records behind a flag as the answer to acknowledging it does.
+    At most two queries, whatever the number of pupils."""
+    flags = [f for entry in flagged for f in entry.flags]
+    if flags:
+        records = list(
+            AbsenceRecord.objects.current()
+            .filter(
+                pupil_id__in={f.pupil_id for f in flags},
+                date__gte=min(f.period_start for f in flags),
+                date__lte=max(f.period_end for f in flags),
+            )
+            .select_related("reason")
+        )
+        _set_evidence(flags, records)
+    return flagged
+
+
+def _set_evidence(flags: list[Flag], records: list[AbsenceRecord]) -> None:
+    """Each flag's `evidence`: the records it names (patterns, undocumented absence),
+    even one removed since, or else its pupil's records of `records` in its period.
+    One query for named records not in `records`."""
+    known = {r.pk: r for r in records}
+    missing = {i for f in flags for i in f.record_ids} - known.keys()
+    if missing:
+        pupils = {f.pupil_id for f in flags}
+        known.update(
+            (r.pk, r)
+            for r in AbsenceRecord.objects.filter(
+                pk__in=missing, pupil_id__in=pupils
+            ).select_related("reason")
+        )
+    by_pupil: dict[int, list[AbsenceRecord]] = {}
+    for record in sorted(records, key=lambda r: (r.date, r.pk)):
+        by_pupil.setdefault(record.pupil_id, []).append(record)
+    for flag in flags:
+        if flag.record_ids:
+            named = [known[i] for i in flag.record_ids if i in known]
+            flag.evidence = sorted(
+                (r for r in named if r.pupil_id == flag.pupil_id), key=lambda r: (r.date, r.pk)
+            )
+        else:
+            flag.evidence = [
+                r
+                for r in by_pupil.get(flag.pupil_id, ())
+                if flag.period_start <= r.date <= flag.period_end
+            ]
+
+
 def with_active_flag_counts(schools: QuerySet[School]) -> QuerySet[School]:
     """Each school with `active_flags`: its active flags, patterns left out."""
     return schools.annotate(
@@ -324,22 +374,7 @@ def pupil_flags(pupil: Pupil, records: list[AbsenceRecord]) -> PupilFlags:
     queries.
     """
     flags = list(Flag.objects.filter(pupil=pupil).select_related("acknowledged_by"))
-    known = {r.pk: r for r in records}
-    missing = {i for f in flags for i in f.record_ids} - known.keys()
-    if missing:
-        known.update(
-            (r.pk, r)
-            for r in AbsenceRecord.objects.filter(pk__in=missing, pupil=pupil).select_related(
-                "reason"
-            )
-        )
-    by_date = sorted(records, key=lambda r: (r.date, r.pk))
-    for flag in flags:
-        if flag.record_ids:
-            named = [known[i] for i in flag.record_ids if i in known]
-            flag.evidence = sorted(named, key=lambda r: (r.date, r.pk))
-        else:
-            flag.evidence = [r for r in by_date if flag.period_start <= r.date <= flag.period_end]
+    _set_evidence(flags, records)
     return PupilFlags(
         active=[f for f in flags if f.status == Flag.Status.ACTIVE and not is_pattern(f.rule)],
         past=[f for f in flags if f.status != Flag.Status.ACTIVE and not is_pattern(f.rule)],

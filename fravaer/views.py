@@ -70,7 +70,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "is_ppt": StaffRole.Role.PPT_ADVISOR in roles,
         "import_schools": list(access.schools_for_import(request.user)),
         # Flags: one query per list, and only for the roles that see it.
-        "flagged_pupils": queries.flagged_pupils(access.contact_teacher_flags(request.user, today))
+        "flagged_pupils": queries.with_evidence(
+            queries.flagged_pupils(access.contact_teacher_flags(request.user, today))
+        )
         if contact_groups
         else [],
         "flag_schools": list(

@@ -260,10 +260,22 @@ def test_owner_is_404_for_outsider(client_for, case, outsider, team_member):
 
 
 def test_duty_needs_reference(client_for, case, contact_teacher):
-    response = client_for(contact_teacher).post(
+    client = client_for(contact_teacher)
+    page = client.get(url("case", case)).content.decode()
+    label = page[page.index('for="id_plikt-reference"') :]
+    label = label[: label.index("</label>")]
+    # Required once the box is ticked, so the label does not call it optional; the hint
+    # that says when is tied to the field.
+    assert "valgfritt" not in label
+    assert 'aria-describedby="id_plikt-reference-hint"' in page
+    assert 'id="id_plikt-reference-hint"' in page
+    response = client.post(
         url("case_duty", case), {"plikt-version": case.version, "plikt-involved": "on"}
     )
-    assert "Oppgi en referanse til aktivitetsplanen" in response.content.decode()
+    html = response.content.decode()
+    # At the field, with the box still ticked.
+    assert 'id="id_plikt-reference-err">Oppgi en referanse til aktivitetsplanen' in html
+    assert 'name="plikt-involved" class="ds-input" id="id_plikt-involved" checked' in html
     case.refresh_from_db()
     assert not case.environment_duty
 

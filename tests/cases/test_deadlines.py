@@ -321,6 +321,8 @@ def test_the_start_page_lists_my_cases_most_pressing_first(
     html = client.get("/").content.decode()
     section = html[html.index('id="h-my-cases"') :]
     assert case.pupil.full_name in section
+    # Above the flagged pupils, which can be a long list.
+    assert html.index('id="h-my-cases"') < html.index('id="h-flagged"')
     assert "Neste frist: Møte med elev og foresatte (nivå 1), 25.11.2026." in section
     # Passed, it says so.
     Deadline.objects.filter(case=case).update(due=dt.date(2026, 11, 10))

@@ -140,7 +140,51 @@ def test_recently_closed_case_is_offered_for_reopening(client_for, case, pupil, 
     close_case(case, reason="not_confirmed", by=contact_teacher, version=case.version)
     html = client_for(contact_teacher).get(open_url(pupil)).content.decode()
     assert "Gjenåpne den forrige saken?" in html
-    assert reverse("cases:case_reopen", args=[case.uuid]) in html
+    assert 'name="reopen"' in html
+
+
+def test_reopen_from_the_open_page_without_reason_stays_there(
+    client_for, case, pupil, contact_teacher
+):
+    close_case(case, reason="not_confirmed", by=contact_teacher, version=case.version)
+    case.refresh_from_db()
+    client = client_for(contact_teacher)
+    response = client.post(
+        open_url(pupil),
+        {"reopen": "1", "gjenapne-version": case.version, "gjenapne-reason": "  "},
+    )
+    html = response.content.decode()
+    # The same page, the message at the field, both choices still there.
+    assert response.status_code == 200
+    assert "Skriv kort hvorfor saken gjenåpnes." in html
+    assert 'id="id_gjenapne-reason-err"' in html
+    assert "Eller opprett en ny sak" in html
+    case.refresh_from_db()
+    assert case.status == Case.Status.CLOSED
+    # With a reason it reopens and goes to the case.
+    response = client.post(
+        open_url(pupil),
+        {"reopen": "1", "gjenapne-version": case.version, "gjenapne-reason": "Nytt fravær"},
+    )
+    assert response.url == reverse("cases:case", args=[case.uuid])
+    case.refresh_from_db()
+    assert case.status == Case.Status.OPEN
+
+
+def test_reopen_from_the_open_page_after_a_change_keeps_the_reason(
+    client_for, case, pupil, contact_teacher
+):
+    close_case(case, reason="not_confirmed", by=contact_teacher, version=case.version)
+    case.refresh_from_db()
+    response = client_for(contact_teacher).post(
+        open_url(pupil),
+        {"reopen": "1", "gjenapne-version": case.version - 1, "gjenapne-reason": "Nytt fravær"},
+    )
+    html = response.content.decode()
+    assert "Nytt fravær</textarea>" in html
+    assert f'name="gjenapne-version" value="{case.version}"' in html
+    case.refresh_from_db()
+    assert case.status == Case.Status.CLOSED
 
 
 def test_one_click_with_recently_closed_case_offers_choice_first(

@@ -357,15 +357,29 @@ def test_start_page_query_count_is_the_same_for_3_and_30_flagged_pupils(
 ):
     client = client_for(contact_teacher)
     pupils = [make_pupil(group) for _i in range(30)]
-    for p in pupils[:3]:
+
+    def flag_with_records(p):
+        days = [absence(p, dt.date(2026, 11, d), contact_teacher) for d in (2, 3, 4, 5)]
         make_flag(p, "month_days")
-        make_flag(p, "undocumented")
+        # One named record removed since: still shown, read by a query of its own.
+        days[0].deleted_at = timezone.now()
+        days[0].save(update_fields=["deleted_at"])
+        make_flag(p, "undocumented", record_ids=[days[0].pk, days[1].pk])
+
+    for p in pupils[:3]:
+        flag_with_records(p)
     few = query_count(client, reverse("home"))
     for p in pupils[3:]:
-        make_flag(p, "month_days")
-        make_flag(p, "undocumented")
+        flag_with_records(p)
     assert query_count(client, reverse("home")) == few
-    assert len(client.get(reverse("home")).context["flagged_pupils"]) == 30
+    entries = client.get(reverse("home")).context["flagged_pupils"]
+    assert len(entries) == 30
+    # Each flag with the records behind it, as on the pupil page, and only its pupil's.
+    for entry in entries:
+        by_rule = {f.rule: f.evidence for f in entry.flags}
+        assert {r.pupil_id for e in by_rule.values() for r in e} == {entry.pupil.pk}
+        assert [r.date.day for r in by_rule["month_days"]] == [3, 4, 5]
+        assert [r.date.day for r in by_rule["undocumented"]] == [2, 3]
 
 
 def test_start_page_shows_a_flag_raised_by_a_real_scan(client_for, contact_teacher, pupil, school):
@@ -377,6 +391,8 @@ def test_start_page_shows_a_flag_raised_by_a_real_scan(client_for, contact_teach
     assert "4 dager i november 2026; grense: mer enn 3." in html
     assert "4 hele dager fravær i skoleåret 2026–2027; grense: 4 dager." in html
     assert "Varsler (1)" in html  # one message about both flags
+    # The records behind each flag, as after acknowledging one there.
+    assert "Alt fravær 01.11.2026–18.11.2026 (4 registreringer)" in html
 
 
 def test_leaders_and_admins_get_links_from_their_start_page(
