@@ -49,6 +49,9 @@ class Rule:
     source: str
     name: str
     template: str  # the explanation, with %(value)s, %(threshold)s, %(period)s, …
+    # The explanation once the home did not answer (`undocumented`: leaders or the team
+    # take over, `fravaer.actions.flags.hand_over_unanswered`), with %(no_answer_on)s.
+    unanswered: str = ""
 
     def fires(self, value: Decimal | int | float, threshold: Decimal) -> bool:
         if not isinstance(value, int | Decimal):
@@ -76,7 +79,13 @@ class Rule:
         }
         if "weekday" in values:
             values["weekday"] = str(WEEKDAYS[int(values["weekday"])])
-        return str(self.template) % values
+        template = self.template
+        if self.unanswered and "no_answer_on" in values:
+            values["no_answer_on"] = date_format(
+                dt.date.fromisoformat(str(values["no_answer_on"])), "d.m.Y"
+            )
+            template = self.unanswered
+        return str(template) % values
 
 
 def _number(value) -> str:
@@ -113,6 +122,11 @@ RULE_LIST = [
         _(
             "Udokumentert fravær %(start)s, og ingen kontakt med hjemmet er logget etter det. "
             "Kontakt hjemmet i dag."
+        ),
+        _(
+            "Udokumentert fravær %(start)s. Hjemmet svarte ikke da skolen tok kontakt "
+            "%(no_answer_on)s; ledelsen eller skolemiljøteamet følger opp til fraværet er "
+            "avklart."
         ),
     ),
     Rule(

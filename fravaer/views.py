@@ -488,11 +488,20 @@ def contact_log(request: HttpRequest, pupil_uuid) -> HttpResponse:
             raise Http404
         if form.is_valid():
             try:
-                log_contact(grant.pupil, by=request.user, **form.cleaned_data)
+                log = log_contact(grant.pupil, by=request.user, **form.cleaned_data)
             except AbsenceRuleError as exc:
                 form.add_error(None, exc.message)
             else:
                 messages.success(request, _("Kontakten er logget."))
+                if log.handed_over:
+                    messages.info(
+                        request,
+                        _(
+                            "Hjemmet svarte ikke. Skolens ledelse og skolemiljøteam er "
+                            "varslet om det udokumenterte fraværet og følger opp til det "
+                            "er avklart."
+                        ),
+                    )
                 return redirect(reverse("contact_log", args=[grant.pupil.uuid]))
     context = {
         "grant": grant,

@@ -396,7 +396,7 @@ def log_contact(
         )
     if guardian is not None and not guardian.pupils.filter(pk=pupil.pk).exists():
         raise AbsenceRuleError(_("Velg en av elevens foresatte."), code="contact_guardian")
-    from fravaer.actions.flags import clear_undocumented_flags
+    from fravaer.actions.flags import clear_undocumented_flags, hand_over_unanswered
 
     with transaction.atomic():
         log = ContactLog.objects.create(
@@ -414,6 +414,10 @@ def log_contact(
             # "Contact home today": once the home has been reached, the undocumented
             # absence up to that day is no longer unanswered.
             clear_undocumented_flags(pupil, up_to=timezone.localdate(contacted_at), now=now)
+        elif log.tried_home_unanswered():
+            log.handed_over = hand_over_unanswered(
+                pupil, day=timezone.localdate(contacted_at), now=now
+            )
     return log
 
 

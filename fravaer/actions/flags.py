@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 
 from fravaer.actions.absence import AbsenceRuleError
-from fravaer.actions.scan_writes import ScanWrites, slices
-from fravaer.models import Pupil, SchoolYear, User
+from fravaer.actions.scan_writes import ScanWrites, queue_notification_emails, slices
+from fravaer.models import Pupil, SchoolYear, StaffRole, User
 from fravaer.models.flags import Flag, Notification, RuleSetting, RuleSettingChange
 from fravaer.scan import Scope, load_figures, raw_rows
 from fravaer.thresholds import RULES, RuleConfig, early_warning_problem, evaluate, threshold_problem
@@ -194,6 +194,60 @@ def clear_undocumented_flags(pupil: Pupil, *, up_to: dt.date, now: dt.datetime) 
         status=Flag.Status.ACTIVE,
         period_start__lte=up_to,
     ).update(status=Flag.Status.CLEARED, cleared_at=now)
+
+
+# Who takes over when the home does not answer: the rule table's leaders and team.
+HANDOVER_ROLES = (StaffRole.Role.SCHOOL_LEADER, StaffRole.Role.ENVIRONMENT_TEAM)
+
+
+def hand_over_unanswered(pupil: Pupil, *, day: dt.date, now: dt.datetime) -> list[int]:
+    """The school tried the home about undocumented absence and nobody answered. The
+    routine (seeds 000 and 003): leadership or the school-environment team follows up
+    until it is clear. The pupil's active undocumented flags up to `day` say so in
+    their explanation (`details["no_answer_on"]`, the latest attempt), and the school's
+    leaders and team get one inbox message about the flags handed over for the first
+    time, and the e-mail without details. The flags stay active until the home is
+    reached (`clear_undocumented_flags`) or someone acknowledges them. Returns the ids
+    of the flags handed over now."""
+    flags = list(
+        Flag.objects.select_for_update()
+        .filter(
+            pupil=pupil,
+            rule="undocumented",
+            status=Flag.Status.ACTIVE,
+            period_start__lte=day,
+        )
+        .order_by("pk")
+    )
+    first_time = [f for f in flags if "no_answer_on" not in (f.details or {})]
+    for flag in flags:
+        details = dict(flag.details or {})
+        details["no_answer_on"] = max(details.get("no_answer_on", ""), day.isoformat())
+        flag.details = details
+    Flag.objects.bulk_update(flags, ["details"])
+    if not first_time:
+        return []
+    per_user: dict[int, set[int]] = {}
+    for user_id, school_id in (
+        StaffRole.objects.filter(
+            school_id__in={f.school_id for f in first_time}, role__in=HANDOVER_ROLES
+        )
+        .values_list("user_id", "school_id")
+        .distinct()
+    ):
+        per_user.setdefault(user_id, set()).update(
+            f.pk for f in first_time if f.school_id == school_id
+        )
+    Notification.objects.bulk_create(
+        Notification(
+            user_id=user_id, kind=Notification.Kind.FLAG, flag_ids=sorted(ids), created_at=now
+        )
+        for user_id, ids in per_user.items()
+    )
+    counts = {user_id: len(ids) for user_id, ids in per_user.items()}
+    if counts:
+        transaction.on_commit(lambda: queue_notification_emails(counts))
+    return [f.pk for f in first_time]
 
 
 def acknowledge_flag(flag: Flag, *, by: User, reason: str) -> Flag:

@@ -230,6 +230,9 @@ class ContactLog(models.Model):
 
     # Who counts as the home.
     HOME = (Counterpart.GUARDIAN, Counterpart.BOTH)
+    # Set by `log_contact`: the undocumented-absence flags this unanswered attempt
+    # handed over to the leaders and the team (not stored).
+    handed_over: list[int] = []
 
     pupil = models.ForeignKey(
         Pupil, on_delete=models.PROTECT, related_name="contact_logs", verbose_name=_("elev")
@@ -283,3 +286,8 @@ class ContactLog(models.Model):
 
     def reached_home(self) -> bool:
         return self.counterpart in self.HOME and self.outcome != self.Outcome.NO_ANSWER
+
+    def tried_home_unanswered(self) -> bool:
+        """The school tried the guardians and nobody answered: leaders or the team take
+        over the undocumented absence (`hand_over_unanswered`)."""
+        return self.counterpart in self.HOME and self.outcome == self.Outcome.NO_ANSWER

@@ -160,6 +160,117 @@ def test_undocumented_flag_clears_when_the_home_is_contacted(school, pupil, cont
     assert not [f for f in scan(school).new_flags if f.rule == "undocumented"]
 
 
+def test_an_unanswered_call_home_hands_the_absence_over_to_leaders_and_team(
+    client_for,
+    school,
+    pupil,
+    contact_teacher,
+    leader,
+    team_member,
+    nurse,
+    outsider,
+    django_capture_on_commit_callbacks,
+    eager_tasks,
+):
+    absence(pupil, dt.date(2026, 11, 16), contact_teacher)
+    absence(pupil, dt.date(2026, 11, 17), contact_teacher)
+    scan(school)
+    flags = list(Flag.objects.filter(rule="undocumented").order_by("period_start"))
+    assert len(flags) == 2
+    Notification.objects.all().delete()
+    mail.outbox.clear()
+    # Through the contact log page, as the contact teacher does it.
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client_for(contact_teacher).post(
+            reverse("contact_log", args=[pupil.uuid]),
+            {
+                "contacted_at": "17.11.2026 15:10",
+                "channel": "phone",
+                "counterpart": "guardian",
+                "summary": "Ringte mor, ikke svar.",
+                "outcome": "no_answer",
+            },
+            follow=True,
+        )
+    assert "Skolens ledelse og skolemiljøteam er varslet" in page.content.decode()
+    for flag in flags:
+        flag.refresh_from_db()
+        assert flag.status == "active"  # handed over, not answered
+        assert flag.explanation() == (
+            f"Udokumentert fravær {flag.period_start:%d.%m.%Y}. Hjemmet svarte ikke da skolen "
+            "tok kontakt 17.11.2026; ledelsen eller skolemiljøteamet følger opp til fraværet "
+            "er avklart."
+        )
+    # One message each for the leaders and the team about both flags; nobody else.
+    messages = {n.user: n.flag_ids for n in Notification.objects.all()}
+    ids = sorted(f.pk for f in flags)
+    assert messages == {leader: ids, team_member: ids}
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([leader.email, team_member.email])
+    assert all("Udokumentert" not in m.body for m in mail.outbox)  # no details by e-mail
+    # Leaders see it in their inbox.
+    inbox = client_for(leader).get(reverse("inbox")).content.decode()
+    assert "Hjemmet svarte ikke da skolen tok kontakt 17.11.2026" in inbox
+    # A second unanswered call tells nobody again; the text has the latest try.
+    log_contact(
+        pupil,
+        contacted_at=dt.datetime(2026, 11, 18, 7, 0, tzinfo=dt.UTC),
+        channel="phone",
+        counterpart="both",
+        summary="Ny prøve.",
+        outcome="no_answer",
+        by=contact_teacher,
+    )
+    assert Notification.objects.count() == 2
+    flags[0].refresh_from_db()
+    assert "tok kontakt 18.11.2026" in flags[0].explanation()
+    # A later record's flag is handed over on its own.
+    absence(pupil, dt.date(2026, 11, 18), contact_teacher)
+    later = next(f for f in scan(school).new_flags if f.rule == "undocumented")
+    Notification.objects.all().delete()
+    log_contact(
+        pupil,
+        contacted_at=dt.datetime(2026, 11, 18, 8, 0, tzinfo=dt.UTC),
+        channel="phone",
+        counterpart="guardian",
+        summary="Prøvde igjen.",
+        outcome="no_answer",
+        by=contact_teacher,
+    )
+    assert {n.user: n.flag_ids for n in Notification.objects.all()} == {
+        leader: [later.pk],
+        team_member: [later.pk],
+    }
+    # Reaching the home answers them all.
+    log_contact(
+        pupil,
+        contacted_at=dt.datetime(2026, 11, 18, 9, 0, tzinfo=dt.UTC),
+        channel="phone",
+        counterpart="guardian",
+        summary="Mor: syk.",
+        outcome="clarified",
+        by=contact_teacher,
+    )
+    assert not Flag.objects.filter(rule="undocumented", status="active").exists()
+
+
+def test_an_unanswered_call_to_the_pupil_hands_nothing_over(school, pupil, contact_teacher):
+    absence(pupil, dt.date(2026, 11, 17), contact_teacher)
+    scan(school)
+    Notification.objects.all().delete()
+    log_contact(
+        pupil,
+        contacted_at=dt.datetime(2026, 11, 18, 7, 0, tzinfo=dt.UTC),
+        channel="phone",
+        counterpart="pupil",
+        summary="x",
+        outcome="no_answer",
+        by=contact_teacher,
+    )
+    flag = Flag.objects.get(rule="undocumented")
+    assert "no_answer_on" not in flag.details
+    assert not Notification.objects.exists()
+
+
 def test_flags_reach_the_right_people_and_no_one_else(
     school,
     pupil,
