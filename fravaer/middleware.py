@@ -1,7 +1,23 @@
+from __future__ import annotations
+
+import uuid
+
 from django.conf import settings
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.locale import LocaleMiddleware
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
+
+from fravaer.models import SubmissionKey
+
+# The hidden field static/js/app.js puts in every POST form.
+SUBMISSION_FIELD = "_submission"
 
 
 class NorwegianFirstLocaleMiddleware(LocaleMiddleware):
@@ -32,3 +48,125 @@ class PrivateNoStoreMiddleware:
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class OncePerSubmissionMiddleware:
+    """A form sent twice is saved once (a double click, two tabs, the back button).
+
+    static/js/app.js puts a random key (`_submission`) in every POST form. The first
+    request with a key claims it, a `SubmissionKey` row unique on the key, and runs the
+    view in the same transaction. A second request with the key waits on the unique
+    index until the first commits (PostgreSQL; SQLite serialises writers anyway), finds
+    the key taken and is sent where the first answer went, with a message.
+
+    Only an answer that sends the user on (a redirect) keeps the key. A form shown again
+    with errors, a fragment or a refusal gives it back, so the corrected form can be
+    sent with the same key; a server error rolls back the view's writes and the key.
+    Requests without a valid key (tests, scripts, a browser without JavaScript) and
+    anonymous ones pass through untouched. Must come after the authentication,
+    message and htmx middleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        key = _submission_key(request)
+        if key is None:
+            return self.get_response(request)
+        with transaction.atomic():
+            if _claim(key, user_id=request.user.pk):
+                queued = len(_queued_messages(request))
+                response = self.get_response(request)
+                _settle(request, key, response, queued_before=queued)
+                return response
+            first = (
+                SubmissionKey.objects.filter(key=key, user_id=request.user.pk)
+                .values_list("location", flat=True)
+                .first()
+            )
+        if first is None:
+            # Another user's key (never sent by our pages) or one gone in the meantime:
+            # nothing to answer for, so the request is handled as one without a key.
+            return self.get_response(request)
+        messages.info(
+            request, _("Skjemaet var allerede sendt, og det er lagret én gang."), fail_silently=True
+        )
+        return _answer_again(request, first)
+
+
+def _submission_key(request: HttpRequest) -> uuid.UUID | None:
+    if request.method != "POST":
+        return None
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    try:
+        return uuid.UUID(request.POST.get(SUBMISSION_FIELD, ""))
+    except ValueError:
+        return None
+
+
+def _claim(key: uuid.UUID, *, user_id: int) -> bool:
+    try:
+        with transaction.atomic():
+            SubmissionKey.objects.create(key=key, user_id=user_id, created_at=timezone.now())
+    except IntegrityError:
+        return False
+    return True
+
+
+def _settle(
+    request: HttpRequest, key: uuid.UUID, response: HttpResponse, *, queued_before: int
+) -> None:
+    """Keep the key with the first answer's target, or give it back."""
+    if transaction.get_rollback():
+        return  # the whole transaction, key and all, is rolled back on the way out
+    if response.status_code >= 500:
+        # The view raised (Django has turned the exception into this answer): roll
+        # back its writes with the key, as if the request had not been made.
+        transaction.set_rollback(True)
+        return
+    location = _redirect_target(response)
+    rows = SubmissionKey.objects.filter(key=key)
+    if location and not _refused(request, queued_before):
+        rows.update(location=location)
+    else:
+        rows.delete()
+
+
+def _redirect_target(response: HttpResponse) -> str:
+    if 300 <= response.status_code < 400 and response.has_header("Location"):
+        return response["Location"]
+    # htmx's own redirect (django_htmx's HttpResponseClientRedirect answers 200).
+    return response.headers.get("HX-Redirect", "")
+
+
+def _queued_messages(request: HttpRequest) -> list:
+    # No public API lists the messages queued by this request without consuming them;
+    # without it every redirect keeps its key.
+    return list(getattr(getattr(request, "_messages", None), "_queued_messages", ()))
+
+
+def _refused(request: HttpRequest, queued_before: int) -> bool:
+    """A redirect with a warning or an error (the task was already done, the record
+    was removed by someone else) saved nothing: sending the form again must show the
+    refusal again, not "it is saved"."""
+    added = _queued_messages(request)[queued_before:]
+    return any(message.level >= messages.WARNING for message in added)
+
+
+def _answer_again(request: HttpRequest, location: str) -> HttpResponse:
+    htmx = getattr(request, "htmx", False)
+    if location:
+        return HttpResponseClientRedirect(location) if htmx else HttpResponseRedirect(location)
+    # A key kept without an address (`_settle` keeps none so; a safeguard): the first
+    # answer is unknown, so stay where the user was, and never run the view twice.
+    if htmx:
+        return HttpResponse(status=204)
+    referer = request.headers.get("Referer", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(referer)
+    return HttpResponseRedirect(reverse("home"))

@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After auth, messages and htmx: it reads the user, adds a message, answers htmx.
+    "fravaer.middleware.OncePerSubmissionMiddleware",
 ]
 
 ROOT_URLCONF = "fravaer.urls"

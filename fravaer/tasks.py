@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from fravaer.actions import scan_absence
 from fravaer.actions.flags import send_notification_emails
-from fravaer.models import School
+from fravaer.models import School, SubmissionKey
 from fravaer.scan import Scope
 
 logger = logging.getLogger(__name__)
@@ -42,8 +42,10 @@ def _day(as_of: str | None) -> dt.date:
 
 @shared_task
 def clear_expired_sessions() -> None:
-    """Nightly: expired sessions (who was logged in, from where) are not kept."""
+    """Nightly: expired sessions (who was logged in, from where) are not kept, nor the
+    keys of forms sent more than a day ago (`OncePerSubmissionMiddleware`)."""
     SessionStore.clear_expired()
+    SubmissionKey.objects.expired(timezone.now()).delete()
 
 
 @shared_task

@@ -316,7 +316,10 @@ def record_absence(
     check_absence_input(data, lessons_per_day=lessons_per_day)
     check_day_consistency(data.kind, _other_kinds(pupil.pk, day), day=day)
     try:
-        changes = apply_absence_changes(creates=[(pupil, day, data)], by=by, now=now)
+        # A savepoint when the caller holds a transaction (OncePerSubmissionMiddleware):
+        # the refusal is shown on the form, which needs the transaction usable.
+        with transaction.atomic():
+            changes = apply_absence_changes(creates=[(pupil, day, data)], by=by, now=now)
     except IntegrityError as exc:
         raise AbsenceRuleError(
             _("Eleven har allerede fravær hele dagen %(date)s.") % {"date": f"{day:%d.%m.%Y}"},

@@ -22,6 +22,7 @@ from fravaer.models.people import (
     TeachingAssignment,
     User,
 )
+from fravaer.models.submissions import SubmissionKey
 
 __all__ = [
     "AbsenceReason",
@@ -42,6 +43,7 @@ __all__ = [
     "School",
     "SchoolYear",
     "StaffRole",
+    "SubmissionKey",
     "TeachingAssignment",
     "User",
 ]

@@ -58,4 +58,138 @@
     }
   }, true);
 
+  // A form is sent once. Every POST form carries a random key (`_submission`); the
+  // server saves a key once (fravaer.middleware.OncePerSubmissionMiddleware) and sends
+  // a repeat where the first went. Here a second click while the first request is on
+  // its way is dropped, and the buttons say so (aria-disabled: a `disabled` submitter
+  // would leave its name and value out of the request).
+  var KEY_FIELD = "_submission";
+  var BUSY = "data-submitting";
+  // A form whose answer never replaces the page (a download) is free again after this;
+  // a repeat with the same key is still saved once.
+  var BUSY_MS = 10000;
+
+  function newKey() {
+    var cryptoObj = window.crypto;
+    if (cryptoObj && typeof cryptoObj.randomUUID === "function") return cryptoObj.randomUUID();
+    var bytes = new Uint8Array(16);
+    if (cryptoObj && cryptoObj.getRandomValues) {
+      cryptoObj.getRandomValues(bytes);
+    } else {
+      for (var i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+    }
+    return Array.prototype.map.call(bytes, function (b) {
+      return (b < 16 ? "0" : "") + b.toString(16);
+    }).join("");
+  }
+
+  function isPostForm(el) {
+    return el instanceof HTMLFormElement && el.method === "post";
+  }
+
+  function postForms(root) {
+    var found = [];
+    if (isPostForm(root)) found.push(root);
+    if (root && root.querySelectorAll) {
+      Array.prototype.forEach.call(root.querySelectorAll("form"), function (form) {
+        if (isPostForm(form)) found.push(form);
+      });
+    }
+    return found;
+  }
+
+  function addKeys(root) {
+    postForms(root).forEach(function (form) {
+      if (form.elements.namedItem(KEY_FIELD)) return;
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = KEY_FIELD;
+      input.value = newKey();
+      form.appendChild(input);
+    });
+  }
+
+  function submitButtons(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.type === "submit";
+    });
+  }
+
+  function markBusy(form) {
+    form.setAttribute(BUSY, "");
+    submitButtons(form).forEach(function (button) {
+      if (button.getAttribute("aria-disabled") === "true") return;
+      button.setAttribute("aria-disabled", "true");
+      button.setAttribute(BUSY, "");
+    });
+    window.clearTimeout(form._submittingTimer);
+    form._submittingTimer = window.setTimeout(function () { release(form); }, BUSY_MS);
+  }
+
+  function release(root) {
+    var marked = [];
+    if (root.hasAttribute && root.hasAttribute(BUSY)) marked.push(root);
+    Array.prototype.push.apply(marked, root.querySelectorAll("[" + BUSY + "]"));
+    marked.forEach(function (el) {
+      el.removeAttribute(BUSY);
+      if (el instanceof HTMLFormElement) {
+        window.clearTimeout(el._submittingTimer);
+        // Buttons outside the form (form="…") are released with it.
+        submitButtons(el).forEach(function (button) {
+          if (!button.hasAttribute(BUSY)) return;
+          button.removeAttribute(BUSY);
+          button.removeAttribute("aria-disabled");
+        });
+      } else {
+        el.removeAttribute("aria-disabled");
+      }
+    });
+  }
+
+  // Capture phase, after the confirm question above (which stops a cancelled submit):
+  // a form already on its way is not sent again, neither natively nor by htmx.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !isPostForm(form)) return;
+    if (form.hasAttribute(BUSY)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // Bubble phase, after every other handler: a submit nobody cancelled is the browser's
+  // own. htmx cancels it to send its own request, so its forms are marked below.
+  document.addEventListener("submit", function (event) {
+    if (!event.defaultPrevented && isPostForm(event.target)) markBusy(event.target);
+  });
+
+  function htmxForm(event) {
+    var elt = event.detail && event.detail.elt;
+    var form = elt && elt.closest ? elt.closest("form") : null;
+    return isPostForm(form) ? form : null;
+  }
+
+  // Just before htmx sends (a request another handler cancelled never comes here).
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var form = htmxForm(event);
+    if (form) markBusy(form);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = htmxForm(event);
+    if (!form) return;
+    release(form);
+    // Answered: sending this form again (if the swap left it in place) is a new
+    // submission. A request that failed keeps its key, so a retry is saved once.
+    var input = form.elements.namedItem(KEY_FIELD);
+    if (event.detail.successful && input) input.value = newKey();
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { addKeys(document); });
+  // htmx:load comes for the page and for every piece of content htmx swaps in.
+  document.addEventListener("htmx:load", function (event) { addKeys(event.target); });
+  document.addEventListener("htmx:historyRestore", function () { release(document); });
+  // Back to a page the browser kept (back/forward cache): its forms may be sent again,
+  // with the same key, so a form sent before is still saved once.
+  window.addEventListener("pageshow", function () { release(document); });
+
 })();

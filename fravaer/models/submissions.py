@@ -1,0 +1,45 @@
+"""Submitted forms, so that a form sent twice (a double click, a retry, the back button)
+is saved once. `fravaer.middleware.OncePerSubmissionMiddleware` writes and reads them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from fravaer.models.people import User
+
+# A key is remembered this long; after that the row is purged (`expired`).
+SUBMISSION_KEY_LIFETIME = dt.timedelta(hours=24)
+
+
+class SubmissionKeyQuerySet(models.QuerySet["SubmissionKey"]):
+    def expired(self, now: dt.datetime) -> SubmissionKeyQuerySet:
+        return self.filter(created_at__lt=now - SUBMISSION_KEY_LIFETIME)
+
+
+class SubmissionKey(models.Model):
+    """One form submission: the random key the browser put in the form (`_submission`),
+    who sent it, and where the first answer sent them. Nothing else: the location is a
+    path of this site, whose URLs carry only opaque ids."""
+
+    key = models.UUIDField(_("nøkkel"))
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("sendt"))
+    # Empty until the first answer is a redirect; then where it went.
+    location = models.TextField(_("sendt videre til"), blank=True)
+
+    objects = SubmissionKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("innsendt skjema")
+        verbose_name_plural = _("innsendte skjemaer")
+        constraints = [
+            # A second request with the same key waits here until the first commits.
+            models.UniqueConstraint(fields=["key"], name="submissionkey_one_per_key"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="submissionkey_created_at")]
+
+    def __str__(self) -> str:
+        return str(self.key)
