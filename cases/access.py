@@ -28,6 +28,7 @@ from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery,
 from django.db.models.functions import Cast, Concat
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import (
     Case,
@@ -43,7 +44,7 @@ from fravaer.access import (
     _enrollment_active,
     _staff_school_ids,
 )
-from fravaer.models import Enrollment, StaffRole, TeachingAssignment, User
+from fravaer.models import Enrollment, Municipality, StaffRole, TeachingAssignment, User
 
 VIEW_CASE = "view_case"
 
@@ -89,6 +90,28 @@ PPT_GROUP_PREFIX = "ppt-kommune-"
 
 def ppt_group_name(municipality_id: int) -> str:
     return f"{PPT_GROUP_PREFIX}{municipality_id}"
+
+
+def ppt_group_municipality_id(group_name: str) -> int | None:
+    """The municipality whose PPT group `group_name` is, or None for another group."""
+    rest = group_name.removeprefix(PPT_GROUP_PREFIX)
+    return int(rest) if rest != group_name and rest.isdigit() else None
+
+
+def ppt_group_label(municipality_name: str) -> str:
+    """The PPT group as people read it, in the active language."""
+    return _("PPT i %(municipality)s") % {"municipality": municipality_name}
+
+
+def group_labels(group_names) -> dict[str, str]:
+    """People's names for the per-case grant groups among `group_names` ("PPT i
+    Fjordvik kommune" for "ppt-kommune-1"). One query, none without PPT groups."""
+    ids = {name: ppt_group_municipality_id(name) for name in group_names}
+    wanted = {i for i in ids.values() if i is not None}
+    if not wanted:
+        return {}
+    names = dict(Municipality.objects.filter(pk__in=wanted).values_list("pk", "name"))
+    return {g: ppt_group_label(names[i]) for g, i in ids.items() if i in names}
 
 
 def is_ppt_advisor(user: User, municipality_id: int) -> bool:

@@ -8,9 +8,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.actions.core import DOWN, TRANSITIONS, UP, summary_2b_window
+from cases.actions.core import DOWN, TRANSITIONS, UP, close_reasons, summary_2b_window
 from cases.models import Case, Level
-from fravaer.forms import HintedForm, StyledForm
+from fravaer.forms import HintedForm, StyledForm, is_choice_group
 from fravaer.models import User
 
 REASON_MAX = 2000
@@ -21,6 +21,21 @@ class VersionedForm(StyledForm):
     by someone else in between is caught (`CaseChanged`)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    # Kept open with what was typed after someone else changed the case (`CaseChanged`):
+    # nothing to correct, so no error summary, but the user saves again from here.
+    kept = False
+
+    def add_error(self, field, error) -> None:
+        """An error added after validation (an action's refusal at its field) is tied
+        to the field like the form's own."""
+        super().add_error(field, error)
+        if field in self.fields and field in self.errors:
+            attrs = self.fields[field].widget.attrs
+            attrs["aria-invalid"] = "true"
+            if not is_choice_group(self.fields[field].widget):
+                ids = (attrs.get("aria-describedby") or "").split()
+                err = f"{self[field].id_for_label}-err"
+                attrs["aria-describedby"] = " ".join([*[i for i in ids if i != err], err])
 
     def with_version(self, version: int) -> VersionedForm:
         """The same typed input, now based on the case as it is: after `CaseChanged`
@@ -67,6 +82,13 @@ class LevelForm(VersionedForm):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+
+    # What the move lacks (`missing_for`'s codes), shown at the field that supplies it.
+    rule_fields = {
+        "level2a_needs_coordinator": "coordinator",
+        "level2a_needs_leaders_informed": "leaders_informed",
+        "summary_due_range": "summary_due",
+    }
 
     def __init__(self, *args, case: Case, to: str, coordinators=None, **kwargs) -> None:
         kwargs.setdefault("prefix", f"niva-{to.lower()}")
@@ -142,9 +164,15 @@ class CloseForm(VersionedForm):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, level: str, **kwargs) -> None:
         kwargs.setdefault("prefix", "avslutt")
         super().__init__(*args, **kwargs)
+        # Only the reasons that fit the case's level (`CLOSE_REASONS`): no "the
+        # measures worked" at nivå 0, where there are none yet.
+        self.fields["reason"].choices = close_reasons(level)
+        self.fields["reason"].error_messages["invalid_choice"] = _(
+            "Denne grunnen passer ikke for en sak på %(level)s. Velg en av grunnene i listen."
+        ) % {"level": Level(level).label}
 
     def clean(self) -> dict:
         data = super().clean()

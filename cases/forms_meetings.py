@@ -15,6 +15,7 @@ from cases.actions.meetings import meeting_window
 from cases.models import Conversation, Level, Mapping, Meeting
 from cases.questions import AREA_HINTS, GUARDIAN_QUESTIONS, PUPIL_QUESTIONS, THEMES
 from fravaer.forms import HintedForm, StyledForm
+from fravaer.models import StaffRole, User
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -136,11 +137,18 @@ class MeetingForm(HintedForm):
         "meeting_staff_not_eligible": "staff",
     }
 
-    def __init__(self, *args, guardians, staff, level: str, **kwargs):
+    def __init__(self, *args, guardians, staff, level: str, me: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["guardians"].queryset = guardians
         self.fields["staff"].queryset = staff
+        self.fields["staff"].label_from_instance = staff_label
         if not self.is_bound:
+            # The one setting up the meeting usually takes part: ticked when they are
+            # staff at the school (read from the list itself, which is shown anyway).
+            if me is not None and any(
+                u.pk == me.pk and is_school_staff(u) for u in self.fields["staff"].queryset
+            ):
+                self.initial.setdefault("staff", [me.pk])
             self.initial.setdefault(
                 "kind",
                 Meeting.Kind.LEVEL1
@@ -162,6 +170,23 @@ class MeetingForm(HintedForm):
     def starts_at(self) -> dt.datetime:
         naive = dt.datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"])
         return timezone.make_aware(naive)
+
+
+def is_school_staff(user: User) -> bool:
+    """From `queries.with_school_roles`: the pupil's contact teacher, or a role at the
+    school (not PPT's, which is the municipality's)."""
+    roles = getattr(user, "school_roles", ())
+    return bool(getattr(user, "is_contact_teacher", False)) or any(r.school_id for r in roles)
+
+
+def staff_label(user: User) -> str:
+    """The name with the person's roles at the school, so that the principal and the
+    nærværskontakt can be told apart: "Kari Lærer (Kontaktlærer, Nærværskontakt)"."""
+    roles = [str(_("Kontaktlærer"))] if getattr(user, "is_contact_teacher", False) else []
+    order = list(StaffRole.Role.values)
+    held = {r.role for r in getattr(user, "school_roles", ()) if r.role in order}
+    roles += [str(StaffRole.Role(role).label) for role in sorted(held, key=order.index)]
+    return f"{user} ({', '.join(roles)})" if roles else str(user)
 
 
 class MeetingHeldForm(HintedForm):

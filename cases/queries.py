@@ -143,6 +143,28 @@ def coordinator_candidates(case: Case) -> QuerySet[User]:
     )
 
 
+def with_school_roles(staff: QuerySet[User], case: Case, day: dt.date) -> QuerySet[User]:
+    """`staff` with what each person is at the case's school, so that a list of names
+    says who is who: `is_contact_teacher` (of the pupil's class, in the same query) and
+    `school_roles` (their roles at the school, and PPT in the municipality: one query
+    for everyone, whatever their number)."""
+    classes = Enrollment.objects.filter(_enrollment_active(day), pupil_id=case.pupil_id)
+    contact = TeachingAssignment.objects.filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=day),
+        user=OuterRef("pk"),
+        kind=TeachingAssignment.Kind.CONTACT,
+        valid_from__lte=day,
+        group_id__in=classes.values("group_id"),
+    )
+    roles = StaffRole.objects.filter(
+        Q(school_id=case.school_id)
+        | Q(role=StaffRole.Role.PPT_ADVISOR, municipality_id=case.school.municipality_id)
+    ).order_by("pk")
+    return staff.annotate(is_contact_teacher=Exists(contact)).prefetch_related(
+        Prefetch("staff_roles", queryset=roles, to_attr="school_roles")
+    )
+
+
 # What the case page's sections read, one query per relation: consent, referral and
 # participants; conversations, meetings, mappings and tasks; deadlines.
 CASE_PAGE_PREFETCH = (
@@ -171,6 +193,7 @@ def timeline(case: Case) -> list[CaseEvent]:
     labels = dict(Level.choices)
     events = list(case.events.select_related("by").order_by("-at", "-pk"))
     rows = _event_rows(events)
+    rows["group"] = access.group_labels({g for event in events for g in _event_groups(event)})
     for event in events:
         event.level_from_label = labels.get(event.level_from, "")
         event.level_to_label = labels.get(event.level_to, "")
@@ -202,9 +225,25 @@ def _event_rows(events: list[CaseEvent]) -> dict[str, dict]:
     }
 
 
+def _event_groups(event: CaseEvent) -> list[str]:
+    """The grant groups an access event names: {"group": name} when granted,
+    {"groups": [names]} when revoked."""
+    if event.kind not in (CaseEvent.Kind.ACCESS_GRANTED, CaseEvent.Kind.ACCESS_REVOKED):
+        return []
+    data = event.data if isinstance(event.data, dict) else {}
+    names = data.get("groups") if "groups" in data else [data.get("group")]
+    return [n for n in names or [] if isinstance(n, str) and n]
+
+
 def _event_text(event: CaseEvent, rows: dict[str, dict]) -> str:
     kind, data = event.kind, event.data if isinstance(event.data, dict) else {}
     K = CaseEvent.Kind
+    if kind in (K.ACCESS_GRANTED, K.ACCESS_REVOKED):
+        # "PPT i Fjordvik kommune", also for events written with the group's internal
+        # name ("ppt-kommune-1") before the text said it as people do.
+        groups = _event_groups(event)
+        names = [rows["group"].get(g) for g in groups]
+        return ", ".join(names) if groups and all(names) else ""
     if kind in (K.MEETING_SCHEDULED, K.MEETING_HELD, K.MEETING_CANCELLED):
         meeting = rows["meeting"].get(data.get("meeting"))
         if meeting is None:
@@ -235,7 +274,11 @@ def _event_text(event: CaseEvent, rows: dict[str, dict]) -> str:
 
 
 def attached_flags(case: Case) -> list[Flag]:
-    return [cf.flag for cf in case.case_flags.select_related("flag").order_by("-attached_at")]
+    """The flags attached to the case, the active ones first (those are to act on),
+    then the newest."""
+    links = case.case_flags.select_related("flag__acknowledged_by").order_by("-attached_at", "-pk")
+    flags = [cf.flag for cf in links]
+    return sorted(flags, key=lambda f: f.status != Flag.Status.ACTIVE)
 
 
 def active_flags(pupil: Pupil, *, besides: list[Flag] = ()) -> list[Flag]:

@@ -31,6 +31,8 @@ from cases.actions.core import (
     assign_owner,
     change_level,
     close_case,
+    meetings_to_cancel,
+    missing_for,
     open_case,
     record_environment_duty,
     reopen_case,
@@ -92,6 +94,7 @@ def case_context(request: HttpRequest, grant: access.CaseAccess, **extra) -> dic
         "grant": grant,
         "case": case,
         "today": today,
+        "now": timezone.now(),
         "group_name": queries.current_group_name(case.pupil, today),
         "guide": queries.LEVEL_GUIDES[case.level],
         "timeline": queries.timeline(case),
@@ -103,7 +106,11 @@ def case_context(request: HttpRequest, grant: access.CaseAccess, **extra) -> dic
     if grant.can_manage:
         if case.is_open:
             context["missing"] = queries.missing_before(case, today)
-            context["close_form"] = CloseForm(initial=version)
+            context["close_form"] = CloseForm(initial=version, level=case.level)
+            context["meetings_to_cancel"] = meetings_to_cancel(case)
+            context["flags_to_acknowledge"] = [
+                f for f in attached if f.status == Flag.Status.ACTIVE
+            ]
             context["duty_form"] = DutyForm(
                 initial={
                     **version,
@@ -152,12 +159,16 @@ def _done(request: HttpRequest, grant: access.CaseAccess, message: str, anchor: 
 
 def _failed(request, grant, form: VersionedForm, exc: CaseRuleError, **extra) -> HttpResponse:
     """Show the refusal on the form, keeping what was typed. After `CaseChanged` the
-    page shows the case as it now is, and the form is based on the new version."""
-    form.add_error(None, exc.message)
+    page shows the case as it now is, and the form is based on the new version: the
+    page's alert says so, once; the form has nothing to correct, so it has no error
+    summary, and stays open with what was typed (`kept`)."""
     if isinstance(exc, CaseChanged):
         grant = access.case_access_or_404(request.user, grant.case.uuid)
         form.with_version(grant.case.version)
+        form.kept = True
         extra["alert"] = exc.message
+    else:
+        form.add_error(None, exc.message)
     return _page(request, grant, **extra)
 
 
@@ -198,6 +209,30 @@ def _manager_or_404(request: HttpRequest, case_uuid) -> access.CaseAccess:
     return grant
 
 
+def _add_move_blockers(form: LevelForm, case: Case) -> None:
+    """Add to the form what the move lacks, each at the field it concerns (once: a
+    field already in error keeps its own message) or above the form."""
+    if not case.is_open or form.direction is None:
+        return  # the action says why
+    data = getattr(form, "cleaned_data", {})
+    missing = missing_for(
+        case,
+        form.to,
+        form.direction,
+        today=timezone.localdate(),
+        coordinator=data.get("coordinator"),
+        leaders_informed=bool(data.get("leaders_informed")),
+        summary_due=data.get("summary_due"),
+    )
+    for code, message in missing:
+        field = form.rule_fields.get(code)
+        if field in form.fields:
+            if field not in form.errors and field in data:
+                form.add_error(field, message)
+        else:
+            form.add_error(None, message)
+
+
 @require_POST
 def case_level(request: HttpRequest, case_uuid) -> HttpResponse:
     grant = _manager_or_404(request, case_uuid)
@@ -207,6 +242,10 @@ def case_level(request: HttpRequest, case_uuid) -> HttpResponse:
         raise Http404
     coordinators = queries.coordinator_candidates(case) if to == Level.NIVA_2A else None
     form = LevelForm(request.POST, case=case, to=to, coordinators=coordinators)
+    if not form.is_valid() or form.cleaned_data["version"] == case.version:
+        # Every blocker in one answer: the fields' errors and what the move itself
+        # still lacks (`missing_for`, the rule `change_level` applies), together.
+        _add_move_blockers(form, case)
     return _submit(
         request,
         grant,
@@ -224,7 +263,7 @@ def case_close(request: HttpRequest, case_uuid) -> HttpResponse:
     return _submit(
         request,
         grant,
-        CloseForm(request.POST),
+        CloseForm(request.POST, level=grant.case.level),
         "close_form",
         lambda data: close_case(
             grant.case,

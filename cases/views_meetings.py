@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases import access
+from cases import queries as case_queries
 from cases.actions.events import CaseRuleError, log_case_read
 from cases.actions.meetings import (
     assign_task,
@@ -123,11 +124,13 @@ def conversation_new(request: HttpRequest, case_uuid) -> HttpResponse:
 
 def _meeting_form(grant: access.CaseAccess, data=None) -> MeetingForm:
     case = grant.case
+    today = timezone.localdate()
     return MeetingForm(
         data,
         guardians=case.pupil.guardians.all(),
-        staff=staff_candidates(case),
+        staff=case_queries.with_school_roles(staff_candidates(case, today), case, today),
         level=case.level,
+        me=grant.user,
     )
 
 

@@ -424,7 +424,7 @@ def refer_to_ppt(case: Case, *, reason: str, by: User, now: dt.datetime | None =
     leave stop seeing it. The advisors are told in their inbox."""
     from guardian.shortcuts import assign_perm
 
-    from cases.access import VIEW_CASE, Basis, ppt_group_name
+    from cases.access import VIEW_CASE, Basis, ppt_group_label, ppt_group_name
 
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -469,7 +469,7 @@ def refer_to_ppt(case: Case, *, reason: str, by: User, now: dt.datetime | None =
                 CaseEvent.Kind.ACCESS_GRANTED,
                 by=by,
                 now=now,
-                text=_("PPT i %(municipality)s") % {"municipality": municipality.name},
+                text=ppt_group_label(municipality.name),
                 group=group.name,
                 users=advisors,
                 basis=Basis.PPT_REFERRAL,

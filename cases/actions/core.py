@@ -27,6 +27,7 @@ from cases.actions.events import (
     notify,
     school_staff,
 )
+from cases.actions.meetings import cancel_meeting
 from cases.models import (
     REOPEN_DAYS,
     Case,
@@ -37,6 +38,7 @@ from cases.models import (
     Conversation,
     Deadline,
     Level,
+    Meeting,
     Referral,
 )
 from fravaer.models import Flag, Pupil, School, StaffRole, User
@@ -494,6 +496,34 @@ def add_note(
 
 # --- closing and reopening -------------------------------------------------------------
 
+_R = Case.CloseReason
+# The reasons a case may close for on each level. Nivå 0 asks whether there is cause
+# for concern at all: it ends in "not confirmed" or goes on to nivå 1, and has no
+# measures that could have worked. From nivå 1 on the concern is defined and the case
+# closes when the evaluation finds that the measures worked (seed 000 p. 14, outcome 1).
+# A pupil moving away, or something else written out, ends a case on any level.
+CLOSE_REASONS: dict[str, tuple[str, ...]] = {
+    Level.NIVA_0: (_R.NOT_CONFIRMED, _R.MOVED, _R.OTHER),
+    Level.NIVA_1: (_R.MEASURES_WORKED, _R.MOVED, _R.OTHER),
+    Level.NIVA_2A: (_R.MEASURES_WORKED, _R.MOVED, _R.OTHER),
+    Level.NIVA_2B: (_R.MEASURES_WORKED, _R.MOVED, _R.OTHER),
+}
+
+
+def close_reasons(level: str) -> list[tuple[str, str]]:
+    """The (value, label) choices a case on `level` may close for."""
+    allowed = CLOSE_REASONS.get(level, tuple(_R.values))
+    return [(value, label) for value, label in _R.choices if value in allowed]
+
+
+def meetings_to_cancel(case: Case) -> list[Meeting]:
+    """The case's planned meetings, which closing the case cancels. Reads the
+    prefetched `meetings` when the case page has them."""
+    return sorted(
+        (m for m in case.meetings.all() if m.status == Meeting.Status.SCHEDULED),
+        key=lambda m: (m.starts_at, m.pk),
+    )
+
 
 def close_case(
     case: Case,
@@ -504,16 +534,46 @@ def close_case(
     version: int,
     now: dt.datetime | None = None,
 ) -> Case:
-    """Close from any level. Deadlines stop; referrals end and their access goes."""
+    """Close from any level, for a reason that fits the level (`CLOSE_REASONS`).
+    Deadlines stop; referrals end and their access goes; planned meetings are cancelled
+    (their participants are told); the flags attached to the case that are still active
+    are acknowledged by the closer, with the reason, so they leave the start page."""
     now = now or timezone.now()
     if not case.is_open:
         raise CaseRuleError(_("Saken er allerede avsluttet."), code="case_closed")
     if reason not in Case.CloseReason.values:
         raise CaseRuleError(_("Velg hvorfor saken avsluttes."), code="close_reason_required")
+    if reason not in CLOSE_REASONS.get(case.level, ()):
+        raise CaseRuleError(
+            _("«%(reason)s» passer ikke for en sak på %(level)s. Velg en annen grunn.")
+            % {"reason": Case.CloseReason(reason).label, "level": Level(case.level).label},
+            code="close_reason_not_for_level",
+        )
     text = text.strip()
     if reason == Case.CloseReason.OTHER and not text:
         raise CaseRuleError(_("Skriv kort hvorfor saken avsluttes."), code="close_text_required")
+    closed_because = _("Saken ble avsluttet: %(reason)s") % {
+        "reason": Case.CloseReason(reason).label
+    }
     with transaction.atomic():
+        # Before the case is closed: cancelling needs an open case. A change by someone
+        # else (the case's version below, or a meeting's) rolls all of it back.
+        for meeting in Meeting.objects.filter(case=case, status=Meeting.Status.SCHEDULED):
+            meeting.case = case
+            cancel_meeting(meeting, reason=closed_because, by=by, version=meeting.version, now=now)
+        flags = list(
+            Flag.objects.filter(case_links__case=case, status=Flag.Status.ACTIVE).values_list(
+                "pk", flat=True
+            )
+        )
+        # What `fravaer.actions.flags.acknowledge_flag` sets, for all of them at once and
+        # with this action's `now`: who, when and why are kept on each flag.
+        Flag.objects.filter(pk__in=flags, status=Flag.Status.ACTIVE).update(
+            status=Flag.Status.ACKNOWLEDGED,
+            acknowledged_by=by,
+            acknowledged_at=now,
+            acknowledgement=closed_because[:300],
+        )
         bump(
             case,
             version=version,
@@ -536,6 +596,7 @@ def close_case(
             text=text or Case.CloseReason(reason).label,
             reason=reason,
             level_from=case.level,
+            **({"acknowledged_flags": flags} if flags else {}),
         )
     return case
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.access import group_labels
 from cases.models import Case, CaseAccessLog, CaseEvent, Referral
 from fravaer.models import Notification, StaffRole, User
 
@@ -142,12 +143,15 @@ def revoke_case_access(case: Case, *, by: User, now: dt.datetime, basis: str) ->
     groups = list(group_grants.values_list("group__name", flat=True))
     group_grants.delete()
     if users or groups:
+        labels = group_labels(groups)
         add_event(
             case,
             CaseEvent.Kind.ACCESS_REVOKED,
             by=by,
             now=now,
-            text=", ".join(groups),
+            # People's names for the groups, as "Tilgang gitt" says it ("PPT i
+            # Fjordvik kommune"), not the internal group name.
+            text=", ".join(labels.get(g, g) for g in groups),
             users=users,
             groups=groups,
             basis=basis,

@@ -323,6 +323,8 @@ def mark_meeting_held(
 def cancel_meeting(
     meeting: Meeting, *, reason: str, by: User, version: int, now: dt.datetime | None = None
 ) -> Meeting:
+    """Cancel a planned meeting with the reason; the invited staff are told. Closing the
+    case cancels its planned meetings through this too."""
     now = now or timezone.now()
     case = meeting.case
     _require_open(case)
@@ -344,6 +346,16 @@ def cancel_meeting(
             text=f"{_meeting_label(meeting)}: {reason[:300]}",
             meeting=meeting.pk,
         )
+        # Those who were invited are told, as they were of the invitation.
+        invited = [pk for pk in meeting.staff.values_list("pk", flat=True) if pk != by.pk]
+        if invited:
+            notify(
+                invited,
+                case=case,
+                text=gettext_noop("Et møte du var invitert til i en sak, er avlyst."),
+                key=f"meeting:{meeting.pk}:cancelled",
+                now=now,
+            )
     return meeting
 
 

@@ -19,18 +19,26 @@ def close(case, by, **extra):
     return close_case(case, by=by, **values)
 
 
-@pytest.mark.parametrize("level", ["0", "1", "2A", "2B"])
-def test_close_from_every_level(case, contact_teacher, level):
+@pytest.mark.parametrize(
+    ("level", "reason", "label"),
+    [
+        ("0", "not_confirmed", "Bekymringen ble ikke bekreftet"),
+        ("1", "measures_worked", "Tiltakene virket"),
+        ("2A", "measures_worked", "Tiltakene virket"),
+        ("2B", "measures_worked", "Tiltakene virket"),
+    ],
+)
+def test_close_from_every_level(case, contact_teacher, level, reason, label):
     at_level(case, level)
-    close(case, contact_teacher, reason="measures_worked")
+    close(case, contact_teacher, reason=reason)
     case.refresh_from_db()
     assert (case.status, case.close_reason, case.closed_by) == (
         Case.Status.CLOSED,
-        "measures_worked",
+        reason,
         contact_teacher,
     )
     event = case.events.get(kind=CaseEvent.Kind.CLOSED)
-    assert (event.level_from, event.text) == (level, "Tiltakene virket")
+    assert (event.level_from, event.text) == (level, label)
 
 
 def test_close_cancels_pending_deadlines(case, contact_teacher):
@@ -80,7 +88,7 @@ def test_close_on_old_version_is_refused(case, contact_teacher):
 
 def test_reopen_within_90_days_keeps_level(case, contact_teacher):
     at_level(case, Level.NIVA_1)
-    close(case, contact_teacher)
+    close(case, contact_teacher, reason="measures_worked")
     with time_machine.travel(timezone.now() + dt.timedelta(days=89)):
         reopen_case(case, by=contact_teacher, reason="Fraværet øker igjen", version=case.version)
     case.refresh_from_db()
@@ -144,3 +152,147 @@ def test_reopen_case_restarts_the_levels_deadline(case, contact_teacher):
     reopen_case(case, by=contact_teacher, reason="Nytt fravær", version=case.version)
     pending = Deadline.objects.get(case=case, cancelled_at__isnull=True, met_at__isnull=True)
     assert pending.kind == Deadline.Kind.LEVEL1_MEETING
+
+
+# --- closing cancels planned meetings and settles the case's flags ----------------------
+
+
+def _planned(case, by, day, **extra):
+    from cases.actions.meetings import schedule_meeting
+    from cases.models import Meeting
+
+    values = {"kind": Meeting.Kind.LEVEL1, "place": "Møterom 2", "by": by}
+    values.update(extra)
+    starts_at = dt.datetime(2026, 12, day, 13, 30, tzinfo=timezone.get_default_timezone())
+    return schedule_meeting(case, starts_at=starts_at, **values)
+
+
+def test_close_cancels_planned_meetings_with_an_event_each(case, contact_teacher):
+    from cases.models import Meeting
+
+    at_level(case, Level.NIVA_1)
+    first, second = _planned(case, contact_teacher, 3), _planned(case, contact_teacher, 3)
+    close(case, contact_teacher, reason="measures_worked")
+    for meeting in (first, second):
+        meeting.refresh_from_db()
+        assert meeting.status == Meeting.Status.CANCELLED
+        assert meeting.cancel_reason == "Saken ble avsluttet: Tiltakene virket"
+        assert meeting.version == 2
+    cancelled = case.events.filter(kind=CaseEvent.Kind.MEETING_CANCELLED).order_by("pk")
+    assert [e.data["meeting"] for e in cancelled] == [first.pk, second.pk]
+    assert all(e.text.endswith(": Saken ble avsluttet: Tiltakene virket") for e in cancelled)
+    # Cancelled before the case closed, in the same moment: the timeline reads
+    # "Sak avsluttet" above them.
+    closed = case.events.get(kind=CaseEvent.Kind.CLOSED)
+    assert all(e.at == closed.at and e.pk < closed.pk for e in cancelled)
+
+
+def test_close_leaves_held_and_cancelled_meetings_alone(case, contact_teacher):
+    from cases.actions.meetings import cancel_meeting
+    from cases.models import Meeting
+
+    at_level(case, Level.NIVA_1)
+    earlier = _planned(case, contact_teacher, 3)
+    cancel_meeting(earlier, reason="Syk", by=contact_teacher, version=earlier.version)
+    close(case, contact_teacher, reason="measures_worked")
+    earlier.refresh_from_db()
+    assert (earlier.status, earlier.cancel_reason) == (Meeting.Status.CANCELLED, "Syk")
+    assert case.events.filter(kind=CaseEvent.Kind.MEETING_CANCELLED).count() == 1
+
+
+def test_close_tells_invited_staff_that_the_meeting_is_cancelled(
+    case, contact_teacher, team_member
+):
+    from fravaer.models import Notification
+
+    at_level(case, Level.NIVA_1)
+    meeting = _planned(case, contact_teacher, 3, staff=[team_member, contact_teacher])
+    close(case, contact_teacher, reason="measures_worked")
+    told = Notification.objects.filter(key__startswith=f"meeting:{meeting.pk}:cancelled")
+    assert [n.user for n in told] == [team_member]
+
+
+def test_close_on_old_version_cancels_no_meeting(case, contact_teacher):
+    from cases.models import Meeting
+
+    at_level(case, Level.NIVA_1)
+    meeting = _planned(case, contact_teacher, 3)
+    with pytest.raises(CaseChanged):
+        close(case, contact_teacher, reason="measures_worked", version=case.version - 1)
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.SCHEDULED
+    assert not case.events.filter(kind=CaseEvent.Kind.MEETING_CANCELLED).exists()
+
+
+def test_close_acknowledges_the_cases_active_flags_with_who_when_and_why(case, contact_teacher):
+    from cases.actions.core import attach_flags
+    from fravaer.models import Flag
+    from tests.fravaer.test_flag_views import make_flag
+
+    at_level(case, Level.NIVA_1)
+    active = make_flag(case.pupil)
+    cleared = make_flag(case.pupil, "undocumented", status="cleared", cleared_at=timezone.now())
+    attach_flags(case, [active, cleared], now=timezone.now())
+    close(case, contact_teacher, reason="measures_worked")
+    active.refresh_from_db()
+    assert (active.status, active.acknowledged_by, active.acknowledgement) == (
+        Flag.Status.ACKNOWLEDGED,
+        contact_teacher,
+        "Saken ble avsluttet: Tiltakene virket",
+    )
+    case.refresh_from_db()
+    assert active.acknowledged_at == case.closed_at
+    cleared.refresh_from_db()
+    assert (cleared.status, cleared.acknowledged_by) == (Flag.Status.CLEARED, None)
+    closed = case.events.get(kind=CaseEvent.Kind.CLOSED)
+    assert closed.data["acknowledged_flags"] == [active.pk]
+
+
+def test_close_leaves_the_pupils_flags_not_attached_to_the_case(case, contact_teacher):
+    from fravaer.models import Flag
+    from tests.fravaer.test_flag_views import make_flag
+
+    other = make_flag(case.pupil)
+    close(case, contact_teacher)
+    other.refresh_from_db()
+    assert other.status == Flag.Status.ACTIVE
+
+
+def test_reopen_does_not_reactivate_flags_acknowledged_on_close(case, contact_teacher):
+    from cases.actions.core import attach_flags
+    from fravaer.models import Flag
+    from tests.fravaer.test_flag_views import make_flag
+
+    flag = make_flag(case.pupil)
+    attach_flags(case, [flag], now=timezone.now())
+    close(case, contact_teacher)
+    reopen_case(case, by=contact_teacher, reason="Nytt fravær", version=case.version)
+    flag.refresh_from_db()
+    assert flag.status == Flag.Status.ACKNOWLEDGED
+    assert flag.acknowledgement == "Saken ble avsluttet: Bekymringen ble ikke bekreftet"
+
+
+# --- the reasons that fit each level ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("level", "reason"),
+    [("0", "measures_worked"), ("1", "not_confirmed"), ("2A", "not_confirmed")],
+)
+def test_close_refuses_a_reason_that_does_not_fit_the_level(case, contact_teacher, level, reason):
+    at_level(case, level)
+    with pytest.raises(CaseRuleError) as exc:
+        close(case, contact_teacher, reason=reason)
+    assert exc.value.code == "close_reason_not_for_level"
+    assert "passer ikke for en sak på Nivå" in exc.value.message
+    case.refresh_from_db()
+    assert case.is_open
+
+
+@pytest.mark.parametrize("level", ["0", "1", "2A", "2B"])
+@pytest.mark.parametrize("reason", ["moved", "other"])
+def test_close_for_moving_or_another_reason_fits_every_level(case, contact_teacher, level, reason):
+    at_level(case, level)
+    close(case, contact_teacher, reason=reason, text="Se utdyping")
+    case.refresh_from_db()
+    assert case.close_reason == reason

@@ -416,3 +416,221 @@ def test_timeline_labels_follow_the_readers_language(client_for, case, contact_t
     html = client.get(url("case", case)).content.decode()
     assert "(Phone)" in html
     assert "(Telefon)" not in html
+
+
+# --- the close form says beforehand what closing does ------------------------------------
+
+
+def _meeting_on(case, by, day, hour):
+    from cases.actions.meetings import schedule_meeting
+
+    starts = dt.datetime(2026, 12, day, hour, 0, tzinfo=timezone.get_default_timezone())
+    return schedule_meeting(case, kind="level1", starts_at=starts, place="Rom 1", by=by)
+
+
+def test_close_form_lists_the_planned_meetings_it_will_cancel(client_for, case, contact_teacher):
+    at_level(case, Level.NIVA_1)
+    _meeting_on(case, contact_teacher, 3, 9)
+    _meeting_on(case, contact_teacher, 3, 14)
+    html = client_for(contact_teacher).get(url("case", case)).content.decode()
+    form = html[html.index('id="avslutt"') :]
+    assert "Saken har 2 planlagte møter. De blir avlyst når saken avsluttes" in form
+    assert "03.12.2026 09:00" in form and "03.12.2026 14:00" in form
+
+
+def test_close_form_says_nothing_of_meetings_when_none_are_planned(
+    client_for, case, contact_teacher
+):
+    html = client_for(contact_teacher).get(url("case", case)).content.decode()
+    assert 'id="avslutt-moter"' not in html
+    assert "planlagt" not in html[html.index('id="avslutt"') :]
+
+
+# --- the reasons that fit the level --------------------------------------------------------
+
+
+def _close_choices(client, case) -> list[str]:
+    form = client.get(url("case", case)).context["close_form"]
+    return [value for value, _label in form.fields["reason"].choices]
+
+
+def test_close_form_at_level_0_offers_no_measures_worked(client_for, case, contact_teacher):
+    client = client_for(contact_teacher)
+    assert _close_choices(client, case) == ["not_confirmed", "moved", "other"]
+    assert "Tiltakene virket" not in client.get(url("case", case)).content.decode()
+
+
+def test_close_form_at_level_1_offers_measures_worked(client_for, case, contact_teacher):
+    at_level(case, Level.NIVA_1)
+    assert _close_choices(client_for(contact_teacher), case) == [
+        "measures_worked",
+        "moved",
+        "other",
+    ]
+
+
+def test_close_with_a_reason_unfit_for_the_level_is_refused_at_the_field(
+    client_for, case, contact_teacher
+):
+    response = client_for(contact_teacher).post(
+        url("case_close", case),
+        {"avslutt-version": case.version, "avslutt-reason": "measures_worked"},
+    )
+    html = response.content.decode()
+    assert "Denne grunnen passer ikke for en sak på Nivå 0 – undring." in html
+    case.refresh_from_db()
+    assert case.is_open
+
+
+# --- moving to 2A: every blocker in one answer ---------------------------------------------
+
+
+def test_level_2a_panel_says_up_front_that_consent_is_missing(client_for, case, contact_teacher):
+    at_level(case, Level.NIVA_1, ready=False)
+    html = client_for(contact_teacher).get(url("case", case)).content.decode()
+    summary = html[html.index("Flytt til Nivå 2A") :]
+    summary = summary[: summary.index("</summary>")]
+    assert "1 krav mangler" in summary
+    assert "Dette mangler først:" in html
+    assert "Nivå 2A krever samtykke fra foresatte" in html
+
+
+def _error_summary(html: str) -> str:
+    start = html.index('<div class="ds-error-summary"')
+    return html[start : html.index("</div>", start)]
+
+
+def test_level_2a_reports_missing_consent_and_coordinator_at_once(
+    client_for, case, contact_teacher
+):
+    at_level(case, Level.NIVA_1, ready=False)
+    response = client_for(contact_teacher).post(
+        url("case_level", case), level_post(case, Level.NIVA_2A)
+    )
+    html = response.content.decode()
+    summary = _error_summary(html)
+    assert "Nivå 2A krever samtykke fra foresatte" in summary
+    assert "Velg en stafettholder for det tverrfaglige arbeidet." in summary
+    # The summary is the one place focus goes; the panel's own "missing" box is not
+    # shown beside it.
+    assert html.count("data-focus-on-load") == 1
+    assert 'class="ds-error-summary" role="alert" data-focus-on-load' in html
+    assert "Dette mangler først:" not in html
+    case.refresh_from_db()
+    assert case.level == Level.NIVA_1
+
+
+def test_level_2a_reports_missing_consent_and_leaders_with_a_coordinator_chosen(
+    client_for, case, contact_teacher, team_member
+):
+    at_level(case, Level.NIVA_1, ready=False)
+    data = level_post(case, Level.NIVA_2A, coordinator=team_member.pk)
+    html = client_for(contact_teacher).post(url("case_level", case), data).content.decode()
+    summary = _error_summary(html)
+    assert "Nivå 2A krever samtykke fra foresatte" in summary
+    assert "Skoleledelsen må være orientert før saken går til nivå 2A." in summary
+    assert 'href="#id_niva-2a-leaders_informed"' in summary
+    # At the box itself, tied to its message.
+    assert (
+        'name="niva-2a-leaders_informed" class="ds-input" aria-invalid="true" '
+        'aria-describedby="id_niva-2a-leaders_informed-err"'
+    ) in html
+
+
+def test_level_2a_with_everything_in_place_moves(client_for, case, contact_teacher, team_member):
+    at_level(case, Level.NIVA_1, ready=False)
+    consent(case, contact_teacher)
+    data = level_post(case, Level.NIVA_2A, coordinator=team_member.pk, leaders_informed="on")
+    response = client_for(contact_teacher).post(url("case_level", case), data)
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.level == Level.NIVA_2A
+
+
+# --- a version conflict is said once -------------------------------------------------------
+
+
+CHANGED = "Saken er endret av noen andre mens du arbeidet med den."
+
+
+def _stale_posts(case, team_member):
+    seen = case.version
+    return {
+        "close": ("case_close", {"avslutt-version": seen, "avslutt-reason": "moved"}),
+        "owner": ("case_owner", {"eier-version": seen, "eier-owner": team_member.pk}),
+        "duty": ("case_duty", {"plikt-version": seen, "plikt-reference": "2026/1"}),
+        "level": ("case_level", level_post(case, Level.NIVA_1) | {"niva-1-version": seen}),
+    }
+
+
+@pytest.mark.parametrize("form", ["close", "owner", "duty", "level"])
+def test_version_conflict_message_is_shown_once_as_the_alert(
+    client_for, case, leader, team_member, contact_teacher, form
+):
+    conversation(case, contact_teacher)
+    name, data = _stale_posts(case, team_member)[form]
+    add_note(case, text="x", by=leader, basis="leader")
+    case.__class__.objects.filter(pk=case.pk).update(version=case.version + 1)
+    response = client_for(leader).post(url(name, case), data)
+    html = response.content.decode()
+    assert html.count(CHANGED) == 1
+    assert 'class="ds-alert" data-color="warning" role="alert" data-focus-on-load' in html
+    assert "Dette må rettes før det kan lagres" not in html
+    assert html.count("data-focus-on-load") == 1
+
+
+def test_version_conflict_on_reopen_is_shown_once(client_for, case, contact_teacher):
+    close_case(case, reason="not_confirmed", by=contact_teacher, version=case.version)
+    seen = case.version
+    Case.objects.filter(pk=case.pk).update(version=seen + 1)
+    response = client_for(contact_teacher).post(
+        url("case_reopen", case), {"gjenapne-version": seen, "gjenapne-reason": "Nytt fravær"}
+    )
+    html = response.content.decode()
+    assert html.count(CHANGED) == 1
+    assert "Nytt fravær" in html
+
+
+def test_version_conflict_keeps_the_close_form_open_with_the_text(
+    client_for, case, contact_teacher
+):
+    seen = case.version
+    Case.objects.filter(pk=case.pk).update(version=seen + 1)
+    response = client_for(contact_teacher).post(
+        url("case_close", case),
+        {"avslutt-version": seen, "avslutt-reason": "other", "avslutt-text": "Flyttet bort"},
+    )
+    html = response.content.decode()
+    assert '<details class="ds-details" id="avslutt" open>' in html
+    assert "Flyttet bort" in html
+
+
+def test_case_header_lists_attached_flags_active_first_and_settled_ones_as_settled(
+    client_for, case, contact_teacher
+):
+    cleared = make_flag(
+        case.pupil,
+        "undocumented",
+        status="cleared",
+        period_start=dt.date(2026, 11, 2),
+        cleared_at=timezone.now(),
+    )
+    active = make_flag(case.pupil)
+    attach_flags(case, [active], now=timezone.now() - dt.timedelta(days=1))
+    attach_flags(case, [cleared], now=timezone.now())
+    response = client_for(contact_teacher).get(url("case", case))
+    assert response.context["attached_flags"] == [active, cleared]
+    html = response.content.decode()
+    start = html.index('id="h-case-flags"')
+    header = html[start : html.index("</header>", start)]
+    assert "Udokumentert fravær 02.11.2026." in header
+    assert "Kontakt hjemmet i dag" not in header
+    assert '<span class="ds-tag" data-color="success">Avklart</span>' in header
+
+
+def test_close_form_says_the_cases_active_flags_will_be_acknowledged(
+    client_for, case, contact_teacher
+):
+    attach_flags(case, [make_flag(case.pupil), make_flag(case.pupil)], now=timezone.now())
+    html = client_for(contact_teacher).get(url("case", case)).content.decode()
+    assert "2 aktive varsler knyttet til saken blir kvittert ut i ditt navn" in html

@@ -523,3 +523,133 @@ def test_the_2b_summary_window_follows_the_municipalitys_setting(
         municipality, days={Deadline.Kind.MAPPING_SUMMARY_2B: 14}, by=municipal_admin
     )
     assert summary_2b_window(case, today) == (dt.date(2026, 11, 25), dt.date(2026, 12, 2))
+
+
+# --- the meeting page lists settled flags as settled ---------------------------------------
+
+
+def _flags_section(html: str) -> str:
+    start = html.index("Fraværet så langt")
+    return html[start : html.index("</section>", start)]
+
+
+def test_meeting_page_shows_settled_flags_with_status_after_the_active_ones(
+    client_for, case, contact_teacher, pupil
+):
+    from tests.fravaer.test_flag_views import make_flag
+
+    for day in (2, 3, 4, 5, 6):
+        make_flag(
+            pupil,
+            "undocumented",
+            status="cleared",
+            period_start=dt.date(2026, 11, day),
+            period_end=dt.date(2026, 11, day),
+            cleared_at=timezone.now(),
+        )
+    active = make_flag(pupil)
+    meeting = _schedule(case, contact_teacher)
+    html = _flags_section(client_for(contact_teacher).get(_meeting_url(case, meeting)).text)
+    # Active first, each with its status; the settled ones counted, then listed.
+    active_part, settled_part = html.split('id="avklarte-varsler"')
+    assert active_part.count('<span class="ds-tag" data-color="warning">Aktiv</span>') == 1
+    assert active.explanation() in active_part
+    assert "Avklart" not in active_part
+    assert "5 varsler er avklart eller kvittert ut" in settled_part
+    assert settled_part.count('<span class="ds-tag" data-color="success">Avklart</span>') == 5
+    assert "Udokumentert fravær 02.11.2026." in settled_part
+    # A cleared flag is no longer a to-do.
+    assert "Kontakt hjemmet i dag" not in html
+
+
+def test_meeting_page_shows_who_acknowledged_a_flag(client_for, case, contact_teacher, pupil):
+    from tests.fravaer.test_flag_views import make_flag
+
+    make_flag(
+        pupil,
+        status="acknowledged",
+        acknowledged_by=contact_teacher,
+        acknowledged_at=timezone.now(),
+        acknowledgement="Influensa, avklart med mor",
+    )
+    meeting = _schedule(case, contact_teacher)
+    html = _flags_section(client_for(contact_teacher).get(_meeting_url(case, meeting)).text)
+    assert "Ingen aktive varsler." in html
+    assert "1 varsel er avklart eller kvittert ut" in html
+    assert "Kvittert ut</span>" in html
+    assert "kvittert ut av Kari 18.11.2026: «Influensa, avklart med mor»" in html
+
+
+# --- participants: who is who, and the one setting up the meeting --------------------------
+
+
+def _staff_labels(client, case) -> dict[int, str]:
+    form = client.get(f"/saker/{case.uuid}/moter/nytt/").context["form"]
+    return {int(value.value): str(label) for value, label in form.fields["staff"].choices}
+
+
+def test_meeting_form_shows_each_staff_members_roles_at_the_school(
+    client_for, case, contact_teacher, leader, team_member, school
+):
+    from fravaer.models import StaffRole
+
+    StaffRole.objects.create(user=leader, role="attendance_contact", school=school)
+    labels = _staff_labels(client_for(contact_teacher), case)
+    assert labels[contact_teacher.pk] == "Kari (Kontaktlærer)"
+    assert labels[leader.pk] == "rektor@nordby.no (Skoleleder, Nærværskontakt)"
+    assert labels[team_member.pk] == "team@nordby.no (Skolemiljøteam)"
+
+
+def test_meeting_form_roles_are_the_schools_only(
+    client_for, case, contact_teacher, team_member, other_school
+):
+    from fravaer.models import StaffRole
+
+    StaffRole.objects.create(user=team_member, role="school_leader", school=other_school)
+    labels = _staff_labels(client_for(contact_teacher), case)
+    assert labels[team_member.pk] == "team@nordby.no (Skolemiljøteam)"
+
+
+def test_meeting_form_roles_take_a_bounded_number_of_queries(
+    client_for, case, contact_teacher, school, django_assert_max_num_queries
+):
+    from fravaer.models import StaffRole
+
+    client = client_for(contact_teacher)
+    url = f"/saker/{case.uuid}/moter/nytt/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for i in range(8):
+        user = make_user(f"ansatt{i}@nordby.no")
+        StaffRole.objects.create(user=user, role="environment_team", school=school)
+        StaffRole.objects.create(user=user, role="attendance_contact", school=school)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get(url).content.decode()
+    assert html.count("(Skolemiljøteam, Nærværskontakt)") == 8
+
+
+def test_meeting_form_ticks_the_current_user_when_staff_at_the_school(
+    client_for, case, contact_teacher, team_member
+):
+    client = client_for(team_member)
+    form = client.get(f"/saker/{case.uuid}/moter/nytt/").context["form"]
+    assert form["staff"].value() == [team_member.pk]
+    html = client.get(f"/saker/{case.uuid}/moter/nytt/").content.decode()
+    box = html[
+        html.index(f'value="{team_member.pk}"') - 120 : html.index(f'value="{team_member.pk}"')
+        + 120
+    ]
+    assert "checked" in box
+
+
+def test_meeting_form_ticks_the_contact_teacher_too(client_for, case, contact_teacher):
+    form = client_for(contact_teacher).get(f"/saker/{case.uuid}/moter/nytt/").context["form"]
+    assert form["staff"].value() == [contact_teacher.pk]
+
+
+def test_meeting_form_keeps_the_posted_staff_choice(client_for, case, contact_teacher, leader):
+    # Unticking oneself and sending a form with an error does not tick one again.
+    data = {"kind": "level1", "date": "24.11.2026", "time": "25:99", "place": "Rom"}
+    form = client_for(leader).post(f"/saker/{case.uuid}/moter/nytt/", data).context["form"]
+    assert form["staff"].value() == []

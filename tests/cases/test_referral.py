@@ -197,3 +197,53 @@ def test_ppt_cannot_refer(client_for, case, contact_teacher, ppt_advisor):
     client = client_for(ppt_advisor)
     assert client.get(f"/saker/{case.uuid}/").status_code == 200
     assert client.get(f"/saker/{case.uuid}/henvisning/ny/").status_code == 404
+
+
+# --- the timeline names PPT as people do ---------------------------------------------------
+
+
+def test_closing_writes_access_revoked_with_ppts_name(case, contact_teacher, municipality):
+    give(case, contact_teacher)
+    refer_to_ppt(case, reason="Analyse", by=contact_teacher)
+    close_case(case, reason="moved", by=contact_teacher, version=case.version)
+    granted = events(case, CaseEvent.Kind.ACCESS_GRANTED)[0]
+    revoked = events(case, CaseEvent.Kind.ACCESS_REVOKED)[0]
+    assert granted.text == revoked.text == "PPT i Testvik"
+    assert revoked.data["groups"] == [f"ppt-kommune-{municipality.pk}"]
+
+
+def test_timeline_shows_ppts_name_for_access_events_written_with_the_group_id(
+    client_for, case, contact_teacher, municipality
+):
+    from cases.actions.events import add_event
+
+    group = f"ppt-kommune-{municipality.pk}"
+    add_event(
+        case,
+        CaseEvent.Kind.ACCESS_GRANTED,
+        by=contact_teacher,
+        now=timezone.now(),
+        text=group,
+        group=group,
+    )
+    add_event(
+        case,
+        CaseEvent.Kind.ACCESS_REVOKED,
+        by=contact_teacher,
+        now=timezone.now(),
+        text=group,
+        groups=[group],
+        users=[],
+        basis="ppt_referral",
+    )
+    response = client_for(contact_teacher).get(f"/saker/{case.uuid}/")
+    shown = {
+        e.kind: e.display_text
+        for e in response.context["timeline"]
+        if e.kind in (CaseEvent.Kind.ACCESS_GRANTED, CaseEvent.Kind.ACCESS_REVOKED)
+    }
+    assert shown == {
+        CaseEvent.Kind.ACCESS_GRANTED: "PPT i Testvik",
+        CaseEvent.Kind.ACCESS_REVOKED: "PPT i Testvik",
+    }
+    assert group not in response.content.decode()
