@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from django.utils.formats import date_format
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -52,6 +53,9 @@ class Rule:
     # The explanation once the home did not answer (`undocumented`: leaders or the team
     # take over, `fravaer.actions.flags.hand_over_unanswered`), with %(no_answer_on)s.
     unanswered: str = ""
+    # The explanation once the flag is settled (cleared or acknowledged), where the
+    # active one asks for something its status has answered ("Kontakt hjemmet i dag").
+    settled: str = ""
 
     def fires(self, value: Decimal | int | float, threshold: Decimal) -> bool:
         if not isinstance(value, int | Decimal):
@@ -80,7 +84,9 @@ class Rule:
         if "weekday" in values:
             values["weekday"] = str(WEEKDAYS[int(values["weekday"])])
         template = self.template
-        if self.unanswered and "no_answer_on" in values:
+        if self.settled and getattr(flag, "status", "active") != "active":
+            template = self.settled
+        elif self.unanswered and "no_answer_on" in values:
             values["no_answer_on"] = date_format(
                 dt.date.fromisoformat(str(values["no_answer_on"])), "d.m.Y"
             )
@@ -105,10 +111,11 @@ WEEKDAYS = [
     _("søndag"),
 ]
 
-SOURCE_SONDRE_LAND = "Søndre Land kommune, Rutine fraværsoppfølging (2025)"
-SOURCE_HARSTAD = "Harstad kommune, rutine for fraværsoppfølging"
-SOURCE_KEARNEY = "Kearney (2008), i RBUPs kursmateriell"
-SOURCE_FAERDER = "Færder kommune, nivåene 0, 1, 2A og 2B"
+# Lazy, like cases' DEADLINE_SOURCES: the rules page shows them in the reader's language.
+SOURCE_SONDRE_LAND = _("Søndre Land kommune, Rutine fraværsoppfølging (2025)")
+SOURCE_HARSTAD = _("Harstad kommune, rutine for fraværsoppfølging")
+SOURCE_KEARNEY = _("Kearney (2008), i RBUPs kursmateriell")
+SOURCE_FAERDER = _("Færder kommune, nivåene 0, 1, 2A og 2B")
 
 RULE_LIST = [
     Rule(
@@ -117,7 +124,7 @@ RULE_LIST = [
         Decimal(0),
         False,
         (CONTACT,),
-        f"{SOURCE_SONDRE_LAND}; {SOURCE_HARSTAD}",
+        format_lazy("{}; {}", SOURCE_SONDRE_LAND, SOURCE_HARSTAD),
         _("Udokumentert fravær"),
         _(
             "Udokumentert fravær %(start)s, og ingen kontakt med hjemmet er logget etter det. "
@@ -128,6 +135,7 @@ RULE_LIST = [
             "%(no_answer_on)s; ledelsen eller skolemiljøteamet følger opp til fraværet er "
             "avklart."
         ),
+        _("Udokumentert fravær %(start)s."),
     ),
     Rule(
         "year_days_notice",

@@ -157,6 +157,8 @@ def test_undocumented_flag_clears_when_the_home_is_contacted(school, pupil, cont
     )
     flag.refresh_from_db()
     assert flag.status == "cleared" and flag.cleared_at is not None
+    # Settled, it no longer asks to contact the home (pupil page, case pages).
+    assert flag.explanation() == "Udokumentert fravær 17.11.2026."
     assert not [f for f in scan(school).new_flags if f.rule == "undocumented"]
 
 
