@@ -296,12 +296,14 @@ class ContactLogForm(StyledForm):
         required=False,
         empty_label=_("Ikke valgt"),
     )
-    summary = forms.CharField(
-        label=_("Hva ble sagt"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
-    )
     # No default: an unanswered call must never be saved as "clarified" by accident.
     outcome = forms.ChoiceField(
         label=_("Utfall"), choices=[("", _("Velg utfall")), *ContactLog.Outcome.choices]
+    )
+    # Declared in the page's order (the outcome sits in the grid above the text), so the
+    # error summary lists the fields as they appear.
+    summary = forms.CharField(
+        label=_("Hva ble sagt"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )
 
     def __init__(self, *args, guardians, **kwargs):

@@ -93,24 +93,41 @@ ILLNESS_NOTES = ("", "", "", "Syk, meldt av foresatte", "Feber", "Omgangssyke", 
 OTHER_NOTES = ("Tannlege", "Legetime", "Fysioterapi", "Tannregulering", "Time på BUP")
 LEAVE_NOTES = ("Familiereise, søknad innvilget", "Begravelse i familien", "Idrettsstevne")
 
-# outcome → (what was said, the reason and note the record gets when clarified)
+# outcome → (what was said, the reason and note the record gets when clarified). A call
+# is logged against one guardian, so the text speaks of that one: {forelder} is "mor" or
+# "far", {Forelder} the same at the start of a sentence, {hun} "hun" or "han"
+# (`contact_summary` fills them in).
 CONTACT_SUMMARIES: dict[str, tuple[tuple[str, str, str], ...]] = {
     "clarified": (
-        ("Ringte mor. Eleven var syk; hun sender melding i ettermiddag.", "illness", ""),
-        ("Snakket med far. Eleven hadde vondt i magen og ble hjemme.", "illness", ""),
-        ("Foresatte svarte på melding: tannlegetime de glemte å melde.", "other", "Tannlege"),
+        ("Ringte {forelder}. Eleven var syk; {hun} sender melding i ettermiddag.", "illness", ""),
+        ("Snakket med {forelder}. Eleven hadde vondt i magen og ble hjemme.", "illness", ""),
+        ("{Forelder} svarte på melding: tannlegetime {hun} glemte å melde.", "other", "Tannlege"),
     ),
     "no_answer": (
-        ("Ringte begge foresatte uten svar. Sendte SMS og ba om tilbakemelding.", "", ""),
-        ("Fikk ikke tak i foresatte. Prøver igjen i morgen.", "", ""),
+        ("Ringte {forelder} uten svar. Sendte SMS og ba om tilbakemelding.", "", ""),
+        ("Fikk ikke tak i {forelder}. Prøver igjen i morgen.", "", ""),
     ),
     "follow_up": (
         (
-            "Mor bekrefter fraværet, men vet ikke hvorfor eleven ikke ville på skolen. "
+            "{Forelder} bekrefter fraværet, men vet ikke hvorfor eleven ikke ville på skolen. "
             "Avtalt samtale neste uke.",
             "",
             "",
         ),
-        ("Far sier eleven gruer seg til skolen om morgenen. Følges opp med samtale.", "", ""),
+        (
+            "{Forelder} sier eleven gruer seg til skolen om morgenen. Følges opp med samtale.",
+            "",
+            "",
+        ),
     ),
 }
+
+
+def contact_summary(text: str, guardian_name: str) -> str:
+    """`text` as said to this guardian: the demo's guardians are mothers or fathers,
+    told apart by their given name (WOMEN_NAMES and MEN_NAMES do not overlap)."""
+    mother = guardian_name.split()[0] in WOMEN_NAMES
+    parent = "mor" if mother else "far"
+    return text.format(
+        forelder=parent, Forelder=parent.capitalize(), hun="hun" if mother else "han"
+    )

@@ -40,6 +40,7 @@ from fravaer.demo.data import (
     SUBJECT_TEACHER,
     SUBJECT_TEACHER_GROUPS,
     WOMEN_NAMES,
+    contact_summary,
 )
 from fravaer.demo.logins import DEMO_LOGINS, DEMO_PASSWORD, SUPERUSER, all_usernames
 from fravaer.demo.patterns import PlannedAbsence, PupilProfile, plan_absence
@@ -349,13 +350,14 @@ def _log_contacts(
         outcome = rng.choices(("clarified", "no_answer", "follow_up"), weights=(6, 2, 2))[0]
         said, reason, note = rng.choice(CONTACT_SUMMARIES[outcome])
         contacted_at = dt.datetime.combine(item.date, dt.time(9, rng.randint(5, 55)), tz)
+        guardian = guardians[pupil.pk][0]
         log_contact(
             pupil,
             contacted_at=contacted_at,
             channel="phone",
             counterpart="guardian",
-            guardian=guardians[pupil.pk][0],
-            summary=said,
+            guardian=guardian,
+            summary=contact_summary(said, guardian.name),
             outcome=outcome,
             by=teacher,
             now=contacted_at,

@@ -192,4 +192,51 @@
   // with the same key, so a form sent before is still saved once.
   window.addEventListener("pageshow", function () { release(document); });
 
+  // A table wider than the screen scrolls inside its `.table-wrap`. Keyboard users
+  // scroll it with the arrow keys once it has focus, so a wrap that overflows is made a
+  // focusable, named group (WCAG 2.1.1; axe "scrollable-region-focusable"; not a region
+  // landmark, which would repeat its section's name); one that
+  // fits is left alone. Named by the table's caption, or else the section's heading.
+  var SCROLL_MARK = "data-scroll-region";
+
+  function regionName(wrap) {
+    var table = wrap.querySelector("table");
+    var caption = table && table.querySelector("caption");
+    if (caption && caption.textContent.trim()) return caption.textContent.trim();
+    if (table && table.getAttribute("aria-label")) return table.getAttribute("aria-label");
+    var section = wrap.closest("section, main");
+    var heading = section && section.querySelector("h1, h2, h3");
+    return heading ? heading.textContent.trim() : "";
+  }
+
+  function markScrollRegions(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    var wraps = Array.prototype.slice.call(scope.querySelectorAll(".table-wrap"));
+    if (scope.classList && scope.classList.contains("table-wrap")) wraps.push(scope);
+    wraps.forEach(function (wrap) {
+      var overflows = wrap.scrollWidth > wrap.clientWidth + 1;
+      if (overflows && !wrap.hasAttribute("tabindex")) {
+        var name = regionName(wrap);
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "group");
+        if (name) wrap.setAttribute("aria-label", name);
+        wrap.setAttribute(SCROLL_MARK, "");
+      } else if (!overflows && wrap.hasAttribute(SCROLL_MARK)) {
+        if (wrap === document.activeElement) return; // never pull focus from under the user
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-label");
+        wrap.removeAttribute(SCROLL_MARK);
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { markScrollRegions(document); });
+  document.addEventListener("htmx:afterSettle", function () { markScrollRegions(document); });
+  var resizeTimer;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(function () { markScrollRegions(document); }, 150);
+  });
+
 })();

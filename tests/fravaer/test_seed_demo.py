@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import statistics
 from collections import Counter, defaultdict
 from io import StringIO
@@ -260,6 +261,17 @@ class TestSeededMunicipality:
             assert log.guardian.pupils.filter(pk=log.pupil_id).exists()
             assert timezone.localdate(log.contacted_at) < TODAY
 
+    def test_contact_texts_speak_of_the_guardian_they_are_logged_against(self):
+        logs = list(ContactLog.objects.select_related("guardian"))
+        assert logs
+        for log in logs:
+            mother = log.guardian.name.split()[0] in demo.WOMEN_NAMES
+            words = set(re.findall(r"\w+", log.summary.lower()))
+            # One guardian is logged: the text names that parent, never the other one,
+            # nor "both" or "the guardians".
+            other = {"far", "han"} if mother else {"mor", "hun"}
+            assert not words & (other | {"begge", "foresatte"}), (log.guardian.name, log.summary)
+
     def test_clarified_calls_corrected_the_record_with_history(self):
         clarified = ContactLog.objects.filter(outcome="clarified")
         assert clarified.exists()
@@ -350,6 +362,10 @@ def test_seed_demo_before_school_starts_creates_no_absence(debug_on):
     assert Pupil.objects.count() >= 240
     assert not AbsenceRecord.objects.exists()
     assert NonSchoolDay.objects.filter(date=dt.date(2026, 9, 28)).count() == 2
+
+
+def test_mothers_and_fathers_are_told_apart_by_their_given_names():
+    assert not set(demo.WOMEN_NAMES) & set(demo.MEN_NAMES)
 
 
 def test_derived_calendar_matches_the_known_2026_2027_dates():
