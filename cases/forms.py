@@ -163,6 +163,8 @@ class CloseForm(VersionedForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # Its label says when it is required; it is not called optional.
+    conditionally_required = ("text",)
 
     def __init__(self, *args, level: str, **kwargs) -> None:
         kwargs.setdefault("prefix", "avslutt")

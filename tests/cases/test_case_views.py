@@ -333,6 +333,15 @@ def test_close_other_requires_text_and_keeps_choice(client_for, case, contact_te
     assert case.is_open
 
 
+def test_close_text_is_not_called_optional(client_for, case, contact_teacher):
+    # Required when the reason is «Annet», as its label says: never "(valgfritt)".
+    page = client_for(contact_teacher).get(url("case", case)).content.decode()
+    label = page[page.index('for="id_avslutt-text"') :]
+    label = label[: label.index("</label>")]
+    assert "Utdyping" in label
+    assert "valgfritt" not in label
+
+
 def test_close_is_404_for_nurse_and_outsider(client_for, case, nurse, outsider):
     for user in (nurse, outsider):
         response = client_for(user).post(
