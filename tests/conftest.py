@@ -38,6 +38,18 @@ def _fast_password_hasher():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (bokmål), whatever an earlier test in
+    the same thread activated (a request in English, a task in nynorsk)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _frozen_today(request):
     if request.node.get_closest_marker("browser"):
         yield  # the browser test's live server runs on real time
