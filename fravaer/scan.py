@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from fravaer.models import (
     AbsenceReason,
@@ -243,18 +243,33 @@ def load_figures(scope: Scope, as_of: dt.date, configs_for: ConfigsFor | None = 
         if data.rules is not None:
             data.rules[row[0]] |= rules_on(row[-1])
 
-    # 5. Undocumented absence with no contact with the home logged on or after its date.
+    # 5. Undocumented absence with no contact with the home logged on or after its date,
+    # and the latest try nobody answered since (a call logged before the absence was
+    # imported): its flag is raised already handed over to the leaders and the team.
     contact_after = ContactLog.objects.filter(
         ContactLog.reaching_home(),
         pupil_id=OuterRef("pupil_id"),
         contacted_at__date__gte=OuterRef("date"),
     )
-    for record_id, pupil_id, day_ in (
+    unanswered_after = (
+        ContactLog.objects.filter(
+            ContactLog.tried_home_unanswered_q(),
+            pupil_id=OuterRef("pupil_id"),
+            contacted_at__date__gte=OuterRef("date"),
+        )
+        .order_by("-contacted_at")
+        .values("contacted_at__date")[:1]
+    )
+    for record_id, pupil_id, day_, no_answer_on in (
         records.filter(date__gte=year_start, documented=False)
         .filter(~Exists(contact_after))
-        .values_list("pk", "pupil_id", "date")
+        .annotate(no_answer_on=Subquery(unanswered_after))
+        .values_list("pk", "pupil_id", "date", "no_answer_on")
     ):
-        figures_of(pupil_id).undocumented.append((record_id, day_))
+        figures = figures_of(pupil_id)
+        figures.undocumented.append((record_id, day_))
+        if no_answer_on is not None:
+            figures.no_answer[record_id] = no_answer_on
         if data.rules is not None:
             data.rules[pupil_id] |= UNDOCUMENTED
 

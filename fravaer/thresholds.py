@@ -376,6 +376,8 @@ class PupilFigures:
     weeks15_days: int = 0
     weeks15_hours: int = 0
     undocumented: list[tuple[int, dt.date]] = field(default_factory=list)
+    # record id → the latest try at the home on or after it that nobody answered.
+    no_answer: dict[int, dt.date] = field(default_factory=dict)
     recent: list[RecentRecord] = field(default_factory=list)
     first_days_after_break: frozenset[dt.date] = frozenset()
 
@@ -444,6 +446,7 @@ def _year(f: PupilFigures, rule: Rule, threshold: Decimal, value: int) -> Iterab
 
 def _undocumented(f: PupilFigures, rule: Rule, threshold: Decimal) -> Iterable[Finding]:
     for record_id, day in f.undocumented:
+        no_answer_on = f.no_answer.get(record_id)
         yield Finding(
             rule.code,
             f"record:{record_id}",
@@ -451,6 +454,8 @@ def _undocumented(f: PupilFigures, rule: Rule, threshold: Decimal) -> Iterable[F
             day,
             _d(1),
             threshold,
+            # Handed over as `fravaer.actions.flags.hand_over_unanswered` does it.
+            details={"no_answer_on": no_answer_on.isoformat()} if no_answer_on else {},
             record_ids=(record_id,),
             record_id=record_id,
         )

@@ -35,7 +35,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils.module_loading import import_string
 
 from fravaer.models import StaffRole, TeachingAssignment
@@ -67,6 +67,8 @@ COLUMNS = (
 )
 STAGING = "fravaer_new_flag"  # a slice's rows, as COPY delivered them
 RAISED = "fravaer_raised_flag"  # the flags this scan inserted: id, group, school, rule
+# Whether a new flag is raised handed over (`details["no_answer_on"]`; PostgreSQL).
+HANDED_OVER = "(details -> 'no_answer_on') IS NOT NULL AS handed_over"
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -296,7 +298,7 @@ class ScanWrites:
             )
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {RAISED} ON COMMIT DROP AS "  # noqa: S608
-                f"SELECT id, group_id, school_id, rule FROM {table} WITH NO DATA"
+                f"SELECT id, group_id, school_id, rule, {HANDED_OVER} FROM {table} WITH NO DATA"
             )
 
     def _write_slice(self, text: str) -> None:
@@ -310,7 +312,7 @@ class ScanWrites:
                 f"WITH new AS (INSERT INTO {table} ({columns}) "  # noqa: S608
                 # In key order: the indexes are written page by page, not at random.
                 f"SELECT {columns} FROM {STAGING} ORDER BY pupil_id, rule, period_key "
-                "ON CONFLICT DO NOTHING RETURNING id, group_id, school_id, rule) "
+                f"ON CONFLICT DO NOTHING RETURNING id, group_id, school_id, rule, {HANDED_OVER}) "
                 f"INSERT INTO {RAISED} SELECT * FROM new"
             )
             self.written.inserted += cursor.rowcount
@@ -321,14 +323,22 @@ class ScanWrites:
         if self._pending:  # SQLite
             Flag.objects.bulk_create(self._pending, ignore_conflicts=True, batch_size=2000)
             self._pending = []
-            new = self.new_flags().values_list("id", "group_id", "school_id", "rule")
+            new = (
+                self.new_flags()
+                .annotate(
+                    handed_over=ExpressionWrapper(
+                        Q(details__has_key="no_answer_on"), output_field=BooleanField()
+                    )
+                )
+                .values_list("id", "group_id", "school_id", "rule", "handed_over")
+            )
             new_sql, new_params = new.query.get_compiler(new.db).as_sql()
             created_at = Notification._meta.get_field("created_at").get_db_prep_value(
                 self.now, connection
             )
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"WITH new (id, group_id, school_id, rule) AS ({new_sql}) "  # noqa: S608
+                    f"WITH new (id, group_id, school_id, rule, handed_over) AS ({new_sql}) "  # noqa: S608
                     + messages_sql("new", as_of=self.as_of),
                     [*new_params, created_at],
                 )
@@ -379,9 +389,12 @@ def queue_notification_emails(per_user: dict[int, int]) -> None:
 
 def recipients_sql(new: str, *, as_of: dt.date) -> str:
     """(user_id, flag_id) for every person the flags in the relation `new` (id,
-    group_id, school_id, rule) reach, per the rule table; a UNION, so nobody twice.
-    The rule codes, roles and the date are the code's own values, written as
-    literals."""
+    group_id, school_id, rule, handed_over) reach, per the rule table, and the leaders
+    and the team for an undocumented flag raised already handed over (the home did not
+    answer a try logged before the absence came in); a UNION, so nobody twice. The
+    rule codes, roles and the date are the code's own values, written as literals."""
+    from fravaer.actions.flags import HANDOVER_ROLES
+
     quote = connection.ops.quote_name
     day = f"'{as_of.isoformat()}'"
 
@@ -407,7 +420,13 @@ def recipients_sql(new: str, *, as_of: dt.date) -> str:
                 f"JOIN {quote(StaffRole._meta.db_table)} s ON s.school_id = n.school_id "
                 f"WHERE n.rule IN ({rules(who)}) AND s.role = '{role.value}'"
             )
-    return " UNION ".join(parts) or "SELECT NULL AS user_id, NULL AS flag_id WHERE 1 = 0"
+    roles = ", ".join(f"'{role.value}'" for role in HANDOVER_ROLES)
+    parts.append(
+        f"SELECT s.user_id, n.id AS flag_id FROM {new} n "  # noqa: S608
+        f"JOIN {quote(StaffRole._meta.db_table)} s ON s.school_id = n.school_id "
+        f"WHERE n.rule = 'undocumented' AND n.handed_over AND s.role IN ({roles})"
+    )
+    return " UNION ".join(parts)
 
 
 def messages_sql(new: str, *, as_of: dt.date) -> str:

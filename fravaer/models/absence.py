@@ -287,6 +287,11 @@ class ContactLog(models.Model):
     def reached_home(self) -> bool:
         return self.counterpart in self.HOME and self.outcome != self.Outcome.NO_ANSWER
 
+    @classmethod
+    def tried_home_unanswered_q(cls) -> Q:
+        """The contacts of `tried_home_unanswered`, for a query."""
+        return Q(counterpart__in=cls.HOME, outcome=cls.Outcome.NO_ANSWER)
+
     def tried_home_unanswered(self) -> bool:
         """The school tried the guardians and nobody answered: leaders or the team take
         over the undocumented absence (`hand_over_unanswered`)."""
