@@ -114,7 +114,13 @@ class AbsenceFieldsMixin:
         ]
 
     def _clean_absence(self, cleaned: dict, kind: str) -> None:
-        if kind == AbsenceRecord.Kind.LESSON and not cleaned.get("lessons"):
+        # A count the field itself refused (not a number, out of range) already has its
+        # message; "give the count" on top would say the same problem twice.
+        if (
+            kind == AbsenceRecord.Kind.LESSON
+            and not cleaned.get("lessons")
+            and not self.has_error("lessons")
+        ):
             self.add_error("lessons", _("Oppgi antall timer."))
         if kind == AbsenceRecord.Kind.LATE and cleaned.get("minutes_late") == 0:
             self.add_error("minutes_late", _("Minutter for sent må være minst 1."))
@@ -221,8 +227,32 @@ class RegisterRowForm(AbsenceFieldsMixin, StyledForm):
         return self.cleaned_data.get("status") not in (None, "", NONE)
 
 
-class AbsenceRecordForm(AbsenceFieldsMixin, StyledForm):
-    """Register or correct one absence on the pupil page."""
+# The fields that belong to one kind of absence; documented, reason and note belong to
+# every kind. The same split as `AbsenceInput.apply_to`, which saves nothing else.
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    AbsenceRecord.Kind.DAY: (),
+    AbsenceRecord.Kind.LESSON: ("lessons", "subject"),
+    AbsenceRecord.Kind.LATE: ("minutes_late", "subject"),
+}
+
+
+class AbsenceRecordForm(AbsenceFieldsMixin, HintedForm):
+    """Register or correct one absence on the pupil page.
+
+    Values posted for fields that do not belong to the chosen kind (a count typed
+    before switching to "Hele dagen", a field the page hides) are dropped before
+    validation: they are never saved, so they must not block the save with an error
+    the teacher cannot see."""
+
+    conditionally_required = ("lessons",)
+    rule_fields = {
+        "absence_lessons_required": "lessons",
+        "absence_lessons_exceed_day": "lessons",
+        "absence_documented_unknown_reason": "reason",
+        "absence_date_in_future": "date",
+        "absence_date_outside_enrollment": "date",
+        "absence_date_not_school_day": "date",
+    }
 
     date = forms.DateField(
         label=_("Dato"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -232,11 +262,36 @@ class AbsenceRecordForm(AbsenceFieldsMixin, StyledForm):
         choices=AbsenceRecord.Kind.choices,
         widget=forms.RadioSelect,
         initial=AbsenceRecord.Kind.DAY,
+        error_messages={
+            "required": _("Velg type fravær."),
+            "invalid_choice": _("Velg type fravær."),
+        },
     )
-    lessons = forms.IntegerField(label=_("Antall timer"), required=False, min_value=1, max_value=12)
+    # One message for any count the field refuses: "not a number", "at least 1" and
+    # "at most 12" are the same problem to the teacher.
+    lessons = forms.IntegerField(
+        label=_("Antall timer"),
+        required=False,
+        min_value=1,
+        max_value=12,
+        help_text=_(
+            "Må fylles ut ved timefravær. Var eleven borte alle timene, velg «Hele dagen»."
+        ),
+        error_messages=dict.fromkeys(
+            ("invalid", "min_value", "max_value"),
+            _("Oppgi et helt tall fra 1 til 12."),
+        ),
+    )
     subject = forms.CharField(label=_("Fag"), required=False, max_length=100)
     minutes_late = forms.IntegerField(
-        label=_("Minutter for sent"), required=False, min_value=1, max_value=600
+        label=_("Minutter for sent"),
+        required=False,
+        min_value=1,
+        max_value=600,
+        error_messages=dict.fromkeys(
+            ("invalid", "min_value", "max_value"),
+            _("Oppgi et helt tall fra 1 til 600."),
+        ),
     )
     documented = forms.BooleanField(
         label=_("Dokumentert (foresatte har gitt beskjed)"), required=False
@@ -256,6 +311,17 @@ class AbsenceRecordForm(AbsenceFieldsMixin, StyledForm):
         self._setup_reasons(reasons, current=current_reason)
         if fixed_date:
             del self.fields["date"]
+        if self.is_bound:
+            self.data = self._without_other_kinds_fields(self.data)
+
+    def _without_other_kinds_fields(self, data):
+        kind = data.get(self.add_prefix("kind"))
+        if kind not in KIND_FIELDS:
+            return data  # the kind's own error says what to fix
+        data = data.copy()
+        for name in {n for names in KIND_FIELDS.values() for n in names} - set(KIND_FIELDS[kind]):
+            data.pop(self.add_prefix(name), None)
+        return data
 
     def clean_date(self) -> dt.date:
         day = self.cleaned_data["date"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from fravaer.models import (
     AbsenceReason,
@@ -20,8 +21,10 @@ from fravaer.models import (
     Pupil,
     School,
     SchoolYear,
+    User,
 )
 from fravaer.schooldays import SchoolCalendar
+from fravaer.thresholds import MONTH, RECORD, YEAR
 
 
 def reasons_for(municipality: Municipality | int) -> list[AbsenceReason]:
@@ -260,6 +263,27 @@ def contact_logs(pupil: Pupil):
     return ContactLog.objects.filter(pupil=pupil).select_related("logged_by", "guardian")
 
 
+def awaiting_contact(pupil: Pupil, *, since: dt.date) -> QuerySet[AbsenceRecord]:
+    """The pupil's undocumented absence from `since` that still waits for contact
+    with the home, by the scan's rule (`fravaer.scan`, undocumented absence): no
+    contact that reached the home on or after its date. Absence whose flag someone
+    has acknowledged waits no more either. One query."""
+    contact_after = ContactLog.objects.filter(
+        ContactLog.reaching_home(),
+        pupil_id=OuterRef("pupil_id"),
+        contacted_at__date__gte=OuterRef("date"),
+    )
+    acknowledged = Flag.objects.filter(
+        record_id=OuterRef("pk"), rule="undocumented", status=Flag.Status.ACKNOWLEDGED
+    )
+    return (
+        AbsenceRecord.objects.current()
+        .filter(pupil=pupil, documented=False, date__gte=since)
+        .filter(~Exists(contact_after), ~Exists(acknowledged))
+        .order_by("-date")
+    )
+
+
 # --- flags --------------------------------------------------------------------------
 
 
@@ -269,16 +293,105 @@ def is_pattern(rule: str) -> bool:
     return rule.startswith("pattern_")
 
 
+# The order of a pupil's flags on the start page's card, the first of them shown open:
+# what asks the contact teacher to act today (call the home about undocumented
+# absence), then what the leaders are told of as well, then what is going on now (the
+# windows), the months, and the early notice and the school-nurse suggestion last.
+# A rule not named here comes after these.
+CARD_ORDER = (
+    "undocumented",
+    "year_days_leadership",
+    "fortnight_share",
+    "fifteen_weeks_days",
+    "month_days",
+    "month_hours",
+    "month_late",
+    "year_days_notice",
+    "illness_share",
+)
+CARD_OPEN = 1  # flags shown open on a card; the rest fold, unless just one would
+
+
+@dataclass
+class RuleGroup:
+    """One rule's active flags on a card (several months of `month_days`), each flag
+    with `period_label`, so that the rule reads as one line of its periods."""
+
+    rule: str
+    flags: list[Flag]
+
+    @property
+    def definition(self):
+        return self.flags[0].definition
+
+
 @dataclass
 class FlaggedPupil:
     pupil: Pupil
     group: Group | None
-    flags: list[Flag] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)  # newest first
+    # Set by `_arrange`: the flags shown open, the rest by rule, and every rule.
+    shown: list[Flag] = field(default_factory=list)
+    folded: list[RuleGroup] = field(default_factory=list)
+    rules: list[RuleGroup] = field(default_factory=list)
+
+    @property
+    def newest(self) -> dt.datetime:
+        return self.flags[0].raised_at
+
+    @property
+    def folded_count(self) -> int:
+        return sum(len(g.flags) for g in self.folded)
+
+
+def _period_label(flag: Flag) -> str:
+    period = flag.definition.period
+    if period == MONTH:
+        return date_format(flag.period_start, "F Y")
+    if period == YEAR:
+        return f"{flag.period_start.year}–{flag.period_end.year}"
+    start = date_format(flag.period_start, "d.m.Y")
+    if period == RECORD or flag.period_start == flag.period_end:
+        return start
+    return f"{start}–{date_format(flag.period_end, 'd.m.Y')}"
+
+
+def _by_rule(flags: list[Flag]) -> list[RuleGroup]:
+    """`flags` by rule, in the order of their first flag; each rule's periods in
+    calendar order, to read as a line ("august 2026, oktober 2026")."""
+    groups: dict[str, RuleGroup] = {}
+    for flag in flags:
+        groups.setdefault(flag.rule, RuleGroup(flag.rule, [])).flags.append(flag)
+    for group in groups.values():
+        group.flags.sort(key=lambda f: (f.period_start, f.pk))
+    return list(groups.values())
+
+
+def _arrange(entry: FlaggedPupil) -> None:
+    """A card's flags: the most pressing open, the rest folded one line per rule."""
+    rank = {rule: i for i, rule in enumerate(CARD_ORDER)}
+    ordered = sorted(
+        entry.flags,
+        key=lambda f: (
+            rank.get(f.rule, len(rank)),
+            -f.period_start.toordinal(),
+            -f.raised_at.timestamp(),
+            -f.pk,
+        ),
+    )
+    for flag in ordered:
+        flag.period_label = _period_label(flag)
+    # Folding a single flag away would hide it behind a click and save nothing.
+    shown = len(ordered) if len(ordered) <= CARD_OPEN + 1 else CARD_OPEN
+    entry.shown = ordered[:shown]
+    entry.folded = _by_rule(ordered[shown:])
+    entry.rules = _by_rule(ordered)
 
 
 def flagged_pupils(flags: QuerySet[Flag]) -> list[FlaggedPupil]:
     """The pupils behind `flags` that have active flags, the most recently flagged
-    first, each with their active flags newest first. One query."""
+    first, each with their active flags newest first (`flags`) and arranged for the
+    start page's card (`_arrange`). One query."""
     rows = (
         flags.active()
         .exclude(rule__startswith="pattern_")
@@ -290,6 +403,8 @@ def flagged_pupils(flags: QuerySet[Flag]) -> list[FlaggedPupil]:
         if flag.pupil_id not in by_pupil:
             by_pupil[flag.pupil_id] = FlaggedPupil(flag.pupil, flag.group)
         by_pupil[flag.pupil_id].flags.append(flag)
+    for entry in by_pupil.values():
+        _arrange(entry)
     return list(by_pupil.values())
 
 
@@ -370,11 +485,16 @@ def pupil_flags(pupil: Pupil, records: list[AbsenceRecord]) -> PupilFlags:
 
     A flag that names its records (patterns, undocumented absence) shows those, even
     if one has since been removed; a period flag shows the pupil's current records in
-    its period, taken from `records` (the school year's, already loaded). At most two
-    queries.
+    its period, taken from `records` (the school year's, already loaded). A cleared
+    flag that names who cleared it has `cleared_by_user`. At most three queries.
     """
     flags = list(Flag.objects.filter(pupil=pupil).select_related("acknowledged_by"))
     _set_evidence(flags, records)
+    cleared_by = {f.cleared_by_id for f in flags if f.cleared_by_id}
+    if cleared_by:
+        users = User.objects.in_bulk(cleared_by)
+        for flag in flags:
+            flag.cleared_by_user = users.get(flag.cleared_by_id)
     return PupilFlags(
         active=[f for f in flags if f.status == Flag.Status.ACTIVE and not is_pattern(f.rule)],
         past=[f for f in flags if f.status != Flag.Status.ACTIVE and not is_pattern(f.rule)],

@@ -384,7 +384,8 @@ def pupil_add_record(request: HttpRequest, pupil_uuid) -> HttpResponse:
                 not_after=min(grant.enrollment.end or group.school_year.end, group.school_year.end),
             )
         except AbsenceRuleError as exc:
-            form.add_error(None, exc.message)
+            # At the field it is about (the date, the count), like the form's own errors.
+            form.add_rule_error(exc)
         else:
             messages.success(request, _("Fraværet er registrert."))
             return redirect(reverse("pupil", args=[grant.pupil.uuid]) + "#fravaer")
@@ -506,14 +507,12 @@ def contact_log(request: HttpRequest, pupil_uuid) -> HttpResponse:
     context = {
         "grant": grant,
         "pupil": grant.pupil,
+        # Only the absence still waiting for the home: a contact that reached it
+        # answers the absence up to its day, as it clears the flags.
         "awaiting": list(
-            AbsenceRecord.objects.current()
-            .filter(
-                pupil=grant.pupil,
-                documented=False,
-                date__gte=timezone.localdate() - dt.timedelta(days=30),
-            )
-            .order_by("-date")[:10]
+            queries.awaiting_contact(
+                grant.pupil, since=timezone.localdate() - dt.timedelta(days=30)
+            )[:10]
         ),
         "contacts": list(queries.contact_logs(grant.pupil)),
         "contact_form": form,

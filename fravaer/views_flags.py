@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import retarget
 
 from fravaer import access
 from fravaer.actions import (
@@ -32,7 +33,7 @@ from fravaer.forms_flags import (
     format_threshold,
 )
 from fravaer.models import AbsenceRecord, Flag, Group, RuleSettingChange
-from fravaer.queries import is_pattern, pupil_flags
+from fravaer.queries import flagged_pupils, is_pattern, pupil_flags, with_evidence
 from fravaer.thresholds import RULE_LIST, RULES
 
 INBOX_PAGE_SIZE = 50
@@ -117,6 +118,9 @@ def flag_acknowledge(request: HttpRequest, pupil_uuid, flag_id: int) -> HttpResp
     grant = access.pupil_access_or_404(request.user, pupil_uuid)
     flag = access.pupil_flag_or_404(grant, flag_id)
     form = AcknowledgeFlagForm(request.POST)
+    # From the pupil's card on the start page the answer is the whole card, so that an
+    # acknowledged flag's "Opprett sak" goes with it, and the card once nothing is left.
+    on_card = bool(request.htmx) and request.htmx.target == f"elev-{grant.pupil.uuid}"
     if form.is_valid():
         try:
             flag = acknowledge_flag(flag, by=request.user, reason=form.cleaned_data["reason"])
@@ -124,12 +128,16 @@ def flag_acknowledge(request: HttpRequest, pupil_uuid, flag_id: int) -> HttpResp
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Varselet er kvittert ut."))
+            if on_card:
+                return _render_start_page_card(request, grant)
             if request.htmx:
                 return _render_flag_item(request, grant, flag, AcknowledgeFlagForm())
             default = reverse("pupil", args=[grant.pupil.uuid]) + "#varsler"
             return redirect(safe_next_url(request, default))
     if request.htmx:
-        return _render_flag_item(request, grant, flag, form)
+        response = _render_flag_item(request, grant, flag, form, on_card=on_card)
+        # A refusal changes nothing else on the card: only the flag, with its error.
+        return retarget(response, f"#flag-{flag.pk}") if on_card else response
     context = {
         "grant": grant,
         "pupil": grant.pupil,
@@ -153,15 +161,29 @@ def _with_evidence(pupil, flag: Flag) -> Flag:
     return current.get(flag.pk, flag)
 
 
-def _render_flag_item(request, grant, flag, form) -> HttpResponse:
+def _render_flag_item(request, grant, flag, form, *, on_card=False) -> HttpResponse:
     context = {
         "flag": _with_evidence(grant.pupil, flag),
         "pupil": grant.pupil,
         "ack_form": form,
         "next": safe_next_url(request, reverse("pupil", args=[grant.pupil.uuid])),
         "show_messages": True,
+        "on_card": on_card,
+        "in_folded": on_card and request.POST.get("vis_alle") == "1",
     }
     return render(request, "fravaer/includes/_flag_item.html", context)
+
+
+def _render_start_page_card(request, grant) -> HttpResponse:
+    """The pupil's card on the start page as it is now (`fravaer.views.home`)."""
+    flags = access.contact_teacher_flags(request.user, timezone.localdate())
+    context = {
+        "flagged_pupils": with_evidence(flagged_pupils(flags.filter(pupil=grant.pupil))),
+        "pupil": grant.pupil,
+        "show_messages": True,
+        "show_all": request.POST.get("vis_alle") == "1",
+    }
+    return render(request, "fravaer/home.html#flagged-pupil-swap", context)
 
 
 # --- the leaders' overview -----------------------------------------------------------------

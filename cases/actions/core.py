@@ -143,6 +143,18 @@ def open_case(
     owner = owner or _default_owner(pupil, timezone.localdate(now)) or by
     try:
         with transaction.atomic():
+            # A case opens from a flag that still asks for attention: one acknowledged
+            # or cleared in the meantime (on another tab, by someone else) says that it
+            # has been followed up. The row lock holds it active until the case is in.
+            if flag is not None and not _lock_active_flag(flag):
+                raise CaseRuleError(
+                    _(
+                        "Varselet er ikke lenger aktivt (det er kvittert ut eller avklart), "
+                        "så det opprettes ingen sak fra det. Er du fortsatt bekymret, kan du "
+                        "opprette en sak fra elevsiden."
+                    ),
+                    code="case_flag_not_active",
+                )
             case = Case.objects.create(
                 pupil=pupil,
                 school=school,
@@ -164,6 +176,10 @@ def open_case(
             _("Eleven har allerede en åpen sak. Gå til den i stedet."), code="case_already_open"
         ) from exc
     return case
+
+
+def _lock_active_flag(flag: Flag) -> bool:
+    return Flag.objects.select_for_update().filter(pk=flag.pk, status=Flag.Status.ACTIVE).exists()
 
 
 def recently_closed_case(pupil: Pupil, now: dt.datetime) -> Case | None:

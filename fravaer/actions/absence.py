@@ -416,7 +416,7 @@ def log_contact(
         if log.reached_home():
             # "Contact home today": once the home has been reached, the undocumented
             # absence up to that day is no longer unanswered.
-            clear_undocumented_flags(pupil, up_to=timezone.localdate(contacted_at), now=now)
+            clear_undocumented_flags(pupil, up_to=timezone.localdate(contacted_at), now=now, by=by)
         elif log.tried_home_unanswered():
             log.handed_over = hand_over_unanswered(
                 pupil, day=timezone.localdate(contacted_at), now=now

@@ -28,7 +28,13 @@ from django.utils.translation import ngettext, override
 from fravaer.actions.absence import AbsenceRuleError
 from fravaer.actions.scan_writes import ScanWrites, queue_notification_emails, slices
 from fravaer.models import Pupil, SchoolYear, StaffRole, User
-from fravaer.models.flags import Flag, Notification, RuleSetting, RuleSettingChange
+from fravaer.models.flags import (
+    Flag,
+    Notification,
+    RuleSetting,
+    RuleSettingChange,
+    cleared_details,
+)
 from fravaer.scan import Scope, load_figures, raw_rows
 from fravaer.thresholds import RULES, RuleConfig, early_warning_problem, evaluate, threshold_problem
 
@@ -186,14 +192,21 @@ def send_notification_emails(per_user: dict[int, int]) -> int:
     return len(messages)
 
 
-def clear_undocumented_flags(pupil: Pupil, *, up_to: dt.date, now: dt.datetime) -> int:
-    """A contact with the home answers the undocumented absence up to its date."""
+def clear_undocumented_flags(
+    pupil: Pupil, *, up_to: dt.date, now: dt.datetime, by: User | None = None
+) -> int:
+    """A contact with the home answers the undocumented absence up to its date; the
+    flags keep that cause and who logged the contact (`Flag.Cause`)."""
     return Flag.objects.filter(
         pupil=pupil,
         rule="undocumented",
         status=Flag.Status.ACTIVE,
         period_start__lte=up_to,
-    ).update(status=Flag.Status.CLEARED, cleared_at=now)
+    ).update(
+        status=Flag.Status.CLEARED,
+        cleared_at=now,
+        details=cleared_details(Flag.Cause.CONTACT, by=by),
+    )
 
 
 # Who takes over when the home does not answer: the rule table's leaders and team.

@@ -39,7 +39,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils.module_loading import import_string
 
 from fravaer.models import StaffRole, TeachingAssignment
-from fravaer.models.flags import Flag, Notification
+from fravaer.models.flags import Flag, Notification, cleared_details
 from fravaer.thresholds import CONTACT, LEADERS, RULES, TEAM, Finding
 
 logger = logging.getLogger(__name__)
@@ -358,8 +358,9 @@ class ScanWrites:
                 episode_open=False
             )
         if stale:
+            # Each flag's cause is read from its record in this same statement.
             written.cleared = Flag.objects.filter(pk__in=stale).update(
-                status=Flag.Status.CLEARED, cleared_at=self.now
+                status=Flag.Status.CLEARED, cleared_at=self.now, details=cleared_details()
             )
         if written.inserted:
             for path in settings.FLAG_RAISED_HANDLERS:

@@ -3,11 +3,28 @@ municipality's rule settings. The rules themselves live in `fravaer.thresholds`.
 
 from __future__ import annotations
 
+import re
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fravaer.models.absence import AbsenceRecord
+from fravaer.models.absence import AbsenceRecord, ContactLog
 from fravaer.models.people import Group, Municipality, Pupil, School, User
 
 
@@ -80,6 +97,19 @@ class Flag(models.Model):
         ACTIVE = "active", _("Aktiv")
         CLEARED = "cleared", _("Avklart")
         ACKNOWLEDGED = "acknowledged", _("Kvittert ut")
+
+    class Cause(models.TextChoices):
+        """Why a flag was cleared, kept in `details["cleared_cause"]` (with who, where
+        known, in `details["cleared_by"]`): the pupil page and the inbox say what
+        settled it, never a contact with the home that did not happen. Flags cleared
+        before causes were kept have neither key."""
+
+        CONTACT = "contact", _("Kontakt med hjemmet")
+        REMOVED = "removed", _("Registreringen er fjernet")
+        DOCUMENTED = "documented", _("Fraværet er dokumentert")
+        # The record is still there and undocumented, with no contact since, but the
+        # rule no longer applies to it (switched off, or a past school year).
+        NO_LONGER = "no_longer", _("Regelen gjelder ikke lenger")
 
     # No index of their own: `flag_one_per_rule_and_period` leads with the pupil and
     # `flag_school_status_idx` with the school. A first scan of a municipality inserts
@@ -191,6 +221,138 @@ class Flag(models.Model):
 
     def explanation(self) -> str:
         return self.definition.explain(self)
+
+    # Who cleared the flag, when a read loads it (`fravaer.queries.pupil_flags`); not
+    # stored.
+    cleared_by_user: User | None = None
+
+    @property
+    def cleared_cause(self) -> str:
+        """A `Cause`, or "" for a flag that is not cleared or was cleared before causes
+        were kept."""
+        if self.status != self.Status.CLEARED:
+            return ""
+        cause = (self.details or {}).get(CLEARED_CAUSE)
+        return cause if cause in self.Cause.values else ""
+
+    @property
+    def cleared_by_id(self) -> int | None:
+        by = (self.details or {}).get(CLEARED_BY) if self.cleared_cause else None
+        return by if isinstance(by, int) else None
+
+    def cleared_text(self) -> str:
+        """How the flag was settled, in words: when, why and, where `cleared_by_user`
+        is loaded, who. Without a recorded cause it says only when."""
+        if self.cleared_at is None:
+            return str(self.Status.CLEARED.label)
+        values = {"when": date_format(timezone.localtime(self.cleared_at), "d.m.Y")}
+        who = self.cleared_by_user
+        if who is not None:
+            values["who"] = str(who)
+        cause = self.cleared_cause
+        if cause == self.Cause.CONTACT:
+            text = (
+                gettext("Avklart %(when)s: %(who)s logget kontakt med hjemmet.")
+                if who
+                else gettext("Avklart %(when)s: kontakt med hjemmet er logget.")
+            )
+        elif cause == self.Cause.REMOVED:
+            text = (
+                gettext("Avklart %(when)s: %(who)s fjernet registreringen.")
+                if who
+                else gettext("Avklart %(when)s: registreringen ble fjernet.")
+            )
+        elif cause == self.Cause.DOCUMENTED:
+            text = (
+                gettext("Avklart %(when)s: %(who)s endret fraværet til dokumentert.")
+                if who
+                else gettext("Avklart %(when)s: fraværet ble endret til dokumentert.")
+            )
+        elif cause == self.Cause.NO_LONGER:
+            text = gettext("Avklart %(when)s: regelen gjelder ikke lenger for dette fraværet.")
+        else:
+            text = gettext("Avklart %(when)s.")
+        return text % values
+
+
+CLEARED_CAUSE, CLEARED_BY = "cleared_cause", "cleared_by"
+
+
+class JSONWithKeys(Func):
+    """A JSON object with some keys set, computed in the database: the one statement
+    that clears many flags keeps each flag's own cause beside its figures. PostgreSQL
+    merges into the jsonb; SQLite (and MySQL) have `json_set`."""
+
+    output_field = models.JSONField()
+
+    def __init__(self, expression, **values) -> None:
+        # The keys are written into the SQL; only our own constants are allowed.
+        if not all(re.fullmatch(r"[a-z_]+", key) for key in values):
+            raise ValueError("JSON keys must be plain names")
+        self.keys = list(values)
+        super().__init__(expression, *values.values())
+
+    def _compiled(self, compiler):
+        obj_sql, params = compiler.compile(self.source_expressions[0])
+        pairs = []
+        for key, expression in zip(self.keys, self.source_expressions[1:], strict=True):
+            sql, more = compiler.compile(expression)
+            pairs.append((key, sql))
+            params = (*params, *more)
+        return obj_sql, pairs, params
+
+    def as_sql(self, compiler, connection, **extra_context):
+        obj_sql, pairs, params = self._compiled(compiler)
+        args = ", ".join(f"'$.{key}', {sql}" for key, sql in pairs)
+        return f"json_set({obj_sql}, {args})", params
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        obj_sql, pairs, params = self._compiled(compiler)
+        args = ", ".join(f"'{key}', {sql}" for key, sql in pairs)
+        return f"({obj_sql} || jsonb_build_object({args}))", params
+
+
+def cleared_details(cause: str | None = None, *, by: User | None = None) -> JSONWithKeys:
+    """A flag's `details` with why and by whom it was cleared, for the UPDATE that
+    clears it. Without `cause` each flag's cause is read from its record in the same
+    statement (the scan clears whatever no longer fires, many flags at once, and does
+    not know why): the record removed (by whom), corrected to documented (by whom),
+    answered by a contact with the home on or after its date (logged by whom, the
+    scan's own rule), or else the rule no longer applies to it."""
+    if cause is not None:
+        return JSONWithKeys(
+            models.F("details"),
+            cleared_cause=Cast(Value(cause), CharField()),
+            cleared_by=Value(by.pk if by else None, output_field=IntegerField()),
+        )
+    record = AbsenceRecord.objects.filter(pk=OuterRef("record_id")).order_by()
+    removed = Exists(record.filter(deleted_at__isnull=False))
+    documented = Exists(record.filter(documented=True))
+    contacts = ContactLog.objects.filter(
+        ContactLog.reaching_home(),
+        pupil_id=OuterRef("pupil_id"),
+        contacted_at__date__gte=OuterRef("period_start"),
+    ).order_by("contacted_at", "pk")
+    contacted = Exists(contacts)
+    return JSONWithKeys(
+        models.F("details"),
+        cleared_cause=Cast(
+            Case(
+                When(removed, then=Value(Flag.Cause.REMOVED.value)),
+                When(documented, then=Value(Flag.Cause.DOCUMENTED.value)),
+                When(contacted, then=Value(Flag.Cause.CONTACT.value)),
+                default=Value(Flag.Cause.NO_LONGER.value),
+            ),
+            CharField(),
+        ),
+        cleared_by=Case(
+            When(removed, then=Subquery(record.values("deleted_by_id"))),
+            When(documented, then=Subquery(record.values("updated_by_id"))),
+            When(contacted, then=Subquery(contacts.values("logged_by_id")[:1])),
+            default=Value(None),
+            output_field=IntegerField(),
+        ),
+    )
 
 
 class Notification(models.Model):

@@ -546,6 +546,8 @@ def test_meeting_page_shows_settled_flags_with_status_after_the_active_ones(
             period_start=dt.date(2026, 11, day),
             period_end=dt.date(2026, 11, day),
             cleared_at=timezone.now(),
+            # One cleared by a removed record: the line says so, not "contact logged".
+            details={"cleared_cause": "removed"} if day == 3 else {},
         )
     active = make_flag(pupil)
     meeting = _schedule(case, contact_teacher)
@@ -558,6 +560,9 @@ def test_meeting_page_shows_settled_flags_with_status_after_the_active_ones(
     assert "5 varsler er avklart eller kvittert ut" in settled_part
     assert settled_part.count('<span class="ds-tag" data-color="success">Avklart</span>') == 5
     assert "Udokumentert fravær 02.11.2026." in settled_part
+    assert "Avklart 18.11.2026: registreringen ble fjernet." in settled_part
+    assert settled_part.count("Avklart 18.11.2026.") == 4  # no cause kept: only when
+    assert "kontakt med hjemmet" not in settled_part
     # A cleared flag is no longer a to-do.
     assert "Kontakt hjemmet i dag" not in html
 

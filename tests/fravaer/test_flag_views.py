@@ -587,8 +587,13 @@ def test_pupil_page_suggests_the_school_nurse_for_much_illness(client_for, conta
         threshold=Decimal(5),
     )
     html = html_of(client_for(contact_teacher).get(reverse("pupil", args=[pupil.uuid])))
+    # A flag to the contact teacher, acknowledged like the others: shown once, among
+    # the flags, not again among the patterns (which "are not alerts").
+    varsler = html.split('id="varsler"')[1].split("</section>")[0]
     monstre = html.split('id="monstre"')[1].split("</section>")[0]
-    assert "Vurder å involvere helsesykepleier." in monstre
+    assert "Vurder å involvere helsesykepleier." in varsler
+    assert "Vurder å involvere helsesykepleier." not in monstre
+    assert "Forslag:" not in html
 
 
 def test_pupil_page_lists_the_records_in_a_period_flags_period(client_for, contact_teacher, pupil):
@@ -846,3 +851,46 @@ def test_flag_pages_link_pupils_by_uuid_only(client_for, contact_teacher, leader
         for href in hrefs:
             assert pupil.pupil_id not in href
             assert "Nordmann" not in href and "Ola" not in href
+
+
+def test_pupil_page_offers_a_case_inside_the_flag_so_acknowledging_removes_it(
+    client_for, contact_teacher, pupil
+):
+    """The acknowledge form swaps the flag's own element: "Opprett sak" sits inside it,
+    so it goes with the flag instead of staying behind to open a case from it."""
+    flag = make_flag(pupil)
+    client = client_for(contact_teacher)
+    html = client.get(reverse("pupil", args=[pupil.uuid])).content.decode()
+    assert ("flag", str(flag.pk)) in _inputs_inside(html, f"flag-{flag.pk}")
+    swapped = client.post(
+        reverse("flag_acknowledge", args=[pupil.uuid, flag.pk]),
+        {"reason": "Influensa, avklart med foresatte", "next": "/"},
+        headers={"HX-Request": "true", "HX-Target": f"flag-{flag.pk}"},
+    ).content.decode()
+    assert "Kvittert ut av" in swapped
+    assert "Opprett sak" not in swapped
+
+
+def _inputs_inside(html: str, element_id: str) -> set[tuple[str, str]]:
+    """(name, value) of the inputs inside the <div> with `element_id`."""
+    from html.parser import HTMLParser
+
+    class Inside(HTMLParser):
+        depth = 0
+        found: set[tuple[str, str]] = set()
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "div" and (self.depth or attrs.get("id") == element_id):
+                self.depth += 1
+            elif tag == "input" and self.depth:
+                self.found.add((attrs.get("name"), attrs.get("value")))
+
+        def handle_endtag(self, tag):
+            if tag == "div" and self.depth:
+                self.depth -= 1
+
+    parser = Inside()
+    parser.found = set()
+    parser.feed(html)
+    return parser.found

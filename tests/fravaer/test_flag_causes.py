@@ -1,0 +1,364 @@
+"""A cleared flag keeps why it was cleared, and the pages say that cause, never a
+contact with the home that did not happen; the contact page lists only the
+undocumented absence still waiting for the home."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from fravaer.actions import (
+    AbsenceInput,
+    acknowledge_flag,
+    apply_absence_changes,
+    change_rule_setting,
+    log_contact,
+    scan_absence,
+)
+from fravaer.models import AbsenceReason, ContactLog, Flag, Notification
+from fravaer.scan import Scope
+from tests.conftest import make_pupil
+from tests.fravaer.test_flag_views import make_flag
+from tests.fravaer.test_pupil_views import absence
+
+TODAY = dt.date(2026, 11, 18)  # frozen "today", a Wednesday
+MONDAY, TUESDAY = dt.date(2026, 11, 16), dt.date(2026, 11, 17)
+CONTACT = {"channel": "phone", "summary": "Mor ringte", "outcome": "clarified"}
+
+
+def scan(school):
+    return scan_absence(Scope(school_ids=(school.pk,)), as_of=TODAY)
+
+
+def undocumented_flag(pupil, record) -> Flag:
+    return Flag.objects.get(pupil=pupil, rule="undocumented", record=record)
+
+
+def past_flags_html(client, pupil) -> str:
+    html = client.get(reverse("pupil", args=[pupil.uuid])).content.decode()
+    start = html.index("Tidligere varsler")
+    return html[start : html.index("</table>", start)]
+
+
+def at(hour: int, day: dt.date = TODAY) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+# --- the cause kept on the flag ---------------------------------------------------------
+
+
+def test_removing_the_record_clears_the_flag_as_removed_by_the_remover(
+    client_for, school, contact_teacher, pupil, django_capture_on_commit_callbacks, eager_tasks
+):
+    client = client_for(contact_teacher)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("pupil_add_record", args=[pupil.uuid]), {"date": "2026-11-17", "kind": "day"}
+        )
+    flag = Flag.objects.get(pupil=pupil, rule="undocumented")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("record_remove", args=[pupil.uuid, flag.record_id]))
+    flag.refresh_from_db()
+    assert flag.status == Flag.Status.CLEARED
+    assert flag.cleared_cause == Flag.Cause.REMOVED
+    assert flag.cleared_by_id == contact_teacher.pk
+    past = past_flags_html(client, pupil)
+    assert f"Avklart 18.11.2026: {contact_teacher} fjernet registreringen." in past
+    assert "Kontakt med hjemmet" not in past and "kontakt med hjemmet" not in past
+
+
+def test_correcting_the_record_to_documented_clears_the_flag_as_documented(
+    client_for, school, contact_teacher, pupil, django_capture_on_commit_callbacks, eager_tasks
+):
+    record = absence(pupil, TUESDAY, contact_teacher)
+    scan(school)
+    client = client_for(contact_teacher)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("record_edit", args=[pupil.uuid, record.pk]),
+            {"kind": "day", "documented": "on", "reason": "illness"},
+        )
+    flag = undocumented_flag(pupil, record)
+    assert (flag.status, flag.cleared_cause) == (Flag.Status.CLEARED, Flag.Cause.DOCUMENTED)
+    assert flag.cleared_by_id == contact_teacher.pk
+    past = past_flags_html(client, pupil)
+    assert f"Avklart 18.11.2026: {contact_teacher} endret fraværet til dokumentert." in past
+
+
+def test_the_cause_names_who_removed_the_record_not_who_registered_it(
+    school, contact_teacher, leader, pupil
+):
+    record = absence(pupil, TUESDAY, contact_teacher)
+    scan(school)
+    apply_absence_changes(removals=[record], by=leader, rescan=False)
+    scan(school)
+    assert undocumented_flag(pupil, record).cleared_by_id == leader.pk
+
+
+def test_a_contact_with_the_home_clears_the_flag_as_contact_by_who_logged_it(
+    client_for, school, contact_teacher, pupil
+):
+    record = absence(pupil, TUESDAY, contact_teacher)
+    scan(school)
+    log_contact(pupil, contacted_at=at(8), counterpart="guardian", by=contact_teacher, **CONTACT)
+    flag = undocumented_flag(pupil, record)
+    assert (flag.cleared_cause, flag.cleared_by_id) == (Flag.Cause.CONTACT, contact_teacher.pk)
+    past = past_flags_html(client_for(contact_teacher), pupil)
+    assert f"Avklart 18.11.2026: {contact_teacher} logget kontakt med hjemmet." in past
+
+
+def test_the_scan_reads_a_contact_logged_elsewhere_as_the_cause(school, contact_teacher, pupil):
+    # A contact written without `log_contact` (an import, the admin) is found by the
+    # scan's own rule, and the scan says so.
+    record = absence(pupil, TUESDAY, contact_teacher)
+    scan(school)
+    ContactLog.objects.create(
+        pupil=pupil,
+        contacted_at=at(8),
+        counterpart="both",
+        logged_by=contact_teacher,
+        logged_at=at(8),
+        **CONTACT,
+    )
+    assert scan(school).cleared == 1
+    flag = undocumented_flag(pupil, record)
+    assert (flag.cleared_cause, flag.cleared_by_id) == (Flag.Cause.CONTACT, contact_teacher.pk)
+
+
+def test_switching_the_rule_off_clears_the_flag_without_claiming_a_contact(
+    client_for, school, municipality, municipal_admin, contact_teacher, pupil
+):
+    record = absence(pupil, TUESDAY, contact_teacher)
+    scan(school)
+    change_rule_setting(
+        municipality, rule="undocumented", enabled=False, threshold=Decimal(0), by=municipal_admin
+    )
+    scan(school)
+    flag = undocumented_flag(pupil, record)
+    assert (flag.cleared_cause, flag.cleared_by_id) == (Flag.Cause.NO_LONGER, None)
+    past = past_flags_html(client_for(contact_teacher), pupil)
+    assert "Avklart 18.11.2026: regelen gjelder ikke lenger for dette fraværet." in past
+    assert "ontakt med hjemmet" not in past
+
+
+def test_one_scan_clears_many_flags_in_one_update_each_with_its_own_cause(
+    school, group, contact_teacher, leader, pupil
+):
+    other = make_pupil(group, first="Kari")
+    removed = absence(pupil, TUESDAY, contact_teacher)
+    kept = absence(other, TUESDAY, contact_teacher)
+    also_removed = absence(pupil, MONDAY, contact_teacher)
+    scan(school)
+    illness = AbsenceReason.objects.get(municipality=pupil.municipality, code="illness")
+    apply_absence_changes(
+        updates=[(kept, AbsenceInput("day", True, illness))],
+        removals=[removed, also_removed],
+        by=leader,
+        rescan=False,
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        assert scan(school).cleared == 3
+    flag_updates = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].startswith("UPDATE") and "fravaer_flag" in q["sql"].split("SET")[0]
+    ]
+    assert len(flag_updates) == 1
+    causes = {
+        f.record_id: (f.cleared_cause, f.cleared_by_id)
+        for f in Flag.objects.filter(rule="undocumented")
+    }
+    assert causes == {
+        removed.pk: (Flag.Cause.REMOVED, leader.pk),
+        also_removed.pk: (Flag.Cause.REMOVED, leader.pk),
+        kept.pk: (Flag.Cause.DOCUMENTED, leader.pk),
+    }
+
+
+def test_clearing_keeps_the_flags_own_details(school, contact_teacher, pupil):
+    record = absence(pupil, TUESDAY, contact_teacher)
+    scan(school)
+    log_contact(
+        pupil,
+        contacted_at=at(7),
+        counterpart="guardian",
+        by=contact_teacher,
+        **{**CONTACT, "outcome": "no_answer"},
+    )
+    log_contact(pupil, contacted_at=at(9), counterpart="guardian", by=contact_teacher, **CONTACT)
+    details = undocumented_flag(pupil, record).details
+    assert details["no_answer_on"] == "2026-11-18"
+    assert details["cleared_cause"] == "contact"
+
+
+# --- the pages ----------------------------------------------------------------------------
+
+
+def test_a_flag_cleared_before_causes_were_kept_says_only_when(client_for, contact_teacher, pupil):
+    make_flag(pupil, "undocumented", status="cleared", cleared_at=timezone.now())
+    past = past_flags_html(client_for(contact_teacher), pupil)
+    assert "Avklart 18.11.2026." in past
+    assert "ontakt med hjemmet" not in past
+
+
+def test_an_acknowledged_flag_still_says_who_and_why(client_for, contact_teacher, leader, pupil):
+    make_flag(
+        pupil,
+        status="acknowledged",
+        acknowledged_by=leader,
+        acknowledged_at=timezone.now(),
+        acknowledgement="Influensa",
+    )
+    past = past_flags_html(client_for(contact_teacher), pupil)
+    assert f"{leader}, 18.11.2026: «Influensa»" in past
+    assert "Avklart" not in past
+
+
+def test_the_pupil_page_loads_who_cleared_flags_in_one_query(
+    client_for, contact_teacher, leader, team_member, pupil
+):
+    def cleared_by(user, key):
+        make_flag(
+            pupil,
+            "undocumented",
+            period_key=key,
+            status="cleared",
+            cleared_at=timezone.now(),
+            details={"cleared_cause": "removed", "cleared_by": user.pk},
+        )
+
+    client = client_for(contact_teacher)
+    url = reverse("pupil", args=[pupil.uuid])
+    cleared_by(leader, "record:1")
+    client.get(url)  # the unread count is cached from the first page on
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    cleared_by(team_member, "record:2")
+    cleared_by(contact_teacher, "record:3")
+    with CaptureQueriesContext(connection) as three:
+        html = client.get(url).content.decode()
+    assert len(three.captured_queries) == len(one.captured_queries)
+    for user in (leader, team_member, contact_teacher):
+        assert f"{user} fjernet registreringen." in html
+
+
+def _message_with(user, flag) -> None:
+    Notification.objects.create(user=user, flag_ids=[flag.pk], created_at=timezone.now())
+
+
+def test_the_inbox_line_says_what_cleared_the_flag(client_for, contact_teacher, pupil):
+    flag = make_flag(
+        pupil,
+        "undocumented",
+        status="cleared",
+        cleared_at=timezone.now(),
+        details={"cleared_cause": "removed", "cleared_by": contact_teacher.pk},
+    )
+    _message_with(contact_teacher, flag)
+    html = client_for(contact_teacher).get(reverse("inbox")).content.decode()
+    assert "– Avklart 18.11.2026: registreringen ble fjernet." in html
+    assert "(avklart)" not in html
+
+
+def test_the_inbox_line_of_an_old_cleared_flag_claims_no_contact(
+    client_for, contact_teacher, pupil
+):
+    flag = make_flag(pupil, "undocumented", status="cleared", cleared_at=timezone.now())
+    _message_with(contact_teacher, flag)
+    html = client_for(contact_teacher).get(reverse("inbox")).content.decode()
+    assert "– Avklart 18.11.2026." in html
+    assert "ontakt med hjemmet er logget" not in html
+
+
+def test_the_inbox_line_hides_the_cause_of_a_pupil_no_longer_visible(
+    client_for, contact_teacher, outsider, pupil
+):
+    flag = make_flag(
+        pupil,
+        "undocumented",
+        status="cleared",
+        cleared_at=timezone.now(),
+        details={"cleared_cause": "removed", "cleared_by": contact_teacher.pk},
+    )
+    _message_with(outsider, flag)
+    html = client_for(outsider).get(reverse("inbox")).content.decode()
+    assert "(avklart)" in html
+    assert "registreringen ble fjernet" not in html
+
+
+# --- the contact page -------------------------------------------------------------------
+
+
+def awaiting(client, pupil) -> list:
+    return client.get(reverse("contact_log", args=[pupil.uuid])).context["awaiting"]
+
+
+def test_the_contact_page_lists_undocumented_absence_until_the_home_is_reached(
+    client_for, contact_teacher, pupil
+):
+    record = absence(pupil, TUESDAY, contact_teacher)
+    absence(pupil, MONDAY, contact_teacher, documented=True)
+    client = client_for(contact_teacher)
+    url = reverse("contact_log", args=[pupil.uuid])
+    assert awaiting(client, pupil) == [record]
+    assert "venter på kontakt med hjemmet" in client.get(url).content.decode()
+    client.post(
+        url,
+        {
+            "contacted_at": "2026-11-18T09:00",
+            "channel": "phone",
+            "counterpart": "guardian",
+            "outcome": "clarified",
+            "summary": "Mor bekreftet sykdom",
+        },
+    )
+    assert awaiting(client, pupil) == []
+    assert "venter på kontakt med hjemmet" not in client.get(url).content.decode()
+
+
+def test_the_contact_page_still_lists_absence_the_home_has_not_answered(
+    client_for, contact_teacher, pupil
+):
+    record = absence(pupil, TUESDAY, contact_teacher)
+    log_contact(pupil, contacted_at=at(8), counterpart="pupil", by=contact_teacher, **CONTACT)
+    log_contact(
+        pupil,
+        contacted_at=at(9),
+        counterpart="guardian",
+        by=contact_teacher,
+        **{**CONTACT, "outcome": "no_answer"},
+    )
+    # A contact before the absence does not answer it.
+    log_contact(
+        pupil, contacted_at=at(9, MONDAY), counterpart="guardian", by=contact_teacher, **CONTACT
+    )
+    assert awaiting(client_for(contact_teacher), pupil) == [record]
+
+
+def test_the_contact_page_leaves_out_absence_whose_flag_was_acknowledged(
+    client_for, school, contact_teacher, pupil
+):
+    record = absence(pupil, TUESDAY, contact_teacher)
+    scan(school)
+    acknowledge_flag(undocumented_flag(pupil, record), by=contact_teacher, reason="Avklart i møte")
+    assert awaiting(client_for(contact_teacher), pupil) == []
+
+
+def test_the_contact_page_queries_do_not_grow_with_the_absence(client_for, contact_teacher, pupil):
+    client = client_for(contact_teacher)
+    url = reverse("contact_log", args=[pupil.uuid])
+    absence(pupil, TUESDAY, contact_teacher)
+    client.get(url)  # the unread count is cached from the first page on
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for day in (dt.date(2026, 11, 9), dt.date(2026, 11, 10), dt.date(2026, 11, 11), MONDAY):
+        absence(pupil, day, contact_teacher)
+    with CaptureQueriesContext(connection) as five:
+        response = client.get(url)
+    assert len(response.context["awaiting"]) == 5
+    assert len(five.captured_queries) == len(one.captured_queries)
