@@ -5,8 +5,12 @@ class, calendar, rule settings, records, contact logs and flags through the ORM,
 compute the figures in Python, call `thresholds.evaluate` and count the findings
 that are not flags yet. It is written from the rule definitions (issue #3, §1), not
 from `fravaer.scan`, so agreeing findings check the set-based SQL as well as time
-it. It writes nothing, which flatters it: compare it with a scan that has nothing
-new to write.
+it. By itself it writes nothing, which flatters it: compare it with a scan that has
+nothing new to write. With `raise_flags` it also raises what it finds, the way that
+first version would: a `Flag.objects.create` per new finding, the people the rule
+table names looked up per flag, and an inbox message per person and flag (what the
+product did itself before `Notification.flag_ids`); compare that with a scan that
+raises every flag. The benchmark runs it in a transaction it rolls back.
 
 `sql_floor` is one hand-written aggregate pass over the same absence rows: every
 count and sum the year, month and window rules need, per pupil, in a single
@@ -29,14 +33,21 @@ from fravaer.models import (
     ContactLog,
     Enrollment,
     Flag,
+    Notification,
     RuleSetting,
     SchoolYear,
+    StaffRole,
+    TeachingAssignment,
 )
 from fravaer.schooldays import SchoolCalendar
 from fravaer.thresholds import (
+    CONTACT,
     FIFTEEN_WEEKS_DAYS,
     FORTNIGHT_DAYS,
+    LEADERS,
     PATTERN_LONG_DAYS,
+    RULES,
+    TEAM,
     Finding,
     MonthFigures,
     PupilFigures,
@@ -54,12 +65,19 @@ Key = tuple[int, str, str, Decimal]  # pupil, rule, period, value
 class NaiveResult:
     findings: dict[int, list[Finding]] = field(default_factory=dict)
     new: int = 0  # findings not yet raised as flags
+    notified: int = 0  # inbox messages written (`raise_flags`)
 
     def keys(self) -> set[Key]:
         return {(p, f.rule, f.period_key, f.value) for p, fs in self.findings.items() for f in fs}
 
 
-def naive_scan(pupil_ids: list[int], as_of: dt.date) -> NaiveResult:
+def naive_scan(
+    pupil_ids: list[int],
+    as_of: dt.date,
+    *,
+    raise_flags: bool = False,
+    now: dt.datetime | None = None,
+) -> NaiveResult:
     year_start, year_end = SchoolYear.bounds_for(as_of)
     fortnight_start, _ = window(as_of, FORTNIGHT_DAYS)
     weeks15_start, _ = window(as_of, FIFTEEN_WEEKS_DAYS)
@@ -144,8 +162,62 @@ def naive_scan(pupil_ids: list[int], as_of: dt.date) -> NaiveResult:
                 )
         findings = result.findings[pupil_id] = evaluate(figures, config)
         raised = set(Flag.objects.filter(pupil_id=pupil_id).values_list("rule", "period_key"))
-        result.new += sum((f.rule, f.period_key) not in raised for f in findings)
+        new = [f for f in findings if (f.rule, f.period_key) not in raised]
+        result.new += len(new)
+        if raise_flags:
+            for finding in new:
+                result.notified += _raise(finding, pupil_id, group, as_of, now or timezone.now())
     return result
+
+
+def _raise(finding: Finding, pupil_id: int, group, as_of: dt.date, now: dt.datetime) -> int:
+    """One flag and its inbox messages, written one by one."""
+    flag = Flag.objects.create(
+        pupil_id=pupil_id,
+        school_id=group.school_id,
+        group_id=group.pk,
+        rule=finding.rule,
+        period_key=finding.period_key,
+        period_start=finding.period_start,
+        period_end=finding.period_end,
+        value=finding.value,
+        threshold=Decimal(finding.threshold),
+        details=finding.details,
+        record_ids=list(finding.record_ids),
+        record_id=finding.record_id,
+        as_of=as_of,
+        raised_at=now,
+    )
+    recipients = RULES[finding.rule].recipients
+    users: set[int] = set()
+    if CONTACT in recipients:
+        users.update(
+            TeachingAssignment.objects.filter(
+                Q(valid_to__isnull=True) | Q(valid_to__gte=as_of),
+                group_id=group.pk,
+                kind=TeachingAssignment.Kind.CONTACT,
+                valid_from__lte=as_of,
+            ).values_list("user_id", flat=True)
+        )
+    roles = [
+        role
+        for who, role in (
+            (LEADERS, StaffRole.Role.SCHOOL_LEADER),
+            (TEAM, StaffRole.Role.ENVIRONMENT_TEAM),
+        )
+        if who in recipients
+    ]
+    if roles:
+        users.update(
+            StaffRole.objects.filter(school_id=group.school_id, role__in=roles).values_list(
+                "user_id", flat=True
+            )
+        )
+    for user_id in users:
+        Notification.objects.create(
+            user_id=user_id, kind=Notification.Kind.FLAG, flag_ids=[flag.pk], created_at=now
+        )
+    return len(users)
 
 
 def sql_floor(as_of: dt.date) -> int:

@@ -53,3 +53,15 @@ def test_bench_scan_statements_do_not_grow_with_pupils(bench):
 
 def test_bench_scan_leaves_the_real_database_alone(bench):
     assert not Pupil.objects.exists() and not Flag.objects.exists()
+
+
+def test_bench_scan_times_the_naive_loop_raising_what_it_finds_and_keeps_nothing(bench):
+    report, text = bench
+    # From no flags, as run 1: it finds the sample's flags new and writes them with
+    # their inbox messages, and its transaction is rolled back before run 1.
+    assert report.naive_raising.flags == report.findings_on_sample > 0
+    assert report.naive_raising.statements > report.naive.statements
+    assert "inbox messages, in one transaction rolled back" in text
+    assert "(b) raising" in text
+    # Run 1 then raised every flag itself (nothing left over from the loop).
+    assert report.first.flags == report.first_memory.flags
