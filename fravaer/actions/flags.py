@@ -51,6 +51,8 @@ class ScanResult:
     raised: int = 0
     closed_episodes: int = 0
     cleared: int = 0
+    # Cleared undocumented flags active again; among `flags`, not counted in `raised`.
+    reactivated: int = 0
     notifications: int = 0  # inbox messages: one per person the new flags reach
     flags: QuerySet[Flag] = field(default_factory=Flag.objects.none)
 
@@ -116,6 +118,9 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
     existing: set[tuple[int, str, str]] = set()
     open_episodes: dict[tuple[int, str], int] = {}
     active_undocumented: list[tuple[int, int]] = []
+    # Cleared undocumented flags, which fire again if their absence is undocumented and
+    # unanswered again (corrected back, the rule switched on again).
+    cleared_undocumented: dict[tuple[int, str], int] = {}
     for flag_id, pupil_id, rule, period_key, episode_open, status, record_id in raw_rows(
         Flag.objects.filter(
             Q(period_end__gte=year_start - dt.timedelta(days=120))
@@ -129,8 +134,11 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
             open_episodes[(pupil_id, rule)] = flag_id
         if rule == "undocumented" and status == Flag.Status.ACTIVE:
             active_undocumented.append((flag_id, record_id))
+        elif rule == "undocumented" and status == Flag.Status.CLEARED:
+            cleared_undocumented[(pupil_id, period_key)] = flag_id
     firing: set[tuple[int, str]] = set()  # open episodes whose condition still holds
     still_undocumented: set[int] = set()
+    reactivate: list[int] = []
     # Outside a transaction the writes run beside the evaluation (`ScanWrites`, on
     # PostgreSQL).
     threaded = not connection.in_atomic_block and settings.SCAN_WRITES_IN_THREAD
@@ -151,6 +159,8 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
                             firing.add((pupil_id, finding.rule))
                         elif (pupil_id, finding.rule, finding.period_key) not in existing:
                             writes.add(place, finding)
+                        elif (pupil_id, finding.period_key) in cleared_undocumented:
+                            reactivate.append(cleared_undocumented[(pupil_id, finding.period_key)])
                 writes.end_slice()
             # Every pupil's figures are done with: free them before the writes.
             del data, existing
@@ -158,7 +168,7 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
             stale = [
                 fid for fid, record_id in active_undocumented if record_id not in still_undocumented
             ]
-            written = writes.finish(to_close=to_close, stale=stale)
+            written = writes.finish(to_close=to_close, stale=stale, reactivate=reactivate)
     except BaseException:
         writes.abort()
         raise
@@ -166,6 +176,7 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
     result.notifications = written.notifications
     result.closed_episodes = written.closed_episodes
     result.cleared = written.cleared
+    result.reactivated = written.reactivated
     result.flags = writes.new_flags()
     return result
 

@@ -97,11 +97,12 @@ class Written:
     per_user: dict[int, int] = field(default_factory=dict)  # person → new flags
     closed_episodes: int = 0
     cleared: int = 0
+    reactivated: int = 0
 
 
 class _Finish:
-    def __init__(self, to_close: list[int], stale: list[int]) -> None:
-        self.to_close, self.stale = to_close, stale
+    def __init__(self, to_close: list[int], stale: list[int], reactivate: list[int]) -> None:
+        self.to_close, self.stale, self.reactivate = to_close, stale, reactivate
 
 
 _ABORT = object()
@@ -205,17 +206,19 @@ class ScanWrites:
             self._thread.start()
         self._put(text)
 
-    def finish(self, *, to_close: list[int], stale: list[int]) -> Written:
-        """The messages, the closed episodes and cleared flags, the handlers; then,
-        with a writer thread, its commit."""
+    def finish(
+        self, *, to_close: list[int], stale: list[int], reactivate: list[int] = ()
+    ) -> Written:
+        """The messages, the closed episodes, cleared and reactivated flags, the
+        handlers; then, with a writer thread, its commit."""
         if self._thread is not None:
-            self._put(_Finish(to_close, stale))
+            self._put(_Finish(to_close, stale, list(reactivate)))
             self._thread.join()
             self._check()
         else:
             if self._lines:
                 self._write_slice(self._text())
-            self._finish(to_close, stale)
+            self._finish(to_close, stale, list(reactivate))
         return self.written
 
     def _text(self) -> str:
@@ -265,7 +268,7 @@ class ScanWrites:
                     if item is _ABORT or self._abort.is_set():
                         raise _Aborted
                     if isinstance(item, _Finish):
-                        self._finish(item.to_close, item.stale)
+                        self._finish(item.to_close, item.stale, item.reactivate)
                         if self._abort.is_set():  # interrupted while we finished
                             raise _Aborted
                         break
@@ -318,9 +321,12 @@ class ScanWrites:
             self.written.inserted += cursor.rowcount
             cursor.execute(f"TRUNCATE {STAGING}")
 
-    def _finish(self, to_close: list[int], stale: list[int]) -> None:
+    def _finish(self, to_close: list[int], stale: list[int], reactivate: list[int]) -> None:
         written = self.written
-        if self._pending:  # SQLite
+        postgres = connection.vendor == "postgresql"
+        if reactivate:
+            self._reactivate(reactivate, postgres=postgres)
+        if self._pending or (written.reactivated and not postgres):  # SQLite
             Flag.objects.bulk_create(self._pending, ignore_conflicts=True, batch_size=2000)
             self._pending = []
             new = (
@@ -343,7 +349,7 @@ class ScanWrites:
                     [*new_params, created_at],
                 )
                 rows = cursor.fetchall()
-            written.inserted = new.count()
+            written.inserted = new.count() - written.reactivated
         elif self._begun:  # PostgreSQL
             with connection.cursor() as cursor:
                 cursor.execute(messages_sql(RAISED, as_of=self.as_of), [self.now])
@@ -368,6 +374,31 @@ class ScanWrites:
         per_user = written.per_user
         if per_user and self.email:
             transaction.on_commit(lambda: queue_notification_emails(per_user))
+
+    def _reactivate(self, ids: list[int], *, postgres: bool) -> None:
+        """Cleared undocumented flags whose absence is undocumented and unanswered
+        again (corrected back from documented, the rule switched on again): active
+        again and raised now, so that they are announced and attached like new ones
+        (`new_flags` reads them too). The cause they were cleared for stays in
+        `details`, unread while the flag is active."""
+        if postgres:
+            self._begin()
+            table = connection.ops.quote_name(Flag._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"WITH back AS (UPDATE {table} SET status = %s, cleared_at = NULL, "  # noqa: S608
+                    "raised_at = %s, as_of = %s WHERE id = ANY(%s) AND status = %s "
+                    f"RETURNING id, group_id, school_id, rule, {HANDED_OVER}) "
+                    f"INSERT INTO {RAISED} SELECT * FROM back",
+                    [Flag.Status.ACTIVE, self.now, self.as_of, ids, Flag.Status.CLEARED],
+                )
+                self.written.reactivated = cursor.rowcount
+        else:
+            self.written.reactivated = Flag.objects.filter(
+                pk__in=ids, status=Flag.Status.CLEARED
+            ).update(
+                status=Flag.Status.ACTIVE, cleared_at=None, raised_at=self.now, as_of=self.as_of
+            )
 
     def new_flags(self) -> QuerySet[Flag]:
         # Rows another scan inserted first were skipped; ours carry this `now`.

@@ -362,3 +362,63 @@ def test_the_contact_page_queries_do_not_grow_with_the_absence(client_for, conta
         response = client.get(url)
     assert len(response.context["awaiting"]) == 5
     assert len(five.captured_queries) == len(one.captured_queries)
+
+
+# --- a cleared flag that fires again ----------------------------------------------------
+
+
+def test_a_record_corrected_back_to_undocumented_makes_its_flag_active_again(
+    client_for, school, contact_teacher, pupil, django_capture_on_commit_callbacks, eager_tasks
+):
+    """A slip (ticked "dokumentert", then unticked) must not leave undocumented absence
+    unnoticed: the cleared flag is active again, raised now, and the contact teacher
+    is told again; a rescan changes nothing more."""
+    record = absence(pupil, TUESDAY, contact_teacher)
+    scan(school)
+    client = client_for(contact_teacher)
+    edit = reverse("record_edit", args=[pupil.uuid, record.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(edit, {"kind": "day", "documented": "on", "reason": "illness"})
+    flag = undocumented_flag(pupil, record)
+    assert flag.status == Flag.Status.CLEARED
+    Notification.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(edit, {"kind": "day", "reason": "unknown"})
+    flag.refresh_from_db()
+    assert flag.status == Flag.Status.ACTIVE and flag.cleared_at is None
+    assert flag.cleared_cause == ""
+    assert [n.flag_ids for n in Notification.objects.filter(user=contact_teacher)] == [[flag.pk]]
+    # The start page shows it again; the scan raised nothing new besides it.
+    assert "Udokumentert fravær 17.11.2026" in client.get(reverse("home")).content.decode()
+    assert Flag.objects.filter(pupil=pupil, rule="undocumented").count() == 1
+    again = scan(school)
+    assert (again.raised, again.reactivated, list(again.flags)) == (0, 0, [])
+
+
+def test_switching_the_rule_on_again_reactivates_the_flags_it_cleared(
+    school, municipality, municipal_admin, contact_teacher, pupil
+):
+    record = absence(pupil, TUESDAY, contact_teacher)
+    scan(school)
+    for enabled in (False, True):
+        change_rule_setting(
+            municipality,
+            rule="undocumented",
+            enabled=enabled,
+            threshold=Decimal(0),
+            by=municipal_admin,
+        )
+        result = scan(school)
+    flag = undocumented_flag(pupil, record)
+    assert flag.status == Flag.Status.ACTIVE
+    assert (result.raised, result.reactivated) == (0, 1)
+    assert list(result.flags) == [flag]
+
+
+def test_an_acknowledged_flag_is_not_reactivated(school, contact_teacher, pupil):
+    record = absence(pupil, TUESDAY, contact_teacher)
+    scan(school)
+    acknowledge_flag(undocumented_flag(pupil, record), by=contact_teacher, reason="Avklart muntlig")
+    result = scan(school)
+    assert undocumented_flag(pupil, record).status == Flag.Status.ACKNOWLEDGED
+    assert (result.raised, result.reactivated) == (0, 0)

@@ -159,13 +159,13 @@ def test_an_interruption_while_finishing_commits_nothing(
     started = threading.Event()
     original_finish = ScanWrites._finish
 
-    def writer_finish(self, to_close, stale):
+    def writer_finish(self, to_close, stale, reactivate):
         started.set()
-        original_finish(self, to_close, stale)  # messages, updates, handlers: done
+        original_finish(self, to_close, stale, reactivate)  # messages, updates, handlers
         assert self._abort.wait(timeout=10)  # and now the interruption arrives
 
-    def finish(self, *, to_close, stale):
-        self._put(_Finish(to_close, stale))
+    def finish(self, *, to_close, stale, reactivate=()):
+        self._put(_Finish(to_close, stale, list(reactivate)))
         assert started.wait(timeout=10)
         raise KeyboardInterrupt
 
@@ -196,3 +196,40 @@ def test_slices_go_to_the_writer_in_pupil_order(absent_pupils, school, monkeypat
     assert writer_runs == ["scan-writer"]
     pupils_by_insert = list(Flag.objects.order_by("pk").values_list("pupil_id", flat=True))
     assert pupils_by_insert == sorted(pupils_by_insert)
+
+
+def test_the_writer_thread_reactivates_a_cleared_flag_beside_new_ones(
+    absent_pupils, school, contact_teacher, writer_runs
+):
+    """A cleared undocumented flag whose absence is undocumented again is active
+    again, and announced with the slice's new flags, from the writer's connection."""
+    pupil = absent_pupils[0]
+    record = absence(pupil, dt.date(2026, 11, 17), contact_teacher)
+    Flag.objects.all().delete()  # the save's own rescan; the scan below raises all
+    cleared = Flag.objects.create(
+        pupil=pupil,
+        school=school,
+        group=pupil.enrollments.get().group,
+        rule="undocumented",
+        period_key=f"record:{record.pk}",
+        period_start=record.date,
+        period_end=record.date,
+        value=1,
+        threshold=0,
+        record=record,
+        as_of=TODAY,
+        raised_at=record.registered_at,
+        status=Flag.Status.CLEARED,
+        cleared_at=record.registered_at,
+        details={"cleared_cause": "no_longer"},
+    )
+    Notification.objects.all().delete()
+    writer_runs.clear()  # the save's own rescan ran one
+    result = scan(school)
+    assert writer_runs == ["scan-writer"]
+    cleared.refresh_from_db()
+    assert cleared.status == Flag.Status.ACTIVE and cleared.cleared_at is None
+    assert result.reactivated == 1 and result.raised >= 16
+    message = Notification.objects.get(user=contact_teacher)
+    assert cleared.pk in message.flag_ids
+    assert cleared.pk in {f.pk for f in result.flags}
