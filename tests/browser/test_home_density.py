@@ -151,6 +151,12 @@ def test_the_start_page_stays_short_with_many_flags(
     heights = [box["height"] for box in (c.bounding_box() for c in cards.all())]
     assert max(heights) < (900 if width == 375 else 600), heights
     assert page.locator(".flag-period:visible").count() == 0
+    # The folded rules are named on the summary line where there is room for them.
+    rules = page.locator(".flag-summary__rules").first
+    if width == 375:
+        expect(rules).to_be_hidden()
+    else:
+        expect(rules).to_be_visible()
     axe_check(page, label=f"start-page-dense-{width}")
     screenshot(page, f"home-density-{width}")
     assert_clean_console(page)
