@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -59,9 +60,11 @@ class OncePerSubmissionMiddleware:
     index until the first commits (PostgreSQL; SQLite serialises writers anyway), finds
     the key taken and is sent where the first answer went, with a message.
 
-    Only an answer that sends the user on (a redirect) keeps the key. A form shown again
-    with errors, a fragment or a refusal gives it back, so the corrected form can be
-    sent with the same key; a server error rolls back the view's writes and the key.
+    Only an answer that sends the user on (a redirect) keeps the key, or an htmx
+    fragment that says it saved (a success message, no warning): a repeat of that one
+    reloads the page the user is on. A form shown again with errors, any other
+    fragment or a refusal gives it back, so the corrected form can be sent with the
+    same key; a server error rolls back the view's writes and the key.
     Requests without a valid key (tests, scripts, a browser without JavaScript) and
     anonymous ones pass through untouched. Must come after the authentication,
     message and htmx middleware.
@@ -76,9 +79,9 @@ class OncePerSubmissionMiddleware:
             return self.get_response(request)
         with transaction.atomic():
             if _claim(key, user_id=request.user.pk):
-                queued = len(_queued_messages(request))
+                levels = _record_message_levels(request)
                 response = self.get_response(request)
-                _settle(request, key, response, queued_before=queued)
+                _settle(request, key, response, levels=levels)
                 return response
             first = (
                 SubmissionKey.objects.filter(key=key, user_id=request.user.pk)
@@ -117,7 +120,7 @@ def _claim(key: uuid.UUID, *, user_id: int) -> bool:
 
 
 def _settle(
-    request: HttpRequest, key: uuid.UUID, response: HttpResponse, *, queued_before: int
+    request: HttpRequest, key: uuid.UUID, response: HttpResponse, *, levels: list[int]
 ) -> None:
     """Keep the key with the first answer's target, or give it back."""
     if transaction.get_rollback():
@@ -127,9 +130,9 @@ def _settle(
         # back its writes with the key, as if the request had not been made.
         transaction.set_rollback(True)
         return
-    location = _redirect_target(response)
+    location = _redirect_target(response) or _saved_in_place(request, response, levels)
     rows = SubmissionKey.objects.filter(key=key)
-    if location and not _refused(request, queued_before):
+    if location and not _refused(levels):
         rows.update(location=location)
     else:
         rows.delete()
@@ -142,18 +145,47 @@ def _redirect_target(response: HttpResponse) -> str:
     return response.headers.get("HX-Redirect", "")
 
 
-def _queued_messages(request: HttpRequest) -> list:
-    # No public API lists the messages queued by this request without consuming them;
-    # without it every redirect keeps its key.
-    return list(getattr(getattr(request, "_messages", None), "_queued_messages", ()))
+def _saved_in_place(request: HttpRequest, response: HttpResponse, levels: list[int]) -> str:
+    """An htmx answer that swapped the saved result into the page (a note, a level
+    move): the path of the page the user is on, where a repeat is sent; "" for any
+    other answer. Saved means a success message and no warning or error."""
+    if not getattr(request, "htmx", False) or response.status_code != 200:
+        return ""
+    if messages.SUCCESS not in levels or _refused(levels):
+        return ""
+    page = request.headers.get("HX-Current-URL", "")
+    if not page or not url_has_allowed_host_and_scheme(
+        page, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return ""
+    parts = urlsplit(page)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def _refused(request: HttpRequest, queued_before: int) -> bool:
+def _record_message_levels(request: HttpRequest) -> list[int]:
+    """The levels of the messages the view adds, in a list filled as it adds them.
+    Django has no public way to read this request's messages without consuming them,
+    and a page that shows its messages (an htmx fragment) empties the queue, so the
+    request's storage notes each level as it is added."""
+    levels: list[int] = []
+    storage = getattr(request, "_messages", None)
+    if storage is None:
+        return levels
+    add = storage.add
+
+    def recording_add(level, message, extra_tags=""):
+        levels.append(level)
+        return add(level, message, extra_tags)
+
+    storage.add = recording_add
+    return levels
+
+
+def _refused(levels: list[int]) -> bool:
     """A redirect with a warning or an error (the task was already done, the record
     was removed by someone else) saved nothing: sending the form again must show the
     refusal again, not "it is saved"."""
-    added = _queued_messages(request)[queued_before:]
-    return any(message.level >= messages.WARNING for message in added)
+    return any(level >= messages.WARNING for level in levels)
 
 
 def _answer_again(request: HttpRequest, location: str) -> HttpResponse:

@@ -130,6 +130,55 @@ def test_contact_log_repeat_by_htmx_is_sent_where_the_first_went(
     assert ALREADY_SENT in shown(second)
 
 
+def test_note_saved_in_place_by_htmx_and_sent_again_is_saved_once(
+    client_for, case, contact_teacher
+):
+    """An htmx save answers with the page's new fragment (200), not a redirect: the key
+    is kept all the same, and a repeat (a retry after a lost answer) reloads the page
+    the user is on instead of saving the note twice."""
+    from cases.models import CaseNote
+
+    client = client_for(contact_teacher)
+    key = str(uuid.uuid4())
+    page = f"http://testserver/saker/{case.uuid}/"
+    headers = {"HX-Request": "true", "HX-Current-URL": page}
+    url = reverse("cases:case_note", args=[case.uuid])
+    first = client.post(url, {"notat-text": "Ringte PPT.", "_submission": key}, headers=headers)
+    second = client.post(url, {"notat-text": "Ringte PPT.", "_submission": key}, headers=headers)
+
+    assert first.status_code == 200 and "Ringte PPT." in first.content.decode()
+    assert CaseNote.objects.filter(case=case).count() == 1
+    assert second["HX-Redirect"] == f"/saker/{case.uuid}/"
+    assert ALREADY_SENT in shown(second)
+
+
+def test_htmx_answer_without_a_success_message_gives_the_key_back(
+    client_for, case, contact_teacher
+):
+    # The note form shown again with its error: the corrected note goes through.
+    client = client_for(contact_teacher)
+    key = str(uuid.uuid4())
+    headers = {"HX-Request": "true", "HX-Current-URL": f"http://testserver/saker/{case.uuid}/"}
+    url = reverse("cases:case_note", args=[case.uuid])
+    client.post(url, {"notat-text": "", "_submission": key}, headers=headers)
+    assert not SubmissionKey.objects.exists()
+    client.post(url, {"notat-text": "Nå med tekst.", "_submission": key}, headers=headers)
+    assert SubmissionKey.objects.count() == 1
+
+
+def test_htmx_page_on_another_site_is_never_kept_as_the_address(
+    client_for, case, contact_teacher
+):
+    client = client_for(contact_teacher)
+    headers = {"HX-Request": "true", "HX-Current-URL": "https://evil.example/saker/"}
+    client.post(
+        reverse("cases:case_note", args=[case.uuid]),
+        {"notat-text": "Notat", "_submission": str(uuid.uuid4())},
+        headers=headers,
+    )
+    assert not SubmissionKey.objects.exists()
+
+
 def test_mapping_form_sent_twice_with_one_key_saves_one_mapping(client_for, case, contact_teacher):
     client = client_for(contact_teacher)
     data = {"kind": "causes", "home": "Sover lite.", "_submission": str(uuid.uuid4())}
