@@ -115,14 +115,15 @@ class LevelForm(VersionedForm):
         if to == Level.NIVA_2B:
             earliest, latest = summary_2b_window(case, timezone.localdate())
             self.fields["summary_due"].initial = latest
+            # The help text before the bound field is made: it copies the text then.
+            self.fields["summary_due"].help_text = _(
+                "Fra %(first)s til %(last)s (kommunens frist)."
+            ) % {"first": f"{earliest:%d.%m.%Y}", "last": f"{latest:%d.%m.%Y}"}
             self.fields["summary_due"].widget.attrs.update(
                 min=earliest.isoformat(),
                 max=latest.isoformat(),
                 **{"aria-describedby": f"{self['summary_due'].id_for_label}-hint"},
             )
-            self.fields["summary_due"].help_text = _(
-                "Fra %(first)s til %(last)s (kommunens frist)."
-            ) % {"first": f"{earliest:%d.%m.%Y}", "last": f"{latest:%d.%m.%Y}"}
             self.fields["summary_due"].required = True
             self.fields["summary_due"].error_messages["required"] = _(
                 "Velg datoen for oppsummering av kartleggingen."

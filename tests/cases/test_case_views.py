@@ -149,6 +149,18 @@ def test_level_2b_form_defaults_summary_to_three_weeks(client_for, case, contact
     assert to_2b["summary_due"].value() == dt.date(2026, 12, 9)
 
 
+def test_level_2b_form_says_which_dates_the_summary_may_have(client_for, case, contact_teacher):
+    at_level(case, Level.NIVA_2A)
+    response = client_for(contact_teacher).get(url("case", case))
+    to_2b = next(f for f in response.context["level_forms"] if f.to == Level.NIVA_2B)
+    hint = to_2b["summary_due"]
+    html = response.content.decode()
+    # The hint is on the page, tied to the field, with the window's dates.
+    assert f'id="{hint.id_for_label}-hint">Fra ' in html
+    assert "09.12.2026 (kommunens frist).</p>" in html
+    assert f'aria-describedby="{hint.id_for_label}-hint"' in html
+
+
 def test_level_page_offers_only_allowed_moves(client_for, case, contact_teacher):
     at_level(case, Level.NIVA_2A)
     forms = client_for(contact_teacher).get(url("case", case)).context["level_forms"]
