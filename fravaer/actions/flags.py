@@ -138,7 +138,7 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
             cleared_undocumented[(pupil_id, period_key)] = flag_id
     firing: set[tuple[int, str]] = set()  # open episodes whose condition still holds
     still_undocumented: set[int] = set()
-    reactivate: list[int] = []
+    reactivate: list[tuple[int, dict]] = []  # flag id, the finding's details
     # Outside a transaction the writes run beside the evaluation (`ScanWrites`, on
     # PostgreSQL).
     threaded = not connection.in_atomic_block and settings.SCAN_WRITES_IN_THREAD
@@ -160,7 +160,12 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
                         elif (pupil_id, finding.rule, finding.period_key) not in existing:
                             writes.add(place, finding)
                         elif (pupil_id, finding.period_key) in cleared_undocumented:
-                            reactivate.append(cleared_undocumented[(pupil_id, finding.period_key)])
+                            reactivate.append(
+                                (
+                                    cleared_undocumented[(pupil_id, finding.period_key)],
+                                    finding.details,
+                                )
+                            )
                 writes.end_slice()
             # Every pupil's figures are done with: free them before the writes.
             del data, existing

@@ -69,6 +69,7 @@ STAGING = "fravaer_new_flag"  # a slice's rows, as COPY delivered them
 RAISED = "fravaer_raised_flag"  # the flags this scan inserted: id, group, school, rule
 # Whether a new flag is raised handed over (`details["no_answer_on"]`; PostgreSQL).
 HANDED_OVER = "(details -> 'no_answer_on') IS NOT NULL AS handed_over"
+HANDED_OVER_OF_F = "(f.details -> 'no_answer_on') IS NOT NULL AS handed_over"
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -101,7 +102,9 @@ class Written:
 
 
 class _Finish:
-    def __init__(self, to_close: list[int], stale: list[int], reactivate: list[int]) -> None:
+    def __init__(
+        self, to_close: list[int], stale: list[int], reactivate: list[tuple[int, dict]]
+    ) -> None:
         self.to_close, self.stale, self.reactivate = to_close, stale, reactivate
 
 
@@ -207,7 +210,7 @@ class ScanWrites:
         self._put(text)
 
     def finish(
-        self, *, to_close: list[int], stale: list[int], reactivate: list[int] = ()
+        self, *, to_close: list[int], stale: list[int], reactivate: list[tuple[int, dict]] = ()
     ) -> Written:
         """The messages, the closed episodes, cleared and reactivated flags, the
         handlers; then, with a writer thread, its commit."""
@@ -321,7 +324,9 @@ class ScanWrites:
             self.written.inserted += cursor.rowcount
             cursor.execute(f"TRUNCATE {STAGING}")
 
-    def _finish(self, to_close: list[int], stale: list[int], reactivate: list[int]) -> None:
+    def _finish(
+        self, to_close: list[int], stale: list[int], reactivate: list[tuple[int, dict]]
+    ) -> None:
         written = self.written
         postgres = connection.vendor == "postgresql"
         if reactivate:
@@ -359,45 +364,66 @@ class ScanWrites:
         for user_id, count in rows:
             written.per_user[user_id] = count
             written.notifications += 1
+        # Only what is still as the scan read it: a flag acknowledged (or an episode
+        # closed) by someone else while the scan ran keeps that.
         if to_close:
-            written.closed_episodes = Flag.objects.filter(pk__in=to_close).update(
-                episode_open=False
-            )
+            written.closed_episodes = Flag.objects.filter(
+                pk__in=to_close, episode_open=True
+            ).update(episode_open=False)
         if stale:
             # Each flag's cause is read from its record in this same statement.
-            written.cleared = Flag.objects.filter(pk__in=stale).update(
+            written.cleared = Flag.objects.filter(pk__in=stale, status=Flag.Status.ACTIVE).update(
                 status=Flag.Status.CLEARED, cleared_at=self.now, details=cleared_details()
             )
-        if written.inserted:
+        if written.inserted or written.reactivated:
             for path in settings.FLAG_RAISED_HANDLERS:
                 import_string(path)(self.new_flags(), now=self.now)
         per_user = written.per_user
         if per_user and self.email:
             transaction.on_commit(lambda: queue_notification_emails(per_user))
 
-    def _reactivate(self, ids: list[int], *, postgres: bool) -> None:
+    def _reactivate(self, flags: list[tuple[int, dict]], *, postgres: bool) -> None:
         """Cleared undocumented flags whose absence is undocumented and unanswered
         again (corrected back from documented, the rule switched on again): active
         again and raised now, so that they are announced and attached like new ones
-        (`new_flags` reads them too). The cause they were cleared for stays in
-        `details`, unread while the flag is active."""
+        (`new_flags` reads them too). Their details are the finding's, as for a new
+        flag: a call nobody answered while the flag was cleared hands it over, and the
+        cause it was cleared for goes."""
         if postgres:
             self._begin()
             table = connection.ops.quote_name(Flag._meta.db_table)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"WITH back AS (UPDATE {table} SET status = %s, cleared_at = NULL, "  # noqa: S608
-                    "raised_at = %s, as_of = %s WHERE id = ANY(%s) AND status = %s "
-                    f"RETURNING id, group_id, school_id, rule, {HANDED_OVER}) "
+                    f"WITH back AS (UPDATE {table} f SET status = %s, cleared_at = NULL, "  # noqa: S608
+                    "raised_at = %s, as_of = %s, details = v.details::jsonb "
+                    "FROM unnest(%s::bigint[], %s::text[]) AS v(id, details) "
+                    "WHERE f.id = v.id AND f.status = %s "
+                    f"RETURNING f.id, f.group_id, f.school_id, f.rule, {HANDED_OVER_OF_F}) "
                     f"INSERT INTO {RAISED} SELECT * FROM back",
-                    [Flag.Status.ACTIVE, self.now, self.as_of, ids, Flag.Status.CLEARED],
+                    [
+                        Flag.Status.ACTIVE,
+                        self.now,
+                        self.as_of,
+                        [flag_id for flag_id, _details in flags],
+                        [json.dumps(details) for _flag_id, details in flags],
+                        Flag.Status.CLEARED,
+                    ],
                 )
                 self.written.reactivated = cursor.rowcount
-        else:
-            self.written.reactivated = Flag.objects.filter(
+            return
+        # SQLite (the demo): one UPDATE per distinct details, a handful.
+        by_details: dict[str, list[int]] = {}
+        for flag_id, details in flags:
+            by_details.setdefault(json.dumps(details, sort_keys=True), []).append(flag_id)
+        for details, ids in by_details.items():
+            self.written.reactivated += Flag.objects.filter(
                 pk__in=ids, status=Flag.Status.CLEARED
             ).update(
-                status=Flag.Status.ACTIVE, cleared_at=None, raised_at=self.now, as_of=self.as_of
+                status=Flag.Status.ACTIVE,
+                cleared_at=None,
+                raised_at=self.now,
+                as_of=self.as_of,
+                details=json.loads(details),
             )
 
     def new_flags(self) -> QuerySet[Flag]:

@@ -422,3 +422,101 @@ def test_an_acknowledged_flag_is_not_reactivated(school, contact_teacher, pupil)
     result = scan(school)
     assert undocumented_flag(pupil, record).status == Flag.Status.ACKNOWLEDGED
     assert (result.raised, result.reactivated) == (0, 0)
+
+
+def _rule(municipality, admin, enabled: bool) -> None:
+    change_rule_setting(
+        municipality, rule="undocumented", enabled=enabled, threshold=Decimal(0), by=admin
+    )
+
+
+def test_a_reactivated_flag_attaches_to_the_pupils_open_case(
+    school, municipality, municipal_admin, contact_teacher, pupil
+):
+    from cases.models import CaseFlag
+    from tests.cases.conftest import make_case
+
+    record = absence(pupil, TUESDAY, contact_teacher)
+    scan(school)
+    _rule(municipality, municipal_admin, False)
+    scan(school)  # cleared: the rule no longer applies
+    case = make_case(pupil, by=contact_teacher)
+    flag = undocumented_flag(pupil, record)
+    assert not CaseFlag.objects.filter(case=case, flag=flag).exists()
+    _rule(municipality, municipal_admin, True)
+    result = scan(school)
+    assert (result.raised, result.reactivated) == (0, 1)
+    assert CaseFlag.objects.filter(case=case, flag=flag).exists()
+
+
+def test_a_reactivated_flag_is_handed_over_after_a_call_nobody_answered_meanwhile(
+    school, municipality, municipal_admin, contact_teacher, leader, team_member, pupil
+):
+    record = absence(pupil, TUESDAY, contact_teacher)
+    scan(school)
+    _rule(municipality, municipal_admin, False)
+    scan(school)
+    # While the flag was cleared, the school tried the home and nobody answered.
+    log_contact(
+        pupil,
+        contacted_at=at(9),
+        channel="phone",
+        counterpart="guardian",
+        summary="Ingen svar.",
+        outcome="no_answer",
+        by=contact_teacher,
+    )
+    Notification.objects.all().delete()
+    _rule(municipality, municipal_admin, True)
+    scan(school)
+    flag = undocumented_flag(pupil, record)
+    assert flag.status == Flag.Status.ACTIVE
+    assert flag.details == {"no_answer_on": TODAY.isoformat()}  # the cause went too
+    assert "Hjemmet svarte ikke da skolen tok kontakt 18.11.2026" in flag.explanation()
+    told = {n.user for n in Notification.objects.all() if flag.pk in n.flag_ids}
+    assert told == {contact_teacher, leader, team_member}
+
+
+def test_a_stale_hand_over_does_not_come_back_with_the_flag(
+    school, municipality, municipal_admin, contact_teacher, pupil
+):
+    record = absence(pupil, TUESDAY, contact_teacher)
+    scan(school)
+    flag = undocumented_flag(pupil, record)
+    Flag.objects.filter(pk=flag.pk).update(
+        status=Flag.Status.CLEARED,
+        cleared_at=at(8),
+        details={"no_answer_on": "2026-11-10", "cleared_cause": "no_longer"},
+    )
+    scan(school)
+    flag.refresh_from_db()
+    assert flag.status == Flag.Status.ACTIVE and flag.details == {}
+    assert "ingen kontakt med hjemmet er logget" in flag.explanation()
+    assert "svarte ikke" not in flag.explanation()
+
+
+def test_the_scan_never_clears_a_flag_acknowledged_while_it_ran(
+    school, contact_teacher, pupil, monkeypatch
+):
+    """The scan reads the active flags first and clears those that no longer fire at
+    the end; one acknowledged in between keeps its acknowledgement."""
+    from fravaer.actions.scan_writes import ScanWrites
+
+    record = absence(pupil, TUESDAY, contact_teacher)
+    scan(school)
+    flag = undocumented_flag(pupil, record)
+    log_contact(pupil, contacted_at=at(9), counterpart="guardian", by=contact_teacher, **CONTACT)
+    Flag.objects.filter(pk=flag.pk).update(status=Flag.Status.ACTIVE, cleared_at=None)
+    finish = ScanWrites.finish
+
+    def acknowledged_meanwhile(self, **kwargs):
+        assert flag.pk in kwargs["stale"]
+        acknowledge_flag(flag, by=contact_teacher, reason="Avklart i telefon")
+        return finish(self, **kwargs)
+
+    monkeypatch.setattr(ScanWrites, "finish", acknowledged_meanwhile)
+    result = scan(school)
+    flag.refresh_from_db()
+    assert flag.status == Flag.Status.ACKNOWLEDGED
+    assert flag.acknowledgement == "Avklart i telefon"
+    assert result.cleared == 0

@@ -166,9 +166,7 @@ def test_htmx_answer_without_a_success_message_gives_the_key_back(
     assert SubmissionKey.objects.count() == 1
 
 
-def test_htmx_page_on_another_site_is_never_kept_as_the_address(
-    client_for, case, contact_teacher
-):
+def test_htmx_page_on_another_site_is_never_kept_as_the_address(client_for, case, contact_teacher):
     client = client_for(contact_teacher)
     headers = {"HX-Request": "true", "HX-Current-URL": "https://evil.example/saker/"}
     client.post(
