@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import uuid
 from urllib.parse import urlsplit
 
@@ -77,21 +78,24 @@ class OncePerSubmissionMiddleware:
         key = _submission_key(request)
         if key is None:
             return self.get_response(request)
+        digest = content_digest(request)
         with transaction.atomic():
-            if _claim(key, user_id=request.user.pk):
+            if _claim(key, user_id=request.user.pk, digest=digest):
                 levels = _record_message_levels(request)
                 response = self.get_response(request)
                 _settle(request, key, response, levels=levels)
                 return response
             first = (
                 SubmissionKey.objects.filter(key=key, user_id=request.user.pk)
-                .values_list("location", flat=True)
+                .values_list("location", "digest")
                 .first()
             )
-        if first is None:
-            # Another user's key (never sent by our pages) or one gone in the meantime:
-            # nothing to answer for, so the request is handled as one without a key.
+        if first is None or first[1] != digest:
+            # Another user's key (never sent by our pages), one gone in the meantime, or
+            # the same form with other content (changed after the back button brought
+            # it back): not a repeat, so it is handled as a request without a key.
             return self.get_response(request)
+        first = first[0]
         messages.info(
             request, _("Skjemaet var allerede sendt, og det er lagret én gang."), fail_silently=True
         )
@@ -110,10 +114,24 @@ def _submission_key(request: HttpRequest) -> uuid.UUID | None:
         return None
 
 
-def _claim(key: uuid.UUID, *, user_id: int) -> bool:
+def content_digest(request: HttpRequest) -> str:
+    """What the form sent, as a digest: every field but the CSRF token and the key,
+    and each file's name and size. Kept instead of the content (which may be about a
+    child's health)."""
+    skip = {"csrfmiddlewaretoken", SUBMISSION_FIELD}
+    fields = sorted((name, request.POST.getlist(name)) for name in request.POST if name not in skip)
+    files = sorted(
+        (name, [(f.name, f.size) for f in request.FILES.getlist(name)]) for name in request.FILES
+    )
+    return hashlib.sha256(repr((fields, files)).encode()).hexdigest()
+
+
+def _claim(key: uuid.UUID, *, user_id: int, digest: str) -> bool:
     try:
         with transaction.atomic():
-            SubmissionKey.objects.create(key=key, user_id=user_id, created_at=timezone.now())
+            SubmissionKey.objects.create(
+                key=key, user_id=user_id, created_at=timezone.now(), digest=digest
+            )
     except IntegrityError:
         return False
     return True

@@ -29,6 +29,9 @@ class SubmissionKey(models.Model):
     created_at = models.DateTimeField(_("sendt"))
     # Empty until the first answer is a redirect; then where it went.
     location = models.TextField(_("sendt videre til"), blank=True)
+    # A digest of what was sent (`fravaer.middleware.content_digest`): the same key
+    # with other content (a form changed after coming back to it) is a new submission.
+    digest = models.CharField(_("innhold"), max_length=64, blank=True)
 
     objects = SubmissionKeyQuerySet.as_manager()
 

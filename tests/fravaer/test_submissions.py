@@ -107,21 +107,16 @@ def test_contact_log_repeat_by_htmx_is_sent_where_the_first_went(
     client = client_for(contact_teacher)
     key = str(uuid.uuid4())
     headers = {"HX-Request": "true"}
-    first = client.post(
-        reverse("contact_log", args=[pupil.uuid]),
-        {
-            "contacted_at": "2026-11-18T09:30",
-            "channel": "phone",
-            "counterpart": "guardian",
-            "summary": "x",
-            "outcome": "clarified",
-            "_submission": key,
-        },
-        headers=headers,
-    )
-    second = client.post(
-        reverse("contact_log", args=[pupil.uuid]), {"_submission": key}, headers=headers
-    )
+    data = {
+        "contacted_at": "2026-11-18T09:30",
+        "channel": "phone",
+        "counterpart": "guardian",
+        "summary": "x",
+        "outcome": "clarified",
+        "_submission": key,
+    }
+    first = client.post(reverse("contact_log", args=[pupil.uuid]), data, headers=headers)
+    second = client.post(reverse("contact_log", args=[pupil.uuid]), data, headers=headers)
 
     assert ContactLog.objects.filter(pupil=pupil).count() == 1
     assert first.status_code == 302
@@ -175,6 +170,29 @@ def test_htmx_page_on_another_site_is_never_kept_as_the_address(client_for, case
         headers=headers,
     )
     assert not SubmissionKey.objects.exists()
+
+
+def test_the_same_key_with_changed_content_is_a_new_submission(client_for, contact_teacher, pupil):
+    """Back to a saved form (the browser kept the page, key and all), corrected and
+    sent again: the correction is saved, not dropped as "already sent"."""
+    client = client_for(contact_teacher)
+    key = str(uuid.uuid4())
+    url = reverse("contact_log", args=[pupil.uuid])
+    data = {
+        "contacted_at": "2026-11-18T09:30",
+        "channel": "phone",
+        "counterpart": "guardian",
+        "summary": "Ringte mor.",
+        "outcome": "clarified",
+        "_submission": key,
+    }
+    client.post(url, data)
+    second = client.post(url, {**data, "summary": "Ringte far."})
+    assert sorted(ContactLog.objects.values_list("summary", flat=True)) == [
+        "Ringte far.",
+        "Ringte mor.",
+    ]
+    assert ALREADY_SENT not in shown(second)
 
 
 def test_mapping_form_sent_twice_with_one_key_saves_one_mapping(client_for, case, contact_teacher):
@@ -321,8 +339,12 @@ def run(user, *, key, headers=None, view=None):
 
 @pytest.fixture
 def pending_key(contact_teacher):
+    from fravaer.middleware import content_digest
+
+    key = uuid.uuid4()
+    sent = RequestFactory().post("/skjema/", {"_submission": str(key)})
     return SubmissionKey.objects.create(
-        key=uuid.uuid4(), user=contact_teacher, created_at=timezone.now()
+        key=key, user=contact_teacher, created_at=timezone.now(), digest=content_digest(sent)
     )
 
 
@@ -364,8 +386,9 @@ def test_redirect_keeps_only_user_key_time_and_address(contact_teacher):
     key = uuid.uuid4()
     run(contact_teacher, key=key, view=lambda request: HttpResponseRedirect("/elever/x/"))
     row = SubmissionKey.objects.values().get()
-    assert set(row) == {"id", "key", "user_id", "created_at", "location"}
+    assert set(row) == {"id", "key", "user_id", "created_at", "location", "digest"}
     assert (row["key"], row["user_id"], row["location"]) == (key, contact_teacher.pk, "/elever/x/")
+    assert len(row["digest"]) == 64  # a digest of the content, never the content
 
 
 # --- cost and housekeeping ---------------------------------------------------------------
