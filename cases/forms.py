@@ -167,9 +167,14 @@ class CloseForm(VersionedForm):
     # Its label says when it is required; it is not called optional.
     conditionally_required = ("text",)
 
-    def __init__(self, *args, level: str, **kwargs) -> None:
+    def __init__(self, *args, level: str | None, **kwargs) -> None:
+        """`level`: the case's, whose reasons are offered; None (sent from an older
+        version of the case) accepts any reason, so that the change is what the user
+        is told about (`CaseChanged`), not a reason that fitted the case they saw."""
         kwargs.setdefault("prefix", "avslutt")
         super().__init__(*args, **kwargs)
+        if level is None:
+            return
         # Only the reasons that fit the case's level (`CLOSE_REASONS`): no "the
         # measures worked" at nivå 0, where there are none yet.
         self.fields["reason"].choices = close_reasons(level)

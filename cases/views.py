@@ -263,7 +263,12 @@ def case_close(request: HttpRequest, case_uuid) -> HttpResponse:
     return _submit(
         request,
         grant,
-        CloseForm(request.POST, level=grant.case.level),
+        CloseForm(
+            request.POST,
+            level=grant.case.level
+            if request.POST.get("avslutt-version") == str(grant.case.version)
+            else None,
+        ),
         "close_form",
         lambda data: close_case(
             grant.case,

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 
 from cases.actions.deadlines import deadline_days, on_school_day, set_deadline
 from cases.actions.events import (
+    CaseChanged,
     CaseRuleError,
     add_event,
     bump,
@@ -559,6 +560,9 @@ def close_case(
         raise CaseRuleError(_("Saken er allerede avsluttet."), code="case_closed")
     if reason not in Case.CloseReason.values:
         raise CaseRuleError(_("Velg hvorfor saken avsluttes."), code="close_reason_required")
+    if version != case.version:
+        # Before the level's reasons: the level may be what changed.
+        raise CaseChanged()
     if reason not in CLOSE_REASONS.get(case.level, ()):
         raise CaseRuleError(
             _("«%(reason)s» passer ikke for en sak på %(level)s. Velg en annen grunn.")

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -201,6 +202,22 @@ def test_concurrent_level_change_second_gets_message_and_keeps_input(case, conta
     assert case.level == Level.NIVA_1
     moves = case.events.filter(kind=CaseEvent.Kind.LEVEL_CHANGED)
     assert [(e.by, e.text) for e in moves] == [(contact_teacher, "Først")]
+
+
+def test_closing_a_case_moved_up_meanwhile_says_it_changed_not_that_the_reason_is_wrong(
+    client_for, case, contact_teacher, team_member
+):
+    # Seen at nivå 0 ("Ikke bekreftet" fits there); moved to nivå 1 before the close.
+    seen = case.version
+    Case.objects.filter(pk=case.pk).update(level=Level.NIVA_1, version=F("version") + 1)
+    response = client_for(contact_teacher).post(
+        url("case_close", case), {"avslutt-version": seen, "avslutt-reason": "not_confirmed"}
+    )
+    html = response.content.decode()
+    assert "Saken er endret av noen andre" in html
+    assert "passer ikke" not in html
+    case.refresh_from_db()
+    assert case.is_open and case.level == Level.NIVA_1
 
 
 def test_concurrent_close_form_is_based_on_new_version(case, contact_teacher, leader, team_member):
