@@ -247,3 +247,20 @@ def test_timeline_shows_ppts_name_for_access_events_written_with_the_group_id(
         CaseEvent.Kind.ACCESS_REVOKED: "PPT i Testvik",
     }
     assert group not in response.content.decode()
+
+
+def test_close_form_says_the_referral_ends_and_ppt_loses_access(
+    client_for, case, contact_teacher, ppt_advisor
+):
+    from django.urls import reverse
+
+    page = reverse("cases:case", args=[case.uuid])
+    warning = "Henvisningen til PPT avsluttes, og PPT mister tilgangen til saken."
+    assert warning not in client_for(contact_teacher).get(page).content.decode()
+    give(case, contact_teacher)
+    referral = refer_to_ppt(case, reason="Analyse", by=contact_teacher)
+    html = client_for(contact_teacher).get(page).content.decode()
+    close_form = html[html.index('id="avslutt"') :]
+    assert warning in close_form[: close_form.index("</form>")]
+    end_referral(referral, by=contact_teacher)
+    assert warning not in client_for(contact_teacher).get(page).content.decode()
