@@ -27,7 +27,16 @@
     });
   });
   document.addEventListener("htmx:afterSettle", function (event) {
-    focusMarked(event.detail.elt);
+    // The swap brought its own messages: earlier ones elsewhere on the page (from the
+    // last full page load or another swap) are about an earlier action, and two green
+    // boxes would read as one result.
+    var swapped = event.detail.elt;
+    if (swapped && swapped.querySelector && swapped.querySelector(".messages")) {
+      Array.prototype.forEach.call(document.querySelectorAll(".messages"), function (box) {
+        if (!swapped.contains(box)) box.remove();
+      });
+    }
+    focusMarked(swapped);
   });
 
   // An error summary's link points at a field or a register row. Following the link

@@ -525,3 +525,24 @@ def test_board_assigns_an_owner_in_place_and_keeps_focus_in_the_row(
     axe_check(page, label="case-board-filtered")
     screenshot(page, "a11y-case-board-filtered")
     assert_clean_console(page)
+
+
+def test_an_htmx_save_replaces_the_message_of_the_last_page_load(
+    page, live_server, referred, contact_teacher
+):
+    """A conversation saved on its own page comes back with its message at the top;
+    a note saved in place then says its own, and the older message goes."""
+    login(page, live_server, contact_teacher)
+    page.goto(f"/saker/{referred.uuid}/samtaler/ny/")
+    page.get_by_role("group", name="Samtale med").get_by_label("Eleven", exact=True).check()
+    page.get_by_role("group", name="Form").get_by_label("Telefon").check()
+    page.get_by_label("Oppsummering og veien videre").fill("Vi følger opp.")
+    page.get_by_role("button", name="Lagre samtalen").click()
+    expect(page.locator(".messages")).to_have_count(1)
+    expect(page.locator(".messages")).to_contain_text("Samtalen er registrert.")
+    page.get_by_label("Notat", exact=True).fill("Ringte mor.")
+    page.get_by_role("button", name="Lagre notat").click()
+    expect(page.locator(".messages", has_text="Notatet er lagret.")).to_have_count(1)
+    expect(page.locator(".messages")).to_have_count(1)
+    expect(page.get_by_text("Samtalen er registrert.")).to_have_count(0)
+    assert_clean_console(page)
