@@ -11,7 +11,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.actions.meetings import meeting_window
+from cases.actions.meetings import meeting_window, outside_window
 from cases.models import Conversation, Level, Mapping, Meeting
 from cases.questions import AREA_HINTS, GUARDIAN_QUESTIONS, PUPIL_QUESTIONS, THEMES
 from fravaer.forms import HintedForm, StyledForm
@@ -164,7 +164,7 @@ class MeetingForm(HintedForm):
         day = self.cleaned_data["date"]
         earliest, latest = _window()
         if not earliest <= day <= latest:
-            raise forms.ValidationError(_("Møtetidspunktet må være innen ett år fra i dag."))
+            raise forms.ValidationError(outside_window(earliest, latest))
         return day
 
     def starts_at(self) -> dt.datetime:

@@ -19,6 +19,22 @@ STATUS_CHOICES = [
 ]
 
 
+def _name_the_required_field(field: forms.Field) -> None:
+    """Django's "Feltet er påkrevet." says neither which field nor what to do; a field
+    without a message of its own gets one that names it ("Velg «Type møte».")."""
+    if field.label is None or field.error_messages.get("required") is not (
+        forms.Field.default_error_messages["required"]
+    ):
+        return
+    if isinstance(field.widget, forms.CheckboxInput):
+        message = _("Kryss av for «%(label)s».")
+    elif isinstance(field.widget, forms.Select | forms.RadioSelect):
+        message = _("Velg «%(label)s».")
+    else:
+        message = _("Fyll ut «%(label)s».")
+    field.error_messages["required"] = message % {"label": field.label}
+
+
 class StyledForm(forms.Form):
     """Designsystemet classes on every widget; invalid fields get aria-invalid and
     point at their message with aria-describedby. Fields named in
@@ -32,6 +48,7 @@ class StyledForm(forms.Form):
         for field in self.fields.values():
             if not isinstance(field.widget, forms.HiddenInput | forms.RadioSelect):
                 field.widget.attrs.setdefault("class", "ds-input")
+            _name_the_required_field(field)
 
     def full_clean(self) -> None:
         super().full_clean()

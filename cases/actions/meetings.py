@@ -57,6 +57,17 @@ def meeting_window(today: dt.date) -> tuple[dt.date, dt.date]:
     return today - span, today + span
 
 
+def outside_window(earliest: dt.date, latest: dt.date) -> str:
+    """The refusal of a meeting date outside `meeting_window`: a year either way, so
+    a date long past is not told "within a year from today"."""
+    return _(
+        "Møtetidspunktet må være fra %(first)s til %(last)s (ett år før eller etter i dag)."
+    ) % {
+        "first": f"{earliest:%d.%m.%Y}",
+        "last": f"{latest:%d.%m.%Y}",
+    }
+
+
 def _require_open(case: Case) -> None:
     if not case.is_open:
         raise CaseRuleError(_("Saken er avsluttet. Gjenåpne den først."), code="case_closed")
@@ -179,9 +190,7 @@ def schedule_meeting(
         raise CaseRuleError(_("Skriv hvor møtet skal være."), code="meeting_place_required")
     earliest, latest = meeting_window(timezone.localdate(now))
     if not earliest <= timezone.localdate(starts_at) <= latest:
-        raise CaseRuleError(
-            _("Møtetidspunktet må være innen ett år fra i dag."), code="meeting_date_out_of_range"
-        )
+        raise CaseRuleError(outside_window(earliest, latest), code="meeting_date_out_of_range")
     if not MIN_DURATION <= duration_minutes <= MAX_DURATION:
         raise CaseRuleError(
             _("Varigheten må være mellom %(min)d og %(max)d minutter.")

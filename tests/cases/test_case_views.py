@@ -672,3 +672,12 @@ def test_close_form_says_the_cases_active_flags_will_be_acknowledged(
     attach_flags(case, [make_flag(case.pupil), make_flag(case.pupil)], now=timezone.now())
     html = client_for(contact_teacher).get(url("case", case)).content.decode()
     assert "2 aktive varsler knyttet til saken blir kvittert ut i ditt navn" in html
+
+
+def test_error_summary_puts_no_colon_after_a_question(client_for, case, contact_teacher):
+    response = client_for(contact_teacher).post(
+        url("case_close", case), {"avslutt-version": case.version}
+    )
+    html = response.content.decode()
+    assert "Hvorfor avsluttes saken? Velg hvorfor saken avsluttes.</a>" in html
+    assert "saken?:" not in html

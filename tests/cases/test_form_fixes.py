@@ -278,7 +278,9 @@ def test_meeting_up_to_a_year_from_today_is_accepted(case, days):
 @pytest.mark.parametrize("days", [MEETING_WINDOW_DAYS + 1, -MEETING_WINDOW_DAYS - 1])
 def test_meeting_more_than_a_year_from_today_is_refused_at_the_date(case, days):
     form = _meeting_form(case, date=(TODAY + dt.timedelta(days=days)).isoformat())
-    assert form.errors["date"] == ["Møtetidspunktet må være innen ett år fra i dag."]
+    assert form.errors["date"] == [
+        "Møtetidspunktet må være fra 17.11.2025 til 19.11.2027 (ett år før eller etter i dag)."
+    ]
     assert not form.non_field_errors()
 
 
@@ -294,7 +296,7 @@ def test_meeting_page_shows_the_date_error_at_the_date(client_for, case, contact
     response = client_for(contact_teacher).post(f"/saker/{case.uuid}/moter/nytt/", data)
     page = response.content.decode()
     assert response.status_code == 200
-    assert_error_at(page, "id_date", "innen ett år")
+    assert_error_at(page, "id_date", "ett år før eller etter i dag")
     assert f'value="{far}"' in page and 'value="Møterom 2"' in page
     assert not Meeting.objects.exists()
 
