@@ -133,7 +133,9 @@ def referral_new(request: HttpRequest, case_uuid) -> HttpResponse:
         try:
             refer_to_ppt(case, reason=form.cleaned_data["reason"], by=request.user)
         except CaseRuleError as exc:
-            form.add_error(None, exc.message)
+            # The missing consent is said once, by the page's box with its link.
+            if exc.code != "referral_needs_consent":
+                form.add_error(None, exc.message)
         else:
             messages.success(
                 request, _("Saken er henvist til PPT. PPT-rådgiverne i kommunen kan nå lese den.")

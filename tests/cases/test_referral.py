@@ -149,9 +149,18 @@ def test_referral_page_without_consent_shows_message_and_keeps_reason(
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert "krever samtykke fra foresatte for PPT" in page
+    assert page.count("krever samtykke fra foresatte for PPT") == 1  # said once
     assert "Min grunn" in page
     assert not Referral.objects.exists()
+
+
+def test_referral_page_without_consent_offers_consent_not_a_form(
+    client_for, case, contact_teacher
+):
+    page = client_for(contact_teacher).get(f"/saker/{case.uuid}/henvisning/ny/").content.decode()
+    assert "krever samtykke fra foresatte for PPT" in page
+    assert f'href="/saker/{case.uuid}/samtykke/ny/"' in page
+    assert 'name="reason"' not in page
 
 
 def test_end_referral_page_ends(client_for, case, contact_teacher):
