@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -107,8 +108,33 @@ _ASKED_IN_FORM = {
 }
 
 
-def missing_before(case: Case, today: dt.date) -> dict[str, list[str]]:
-    """For each step up from the case's level: what the case still lacks (messages)."""
+# Requirements met elsewhere on the case: where, and the link's words.
+_SUPPLIED_AT = {
+    "level1_needs_conversation": ("cases:conversation_new", _("Registrer samtale")),
+    "level2a_needs_consent": ("cases:consent_new", _("Registrer samtykke")),
+    "level2b_needs_consent": ("cases:consent_new", _("Registrer samtykke")),
+}
+
+
+class Missing(str):
+    """What a move lacks, as its message (a str, as before), with the page where it is
+    supplied: `url` and `action` ("Registrer samtykke"), or empty."""
+
+    url = ""
+    action = ""
+
+
+def _missing(case: Case, code: str, message: str) -> Missing:
+    item = Missing(message)
+    if code in _SUPPLIED_AT:
+        name, action = _SUPPLIED_AT[code]
+        item.url, item.action = reverse(name, args=[case.uuid]), action
+    return item
+
+
+def missing_before(case: Case, today: dt.date) -> dict[str, list[Missing]]:
+    """For each step up from the case's level: what the case still lacks (messages,
+    each with where to supply it)."""
     out: dict[str, list[str]] = {}
     for (frm, to), direction in TRANSITIONS.items():
         if frm != case.level or direction != UP:
@@ -122,7 +148,7 @@ def missing_before(case: Case, today: dt.date) -> dict[str, list[str]]:
             leaders_informed=False,
             summary_due=None,
         )
-        out[to] = [message for code, message in missing if code not in _ASKED_IN_FORM]
+        out[to] = [_missing(case, code, msg) for code, msg in missing if code not in _ASKED_IN_FORM]
     return out
 
 

@@ -531,6 +531,12 @@ def test_level_2a_panel_says_up_front_that_consent_is_missing(client_for, case, 
     assert "1 krav mangler" in summary
     assert "Dette mangler først:" in html
     assert "Nivå 2A krever samtykke fra foresatte" in html
+    # With the way to supply it.
+    item = html[html.index("Nivå 2A krever samtykke fra foresatte") :]
+    item = item[: item.index("</li>")]
+    assert (
+        f'<a class="ds-link" href="/saker/{case.uuid}/samtykke/ny/">Registrer samtykke</a>' in item
+    )
 
 
 def _error_summary(html: str) -> str:

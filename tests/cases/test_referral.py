@@ -154,9 +154,7 @@ def test_referral_page_without_consent_shows_message_and_keeps_reason(
     assert not Referral.objects.exists()
 
 
-def test_referral_page_without_consent_offers_consent_not_a_form(
-    client_for, case, contact_teacher
-):
+def test_referral_page_without_consent_offers_consent_not_a_form(client_for, case, contact_teacher):
     page = client_for(contact_teacher).get(f"/saker/{case.uuid}/henvisning/ny/").content.decode()
     assert "krever samtykke fra foresatte for PPT" in page
     assert f'href="/saker/{case.uuid}/samtykke/ny/"' in page
