@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from cases import access
@@ -296,6 +296,13 @@ def _event_text(event: CaseEvent, rows: dict[str, dict]) -> str:
     if kind == K.FLAG_ATTACHED:
         flag = rows["flag"].get(data.get("flag"))
         return str(flag.definition.name) if flag and flag.rule in RULES else ""
+    if kind == K.CLOSED and data.get("reason") in Case.CloseReason.values:
+        # Closed without words of the closer's own: the reason's label was written
+        # (in bokmål); show it in the reader's language. Typed words stay as typed.
+        label = Case.CloseReason(data["reason"]).label
+        with translation.override("nb"):
+            written = str(label)
+        return str(label) if event.text == written else ""
     return ""
 
 

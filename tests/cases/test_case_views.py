@@ -10,7 +10,7 @@ from django.db.models import F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases.actions.core import add_note, attach_flags, close_case
 from cases.actions.events import add_event
@@ -454,6 +454,30 @@ def test_timeline_labels_follow_the_readers_language(client_for, case, contact_t
     html = client.get(url("case", case)).content.decode()
     assert "(Phone)" in html
     assert "(Telefon)" not in html
+
+
+def test_timeline_shows_a_close_reason_in_the_readers_language_and_typed_words_as_typed(
+    client_for, case, contact_teacher, pupil
+):
+    from django.urls import reverse
+
+    from tests.cases.conftest import make_case
+
+    close_case(case, reason="not_confirmed", by=contact_teacher, version=case.version)
+    client = client_for(contact_teacher)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = client.get(url("case", case)).content.decode()
+    with translation.override("en"):
+        english = str(Case.CloseReason.NOT_CONFIRMED.label)
+    timeline = html[html.index("Timeline") :]
+    assert english in timeline
+    assert "Bekymringen ble ikke bekreftet" not in timeline
+    other = make_case(pupil, by=contact_teacher)
+    close_case(
+        other, reason="other", text="Flyttet til Bergen", by=contact_teacher, version=other.version
+    )
+    html = client.get(url("case", other)).content.decode()
+    assert "Flyttet til Bergen" in html[html.index("Timeline") :]
 
 
 # --- the close form says beforehand what closing does ------------------------------------
