@@ -22,8 +22,10 @@ STATUS_CHOICES = [
 def _name_the_required_field(field: forms.Field) -> None:
     """Django's "Feltet er påkrevet." says neither which field nor what to do; a field
     without a message of its own gets one that names it ("Velg «Type møte».")."""
-    if field.label is None or field.error_messages.get("required") is not (
-        forms.Field.default_error_messages["required"]
+    if (
+        field.label is None
+        or field.error_messages.get("required")
+        is not (forms.Field.default_error_messages["required"])
     ):
         return
     if isinstance(field.widget, forms.CheckboxInput):
