@@ -268,11 +268,7 @@ def awaiting_contact(pupil: Pupil, *, since: dt.date) -> QuerySet[AbsenceRecord]
     with the home, by the scan's rule (`fravaer.scan`, undocumented absence): no
     contact that reached the home on or after its date. Absence whose flag someone
     has acknowledged waits no more either. One query."""
-    contact_after = ContactLog.objects.filter(
-        ContactLog.reaching_home(),
-        pupil_id=OuterRef("pupil_id"),
-        contacted_at__date__gte=OuterRef("date"),
-    )
+    contact_after = ContactLog.answering(pupil=OuterRef("pupil_id"), day=OuterRef("date"))
     acknowledged = Flag.objects.filter(
         record_id=OuterRef("pk"), rule="undocumented", status=Flag.Status.ACKNOWLEDGED
     )

@@ -245,11 +245,7 @@ def load_figures(scope: Scope, as_of: dt.date, configs_for: ConfigsFor | None = 
             data.rules[row[0]] |= rules_on(row[-1])
 
     # 5. Undocumented absence with no contact with the home logged on or after its date.
-    contact_after = ContactLog.objects.filter(
-        ContactLog.reaching_home(),
-        pupil_id=OuterRef("pupil_id"),
-        contacted_at__date__gte=OuterRef("date"),
-    )
+    contact_after = ContactLog.answering(pupil=OuterRef("pupil_id"), day=OuterRef("date"))
     # The latest try at the home that nobody answered, per pupil (one grouped read of
     # the few unanswered calls; a subquery per record cost a third of a repeat scan):
     # a record on or before it was tried after (a call logged before the absence came

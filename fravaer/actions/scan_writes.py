@@ -178,22 +178,13 @@ class ScanWrites:
             )
             return
         self._pending.append(
-            Flag(
+            new_flag(
+                finding,
                 pupil_id=place.pupil_id,
                 school_id=place.school_id,
                 group_id=place.group_id,
-                rule=finding.rule,
-                period_key=finding.period_key,
-                period_start=finding.period_start,
-                period_end=finding.period_end,
-                value=finding.value,
-                threshold=Decimal(finding.threshold),
-                details=finding.details,
-                record_ids=list(finding.record_ids),
-                record_id=finding.record_id,
                 as_of=self.as_of,
-                raised_at=self.now,
-                episode_open=rule.opens_episodes,
+                now=self.now,
             )
         )
 
@@ -445,6 +436,39 @@ def queue_notification_emails(per_user: dict[int, int]) -> None:
         logger.warning("could not enqueue e-mails to %d people", len(per_user), exc_info=True)
 
 
+def new_flag(
+    finding: Finding,
+    *,
+    pupil_id: int,
+    school_id: int,
+    group_id: int,
+    as_of: dt.date,
+    now: dt.datetime,
+) -> Flag:
+    """The flag `finding` raises, not saved (the rows COPY writes hold the same)."""
+    return Flag(
+        pupil_id=pupil_id,
+        school_id=school_id,
+        group_id=group_id,
+        rule=finding.rule,
+        period_key=finding.period_key,
+        period_start=finding.period_start,
+        period_end=finding.period_end,
+        value=finding.value,
+        threshold=Decimal(finding.threshold),
+        details=finding.details,
+        record_ids=list(finding.record_ids),
+        record_id=finding.record_id,
+        as_of=as_of,
+        raised_at=now,
+        episode_open=RULES[finding.rule].opens_episodes,
+    )
+
+
+# The staff roles behind the rule table's recipients besides the contact teacher.
+RECIPIENT_ROLES = {LEADERS: StaffRole.Role.SCHOOL_LEADER, TEAM: StaffRole.Role.ENVIRONMENT_TEAM}
+
+
 def recipients_sql(new: str, *, as_of: dt.date) -> str:
     """(user_id, flag_id) for every person the flags in the relation `new` (id,
     group_id, school_id, rule, handed_over) reach, per the rule table, and the leaders
@@ -468,10 +492,7 @@ def recipients_sql(new: str, *, as_of: dt.date) -> str:
             f"AND a.kind = '{TeachingAssignment.Kind.CONTACT.value}' "
             f"AND a.valid_from <= {day} AND (a.valid_to IS NULL OR a.valid_to >= {day})"
         )
-    for who, role in (
-        (LEADERS, StaffRole.Role.SCHOOL_LEADER),
-        (TEAM, StaffRole.Role.ENVIRONMENT_TEAM),
-    ):
+    for who, role in RECIPIENT_ROLES.items():
         if rules(who):
             parts.append(
                 f"SELECT s.user_id, n.id AS flag_id FROM {new} n "  # noqa: S608

@@ -27,6 +27,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from fravaer.actions.scan_writes import RECIPIENT_ROLES, new_flag
 from fravaer.models import (
     AbsenceReason,
     AbsenceRecord,
@@ -44,10 +45,8 @@ from fravaer.thresholds import (
     CONTACT,
     FIFTEEN_WEEKS_DAYS,
     FORTNIGHT_DAYS,
-    LEADERS,
     PATTERN_LONG_DAYS,
     RULES,
-    TEAM,
     Finding,
     MonthFigures,
     PupilFigures,
@@ -172,22 +171,15 @@ def naive_scan(
 
 def _raise(finding: Finding, pupil_id: int, group, as_of: dt.date, now: dt.datetime) -> int:
     """One flag and its inbox messages, written one by one."""
-    flag = Flag.objects.create(
+    flag = new_flag(
+        finding,
         pupil_id=pupil_id,
         school_id=group.school_id,
         group_id=group.pk,
-        rule=finding.rule,
-        period_key=finding.period_key,
-        period_start=finding.period_start,
-        period_end=finding.period_end,
-        value=finding.value,
-        threshold=Decimal(finding.threshold),
-        details=finding.details,
-        record_ids=list(finding.record_ids),
-        record_id=finding.record_id,
         as_of=as_of,
-        raised_at=now,
+        now=now,
     )
+    flag.save()
     recipients = RULES[finding.rule].recipients
     users: set[int] = set()
     if CONTACT in recipients:
@@ -199,14 +191,7 @@ def _raise(finding: Finding, pupil_id: int, group, as_of: dt.date, now: dt.datet
                 valid_from__lte=as_of,
             ).values_list("user_id", flat=True)
         )
-    roles = [
-        role
-        for who, role in (
-            (LEADERS, StaffRole.Role.SCHOOL_LEADER),
-            (TEAM, StaffRole.Role.ENVIRONMENT_TEAM),
-        )
-        if who in recipients
-    ]
+    roles = [role for who, role in RECIPIENT_ROLES.items() if who in recipients]
     if roles:
         users.update(
             StaffRole.objects.filter(school_id=group.school_id, role__in=roles).values_list(

@@ -284,6 +284,14 @@ class ContactLog(models.Model):
         unanswered; "must be followed up" was a conversation, so it counts."""
         return Q(counterpart__in=cls.HOME) & ~Q(outcome=cls.Outcome.NO_ANSWER)
 
+    @classmethod
+    def answering(cls, *, pupil, day) -> models.QuerySet[ContactLog]:
+        """The contacts that answer a pupil's undocumented absence on `day`: they
+        reached the home on or after it. `pupil` and `day` are usually `OuterRef`s (a
+        record's pupil and date, a flag's pupil and start); the scan, the contact page
+        and a flag's cleared cause all apply this one rule."""
+        return cls.objects.filter(cls.reaching_home(), pupil_id=pupil, contacted_at__date__gte=day)
+
     def reached_home(self) -> bool:
         return self.counterpart in self.HOME and self.outcome != self.Outcome.NO_ANSWER
 

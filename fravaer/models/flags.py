@@ -21,7 +21,6 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fravaer.models.absence import AbsenceRecord, ContactLog
@@ -247,35 +246,34 @@ class Flag(models.Model):
             return str(self.Status.CLEARED.label)
         values = {"when": date_format(timezone.localtime(self.cleared_at), "d.m.Y")}
         who = self.cleared_by_user
-        if who is not None:
-            values["who"] = str(who)
-        cause = self.cleared_cause
-        if cause == self.Cause.CONTACT:
-            text = (
-                gettext("Avklart %(when)s: %(who)s logget kontakt med hjemmet.")
-                if who
-                else gettext("Avklart %(when)s: kontakt med hjemmet er logget.")
-            )
-        elif cause == self.Cause.REMOVED:
-            text = (
-                gettext("Avklart %(when)s: %(who)s fjernet registreringen.")
-                if who
-                else gettext("Avklart %(when)s: registreringen ble fjernet.")
-            )
-        elif cause == self.Cause.DOCUMENTED:
-            text = (
-                gettext("Avklart %(when)s: %(who)s endret fraværet til dokumentert.")
-                if who
-                else gettext("Avklart %(when)s: fraværet ble endret til dokumentert.")
-            )
-        elif cause == self.Cause.NO_LONGER:
-            text = gettext("Avklart %(when)s: regelen gjelder ikke lenger for dette fraværet.")
-        else:
-            text = gettext("Avklart %(when)s.")
-        return text % values
+        without_who, with_who = CLEARED_TEXTS.get(self.cleared_cause, CLEARED_TEXTS[""])
+        if who is not None and with_who:
+            return str(with_who) % {**values, "who": str(who)}
+        return str(without_who) % values
 
 
 CLEARED_CAUSE, CLEARED_BY = "cleared_cause", "cleared_by"
+
+# `Flag.cleared_text` per cause: (without who, with who, or "" when it names no one).
+CLEARED_TEXTS = {
+    Flag.Cause.CONTACT: (
+        _("Avklart %(when)s: kontakt med hjemmet er logget."),
+        _("Avklart %(when)s: %(who)s logget kontakt med hjemmet."),
+    ),
+    Flag.Cause.REMOVED: (
+        _("Avklart %(when)s: registreringen ble fjernet."),
+        _("Avklart %(when)s: %(who)s fjernet registreringen."),
+    ),
+    Flag.Cause.DOCUMENTED: (
+        _("Avklart %(when)s: fraværet ble endret til dokumentert."),
+        _("Avklart %(when)s: %(who)s endret fraværet til dokumentert."),
+    ),
+    Flag.Cause.NO_LONGER: (
+        _("Avklart %(when)s: regelen gjelder ikke lenger for dette fraværet."),
+        "",
+    ),
+    "": (_("Avklart %(when)s."), ""),  # cleared before causes were kept
+}
 
 
 class JSONWithKeys(Func):
@@ -328,10 +326,8 @@ def cleared_details(cause: str | None = None, *, by: User | None = None) -> JSON
     record = AbsenceRecord.objects.filter(pk=OuterRef("record_id")).order_by()
     removed = Exists(record.filter(deleted_at__isnull=False))
     documented = Exists(record.filter(documented=True))
-    contacts = ContactLog.objects.filter(
-        ContactLog.reaching_home(),
-        pupil_id=OuterRef("pupil_id"),
-        contacted_at__date__gte=OuterRef("period_start"),
+    contacts = ContactLog.answering(
+        pupil=OuterRef("pupil_id"), day=OuterRef("period_start")
     ).order_by("contacted_at", "pk")
     contacted = Exists(contacts)
     return JSONWithKeys(

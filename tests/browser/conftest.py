@@ -223,3 +223,26 @@ def axe_check(page, *, label: str = "") -> list[dict]:
             pytrace=False,
         )
     return violations
+
+
+def assert_focus_never_under_the_save_bar(page, *, max_tabs: int) -> None:
+    """Tab from the focused element to the register's save bar; fail if any control
+    focused on the way is hidden under the sticky bar (WCAG 2.4.11)."""
+    hidden = []
+    for _ in range(max_tabs):
+        page.keyboard.press("Tab")
+        state = page.evaluate(
+            """(() => {
+              const el = document.activeElement, bar = document.querySelector('.save-bar');
+              return {name: el.id || el.textContent.trim(), inBar: bar.contains(el),
+                      bottom: el.getBoundingClientRect().bottom,
+                      barTop: bar.getBoundingClientRect().top};
+            })()"""
+        )
+        if state["inBar"]:
+            break
+        if state["bottom"] > state["barTop"]:
+            hidden.append(state["name"])
+    else:
+        pytest.fail("never reached the save button by tabbing")
+    assert not hidden, f"focused but hidden under the save bar: {hidden}"

@@ -17,6 +17,7 @@ from fravaer.models import AbsenceReason, AbsenceRecord, Group, Pupil
 from fravaer.schooldays import SchoolCalendar
 from tests.browser.conftest import (
     assert_clean_console,
+    assert_focus_never_under_the_save_bar,
     assert_styled,
     axe_check,
     login,
@@ -216,24 +217,7 @@ def test_keyboard_focus_in_the_register_is_never_hidden_under_the_save_bar(
     login(page, live_server, contact_teacher)
     page.goto(register_url(scene, scene.day))
     page.locator("table.register a").first.focus()
-    hidden = []
-    for _ in range(400):
-        page.keyboard.press("Tab")
-        state = page.evaluate(
-            """(() => {
-              const el = document.activeElement, bar = document.querySelector('.save-bar');
-              return {name: el.id || el.textContent.trim(), inBar: bar.contains(el),
-                      bottom: el.getBoundingClientRect().bottom,
-                      barTop: bar.getBoundingClientRect().top};
-            })()"""
-        )
-        if state["inBar"]:
-            break
-        if state["bottom"] > state["barTop"]:
-            hidden.append(state["name"])
-    else:
-        pytest.fail("never reached the save button by tabbing")
-    assert not hidden, f"focused but hidden under the save bar: {hidden}"
+    assert_focus_never_under_the_save_bar(page, max_tabs=400)
     assert_clean_console(page)
 
 

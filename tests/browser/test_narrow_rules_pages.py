@@ -5,13 +5,10 @@ counts scroll under a fixed rule column, the list is cards); and the pupil page'
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from fravaer.models import AbsenceRecord, RuleSetting
+from fravaer.models import AbsenceRecord
 from tests.browser.conftest import (
     PASSWORD,
     assert_clean_console,
@@ -21,6 +18,7 @@ from tests.browser.conftest import (
 )
 from tests.conftest import make_group, make_pupil
 from tests.fravaer.test_flag_views import make_flag
+from tests.fravaer.test_rule_settings_ranges import saved_before_the_ranges
 
 pytestmark = pytest.mark.browser
 
@@ -67,14 +65,7 @@ def test_rules_are_cards_with_the_threshold_its_unit_and_range_on_a_phone(
     page, live_server, municipal_admin, municipality
 ):
     # A threshold saved before the ranges: its warning is the longest text in a card.
-    RuleSetting.objects.create(
-        municipality=municipality,
-        rule="pattern_alternate_week",
-        enabled=True,
-        threshold=Decimal(5),
-        updated_by=municipal_admin,
-        updated_at=timezone.now(),
-    )
+    saved_before_the_ranges(municipality, municipal_admin)
     page.set_viewport_size(PHONE)
     login(page, live_server, municipal_admin)
     page.goto(f"/kommune/{municipality.pk}/regler/")

@@ -9,7 +9,13 @@ import pytest
 from playwright.sync_api import expect
 
 from cases.models import Case
-from tests.browser.conftest import assert_clean_console, axe_check, login, screenshot
+from tests.browser.conftest import (
+    assert_clean_console,
+    assert_focus_never_under_the_save_bar,
+    axe_check,
+    login,
+    screenshot,
+)
 from tests.browser.test_case_flow import referred, scene  # noqa: F401 (fixtures)
 from tests.conftest import make_pupil
 
@@ -135,24 +141,7 @@ def test_register_focus_is_never_hidden_under_the_save_bar_on_narrow_screens(
     for name in (pupils["Ada"].full_name, pupils["Siri"].full_name):
         page.get_by_role("group", name=f"Fravær for {name}").get_by_label("Timer").check()
     page.locator("table.register a").first.focus()
-    hidden = []
-    for _ in range(200):
-        page.keyboard.press("Tab")
-        state = page.evaluate(
-            """(() => {
-              const el = document.activeElement, bar = document.querySelector('.save-bar');
-              return {name: el.id || el.textContent.trim(), inBar: bar.contains(el),
-                      bottom: el.getBoundingClientRect().bottom,
-                      barTop: bar.getBoundingClientRect().top};
-            })()"""
-        )
-        if state["inBar"]:
-            break
-        if state["bottom"] > state["barTop"]:
-            hidden.append(state["name"])
-    else:
-        pytest.fail("never reached the save button by tabbing")
-    assert not hidden, f"focused but hidden under the save bar: {hidden}"
+    assert_focus_never_under_the_save_bar(page, max_tabs=200)
     assert_clean_console(page)
 
 

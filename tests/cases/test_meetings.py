@@ -536,18 +536,16 @@ def _flags_section(html: str) -> str:
 def test_meeting_page_shows_settled_flags_with_status_after_the_active_ones(
     client_for, case, contact_teacher, pupil
 ):
+    from tests.fravaer.test_flag_causes import cleared_flag
     from tests.fravaer.test_flag_views import make_flag
 
     for day in (2, 3, 4, 5, 6):
-        make_flag(
+        cleared_flag(
             pupil,
-            "undocumented",
-            status="cleared",
+            # One cleared by a removed record: the line says so, not "contact logged".
+            "removed" if day == 3 else "",
             period_start=dt.date(2026, 11, day),
             period_end=dt.date(2026, 11, day),
-            cleared_at=timezone.now(),
-            # One cleared by a removed record: the line says so, not "contact logged".
-            details={"cleared_cause": "removed"} if day == 3 else {},
         )
     active = make_flag(pupil)
     meeting = _schedule(case, contact_teacher)

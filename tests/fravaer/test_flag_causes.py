@@ -39,6 +39,20 @@ def undocumented_flag(pupil, record) -> Flag:
     return Flag.objects.get(pupil=pupil, rule="undocumented", record=record)
 
 
+def cleared_flag(pupil, cause: str = "", by=None, **extra) -> Flag:
+    """An undocumented flag cleared now, with `cause` (and who) kept as a scan or a
+    contact keeps them; no cause: cleared before causes were kept."""
+    details = {"cleared_cause": cause, "cleared_by": by.pk if by else None} if cause else {}
+    return make_flag(
+        pupil,
+        "undocumented",
+        status="cleared",
+        cleared_at=timezone.now(),
+        details=details,
+        **extra,
+    )
+
+
 def past_flags_html(client, pupil) -> str:
     html = client.get(reverse("pupil", args=[pupil.uuid])).content.decode()
     start = html.index("Tidligere varsler")
@@ -200,7 +214,7 @@ def test_clearing_keeps_the_flags_own_details(school, contact_teacher, pupil):
 
 
 def test_a_flag_cleared_before_causes_were_kept_says_only_when(client_for, contact_teacher, pupil):
-    make_flag(pupil, "undocumented", status="cleared", cleared_at=timezone.now())
+    cleared_flag(pupil)
     past = past_flags_html(client_for(contact_teacher), pupil)
     assert "Avklart 18.11.2026." in past
     assert "ontakt med hjemmet" not in past
@@ -223,14 +237,7 @@ def test_the_pupil_page_loads_who_cleared_flags_in_one_query(
     client_for, contact_teacher, leader, team_member, pupil
 ):
     def cleared_by(user, key):
-        make_flag(
-            pupil,
-            "undocumented",
-            period_key=key,
-            status="cleared",
-            cleared_at=timezone.now(),
-            details={"cleared_cause": "removed", "cleared_by": user.pk},
-        )
+        cleared_flag(pupil, "removed", by=user, period_key=key)
 
     client = client_for(contact_teacher)
     url = reverse("pupil", args=[pupil.uuid])
@@ -252,13 +259,7 @@ def _message_with(user, flag) -> None:
 
 
 def test_the_inbox_line_says_what_cleared_the_flag(client_for, contact_teacher, pupil):
-    flag = make_flag(
-        pupil,
-        "undocumented",
-        status="cleared",
-        cleared_at=timezone.now(),
-        details={"cleared_cause": "removed", "cleared_by": contact_teacher.pk},
-    )
+    flag = cleared_flag(pupil, "removed", by=contact_teacher)
     _message_with(contact_teacher, flag)
     html = client_for(contact_teacher).get(reverse("inbox")).content.decode()
     assert "– Avklart 18.11.2026: registreringen ble fjernet." in html
@@ -268,7 +269,7 @@ def test_the_inbox_line_says_what_cleared_the_flag(client_for, contact_teacher, 
 def test_the_inbox_line_of_an_old_cleared_flag_claims_no_contact(
     client_for, contact_teacher, pupil
 ):
-    flag = make_flag(pupil, "undocumented", status="cleared", cleared_at=timezone.now())
+    flag = cleared_flag(pupil)
     _message_with(contact_teacher, flag)
     html = client_for(contact_teacher).get(reverse("inbox")).content.decode()
     assert "– Avklart 18.11.2026." in html
@@ -278,13 +279,7 @@ def test_the_inbox_line_of_an_old_cleared_flag_claims_no_contact(
 def test_the_inbox_line_hides_the_cause_of_a_pupil_no_longer_visible(
     client_for, contact_teacher, outsider, pupil
 ):
-    flag = make_flag(
-        pupil,
-        "undocumented",
-        status="cleared",
-        cleared_at=timezone.now(),
-        details={"cleared_cause": "removed", "cleared_by": contact_teacher.pk},
-    )
+    flag = cleared_flag(pupil, "removed", by=contact_teacher)
     _message_with(outsider, flag)
     html = client_for(outsider).get(reverse("inbox")).content.decode()
     assert "(avklart)" in html

@@ -272,19 +272,25 @@ def test_the_action_keeps_the_early_warning_before_the_leaderships(municipality,
     assert threshold_now(municipality, "year_days_notice") == 20
 
 
-def test_a_threshold_saved_before_the_ranges_may_stay_until_it_is_changed(
-    client_for, municipal_admin, municipality
-):
+def saved_before_the_ranges(municipality, admin) -> RuleSetting:
+    """A threshold outside today's range (5 alternate weeks; the scan reads 8 weeks),
+    saved before the ranges existed."""
     from django.utils import timezone
 
-    RuleSetting.objects.create(
+    return RuleSetting.objects.create(
         municipality=municipality,
         rule="pattern_alternate_week",
         enabled=True,
         threshold=Decimal(5),
-        updated_by=municipal_admin,
+        updated_by=admin,
         updated_at=timezone.now(),
     )
+
+
+def test_a_threshold_saved_before_the_ranges_may_stay_until_it_is_changed(
+    client_for, municipal_admin, municipality
+):
+    saved_before_the_ranges(municipality, municipal_admin)
     client = client_for(municipal_admin)
     page = html_of(client.get(rules_url(municipality)))
     assert "Grensen som gjelder nå, er utenfor dette" in page
