@@ -130,7 +130,7 @@ def test_record_edit_rejects_bad_input_and_keeps_it(client_for, contact_teacher,
     assert record.kind == "day"
 
 
-def post_contact(client, pupil, **fields):
+def post_contact(client, pupil, *, headers=None, **fields):
     """The contact log form posted for `pupil`: a clarified call with the guardians on
     18.11.2026 unless `fields` say otherwise (None leaves a field out)."""
     data = {
@@ -144,6 +144,7 @@ def post_contact(client, pupil, **fields):
     return client.post(
         reverse("contact_log", args=[pupil.uuid]),
         {key: value for key, value in data.items() if value is not None},
+        headers=headers,
     )
 
 

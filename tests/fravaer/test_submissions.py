@@ -107,16 +107,8 @@ def test_contact_log_repeat_by_htmx_is_sent_where_the_first_went(
     client = client_for(contact_teacher)
     key = str(uuid.uuid4())
     headers = {"HX-Request": "true"}
-    data = {
-        "contacted_at": "2026-11-18T09:30",
-        "channel": "phone",
-        "counterpart": "guardian",
-        "summary": "x",
-        "outcome": "clarified",
-        "_submission": key,
-    }
-    first = client.post(reverse("contact_log", args=[pupil.uuid]), data, headers=headers)
-    second = client.post(reverse("contact_log", args=[pupil.uuid]), data, headers=headers)
+    first = post_contact(client, pupil, _submission=key, headers=headers)
+    second = post_contact(client, pupil, _submission=key, headers=headers)
 
     assert ContactLog.objects.filter(pupil=pupil).count() == 1
     assert first.status_code == 302
@@ -177,17 +169,8 @@ def test_the_same_key_with_changed_content_is_a_new_submission(client_for, conta
     sent again: the correction is saved, not dropped as "already sent"."""
     client = client_for(contact_teacher)
     key = str(uuid.uuid4())
-    url = reverse("contact_log", args=[pupil.uuid])
-    data = {
-        "contacted_at": "2026-11-18T09:30",
-        "channel": "phone",
-        "counterpart": "guardian",
-        "summary": "Ringte mor.",
-        "outcome": "clarified",
-        "_submission": key,
-    }
-    client.post(url, data)
-    second = client.post(url, {**data, "summary": "Ringte far."})
+    post_contact(client, pupil, summary="Ringte mor.", _submission=key)
+    second = post_contact(client, pupil, summary="Ringte far.", _submission=key)
     assert sorted(ContactLog.objects.values_list("summary", flat=True)) == [
         "Ringte far.",
         "Ringte mor.",
