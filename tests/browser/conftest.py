@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -246,3 +247,15 @@ def assert_focus_never_under_the_save_bar(page, *, max_tabs: int) -> None:
     else:
         pytest.fail("never reached the save button by tabbing")
     assert not hidden, f"focused but hidden under the save bar: {hidden}"
+
+
+def wait_until(target, expression: str, *, timeout: float = 5.0) -> None:
+    """Poll `expression` on `target` (a page, or a locator whose element the function
+    gets) until it is true; fail after `timeout` seconds. Playwright's
+    `wait_for_function` polls its predicate through eval, which the site's
+    Content-Security-Policy forbids once the first check is false."""
+    deadline = time.monotonic() + timeout
+    while not target.evaluate(expression):
+        if time.monotonic() > deadline:
+            pytest.fail(f"still false after {timeout} s: {expression}")
+        time.sleep(0.05)

@@ -27,6 +27,7 @@ from tests.browser.conftest import (
     axe_check,
     login,
     screenshot,
+    wait_until,
     watched_page,
 )
 from tests.conftest import make_pupil, make_user
@@ -454,7 +455,7 @@ def test_case_page_htmx_note_focuses_the_message(page, live_server, referred, co
         page.get_by_role("button", name="Lagre notat").click()
     expect(page.locator("#notater")).to_contain_text("Notatet er tomt.")
     # Polled: htmx moves focus when it settles the swap, after the response.
-    page.wait_for_function("!!document.activeElement.closest('#notater')", timeout=5000)
+    wait_until(page, "() => !!document.activeElement.closest('#notater')")
     axe_check(page, label="case-page-note-error")
     assert_clean_console(page)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_clean_console, axe_check, login, screenshot
+from tests.browser.conftest import assert_clean_console, axe_check, login, screenshot, wait_until
 from tests.conftest import make_pupil
 from tests.fravaer.test_flag_views import make_flag, notify
 
@@ -55,8 +55,5 @@ def test_marking_read_with_the_keyboard_keeps_focus_in_the_list(
     expect(page.locator("#inbox-list")).to_contain_text("Varselet er merket som lest.")
     # Focus moves once htmx has settled the swap, a moment after the text is in: wait
     # for it (this fails after the timeout if focus never lands in the list).
-    page.wait_for_function(
-        "document.activeElement && document.activeElement.closest('#inbox-list') !== null",
-        timeout=5000,
-    )
+    wait_until(page, "() => document.activeElement?.closest('#inbox-list') != null")
     assert_clean_console(page)

@@ -15,6 +15,7 @@ from tests.browser.conftest import (
     axe_check,
     login,
     screenshot,
+    wait_until,
 )
 from tests.conftest import make_group, make_pupil
 from tests.fravaer.test_flag_views import make_flag
@@ -150,7 +151,7 @@ def test_the_flag_counts_keep_the_rule_in_view_and_the_list_is_cards_on_a_phone(
     wrap_box = wrap.bounding_box()
     assert start["width"] <= PHONE["width"] / 2, start  # room left for the counts
     wrap.evaluate("w => { w.scrollLeft = w.scrollWidth; }")
-    page.wait_for_function("w => w.scrollLeft > 0", arg=wrap.element_handle())
+    wait_until(wrap, "w => w.scrollLeft > 0")
     # Scrolled to the last class, the rule's name is still at the left, over the counts.
     expect(matrix.get_by_role("columnheader", name="8A")).to_be_in_viewport()
     after = rule.bounding_box()
@@ -178,7 +179,7 @@ def test_the_flag_counts_keep_the_rule_in_view_and_the_list_is_cards_on_a_phone(
     page.set_viewport_size(DESKTOP)
     expect(flags.get_by_role("columnheader", name="Forklaring")).to_be_visible()
     expect(card.locator(".cell-label").first).to_be_hidden()
-    page.wait_for_function("w => !w.hasAttribute('tabindex')", arg=wrap.element_handle())
+    wait_until(wrap, "w => !w.hasAttribute('tabindex')")
     screenshot(page, "wide-school-flags")
     assert_clean_console(page)
 

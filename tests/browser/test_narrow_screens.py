@@ -15,6 +15,7 @@ from tests.browser.conftest import (
     axe_check,
     login,
     screenshot,
+    wait_until,
 )
 from tests.browser.test_case_flow import referred, scene  # noqa: F401 (fixtures)
 from tests.conftest import make_pupil
@@ -333,13 +334,11 @@ def test_a_table_too_wide_for_the_screen_is_a_named_region_the_keyboard_can_scro
     expect(wrap).to_be_focused()
     for _ in range(5):
         page.keyboard.press("ArrowRight")
-    page.wait_for_function("el => el.scrollLeft > 0", arg=wrap.element_handle(), timeout=3000)
+    wait_until(wrap, "el => el.scrollLeft > 0", timeout=3)
     axe_check(page, label="narrow-case-page")
 
     page.evaluate("document.activeElement.blur()")  # focus is never pulled from the box
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.wait_for_function(
-        "el => !el.hasAttribute('tabindex')", arg=wrap.element_handle(), timeout=3000
-    )
+    wait_until(wrap, "el => !el.hasAttribute('tabindex')", timeout=3)
     expect(wrap).not_to_have_attribute("role", "group")
     assert_clean_console(page)
