@@ -65,7 +65,9 @@ class OncePerSubmissionMiddleware:
     fragment that says it saved (a success message, no warning): a repeat of that one
     reloads the page the user is on. A form shown again with errors, any other
     fragment or a refusal gives it back, so the corrected form can be sent with the
-    same key; a server error rolls back the view's writes and the key.
+    same key; a server error rolls back the view's writes and the key. A repeat is
+    the same key with the same content (`content_digest`); other content under a key
+    already used (a form corrected after the back button) is a new submission.
     Requests without a valid key (tests, scripts, a browser without JavaScript) and
     anonymous ones pass through untouched. Must come after the authentication,
     message and htmx middleware.
@@ -95,11 +97,11 @@ class OncePerSubmissionMiddleware:
             # the same form with other content (changed after the back button brought
             # it back): not a repeat, so it is handled as a request without a key.
             return self.get_response(request)
-        first = first[0]
+        location, _digest = first
         messages.info(
             request, _("Skjemaet var allerede sendt, og det er lagret én gang."), fail_silently=True
         )
-        return _answer_again(request, first)
+        return _answer_again(request, location)
 
 
 def _submission_key(request: HttpRequest) -> uuid.UUID | None:
