@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from fravaer.models import Flag, Guardian, Municipality, Pupil, School, User
+from fravaer.models.flags import ACKNOWLEDGED_TEXTS
 
 
 class Level(models.TextChoices):
@@ -629,6 +630,19 @@ class DeadlineSettingChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.days_before} → {self.days_after} {self.at:%d.%m.%Y %H:%M}"
+
+
+def closed_because(reason: str) -> str | None:
+    """"The case was closed: <reason>", in the active language; None for a reason
+    that is not (or no longer) one of `Case.CloseReason`."""
+    if reason not in Case.CloseReason.values:
+        return None
+    return _("Saken ble avsluttet: %(reason)s") % {"reason": Case.CloseReason(reason).label}
+
+
+# A flag acknowledged because its case was closed keeps the reason's key, so that each
+# reader sees the words in their own language (`Flag.acknowledgement_text`).
+ACKNOWLEDGED_TEXTS["case_closed"] = lambda kept: closed_because(kept.get("reason", ""))
 
 
 class CaseAccessLog(models.Model):

@@ -13,7 +13,8 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Value
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -41,8 +42,10 @@ from cases.models import (
     Level,
     Meeting,
     Referral,
+    closed_because,
 )
 from fravaer.models import Flag, Pupil, School, StaffRole, User
+from fravaer.models.flags import JSONWithKeys
 
 # --- transitions ------------------------------------------------------------------------
 
@@ -572,15 +575,13 @@ def close_case(
     text = text.strip()
     if reason == Case.CloseReason.OTHER and not text:
         raise CaseRuleError(_("Skriv kort hvorfor saken avsluttes."), code="close_text_required")
-    closed_because = _("Saken ble avsluttet: %(reason)s") % {
-        "reason": Case.CloseReason(reason).label
-    }
+    because = str(closed_because(reason))
     with transaction.atomic():
         # Before the case is closed: cancelling needs an open case. A change by someone
         # else (the case's version below, or a meeting's) rolls all of it back.
         for meeting in Meeting.objects.filter(case=case, status=Meeting.Status.SCHEDULED):
             meeting.case = case
-            cancel_meeting(meeting, reason=closed_because, by=by, version=meeting.version, now=now)
+            cancel_meeting(meeting, reason=because, by=by, version=meeting.version, now=now)
         flags = list(
             Flag.objects.filter(case_links__case=case, status=Flag.Status.ACTIVE).values_list(
                 "pk", flat=True
@@ -592,7 +593,11 @@ def close_case(
             status=Flag.Status.ACKNOWLEDGED,
             acknowledged_by=by,
             acknowledged_at=now,
-            acknowledgement=closed_because[:300],
+            acknowledgement=because[:300],
+            details=JSONWithKeys(
+                F("details"),
+                acknowledged_as=JSONObject(kind=Value("case_closed"), reason=Value(reason)),
+            ),
         )
         bump(
             case,

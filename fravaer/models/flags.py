@@ -4,6 +4,7 @@ municipality's rule settings. The rules themselves live in `fravaer.thresholds`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from django.db import models
 from django.db.models import (
@@ -221,6 +222,20 @@ class Flag(models.Model):
     def explanation(self) -> str:
         return self.definition.explain(self)
 
+    @property
+    def acknowledgement_text(self) -> str:
+        """Why the flag was acknowledged, in the reader's language. A reason typed by a
+        person is shown as typed; one written by an action (a case closed) is kept
+        as a key in `details["acknowledged_as"]` and worded from `ACKNOWLEDGED_TEXTS`
+        when read, with the stored text as the fallback."""
+        kept = (self.details or {}).get(ACKNOWLEDGED_AS)
+        if isinstance(kept, dict):
+            word = ACKNOWLEDGED_TEXTS.get(kept.get("kind"))
+            text = word(kept) if word is not None else None
+            if text:
+                return str(text)
+        return self.acknowledgement
+
     # Who cleared the flag, when a read loads it (`fravaer.queries.pupil_flags`); not
     # stored.
     cleared_by_user: User | None = None
@@ -253,6 +268,13 @@ class Flag(models.Model):
 
 
 CLEARED_CAUSE, CLEARED_BY = "cleared_cause", "cleared_by"
+ACKNOWLEDGED_AS = "acknowledged_as"
+
+# `Flag.acknowledgement_text` for acknowledgements written by an action: kind → a
+# function of the kept object that words it in the active language, or returns None
+# when it cannot (the stored text is shown). Apps add their own kinds (the cases app:
+# "case_closed").
+ACKNOWLEDGED_TEXTS: dict[str, Callable[[dict], str | None]] = {}
 
 # `Flag.cleared_text` per cause: (without who, with who, or "" when it names no one).
 CLEARED_TEXTS = {

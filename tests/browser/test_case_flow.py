@@ -141,8 +141,8 @@ def test_contact_teacher_takes_a_flag_to_ppt_and_ppt_sees_only_that_case(
     level.locator("summary", has_text=f"Flytt til {LEVEL_1}").click()
     expect(level).to_contain_text("Registrer minst én undringssamtale")
 
-    # --- nivå 0: the guided conversation form ----------------------------------------------
-    page.get_by_role("link", name="Registrer samtale").click()
+    # --- nivå 0: the guided conversation form, from the panel's link to what is missing ----
+    level.get_by_role("link", name="Registrer samtale").click()
     expect(page.get_by_role("heading", name="Registrer samtale", level=1)).to_be_visible()
     expect(page.get_by_label("Dato for samtalen")).to_have_value(today.isoformat())
     page.get_by_role("group", name="Samtale med").get_by_label(

@@ -248,6 +248,30 @@ def test_close_acknowledges_the_cases_active_flags_with_who_when_and_why(case, c
     assert closed.data["acknowledged_flags"] == [active.pk]
 
 
+def test_a_flag_acknowledged_by_closing_reads_in_the_readers_language(case, contact_teacher):
+    from django.utils import translation
+
+    from cases.actions.core import attach_flags
+    from tests.fravaer.test_flag_views import make_flag
+
+    at_level(case, Level.NIVA_1)
+    flag = make_flag(case.pupil, details={"days": 4})
+    attach_flags(case, [flag], now=timezone.now())
+    close(case, contact_teacher, reason="measures_worked")
+    flag.refresh_from_db()
+    assert flag.details["days"] == 4  # the figures stay beside the kept reason
+    assert flag.acknowledgement_text == "Saken ble avsluttet: Tiltakene virket"
+    with translation.override("en"):
+        assert flag.acknowledgement_text == "The case was closed: The measures worked"
+    with translation.override("nn"):
+        assert flag.acknowledgement_text == "Saka vart avslutta: Tiltaka verka"
+    # A reason typed by a person is shown as typed, in every language.
+    flag.details = {}
+    flag.acknowledgement = "influensa, avklart med foresatte"
+    with translation.override("en"):
+        assert flag.acknowledgement_text == "influensa, avklart med foresatte"
+
+
 def test_close_leaves_the_pupils_flags_not_attached_to_the_case(case, contact_teacher):
     from fravaer.models import Flag
     from tests.fravaer.test_flag_views import make_flag
