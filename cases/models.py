@@ -633,7 +633,7 @@ class DeadlineSettingChange(models.Model):
 
 
 def closed_because(reason: str) -> str | None:
-    """"The case was closed: <reason>", in the active language; None for a reason
+    """«The case was closed: <reason>» in the active language; None for a reason
     that is not (or no longer) one of `Case.CloseReason`."""
     if reason not in Case.CloseReason.values:
         return None
