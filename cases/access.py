@@ -95,7 +95,7 @@ def ppt_group_name(municipality_id: int) -> str:
 def ppt_group_municipality_id(group_name: str) -> int | None:
     """The municipality whose PPT group `group_name` is, or None for another group."""
     rest = group_name.removeprefix(PPT_GROUP_PREFIX)
-    return int(rest) if rest != group_name and rest.isdigit() else None
+    return int(rest) if rest != group_name and rest.isascii() and rest.isdigit() else None
 
 
 def ppt_group_label(municipality_name: str) -> str:

@@ -193,17 +193,23 @@ def with_school_roles(staff: QuerySet[User], case: Case, day: dt.date) -> QueryS
 
 # What the case page's sections read, one query per relation: consent, referral and
 # participants; conversations, meetings, mappings and tasks; deadlines.
+# What the mappings section reads (`_case_mappings.html`), on the case page and in the
+# fragment htmx swaps when a task is marked done.
+CASE_MAPPINGS_PREFETCH = (
+    Prefetch("mappings", queryset=Mapping.objects.select_related("recorded_by")),
+    Prefetch(
+        "mapping_tasks",
+        queryset=MappingTask.objects.select_related("participant", "assignee_user"),
+    ),
+)
+
 CASE_PAGE_PREFETCH = (
     "consents__guardians",
     "referrals__made_by",
     "participants",
     Prefetch("conversations", queryset=Conversation.objects.select_related("recorded_by")),
     "meetings",
-    Prefetch("mappings", queryset=Mapping.objects.select_related("recorded_by")),
-    Prefetch(
-        "mapping_tasks",
-        queryset=MappingTask.objects.select_related("participant", "assignee_user"),
-    ),
+    *CASE_MAPPINGS_PREFETCH,
     "deadlines",
 )
 

@@ -50,6 +50,7 @@ from cases.forms import (
 )
 from cases.models import Case, CaseAccessLog, Level
 from fravaer import access as fravaer_access
+from fravaer.forms import is_plain_number
 from fravaer.models import Flag
 
 ACCESS_LOG_PAGE_SIZE = 50
@@ -387,7 +388,7 @@ def case_open(request: HttpRequest, pupil_uuid) -> HttpResponse:
         is_contact_teacher=grant.is_contact_teacher,
     )
     flag_param = request.POST.get("flag") or request.GET.get("varsel") or ""
-    flag = _flag_or_none(grant, flag_param) if flag_param.isdigit() else None
+    flag = _flag_or_none(grant, flag_param) if is_plain_number(flag_param) else None
     error = ""
     reopen_form = None
     if state.recent_closed:

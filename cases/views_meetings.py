@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -441,6 +441,7 @@ def task_done(request: HttpRequest, case_uuid, task_id: int) -> HttpResponse:
         messages.success(request, _("Oppgaven er merket som utført."))
     if request.htmx:
         log_case_read(grant.case, user=request.user, basis=grant.basis, what="case_mappings")
+        prefetch_related_objects([grant.case], *case_queries.CASE_MAPPINGS_PREFETCH)
         context = _section_context(request, grant, show_messages=True)
         return render(request, "cases/includes/_case_mappings.html", context)
     return redirect(_case_url(grant, "#kartlegging"))

@@ -111,6 +111,12 @@ class HintedForm(StyledForm):
         self.add_error(field if field in self.fields else None, exc.message)
 
 
+def is_plain_number(value: str) -> bool:
+    """True for a string of ASCII digits, the only ids and page numbers a request may
+    carry: `str.isdigit` is also true for "²", which `int` refuses."""
+    return value.isascii() and value.isdigit()
+
+
 def is_choice_group(widget: forms.Widget) -> bool:
     """Radio buttons or checkboxes in a fieldset: the fieldset, not each input, points
     at the group's hint and error (`<auto_id>-err`); the inputs have no id of their own

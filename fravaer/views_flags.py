@@ -26,6 +26,7 @@ from fravaer.actions import (
     rule_configs,
 )
 from fravaer.context_processors import forget_unread_count
+from fravaer.forms import is_plain_number
 from fravaer.forms_flags import (
     AcknowledgeFlagForm,
     RuleSettingsForm,
@@ -94,7 +95,7 @@ def inbox_mark_read(request: HttpRequest) -> HttpResponse:
     if request.POST.get("alle"):
         ids = None
     else:
-        ids = [int(v) for v in request.POST.getlist("varsling") if v.isdigit()]
+        ids = [int(v) for v in request.POST.getlist("varsling") if is_plain_number(v)]
     count = mark_notifications_read(request.user, ids=ids)
     forget_unread_count(request.user)
     if ids is None:
@@ -102,7 +103,7 @@ def inbox_mark_read(request: HttpRequest) -> HttpResponse:
     elif count:
         messages.success(request, _("Varselet er merket som lest."))
     side = request.POST.get("side", "")
-    page_number = int(side) if side.isdigit() else 1
+    page_number = int(side) if is_plain_number(side) else 1
     if request.htmx:
         context = _inbox_context(request, page_number)
         context["swap"] = True

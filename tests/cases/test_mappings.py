@@ -408,3 +408,36 @@ def test_the_mapping_texts_fit_the_level(client_for, case, contact_teacher):
     case_page = client.get(f"/saker/{case.uuid}/").content.decode()
     assert "Før møtet på nivå 1" not in form_page and "Før møtet på nivå 1" not in case_page
     assert "pedagogisk analyse i fritekst" in form_page
+
+
+def test_task_done_fragment_costs_the_same_queries_whatever_the_rows(
+    client_for, case, contact_teacher, django_assert_max_num_queries
+):
+    """The section htmx swaps in after "Merk som utført" reads its mappings and tasks
+    with their people as the case page does, not a query per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _at_level(case, "2A")
+    participant = _participant(case, contact_teacher)
+    client = client_for(contact_teacher)
+    first = assign_task(
+        case, description="a", due=TODAY, participant=participant, by=contact_teacher
+    )
+    second = assign_task(
+        case, description="b", due=TODAY, participant=participant, by=contact_teacher
+    )
+    record_mapping(case, kind="causes", by=contact_teacher, basis="owner", home="x")
+    done = _url(case, "oppgaver/{}/utfort/")
+    with CaptureQueriesContext(connection) as few:
+        assert client.post(done.format(first.pk), HTTP_HX_REQUEST="true").status_code == 200
+    for n in range(4):
+        other = _participant(case, contact_teacher, name=f"P{n}")
+        assign_task(case, description=f"t{n}", due=TODAY, participant=other, by=contact_teacher)
+        assign_task(
+            case, description=f"u{n}", due=TODAY, assignee_user=contact_teacher, by=contact_teacher
+        )
+        record_mapping(case, kind="causes", by=contact_teacher, basis="owner", home=f"x{n}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.post(done.format(second.pk), HTTP_HX_REQUEST="true")
+    assert response.content.decode().count("<tr>") == 1 + 2 + 8  # head, both, the new eight
