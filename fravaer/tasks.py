@@ -61,10 +61,10 @@ def scan_school(school_id: int, as_of: str | None = None) -> int:
 
 
 @shared_task
-def send_flag_emails(per_user: dict[str, int]) -> int:
-    """After a scan: one short e-mail per person about their new flags, without
-    details (`send_notification_emails`). The arguments are user ids and counts;
-    JSON makes the ids strings."""
+def send_inbox_emails(per_user: dict[str, int]) -> int:
+    """After a scan or a step in a case: one short e-mail per person about what is new
+    in their inbox, without details (`send_notification_emails`). The arguments are
+    user ids and counts; JSON makes the ids strings."""
     return send_notification_emails({int(user_id): n for user_id, n in per_user.items()})
 
 

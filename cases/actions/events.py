@@ -97,7 +97,7 @@ def notify_each(
 ) -> int:
     """`notify` for many cases at once, as (user id, case, text, key): one insert and
     one e-mail per person whatever the number of messages (the daily deadline scan)."""
-    from fravaer.actions.flags import send_notification_emails
+    from fravaer.actions.scan_writes import queue_notification_emails
 
     rows = [
         Notification(
@@ -116,7 +116,7 @@ def notify_each(
     for row in rows:
         per_user[row.user_id] = per_user.get(row.user_id, 0) + 1
     if per_user:
-        transaction.on_commit(lambda: send_notification_emails(per_user))
+        transaction.on_commit(lambda: queue_notification_emails(per_user))
     return len(rows)
 
 

@@ -423,17 +423,20 @@ class ScanWrites:
 
 
 def queue_notification_emails(per_user: dict[int, int]) -> None:
-    """The e-mails about a scan's new flags are a Celery task of their own: a first
-    scan of a municipality writes thousands, and a mail server's pace should hold
-    neither the scan nor its worker. Without a broker the task runs in-process. If
-    the broker cannot be reached, the flags and the inbox messages are there all the
+    """The e-mails about new inbox messages (a scan's new flags, a step in a case) are
+    a Celery task of their own: a first scan of a municipality writes thousands, and
+    a mail server's pace should hold neither the scan, nor its worker, nor a user's
+    request. Without a broker the task runs in-process. If the broker or the mail
+    server cannot be reached, what was saved and the inbox messages are there all the
     same; only the e-mail is lost, and that is logged (without names)."""
-    from fravaer.tasks import send_flag_emails
+    from fravaer.tasks import send_inbox_emails
 
     try:
-        send_flag_emails.delay({str(user_id): count for user_id, count in per_user.items()})
+        send_inbox_emails.delay({str(user_id): count for user_id, count in per_user.items()})
     except Exception:
-        logger.warning("could not enqueue e-mails to %d people", len(per_user), exc_info=True)
+        logger.warning(
+            "could not send or enqueue e-mails to %d people", len(per_user), exc_info=True
+        )
 
 
 def new_flag(

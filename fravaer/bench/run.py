@@ -183,7 +183,7 @@ def run_benchmark(
         # production a worker sends them after the scan's task has finished. Here the
         # jobs are caught and run after the measured scan, timed on their own.
         with (
-            mock.patch.object(tasks.send_flag_emails, "delay", email_jobs.append),
+            mock.patch.object(tasks.send_inbox_emails, "delay", email_jobs.append),
             measure(label, trace_memory=trace) as m,
         ):
             result = scan_absence(scan_scope, as_of=as_of)
@@ -194,7 +194,7 @@ def run_benchmark(
     def send_emails(label: str) -> Measurement:
         with measure(label) as m:
             while email_jobs:
-                tasks.send_flag_emails(email_jobs.pop())
+                tasks.send_inbox_emails(email_jobs.pop())
         return m
 
     in_scope = sorted(set(scope.enrollments(as_of).values_list("pupil_id", flat=True)))
@@ -250,7 +250,7 @@ def run_benchmark(
         if label == "run 1":
             _clear_flags()
         with (
-            mock.patch.object(tasks.send_flag_emails, "delay", email_jobs.append),
+            mock.patch.object(tasks.send_inbox_emails, "delay", email_jobs.append),
             measure(f"(a) {label}, {len(schools)} × 1 school") as m,
         ):
             m.flags = 0

@@ -711,3 +711,46 @@ def test_error_summary_puts_no_colon_after_a_question(client_for, case, contact_
     html = response.content.decode()
     assert "Hvorfor avsluttes saken? Velg hvorfor saken avsluttes.</a>" in html
     assert "saken?:" not in html
+
+
+class RefusingMailServer:
+    """An e-mail backend whose server refuses every connection."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("the mail server is down")
+
+
+def test_a_mail_server_that_is_down_fails_no_step_in_a_case(
+    client_for, case, leader, team_member, settings, caplog, django_capture_on_commit_callbacks
+):
+    """The e-mail that a new owner is told by goes through the inbox e-mail task: with
+    the mail server down the step is saved and answered as usual, the inbox message
+    is there, and the lost e-mail is logged without names."""
+    from fravaer.models import Notification
+
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingMailServer"
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client_for(leader).post(
+            url("case_owner", case), {"eier-version": case.version, "eier-owner": team_member.pk}
+        )
+    assert callbacks  # the e-mail was due
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.owner == team_member
+    assert Notification.objects.filter(user=team_member, link__contains=str(case.uuid)).exists()
+    assert "could not send or enqueue e-mails to 1 people" in caplog.text
+    assert case.pupil.first_name not in caplog.text
+
+
+def test_a_step_in_a_case_e_mails_the_people_it_tells(
+    client_for, case, leader, team_member, django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(leader).post(
+            url("case_owner", case), {"eier-version": case.version, "eier-owner": team_member.pk}
+        )
+    assert [m.to for m in mailoutbox] == [[team_member.email]]
+    assert case.pupil.first_name not in mailoutbox[0].body

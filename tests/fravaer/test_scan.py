@@ -366,7 +366,7 @@ def test_the_email_task_gets_ids_and_counts_only_after_the_commit(
     from fravaer import tasks
 
     jobs = []
-    monkeypatch.setattr(tasks.send_flag_emails, "delay", jobs.append)
+    monkeypatch.setattr(tasks.send_inbox_emails, "delay", jobs.append)
     for day in weekdays(dt.date(2026, 11, 2), 4):
         absence(pupil, day, contact_teacher, documented=True)
     jobs.clear()

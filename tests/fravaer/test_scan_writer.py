@@ -154,7 +154,7 @@ def test_an_interruption_while_finishing_commits_nothing(
     from fravaer.actions.scan_writes import _Finish
 
     jobs = []
-    monkeypatch.setattr(tasks.send_flag_emails, "delay", jobs.append)
+    monkeypatch.setattr(tasks.send_inbox_emails, "delay", jobs.append)
 
     started = threading.Event()
     original_finish = ScanWrites._finish
