@@ -263,6 +263,20 @@ def flag_overview_school_or_404(user: User, school_id: int) -> School:
     return school
 
 
+def overview_flags(day: dt.date) -> QuerySet[Flag]:
+    """The active flags that the schools' overviews show and count: those about pupils
+    enrolled at the flag's school on `day`. A flag outlives the pupil's move to
+    another school, but the school they left may no longer see the pupil (their page
+    answers 404 there), so it no longer sees their flags either. Filter by school
+    (`flag_overview_school_or_404`); the school may be an `OuterRef`."""
+    enrolled = Enrollment.objects.filter(
+        _enrollment_active(day),
+        group__school_id=OuterRef("school_id"),
+        pupil_id=OuterRef("pupil_id"),
+    )
+    return Flag.objects.active().filter(Exists(enrolled))
+
+
 def administered_municipalities(user: User) -> QuerySet[Municipality]:
     """Municipalities whose rule settings the user manages."""
     return Municipality.objects.filter(

@@ -6,7 +6,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -454,14 +455,18 @@ def _set_evidence(flags: list[Flag], records: list[AbsenceRecord]) -> None:
             ]
 
 
-def with_active_flag_counts(schools: QuerySet[School]) -> QuerySet[School]:
-    """Each school with `active_flags`: its active flags, patterns left out."""
-    return schools.annotate(
-        active_flags=Count(
-            "flags",
-            filter=Q(flags__status=Flag.Status.ACTIVE) & ~Q(flags__rule__startswith="pattern_"),
-        )
+def with_active_flag_counts(schools: QuerySet[School], flags: QuerySet[Flag]) -> QuerySet[School]:
+    """Each school with `active_flags`: how many of `flags` (`access.overview_flags`)
+    are the school's, patterns left out."""
+    counted = (
+        flags.filter(school_id=OuterRef("pk"))
+        .exclude(rule__startswith="pattern_")
+        .order_by()
+        .values("school_id")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    return schools.annotate(active_flags=Coalesce(Subquery(counted), 0))
 
 
 @dataclass

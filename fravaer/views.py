@@ -76,7 +76,9 @@ def home(request: HttpRequest) -> HttpResponse:
         if contact_groups
         else [],
         "flag_schools": list(
-            queries.with_active_flag_counts(access.flag_overview_schools(request.user))
+            queries.with_active_flag_counts(
+                access.flag_overview_schools(request.user), access.overview_flags(today)
+            )
         )
         if roles & set(access.FLAG_OVERVIEW_ROLES)
         else [],

@@ -198,7 +198,9 @@ def school_flags(request: HttpRequest, school_id: int) -> HttpResponse:
     """A school's active flags by rule and class, with filters (leaders and team)."""
     school = access.flag_overview_school_or_404(request.user, school_id)
     today = timezone.localdate()
-    flags = Flag.objects.active().filter(school=school, rule__in=[r.code for r in ALERT_RULES])
+    flags = access.overview_flags(today).filter(
+        school=school, rule__in=[r.code for r in ALERT_RULES]
+    )
     # This year's classes, and any older class a still-active flag was raised in.
     groups = list(
         Group.objects.filter(
