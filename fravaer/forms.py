@@ -71,10 +71,12 @@ class HintedForm(StyledForm):
     `rule_fields` names the field each of the action's rules (the refusal's `code`) is
     about, so that `add_rule_error` shows a refusal at its field (aria-invalid, the
     message under it, a link from the error summary); other refusals go above the form.
+    A tuple names fields in order of preference: the first the form has (the edit page
+    has no date field, so a rule about the day goes to the kind there).
     """
 
     hint_suffix = "hint"
-    rule_fields: dict[str, str] = {}
+    rule_fields: dict[str, str | tuple[str, ...]] = {}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,8 +109,11 @@ class HintedForm(StyledForm):
         self.tie_hints()
 
     def add_rule_error(self, exc) -> None:
-        field = self.rule_fields.get(getattr(exc, "code", None) or "")
-        self.add_error(field if field in self.fields else None, exc.message)
+        names = self.rule_fields.get(getattr(exc, "code", None) or "", ())
+        if isinstance(names, str):
+            names = (names,)
+        field = next((name for name in names if name in self.fields), None)
+        self.add_error(field, exc.message)
 
 
 def is_plain_number(value: str) -> bool:
@@ -170,15 +175,28 @@ class AbsenceFieldsMixin:
         )
 
 
+LESSONS_MESSAGES = dict.fromkeys(
+    ("invalid", "min_value", "max_value"), _("Oppgi et helt tall fra 1 til 12.")
+)
+MINUTES_MESSAGES = dict.fromkeys(
+    ("invalid", "min_value", "max_value"), _("Oppgi et helt tall fra 1 til 600.")
+)
+
+
 class RegisterRowForm(AbsenceFieldsMixin, StyledForm):
     """One pupil's row in the class register."""
 
     pupil = forms.UUIDField(widget=forms.HiddenInput)
     record = forms.IntegerField(required=False, widget=forms.HiddenInput)
     status = forms.ChoiceField(choices=STATUS_CHOICES, widget=forms.RadioSelect, initial=NONE)
-    lessons = forms.IntegerField(required=False, min_value=1, max_value=12)
+    # The same messages as on the pupil page (`AbsenceRecordForm`).
+    lessons = forms.IntegerField(
+        required=False, min_value=1, max_value=12, error_messages=LESSONS_MESSAGES
+    )
     subject = forms.CharField(required=False, max_length=100)
-    minutes_late = forms.IntegerField(required=False, min_value=0, max_value=600)
+    minutes_late = forms.IntegerField(
+        required=False, min_value=0, max_value=600, error_messages=MINUTES_MESSAGES
+    )
     documented = forms.BooleanField(required=False)
     reason = forms.ChoiceField(required=False)
     note = forms.CharField(required=False, max_length=500)
@@ -204,6 +222,17 @@ class RegisterRowForm(AbsenceFieldsMixin, StyledForm):
     def clean(self) -> dict:
         cleaned = super().clean()
         status = cleaned.get("status")
+        if status == NONE and not cleaned.get("record") and self._typed_absence(cleaned):
+            # Hours, minutes, "documented", a reason or a note typed into a new row
+            # left on "Til stede" are absence the teacher meant to register: never
+            # drop them silently.
+            self.add_error(
+                "status",
+                _(
+                    "Du har fylt ut fravær, men eleven står som «Til stede». Velg hva "
+                    "slags fravær det er, eller tøm feltene."
+                ),
+            )
         if status and status != NONE:
             self._clean_absence(cleaned, status)
             lessons = cleaned.get("lessons")
@@ -214,6 +243,10 @@ class RegisterRowForm(AbsenceFieldsMixin, StyledForm):
                     % {"n": self.lessons_per_day},
                 )
         return cleaned
+
+    def _typed_absence(self, cleaned: dict) -> bool:
+        fields = ("lessons", "minutes_late", "documented", "reason", "note")
+        return any(cleaned.get(name) for name in fields)
 
     def show_current(self) -> None:
         """Rebind the row to its initial values, the record as it is now: after a
@@ -277,6 +310,9 @@ class AbsenceRecordForm(AbsenceFieldsMixin, HintedForm):
         "absence_date_in_future": "date",
         "absence_date_outside_enrollment": "date",
         "absence_date_not_school_day": "date",
+        "absence_one_day_record_per_pupil_date": ("date", "kind"),
+        "absence_day_overlaps": ("date", "kind"),
+        "absence_lessons_exceed_day_total": "lessons",
     }
 
     date = forms.DateField(
@@ -302,10 +338,7 @@ class AbsenceRecordForm(AbsenceFieldsMixin, HintedForm):
         help_text=_(
             "Må fylles ut ved timefravær. Var eleven borte alle timene, velg «Hele dagen»."
         ),
-        error_messages=dict.fromkeys(
-            ("invalid", "min_value", "max_value"),
-            _("Oppgi et helt tall fra 1 til 12."),
-        ),
+        error_messages=LESSONS_MESSAGES,
     )
     subject = forms.CharField(label=_("Fag"), required=False, max_length=100)
     minutes_late = forms.IntegerField(
@@ -313,10 +346,7 @@ class AbsenceRecordForm(AbsenceFieldsMixin, HintedForm):
         required=False,
         min_value=1,
         max_value=600,
-        error_messages=dict.fromkeys(
-            ("invalid", "min_value", "max_value"),
-            _("Oppgi et helt tall fra 1 til 600."),
-        ),
+        error_messages=MINUTES_MESSAGES,
     )
     documented = forms.BooleanField(
         label=_("Dokumentert (foresatte har gitt beskjed)"), required=False

@@ -51,6 +51,11 @@ class RegisterRow:
         return frozenset(r.kind for r in self.others)
 
     @property
+    def other_lessons(self) -> int:
+        """The lessons of the pupil's other lesson records that day."""
+        return sum(r.lessons or 0 for r in self.others if r.kind == AbsenceRecord.Kind.LESSON)
+
+    @property
     def records(self) -> list[AbsenceRecord]:
         return ([self.primary] if self.primary else []) + self.others
 

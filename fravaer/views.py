@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -148,15 +148,13 @@ def register_step(request: HttpRequest, group_id: int) -> HttpResponse:
 def register(request: HttpRequest, group_id: int) -> HttpResponse:
     today = timezone.localdate()
     day = _register_day(request)
+    # A date that parses but lies far outside any school year (said once the class's
+    # school year is known, below).
+    far_off = None
     if day is None and request.GET.get("dato"):
-        if _parse_day(request.GET["dato"]) is None:
+        far_off = _parse_day(request.GET["dato"])
+        if far_off is None:
             messages.error(request, _("Ugyldig dato. Bruk formatet dd.mm.åååå."))
-        else:
-            messages.error(
-                request,
-                _("Fravær kan registreres fra %(first)s til %(last)s. Her er i dag.")
-                % {"first": f"{EARLIEST:%d.%m.%Y}", "last": f"{LATEST:%d.%m.%Y}"},
-            )
     if day is None:
         day = today
     # The day's calendar entry comes with the group and the access check: one query.
@@ -173,6 +171,12 @@ def register(request: HttpRequest, group_id: int) -> HttpResponse:
         },
     )
     group = grant.group
+    if far_off is not None:
+        messages.error(
+            request,
+            _("%(date)s ligger utenfor skoleåret %(year)s for denne klassen. Her er i dag.")
+            % {"date": f"{far_off:%d.%m.%Y}", "year": group.school_year.label},
+        )
     calendar = SchoolCalendar.from_group_annotation(day, group.closed_name)
     chosen = request.method == "POST" or _register_day(request) is not None
     if not chosen and calendar.closed_reason(day):
@@ -297,13 +301,24 @@ def _register_entries(rows, forms, grant, day):
             continue
         if data is not None:
             try:
-                check_day_consistency(data.kind, set(row.other_kinds), day=day)
+                check_day_consistency(
+                    data.kind,
+                    row.other_kinds,
+                    day=day,
+                    lessons=data.lessons,
+                    other_lessons=row.other_lessons,
+                    lessons_per_day=grant.group.lessons_per_day,
+                )
             except AbsenceRuleError as exc:
                 form.add_error(None, exc.message)
                 continue
         entries.append(
             RegisterEntry(
-                pupil=row.pupil, record=row.primary, data=data, other_kinds=row.other_kinds
+                pupil=row.pupil,
+                record=row.primary,
+                data=data,
+                other_kinds=row.other_kinds,
+                other_lessons=row.other_lessons,
             )
         )
     if stale:
@@ -316,9 +331,10 @@ def _register_entries(rows, forms, grant, day):
 def _register_saved_message(changes, day: dt.date) -> str:
     if not changes:
         return _("Ingen endringer å lagre for %(date)s.") % {"date": f"{day:%d.%m.%Y}"}
-    return _("Lagret for %(date)s: %(c)s nye, %(u)s endret, %(r)s fjernet.") % {
+    created = len(changes.created)
+    return _("Lagret for %(date)s: %(created)s, %(u)s endret, %(r)s fjernet.") % {
         "date": f"{day:%d.%m.%Y}",
-        "c": len(changes.created),
+        "created": ngettext("%(n)s ny", "%(n)s nye", created) % {"n": created},
         "u": len(changes.updated),
         "r": len(changes.removed),
     }
@@ -426,7 +442,7 @@ def record_edit(request: HttpRequest, pupil_uuid, record_id: int) -> HttpRespons
                     version=request.POST.get("version") or None,
                 )
             except AbsenceRuleError as exc:
-                form.add_error(None, exc.message)
+                form.add_rule_error(exc)
                 if exc.code == "absence_concurrent_change":
                     # Show what the other saved beside what was typed, and let a second
                     # save (knowing it) go through: the version is the current one.
@@ -470,6 +486,15 @@ def _record_edit_page(request, grant, record, form, version: str, changed_by_oth
 @require_POST
 def record_remove(request: HttpRequest, pupil_uuid, record_id: int) -> HttpResponse:
     grant = access.pupil_access_or_404(request.user, pupil_uuid)
+    if (
+        grant.can_edit
+        and AbsenceRecord.objects.filter(
+            pk=record_id, pupil=grant.pupil, deleted_at__isnull=False
+        ).exists()
+    ):
+        # Removed already (another tab, someone else): say so, as the edit page does.
+        messages.info(request, _("Registreringen er allerede fjernet."))
+        return redirect(reverse("pupil", args=[grant.pupil.uuid]) + "#fravaer")
     record = _record_or_404(grant, record_id)
     remove_absence(record, by=request.user)
     messages.success(
@@ -482,7 +507,17 @@ def record_remove(request: HttpRequest, pupil_uuid, record_id: int) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def contact_log(request: HttpRequest, pupil_uuid) -> HttpResponse:
-    """The pupil's contact log with the add form ("contact home today" lands here)."""
+    """The pupil's contact log with the add form ("contact home today" lands here).
+
+    The same form sits on the pupil page; sent from there with htmx, it is answered
+    with the pupil page itself, from which the form takes the contact log and, out of
+    band, the flags section (`hx-select`, `hx-select-oob` in `_contact_log.html`): a
+    contact with the home clears flags shown further up."""
+    # Here, not at the top of the module: this function is edited on its own.
+    from urllib.parse import urlsplit
+
+    from django.utils.translation import ngettext
+
     grant = access.pupil_access_or_404(request.user, pupil_uuid)
     guardians = grant.pupil.guardians.all()
     form = ContactLogForm(request.POST or None, guardians=guardians)

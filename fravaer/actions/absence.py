@@ -8,13 +8,14 @@ one place.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fravaer.models import (
     AbsenceReason,
@@ -103,9 +104,20 @@ def check_absence_date(
         )
 
 
-def check_day_consistency(kind: str, other_kinds: set[str], *, day: dt.date) -> None:
+def check_day_consistency(
+    kind: str,
+    other_kinds: Collection[str],
+    *,
+    day: dt.date,
+    lessons: int | None = None,
+    other_lessons: int = 0,
+    lessons_per_day: int | None = None,
+) -> None:
     """The same absence is never counted twice: a whole day excludes lesson absence
-    and late arrivals on that date, and the other way round."""
+    and late arrivals on that date, and the other way round; and the lessons of a
+    pupil's lesson records on one date (`lessons` for this one, `other_lessons` for
+    the others) add up to no more than the class's lessons that day. The register,
+    the pupil page and the import all check with this."""
     if "day" in other_kinds:
         raise AbsenceRuleError(
             _("Eleven har allerede fravær hele dagen %(date)s.") % {"date": f"{day:%d.%m.%Y}"},
@@ -119,6 +131,25 @@ def check_day_consistency(kind: str, other_kinds: set[str], *, day: dt.date) -> 
             )
             % {"date": f"{day:%d.%m.%Y}"},
             code="absence_day_overlaps",
+        )
+    if (
+        kind == AbsenceRecord.Kind.LESSON
+        and lessons_per_day
+        and other_lessons
+        and (lessons or 0) + other_lessons > lessons_per_day
+    ):
+        raise AbsenceRuleError(
+            ngettext(
+                "Eleven har allerede %(other)s time fravær %(date)s, og klassen har "
+                "%(n)s timer per dag. Endre registreringen som finnes, eller registrer "
+                "hele dagen.",
+                "Eleven har allerede %(other)s timer fravær %(date)s, og klassen har "
+                "%(n)s timer per dag. Endre registreringene som finnes, eller registrer "
+                "hele dagen.",
+                other_lessons,
+            )
+            % {"other": other_lessons, "date": f"{day:%d.%m.%Y}", "n": lessons_per_day},
+            code="absence_lessons_exceed_day_total",
         )
 
 
@@ -182,8 +213,10 @@ class RegisterEntry:
     pupil: Pupil
     record: AbsenceRecord | None
     data: AbsenceInput | None
-    # The kinds of the pupil's other records that day (kept by other rows or people).
+    # The kinds of the pupil's other records that day (kept by other rows or people),
+    # and the lessons of those that are lesson records.
     other_kinds: frozenset[str] = frozenset()
+    other_lessons: int = 0
 
 
 def apply_absence_changes(
@@ -259,7 +292,14 @@ def save_class_register(
     creates, updates, removals = [], [], []
     for entry in entries:
         if entry.data is not None:
-            check_day_consistency(entry.data.kind, set(entry.other_kinds), day=day)
+            check_day_consistency(
+                entry.data.kind,
+                entry.other_kinds,
+                day=day,
+                lessons=entry.data.lessons,
+                other_lessons=entry.other_lessons,
+                lessons_per_day=group.lessons_per_day,
+            )
         if entry.record is None and entry.data is not None:
             check_absence_input(entry.data, lessons_per_day=group.lessons_per_day)
             creates.append((entry.pupil, day, entry.data))
@@ -286,11 +326,18 @@ def save_class_register(
         ) from exc
 
 
-def _other_kinds(pupil_id: int, day: dt.date, exclude: int | None = None) -> set[str]:
+def _others_that_day(
+    pupil_id: int, day: dt.date, exclude: int | None = None
+) -> tuple[set[str], int]:
+    """The kinds of the pupil's other records that day, and the lessons of those that
+    are lesson records (`check_day_consistency`). One query."""
     qs = AbsenceRecord.objects.current().filter(pupil_id=pupil_id, date=day)
     if exclude:
         qs = qs.exclude(pk=exclude)
-    return set(qs.values_list("kind", flat=True))
+    rows = list(qs.values_list("kind", "lessons"))
+    kinds = {kind for kind, _lessons in rows}
+    lessons = sum(n or 0 for kind, n in rows if kind == AbsenceRecord.Kind.LESSON)
+    return kinds, lessons
 
 
 def record_absence(
@@ -314,7 +361,15 @@ def record_absence(
         not_after=not_after,
     )
     check_absence_input(data, lessons_per_day=lessons_per_day)
-    check_day_consistency(data.kind, _other_kinds(pupil.pk, day), day=day)
+    kinds, lessons = _others_that_day(pupil.pk, day)
+    check_day_consistency(
+        data.kind,
+        kinds,
+        day=day,
+        lessons=data.lessons,
+        other_lessons=lessons,
+        lessons_per_day=lessons_per_day,
+    )
     try:
         # A savepoint when the caller holds a transaction (OncePerSubmissionMiddleware):
         # the refusal is shown on the form, which needs the transaction usable.
@@ -352,10 +407,14 @@ def correct_absence(
                 ),
                 code="absence_concurrent_change",
             )
+        kinds, lessons = _others_that_day(record.pupil_id, record.date, exclude=record.pk)
         check_day_consistency(
             data.kind,
-            _other_kinds(record.pupil_id, record.date, exclude=record.pk),
+            kinds,
             day=record.date,
+            lessons=data.lessons,
+            other_lessons=lessons,
+            lessons_per_day=lessons_per_day,
         )
         if not data.differs_from(current):
             return current

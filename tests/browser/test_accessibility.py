@@ -176,7 +176,7 @@ def test_htmx_save_moves_focus_to_the_status_message(page, live_server, contact_
         page.get_by_role("button", name=f"Lagre fravær for {scene.day:%d.%m.%Y}").click()
     assert posted.value.request.headers.get("hx-request") == "true"  # htmx, not a reload
     message = page.locator(".messages[role=status] .ds-alert")
-    expect(message).to_contain_text("1 nye")
+    expect(message).to_contain_text("1 ny,")
     expect(message).to_be_focused()
     focused = page.evaluate(
         "(() => { const el = document.activeElement;"

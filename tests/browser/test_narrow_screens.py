@@ -96,7 +96,7 @@ def test_register_rows_are_cards_with_visible_labels_on_a_phone(
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         page.get_by_role("button", name=re.compile("^Lagre fravær for ")).click()
     assert posted.value.request.headers.get("hx-request") == "true"
-    expect(page.locator("#register-body .messages .ds-alert")).to_contain_text("1 nye")
+    expect(page.locator("#register-body .messages .ds-alert")).to_contain_text("1 ny,")
     assert_no_sideways_scrolling(page, "register saved")
     assert_clean_console(page)
 

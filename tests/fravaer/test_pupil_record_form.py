@@ -217,3 +217,74 @@ def test_the_edit_page_shows_the_kinds_fields_and_the_counts_hint_like_the_pupil
     assert parser.kinds["subject"] == "lesson late"
     assert parser.kinds["minutes_late"] == "late"
     assert parser.kinds["documented"] == ""
+
+
+# --- a day's lessons add up to no more than the class has (the pupil page and the edit page) --
+
+
+def test_lesson_records_on_one_day_add_up_to_no_more_than_the_class_has(
+    client_for, contact_teacher, pupil, group
+):
+    assert group.lessons_per_day == 5
+    client = client_for(contact_teacher)
+    assert add(client, pupil, kind="lesson", lessons="2").status_code == 302
+    assert add(client, pupil, kind="lesson", lessons="3").status_code == 302  # 5 of 5
+    response = add(client, pupil, kind="lesson", lessons="1")
+    assert field_errors(response, "lessons") == [
+        "Eleven har allerede 5 timer fravær 17.11.2026, og klassen har 5 timer per dag. "
+        "Endre registreringene som finnes, eller registrer hele dagen."
+    ]
+    assert AbsenceRecord.objects.filter(pupil=pupil).count() == 2
+    # A late arrival does not count lessons, so it still fits.
+    assert add(client, pupil, kind="late", minutes_late="5").status_code == 302
+
+
+def test_the_edit_page_checks_the_days_lessons_at_the_count(client_for, contact_teacher, pupil):
+    day = dt.date(2026, 11, 17)
+    absence(pupil, day, contact_teacher, kind="lesson", lessons=4)
+    record = absence(pupil, day, contact_teacher, kind="lesson", lessons=1)
+    url = reverse("record_edit", args=[pupil.uuid, record.pk])
+    response = client_for(contact_teacher).post(url, {"kind": "lesson", "lessons": "2"})
+    form = response.context["form"]
+    assert form.errors["lessons"] == [
+        "Eleven har allerede 4 timer fravær 17.11.2026, og klassen har 5 timer per dag. "
+        "Endre registreringene som finnes, eller registrer hele dagen."
+    ]
+    assert not form.non_field_errors()
+    record.refresh_from_db()
+    assert record.lessons == 1
+
+
+def test_the_edit_page_shows_the_classs_lessons_rule_at_the_count(
+    client_for, contact_teacher, pupil
+):
+    record = absence(pupil, dt.date(2026, 11, 17), contact_teacher, kind="lesson", lessons=1)
+    url = reverse("record_edit", args=[pupil.uuid, record.pk])
+    response = client_for(contact_teacher).post(url, {"kind": "lesson", "lessons": "7"})
+    html = response.content.decode()
+    assert response.context["form"].errors["lessons"] == [
+        "Klassen har 5 timer per dag; registrer hele dagen i stedet."
+    ]
+    assert 'aria-invalid="true"' in html
+
+
+def test_a_day_already_absent_is_shown_at_the_date(client_for, contact_teacher, pupil):
+    client = client_for(contact_teacher)
+    assert add(client, pupil, kind="day").status_code == 302
+    response = add(client, pupil, kind="late", minutes_late="5")
+    assert field_errors(response, "date") == ["Eleven har allerede fravær hele dagen 17.11.2026."]
+    assert not response.context["record_form"].non_field_errors()
+
+
+def test_the_edit_page_shows_a_whole_day_over_other_records_at_the_kind(
+    client_for, contact_teacher, pupil
+):
+    day = dt.date(2026, 11, 17)
+    absence(pupil, day, contact_teacher, kind="late", minutes_late=5)
+    record = absence(pupil, day, contact_teacher, kind="lesson", lessons=1)
+    url = reverse("record_edit", args=[pupil.uuid, record.pk])
+    response = client_for(contact_teacher).post(url, {"kind": "day"})
+    assert response.context["form"].errors["kind"] == [
+        "Eleven har allerede fravær registrert 17.11.2026. Endre eller fjern det før du "
+        "registrerer hele dagen."
+    ]

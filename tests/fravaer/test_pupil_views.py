@@ -301,3 +301,16 @@ def test_group_page_lists_pupils_with_totals(
 def test_group_page_is_404_for_others(request, client_for, group, persona):
     client = client_for(request.getfixturevalue(persona))
     assert client.get(reverse("group", args=[group.pk])).status_code == 404
+
+
+def test_removing_a_record_removed_already_says_so(client_for, contact_teacher, leader, pupil):
+    """Two tabs, or two people: the second "Fjern" is told, not shown a 404 page. Only
+    to those who may edit: for anyone else it stays 404."""
+    record = absence(pupil, dt.date(2026, 11, 17), contact_teacher)
+    url = reverse("record_remove", args=[pupil.uuid, record.pk])
+    client = client_for(contact_teacher)
+    assert client.post(url).status_code == 302
+    response = client.post(url, follow=True)
+    assert response.status_code == 200
+    assert "Registreringen er allerede fjernet." in response.content.decode()
+    assert client_for(leader).post(url).status_code == 404

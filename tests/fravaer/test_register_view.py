@@ -211,7 +211,7 @@ def test_register_date_out_of_range_says_so_not_that_the_format_is_wrong(
     )
     html = response.content.decode()
     assert "Ugyldig dato" not in html
-    assert "Fravær kan registreres fra 01.01.2000 til 31.12.2100. Her er i dag." in html
+    assert "01.01.1999 ligger utenfor skoleåret 2026–2027 for denne klassen. Her er i dag." in html
 
 
 def test_register_step_stays_within_the_school_year(client_for, contact_teacher, group):
@@ -434,3 +434,82 @@ def test_subject_teacher_rows_start_with_their_subject(
 ):
     page = client_for(subject_teacher).get(url(group))
     assert {form.initial["subject"] for _, form in page.context["rows"]} == {"Matematikk"}
+
+
+def test_absence_typed_into_a_present_pupils_new_row_is_not_dropped(
+    client_for, contact_teacher, group, three_pupils
+):
+    """Hours, "documented", a reason or a note typed into a row left on "Til stede"
+    are absence the teacher meant to register: the save is refused at the row and
+    what was typed stays, instead of "Ingen endringer å lagre"."""
+    client = client_for(contact_teacher)
+    data = post_data(
+        client.get(url(group)),
+        {
+            "Anna": {"status": "day"},
+            "Brage": {"lessons": 2, "subject": "Matematikk"},
+            "Cecilie": {"documented": True, "reason": "illness", "note": "Syk, mor ringte"},
+        },
+    )
+    response = client.post(url(group), data)
+    assert response.status_code == 200
+    assert not AbsenceRecord.objects.exists()
+    forms = {row.pupil.first_name: form for row, form in response.context["rows"]}
+    message = (
+        "Du har fylt ut fravær, men eleven står som «Til stede». Velg hva slags fravær det "
+        "er, eller tøm feltene."
+    )
+    assert forms["Brage"].errors["status"] == [message]
+    assert forms["Cecilie"].errors["status"] == [message]
+    assert not forms["Anna"].errors
+    html = response.content.decode()
+    assert 'value="Syk, mor ringte"' in html
+    assert f"Brage Berg: {message}" in html  # in the error summary, linked to the row
+
+
+def test_choosing_present_for_a_registered_row_removes_its_record(
+    client_for, contact_teacher, group, three_pupils
+):
+    """The fields of a row with a record hold that record's values; "Til stede" there
+    removes it, as before."""
+    client = client_for(contact_teacher)
+    client.post(
+        url(group), post_data(client.get(url(group)), {"Anna": {"status": "lesson", "lessons": 2}})
+    )
+    assert AbsenceRecord.objects.current().count() == 1
+    response = client.post(
+        url(group), post_data(client.get(url(group)), {"Anna": {"status": "none"}})
+    )
+    assert response.status_code == 302
+    assert not AbsenceRecord.objects.current().exists()
+
+
+def test_the_register_adds_up_a_days_lessons_with_the_pupils_other_records(
+    client_for, contact_teacher, subject_teacher, group, three_pupils
+):
+    """A subject teacher's row holds only their own record; the contact teacher's
+    lessons that day count too, against the class's 5."""
+    from tests.fravaer.test_pupil_views import absence
+
+    anna = three_pupils[0]
+    absence(anna, DAY, contact_teacher, kind="lesson", lessons=4)
+    client = client_for(subject_teacher)
+    data = post_data(client.get(url(group)), {"Anna": {"status": "lesson", "lessons": 2}})
+    response = client.post(url(group), data)
+    assert response.status_code == 200
+    assert (
+        "Eleven har allerede 4 timer fravær 17.11.2026, og klassen har 5 timer per dag."
+        in response.content.decode()
+    )
+    assert AbsenceRecord.objects.current().count() == 1
+    data = post_data(client.get(url(group)), {"Anna": {"status": "lesson", "lessons": 1}})
+    assert client.post(url(group), data).status_code == 302
+
+
+def test_the_saved_message_says_one_new_in_the_singular(
+    client_for, contact_teacher, group, three_pupils
+):
+    client = client_for(contact_teacher)
+    data = post_data(client.get(url(group)), {"Anna": {"status": "day"}})
+    response = client.post(url(group), data, follow=True)
+    assert "Lagret for 17.11.2026: 1 ny, 0 endret, 0 fjernet." in response.content.decode()

@@ -291,7 +291,7 @@ def test_absence_refused_by_the_database_is_shown_on_the_form_inside_the_transac
     client = client_for(contact_teacher)
     client.post(url, {"date": "2026-11-17", "kind": "day"})
     # The race: the check before the insert saw no record yet.
-    monkeypatch.setattr("fravaer.actions.absence._other_kinds", lambda *a, **k: set())
+    monkeypatch.setattr("fravaer.actions.absence._others_that_day", lambda *a, **k: (set(), 0))
     response = client.post(
         url, {"date": "2026-11-17", "kind": "day", "_submission": str(uuid.uuid4())}
     )
