@@ -237,4 +237,18 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # In-process (no broker) Celery still asks kombu for a producer, which warns
+        # once that it has no broker host, and logs each task as a worker would;
+        # nothing is sent and there is no worker, so the demo's output stays quiet
+        # (failures are still logged).
+        **(
+            {
+                "kombu.connection": {"level": "ERROR"},
+                "celery.app.trace": {"level": "WARNING"},
+            }
+            if CELERY_TASK_ALWAYS_EAGER
+            else {}
+        ),
+    },
 }
