@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -513,11 +514,6 @@ def contact_log(request: HttpRequest, pupil_uuid) -> HttpResponse:
     with the pupil page itself, from which the form takes the contact log and, out of
     band, the flags section (`hx-select`, `hx-select-oob` in `_contact_log.html`): a
     contact with the home clears flags shown further up."""
-    # Here, not at the top of the module: this function is edited on its own.
-    from urllib.parse import urlsplit
-
-    from django.utils.translation import ngettext
-
     grant = access.pupil_access_or_404(request.user, pupil_uuid)
     guardians = grant.pupil.guardians.all()
     form = ContactLogForm(request.POST or None, guardians=guardians)
@@ -530,7 +526,18 @@ def contact_log(request: HttpRequest, pupil_uuid) -> HttpResponse:
             except AbsenceRuleError as exc:
                 form.add_error(None, exc.message)
             else:
-                messages.success(request, _("Kontakten er logget."))
+                text = _("Kontakten er logget.")
+                # Only a contact that reached the home answers undocumented absence
+                # (issue #3): after a talk with the pupil, a call nobody took or a
+                # contact dated before the absence, its flag stays, and says so.
+                waiting = grant.pupil.flags.awaiting_home().count()
+                if waiting:
+                    text += " " + ngettext(
+                        "Varselet om udokumentert fravær står til hjemmet er kontaktet.",
+                        "Varslene om udokumentert fravær står til hjemmet er kontaktet.",
+                        waiting,
+                    )
+                messages.success(request, text)
                 if log.handed_over:
                     messages.info(
                         request,
@@ -540,6 +547,12 @@ def contact_log(request: HttpRequest, pupil_uuid) -> HttpResponse:
                             "er avklart."
                         ),
                     )
+                # htmx follows the redirect; from the pupil page the answer is that
+                # page, so the flags a contact with the home cleared go too.
+                pupil_url = reverse("pupil", args=[grant.pupil.uuid])
+                came_from = urlsplit(request.htmx.current_url_abs_path or "").path
+                if request.htmx and came_from == pupil_url:
+                    return redirect(pupil_url)
                 return redirect(reverse("contact_log", args=[grant.pupil.uuid]))
     context = {
         "grant": grant,

@@ -33,7 +33,7 @@ from fravaer.models.flags import (
     Notification,
     RuleSetting,
     RuleSettingChange,
-    cleared_details,
+    contact_cleared_details,
 )
 from fravaer.scan import Scope, load_figures, raw_rows
 from fravaer.thresholds import RULES, RuleConfig, early_warning_problem, evaluate, threshold_problem
@@ -212,7 +212,11 @@ def clear_undocumented_flags(
     pupil: Pupil, *, up_to: dt.date, now: dt.datetime, by: User | None = None
 ) -> int:
     """A contact with the home answers the undocumented absence up to its date; the
-    flags keep that cause and who logged the contact (`Flag.Cause`)."""
+    flags keep that cause and who logged the contact (`Flag.Cause`). The duty, to
+    contact the home, is met whatever was said, so the flags leave the active list;
+    but a contact whose outcome is "must be followed up" keeps `Flag.Cause.FOLLOW_UP`,
+    never "settled". The outcome is read from the answering contact in the same
+    UPDATE, by the scan's rule (`contact_cleared_details`)."""
     return Flag.objects.filter(
         pupil=pupil,
         rule="undocumented",
@@ -221,7 +225,7 @@ def clear_undocumented_flags(
     ).update(
         status=Flag.Status.CLEARED,
         cleared_at=now,
-        details=cleared_details(Flag.Cause.CONTACT, by=by),
+        details=contact_cleared_details(by=by),
     )
 
 

@@ -20,6 +20,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -82,6 +83,13 @@ class FlagQuerySet(models.QuerySet["Flag"]):
     def active(self) -> FlagQuerySet:
         return self.filter(status=Flag.Status.ACTIVE)
 
+    def awaiting_home(self) -> FlagQuerySet:
+        """Active undocumented-absence flags that no contact with the home answers
+        yet (`ContactLog.answering`, the scan's rule): they stay until the home is
+        reached."""
+        answered = ContactLog.answering(pupil=OuterRef("pupil_id"), day=OuterRef("period_start"))
+        return self.active().filter(rule="undocumented").exclude(Exists(answered))
+
 
 class Flag(models.Model):
     """One rule crossed by one pupil in one period.
@@ -105,6 +113,10 @@ class Flag(models.Model):
         before causes were kept have neither key."""
 
         CONTACT = "contact", _("Kontakt med hjemmet")
+        # The home was reached, so the flag's duty (contact the home today) is met and
+        # it leaves the active list; but the contact's outcome was "must be followed
+        # up" (`ContactLog.Outcome.FOLLOW_UP`), so nothing may call the matter settled.
+        FOLLOW_UP = "follow_up", _("Kontakt med hjemmet, må følges opp")
         REMOVED = "removed", _("Registreringen er fjernet")
         DOCUMENTED = "documented", _("Fraværet er dokumentert")
         # The record is still there and undocumented, with no contact since, but the
@@ -250,6 +262,12 @@ class Flag(models.Model):
         return cause if cause in self.Cause.values else ""
 
     @property
+    def needs_follow_up(self) -> bool:
+        """Cleared by a contact with the home whose outcome was "must be followed up":
+        the status says so instead of "Avklart"."""
+        return self.cleared_cause == self.Cause.FOLLOW_UP
+
+    @property
     def cleared_by_id(self) -> int | None:
         by = (self.details or {}).get(CLEARED_BY) if self.cleared_cause else None
         return by if isinstance(by, int) else None
@@ -281,6 +299,12 @@ CLEARED_TEXTS = {
     Flag.Cause.CONTACT: (
         _("Avklart %(when)s: kontakt med hjemmet er logget."),
         _("Avklart %(when)s: %(who)s logget kontakt med hjemmet."),
+    ),
+    # Not "Avklart": the home was reached, the matter is not settled. `when` is when
+    # the flag was cleared (the contact was logged), not when the contact took place.
+    Flag.Cause.FOLLOW_UP: (
+        _("Kontakt med hjemmet logget %(when)s; må følges opp."),
+        _("%(who)s logget kontakt med hjemmet %(when)s; må følges opp."),
     ),
     Flag.Cause.REMOVED: (
         _("Avklart %(when)s: registreringen ble fjernet."),
@@ -338,32 +362,23 @@ def cleared_details(cause: str | None = None, *, by: User | None = None) -> JSON
     statement (the scan clears whatever no longer fires, many flags at once, and does
     not know why): the record removed (by whom), corrected to documented (by whom),
     answered by a contact with the home on or after its date (logged by whom, the
-    scan's own rule), or else the rule no longer applies to it."""
+    scan's own rule; `FOLLOW_UP` when that contact must be followed up), or else the
+    rule no longer applies to it."""
     if cause is not None:
-        return JSONWithKeys(
-            models.F("details"),
-            cleared_cause=Cast(Value(cause), CharField()),
-            cleared_by=Value(by.pk if by else None, output_field=IntegerField()),
-        )
+        return _with_cause(Value(cause), _by(by))
     record = AbsenceRecord.objects.filter(pk=OuterRef("record_id")).order_by()
     removed = Exists(record.filter(deleted_at__isnull=False))
     documented = Exists(record.filter(documented=True))
-    contacts = ContactLog.answering(
-        pupil=OuterRef("pupil_id"), day=OuterRef("period_start")
-    ).order_by("contacted_at", "pk")
+    contacts = _answering_contacts()
     contacted = Exists(contacts)
-    return JSONWithKeys(
-        models.F("details"),
-        cleared_cause=Cast(
-            Case(
-                When(removed, then=Value(Flag.Cause.REMOVED.value)),
-                When(documented, then=Value(Flag.Cause.DOCUMENTED.value)),
-                When(contacted, then=Value(Flag.Cause.CONTACT.value)),
-                default=Value(Flag.Cause.NO_LONGER.value),
-            ),
-            CharField(),
+    return _with_cause(
+        Case(
+            When(removed, then=Value(Flag.Cause.REMOVED.value)),
+            When(documented, then=Value(Flag.Cause.DOCUMENTED.value)),
+            When(contacted, then=_contact_cause(contacts)),
+            default=Value(Flag.Cause.NO_LONGER.value),
         ),
-        cleared_by=Case(
+        Case(
             When(removed, then=Subquery(record.values("deleted_by_id"))),
             When(documented, then=Subquery(record.values("updated_by_id"))),
             When(contacted, then=Subquery(contacts.values("logged_by_id")[:1])),
@@ -371,6 +386,43 @@ def cleared_details(cause: str | None = None, *, by: User | None = None) -> JSON
             output_field=IntegerField(),
         ),
     )
+
+
+def contact_cleared_details(*, by: User | None = None) -> JSONWithKeys:
+    """`cleared_details` for the flags that a contact with the home, just logged,
+    answers (`clear_undocumented_flags`): `CONTACT`, or `FOLLOW_UP` when the contact
+    that answers the flag must be followed up. Which contact answers a flag is the
+    scan's rule (`cleared_details`), read in the same statement, so the two agree."""
+    return _with_cause(_contact_cause(_answering_contacts()), _by(by))
+
+
+def _answering_contacts() -> models.QuerySet[ContactLog]:
+    """The contacts that answer the flag being updated, the first first: its pupil's
+    contacts that reached the home on or after its date (`ContactLog.answering`)."""
+    return ContactLog.answering(pupil=OuterRef("pupil_id"), day=OuterRef("period_start")).order_by(
+        "contacted_at", "pk"
+    )
+
+
+def _contact_cause(contacts: models.QuerySet[ContactLog]) -> Case:
+    """The cause when the first of `contacts` answers the flag: the home was reached,
+    and that contact's outcome says whether the matter must still be followed up."""
+    first_outcome = Subquery(contacts.values("outcome")[:1])
+    return Case(
+        When(
+            Exact(first_outcome, Value(ContactLog.Outcome.FOLLOW_UP.value)),
+            then=Value(Flag.Cause.FOLLOW_UP.value),
+        ),
+        default=Value(Flag.Cause.CONTACT.value),
+    )
+
+
+def _by(user: User | None) -> Value:
+    return Value(user.pk if user else None, output_field=IntegerField())
+
+
+def _with_cause(cause, by) -> JSONWithKeys:
+    return JSONWithKeys(models.F("details"), cleared_cause=Cast(cause, CharField()), cleared_by=by)
 
 
 class Notification(models.Model):
