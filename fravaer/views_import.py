@@ -35,6 +35,7 @@ from fravaer.forms import StyledForm
 from fravaer.models import Municipality, School, SchoolYear
 
 SESSION_KEY = "fravaer_pending_import"
+ERRORS_SHOWN = 200
 KIND_CHOICES = [
     (imports.ROSTER, gettext_lazy("Elevliste (skoler, klasser, elever, foresatte)")),
     (imports.ABSENCE, gettext_lazy("Fravær")),
@@ -49,7 +50,11 @@ class UploadForm(StyledForm):
     school_year = forms.ChoiceField(label=gettext_lazy("Skoleår (gjelder elevliste)"))
     # Our own wording ("Fila"), not Django's "Filen er tom."
     file = forms.FileField(
-        label=gettext_lazy("CSV-fil"), error_messages={"empty": gettext_lazy("Fila er tom.")}
+        label=gettext_lazy("CSV-fil"),
+        error_messages={
+            "empty": gettext_lazy("Fila er tom."),
+            "required": gettext_lazy("Velg en CSV-fil å laste opp."),
+        },
     )
 
     def __init__(self, *args, municipalities: list[Municipality], today: dt.date, **kwargs):
@@ -84,13 +89,22 @@ class Job:
     municipality_id: int
     school_year: str  # ISO date of the school year's first day
 
-    def run(
-        self, data: bytes, schools: list[School], request: HttpRequest, *, dry_run: bool
-    ) -> imports.ImportResult:
-        # The user's schools in this municipality, asked afresh at every step.
+    def schools(self, schools: list[School]) -> list[School]:
+        """The user's schools in this municipality, asked afresh at every step."""
         mine = [s for s in schools if s.municipality_id == self.municipality_id]
         if not mine:
             raise Http404
+        return mine
+
+    def place(self, schools: list[School]) -> str:
+        """What the upload covered: the school, or the municipality."""
+        mine = self.schools(schools)
+        return mine[0].name if len(mine) == 1 else mine[0].municipality.name
+
+    def run(
+        self, data: bytes, schools: list[School], request: HttpRequest, *, dry_run: bool
+    ) -> imports.ImportResult:
+        mine = self.schools(schools)
         if self.kind == imports.ROSTER:
             return imports.import_roster(
                 data,
@@ -128,8 +142,8 @@ def _keep(
     return pending
 
 
-def _take(request: HttpRequest) -> tuple[Job, bytes] | None:
-    """The pending file if the posted token matches it; always removed."""
+def _take(request: HttpRequest) -> tuple[Job, bytes, str] | None:
+    """The pending file and its name if the posted token matches it; always removed."""
     pending = request.session.pop(SESSION_KEY, None)
     token = request.POST.get("token", "")
     if not pending or not constant_time_compare(pending["token"], token):
@@ -137,7 +151,7 @@ def _take(request: HttpRequest) -> tuple[Job, bytes] | None:
     data = zlib.decompress(base64.b64decode(pending["data"]))
     if hashlib.sha256(data).hexdigest() != pending["sha256"]:
         return None
-    return Job(**pending["job"]), data
+    return Job(**pending["job"]), data, pending["name"]
 
 
 @require_http_methods(["GET", "POST"])
@@ -184,10 +198,10 @@ def _confirm(request: HttpRequest, schools: list[School]) -> HttpResponse:
     if taken is None:
         messages.error(request, _("Fant ikke den kontrollerte fila. Last den opp på nytt."))
         return redirect("imports")
-    job, data = taken
+    job, data, name = taken
     result = job.run(data, schools, request, dry_run=False)
     if result.ok:
-        messages.success(request, result.summary())
+        messages.success(request, result.confirmation(file_name=name, place=job.place(schools)))
         return redirect("imports")
     municipalities = sorted({s.municipality for s in schools}, key=lambda m: m.name)
     form = UploadForm(municipalities=municipalities, today=timezone.localdate())
@@ -195,15 +209,26 @@ def _confirm(request: HttpRequest, schools: list[School]) -> HttpResponse:
 
 
 def _render(request: HttpRequest, *, form, schools, result, pending) -> HttpResponse:
+    errors = result.errors if result else []
     context = {
         "form": form,
         "schools": schools,
         "result": result,
+        # A file of thousands of bad rows: the first errors, and how many rows have one.
+        "errors_shown": errors[:ERRORS_SHOWN],
+        "errors_hidden": len(errors) > ERRORS_SHOWN,
+        "error_rows": len({e.line for e in errors}),
+        "error_rows_text": _thousands(len({e.line for e in errors})),
         "pending": pending,
         "pending_kind": dict(KIND_CHOICES).get(pending["job"]["kind"]) if pending else None,
         "roster_columns": imports.ROSTER_REQUIRED + imports.ROSTER_OPTIONAL,
         "absence_columns": imports.ABSENCE_REQUIRED + imports.ABSENCE_OPTIONAL,
         "max_size": settings.IMPORT_MAX_BYTES,
-        "max_rows": f"{imports.MAX_ROWS:,}".replace(",", "\N{NO-BREAK SPACE}"),
+        "max_rows": _thousands(imports.MAX_ROWS),
     }
     return render(request, "fravaer/imports.html", context)
+
+
+def _thousands(n: int) -> str:
+    """5000 → '5 000', the Norwegian way (a no-break space)."""
+    return f"{n:,}".replace(",", "\N{NO-BREAK SPACE}")

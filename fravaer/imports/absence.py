@@ -1,8 +1,9 @@
 """The absence import: one municipality's pupils' absence, registered through the
 same rules as the class register and the pupil page (`check_absence_date`,
-`check_absence_input`) and written by `apply_absence_changes`, so a record imported
-from a file is indistinguishable from one registered by hand. A row already
-registered word for word is skipped, so importing a file twice does no harm.
+`check_absence_input`, `check_day_consistency`) and written by
+`apply_absence_changes`, so a record imported from a file is indistinguishable from
+one registered by hand. A row already registered word for word is skipped, so
+importing a file twice does no harm.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fravaer.actions import (
     AbsenceInput,
@@ -24,6 +26,7 @@ from fravaer.actions import (
     apply_absence_changes,
     check_absence_date,
     check_absence_input,
+    check_day_consistency,
 )
 from fravaer.imports.csvfile import Row, parse_rows
 from fravaer.imports.db import load_in, load_pupils, system_user
@@ -52,6 +55,8 @@ KINDS = {
     "late": AbsenceRecord.Kind.LATE,
     "sen": AbsenceRecord.Kind.LATE,
 }
+# The most lessons a class has in a day (constraint group_lessons_per_day_1_to_12).
+MAX_LESSONS_PER_DAY = 12
 YES = {"yes", "ja", "true", "1"}
 NO = {"no", "nei", "false", "0", ""}
 REASON_ALIASES = {
@@ -80,22 +85,27 @@ def parse_absence_row(row: Row) -> tuple[AbsenceRow | None, list[RowError]]:
     check = RowChecks(row)
     pupil_id = check.text("pupil_id", 50, required=True)
     day = parse_date(row["date"])
-    if day is None:
+    if day is None and not check.missing("date"):
         check.fail(
             _("ugyldig dato «%(value)s»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ") % {"value": row["date"]}
         )
     kind = KINDS.get(row["kind"].lower())
-    if kind is None:
+    if kind is None and not check.missing("kind"):
         check.fail(
             _("ukjent fraværstype «%(value)s»; bruk day, lesson eller late (dag, time, sen)")
             % {"value": row["kind"]}
         )
     lessons = minutes = None
     if row["lessons"] and kind == AbsenceRecord.Kind.LESSON:
-        lessons = int_in_range(row["lessons"], 0, 99)
+        # Above the class's lessons per day is `check_absence_input`'s to say.
+        lessons = int_in_range(row["lessons"], 1, 99)
         if lessons is None:
             check.fail(
-                _("ugyldig antall timer «%(value)s»; bruk et heltall") % {"value": row["lessons"]}
+                _(
+                    "ugyldig antall timer «%(value)s». Antall timer må være et helt tall "
+                    "fra 1 til %(max)s."
+                )
+                % {"value": row["lessons"], "max": MAX_LESSONS_PER_DAY}
             )
     if row["minutes"] and kind == AbsenceRecord.Kind.LATE:
         minutes = int_in_range(row["minutes"], 1, 600)
@@ -299,20 +309,18 @@ def _plan_absence(
         school_id: SchoolCalendar.for_school(school_id, first, last)
         for school_id in {g.school_id for _r, _p, g in placed}
     }
-    existing_days: dict[tuple[int, dt.date], tuple] = {}
-    existing: dict[tuple, set[tuple]] = defaultdict(set)
+    stored: dict[tuple[int, dt.date], list[AbsenceRecord]] = defaultdict(list)
     for rec in load_in(
         lambda pks: AbsenceRecord.objects.current().filter(
             pupil_id__in=pks, date__gte=first, date__lte=last
         ),
         sorted({p.pk for _r, p, _g in placed}),
     ):
-        key, content = _identity(rec), _content(rec)
-        existing[key].add(content)
-        if rec.kind == AbsenceRecord.Kind.DAY:
-            existing_days[(rec.pupil_id, rec.date)] = content
+        stored[(rec.pupil_id, rec.date)].append(rec)
 
-    creates: list[tuple[Pupil, dt.date, AbsenceInput]] = []
+    # Second pass: each row on its own, and against what is stored.
+    planned: list[tuple[AbsenceRow, Pupil, Group, AbsenceInput, bool]] = []
+    repeated: set[int] = set()  # stored records the file repeats word for word
     seen: dict[tuple, int] = {}
     seen_days: dict[tuple[int, dt.date], int] = {}
     for r, pupil, group in placed:
@@ -340,7 +348,7 @@ def _plan_absence(
             check_absence_date(r.date, calendar=calendars[group.school_id], today=today)
             check_absence_input(item, lessons_per_day=group.lessons_per_day)
         except AbsenceRuleError as exc:
-            errors.append(RowError(r.line, exc.message))
+            errors.append(RowError(r.line, _input_message(exc, item, group)))
             continue
         probe = _as_record(pupil, r.date, item)
         key = _identity(probe)
@@ -365,10 +373,14 @@ def _plan_absence(
         seen[key] = r.line
         if r.kind == AbsenceRecord.Kind.DAY:
             seen_days[day_key] = r.line
-        if _content(probe) in existing.get(key, ()):
-            result.add("skipped")  # already registered, word for word: importing twice
-            continue
-        if r.kind == AbsenceRecord.Kind.DAY and day_key in existing_days:
+        same = [rec for rec in stored[day_key] if _identity(rec) == key]
+        twin = next((rec for rec in same if _content(rec) == _content(probe)), None)
+        if twin is not None:
+            # Already registered, word for word (importing twice): skipped.
+            repeated.add(twin.pk)
+        elif r.kind == AbsenceRecord.Kind.DAY and any(
+            rec.kind == AbsenceRecord.Kind.DAY for rec in stored[day_key]
+        ):
             errors.append(
                 RowError(
                     r.line,
@@ -380,7 +392,7 @@ def _plan_absence(
                 )
             )
             continue
-        if key in existing:
+        elif same:
             errors.append(
                 RowError(
                     r.line,
@@ -392,5 +404,83 @@ def _plan_absence(
                 )
             )
             continue
-        creates.append((pupil, r.date, item))
+        planned.append((r, pupil, group, item, twin is not None))
+
+    # Third pass, in file order: the same absence is never counted twice. A row's
+    # "others" are the pupil's stored records that date which the file does not
+    # repeat, and the file's earlier rows (that passed) for that pupil and date.
+    creates: list[tuple[Pupil, dt.date, AbsenceInput]] = []
+    earlier: dict[tuple[int, dt.date], list[AbsenceRow]] = defaultdict(list)
+    for r, pupil, group, item, skip in planned:
+        day_key = (pupil.pk, r.date)
+        others = [rec for rec in stored[day_key] if rec.pk not in repeated]
+        message = _overlap(r, group.lessons_per_day, others, earlier[day_key])
+        if message:
+            errors.append(RowError(r.line, message))
+            continue
+        earlier[day_key].append(r)
+        if skip:
+            result.add("skipped")
+        else:
+            creates.append((pupil, r.date, item))
     return creates, errors
+
+
+def _input_message(exc: AbsenceRuleError, item: AbsenceInput, group: Group) -> str:
+    """The shared rule's message, said more exactly where a file row allows it."""
+    if exc.code == "absence_lessons_exceed_day":
+        return ngettext(
+            "%(lessons)s timer er flere enn klassens %(n)s time per dag; "
+            "registrer hele dagen i stedet.",
+            "%(lessons)s timer er flere enn klassens %(n)s timer per dag; "
+            "registrer hele dagen i stedet.",
+            group.lessons_per_day,
+        ) % {"lessons": item.lessons, "n": group.lessons_per_day}
+    return exc.message
+
+
+def _overlap(
+    row: AbsenceRow,
+    lessons_per_day: int,
+    stored: list[AbsenceRecord],
+    earlier: list[AbsenceRow],
+) -> str | None:
+    """Why the row would count an absence twice (`check_day_consistency`), or None.
+    A clash with the file's own earlier rows names their lines."""
+    kinds = {rec.kind for rec in stored}
+    lessons = sum(rec.lessons or 0 for rec in stored if rec.kind == AbsenceRecord.Kind.LESSON)
+    try:
+        check_day_consistency(
+            row.kind,
+            kinds,
+            day=row.date,
+            lessons=row.lessons,
+            other_lessons=lessons,
+            lessons_per_day=lessons_per_day,
+        )
+    except AbsenceRuleError as exc:
+        return exc.message
+    try:
+        check_day_consistency(
+            row.kind,
+            kinds | {r.kind for r in earlier},
+            day=row.date,
+            lessons=row.lessons,
+            other_lessons=lessons
+            + sum(r.lessons or 0 for r in earlier if r.kind == AbsenceRecord.Kind.LESSON),
+            lessons_per_day=lessons_per_day,
+        )
+    except AbsenceRuleError as exc:
+        days = [r for r in earlier if r.kind == AbsenceRecord.Kind.DAY]
+        if days:
+            clash = days
+        elif row.kind == AbsenceRecord.Kind.DAY:
+            clash = earlier
+        else:
+            clash = [r for r in earlier if r.kind == AbsenceRecord.Kind.LESSON]
+        return ngettext(
+            "%(message)s Se linje %(lines)s i fila.",
+            "%(message)s Se linjene %(lines)s i fila.",
+            len(clash),
+        ) % {"message": exc.message, "lines": ", ".join(str(r.line) for r in clash)}
+    return None

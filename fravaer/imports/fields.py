@@ -10,10 +10,25 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fravaer.imports.csvfile import Row
 from fravaer.imports.results import RowError
 
+# What a required column holds, as the README documents it: an empty cell's message
+# names the column and says what belongs there.
+COLUMN_CONTENTS = {
+    "pupil_id": gettext_lazy("elevens ID"),
+    "date": gettext_lazy("dato, ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ"),
+    "kind": gettext_lazy("fraværstype: dag, time eller sen"),
+    "school": gettext_lazy("skolens navn"),
+    "group": gettext_lazy("klassens navn, for eksempel 5A"),
+    "grade": gettext_lazy("trinn, et helt tall fra 1 til 10"),
+    "first_name": gettext_lazy("elevens fornavn"),
+    "last_name": gettext_lazy("elevens etternavn"),
+    "birth_date": gettext_lazy("fødselsdato, ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ"),
+    "contact_teacher_email": gettext_lazy("kontaktlærerens e-postadresse"),
+}
 PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{3,30}$")
 ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 NORWEGIAN_DATE_RE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}$")
@@ -59,11 +74,21 @@ class RowChecks:
     def fail(self, message: str) -> None:
         self.messages.append(message)
 
+    def missing(self, column: str) -> bool:
+        """Whether the required column's cell is empty (then the row fails)."""
+        if self.row[column]:
+            return False
+        self.fail(
+            _("kolonnen «%(column)s» (%(contents)s) er tom.")
+            % {"column": column, "contents": COLUMN_CONTENTS[column]}
+        )
+        return True
+
     def text(self, column: str, max_length: int, *, required: bool = False) -> str:
         value = self.row[column]
-        if required and not value:
-            self.fail(_("«%(column)s» er tom") % {"column": column})
-        elif len(value) > max_length:
+        if required and self.missing(column):
+            return value
+        if len(value) > max_length:
             self.fail(
                 _("«%(column)s» er for lang (høyst %(max)s tegn)")
                 % {"column": column, "max": max_length}

@@ -50,15 +50,19 @@ class RowError:
     """One problem with a file: `line` is the CSV line (header = 1), None for the
     file as a whole.
 
-    Messages are shown in sentence case: the first letter is capitalised here, so
-    every message reads the same whether it comes from the imports (whose catalogue
-    entries start in lower case) or from the shared absence rules."""
+    Messages are shown as sentences: the first letter is capitalised and a full stop
+    added here, so every message reads the same whether it comes from the imports
+    (whose catalogue entries start in lower case, some without a full stop) or from
+    the shared absence rules."""
 
     line: int | None
     message: str
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "message", capfirst(self.message))
+        message = capfirst(str(self.message).strip())
+        if not message.endswith((".", "!", "?")):
+            message += "."
+        object.__setattr__(self, "message", message)
 
     def __str__(self) -> str:
         if self.line is None:
@@ -94,15 +98,27 @@ class ImportResult:
             (str(label), self.counts[key]) for key, label in labels.items() if self.counts.get(key)
         ]
 
+    def _counts(self) -> tuple[str, str]:
+        """'N rader' and the counts as a sentence's words, first letter capitalised."""
+        parts = ", ".join(f"{label}: {n}" for label, n in self.items()) or _("ingen endringer")
+        rows = ngettext("%(n)s rad", "%(n)s rader", self.rows) % {"n": self.rows}
+        return rows, parts[:1].upper() + parts[1:]
+
     def summary(self) -> str:
         if self.dry_run:
             head = _("Fila er kontrollert uten feil; ingenting er lagret ennå")
         else:
             head = _("Import fullført")
-        parts = ", ".join(f"{label}: {n}" for label, n in self.items()) or _("ingen endringer")
-        rows = ngettext("%(n)s rad", "%(n)s rader", self.rows) % {"n": self.rows}
-        return _("%(head)s (%(rows)s). %(parts)s.") % {
-            "head": head,
+        rows, parts = self._counts()
+        return _("%(head)s (%(rows)s). %(parts)s.") % {"head": head, "rows": rows, "parts": parts}
+
+    def confirmation(self, *, file_name: str, place: str) -> str:
+        """The upload page's message once a file is applied: which file, for which
+        school or municipality, and the counts; never a pupil's data."""
+        rows, parts = self._counts()
+        return _("«%(name)s» er importert for %(place)s (%(rows)s). %(parts)s.") % {
+            "name": file_name,
+            "place": place,
             "rows": rows,
-            "parts": parts[:1].upper() + parts[1:],
+            "parts": parts,
         }

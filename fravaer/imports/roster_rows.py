@@ -64,7 +64,7 @@ def parse_roster_row(row: Row, *, today: dt.date) -> tuple[RosterRow | None, lis
     school = check.text("school", 150, required=True)
     group = check.text("group", 50, required=True)
     grade = int_in_range(row["grade"], 1, 10)
-    if grade is None:
+    if grade is None and not check.missing("grade"):
         check.fail(
             _("ugyldig trinn «%(value)s»; bruk et heltall fra 1 til 10") % {"value": row["grade"]}
         )
@@ -73,10 +73,11 @@ def parse_roster_row(row: Row, *, today: dt.date) -> tuple[RosterRow | None, lis
     last_name = check.text("last_name", 100, required=True)
     birth_date = parse_date(row["birth_date"])
     if birth_date is None:
-        check.fail(
-            _("ugyldig fødselsdato «%(value)s»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ")
-            % {"value": row["birth_date"]}
-        )
+        if not check.missing("birth_date"):
+            check.fail(
+                _("ugyldig fødselsdato «%(value)s»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ")
+                % {"value": row["birth_date"]}
+            )
     elif not (today.year - 25 <= birth_date.year <= today.year - 3) or birth_date > today:
         check.fail(
             _("fødselsdato %(date)s passer ikke for en elev i grunnskolen")
@@ -99,7 +100,10 @@ def parse_roster_row(row: Row, *, today: dt.date) -> tuple[RosterRow | None, lis
         email = check.email(f"guardian{n}_email")
         if (phone or email) and not name:
             check.fail(
-                _("«%(column)s» er tom, men foresatt %(n)s har telefon eller e-post")
+                _(
+                    "kolonnen «%(column)s» (navnet til foresatt %(n)s) er tom, men foresatt "
+                    "%(n)s har telefon eller e-post."
+                )
                 % {"column": f"guardian{n}_name", "n": n}
             )
         if name:

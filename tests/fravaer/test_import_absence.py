@@ -147,14 +147,36 @@ def test_absence_dry_run_writes_nothing(run, pupil):
 def test_absence_rejects_unknown_pupil(run, pupil):
     result = run(absence(line(pupil), line("E123", "2026-11-16")))
 
-    assert messages(result) == ["Linje 3: Ukjent elev-ID «E123»"]
+    assert messages(result) == ["Linje 3: Ukjent elev-ID «E123»."]
 
 
-@pytest.mark.parametrize("date", ["2026-11-31", "17/11/2026", "i går", ""])
+@pytest.mark.parametrize("date", ["2026-11-31", "17/11/2026", "i går"])
 def test_absence_rejects_bad_date(run, pupil, date):
     result = run(absence(line(pupil, date)))
 
-    assert messages(result) == [f"Linje 2: Ugyldig dato «{date}»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ"]
+    assert messages(result) == [
+        f"Linje 2: Ugyldig dato «{date}»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ."
+    ]
+
+
+def test_absence_names_empty_required_cells_and_what_belongs_there(run, pupil):
+    result = run(absence(line(""), line(pupil, ""), line(pupil, kind="")))
+
+    assert messages(result) == [
+        "Linje 2: Kolonnen «pupil_id» (elevens ID) er tom.",
+        "Linje 3: Kolonnen «date» (dato, ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ) er tom.",
+        "Linje 4: Kolonnen «kind» (fraværstype: dag, time eller sen) er tom.",
+    ]
+
+
+@pytest.mark.parametrize("lessons", ["-2", "0", "2.5"])
+def test_absence_rejects_lessons_outside_the_range(run, pupil, lessons):
+    result = run(absence(line(pupil, kind="time", lessons=lessons)))
+
+    assert messages(result) == [
+        f"Linje 2: Ugyldig antall timer «{lessons}». Antall timer må være et helt tall "
+        "fra 1 til 12."
+    ]
 
 
 def test_absence_rejects_future_date(run, pupil):
@@ -203,16 +225,16 @@ def test_absence_rejects_date_without_enrollment(run, group):
     result = run(absence(line(pupil, "2026-10-30")))
 
     assert messages(result) == [
-        f"Linje 2: Eleven «{pupil.pupil_id}» gikk ikke i noen klasse 30.10.2026"
+        f"Linje 2: Eleven «{pupil.pupil_id}» gikk ikke i noen klasse 30.10.2026."
     ]
 
 
-@pytest.mark.parametrize("kind", ["hel", "fravær", ""])
+@pytest.mark.parametrize("kind", ["hel", "fravær"])
 def test_absence_rejects_bad_kind(run, pupil, kind):
     result = run(absence(line(pupil, kind=kind)))
 
     assert messages(result) == [
-        f"Linje 2: Ukjent fraværstype «{kind}»; bruk day, lesson eller late (dag, time, sen)"
+        f"Linje 2: Ukjent fraværstype «{kind}»; bruk day, lesson eller late (dag, time, sen)."
     ]
 
 
@@ -223,23 +245,146 @@ def test_absence_rejects_lesson_without_lessons(run, pupil):
 
 
 def test_absence_rejects_more_lessons_than_the_day_has(run, pupil):
-    result = run(absence(line(pupil, kind="time", lessons="6")))
+    result = run(absence(line(pupil, kind="time", lessons="9")))
 
     assert messages(result) == [
-        "Linje 2: Klassen har 5 timer per dag; registrer hele dagen i stedet."
+        "Linje 2: 9 timer er flere enn klassens 5 timer per dag; registrer hele dagen i stedet."
     ]
+
+
+# --- the same absence is never counted twice --------------------------------------------
+
+
+def store(pupil, user, date="2026-11-17", kind="day", lessons=None, subject=""):
+    reason = AbsenceReason.objects.get(municipality=pupil.municipality, code="unknown")
+    data = AbsenceInput(
+        kind=kind, documented=False, reason=reason, lessons=lessons, subject=subject
+    )
+    apply_absence_changes(creates=[(pupil, dt.date.fromisoformat(date), data)], by=user)
+
+
+@pytest.mark.parametrize(
+    "row", [{"kind": "time", "lessons": "2"}, {"kind": "sen"}], ids=["lesson", "late"]
+)
+def test_absence_rejects_lesson_or_late_on_a_stored_whole_day(run, pupil, contact_teacher, row):
+    store(pupil, contact_teacher)
+
+    result = run(absence(line(pupil, **row)))
+
+    assert messages(result) == ["Linje 2: Eleven har allerede fravær hele dagen 17.11.2026."]
+    assert record_count() == (1, 1)
+
+
+@pytest.mark.parametrize("kind", ["lesson", "late"])
+def test_absence_rejects_whole_day_on_a_date_with_stored_lessons_or_late(
+    run, pupil, contact_teacher, kind
+):
+    store(pupil, contact_teacher, kind=kind, lessons=2 if kind == "lesson" else None)
+
+    result = run(absence(line(pupil)))
+
+    assert messages(result) == [
+        "Linje 2: Eleven har allerede fravær registrert 17.11.2026. Endre eller fjern det "
+        "før du registrerer hele dagen."
+    ]
+    assert record_count() == (1, 1)
+
+
+def test_absence_rejects_whole_day_and_lessons_in_one_file(run, pupil):
+    data = absence(
+        line(pupil),
+        line(pupil, kind="time", lessons="4", subject="Norsk"),
+        line(pupil, kind="sen"),
+        line(pupil, "2026-11-16", kind="time", lessons="2"),
+        line(pupil, "2026-11-16"),
+    )
+
+    result = run(data)
+
+    assert messages(result) == [
+        "Linje 3: Eleven har allerede fravær hele dagen 17.11.2026. Se linje 2 i fila.",
+        "Linje 4: Eleven har allerede fravær hele dagen 17.11.2026. Se linje 2 i fila.",
+        "Linje 6: Eleven har allerede fravær registrert 16.11.2026. Endre eller fjern det "
+        "før du registrerer hele dagen. Se linje 5 i fila.",
+    ]
+    assert record_count() == (0, 0)
+
+
+def test_absence_rejects_lessons_adding_up_to_more_than_the_day_in_one_file(run, pupil):
+    data = absence(
+        line(pupil, kind="time", lessons="3", subject="Norsk"),
+        line(pupil, kind="time", lessons="2", subject="Matte"),
+        line(pupil, kind="time", lessons="1", subject="Musikk"),
+    )
+
+    result = run(data)
+
+    assert messages(result) == [
+        "Linje 4: Eleven har allerede 5 timer fravær 17.11.2026, og klassen har 5 timer per "
+        "dag. Endre registreringene som finnes, eller registrer hele dagen. "
+        "Se linjene 2, 3 i fila."
+    ]
+    assert record_count() == (0, 0)
+
+
+def test_absence_rejects_lessons_adding_up_with_stored_lessons(run, pupil, contact_teacher):
+    store(pupil, contact_teacher, kind="lesson", lessons=4, subject="Norsk")
+
+    result = run(absence(line(pupil, kind="time", lessons="2", subject="Matte")))
+
+    assert messages(result) == [
+        "Linje 2: Eleven har allerede 4 timer fravær 17.11.2026, og klassen har 5 timer per "
+        "dag. Endre registreringene som finnes, eller registrer hele dagen."
+    ]
+    assert record_count() == (1, 1)
+
+
+def test_absence_accepts_lessons_filling_the_day_with_stored_ones(run, pupil, contact_teacher):
+    store(pupil, contact_teacher, kind="lesson", lessons=3, subject="Norsk")
+
+    result = run(absence(line(pupil, kind="time", lessons="2", subject="Matte")))
+
+    assert result.ok, messages(result)
+    assert result.counts == {"lesson": 1}
+
+
+def test_absence_repeated_rows_are_not_counted_twice(run, pupil, contact_teacher):
+    # The stored 3 lessons are the file's own first row: 3 + 2, not 3 + 3 + 2.
+    store(pupil, contact_teacher, kind="lesson", lessons=3, subject="Norsk")
+    data = absence(
+        line(pupil, kind="time", lessons="3", subject="Norsk"),
+        line(pupil, kind="time", lessons="2", subject="Matte"),
+    )
+
+    result = run(data)
+
+    assert result.ok, messages(result)
+    assert result.counts == {"skipped": 1, "lesson": 1}
+
+
+def test_absence_repeated_row_still_clashes_with_an_earlier_row(run, pupil, contact_teacher):
+    store(pupil, contact_teacher, kind="late")
+
+    result = run(absence(line(pupil), line(pupil, kind="sen")))
+
+    assert messages(result) == [
+        "Linje 3: Eleven har allerede fravær hele dagen 17.11.2026. Se linje 2 i fila."
+    ]
+    assert record_count() == (1, 1)
 
 
 def test_absence_rejects_non_numeric_lessons(run, pupil):
     result = run(absence(line(pupil, kind="time", lessons="to")))
 
-    assert messages(result) == ["Linje 2: Ugyldig antall timer «to»; bruk et heltall"]
+    assert messages(result) == [
+        "Linje 2: Ugyldig antall timer «to». Antall timer må være et helt tall fra 1 til 12."
+    ]
 
 
 def test_absence_rejects_duplicate_day_in_file(run, pupil):
     result = run(absence(line(pupil), line(pupil, "2026-11-16"), line(pupil, documented="ja")))
 
-    assert messages(result) == ["Linje 4: Eleven har fravær hele dagen 17.11.2026 også på linje 2"]
+    assert messages(result) == ["Linje 4: Eleven har fravær hele dagen 17.11.2026 også på linje 2."]
 
 
 def test_absence_rejects_duplicate_lesson_row_in_file(run, pupil):
@@ -247,7 +392,7 @@ def test_absence_rejects_duplicate_lesson_row_in_file(run, pupil):
 
     result = run(absence(row, row))
 
-    assert messages(result) == ["Linje 3: Samme fravær står også på linje 2"]
+    assert messages(result) == ["Linje 3: Samme fravær står også på linje 2."]
 
 
 def test_absence_rejects_day_already_registered_differently(run, pupil, contact_teacher):
@@ -296,7 +441,7 @@ def test_absence_rejects_unknown_reason(run, pupil):
     result = run(absence(line(pupil, reason="influensa")))
 
     assert messages(result) == [
-        "Linje 2: Ukjent årsak «influensa»; bruk en av kommunens årsakskoder"
+        "Linje 2: Ukjent årsak «influensa»; bruk en av kommunens årsakskoder."
     ]
 
 
@@ -306,7 +451,7 @@ def test_absence_rejects_inactive_reason(run, pupil, municipality):
 
     result = run(absence(line(pupil, reason="trip", documented="ja")))
 
-    assert messages(result) == ["Linje 2: Ukjent årsak «trip»; bruk en av kommunens årsakskoder"]
+    assert messages(result) == ["Linje 2: Ukjent årsak «trip»; bruk en av kommunens årsakskoder."]
 
 
 def test_absence_rejects_documented_with_unknown_reason(run, pupil):
@@ -322,7 +467,7 @@ def test_absence_rejects_bad_documented_value(run, pupil, value):
     result = run(absence(line(pupil, documented=value)))
 
     assert messages(result) == [
-        f"Linje 2: Ugyldig verdi «{value}» i «documented»; bruk ja eller nei"
+        f"Linje 2: Ugyldig verdi «{value}» i «documented»; bruk ja eller nei."
     ]
 
 
@@ -374,7 +519,7 @@ def test_absence_leader_cannot_import_for_another_schools_pupil(
 ):
     result = run(absence(line(pupil), line(other_pupil)), by=leader, schools=[school])
 
-    assert messages(result) == [f"Linje 3: Ukjent elev-ID «{other_pupil.pupil_id}»"]
+    assert messages(result) == [f"Linje 3: Ukjent elev-ID «{other_pupil.pupil_id}»."]
     assert record_count() == (0, 0)
 
 
@@ -389,7 +534,7 @@ def test_absence_leader_cannot_import_dates_at_another_school(
     )
 
     assert messages(result) == [
-        f"Linje 3: Eleven «{pupil.pupil_id}» gikk ikke ved en av dine skoler 10.11.2026"
+        f"Linje 3: Eleven «{pupil.pupil_id}» gikk ikke ved en av dine skoler 10.11.2026."
     ]
 
 
@@ -455,7 +600,7 @@ def test_import_absence_command_exits_non_zero_on_rejected_file(tmp_path, pupil)
     with pytest.raises(CommandError, match="Fila ble avvist med 1 feil. Ingenting er lagret."):
         call_command("import_absence", str(path), "--municipality", "Testvik", stderr=err)
 
-    assert err.getvalue() == "Linje 3: Ukjent elev-ID «E123»\n"
+    assert err.getvalue() == "Linje 3: Ukjent elev-ID «E123».\n"
     assert record_count() == (0, 0)
 
 

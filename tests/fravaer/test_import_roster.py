@@ -354,7 +354,7 @@ def test_roster_pupil_arriving_mid_year_gets_no_absence_before_arrival(group, mu
         by=None,
     )
 
-    assert messages(result) == ["Linje 2: Eleven «P1» gikk ikke i noen klasse 16.11.2026"]
+    assert messages(result) == ["Linje 2: Eleven «P1» gikk ikke i noen klasse 16.11.2026."]
 
 
 # --- a school leader's file: their own pupils and guardians only ----------------------
@@ -386,7 +386,7 @@ def test_leader_cannot_take_over_a_pupil_at_another_school(school, other_pupil, 
 
     result = as_leader(data, dry_run=dry_run)
 
-    assert messages(result) == [f"Linje 2: Ukjent elev-ID «{other_pupil.pupil_id}»"]
+    assert messages(result) == [f"Linje 2: Ukjent elev-ID «{other_pupil.pupil_id}»."]
     other_pupil.refresh_from_db()
     assert (other_pupil.first_name, other_pupil.birth_date) == ("Per", dt.date(2014, 1, 1))
     assert list(Enrollment.objects.filter(pupil=other_pupil).values_list("group__name", "end")) == [
@@ -408,7 +408,7 @@ def test_leader_gets_the_words_of_an_unknown_pupil_id(school, other_pupil, munic
         .message
     )
 
-    assert roster_error == absence_error == f"Ukjent elev-ID «{other_pupil.pupil_id}»"
+    assert roster_error == absence_error == f"Ukjent elev-ID «{other_pupil.pupil_id}»."
 
 
 def test_leader_cannot_claim_a_pupil_enrolled_at_another_school_later(
@@ -419,7 +419,7 @@ def test_leader_cannot_claim_a_pupil_enrolled_at_another_school_later(
 
     result = as_leader(roster(row(pupil.pupil_id, birth="2014-01-01")))
 
-    assert messages(result) == [f"Linje 2: Ukjent elev-ID «{pupil.pupil_id}»"]
+    assert messages(result) == [f"Linje 2: Ukjent elev-ID «{pupil.pupil_id}»."]
     assert Enrollment.objects.filter(pupil=pupil).count() == 1
 
 
@@ -536,19 +536,29 @@ def test_roster_missing_column_is_reported_once(municipality):
     ]
 
 
-@pytest.mark.parametrize("grade", ["0", "11", "femte", ""])
+@pytest.mark.parametrize("grade", ["0", "11", "femte"])
 def test_roster_rejects_grade_out_of_range(municipality, grade):
     result = run(roster(row("P1"), row("P2", grade=grade)))
 
-    assert messages(result) == [f"Linje 3: Ugyldig trinn «{grade}»; bruk et heltall fra 1 til 10"]
+    assert messages(result) == [f"Linje 3: Ugyldig trinn «{grade}»; bruk et heltall fra 1 til 10."]
 
 
-@pytest.mark.parametrize("birth", ["2016-13-01", "31.02.2016", "1.april 2016", ""])
+@pytest.mark.parametrize("birth", ["2016-13-01", "31.02.2016", "1.april 2016"])
 def test_roster_rejects_bad_birth_date(municipality, birth):
     result = run(roster(row("P1", birth=birth)))
 
     assert messages(result) == [
-        f"Linje 2: Ugyldig fødselsdato «{birth}»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ"
+        f"Linje 2: Ugyldig fødselsdato «{birth}»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ."
+    ]
+
+
+def test_roster_names_empty_required_cells_and_what_belongs_there(municipality):
+    result = run(roster(row("P1", grade="", birth="", first="")))
+
+    assert messages(result) == [
+        "Linje 2: Kolonnen «grade» (trinn, et helt tall fra 1 til 10) er tom.",
+        "Linje 2: Kolonnen «first_name» (elevens fornavn) er tom.",
+        "Linje 2: Kolonnen «birth_date» (fødselsdato, ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ) er tom.",
     ]
 
 
@@ -564,7 +574,7 @@ def test_roster_rejects_bad_teacher_email(municipality):
     result = run(roster(row("P1", teacher="kari.nordby.no")))
 
     assert messages(result) == [
-        "Linje 2: Ugyldig e-postadresse «kari.nordby.no» i «contact_teacher_email»"
+        "Linje 2: Ugyldig e-postadresse «kari.nordby.no» i «contact_teacher_email»."
     ]
 
 
@@ -572,8 +582,8 @@ def test_roster_rejects_bad_guardian_email_and_phone(municipality):
     result = run(roster(row("P1", g1=("Mona Berg", "ring meg", "mona@"))))
 
     assert messages(result) == [
-        "Linje 2: Ugyldig telefonnummer «ring meg» i «guardian1_phone»",
-        "Linje 2: Ugyldig e-postadresse «mona@» i «guardian1_email»",
+        "Linje 2: Ugyldig telefonnummer «ring meg» i «guardian1_phone».",
+        "Linje 2: Ugyldig e-postadresse «mona@» i «guardian1_email».",
     ]
 
 
@@ -581,41 +591,42 @@ def test_roster_rejects_guardian_contact_without_name(municipality):
     result = run(roster(row("P1", g2=("", "91234567", ""))))
 
     assert messages(result) == [
-        "Linje 2: «guardian2_name» er tom, men foresatt 2 har telefon eller e-post"
+        "Linje 2: Kolonnen «guardian2_name» (navnet til foresatt 2) er tom, men foresatt 2 "
+        "har telefon eller e-post."
     ]
 
 
 def test_roster_rejects_empty_required_value(municipality):
     result = run(roster(row("P1", first="")))
 
-    assert messages(result) == ["Linje 2: «first_name» er tom"]
+    assert messages(result) == ["Linje 2: Kolonnen «first_name» (elevens fornavn) er tom."]
 
 
 def test_roster_rejects_bad_lessons_per_day(municipality):
     result = run(roster(row("P1", lessons="13")))
 
     assert messages(result) == [
-        "Linje 2: Ugyldig antall timer per dag «13»; bruk et heltall fra 1 til 12"
+        "Linje 2: Ugyldig antall timer per dag «13»; bruk et heltall fra 1 til 12."
     ]
 
 
 def test_roster_rejects_pupil_twice_in_file(municipality):
     result = run(roster(row("P1"), row("P2"), row("P1", group="5B")))
 
-    assert messages(result) == ["Linje 4: Elev-ID «P1» står også på linje 2"]
+    assert messages(result) == ["Linje 4: Elev-ID «P1» står også på linje 2."]
 
 
 def test_roster_rejects_group_with_two_grades_in_file(municipality):
     result = run(roster(row("P1"), row("P2", grade="6", birth="2015-01-01")))
 
-    assert messages(result) == ["Linje 3: Klassen «5A» har trinn 5 på linje 2"]
+    assert messages(result) == ["Linje 3: Klassen «5A» har trinn 5 på linje 2."]
 
 
 def test_roster_rejects_grade_that_contradicts_existing_group(group):
     result = run(roster(row("P1", grade="6", birth="2015-01-01")))
 
     assert messages(result) == [
-        "Linje 2: Klassen «5A» ved Nordby skole har trinn 5 i skoleåret 2026–2027, ikke 6"
+        "Linje 2: Klassen «5A» ved Nordby skole har trinn 5 i skoleåret 2026–2027, ikke 6."
     ]
 
 
@@ -623,7 +634,7 @@ def test_roster_rejects_school_outside_allowed_schools(school):
     result = run(roster(row("P1"), row("P2", school="Sørby skole")), allowed_schools=[school.name])
 
     assert messages(result) == [
-        "Linje 3: Skolen «Sørby skole» er ikke en av skolene du kan importere for"
+        "Linje 3: Skolen «Sørby skole» er ikke en av skolene du kan importere for."
     ]
 
 
@@ -648,7 +659,8 @@ def test_roster_messages_are_in_sentence_case(school, other_pupil):
     )
 
     assert len(result.errors) == 8
-    assert [e.message[0] for e in result.errors if not e.message[0].isupper()] == ["«"]
+    assert [e.message for e in result.errors if not e.message[0].isupper()] == []
+    assert [e.message for e in result.errors if not e.message.endswith(".")] == []
 
 
 def test_roster_reports_every_bad_row_and_creates_nothing(municipality):

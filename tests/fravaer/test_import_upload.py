@@ -97,7 +97,39 @@ def test_roster_upload_previews_then_confirm_applies(client_for, leader, municip
     assert Enrollment.objects.count() == 2
     assert SESSION_KEY not in client.session
     followed = client.get(URL).content.decode()
-    assert "Import fullført (2 rader)." in followed
+    assert "«fil.csv» er importert for Nordby skole (2 rader). Nye skoleår: 1," in followed
+
+
+def test_confirm_message_names_the_file_and_the_school_but_no_pupil(
+    client_for, leader, pupil, municipality
+):
+    client = client_for(leader)
+    upload(client, absence(line(pupil), line(pupil, "2026-11-16")), "absence", municipality)
+
+    followed = client.post(
+        URL, {"action": "confirm", "token": client.session[SESSION_KEY]["token"]}, follow=True
+    )
+
+    content = followed.content.decode()
+    assert (
+        "«fil.csv» er importert for Nordby skole (2 rader). "
+        "Nye registreringer av hele dager: 2." in content
+    )
+    assert pupil.pupil_id not in content
+    assert "Nordmann" not in content
+
+
+def test_confirm_message_of_a_municipal_admin_names_the_municipality(
+    client_for, municipal_admin, school, other_school, municipality
+):
+    client = client_for(municipal_admin)
+    upload(client, roster(row("P1")), "roster", municipality)
+
+    followed = client.post(
+        URL, {"action": "confirm", "token": client.session[SESSION_KEY]["token"]}, follow=True
+    )
+
+    assert "«fil.csv» er importert for Testvik (1 rad)." in followed.content.decode()
 
 
 def test_absence_upload_records_as_the_uploader(client_for, leader, pupil, municipality):
@@ -120,6 +152,51 @@ def test_preview_survives_a_reload(client_for, leader, municipality):
     assert "fil.csv" in content
 
 
+def test_pending_preview_still_offers_the_upload_form(client_for, leader, pupil, municipality):
+    client = client_for(leader)
+    upload(client, roster(row("P1")), "roster", municipality)
+
+    content = client.get(URL).content.decode()
+
+    assert "Last opp en annen fil" in content
+    assert 'name="action" value="validate"' in content
+
+    response = upload(client, absence(line(pupil)), "absence", municipality)
+
+    assert "Fravær: «fil.csv», 1 rad." in response.content.decode()
+    assert client.session[SESSION_KEY]["job"]["kind"] == "absence"
+
+
+def test_missing_file_asks_to_choose_one(client_for, leader, municipality):
+    response = client_for(leader).post(
+        URL,
+        {
+            "action": "validate",
+            "kind": "absence",
+            "municipality": municipality.pk,
+            "school_year": "2026-08-01",
+        },
+    )
+
+    content = response.content.decode()
+    assert "Velg en CSV-fil å laste opp." in content
+    assert "Fyll ut" not in content
+
+
+def test_thousands_of_bad_rows_show_a_count_and_the_first_200(client_for, leader, municipality):
+    data = absence(*(line(f"E{n}") for n in range(5_000)))
+
+    response = upload(client_for(leader), data, "absence", municipality)
+
+    content = response.content.decode()
+    assert "5\N{NO-BREAK SPACE}000 rader har feil; de første 200 feilene vises." in content
+    assert content.count('<td class="nowrap">') == 200
+    assert "Ukjent elev-ID «E199»." in content
+    assert "Ukjent elev-ID «E200»." not in content
+    assert 'href="#h-upload"' in content
+    assert 'id="h-upload"' in content
+
+
 def test_upload_lists_every_row_error_and_keeps_nothing(client_for, leader, pupil, municipality):
     client = client_for(leader)
     data = absence(line(pupil), line("E123"), line(pupil, "2026-11-14"))
@@ -128,7 +205,7 @@ def test_upload_lists_every_row_error_and_keeps_nothing(client_for, leader, pupi
 
     content = response.content.decode()
     assert "Fila ble avvist: 2 feil. Ingenting er lagret." in content
-    assert '<td class="nowrap">3</td><td>Ukjent elev-ID «E123»</td>' in content
+    assert '<td class="nowrap">3</td><td>Ukjent elev-ID «E123».</td>' in content
     assert "14.11.2026 er ikke en skoledag ved elevens skole." in content
     assert "Bekreft import" not in content
     assert SESSION_KEY not in client.session
@@ -157,7 +234,7 @@ def test_leader_cannot_take_over_another_schools_pupil(
     response = upload(client, data, "roster", municipality)
 
     content = response.content.decode()
-    assert f"<td>Ukjent elev-ID «{other_pupil.pupil_id}»</td>" in content
+    assert f"<td>Ukjent elev-ID «{other_pupil.pupil_id}».</td>" in content
     assert "Bekreft import" not in content
     assert SESSION_KEY not in client.session
     other_pupil.refresh_from_db()
