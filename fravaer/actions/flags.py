@@ -36,7 +36,16 @@ from fravaer.models.flags import (
     contact_cleared_details,
 )
 from fravaer.scan import Scope, load_figures, raw_rows
-from fravaer.thresholds import RULES, RuleConfig, early_warning_problem, evaluate, threshold_problem
+from fravaer.thresholds import (
+    MONTH,
+    RULES,
+    YEAR,
+    Finding,
+    RuleConfig,
+    early_warning_problem,
+    evaluate,
+    threshold_problem,
+)
 
 
 @dataclass
@@ -59,6 +68,13 @@ class ScanResult:
     @cached_property
     def new_flags(self) -> list[Flag]:
         return list(self.flags.select_related("pupil").order_by("pk"))
+
+
+# The rules whose flags belong to the school year or one of its months: their figures
+# are final for a past month only as long as nobody corrects the records, so a scan
+# that finds them below the threshold clears the flag (`Flag.Cause.BELOW`, or
+# `RULE_OFF`), and raises it again if they reach it again.
+PERIOD_RULES = frozenset(code for code, rule in RULES.items() if rule.period in (YEAR, MONTH))
 
 
 def rule_configs(municipality_ids) -> dict[int, dict[str, RuleConfig]]:
@@ -118,27 +134,47 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
     existing: set[tuple[int, str, str]] = set()
     open_episodes: dict[tuple[int, str], int] = {}
     active_undocumented: list[tuple[int, int]] = []
-    # Cleared undocumented flags, which fire again if their absence is undocumented and
-    # unanswered again (corrected back, the rule switched on again).
-    cleared_undocumented: dict[tuple[int, str], int] = {}
-    for flag_id, pupil_id, rule, period_key, episode_open, status, record_id in raw_rows(
+    # This school year's and its months' flags (`PERIOD_RULES`): active ones that no
+    # finding confirms are cleared (the figures are below the threshold now, or the
+    # rule is off); cleared ones fire again when a finding says so.
+    active_periods: dict[tuple[int, str, str], int] = {}
+    # Cleared flags, which fire again if their finding does: an undocumented absence
+    # undocumented and unanswered again (corrected back, the rule switched on again),
+    # a period's figures at the threshold again.
+    cleared: dict[tuple[int, str, str], int] = {}
+    for flag_id, pupil_id, rule, period_key, episode_open, status, record_id, start in raw_rows(
         Flag.objects.filter(
             Q(period_end__gte=year_start - dt.timedelta(days=120))
             | Q(episode_open=True)
             | Q(rule="undocumented", status=Flag.Status.ACTIVE),
             pupil_id__in=in_scope,
-        ).values_list("pk", "pupil_id", "rule", "period_key", "episode_open", "status", "record_id")
+        ).values_list(
+            "pk",
+            "pupil_id",
+            "rule",
+            "period_key",
+            "episode_open",
+            "status",
+            "record_id",
+            "period_start",
+        )
     ):
-        existing.add((pupil_id, rule, period_key))
+        key = (pupil_id, rule, period_key)
+        existing.add(key)
         if episode_open:
             open_episodes[(pupil_id, rule)] = flag_id
         if rule == "undocumented" and status == Flag.Status.ACTIVE:
             active_undocumented.append((flag_id, record_id))
         elif rule == "undocumented" and status == Flag.Status.CLEARED:
-            cleared_undocumented[(pupil_id, period_key)] = flag_id
+            cleared[key] = flag_id
+        elif rule in PERIOD_RULES and start >= year_start:
+            if status == Flag.Status.ACTIVE:
+                active_periods[key] = flag_id
+            elif status == Flag.Status.CLEARED:
+                cleared[key] = flag_id
     firing: set[tuple[int, str]] = set()  # open episodes whose condition still holds
     still_undocumented: set[int] = set()
-    reactivate: list[tuple[int, dict]] = []  # flag id, the finding's details
+    reactivate: list[tuple[int, Finding]] = []  # flag id, the finding that fires again
     # Outside a transaction the writes run beside the evaluation (`ScanWrites`, on
     # PostgreSQL).
     threaded = not connection.in_atomic_block and settings.SCAN_WRITES_IN_THREAD
@@ -155,17 +191,13 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
                     for finding in evaluate(figures, data.configs[place.municipality_id], rules):
                         if finding.record_id is not None:
                             still_undocumented.add(finding.record_id)
+                        key = (pupil_id, finding.rule, finding.period_key)
                         if (pupil_id, finding.rule) in open_episodes:
                             firing.add((pupil_id, finding.rule))
-                        elif (pupil_id, finding.rule, finding.period_key) not in existing:
+                        elif key not in existing:
                             writes.add(place, finding)
-                        elif (pupil_id, finding.period_key) in cleared_undocumented:
-                            reactivate.append(
-                                (
-                                    cleared_undocumented[(pupil_id, finding.period_key)],
-                                    finding.details,
-                                )
-                            )
+                        elif active_periods.pop(key, None) is None and key in cleared:
+                            reactivate.append((cleared[key], finding))
                 writes.end_slice()
             # Every pupil's figures are done with: free them before the writes.
             del data, existing
@@ -173,6 +205,7 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
             stale = [
                 fid for fid, record_id in active_undocumented if record_id not in still_undocumented
             ]
+            stale.extend(active_periods.values())  # no finding confirmed them
             written = writes.finish(to_close=to_close, stale=stale, reactivate=reactivate)
     except BaseException:
         writes.abort()

@@ -103,7 +103,7 @@ class Written:
 
 class _Finish:
     def __init__(
-        self, to_close: list[int], stale: list[int], reactivate: list[tuple[int, dict]]
+        self, to_close: list[int], stale: list[int], reactivate: list[tuple[int, Finding]]
     ) -> None:
         self.to_close, self.stale, self.reactivate = to_close, stale, reactivate
 
@@ -201,7 +201,7 @@ class ScanWrites:
         self._put(text)
 
     def finish(
-        self, *, to_close: list[int], stale: list[int], reactivate: list[tuple[int, dict]] = ()
+        self, *, to_close: list[int], stale: list[int], reactivate: list[tuple[int, Finding]] = ()
     ) -> Written:
         """The messages, the closed episodes, cleared and reactivated flags, the
         handlers; then, with a writer thread, its commit."""
@@ -316,7 +316,7 @@ class ScanWrites:
             cursor.execute(f"TRUNCATE {STAGING}")
 
     def _finish(
-        self, to_close: list[int], stale: list[int], reactivate: list[tuple[int, dict]]
+        self, to_close: list[int], stale: list[int], reactivate: list[tuple[int, Finding]]
     ) -> None:
         written = self.written
         postgres = connection.vendor == "postgresql"
@@ -373,21 +373,26 @@ class ScanWrites:
         if per_user and self.email:
             transaction.on_commit(lambda: queue_notification_emails(per_user))
 
-    def _reactivate(self, flags: list[tuple[int, dict]], *, postgres: bool) -> None:
-        """Cleared undocumented flags whose absence is undocumented and unanswered
-        again (corrected back from documented, the rule switched on again): active
-        again and raised now, so that they are announced and attached like new ones
-        (`new_flags` reads them too). Their details are the finding's, as for a new
-        flag: a call nobody answered while the flag was cleared hands it over, and the
-        cause it was cleared for goes."""
+    def _reactivate(self, flags: list[tuple[int, Finding]], *, postgres: bool) -> None:
+        """Cleared flags whose finding fires again: an undocumented absence that is
+        undocumented and unanswered again (corrected back from documented, the rule
+        switched on again), a school year's or month's figures at the threshold again.
+        Active again and raised now, so that they are announced and attached like new
+        ones (`new_flags` reads them too). Their figures, records and details are the
+        finding's, as for a new flag: a call nobody answered while the flag was cleared
+        hands it over, and the cause it was cleared for goes."""
         if postgres:
             self._begin()
             table = connection.ops.quote_name(Flag._meta.db_table)
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"WITH back AS (UPDATE {table} f SET status = %s, cleared_at = NULL, "  # noqa: S608
-                    "raised_at = %s, as_of = %s, details = v.details::jsonb "
-                    "FROM unnest(%s::bigint[], %s::text[]) AS v(id, details) "
+                    "raised_at = %s, as_of = %s, details = v.details::jsonb, "
+                    "value = v.value, threshold = v.threshold, period_end = v.period_end, "
+                    "record_ids = v.record_ids::jsonb "
+                    "FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::numeric[], "
+                    "%s::date[], %s::text[]) "
+                    "AS v(id, details, value, threshold, period_end, record_ids) "
                     "WHERE f.id = v.id AND f.status = %s "
                     f"RETURNING f.id, f.group_id, f.school_id, f.rule, {HANDED_OVER_OF_F}) "
                     f"INSERT INTO {RAISED} SELECT * FROM back",
@@ -395,18 +400,23 @@ class ScanWrites:
                         Flag.Status.ACTIVE,
                         self.now,
                         self.as_of,
-                        [flag_id for flag_id, _details in flags],
-                        [json.dumps(details) for _flag_id, details in flags],
+                        [flag_id for flag_id, _f in flags],
+                        [json.dumps(f.details) for _id, f in flags],
+                        [f.value for _id, f in flags],
+                        [f.threshold for _id, f in flags],
+                        [f.period_end for _id, f in flags],
+                        [json.dumps(list(f.record_ids)) for _id, f in flags],
                         Flag.Status.CLEARED,
                     ],
                 )
                 self.written.reactivated = cursor.rowcount
             return
-        # SQLite (the demo): one UPDATE per distinct details, a handful.
-        by_details: dict[str, list[int]] = {}
-        for flag_id, details in flags:
-            by_details.setdefault(json.dumps(details, sort_keys=True), []).append(flag_id)
-        for details, ids in by_details.items():
+        # SQLite (the demo): one UPDATE per distinct figures, a handful.
+        by_figures: dict[tuple, list[int]] = {}
+        for flag_id, f in flags:
+            figures = (json.dumps(f.details, sort_keys=True), f.value, f.threshold, f.period_end)
+            by_figures.setdefault((*figures, f.record_ids), []).append(flag_id)
+        for (details, value, threshold, period_end, record_ids), ids in by_figures.items():
             self.written.reactivated += Flag.objects.filter(
                 pk__in=ids, status=Flag.Status.CLEARED
             ).update(
@@ -415,6 +425,10 @@ class ScanWrites:
                 raised_at=self.now,
                 as_of=self.as_of,
                 details=json.loads(details),
+                value=value,
+                threshold=threshold,
+                period_end=period_end,
+                record_ids=list(record_ids),
             )
 
     def new_flags(self) -> QuerySet[Flag]:

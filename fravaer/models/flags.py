@@ -122,6 +122,11 @@ class Flag(models.Model):
         # The record is still there and undocumented, with no contact since, but the
         # rule no longer applies to it (switched off, or a past school year).
         NO_LONGER = "no_longer", _("Regelen gjelder ikke lenger")
+        # A school year's or a month's flag whose figures no longer reach the threshold
+        # (records removed or corrected, the threshold raised), or whose rule the
+        # municipality has switched off. It fires again if the figures reach it again.
+        BELOW = "below", _("Under grensen")
+        RULE_OFF = "rule_off", _("Regelen er slått av")
 
     # No index of their own: `flag_one_per_rule_and_period` leads with the pupil and
     # `flag_school_status_idx` with the school. A first scan of a municipality inserts
@@ -314,6 +319,14 @@ CLEARED_TEXTS = {
         _("Avklart %(when)s: fraværet ble endret til dokumentert."),
         _("Avklart %(when)s: %(who)s endret fraværet til dokumentert."),
     ),
+    Flag.Cause.BELOW: (
+        _(
+            "Avklart %(when)s: fraværet når ikke lenger grensen (registreringer er endret, "
+            "eller grensen er endret)."
+        ),
+        "",
+    ),
+    Flag.Cause.RULE_OFF: (_("Avklart %(when)s: kommunen har slått av regelen."), ""),
     Flag.Cause.NO_LONGER: (
         _("Avklart %(when)s: regelen gjelder ikke lenger for dette fraværet."),
         "",
@@ -363,7 +376,9 @@ def cleared_details(cause: str | None = None, *, by: User | None = None) -> JSON
     not know why): the record removed (by whom), corrected to documented (by whom),
     answered by a contact with the home on or after its date (logged by whom, the
     scan's own rule; `FOLLOW_UP` when that contact must be followed up), or else the
-    rule no longer applies to it."""
+    rule no longer applies to it. A flag of another rule (a school year's or a
+    month's figures) is `RULE_OFF` when the pupil's municipality has switched its rule
+    off, and otherwise `BELOW`."""
     if cause is not None:
         return _with_cause(Value(cause), _by(by))
     record = AbsenceRecord.objects.filter(pk=OuterRef("record_id")).order_by()
@@ -371,14 +386,23 @@ def cleared_details(cause: str | None = None, *, by: User | None = None) -> JSON
     documented = Exists(record.filter(documented=True))
     contacts = _answering_contacts()
     contacted = Exists(contacts)
+    figures = ~Q(rule="undocumented")
+    switched_off = Exists(
+        RuleSetting.objects.filter(
+            rule=OuterRef("rule"), enabled=False, municipality__pupils=OuterRef("pupil_id")
+        )
+    )
     return _with_cause(
         Case(
+            When(figures & switched_off, then=Value(Flag.Cause.RULE_OFF.value)),
+            When(figures, then=Value(Flag.Cause.BELOW.value)),
             When(removed, then=Value(Flag.Cause.REMOVED.value)),
             When(documented, then=Value(Flag.Cause.DOCUMENTED.value)),
             When(contacted, then=_contact_cause(contacts)),
             default=Value(Flag.Cause.NO_LONGER.value),
         ),
         Case(
+            When(figures, then=Value(None)),
             When(removed, then=Subquery(record.values("deleted_by_id"))),
             When(documented, then=Subquery(record.values("updated_by_id"))),
             When(contacted, then=Subquery(contacts.values("logged_by_id")[:1])),

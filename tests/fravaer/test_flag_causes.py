@@ -515,3 +515,129 @@ def test_the_scan_never_clears_a_flag_acknowledged_while_it_ran(
     assert flag.status == Flag.Status.ACKNOWLEDGED
     assert flag.acknowledgement == "Avklart i telefon"
     assert result.cleared == 0
+
+
+# --- a school year's and a month's flags follow their figures ----------------------------
+
+
+NOVEMBER_DAYS = [dt.date(2026, 11, d) for d in (2, 3, 4, 5)]  # Monday to Thursday
+
+
+def november_days(pupil, by, days=NOVEMBER_DAYS):
+    return [absence(pupil, day, by, documented=True, code="leave") for day in days]
+
+
+def month_flag(pupil) -> Flag:
+    return Flag.objects.get(pupil=pupil, rule="month_days", period_key="2026-11")
+
+
+def test_a_months_flag_below_the_threshold_again_is_cleared_and_fires_again(
+    client_for, school, contact_teacher, pupil
+):
+    """4 whole days in November fire `month_days` (more than 3). A day removed as a
+    mistake leaves 3: the next scan clears the flag, which says so; the day registered
+    again brings the same flag back, active, announced, with the figures of now."""
+    records = november_days(pupil, contact_teacher)
+    scan(school)
+    flag = month_flag(pupil)
+    assert (flag.status, flag.value) == (Flag.Status.ACTIVE, 4)
+    apply_absence_changes(removals=[records[-1]], by=contact_teacher, rescan=False)
+    result = scan(school)
+    flag.refresh_from_db()
+    assert (flag.status, flag.cleared_cause, result.cleared) == (
+        Flag.Status.CLEARED,
+        Flag.Cause.BELOW,
+        2,  # and the year's (4 whole days: `year_days_notice`), below
+    )
+    html = past_flags_html(client_for(contact_teacher), pupil)
+    assert "fraværet når ikke lenger grensen" in html
+    # The year's flag (4 whole days: `year_days_notice`) went with it.
+    notice = Flag.objects.get(pupil=pupil, rule="year_days_notice")
+    assert notice.status == Flag.Status.CLEARED
+    Notification.objects.all().delete()
+    november_days(pupil, contact_teacher, [dt.date(2026, 11, 6), dt.date(2026, 11, 9)])
+    result = scan(school)
+    flag.refresh_from_db()
+    assert (flag.status, flag.value, flag.cleared_at) == (Flag.Status.ACTIVE, 5, None)
+    assert result.raised == 0 and result.reactivated == 2
+    assert Notification.objects.filter(user=contact_teacher).exists()
+    again = scan(school)
+    assert (again.raised, again.reactivated, again.cleared) == (0, 0, 0)
+
+
+def test_a_months_flag_whose_rule_is_switched_off_is_cleared_as_such(
+    school, municipality, municipal_admin, contact_teacher, pupil
+):
+    november_days(pupil, contact_teacher)
+    scan(school)
+    change_rule_setting(
+        municipality, rule="month_days", enabled=False, threshold=Decimal(3), by=municipal_admin
+    )
+    scan(school)
+    flag = month_flag(pupil)
+    assert (flag.status, flag.cleared_cause) == (Flag.Status.CLEARED, Flag.Cause.RULE_OFF)
+    assert flag.cleared_text().endswith("kommunen har slått av regelen.")
+    # The year's rules are still on: their flags stay.
+    assert Flag.objects.get(pupil=pupil, rule="year_days_notice").status == Flag.Status.ACTIVE
+
+
+def test_a_raised_threshold_clears_the_flags_below_it(
+    school, municipality, municipal_admin, contact_teacher, pupil
+):
+    november_days(pupil, contact_teacher)
+    scan(school)
+    change_rule_setting(
+        municipality, rule="month_days", enabled=True, threshold=Decimal(4), by=municipal_admin
+    )
+    scan(school)
+    assert (month_flag(pupil).status, month_flag(pupil).cleared_cause) == (
+        Flag.Status.CLEARED,
+        Flag.Cause.BELOW,
+    )
+
+
+def test_an_acknowledged_months_flag_stays_acknowledged(school, contact_teacher, pupil):
+    records = november_days(pupil, contact_teacher)
+    scan(school)
+    acknowledge_flag(month_flag(pupil), by=contact_teacher, reason="Influensa, avklart")
+    apply_absence_changes(removals=records[:2], by=contact_teacher, rescan=False)
+    scan(school)
+    assert month_flag(pupil).status == Flag.Status.ACKNOWLEDGED
+
+
+def test_last_school_years_flags_are_left_as_they_are(school, contact_teacher, pupil):
+    """The scan evaluates this school year; a flag of an earlier one is history."""
+    old = make_flag(
+        pupil,
+        "month_days",
+        period_key="2026-05",
+        period_start=dt.date(2026, 5, 1),
+        period_end=dt.date(2026, 5, 31),
+    )
+    scan(school)
+    old.refresh_from_db()
+    assert old.status == Flag.Status.ACTIVE
+
+
+def test_clearing_and_bringing_back_period_flags_costs_the_same_statements_for_more_pupils(
+    school, group, contact_teacher, pupil
+):
+    """The flags below the threshold are cleared in one UPDATE, and those that fire
+    again come back in one (PostgreSQL) or one per distinct figures (SQLite)."""
+
+    def statements_for(pupils) -> tuple[int, int]:
+        records = [november_days(p, contact_teacher) for p in pupils]
+        scan(school)
+        for rows in records:
+            apply_absence_changes(removals=rows[-1:], by=contact_teacher, rescan=False)
+        with CaptureQueriesContext(connection) as clearing:
+            assert scan(school).cleared == 2 * len(pupils)
+        for p in pupils:
+            november_days(p, contact_teacher, [dt.date(2026, 11, 6)])
+        with CaptureQueriesContext(connection) as back:
+            assert scan(school).reactivated == 2 * len(pupils)
+        return len(clearing.captured_queries), len(back.captured_queries)
+
+    few = statements_for([pupil])
+    many = statements_for([make_pupil(group) for _ in range(5)])
+    assert many == few
