@@ -236,6 +236,17 @@ def test_a_message_with_one_flag_shows_it_without_a_link(client_for, contact_tea
     assert reverse("inbox_message", args=[message.pk]) not in html
 
 
+def test_a_read_message_does_not_call_its_flags_new(client_for, contact_teacher, group):
+    flags = [make_flag(make_pupil(group)) for _i in range(7)]
+    message = notify(contact_teacher, *flags, read=True)
+    client = client_for(contact_teacher)
+    html = html_of(client.get(reverse("inbox")))
+    assert "7 varsler" in html and "nye varsler" not in html
+    assert "Se alle 7 varsler, etter elevens navn" in html
+    page = html_of(client.get(reverse("inbox_message", args=[message.pk])))
+    assert "<title>7 varsler" in page and "nye varsler" not in page
+
+
 def test_someone_elses_message_is_404(client_for, contact_teacher, leader, pupil):
     theirs = notify(leader, make_flag(pupil))
     client = client_for(contact_teacher)
