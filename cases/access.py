@@ -309,6 +309,13 @@ class CaseAccess:
     def can_view_access_log(self) -> bool:
         return self.is_leader
 
+    @property
+    def sees_other_flags(self) -> bool:
+        """The pupil's active flags that are not the case's: the school's own people
+        see them. PPT and the other services see the case, and the flags attached to
+        it, not the rest of the pupil's absence."""
+        return self.basis in Basis.MANAGING or self.basis == Basis.ATTENDANCE_CONTACT
+
 
 def case_access_or_404(user: User, case_uuid: uuid.UUID | str) -> CaseAccess:
     """One query: the case, its pupil, school and owner, and the user's standing."""

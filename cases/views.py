@@ -100,7 +100,9 @@ def case_context(request: HttpRequest, grant: access.CaseAccess, **extra) -> dic
         "guide": queries.LEVEL_GUIDES[case.level],
         "timeline": queries.timeline(case),
         "attached_flags": (attached := queries.attached_flags(case)),
-        "active_flags": queries.active_flags(case.pupil, besides=attached),
+        "active_flags": queries.active_flags(case.pupil, besides=attached)
+        if grant.sees_other_flags
+        else [],
         "notes": list(case.notes.select_related("author")),
         "note_form": NoteForm(),
     }

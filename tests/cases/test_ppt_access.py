@@ -195,3 +195,24 @@ def test_stray_per_user_grant_without_active_referral_is_404(client_for, case, p
     assign_perm("cases.view_case", ppt_advisor, case)  # e.g. made by hand in the admin
     assert client_for(ppt_advisor).get(page(case)).status_code == 404
     assert not CaseAccessLog.objects.exists()
+
+
+def test_ppt_sees_the_cases_flags_but_not_the_rest_of_the_pupils_absence(
+    client_for, case, contact_teacher, ppt_advisor
+):
+    """The referral covers the case: the flags attached to it, not the pupil's other
+    active flags, which the school's own people still see."""
+    from django.utils import timezone
+
+    from cases.actions.core import attach_flags
+    from tests.fravaer.test_flag_views import make_flag
+
+    attached = make_flag(case.pupil, "month_days")
+    attach_flags(case, [attached], now=timezone.now())
+    other = make_flag(case.pupil, "undocumented")
+    referred(case, contact_teacher)
+    ppt = client_for(ppt_advisor).get(page(case))
+    assert ppt.context["attached_flags"] == [attached]
+    assert ppt.context["active_flags"] == []
+    school = client_for(contact_teacher).get(page(case))
+    assert school.context["active_flags"] == [other]
