@@ -724,7 +724,14 @@ class RefusingMailServer:
 
 
 def test_a_mail_server_that_is_down_fails_no_step_in_a_case(
-    client_for, case, leader, team_member, settings, caplog, django_capture_on_commit_callbacks
+    client_for,
+    case,
+    leader,
+    team_member,
+    settings,
+    caplog,
+    django_capture_on_commit_callbacks,
+    eager_tasks,
 ):
     """The e-mail that a new owner is told by goes through the inbox e-mail task: with
     the mail server down the step is saved and answered as usual, the inbox message
@@ -746,7 +753,13 @@ def test_a_mail_server_that_is_down_fails_no_step_in_a_case(
 
 
 def test_a_step_in_a_case_e_mails_the_people_it_tells(
-    client_for, case, leader, team_member, django_capture_on_commit_callbacks, mailoutbox
+    client_for,
+    case,
+    leader,
+    team_member,
+    django_capture_on_commit_callbacks,
+    mailoutbox,
+    eager_tasks,
 ):
     with django_capture_on_commit_callbacks(execute=True):
         client_for(leader).post(

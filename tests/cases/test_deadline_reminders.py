@@ -241,7 +241,7 @@ def test_reminder_text_names_the_step_and_no_details(case):
 
 
 def test_reminder_e_mail_carries_no_details(
-    case, contact_teacher, mailoutbox, django_capture_on_commit_callbacks
+    case, contact_teacher, mailoutbox, django_capture_on_commit_callbacks, eager_tasks
 ):
     _deadline(case, FRI)
     with django_capture_on_commit_callbacks(execute=True):
