@@ -19,7 +19,7 @@ from functools import cached_property
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -142,13 +142,16 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
     # undocumented and unanswered again (corrected back, the rule switched on again),
     # a period's figures at the threshold again.
     cleared: dict[tuple[int, str, str], int] = {}
-    for flag_id, pupil_id, rule, period_key, episode_open, status, record_id, start in raw_rows(
-        Flag.objects.filter(
-            Q(period_end__gte=year_start - dt.timedelta(days=120))
-            | Q(episode_open=True)
-            | Q(rule="undocumented", status=Flag.Status.ACTIVE),
-            pupil_id__in=in_scope,
-        ).values_list(
+    flags = Flag.objects.filter(
+        Q(period_end__gte=year_start - dt.timedelta(days=120))
+        | Q(episode_open=True)
+        | Q(rule="undocumented", status=Flag.Status.ACTIVE),
+        pupil_id__in=in_scope,
+    ).annotate(  # a flag of this school year (a truth value: no date object per row)
+        this_year=ExpressionWrapper(Q(period_start__gte=year_start), output_field=BooleanField())
+    )
+    for flag_id, pupil_id, rule, period_key, episode_open, status, record_id, this_year in raw_rows(
+        flags.values_list(
             "pk",
             "pupil_id",
             "rule",
@@ -156,7 +159,7 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
             "episode_open",
             "status",
             "record_id",
-            "period_start",
+            "this_year",
         )
     ):
         key = (pupil_id, rule, period_key)
@@ -167,7 +170,7 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
             active_undocumented.append((flag_id, record_id))
         elif rule == "undocumented" and status == Flag.Status.CLEARED:
             cleared[key] = flag_id
-        elif rule in PERIOD_RULES and start >= year_start:
+        elif this_year and rule in PERIOD_RULES:
             if status == Flag.Status.ACTIVE:
                 active_periods[key] = flag_id
             elif status == Flag.Status.CLEARED:
