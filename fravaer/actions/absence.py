@@ -334,9 +334,18 @@ def _others_that_day(
     qs = AbsenceRecord.objects.current().filter(pupil_id=pupil_id, date=day)
     if exclude:
         qs = qs.exclude(pk=exclude)
-    rows = list(qs.values_list("kind", "lessons"))
-    kinds = {kind for kind, _lessons in rows}
-    lessons = sum(n or 0 for kind, n in rows if kind == AbsenceRecord.Kind.LESSON)
+    return kinds_and_lessons(qs.values_list("kind", "lessons"))
+
+
+def kinds_and_lessons(records: Iterable[tuple[str, int | None]]) -> tuple[set[str], int]:
+    """What `check_day_consistency` needs of a pupil's other records that day, given
+    as (kind, lessons): their kinds, and the lessons of the lesson records."""
+    kinds: set[str] = set()
+    lessons = 0
+    for kind, count in records:
+        kinds.add(kind)
+        if kind == AbsenceRecord.Kind.LESSON:
+            lessons += count or 0
     return kinds, lessons
 
 

@@ -28,6 +28,7 @@ from fravaer.actions import (
     check_absence_input,
     check_day_consistency,
 )
+from fravaer.actions.absence import kinds_and_lessons
 from fravaer.imports.csvfile import Row, parse_rows
 from fravaer.imports.db import load_in, load_pupils, system_user
 from fravaer.imports.fields import RowChecks, format_date, int_in_range, name_key, parse_date
@@ -447,8 +448,7 @@ def _overlap(
 ) -> str | None:
     """Why the row would count an absence twice (`check_day_consistency`), or None.
     A clash with the file's own earlier rows names their lines."""
-    kinds = {rec.kind for rec in stored}
-    lessons = sum(rec.lessons or 0 for rec in stored if rec.kind == AbsenceRecord.Kind.LESSON)
+    kinds, lessons = kinds_and_lessons((rec.kind, rec.lessons) for rec in stored)
     try:
         check_day_consistency(
             row.kind,

@@ -372,13 +372,7 @@ def test_case_page_tasks_cost_the_same_queries_whatever_their_number(
     record_mapping(case, kind="causes", by=contact_teacher, basis="owner", home="x")
     with CaptureQueriesContext(connection) as few:
         client.get(f"/saker/{case.uuid}/")
-    for n in range(4):
-        other = _participant(case, contact_teacher, name=f"P{n}")
-        assign_task(case, description=f"t{n}", due=TODAY, participant=other, by=contact_teacher)
-        assign_task(
-            case, description=f"u{n}", due=TODAY, assignee_user=contact_teacher, by=contact_teacher
-        )
-        record_mapping(case, kind="causes", by=contact_teacher, basis="owner", home=f"x{n}")
+    _four_more_of_each(case, contact_teacher)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(f"/saker/{case.uuid}/")
 
@@ -431,13 +425,17 @@ def test_task_done_fragment_costs_the_same_queries_whatever_the_rows(
     done = _url(case, "oppgaver/{}/utfort/")
     with CaptureQueriesContext(connection) as few:
         assert client.post(done.format(first.pk), HTTP_HX_REQUEST="true").status_code == 200
-    for n in range(4):
-        other = _participant(case, contact_teacher, name=f"P{n}")
-        assign_task(case, description=f"t{n}", due=TODAY, participant=other, by=contact_teacher)
-        assign_task(
-            case, description=f"u{n}", due=TODAY, assignee_user=contact_teacher, by=contact_teacher
-        )
-        record_mapping(case, kind="causes", by=contact_teacher, basis="owner", home=f"x{n}")
+    _four_more_of_each(case, contact_teacher)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.post(done.format(second.pk), HTTP_HX_REQUEST="true")
     assert response.content.decode().count("<tr>") == 1 + 2 + 8  # head, both, the new eight
+
+
+def _four_more_of_each(case, by) -> None:
+    """Four more participants, eight more tasks (to a participant and to a user) and
+    four more mappings: the rows the query-count tests add."""
+    for n in range(4):
+        other = _participant(case, by, name=f"P{n}")
+        assign_task(case, description=f"t{n}", due=TODAY, participant=other, by=by)
+        assign_task(case, description=f"u{n}", due=TODAY, assignee_user=by, by=by)
+        record_mapping(case, kind="causes", by=by, basis="owner", home=f"x{n}")
