@@ -527,6 +527,21 @@ def november_days(pupil, by, days=NOVEMBER_DAYS):
     return [absence(pupil, day, by, documented=True, code="leave") for day in days]
 
 
+def month_flag_then_rescan(school, pupil, by, admin, *, enabled=True, threshold=3) -> None:
+    """4 whole days in November raise `month_days`; then the municipality changes the
+    rule and the school is scanned again."""
+    november_days(pupil, by)
+    scan(school)
+    change_rule_setting(
+        pupil.municipality,
+        rule="month_days",
+        enabled=enabled,
+        threshold=Decimal(threshold),
+        by=admin,
+    )
+    scan(school)
+
+
 def month_flag(pupil) -> Flag:
     return Flag.objects.get(pupil=pupil, rule="month_days", period_key="2026-11")
 
@@ -566,14 +581,9 @@ def test_a_months_flag_below_the_threshold_again_is_cleared_and_fires_again(
 
 
 def test_a_months_flag_whose_rule_is_switched_off_is_cleared_as_such(
-    school, municipality, municipal_admin, contact_teacher, pupil
+    school, municipal_admin, contact_teacher, pupil
 ):
-    november_days(pupil, contact_teacher)
-    scan(school)
-    change_rule_setting(
-        municipality, rule="month_days", enabled=False, threshold=Decimal(3), by=municipal_admin
-    )
-    scan(school)
+    month_flag_then_rescan(school, pupil, contact_teacher, municipal_admin, enabled=False)
     flag = month_flag(pupil)
     assert (flag.status, flag.cleared_cause) == (Flag.Status.CLEARED, Flag.Cause.RULE_OFF)
     assert flag.cleared_text().endswith("kommunen har slått av regelen.")
@@ -582,14 +592,9 @@ def test_a_months_flag_whose_rule_is_switched_off_is_cleared_as_such(
 
 
 def test_a_raised_threshold_clears_the_flags_below_it(
-    school, municipality, municipal_admin, contact_teacher, pupil
+    school, municipal_admin, contact_teacher, pupil
 ):
-    november_days(pupil, contact_teacher)
-    scan(school)
-    change_rule_setting(
-        municipality, rule="month_days", enabled=True, threshold=Decimal(4), by=municipal_admin
-    )
-    scan(school)
+    month_flag_then_rescan(school, pupil, contact_teacher, municipal_admin, threshold=4)
     assert (month_flag(pupil).status, month_flag(pupil).cleared_cause) == (
         Flag.Status.CLEARED,
         Flag.Cause.BELOW,
