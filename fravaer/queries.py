@@ -82,8 +82,11 @@ def register_rows(
     """
     pupils = enrolled_pupils(group, day)
     if lock:
-        # Serialises two saves of the same class (PostgreSQL; a no-op on SQLite).
-        pupils = pupils.select_for_update()
+        # Serialises two saves of the same class, and a save of one of its pupils on
+        # the pupil page or by an import (PostgreSQL; SQLite has one writer at a time).
+        from fravaer.actions.absence import lock_pupils
+
+        lock_pupils(pupils)
     pupils = list(pupils)
     records = (
         AbsenceRecord.objects.current()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -326,6 +327,16 @@ def save_class_register(
         ) from exc
 
 
+def lock_pupils(pupils: QuerySet[Pupil]) -> None:
+    """Hold these pupils' rows until the transaction ends, taken in key order so that
+    two savers never deadlock (PostgreSQL; SQLite lets one writer in at a time). The
+    day rules read a pupil's other records that day and then write: two saves for one
+    pupil at once would each pass them alone (a whole day beside lessons, more lessons
+    than the class has). The register, the pupil page, the edit page and the import
+    all lock before they read."""
+    list(pupils.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+
+
 def _others_that_day(
     pupil_id: int, day: dt.date, exclude: int | None = None
 ) -> tuple[set[str], int]:
@@ -370,19 +381,20 @@ def record_absence(
         not_after=not_after,
     )
     check_absence_input(data, lessons_per_day=lessons_per_day)
-    kinds, lessons = _others_that_day(pupil.pk, day)
-    check_day_consistency(
-        data.kind,
-        kinds,
-        day=day,
-        lessons=data.lessons,
-        other_lessons=lessons,
-        lessons_per_day=lessons_per_day,
-    )
     try:
         # A savepoint when the caller holds a transaction (OncePerSubmissionMiddleware):
         # the refusal is shown on the form, which needs the transaction usable.
         with transaction.atomic():
+            lock_pupils(Pupil.objects.filter(pk=pupil.pk))
+            kinds, lessons = _others_that_day(pupil.pk, day)
+            check_day_consistency(
+                data.kind,
+                kinds,
+                day=day,
+                lessons=data.lessons,
+                other_lessons=lessons,
+                lessons_per_day=lessons_per_day,
+            )
             changes = apply_absence_changes(creates=[(pupil, day, data)], by=by, now=now)
     except IntegrityError as exc:
         raise AbsenceRuleError(
@@ -405,6 +417,7 @@ def correct_absence(
     saved in the meantime is refused, never silently overwritten."""
     check_absence_input(data, lessons_per_day=lessons_per_day)
     with transaction.atomic():
+        lock_pupils(Pupil.objects.filter(pk=record.pupil_id))
         current = AbsenceRecord.objects.select_for_update().get(pk=record.pk)
         if current.deleted_at is not None or (
             version is not None and record_version(current) != version

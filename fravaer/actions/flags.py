@@ -35,7 +35,7 @@ from fravaer.models.flags import (
     RuleSettingChange,
     contact_cleared_details,
 )
-from fravaer.scan import Scope, load_figures, raw_rows
+from fravaer.scan import PupilPlace, Scope, load_figures, raw_rows
 from fravaer.thresholds import (
     MONTH,
     RULES,
@@ -122,15 +122,14 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> ScanResult:
-    data = load_figures(scope, as_of, rule_configs)
-    result = ScanResult(as_of, pupils=len(data.places))
-    if not data.places:
-        return result
     in_scope = scope.enrollments(as_of).values("pupil_id")
     year_start, _year_end = SchoolYear.bounds_for(as_of)
     # The flags the findings are checked against, in one read: this school year's
     # (period rules look back over the year; a window or pattern flag is at most
-    # 15 weeks long), open episodes and undocumented flags still active.
+    # 15 weeks long), open episodes and undocumented flags still active. Read before
+    # the figures: a flag that a save (and its own rescan) changes in between is then
+    # judged on figures newer than the flag, and the writes touch only rows still as
+    # read here.
     existing: set[tuple[int, str, str]] = set()
     open_episodes: dict[tuple[int, str], int] = {}
     active_undocumented: list[tuple[int, int]] = []
@@ -147,8 +146,10 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
         | Q(episode_open=True)
         | Q(rule="undocumented", status=Flag.Status.ACTIVE),
         pupil_id__in=in_scope,
-    ).annotate(  # a flag of this school year (a truth value: no date object per row)
-        this_year=ExpressionWrapper(Q(period_start__gte=year_start), output_field=BooleanField())
+    ).annotate(  # a period of this school year up to the scan date (a truth value)
+        this_year=ExpressionWrapper(
+            Q(period_start__gte=year_start, period_start__lte=as_of), output_field=BooleanField()
+        )
     )
     for flag_id, pupil_id, rule, period_key, episode_open, status, record_id, this_year in raw_rows(
         flags.values_list(
@@ -175,9 +176,14 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
                 active_periods[key] = flag_id
             elif status == Flag.Status.CLEARED:
                 cleared[key] = flag_id
+    data = load_figures(scope, as_of, rule_configs)
+    result = ScanResult(as_of, pupils=len(data.places))
+    if not data.places:
+        return result
     firing: set[tuple[int, str]] = set()  # open episodes whose condition still holds
     still_undocumented: set[int] = set()
-    reactivate: list[tuple[int, Finding]] = []  # flag id, the finding that fires again
+    # Flag id, the finding that fires again, and the pupil's class now.
+    reactivate: list[tuple[int, Finding, PupilPlace]] = []
     # Outside a transaction the writes run beside the evaluation (`ScanWrites`, on
     # PostgreSQL).
     threaded = not connection.in_atomic_block and settings.SCAN_WRITES_IN_THREAD
@@ -200,7 +206,7 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
                         elif key not in existing:
                             writes.add(place, finding)
                         elif active_periods.pop(key, None) is None and key in cleared:
-                            reactivate.append((cleared[key], finding))
+                            reactivate.append((cleared[key], finding, place))
                 writes.end_slice()
             # Every pupil's figures are done with: free them before the writes.
             del data, existing

@@ -40,6 +40,7 @@ from django.utils.module_loading import import_string
 
 from fravaer.models import StaffRole, TeachingAssignment
 from fravaer.models.flags import Flag, Notification, cleared_details
+from fravaer.scan import PupilPlace
 from fravaer.thresholds import CONTACT, LEADERS, RULES, TEAM, Finding
 
 logger = logging.getLogger(__name__)
@@ -103,7 +104,10 @@ class Written:
 
 class _Finish:
     def __init__(
-        self, to_close: list[int], stale: list[int], reactivate: list[tuple[int, Finding]]
+        self,
+        to_close: list[int],
+        stale: list[int],
+        reactivate: list[tuple[int, Finding, PupilPlace]],
     ) -> None:
         self.to_close, self.stale, self.reactivate = to_close, stale, reactivate
 
@@ -201,7 +205,11 @@ class ScanWrites:
         self._put(text)
 
     def finish(
-        self, *, to_close: list[int], stale: list[int], reactivate: list[tuple[int, Finding]] = ()
+        self,
+        *,
+        to_close: list[int],
+        stale: list[int],
+        reactivate: list[tuple[int, Finding, PupilPlace]] = (),
     ) -> Written:
         """The messages, the closed episodes, cleared and reactivated flags, the
         handlers; then, with a writer thread, its commit."""
@@ -316,7 +324,10 @@ class ScanWrites:
             cursor.execute(f"TRUNCATE {STAGING}")
 
     def _finish(
-        self, to_close: list[int], stale: list[int], reactivate: list[tuple[int, Finding]]
+        self,
+        to_close: list[int],
+        stale: list[int],
+        reactivate: list[tuple[int, Finding, PupilPlace]],
     ) -> None:
         written = self.written
         postgres = connection.vendor == "postgresql"
@@ -373,14 +384,15 @@ class ScanWrites:
         if per_user and self.email:
             transaction.on_commit(lambda: queue_notification_emails(per_user))
 
-    def _reactivate(self, flags: list[tuple[int, Finding]], *, postgres: bool) -> None:
+    def _reactivate(self, flags: list[tuple[int, Finding, PupilPlace]], *, postgres: bool) -> None:
         """Cleared flags whose finding fires again: an undocumented absence that is
         undocumented and unanswered again (corrected back from documented, the rule
         switched on again), a school year's or month's figures at the threshold again.
-        Active again and raised now, so that they are announced and attached like new
-        ones (`new_flags` reads them too). Their figures, records and details are the
-        finding's, as for a new flag: a call nobody answered while the flag was cleared
-        hands it over, and the cause it was cleared for goes."""
+        Active again and raised now, in the pupil's class and school of today (a pupil
+        may have moved since), so that they are announced to the right people and
+        attached like new ones (`new_flags` reads them too). Their figures, records and
+        details are the finding's, as for a new flag: a call nobody answered while the
+        flag was cleared hands it over, and the cause it was cleared for goes."""
         if postgres:
             self._begin()
             table = connection.ops.quote_name(Flag._meta.db_table)
@@ -389,10 +401,12 @@ class ScanWrites:
                     f"WITH back AS (UPDATE {table} f SET status = %s, cleared_at = NULL, "  # noqa: S608
                     "raised_at = %s, as_of = %s, details = v.details::jsonb, "
                     "value = v.value, threshold = v.threshold, period_end = v.period_end, "
-                    "record_ids = v.record_ids::jsonb "
+                    "record_ids = v.record_ids::jsonb, school_id = v.school_id, "
+                    "group_id = v.group_id "
                     "FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::numeric[], "
-                    "%s::date[], %s::text[]) "
-                    "AS v(id, details, value, threshold, period_end, record_ids) "
+                    "%s::date[], %s::text[], %s::bigint[], %s::bigint[]) "
+                    "AS v(id, details, value, threshold, period_end, record_ids, school_id, "
+                    "group_id) "
                     "WHERE f.id = v.id AND f.status = %s "
                     f"RETURNING f.id, f.group_id, f.school_id, f.rule, {HANDED_OVER_OF_F}) "
                     f"INSERT INTO {RAISED} SELECT * FROM back",
@@ -400,23 +414,47 @@ class ScanWrites:
                         Flag.Status.ACTIVE,
                         self.now,
                         self.as_of,
-                        [flag_id for flag_id, _f in flags],
-                        [json.dumps(f.details) for _id, f in flags],
-                        [f.value for _id, f in flags],
-                        [f.threshold for _id, f in flags],
-                        [f.period_end for _id, f in flags],
-                        [json.dumps(list(f.record_ids)) for _id, f in flags],
+                        [flag_id for flag_id, _f, _p in flags],
+                        [json.dumps(f.details) for _id, f, _p in flags],
+                        [f.value for _id, f, _p in flags],
+                        [f.threshold for _id, f, _p in flags],
+                        [f.period_end for _id, f, _p in flags],
+                        [json.dumps(list(f.record_ids)) for _id, f, _p in flags],
+                        [p.school_id for _id, _f, p in flags],
+                        [p.group_id for _id, _f, p in flags],
                         Flag.Status.CLEARED,
                     ],
                 )
                 self.written.reactivated = cursor.rowcount
             return
-        # SQLite (the demo): one UPDATE per distinct figures, a handful.
+        # SQLite (the demo): one UPDATE per distinct figures and class, a handful. An
+        # undocumented flag's figures and record never change (one record, its date),
+        # so only its details and class are written: flags of one class share them.
         by_figures: dict[tuple, list[int]] = {}
-        for flag_id, f in flags:
-            figures = (json.dumps(f.details, sort_keys=True), f.value, f.threshold, f.period_end)
-            by_figures.setdefault((*figures, f.record_ids), []).append(flag_id)
-        for (details, value, threshold, period_end, record_ids), ids in by_figures.items():
+        for flag_id, f, place in flags:
+            figures = (f.value, f.threshold, f.period_end, f.record_ids)
+            if f.rule == "undocumented":
+                figures = (None, None, None, None)
+            details = json.dumps(f.details, sort_keys=True)
+            key = (details, *figures, place.school_id, place.group_id)
+            by_figures.setdefault(key, []).append(flag_id)
+        for (
+            details,
+            value,
+            threshold,
+            period_end,
+            record_ids,
+            school,
+            group,
+        ), ids in by_figures.items():
+            figures = {}
+            if value is not None:
+                figures = {
+                    "value": value,
+                    "threshold": threshold,
+                    "period_end": period_end,
+                    "record_ids": list(record_ids),
+                }
             self.written.reactivated += Flag.objects.filter(
                 pk__in=ids, status=Flag.Status.CLEARED
             ).update(
@@ -425,10 +463,9 @@ class ScanWrites:
                 raised_at=self.now,
                 as_of=self.as_of,
                 details=json.loads(details),
-                value=value,
-                threshold=threshold,
-                period_end=period_end,
-                record_ids=list(record_ids),
+                school_id=school,
+                group_id=group,
+                **figures,
             )
 
     def new_flags(self) -> QuerySet[Flag]:
@@ -447,9 +484,12 @@ def queue_notification_emails(per_user: dict[int, int]) -> None:
 
     try:
         send_inbox_emails.delay({str(user_id): count for user_id, count in per_user.items()})
-    except Exception:
+    except Exception as exc:
+        # The kind of error only: a mail server's message may name the addresses.
         logger.warning(
-            "could not send or enqueue e-mails to %d people", len(per_user), exc_info=True
+            "could not send or enqueue e-mails to %d people (%s)",
+            len(per_user),
+            type(exc).__name__,
         )
 
 

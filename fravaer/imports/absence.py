@@ -28,9 +28,9 @@ from fravaer.actions import (
     check_absence_input,
     check_day_consistency,
 )
-from fravaer.actions.absence import kinds_and_lessons
+from fravaer.actions.absence import kinds_and_lessons, lock_pupils
 from fravaer.imports.csvfile import Row, parse_rows
-from fravaer.imports.db import load_in, load_pupils, system_user
+from fravaer.imports.db import chunked, load_in, load_pupils, system_user
 from fravaer.imports.fields import RowChecks, format_date, int_in_range, name_key, parse_date
 from fravaer.imports.results import ABSENCE, ImportResult, RowError, unknown_pupil
 from fravaer.models import (
@@ -204,6 +204,18 @@ def import_absence(
         return result
     allowed = {s.pk for s in schools} if schools is not None else None
     with nullcontext() if dry_run else transaction.atomic():
+        if not dry_run:
+            # The day rules read each pupil's records, then the file is written: no
+            # other save for these pupils in between.
+            # In key order across the chunks too, as every saver takes them.
+            pks = load_in(
+                lambda ids: Pupil.objects.filter(
+                    municipality=municipality, pupil_id__in=ids
+                ).values_list("pk", flat=True),
+                {r.pupil_id for r in rows},
+            )
+            for chunk in chunked(sorted(pks)):
+                lock_pupils(Pupil.objects.filter(pk__in=chunk))
         creates, errors = _plan_absence(
             rows, municipality=municipality, allowed=allowed, today=today, result=result
         )

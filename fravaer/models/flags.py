@@ -389,7 +389,7 @@ def cleared_details(cause: str | None = None, *, by: User | None = None) -> JSON
     figures = ~Q(rule="undocumented")
     switched_off = Exists(
         RuleSetting.objects.filter(
-            rule=OuterRef("rule"), enabled=False, municipality__pupils=OuterRef("pupil_id")
+            rule=OuterRef("rule"), enabled=False, municipality__schools=OuterRef("school_id")
         )
     )
     return _with_cause(

@@ -20,7 +20,7 @@ from fravaer.actions import (
     log_contact,
     scan_absence,
 )
-from fravaer.models import AbsenceReason, ContactLog, Flag, Notification
+from fravaer.models import AbsenceReason, AbsenceRecord, ContactLog, Flag, Notification
 from fravaer.scan import Scope
 from tests.conftest import make_pupil
 from tests.fravaer.test_flag_views import make_flag
@@ -646,3 +646,93 @@ def test_clearing_and_bringing_back_period_flags_costs_the_same_statements_for_m
     few = statements_for([pupil])
     many = statements_for([make_pupil(group) for _ in range(5)])
     assert many == few
+
+
+def test_a_flag_that_fires_again_goes_to_the_pupils_school_of_today(
+    school, other_school, group, other_group, contact_teacher, pupil
+):
+    """November's flag was raised at the first school. The pupil moves; a record is
+    corrected (the flag is cleared), then the new school registers a day: the flag
+    comes back in the new school and class, announced to the new contact teacher."""
+    from fravaer.access import overview_flags
+    from fravaer.models import Enrollment
+    from tests.conftest import _assign, make_user
+
+    records = november_days(pupil, contact_teacher)
+    scan(school)
+    flag = month_flag(pupil)
+    Enrollment.objects.filter(pupil=pupil, group=group).update(end=dt.date(2026, 11, 8))
+    Enrollment.objects.create(pupil=pupil, group=other_group, start=dt.date(2026, 11, 9))
+    new_teacher = _assign(make_user("kontakt@sorby.no"), other_group, "contact")
+    apply_absence_changes(removals=[records[-1]], by=contact_teacher, rescan=False)
+    scan(other_school)
+    assert month_flag(pupil).status == Flag.Status.CLEARED
+    Notification.objects.all().delete()
+    november_days(pupil, new_teacher, [dt.date(2026, 11, 12)])
+    scan(other_school)
+    flag.refresh_from_db()
+    assert (flag.status, flag.school_id, flag.group_id) == (
+        Flag.Status.ACTIVE,
+        other_school.pk,
+        other_group.pk,
+    )
+    assert Notification.objects.filter(user=new_teacher).exists()
+    assert not Notification.objects.filter(user=contact_teacher).exists()
+    assert overview_flags(TODAY).filter(pk=flag.pk, school=other_school).exists()
+
+
+def test_a_scan_as_of_an_earlier_day_leaves_later_months_flags_alone(
+    school, contact_teacher, pupil
+):
+    """`scan_absence --as-of` an earlier day (or a task delayed with its date) does not
+    see November yet, and must not clear November's flag."""
+    november_days(pupil, contact_teacher)
+    scan(school)
+    scan_absence(Scope(school_ids=(school.pk,)), as_of=dt.date(2026, 10, 30))
+    assert month_flag(pupil).status == Flag.Status.ACTIVE
+
+
+def test_a_flag_brought_back_while_the_scan_runs_stays_active(
+    school, contact_teacher, pupil, monkeypatch
+):
+    """The scan reads the flags before the figures: a save and its own rescan in
+    between bring a cleared flag back, and the scan, whose figures already include
+    the save, leaves it active."""
+    import fravaer.actions.flags as scan_module
+
+    records = november_days(pupil, contact_teacher)
+    scan(school)
+    apply_absence_changes(removals=[records[-1]], by=contact_teacher, rescan=False)
+    scan(school)
+    assert month_flag(pupil).status == Flag.Status.CLEARED
+    real = scan_module.load_figures
+    saved = []
+
+    def a_save_meanwhile(*args, **kwargs):
+        if not saved:
+            saved.append(True)
+            november_days(pupil, contact_teacher, [dt.date(2026, 11, 6)])
+            scan_absence(Scope(pupil_ids=(pupil.pk,)), as_of=TODAY)
+            assert month_flag(pupil).status == Flag.Status.ACTIVE
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scan_module, "load_figures", a_save_meanwhile)
+    scan(school)
+    assert saved and month_flag(pupil).status == Flag.Status.ACTIVE
+
+
+def test_bringing_back_undocumented_flags_costs_the_same_statements_for_more_pupils(
+    school, group, contact_teacher
+):
+    def updates_for(n: int) -> int:
+        pupils = [make_pupil(group) for _ in range(n)]
+        ids = [absence(p, MONDAY, contact_teacher).pk for p in pupils]
+        scan(school)
+        AbsenceRecord.objects.filter(pk__in=ids).update(documented=True)
+        scan(school)
+        AbsenceRecord.objects.filter(pk__in=ids).update(documented=False)
+        with CaptureQueriesContext(connection) as statements:
+            assert scan(school).reactivated == n
+        return len(statements.captured_queries)
+
+    assert updates_for(1) == updates_for(6)

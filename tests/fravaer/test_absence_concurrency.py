@@ -1,0 +1,78 @@
+"""Two saves for one pupil at the same moment: the day rules (no whole day beside
+lessons, no more lessons than the class has) hold, because each saver locks the
+pupil before it reads the pupil's records (`lock_pupils`). PostgreSQL only: SQLite
+lets one writer in at a time, so there is no race to lose there (CI runs PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+from django.db import connection, connections
+
+import fravaer.actions.absence as absence_module
+from fravaer.actions import AbsenceInput, AbsenceRuleError, record_absence
+from fravaer.models import AbsenceReason, AbsenceRecord
+from fravaer.schooldays import SchoolCalendar
+
+DAY = dt.date(2026, 11, 17)
+
+pytestmark = [
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="needs concurrent transactions: SQLite serialises writers (CI runs PostgreSQL)",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"kind": "day"}, {"kind": "lesson", "lessons": 2}),
+        ({"kind": "lesson", "lessons": 4}, {"kind": "lesson", "lessons": 4}),
+    ],
+)
+def test_two_saves_at_once_keep_the_day_rules(
+    pupil, group, contact_teacher, subject_teacher, monkeypatch, first, second
+):
+    reason = AbsenceReason.objects.get(municipality=pupil.municipality, code="unknown")
+    real = absence_module._others_that_day
+
+    def read_then_linger(*args, **kwargs):
+        result = real(*args, **kwargs)
+        time.sleep(0.5)  # the other save starts while this one has read, not written
+        return result
+
+    monkeypatch.setattr(absence_module, "_others_that_day", read_then_linger)
+    refused = []
+
+    def save(user, spec):
+        try:
+            record_absence(
+                pupil,
+                day=DAY,
+                data=AbsenceInput(documented=False, reason=reason, **spec),
+                by=user,
+                calendar=SchoolCalendar(),
+                lessons_per_day=group.lessons_per_day,
+            )
+        except AbsenceRuleError as exc:
+            refused.append(exc.code)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=save, args=(contact_teacher, first)),
+        threading.Thread(target=save, args=(subject_teacher, second)),
+    ]
+    threads[0].start()
+    time.sleep(0.1)
+    threads[1].start()
+    for thread in threads:
+        thread.join(timeout=30)
+    stored = AbsenceRecord.objects.current().filter(pupil=pupil, date=DAY)
+    assert stored.count() == 1
+    assert len(refused) == 1
