@@ -245,8 +245,13 @@ class RegisterRowForm(AbsenceFieldsMixin, StyledForm):
         return cleaned
 
     def _typed_absence(self, cleaned: dict) -> bool:
-        fields = ("lessons", "minutes_late", "documented", "reason", "note")
-        return any(cleaned.get(name) for name in fields)
+        fields = ("lessons", "documented", "reason", "note")
+        return (
+            any(cleaned.get(name) for name in fields)
+            or cleaned.get("minutes_late") is not None
+            # A subject other than the one the row starts with (a subject teacher's own).
+            or (cleaned.get("subject") or "").strip() != (self.initial.get("subject") or "")
+        )
 
     def show_current(self) -> None:
         """Rebind the row to its initial values, the record as it is now: after a

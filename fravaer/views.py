@@ -29,7 +29,7 @@ from fravaer.actions import (
     save_class_register,
 )
 from fravaer.forms import AbsenceRecordForm, ContactLogForm, RegisterRowForm
-from fravaer.models import AbsenceRecord, Group, StaffRole, TeachingAssignment
+from fravaer.models import AbsenceRecord, ContactLog, Group, StaffRole, TeachingAssignment
 from fravaer.models.absence import SUBJECTS
 from fravaer.schooldays import SchoolCalendar
 
@@ -311,7 +311,9 @@ def _register_entries(rows, forms, grant, day):
                     lessons_per_day=grant.group.lessons_per_day,
                 )
             except AbsenceRuleError as exc:
-                form.add_error(None, exc.message)
+                # At the row's field it is about: the count, or the choice of kind.
+                field = "lessons" if exc.code == "absence_lessons_exceed_day_total" else "status"
+                form.add_error(field, exc.message)
                 continue
         entries.append(
             RegisterEntry(
@@ -536,6 +538,14 @@ def contact_log(request: HttpRequest, pupil_uuid) -> HttpResponse:
                         "Varselet om udokumentert fravær står til hjemmet er kontaktet.",
                         "Varslene om udokumentert fravær står til hjemmet er kontaktet.",
                         waiting,
+                    )
+                if log.settled and log.outcome == ContactLog.Outcome.FOLLOW_UP:
+                    text += " " + ngettext(
+                        "Varselet står nå som «Følges opp» under «Tidligere varsler». "
+                        "Husk oppfølgingen.",
+                        "Varslene står nå som «Følges opp» under «Tidligere varsler». "
+                        "Husk oppfølgingen.",
+                        log.settled,
                     )
                 messages.success(request, text)
                 if log.handed_over:

@@ -142,11 +142,11 @@ def check_day_consistency(
         raise AbsenceRuleError(
             ngettext(
                 "Eleven har allerede %(other)s time fravær %(date)s, og klassen har "
-                "%(n)s timer per dag. Endre registreringen som finnes, eller registrer "
-                "hele dagen.",
+                "%(n)s timer per dag. Endre timen som er registrert, eller fjern den og "
+                "registrer hele dagen.",
                 "Eleven har allerede %(other)s timer fravær %(date)s, og klassen har "
-                "%(n)s timer per dag. Endre registreringene som finnes, eller registrer "
-                "hele dagen.",
+                "%(n)s timer per dag. Endre timene som er registrert, eller fjern dem og "
+                "registrer hele dagen.",
                 other_lessons,
             )
             % {"other": other_lessons, "date": f"{day:%d.%m.%Y}", "n": lessons_per_day},
@@ -497,7 +497,9 @@ def log_contact(
         if log.reached_home():
             # "Contact home today": once the home has been reached, the undocumented
             # absence up to that day is no longer unanswered.
-            clear_undocumented_flags(pupil, up_to=timezone.localdate(contacted_at), now=now, by=by)
+            log.settled = clear_undocumented_flags(
+                pupil, up_to=timezone.localdate(contacted_at), now=now, by=by
+            )
         elif log.tried_home_unanswered():
             log.handed_over = hand_over_unanswered(
                 pupil, day=timezone.localdate(contacted_at), now=now

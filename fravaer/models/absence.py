@@ -233,6 +233,8 @@ class ContactLog(models.Model):
     # Set by `log_contact`: the undocumented-absence flags this unanswered attempt
     # handed over to the leaders and the team (not stored).
     handed_over: list[int] = []
+    # Set by `log_contact`: how many undocumented flags this contact settled.
+    settled: int = 0
 
     pupil = models.ForeignKey(
         Pupil, on_delete=models.PROTECT, related_name="contact_logs", verbose_name=_("elev")

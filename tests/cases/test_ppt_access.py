@@ -214,5 +214,8 @@ def test_ppt_sees_the_cases_flags_but_not_the_rest_of_the_pupils_absence(
     ppt = client_for(ppt_advisor).get(page(case))
     assert ppt.context["attached_flags"] == [attached]
     assert ppt.context["active_flags"] == []
+    html = ppt.content.decode()
+    assert "Elevens andre aktive varsler" not in html
+    assert "Ingen andre aktive varsler" not in html  # it has one: PPT is not told either way
     school = client_for(contact_teacher).get(page(case))
     assert school.context["active_flags"] == [other]

@@ -229,14 +229,25 @@ def test_the_message_counts_the_flags_that_stay(client_for, school, contact_teac
     )
 
 
-@pytest.mark.parametrize("outcome", ["clarified", "follow_up"])
 def test_a_contact_that_reaches_the_home_says_only_that_it_is_logged(
-    client_for, school, contact_teacher, pupil, outcome
+    client_for, school, contact_teacher, pupil
 ):
     absence(pupil, TUESDAY, contact_teacher)
     scan(school)
-    message = success_message(client_for(contact_teacher), pupil, outcome=outcome)
+    message = success_message(client_for(contact_teacher), pupil, outcome="clarified")
     assert message == "Kontakten er logget."
+
+
+def test_a_contact_to_follow_up_says_where_the_flag_went_and_to_follow_up(
+    client_for, school, contact_teacher, pupil
+):
+    absence(pupil, TUESDAY, contact_teacher)
+    scan(school)
+    message = success_message(client_for(contact_teacher), pupil, outcome="follow_up")
+    assert message == (
+        "Kontakten er logget. Varselet står nå som «Følges opp» under «Tidligere varsler». "
+        "Husk oppfølgingen."
+    )
 
 
 def test_a_contact_without_undocumented_flags_says_only_that_it_is_logged(

@@ -321,7 +321,7 @@ def test_absence_rejects_lessons_adding_up_to_more_than_the_day_in_one_file(run,
 
     assert messages(result) == [
         "Linje 4: Eleven har allerede 5 timer fravær 17.11.2026, og klassen har 5 timer per "
-        "dag. Endre registreringene som finnes, eller registrer hele dagen. "
+        "dag. Endre timene som er registrert, eller fjern dem og registrer hele dagen. "
         "Se linjene 2, 3 i fila."
     ]
     assert record_count() == (0, 0)
@@ -334,7 +334,7 @@ def test_absence_rejects_lessons_adding_up_with_stored_lessons(run, pupil, conta
 
     assert messages(result) == [
         "Linje 2: Eleven har allerede 4 timer fravær 17.11.2026, og klassen har 5 timer per "
-        "dag. Endre registreringene som finnes, eller registrer hele dagen."
+        "dag. Endre timene som er registrert, eller fjern dem og registrer hele dagen."
     ]
     assert record_count() == (1, 1)
 

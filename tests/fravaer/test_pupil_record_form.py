@@ -232,7 +232,7 @@ def test_lesson_records_on_one_day_add_up_to_no_more_than_the_class_has(
     response = add(client, pupil, kind="lesson", lessons="1")
     assert field_errors(response, "lessons") == [
         "Eleven har allerede 5 timer fravær 17.11.2026, og klassen har 5 timer per dag. "
-        "Endre registreringene som finnes, eller registrer hele dagen."
+        "Endre timene som er registrert, eller fjern dem og registrer hele dagen."
     ]
     assert AbsenceRecord.objects.filter(pupil=pupil).count() == 2
     # A late arrival does not count lessons, so it still fits.
@@ -248,7 +248,7 @@ def test_the_edit_page_checks_the_days_lessons_at_the_count(client_for, contact_
     form = response.context["form"]
     assert form.errors["lessons"] == [
         "Eleven har allerede 4 timer fravær 17.11.2026, og klassen har 5 timer per dag. "
-        "Endre registreringene som finnes, eller registrer hele dagen."
+        "Endre timene som er registrert, eller fjern dem og registrer hele dagen."
     ]
     assert not form.non_field_errors()
     record.refresh_from_db()

@@ -502,6 +502,9 @@ def test_the_register_adds_up_a_days_lessons_with_the_pupils_other_records(
         in response.content.decode()
     )
     assert AbsenceRecord.objects.current().count() == 1
+    forms = {row.pupil.first_name: form for row, form in response.context["rows"]}
+    assert forms["Anna"].errors["lessons"][0].startswith("Eleven har allerede 4 timer")
+    assert 'aria-invalid="true"' in response.content.decode()
     data = post_data(client.get(url(group)), {"Anna": {"status": "lesson", "lessons": 1}})
     assert client.post(url(group), data).status_code == 302
 
@@ -513,3 +516,22 @@ def test_the_saved_message_says_one_new_in_the_singular(
     data = post_data(client.get(url(group)), {"Anna": {"status": "day"}})
     response = client.post(url(group), data, follow=True)
     assert "Lagret for 17.11.2026: 1 ny, 0 endret, 0 fjernet." in response.content.decode()
+
+
+@pytest.mark.parametrize("typed", [{"minutes_late": 0}, {"subject": "Norsk"}])
+def test_minutes_or_a_subject_alone_in_a_present_row_are_not_dropped_either(
+    client_for, contact_teacher, group, three_pupils, typed
+):
+    client = client_for(contact_teacher)
+    response = client.post(url(group), post_data(client.get(url(group)), {"Brage": typed}))
+    assert response.status_code == 200
+    forms = {row.pupil.first_name: form for row, form in response.context["rows"]}
+    assert "status" in forms["Brage"].errors
+
+
+def test_a_subject_teachers_own_subject_in_a_present_row_is_no_absence(
+    client_for, subject_teacher, group, three_pupils
+):
+    client = client_for(subject_teacher)
+    response = client.post(url(group), post_data(client.get(url(group))))
+    assert response.status_code == 302
