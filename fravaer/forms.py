@@ -41,9 +41,16 @@ class StyledForm(forms.Form):
     """Designsystemet classes on every widget; invalid fields get aria-invalid and
     point at their message with aria-describedby. Fields named in
     `conditionally_required` are optional to Django but required by another field's
-    value (their help text says when): the label does not call them optional."""
+    value (their help text says when): the label does not call them optional.
+
+    `rule_fields` names the field each of the action's rules (the refusal's `code`) is
+    about, so that `add_rule_error` shows a refusal at its field (aria-invalid, the
+    message under it, a link from the error summary); other refusals go above the form.
+    A tuple names fields in order of preference: the first the form has (the edit page
+    has no date field, so a rule about the day goes to the kind there)."""
 
     conditionally_required: tuple[str, ...] = ()
+    rule_fields: dict[str, str | tuple[str, ...]] = {}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,22 +68,21 @@ class StyledForm(forms.Form):
                 if not is_choice_group(self.fields[name].widget):
                     attrs["aria-describedby"] = f"{self[name].id_for_label}-err"
 
+    def add_rule_error(self, exc) -> None:
+        names = self.rule_fields.get(getattr(exc, "code", None) or "", ())
+        if isinstance(names, str):
+            names = (names,)
+        field = next((name for name in names if name in self.fields), None)
+        self.add_error(field, exc.message)
+
 
 class HintedForm(StyledForm):
     """Help texts tied to their field (`<id>-<hint_suffix>`), beside the error message,
     also for an error added after validation (an action's refusal shown at its field).
     Radio and checkbox groups leave that to their fieldset. Subclasses that add fields
-    call `tie_hints()` at the end of `__init__`.
-
-    `rule_fields` names the field each of the action's rules (the refusal's `code`) is
-    about, so that `add_rule_error` shows a refusal at its field (aria-invalid, the
-    message under it, a link from the error summary); other refusals go above the form.
-    A tuple names fields in order of preference: the first the form has (the edit page
-    has no date field, so a rule about the day goes to the kind there).
-    """
+    call `tie_hints()` at the end of `__init__`."""
 
     hint_suffix = "hint"
-    rule_fields: dict[str, str | tuple[str, ...]] = {}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,13 +113,6 @@ class HintedForm(StyledForm):
     def add_error(self, field, error) -> None:
         super().add_error(field, error)
         self.tie_hints()
-
-    def add_rule_error(self, exc) -> None:
-        names = self.rule_fields.get(getattr(exc, "code", None) or "", ())
-        if isinstance(names, str):
-            names = (names,)
-        field = next((name for name in names if name in self.fields), None)
-        self.add_error(field, exc.message)
 
 
 def is_plain_number(value: str) -> bool:
@@ -175,6 +174,8 @@ class AbsenceFieldsMixin:
         )
 
 
+# One message for any count a field refuses: "not a number", "at least 1" and "at most
+# 12" are the same problem to the teacher. The register and the pupil page share them.
 LESSONS_MESSAGES = dict.fromkeys(
     ("invalid", "min_value", "max_value"), _("Oppgi et helt tall fra 1 til 12.")
 )
@@ -186,10 +187,16 @@ MINUTES_MESSAGES = dict.fromkeys(
 class RegisterRowForm(AbsenceFieldsMixin, StyledForm):
     """One pupil's row in the class register."""
 
+    # The day rules (`check_day_consistency`): the count, or the choice of kind.
+    rule_fields = {
+        "absence_lessons_exceed_day_total": "lessons",
+        "absence_one_day_record_per_pupil_date": "status",
+        "absence_day_overlaps": "status",
+    }
+
     pupil = forms.UUIDField(widget=forms.HiddenInput)
     record = forms.IntegerField(required=False, widget=forms.HiddenInput)
     status = forms.ChoiceField(choices=STATUS_CHOICES, widget=forms.RadioSelect, initial=NONE)
-    # The same messages as on the pupil page (`AbsenceRecordForm`).
     lessons = forms.IntegerField(
         required=False, min_value=1, max_value=12, error_messages=LESSONS_MESSAGES
     )
@@ -333,8 +340,6 @@ class AbsenceRecordForm(AbsenceFieldsMixin, HintedForm):
             "invalid_choice": _("Velg type fravær."),
         },
     )
-    # One message for any count the field refuses: "not a number", "at least 1" and
-    # "at most 12" are the same problem to the teacher.
     lessons = forms.IntegerField(
         label=_("Antall timer"),
         required=False,

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from fravaer.actions.absence import lock_pupils
 from fravaer.models import (
     AbsenceReason,
     AbsenceRecord,
@@ -84,8 +85,6 @@ def register_rows(
     if lock:
         # Serialises two saves of the same class, and a save of one of its pupils on
         # the pupil page or by an import (PostgreSQL; SQLite has one writer at a time).
-        from fravaer.actions.absence import lock_pupils
-
         lock_pupils(pupils)
     pupils = list(pupils)
     records = (

@@ -311,9 +311,7 @@ def _register_entries(rows, forms, grant, day):
                     lessons_per_day=grant.group.lessons_per_day,
                 )
             except AbsenceRuleError as exc:
-                # At the row's field it is about: the count, or the choice of kind.
-                field = "lessons" if exc.code == "absence_lessons_exceed_day_total" else "status"
-                form.add_error(field, exc.message)
+                form.add_rule_error(exc)  # at the row's field it is about
                 continue
         entries.append(
             RegisterEntry(
@@ -489,16 +487,14 @@ def _record_edit_page(request, grant, record, form, version: str, changed_by_oth
 @require_POST
 def record_remove(request: HttpRequest, pupil_uuid, record_id: int) -> HttpResponse:
     grant = access.pupil_access_or_404(request.user, pupil_uuid)
-    if (
-        grant.can_edit
-        and AbsenceRecord.objects.filter(
-            pk=record_id, pupil=grant.pupil, deleted_at__isnull=False
-        ).exists()
-    ):
-        # Removed already (another tab, someone else): say so, as the edit page does.
+    # Removed ones too: removed already (another tab, someone else) is said, as the
+    # edit page does, not answered with 404.
+    record = AbsenceRecord.objects.filter(pk=record_id, pupil=grant.pupil).first()
+    if record is None or not grant.can_edit:
+        raise Http404
+    if record.deleted_at is not None:
         messages.info(request, _("Registreringen er allerede fjernet."))
         return redirect(reverse("pupil", args=[grant.pupil.uuid]) + "#fravaer")
-    record = _record_or_404(grant, record_id)
     remove_absence(record, by=request.user)
     messages.success(
         request,

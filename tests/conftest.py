@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from fravaer.actions import ensure_default_reasons
@@ -23,6 +24,13 @@ from fravaer.models import (
 )
 
 _seq = itertools.count(1)
+
+# Two transactions at the same moment: PostgreSQL only (SQLite lets one writer in at a
+# time, so there is no race to lose there); CI runs PostgreSQL, so these never skip there.
+needs_concurrent_transactions = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs concurrent transactions: SQLite serialises writers (CI runs PostgreSQL)",
+)
 
 # Tests run on a fixed, ordinary school day unless they freeze time themselves.
 TODAY = dt.date(2026, 11, 18)  # a Wednesday

@@ -35,6 +35,11 @@ BLOCKING_IMPACTS = ("serious", "critical")
 CSP_MESSAGE = re.compile(r"Content[ -]Security[ -]Policy", re.IGNORECASE)
 
 
+# The two widths the pages are checked at: a phone and a desktop.
+PHONE = {"width": 375, "height": 800}
+DESKTOP = {"width": 1280, "height": 900}
+
+
 CSP_LISTENER = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (e) => {
@@ -106,7 +111,7 @@ def watched_page(browser, live_server) -> Iterator:
     context = browser.new_context(
         locale="nb-NO",
         timezone_id="Europe/Oslo",
-        viewport={"width": 1280, "height": 900},
+        viewport=DESKTOP,
         base_url=live_server.url,
     )
     context.set_default_timeout(10_000)

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from cases.actions.consent import record_consent, refer_to_ppt
 from cases.actions.core import change_level, open_case
-from cases.actions.meetings import log_conversation, schedule_meeting
+from cases.actions.meetings import schedule_meeting
 from cases.models import Case, Meeting, Referral
 from fravaer.models import Flag, Group, Municipality, Pupil, StaffRole, User
 from tests.browser.conftest import (
@@ -30,6 +30,7 @@ from tests.browser.conftest import (
     wait_until,
     watched_page,
 )
+from tests.cases.conftest import logged_conversation
 from tests.conftest import make_pupil, make_user
 
 pytestmark = pytest.mark.browser
@@ -338,11 +339,9 @@ def referred(scene, contact_teacher) -> Case:
         by=contact_teacher,
         flag=scene.flag,
     )
-    log_conversation(
+    logged_conversation(
         case,
         held_on=today,
-        with_whom="both",
-        medium="phone",
         answers={"pupil_thriving": "Ikke i friminuttene."},
         summary="Vi møtes neste uke.",
         by=contact_teacher,
@@ -467,15 +466,7 @@ def test_level_2a_answers_every_blocker_at_once_and_focuses_the_summary(
     and one submission lists the consent and the coordinator together in the error
     summary, which gets focus after the htmx swap."""
     case = scene.other_case
-    log_conversation(
-        case,
-        held_on=timezone.localdate(),
-        with_whom="both",
-        medium="phone",
-        answers={},
-        summary="Bekymringen står.",
-        by=contact_teacher,
-    )
+    logged_conversation(case, summary="Bekymringen står.", by=contact_teacher)
     change_level(case, to="1", by=contact_teacher, reason="Bekreftet", version=case.version)
     login(page, live_server, contact_teacher)
     page.goto(f"/saker/{case.uuid}/")

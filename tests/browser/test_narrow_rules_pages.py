@@ -10,7 +10,9 @@ from playwright.sync_api import expect
 
 from fravaer.models import AbsenceRecord
 from tests.browser.conftest import (
+    DESKTOP,
     PASSWORD,
+    PHONE,
     assert_clean_console,
     axe_check,
     login,
@@ -23,8 +25,6 @@ from tests.fravaer.test_rule_settings_ranges import saved_before_the_ranges
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 375, "height": 800}
-DESKTOP = {"width": 1280, "height": 900}
 
 # Every rect of these elements inside the window's width, and no box wider than its box.
 OFF_SCREEN_JS = """(selectors) => {

@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 
 from cases.models import Case
 from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
     assert_clean_console,
     assert_focus_never_under_the_save_bar,
     axe_check,
@@ -21,8 +23,6 @@ from tests.browser.test_case_flow import referred, scene  # noqa: F401 (fixtures
 from tests.conftest import make_pupil
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 375, "height": 800}
 
 
 def assert_no_sideways_scrolling(page, where: str) -> None:
@@ -305,7 +305,7 @@ def test_contact_log_and_records_are_cards_on_a_phone_and_tables_on_a_desktop(
     assert_on_screen(records.get_by_role("link", name=re.compile("^Endre")).first)
     assert_no_sideways_scrolling(page, "pupil page")
 
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size(DESKTOP)
     page.goto(f"/elever/{pupil.uuid}/kontakt/")
     expect(page.get_by_role("columnheader", name="Utfall")).to_be_visible()
     expect(log.locator(".cell-label").first).to_be_hidden()
@@ -338,7 +338,7 @@ def test_a_table_too_wide_for_the_screen_is_a_named_region_the_keyboard_can_scro
     axe_check(page, label="narrow-case-page")
 
     page.evaluate("document.activeElement.blur()")  # focus is never pulled from the box
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size(DESKTOP)
     wait_until(wrap, "el => !el.hasAttribute('tabindex')", timeout=3)
     expect(wrap).not_to_have_attribute("role", "group")
     assert_clean_console(page)

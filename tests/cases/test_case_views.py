@@ -436,17 +436,9 @@ def test_timeline_labels_follow_the_readers_language(client_for, case, contact_t
     the reader's language, whatever language it was written in."""
     from django.urls import reverse
 
-    from cases.actions.meetings import log_conversation
+    from tests.cases.conftest import logged_conversation
 
-    log_conversation(
-        case,
-        held_on=timezone.localdate(),
-        with_whom="both",
-        medium="phone",
-        answers={},
-        summary="Ringte hjem.",
-        by=contact_teacher,
-    )
+    logged_conversation(case, summary="Ringte hjem.", by=contact_teacher)
     client = client_for(contact_teacher)
     html = client.get(url("case", case)).content.decode()
     assert "(Telefon)" in html

@@ -17,13 +17,13 @@ from cases.actions.core import change_level, close_case
 from cases.actions.events import CaseRuleError
 from cases.actions.meetings import (
     cancel_meeting,
-    log_conversation,
     mark_meeting_held,
     schedule_meeting,
 )
 from cases.models import CaseAccessLog, CaseEvent, Deadline, Meeting
 from fravaer.models import AbsenceReason, AbsenceRecord, Flag, Guardian, Notification
 from fravaer.thresholds import RULES
+from tests.cases.conftest import logged_conversation
 from tests.cases.test_consent import give
 from tests.conftest import make_user
 
@@ -44,14 +44,21 @@ def _schedule(case, by, **extra) -> Meeting:
     return schedule_meeting(case, **{**values, **extra})
 
 
+def meeting_form(**extra) -> dict:
+    """The new-meeting form filled in: a nivå 1 meeting on 24.11.2026 at 08:30."""
+    return {
+        "kind": "level1",
+        "date": "24.11.2026",
+        "time": "08:30",
+        "duration_minutes": "45",
+        "place": "Rektors kontor",
+        **extra,
+    }
+
+
 def _to_level1(case, by):
-    log_conversation(
-        case,
-        held_on=dt.date(2026, 11, 16),
-        with_whom="both",
-        medium="phone",
-        answers={"pupil_thriving": "Nei."},
-        by=by,
+    logged_conversation(
+        case, held_on=dt.date(2026, 11, 16), answers={"pupil_thriving": "Nei."}, by=by
     )
     return change_level(
         case, to="1", by=by, reason="Bekymringen er bekreftet.", version=case.version
@@ -242,17 +249,12 @@ def test_meeting_form_schedules_and_redirects_to_meeting_page(
     client_for, case, contact_teacher, team_member, pupil
 ):
     guardian = pupil.guardians.get()
-    data = {
-        "kind": "level1",
-        "date": "24.11.2026",
-        "time": "08:30",
-        "duration_minutes": "45",
-        "place": "Rektors kontor",
-        "pupil_attends": "on",
-        "guardians": [guardian.pk],
-        "staff": [team_member.pk],
-        "others": "Helsesykepleier",
-    }
+    data = meeting_form(
+        pupil_attends="on",
+        guardians=[guardian.pk],
+        staff=[team_member.pk],
+        others="Helsesykepleier",
+    )
     response = client_for(contact_teacher).post(f"/saker/{case.uuid}/moter/nytt/", data)
     meeting = Meeting.objects.get(case=case)
     assert response.status_code == 302
@@ -566,15 +568,9 @@ def test_meeting_page_shows_settled_flags_with_status_after_the_active_ones(
 
 
 def test_meeting_page_shows_who_acknowledged_a_flag(client_for, case, contact_teacher, pupil):
-    from tests.fravaer.test_flag_views import make_flag
+    from tests.fravaer.test_flag_views import acknowledged_flag
 
-    make_flag(
-        pupil,
-        status="acknowledged",
-        acknowledged_by=contact_teacher,
-        acknowledged_at=timezone.now(),
-        acknowledgement="Influensa, avklart med mor",
-    )
+    acknowledged_flag(pupil, by=contact_teacher, reason="Influensa, avklart med mor")
     meeting = _schedule(case, contact_teacher)
     html = _flags_section(client_for(contact_teacher).get(_meeting_url(case, meeting)).text)
     assert "Ingen aktive varsler." in html

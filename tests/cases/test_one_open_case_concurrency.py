@@ -7,16 +7,14 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from cases.actions.core import open_case
 from cases.actions.events import CaseRuleError
 from cases.models import Case
+from tests.conftest import needs_concurrent_transactions
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs concurrent transactions: SQLite serialises writers (CI runs PostgreSQL)",
-)
+pytestmark = needs_concurrent_transactions
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,22 +10,17 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 import fravaer.actions.absence as absence_module
 from fravaer.actions import AbsenceInput, AbsenceRuleError, record_absence
 from fravaer.models import AbsenceReason, AbsenceRecord
 from fravaer.schooldays import SchoolCalendar
+from tests.conftest import needs_concurrent_transactions
 
 DAY = dt.date(2026, 11, 17)
 
-pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs concurrent transactions: SQLite serialises writers (CI runs PostgreSQL)",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = [needs_concurrent_transactions, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from tests.fravaer.test_flag_causes import (
     MONDAY,
     TUESDAY,
     at,
+    flag_updates,
     past_flags_html,
     scan,
     undocumented_flag,
@@ -47,7 +48,7 @@ def status_tags(html: str) -> list[str]:
     return re.findall(r'<span class="ds-tag" data-color="\w+">([^<]+)</span>', html)
 
 
-# --- D3: a contact that must be followed up ----------------------------------------------
+# --- a contact with the home that must be followed up ------------------------------------
 
 
 def test_a_contact_to_follow_up_clears_the_flag_as_follow_up_by_who_logged_it(
@@ -160,12 +161,7 @@ def test_one_scan_clears_follow_up_and_other_causes_in_one_update(
     apply_absence_changes(removals=[removed], by=leader, rescan=False)
     with CaptureQueriesContext(connection) as ctx:
         assert scan(school).cleared == 2
-    flag_updates = [
-        q["sql"]
-        for q in ctx.captured_queries
-        if q["sql"].startswith("UPDATE") and "fravaer_flag" in q["sql"].split("SET")[0]
-    ]
-    assert len(flag_updates) == 1
+    assert len(flag_updates(ctx)) == 1
     assert undocumented_flag(pupil, followed).cleared_cause == Flag.Cause.FOLLOW_UP
     assert undocumented_flag(pupil, removed).cleared_cause == Flag.Cause.REMOVED
 
@@ -181,7 +177,7 @@ def test_the_inbox_line_of_a_follow_up_flag_says_it_must_be_followed_up(
     assert "Avklart 18.11.2026" not in html
 
 
-# --- D4: a contact that does not answer the flag says it stays ---------------------------
+# --- a contact that does not answer the flag says it stays -------------------------------
 
 
 def success_message(client, pupil, **fields) -> str:
@@ -271,7 +267,7 @@ def test_the_check_for_flags_that_stay_is_one_query(client_for, school, contact_
     assert len(two.captured_queries) == len(none.captured_queries)
 
 
-# --- D8: the pupil page's flags section follows a contact logged with htmx ---------------
+# --- the pupil page's flags section follows a contact logged with htmx -------------------
 
 
 def htmx_from(url: str) -> dict:

@@ -23,7 +23,7 @@ from fravaer.actions import (
 from fravaer.models import AbsenceReason, AbsenceRecord, ContactLog, Flag, Notification
 from fravaer.scan import Scope
 from tests.conftest import make_pupil
-from tests.fravaer.test_flag_views import make_flag
+from tests.fravaer.test_flag_views import acknowledged_flag, make_flag
 from tests.fravaer.test_pupil_views import absence
 
 TODAY = dt.date(2026, 11, 18)  # frozen "today", a Wednesday
@@ -51,6 +51,15 @@ def cleared_flag(pupil, cause: str = "", by=None, **extra) -> Flag:
         details=details,
         **extra,
     )
+
+
+def flag_updates(captured: CaptureQueriesContext) -> list[str]:
+    """The UPDATE statements on the flags among the captured ones."""
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith("UPDATE") and "fravaer_flag" in q["sql"].split("SET")[0]
+    ]
 
 
 def past_flags_html(client, pupil) -> str:
@@ -177,12 +186,7 @@ def test_one_scan_clears_many_flags_in_one_update_each_with_its_own_cause(
     )
     with CaptureQueriesContext(connection) as ctx:
         assert scan(school).cleared == 3
-    flag_updates = [
-        q["sql"]
-        for q in ctx.captured_queries
-        if q["sql"].startswith("UPDATE") and "fravaer_flag" in q["sql"].split("SET")[0]
-    ]
-    assert len(flag_updates) == 1
+    assert len(flag_updates(ctx)) == 1
     causes = {
         f.record_id: (f.cleared_cause, f.cleared_by_id)
         for f in Flag.objects.filter(rule="undocumented")
@@ -221,13 +225,7 @@ def test_a_flag_cleared_before_causes_were_kept_says_only_when(client_for, conta
 
 
 def test_an_acknowledged_flag_still_says_who_and_why(client_for, contact_teacher, leader, pupil):
-    make_flag(
-        pupil,
-        status="acknowledged",
-        acknowledged_by=leader,
-        acknowledged_at=timezone.now(),
-        acknowledgement="Influensa",
-    )
+    acknowledged_flag(pupil, by=leader, reason="Influensa")
     past = past_flags_html(client_for(contact_teacher), pupil)
     assert f"{leader}, 18.11.2026: «Influensa»" in past
     assert "Avklart" not in past

@@ -60,6 +60,18 @@ def make_flag(pupil, rule="month_days", *, status="active", raised_at=None, **ex
     )
 
 
+def acknowledged_flag(pupil, rule="month_days", *, by, reason: str) -> Flag:
+    """A flag `by` acknowledged now with `reason`."""
+    return make_flag(
+        pupil,
+        rule,
+        status="acknowledged",
+        acknowledged_by=by,
+        acknowledged_at=timezone.now(),
+        acknowledgement=reason,
+    )
+
+
 def notify(user, *flags, read=False, created_at=None) -> Notification:
     """One inbox message listing these flags, as a scan writes it."""
     now = timezone.now()
@@ -541,14 +553,7 @@ def test_acknowledge_needs_login_and_post(client, client_for, contact_teacher, p
 
 def test_pupil_page_shows_active_and_past_flags(client_for, contact_teacher, leader, pupil):
     make_flag(pupil, "month_days")
-    make_flag(
-        pupil,
-        "month_late",
-        status="acknowledged",
-        acknowledged_by=leader,
-        acknowledged_at=timezone.now(),
-        acknowledgement="influensa, avklart med foresatte",
-    )
+    acknowledged_flag(pupil, "month_late", by=leader, reason="influensa, avklart med foresatte")
     make_flag(pupil, "undocumented", status="cleared", cleared_at=timezone.now())
     response = client_for(contact_teacher).get(reverse("pupil", args=[pupil.uuid]))
     flags = response.context["pupil_flags"]

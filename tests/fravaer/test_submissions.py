@@ -26,7 +26,8 @@ from fravaer.middleware import OncePerSubmissionMiddleware
 from fravaer.models import AbsenceRecord, ContactLog, Flag, SubmissionKey, TeachingAssignment
 from fravaer.views_import import SESSION_KEY
 from tests.cases.conftest import make_case
-from tests.conftest import make_user
+from tests.cases.test_meetings import meeting_form
+from tests.conftest import make_user, needs_concurrent_transactions
 from tests.fravaer.test_import_absence import absence, line
 from tests.fravaer.test_import_upload import upload
 from tests.fravaer.test_pupil_views import post_contact
@@ -40,14 +41,7 @@ def meeting_url(case) -> str:
 
 
 def meeting_data(key=None, **extra) -> dict:
-    data = {
-        "kind": "level1",
-        "date": "24.11.2026",
-        "time": "08:30",
-        "duration_minutes": "45",
-        "place": "Rektors kontor",
-        **extra,
-    }
+    data = meeting_form(**extra)
     if key is not None:
         data["_submission"] = str(key)
     return data
@@ -447,10 +441,7 @@ def test_absence_import_confirmed_with_a_key_raises_the_flag_after_commit(
 # --- two requests at the same moment (PostgreSQL) ----------------------------------------
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs concurrent transactions: SQLite serialises writers (CI runs PostgreSQL)",
-)
+@needs_concurrent_transactions
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_posts_with_one_key_schedule_one_meeting(case, contact_teacher, monkeypatch):
     from cases import views_meetings
