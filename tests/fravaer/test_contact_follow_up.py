@@ -20,6 +20,7 @@ from tests.fravaer.test_flag_causes import (
     TUESDAY,
     at,
     flag_updates,
+    logged_elsewhere,
     past_flags_html,
     scan,
     undocumented_flag,
@@ -29,19 +30,6 @@ from tests.fravaer.test_pupil_views import absence, post_contact
 
 FOLLOW_UP = {**CONTACT, "outcome": "follow_up"}
 STAYS = "Varselet om udokumentert fravær står til hjemmet er kontaktet."
-
-
-def logged_elsewhere(pupil, by, hour: int, outcome: str) -> ContactLog:
-    """A contact written without `log_contact` (an import, the admin): only the scan
-    clears the flags it answers."""
-    return ContactLog.objects.create(
-        pupil=pupil,
-        contacted_at=at(hour),
-        counterpart="guardian",
-        logged_by=by,
-        logged_at=at(hour),
-        **{**CONTACT, "outcome": outcome},
-    )
 
 
 def status_tags(html: str) -> list[str]:
@@ -147,16 +135,7 @@ def test_one_scan_clears_follow_up_and_other_causes_in_one_update(
         absence(pupil, MONDAY, contact_teacher),
     )
     scan(school)
-    ContactLog.objects.create(
-        pupil=pupil,
-        contacted_at=at(8),
-        counterpart="guardian",
-        logged_by=leader,
-        logged_at=at(8),
-        channel="phone",
-        summary="x",
-        outcome="follow_up",
-    )
+    logged_elsewhere(pupil, leader, 8, "follow_up")
     # The contact answers Monday too; the removal comes first as the cause.
     apply_absence_changes(removals=[removed], by=leader, rescan=False)
     with CaptureQueriesContext(connection) as ctx:

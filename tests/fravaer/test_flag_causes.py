@@ -53,6 +53,21 @@ def cleared_flag(pupil, cause: str = "", by=None, **extra) -> Flag:
     )
 
 
+def logged_elsewhere(
+    pupil, by, hour: int, outcome: str = "clarified", counterpart: str = "guardian"
+) -> ContactLog:
+    """A contact written without `log_contact` (an import, the admin) at `hour` today:
+    only the scan clears the flags it answers."""
+    return ContactLog.objects.create(
+        pupil=pupil,
+        contacted_at=at(hour),
+        counterpart=counterpart,
+        logged_by=by,
+        logged_at=at(hour),
+        **{**CONTACT, "outcome": outcome},
+    )
+
+
 def flag_updates(captured: CaptureQueriesContext) -> list[str]:
     """The UPDATE statements on the flags among the captured ones."""
     return [
@@ -140,14 +155,7 @@ def test_the_scan_reads_a_contact_logged_elsewhere_as_the_cause(school, contact_
     # scan's own rule, and the scan says so.
     record = absence(pupil, TUESDAY, contact_teacher)
     scan(school)
-    ContactLog.objects.create(
-        pupil=pupil,
-        contacted_at=at(8),
-        counterpart="both",
-        logged_by=contact_teacher,
-        logged_at=at(8),
-        **CONTACT,
-    )
+    logged_elsewhere(pupil, contact_teacher, 8, counterpart="both")
     assert scan(school).cleared == 1
     flag = undocumented_flag(pupil, record)
     assert (flag.cleared_cause, flag.cleared_by_id) == (Flag.Cause.CONTACT, contact_teacher.pk)
