@@ -121,26 +121,34 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> ScanResult:
-    in_scope = scope.enrollments(as_of).values("pupil_id")
-    year_start, _year_end = SchoolYear.bounds_for(as_of)
-    # The flags the findings are checked against, in one read: this school year's
-    # (period rules look back over the year; a window or pattern flag is at most
-    # 15 weeks long), open episodes and undocumented flags still active. Read before
-    # the figures: a flag that a save (and its own rescan) changes in between is then
-    # judged on figures newer than the flag, and the writes touch only rows still as
-    # read here.
-    existing: set[tuple[int, str, str]] = set()
-    open_episodes: dict[tuple[int, str], int] = {}
-    active_undocumented: list[tuple[int, int]] = []
-    # This school year's and its months' flags (`PERIOD_RULES`): active ones that no
-    # finding confirms are cleared (the figures are below the threshold now, or the
-    # rule is off); cleared ones fire again when a finding says so.
-    active_periods: dict[tuple[int, str, str], int] = {}
+@dataclass
+class _KnownFlags:
+    """The flags a scan checks its findings against (`_read_flags`), by key (pupil,
+    rule, period)."""
+
+    # Every flag of the school year (period rules look back over the year; a window or
+    # pattern flag is at most 15 weeks long): a finding among them is not new.
+    existing: set[tuple[int, str, str]] = field(default_factory=set)
+    # Open episodes by (pupil, rule): closed when their condition no longer holds.
+    open_episodes: dict[tuple[int, str], int] = field(default_factory=dict)
+    # Active undocumented flags, (flag id, record id): cleared when no finding names
+    # their record any more.
+    active_undocumented: list[tuple[int, int]] = field(default_factory=list)
+    # Active flags of this school year's periods (`PERIOD_RULES`): those no finding
+    # confirms are cleared (the figures are below the threshold now, or the rule is
+    # off).
+    active_periods: dict[tuple[int, str, str], int] = field(default_factory=dict)
     # Cleared flags, which fire again if their finding does: an undocumented absence
     # undocumented and unanswered again (corrected back, the rule switched on again),
     # a period's figures at the threshold again.
-    cleared: dict[tuple[int, str, str], int] = {}
+    cleared: dict[tuple[int, str, str], int] = field(default_factory=dict)
+
+
+def _read_flags(in_scope: QuerySet, *, as_of: dt.date) -> _KnownFlags:
+    """The scope's flags that a scan as of `as_of` checks its findings against, in one
+    read (`_KnownFlags`)."""
+    year_start, _year_end = SchoolYear.bounds_for(as_of)
+    known = _KnownFlags()
     flags = Flag.objects.filter(
         Q(period_end__gte=year_start - dt.timedelta(days=120))
         | Q(episode_open=True)
@@ -151,31 +159,32 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
             Q(period_start__gte=year_start, period_start__lte=as_of), output_field=BooleanField()
         )
     )
+    columns = ("pk", "pupil_id", "rule", "period_key", "episode_open", "status", "record_id")
     for flag_id, pupil_id, rule, period_key, episode_open, status, record_id, this_year in raw_rows(
-        flags.values_list(
-            "pk",
-            "pupil_id",
-            "rule",
-            "period_key",
-            "episode_open",
-            "status",
-            "record_id",
-            "this_year",
-        )
+        flags.values_list(*columns, "this_year")
     ):
         key = (pupil_id, rule, period_key)
-        existing.add(key)
+        known.existing.add(key)
         if episode_open:
-            open_episodes[(pupil_id, rule)] = flag_id
+            known.open_episodes[(pupil_id, rule)] = flag_id
         if rule == "undocumented" and status == Flag.Status.ACTIVE:
-            active_undocumented.append((flag_id, record_id))
+            known.active_undocumented.append((flag_id, record_id))
         elif rule == "undocumented" and status == Flag.Status.CLEARED:
-            cleared[key] = flag_id
+            known.cleared[key] = flag_id
         elif this_year and rule in PERIOD_RULES:
             if status == Flag.Status.ACTIVE:
-                active_periods[key] = flag_id
+                known.active_periods[key] = flag_id
             elif status == Flag.Status.CLEARED:
-                cleared[key] = flag_id
+                known.cleared[key] = flag_id
+    return known
+
+
+def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> ScanResult:
+    in_scope = scope.enrollments(as_of).values("pupil_id")
+    # The flags before the figures: a flag that a save (and its own rescan) changes in
+    # between is then judged on figures newer than the flag, and the writes touch only
+    # rows still as read here.
+    known = _read_flags(in_scope, as_of=as_of)
     data = load_figures(scope, as_of, rule_configs)
     result = ScanResult(as_of, pupils=len(data.places))
     if not data.places:
@@ -201,20 +210,23 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
                         if finding.record_id is not None:
                             still_undocumented.add(finding.record_id)
                         key = (pupil_id, finding.rule, finding.period_key)
-                        if (pupil_id, finding.rule) in open_episodes:
+                        if (pupil_id, finding.rule) in known.open_episodes:
                             firing.add((pupil_id, finding.rule))
-                        elif key not in existing:
+                        elif key not in known.existing:
                             writes.add(place, finding)
-                        elif active_periods.pop(key, None) is None and key in cleared:
-                            reactivate.append((cleared[key], finding, place))
+                        elif known.active_periods.pop(key, None) is None and key in known.cleared:
+                            reactivate.append((known.cleared[key], finding, place))
                 writes.end_slice()
             # Every pupil's figures are done with: free them before the writes.
-            del data, existing
-            to_close = [fid for key, fid in open_episodes.items() if key not in firing]
+            del data
+            known.existing.clear()
+            to_close = [fid for key, fid in known.open_episodes.items() if key not in firing]
             stale = [
-                fid for fid, record_id in active_undocumented if record_id not in still_undocumented
+                fid
+                for fid, record_id in known.active_undocumented
+                if record_id not in still_undocumented
             ]
-            stale.extend(active_periods.values())  # no finding confirmed them
+            stale.extend(known.active_periods.values())  # no finding confirmed them
             written = writes.finish(to_close=to_close, stale=stale, reactivate=reactivate)
     except BaseException:
         writes.abort()
