@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from fravaer.actions import AbsenceInput
 from fravaer.actions.absence import CONTACT_WINDOW_DAYS
 from fravaer.models import AbsenceReason, AbsenceRecord, ContactLog, Guardian, Pupil
+from fravaer.models.people import MAX_LESSONS_PER_DAY
 
 NONE = "none"
 STATUS_CHOICES = [
@@ -198,7 +199,7 @@ class RegisterRowForm(AbsenceFieldsMixin, StyledForm):
     record = forms.IntegerField(required=False, widget=forms.HiddenInput)
     status = forms.ChoiceField(choices=STATUS_CHOICES, widget=forms.RadioSelect, initial=NONE)
     lessons = forms.IntegerField(
-        required=False, min_value=1, max_value=12, error_messages=LESSONS_MESSAGES
+        required=False, min_value=1, max_value=MAX_LESSONS_PER_DAY, error_messages=LESSONS_MESSAGES
     )
     subject = forms.CharField(required=False, max_length=100)
     minutes_late = forms.IntegerField(
@@ -344,7 +345,7 @@ class AbsenceRecordForm(AbsenceFieldsMixin, HintedForm):
         label=_("Antall timer"),
         required=False,
         min_value=1,
-        max_value=12,
+        max_value=MAX_LESSONS_PER_DAY,
         help_text=_(
             "Må fylles ut ved timefravær. Var eleven borte alle timene, velg «Hele dagen»."
         ),

@@ -43,6 +43,7 @@ from fravaer.models import (
     School,
     User,
 )
+from fravaer.models.people import MAX_LESSONS_PER_DAY
 from fravaer.schooldays import SchoolCalendar
 
 ABSENCE_REQUIRED = ("pupil_id", "date", "kind")
@@ -56,8 +57,6 @@ KINDS = {
     "late": AbsenceRecord.Kind.LATE,
     "sen": AbsenceRecord.Kind.LATE,
 }
-# The most lessons a class has in a day (constraint group_lessons_per_day_1_to_12).
-MAX_LESSONS_PER_DAY = 12
 YES = {"yes", "ja", "true", "1"}
 NO = {"no", "nei", "false", "0", ""}
 REASON_ALIASES = {
@@ -206,8 +205,8 @@ def import_absence(
     with nullcontext() if dry_run else transaction.atomic():
         if not dry_run:
             # The day rules read each pupil's records, then the file is written: no
-            # other save for these pupils in between.
-            # In key order across the chunks too, as every saver takes them.
+            # other save for these pupils in between (locked in key order across the
+            # chunks too, as every saver takes them).
             pks = load_in(
                 lambda ids: Pupil.objects.filter(
                     municipality=municipality, pupil_id__in=ids
@@ -460,7 +459,8 @@ def _overlap(
 ) -> str | None:
     """Why the row would count an absence twice (`check_day_consistency`), or None.
     A clash with the file's own earlier rows names their lines."""
-    kinds, lessons = kinds_and_lessons((rec.kind, rec.lessons) for rec in stored)
+    stored_pairs = [(rec.kind, rec.lessons) for rec in stored]
+    kinds, lessons = kinds_and_lessons(stored_pairs)
     try:
         check_day_consistency(
             row.kind,
@@ -472,14 +472,14 @@ def _overlap(
         )
     except AbsenceRuleError as exc:
         return exc.message
+    kinds, lessons = kinds_and_lessons(stored_pairs + [(r.kind, r.lessons) for r in earlier])
     try:
         check_day_consistency(
             row.kind,
-            kinds | {r.kind for r in earlier},
+            kinds,
             day=row.date,
             lessons=row.lessons,
-            other_lessons=lessons
-            + sum(r.lessons or 0 for r in earlier if r.kind == AbsenceRecord.Kind.LESSON),
+            other_lessons=lessons,
             lessons_per_day=lessons_per_day,
         )
     except AbsenceRuleError as exc:

@@ -120,6 +120,11 @@ class NonSchoolDay(models.Model):
         return f"{self.date:%d.%m.%Y} {self.name}"
 
 
+# The most lessons a class has in a day (`group_lessons_per_day_1_to_12`), and so the
+# most lessons one absence record can count.
+MAX_LESSONS_PER_DAY = 12
+
+
 class Group(models.Model):
     """A class (klasse/basisgruppe) for one school year."""
 
@@ -147,7 +152,7 @@ class Group(models.Model):
                 condition=Q(grade__gte=1, grade__lte=10), name="group_grade_1_to_10"
             ),
             models.CheckConstraint(
-                condition=Q(lessons_per_day__gte=1, lessons_per_day__lte=12),
+                condition=Q(lessons_per_day__gte=1, lessons_per_day__lte=MAX_LESSONS_PER_DAY),
                 name="group_lessons_per_day_1_to_12",
             ),
         ]
