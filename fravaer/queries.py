@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from fravaer.actions.absence import lock_pupils
+from fravaer.actions.absence import kinds_and_lessons, lock_pupils
 from fravaer.models import (
     AbsenceReason,
     AbsenceRecord,
@@ -54,7 +54,7 @@ class RegisterRow:
     @property
     def other_lessons(self) -> int:
         """The lessons of the pupil's other lesson records that day."""
-        return sum(r.lessons or 0 for r in self.others if r.kind == AbsenceRecord.Kind.LESSON)
+        return kinds_and_lessons((r.kind, r.lessons) for r in self.others)[1]
 
     @property
     def records(self) -> list[AbsenceRecord]:
