@@ -25,11 +25,14 @@ WORKDIR /app
 RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home fravaer
 
 COPY pyproject.toml README.md ./
+COPY requirements/base.txt requirements/base.txt
+# The pinned, hashed dependencies first (`make lock` writes them), then the project on
+# top without resolving again. The pip cache survives between builds.
+RUN --mount=type=cache,target=/root/.cache/pip pip install --require-hashes -r requirements/base.txt
 COPY fravaer/ fravaer/
 COPY cases/ cases/
 COPY plans/ plans/
-# The pip cache survives between builds, so a code change does not download again.
-RUN --mount=type=cache,target=/root/.cache/pip pip install .
+RUN --mount=type=cache,target=/root/.cache/pip pip install --no-deps .
 # The rest that .dockerignore lets through: manage.py, templates/, static/, locale/, docs/.
 COPY . .
 # The Makefile's vendor step: Designsystemet, htmx and the Inter font, served from our

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := static/vendor
 
-.PHONY: install run test lint format vendor messages clean
+.PHONY: install run test lint lock format vendor messages clean
 
 install: $(STAMP) $(VENDOR)/.stamp .env
 
@@ -14,11 +14,23 @@ install: $(STAMP) $(VENDOR)/.stamp .env
 .env:
 	printf '# Development settings written by `make install`; see README, "Environment".\nDEBUG=true\n' > .env
 
-$(STAMP): pyproject.toml
+# Python packages come from the lock file (exact versions and hashes, written by
+# `make lock` from pyproject.toml); the project itself is installed on top, without
+# resolving anything again.
+$(STAMP): pyproject.toml requirements/dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+# After a change to the dependencies in pyproject.toml: pin them again. base.txt is
+# what production installs (Dockerfile), dev.txt adds the test and dev extras.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --quiet --no-header
+lock: install
+	$(UV_COMPILE) -o requirements/base.txt
+	$(UV_COMPILE) --extra test --extra dev -o requirements/dev.txt
 
 # Designsystemet and htmx come from the npm registry, pinned in package-lock.json,
 # and are served from our own static files (never a CDN).
@@ -42,6 +54,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+	@# The lock files must match pyproject.toml (run `make lock` after changing it).
+	$(UV_COMPILE) --extra test --extra dev | diff -q - requirements/dev.txt >/dev/null \
+	  || { echo "requirements/dev.txt is out of date: run make lock"; exit 1; }
 
 format: install
 	$(BIN)/ruff format .

@@ -170,10 +170,11 @@ def year_totals(
     school_year: SchoolYear,
     until: dt.date | None = None,
 ) -> AbsenceTotals:
-    """This school year's totals up to `until` (default today), in one query.
+    """This school year's totals up to `until` (default today, at most the year's end),
+    in one query.
 
-    School time counts from the later of the school year's start and the pupil's
-    first enrollment that year, with the current group's lessons per day.
+    School time counts from the school year's start, whenever the pupil enrolled, with
+    the current group's lessons per day for every day (absent days included).
     """
     until = min(until or timezone.localdate(), school_year.end)
     figures = (

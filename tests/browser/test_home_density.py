@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from fravaer.models import Flag
 from tests.browser.conftest import assert_clean_console, axe_check, login, screenshot
 from tests.conftest import make_pupil
-from tests.fravaer.test_flag_views import make_flag
+from tests.factories import make_flag
 
 pytestmark = pytest.mark.browser
 

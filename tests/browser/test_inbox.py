@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_clean_console, axe_check, login, screenshot, wait_until
 from tests.conftest import make_pupil
-from tests.fravaer.test_flag_views import make_flag, notify
+from tests.factories import make_flag, notify
 
 pytestmark = pytest.mark.browser
 

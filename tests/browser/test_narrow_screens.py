@@ -19,7 +19,7 @@ from tests.browser.conftest import (
     screenshot,
     wait_until,
 )
-from tests.browser.test_case_flow import referred, scene  # noqa: F401 (fixtures)
+from tests.browser.test_case_flow import referred, scene  # noqa: F401 fixtures
 from tests.conftest import make_pupil
 
 pytestmark = pytest.mark.browser

@@ -9,9 +9,8 @@ from django.utils import timezone
 from cases.actions.consent import refer_to_ppt
 from cases.actions.meetings import assign_task, schedule_meeting
 from cases.models import CaseAccessLog
-from tests.cases.test_consent import give
-from tests.cases.test_transitions import at_level
 from tests.conftest import TODAY
+from tests.factories import at_level, give
 
 
 def log_url(case):

@@ -10,7 +10,7 @@ from cases.actions.core import close_case, reopen_case
 from cases.actions.events import CaseChanged, CaseRuleError
 from cases.models import Case, CaseEvent, Deadline, Level
 from tests.cases.conftest import make_case
-from tests.cases.test_transitions import at_level
+from tests.factories import at_level
 
 
 def close(case, by, **extra):

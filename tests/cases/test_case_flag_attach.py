@@ -9,7 +9,7 @@ from cases.models import CaseEvent, CaseFlag
 from fravaer.actions import scan_absence
 from fravaer.models import Flag
 from fravaer.scan import Scope
-from tests.fravaer.test_pupil_views import absence
+from tests.factories import absence
 
 TODAY = dt.date(2026, 11, 18)
 

@@ -15,8 +15,8 @@ from cases.actions.events import CaseRuleError
 from cases.actions.meetings import assign_task, schedule_meeting, staff_candidates
 from cases.models import Case, Meeting, Participant
 from fravaer.models import Notification, StaffRole
-from tests.cases.test_consent import give
 from tests.conftest import TODAY, make_user
+from tests.factories import give
 
 pytestmark = pytest.mark.django_db
 

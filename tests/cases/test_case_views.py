@@ -15,8 +15,7 @@ from django.utils import timezone, translation
 from cases.actions.core import add_note, attach_flags, close_case
 from cases.actions.events import add_event
 from cases.models import Case, CaseEvent, CaseNote, Level
-from tests.cases.test_transitions import at_level, consent, conversation
-from tests.fravaer.test_flag_views import make_flag
+from tests.factories import at_level, consent, conversation, make_flag
 
 
 def url(name, case):

@@ -14,32 +14,14 @@ from cases.actions.events import CaseRuleError
 from cases.models import CaseEvent, Consent, Service
 from fravaer.models import Guardian
 from tests.conftest import TODAY
+from tests.factories import give, refused
 
 pytestmark = pytest.mark.django_db
-
-
-def give(case, by, *, service=Service.PPT, given_on=TODAY, **extra) -> Consent:
-    return record_consent(
-        case,
-        service=service,
-        purpose="Kartlegging og tiltak",
-        guardians=case.pupil.guardians.all(),
-        given_on=given_on,
-        by=by,
-        **extra,
-    )
 
 
 def set_birth(pupil, born: dt.date) -> None:
     pupil.birth_date = born
     pupil.save(update_fields=["birth_date"])
-
-
-def refused(code: str, fn, *args, **kwargs) -> CaseRuleError:
-    with pytest.raises(CaseRuleError) as exc:
-        fn(*args, **kwargs)
-    assert exc.value.code == code
-    return exc.value
 
 
 # --- the action -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from cases.actions.events import CaseRuleError
 from cases.actions.meetings import log_conversation
 from cases.models import CaseEvent, Conversation
 from cases.questions import GUARDIAN_QUESTIONS, PUPIL_QUESTIONS
-from tests.cases.test_consent import give
+from tests.factories import give
 
 TODAY = dt.date(2026, 11, 18)
 

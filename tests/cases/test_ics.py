@@ -11,7 +11,7 @@ from cases.actions.consent import refer_to_ppt
 from cases.actions.meetings import cancel_meeting, schedule_meeting
 from cases.models import CaseAccessLog, Meeting
 from cases.views_meetings import ics_escape, ics_fold, meeting_ics
-from tests.cases.test_consent import give
+from tests.factories import give
 
 OSLO = timezone.get_default_timezone()
 

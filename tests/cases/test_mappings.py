@@ -17,7 +17,7 @@ from cases.models import Case, CaseEvent, Mapping, MappingTask, Participant
 from cases.questions import THEMES
 from fravaer.models import Notification
 from tests.cases.conftest import make_case
-from tests.cases.test_consent import give
+from tests.factories import give
 
 TODAY = dt.date(2026, 11, 18)
 

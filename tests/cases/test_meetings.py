@@ -24,8 +24,8 @@ from cases.models import CaseAccessLog, CaseEvent, Deadline, Meeting
 from fravaer.models import AbsenceReason, AbsenceRecord, Flag, Guardian, Notification
 from fravaer.thresholds import RULES
 from tests.cases.conftest import logged_conversation
-from tests.cases.test_consent import give
 from tests.conftest import make_user
+from tests.factories import give
 
 OSLO = timezone.get_default_timezone()
 

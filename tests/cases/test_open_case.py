@@ -12,7 +12,7 @@ from cases.actions.events import CaseRuleError
 from cases.models import Case, CaseEvent, CaseFlag
 from tests.cases.conftest import make_case
 from tests.conftest import make_pupil
-from tests.fravaer.test_flag_views import make_flag
+from tests.factories import make_flag
 
 
 def open_url(pupil):

@@ -19,8 +19,8 @@ from cases.actions.consent import (
 )
 from cases.actions.core import close_case
 from cases.models import Case, CaseEvent, Participant, Service
-from tests.cases.test_consent import give, refused
 from tests.conftest import TODAY
+from tests.factories import give, refused
 
 pytestmark = pytest.mark.django_db
 

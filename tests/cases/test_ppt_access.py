@@ -10,8 +10,8 @@ from cases.actions.consent import end_referral, refer_to_ppt, withdraw_consent
 from cases.models import CaseAccessLog
 from fravaer.models import Guardian, Municipality, StaffRole
 from tests.cases.conftest import make_case
-from tests.cases.test_consent import give
 from tests.conftest import TODAY, make_pupil, make_user
+from tests.factories import give
 
 pytestmark = pytest.mark.django_db
 

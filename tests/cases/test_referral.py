@@ -13,8 +13,8 @@ from cases.actions.consent import end_referral, refer_to_ppt, withdraw_consent
 from cases.actions.core import close_case
 from cases.models import CaseEvent, CaseGroupObjectPermission, Referral, Service
 from fravaer.models import Notification
-from tests.cases.test_consent import give, refused
 from tests.conftest import TODAY
+from tests.factories import give, refused
 
 pytestmark = pytest.mark.django_db
 

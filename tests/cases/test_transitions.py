@@ -9,44 +9,14 @@ from django.utils import timezone
 
 from cases.actions.core import TRANSITIONS, change_level
 from cases.actions.events import CaseChanged, CaseRuleError
-from cases.models import Case, CaseEvent, Consent, Conversation, Deadline, Level
+from cases.models import Case, CaseEvent, Deadline, Level
 from fravaer.models import Notification
+from tests.factories import at_level, consent, conversation
 
 TODAY = dt.date(2026, 11, 18)
 LEVELS = [Level.NIVA_0, Level.NIVA_1, Level.NIVA_2A, Level.NIVA_2B]
 ALLOWED = sorted(TRANSITIONS)
 REFUSED = [(a, b) for a, b in itertools.product(LEVELS, LEVELS) if (a, b) not in TRANSITIONS]
-
-
-def conversation(case, by):
-    return Conversation.objects.create(
-        case=case,
-        held_on=TODAY,
-        with_whom=Conversation.With.BOTH,
-        medium=Conversation.Medium.PHONE,
-        recorded_by=by,
-        recorded_at=timezone.now(),
-    )
-
-
-def consent(case, by, **extra):
-    values = {"service": "ppt", "purpose": "Tverrfaglig samarbeid", "given_on": TODAY}
-    values.update(extra)
-    return Consent.objects.create(case=case, recorded_by=by, recorded_at=timezone.now(), **values)
-
-
-def at_level(case, level, *, ready=True, by=None):
-    """Put the case on `level` (test setup) with every requirement of every move met."""
-    if ready:
-        conversation(case, by or case.owner)
-        consent(case, by or case.owner)
-        Case.objects.filter(pk=case.pk).update(
-            level=level, coordinator=case.owner, leaders_informed_at=timezone.now()
-        )
-    else:
-        Case.objects.filter(pk=case.pk).update(level=level)
-    case.refresh_from_db()
-    return case
 
 
 def move(case, to, by, **extra):

@@ -7,8 +7,9 @@ from django.urls import reverse
 
 from fravaer.models import AbsenceReason, AbsenceRecord
 from tests.conftest import make_pupil
-from tests.fravaer.test_pupil_views import absence, post_contact
+from tests.factories import absence
 from tests.fravaer.test_register_view import post_data, url
+from tests.pages import post_contact
 
 DAY = dt.date(2026, 11, 17)
 

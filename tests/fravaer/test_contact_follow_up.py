@@ -14,6 +14,7 @@ from django.utils import translation
 
 from fravaer.actions import apply_absence_changes, log_contact
 from fravaer.models import ContactLog, Flag
+from tests.factories import absence, make_flag
 from tests.fravaer.test_flag_causes import (
     CONTACT,
     MONDAY,
@@ -25,8 +26,7 @@ from tests.fravaer.test_flag_causes import (
     scan,
     undocumented_flag,
 )
-from tests.fravaer.test_flag_views import make_flag
-from tests.fravaer.test_pupil_views import absence, post_contact
+from tests.pages import post_contact
 
 FOLLOW_UP = {**CONTACT, "outcome": "follow_up"}
 STAYS = "Varselet om udokumentert fravær står til hjemmet er kontaktet."

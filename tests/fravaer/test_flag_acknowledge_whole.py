@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fravaer.models import Flag
-from tests.fravaer.test_flag_views import ack_url, html_of, make_flag
-from tests.fravaer.test_pupil_views import absence
+from tests.factories import absence, make_flag
+from tests.pages import ack_url, html_of
 
 HTMX = {"HX-Request": "true"}
 EXPLANATION = "4 dager i november 2026; grense: mer enn 3."

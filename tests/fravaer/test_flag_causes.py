@@ -23,8 +23,7 @@ from fravaer.actions import (
 from fravaer.models import AbsenceReason, AbsenceRecord, ContactLog, Flag, Notification
 from fravaer.scan import Scope
 from tests.conftest import make_pupil
-from tests.fravaer.test_flag_views import acknowledged_flag, make_flag
-from tests.fravaer.test_pupil_views import absence
+from tests.factories import absence, acknowledged_flag, make_flag
 
 TODAY = dt.date(2026, 11, 18)  # frozen "today", a Wednesday
 MONDAY, TUESDAY = dt.date(2026, 11, 16), dt.date(2026, 11, 17)

@@ -5,7 +5,6 @@ the municipality's rule settings."""
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
 from decimal import Decimal
 
@@ -29,9 +28,8 @@ from fravaer.models import (
 )
 from fravaer.scan import Scope
 from tests.conftest import make_pupil, make_user
-from tests.fravaer.test_pupil_views import absence
-
-_keys = itertools.count(1)
+from tests.factories import absence, acknowledged_flag, make_flag, notify
+from tests.pages import ack_url, html_of, query_count
 
 
 @pytest.fixture(autouse=True)
@@ -40,59 +38,6 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-def make_flag(pupil, rule="month_days", *, status="active", raised_at=None, **extra) -> Flag:
-    enrollment = Enrollment.objects.select_related("group").filter(pupil=pupil).first()
-    group = enrollment.group
-    defaults = {
-        "period_key": f"2026-{next(_keys)}",
-        "period_start": dt.date(2026, 11, 1),
-        "period_end": dt.date(2026, 11, 18),
-        "value": Decimal(4),
-        "threshold": Decimal(3),
-        "as_of": dt.date(2026, 11, 18),
-        "raised_at": raised_at or timezone.now(),
-    }
-    defaults.update(extra)
-    return Flag.objects.create(
-        pupil=pupil, school=group.school, group=group, rule=rule, status=status, **defaults
-    )
-
-
-def acknowledged_flag(pupil, rule="month_days", *, by, reason: str) -> Flag:
-    """A flag `by` acknowledged now with `reason`."""
-    return make_flag(
-        pupil,
-        rule,
-        status="acknowledged",
-        acknowledged_by=by,
-        acknowledged_at=timezone.now(),
-        acknowledgement=reason,
-    )
-
-
-def notify(user, *flags, read=False, created_at=None) -> Notification:
-    """One inbox message listing these flags, as a scan writes it."""
-    now = timezone.now()
-    return Notification.objects.create(
-        user=user,
-        flag_ids=sorted(f.pk for f in flags),
-        created_at=created_at or now,
-        read_at=now if read else None,
-    )
-
-
-def html_of(response) -> str:
-    return response.content.decode()
-
-
-def query_count(client, url: str) -> int:
-    client.get(url)  # warm the cache and the session
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
 
 
 # --- the header's inbox link ---------------------------------------------------------------
@@ -432,10 +377,6 @@ def test_leaders_and_admins_get_links_from_their_start_page(
 
 
 # --- acknowledging a flag ----------------------------------------------------------------------
-
-
-def ack_url(flag) -> str:
-    return reverse("flag_acknowledge", args=[flag.pupil.uuid, flag.pk])
 
 
 def test_acknowledge_keeps_the_reason_and_who(client_for, contact_teacher, pupil):

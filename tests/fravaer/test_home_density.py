@@ -16,7 +16,8 @@ from cases.models import Case
 from fravaer.models import Flag
 from tests.cases.conftest import make_case
 from tests.conftest import make_pupil
-from tests.fravaer.test_flag_views import ack_url, html_of, make_flag, query_count
+from tests.factories import make_flag
+from tests.pages import ack_url, html_of, query_count
 
 HTMX = {"HX-Request": "true"}
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from fravaer.models import Flag
 from tests.conftest import make_user
-from tests.fravaer.test_flag_views import make_flag
+from tests.factories import make_flag
 
 BEFORE = [("fravaer", "0005_flag_and_notification_indexes")]
 AFTER = [("fravaer", "0006_notification_flag_ids")]

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from fravaer.models import AbsenceRecord
-from tests.fravaer.test_pupil_views import absence
+from tests.factories import absence
 
 DAY = "2026-11-17"  # a Tuesday before the suite's frozen today (18.11.2026)
 COUNT_HINT = "Må fylles ut ved timefravær. Var eleven borte alle timene, velg «Hele dagen»."

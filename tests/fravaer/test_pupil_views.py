@@ -3,17 +3,9 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from fravaer.actions import AbsenceInput, apply_absence_changes
-from fravaer.models import AbsenceReason, AbsenceRecord, ContactLog
-
-
-def absence(pupil, day, by, kind="day", documented=False, code=None, **extra):
-    reason = AbsenceReason.objects.get(
-        municipality=pupil.municipality,
-        code=code or ("illness" if documented else "unknown"),
-    )
-    data = AbsenceInput(kind=kind, documented=documented, reason=reason, **extra)
-    return apply_absence_changes(creates=[(pupil, day, data)], by=by).created[0]
+from fravaer.models import AbsenceRecord, ContactLog
+from tests.factories import absence
+from tests.pages import post_contact
 
 
 def test_pupil_page_shows_totals_records_and_calendar(client_for, contact_teacher, pupil):
@@ -128,24 +120,6 @@ def test_record_edit_rejects_bad_input_and_keeps_it(client_for, contact_teacher,
     assert 'value="Halv dag"' in response.content.decode()
     record.refresh_from_db()
     assert record.kind == "day"
-
-
-def post_contact(client, pupil, *, headers=None, **fields):
-    """The contact log form posted for `pupil`: a clarified call with the guardians on
-    18.11.2026 unless `fields` say otherwise (None leaves a field out)."""
-    data = {
-        "contacted_at": "2026-11-18T09:30",
-        "channel": "phone",
-        "counterpart": "guardian",
-        "summary": "x",
-        "outcome": "clarified",
-        **fields,
-    }
-    return client.post(
-        reverse("contact_log", args=[pupil.uuid]),
-        {key: value for key, value in data.items() if value is not None},
-        headers=headers,
-    )
 
 
 def test_contact_log_is_saved_and_listed(client_for, contact_teacher, pupil):

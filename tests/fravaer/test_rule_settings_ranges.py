@@ -11,7 +11,8 @@ import pytest
 
 from fravaer.actions import rule_configs
 from fravaer.models import RuleSetting, RuleSettingChange
-from tests.fravaer.test_flag_views import html_of, rules_url, settings_post
+from tests.fravaer.test_flag_views import rules_url, settings_post
+from tests.pages import html_of
 
 # rule: (lowest allowed, highest allowed, unit), as the page states them.
 RANGES = {

@@ -17,7 +17,7 @@ from fravaer.actions import change_rule_setting, log_contact, rule_configs, scan
 from fravaer.models import Flag, NonSchoolDay, Notification, RuleSetting
 from fravaer.scan import Scope, load_figures
 from tests.conftest import make_pupil
-from tests.fravaer.test_pupil_views import absence
+from tests.factories import absence
 
 TODAY = dt.date(2026, 11, 18)  # frozen "today", a Wednesday
 

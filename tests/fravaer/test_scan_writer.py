@@ -18,7 +18,7 @@ from fravaer.actions.scan_writes import ScanWrites
 from fravaer.models import Flag, Notification
 from fravaer.scan import Scope
 from tests.conftest import make_pupil
-from tests.fravaer.test_pupil_views import absence
+from tests.factories import absence
 from tests.fravaer.test_scan import weekdays
 
 pytestmark = pytest.mark.skipif(

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from fravaer import demo
 from fravaer.actions import scan_absence
-from fravaer.models import Municipality
+from fravaer.models import AbsenceRecord, Municipality
 from fravaer.scan import Scope
 
 
@@ -61,7 +61,12 @@ class Command(BaseCommand):
         # The nightly scan, once, so the demo opens with its flags and inboxes.
         scan = scan_absence(Scope(), as_of=timezone.localdate(), email=False)
         elapsed = time.monotonic() - started
-        records = ", ".join(f"{kind} {n}" for kind, n in sorted(summary.records.items()))
+        # In words, as the rest of the line: "Hele dagen 752", not the code name "day 752".
+        records = ", ".join(
+            f"{AbsenceRecord.Kind(kind).label} {summary.records[kind]}"
+            for kind in AbsenceRecord.Kind.values
+            if summary.records[kind]
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"{demo.MUNICIPALITY_NAME} {summary.school_year}: {summary.schools} skoler, "

@@ -1,7 +1,7 @@
-"""The walkthrough's form defects: the consent form's date limits, date errors shown at
-their field in the conversation and meeting forms (not only in the summary), and the
-case board's filters (an unknown value drops only its own filter; the owner filter
-lists everyone who may be given a case)."""
+"""Case forms refuse what cannot be true at the field that holds it: the consent
+form's date limits, date errors shown at their field in the conversation and meeting
+forms (not only in the summary), and the case board's filters (an unknown value drops
+only its own filter; the owner filter lists everyone who may be given a case)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The walkthrough's form defects in a real browser: consent and conversation date
+"""Case forms in a real browser: consent and conversation date
 errors at their field (summary link moves focus there), and the case board's filters
 (an unknown value in the link drops only that filter; an owner given their first case
 in place can be filtered on without reloading)."""

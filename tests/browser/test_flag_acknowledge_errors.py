@@ -18,8 +18,7 @@ from tests.browser.conftest import (
     school_day_before,
     screenshot,
 )
-from tests.fravaer.test_flag_views import make_flag
-from tests.fravaer.test_pupil_views import absence
+from tests.factories import absence, make_flag
 
 pytestmark = pytest.mark.browser
 
