@@ -24,7 +24,7 @@ ROLE_LABELS = {
     StaffRole.Role.SCHOOL_NURSE: ("helsesykepleier", "school nurse"),
     StaffRole.Role.PPT_ADVISOR: ("PPT-rådgiver", "PPT advisor"),
     StaffRole.Role.MUNICIPAL_ADMIN: ("kommunal administrator", "municipal administrator"),
-    TECHNICAL_ADMIN: ("teknisk drift, Django admin", "technical administrator, Django admin"),
+    TECHNICAL_ADMIN: ("teknisk drift", "technical administrator"),
 }
 
 

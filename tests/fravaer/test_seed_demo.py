@@ -52,15 +52,16 @@ def banner() -> str:
 
 
 @pytest.fixture(scope="class")
-def seeded(django_db_setup, django_db_blocker):
-    """One seed for the read-only tests of a class, rolled back afterwards."""
+def seeded(request, django_db_setup, django_db_blocker):
+    """One seed for the read-only tests of a class, rolled back afterwards; what the
+    command printed is the class's `seed_output`."""
     frozen = dt.datetime(2026, 11, 18, 10, 0, tzinfo=timezone.get_default_timezone())
     with django_db_blocker.unblock(), transaction.atomic():
         with (
             time_machine.travel(frozen, tick=True),
             override_settings(DEBUG=True, PASSWORD_HASHERS=FAST_HASHER),
         ):
-            seed()
+            request.cls.seed_output = seed()
         yield Municipality.objects.get(name=demo.MUNICIPALITY_NAME)
         transaction.set_rollback(True)
 
@@ -294,6 +295,17 @@ class TestSeededMunicipality:
         assert "5A" in page and "6A" in page
         group = Group.objects.get(name="5A")
         assert client.get(reverse("group", args=[group.pk])).status_code == 200
+
+    def test_seed_summary_names_the_kinds_of_absence_in_words(self):
+        summary = self.seed_output
+        assert "Hele dagen" in summary and "Timefravær" in summary
+        assert not re.search(r"\b(day|lesson|late) \d", summary)
+        assert re.search(r"median \d+,\d dager", summary)
+
+    def test_banner_names_the_django_admin_once(self):
+        line = next(line for line in banner().splitlines() if demo.SUPERUSER in line)
+        assert line.count("Django admin") == 1
+        assert "/admin/" in line
 
     def test_banner_lists_every_login_with_role_and_the_password(self):
         text = banner()

@@ -83,7 +83,7 @@ class Command(BaseCommand):
                         continue
                     extra = f" ({details[login.username]})" if details[login.username] else ""
                     if login.username == demo.SUPERUSER:
-                        extra += " + Django admin /admin/"
+                        extra += ": Django admin /admin/"
                     lines.append(f"    {login.username:<{width}} — {login.role_label}{extra}")
             lines += ["", f"  Passord for alle / password for all:  {demo.DEMO_PASSWORD}"]
         else:

@@ -7,6 +7,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.formats import number_format
 
 from fravaer import demo
 from fravaer.actions import scan_absence
@@ -73,7 +74,8 @@ class Command(BaseCommand):
                 f"{summary.groups} klasser, {summary.pupils} elever, {summary.guardians} "
                 f"foresatte, {summary.users} innlogginger, {summary.non_school_days} fridager; "
                 f"fravær: {records} ({summary.undocumented} udokumentert), "
-                f"{summary.contact_logs} kontaktlogger; median {summary.median_days} dager, "
+                f"{summary.contact_logs} kontaktlogger; median {number_format(summary.median_days, 1)} "
+                f"dager, "
                 f"{summary.pupils_with_at_least(15)} elever med 15+ dager; "
                 f"{len(scan.new_flags)} varsler ({elapsed:.1f} s)."
             )
