@@ -63,6 +63,7 @@ class Command(BaseCommand):
         scan = scan_absence(Scope(), as_of=timezone.localdate(), email=False)
         elapsed = time.monotonic() - started
         # In words, as the rest of the line: "Hele dagen 752", not the code name "day 752".
+        median = number_format(summary.median_days, 1)
         records = ", ".join(
             f"{AbsenceRecord.Kind(kind).label} {summary.records[kind]}"
             for kind in AbsenceRecord.Kind.values
@@ -74,8 +75,7 @@ class Command(BaseCommand):
                 f"{summary.groups} klasser, {summary.pupils} elever, {summary.guardians} "
                 f"foresatte, {summary.users} innlogginger, {summary.non_school_days} fridager; "
                 f"fravær: {records} ({summary.undocumented} udokumentert), "
-                f"{summary.contact_logs} kontaktlogger; median {number_format(summary.median_days, 1)} "
-                f"dager, "
+                f"{summary.contact_logs} kontaktlogger; median {median} dager, "
                 f"{summary.pupils_with_at_least(15)} elever med 15+ dager; "
                 f"{len(scan.new_flags)} varsler ({elapsed:.1f} s)."
             )
