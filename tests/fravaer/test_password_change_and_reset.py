@@ -33,6 +33,14 @@ def test_the_header_links_to_password_change(client_for, contact_teacher):
     assert f'href="{reverse("password_change")}"' in html
 
 
+def test_password_fields_point_at_help_texts_that_exist(client_for, contact_teacher):
+    html = client_for(contact_teacher).get(reverse("password_change")).content.decode()
+    described = re.findall(r'aria-describedby="([^"]+)"', html)
+    assert described
+    for target in described:
+        assert f'id="{target}"' in html, target
+
+
 def test_password_change_takes_the_new_password(client_for, contact_teacher):
     client = client_for(contact_teacher)
     response = client.post(
