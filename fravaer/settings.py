@@ -275,6 +275,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # django-axes logs every login at INFO (the names and addresses masked); its
+        # failures and locks, at WARNING, are the ones worth keeping.
+        "axes": {"level": "WARNING"},
         # In-process (no broker) Celery still asks kombu for a producer, which warns
         # once that it has no broker host, and logs each task as a worker would;
         # nothing is sent and there is no worker, so the demo's output stays quiet
