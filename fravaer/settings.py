@@ -10,7 +10,7 @@ from pathlib import Path
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
-from environs import Env, EnvError
+from environs import Env, EnvError, validate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -54,7 +54,7 @@ try:
     IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
     # Reverse proxies in front of the web process that add the client's address to
     # X-Forwarded-For; 0: the connection's own address is the client's.
-    TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, validate=lambda n: n >= 0)
+    TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, validate=validate.Range(min=0))
     # Hashed, compressed static files (run `collectstatic` first); off in development.
     STATIC_MANIFEST = env.bool("STATIC_MANIFEST", not DEBUG)
 except EnvError as exc:  # pragma: no cover - exercised by tests/fravaer/test_settings.py
