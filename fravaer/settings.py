@@ -4,12 +4,13 @@ Every value is parsed with a type; an invalid value stops the process at start w
 the variable's name in the message.
 """
 
+import datetime as dt
 from pathlib import Path
 
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
-from environs import Env, EnvError
+from environs import Env, EnvError, validate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -51,6 +52,9 @@ try:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", not DEBUG)
     LOG_LEVEL = env.log_level("LOG_LEVEL", "INFO")
     IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+    # Reverse proxies in front of the web process that add the client's address to
+    # X-Forwarded-For; 0: the connection's own address is the client's.
+    TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, validate=validate.Range(min=0))
     # Hashed, compressed static files (run `collectstatic` first); off in development.
     STATIC_MANIFEST = env.bool("STATIC_MANIFEST", not DEBUG)
 except EnvError as exc:  # pragma: no cover - exercised by tests/fravaer/test_settings.py
@@ -73,6 +77,7 @@ INSTALLED_APPS = [
     "template_partials",
     "guardian",
     "csp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -91,6 +96,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # After auth, messages and htmx: it reads the user, adds a message, answers htmx.
     "fravaer.middleware.OncePerSubmissionMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fravaer.urls"
@@ -117,18 +124,48 @@ TEMPLATES = [
 
 AUTH_USER_MODEL = "fravaer.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every login attempt while the account or the address is locked.
+    "axes.backends.AxesStandaloneBackend",
     "fravaer.auth.CaseInsensitiveModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "fravaer.auth.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link works for a day, and once
+
+# Login throttling (django-axes). Failed logins are counted in the database, which
+# every web process shares (a cache would be per process with the default locmem);
+# either the account (however the address is capitalised) or the client address
+# locks, for a cool-off after the last failure, not until an administrator steps in.
+# The address may fail more often than an account: a school's staff and pupils share
+# one public address, and one pupil must not lock the whole school out.
+AXES_HANDLER = "fravaer.auth.AccountOrAddressHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = 5  # per account
+LOGIN_ADDRESS_FAILURE_LIMIT = 50  # per client address
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_USERNAME_CALLABLE = "fravaer.auth.login_name"
+AXES_LOCKOUT_CALLABLE = "fravaer.auth.locked_out"
+# Who logged in from where is not kept (the session table already knows who is in).
+AXES_DISABLE_ACCESS_LOG = True
+# The client address: the connection's, or, behind TRUSTED_PROXY_COUNT proxies, the
+# entry the outermost of them added to X-Forwarded-For, counted from the right; what a
+# client writes to the left of it is ignored, so a forged header neither dodges nor
+# resets a lock. (ipware counts the proxies listed in the header: all but the last.)
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXY_COUNT else ("REMOTE_ADDR",)
+)
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1 if TRUSTED_PROXY_COUNT else None
+# Not strict: extra entries a client put in front are skipped, not a reason to fall
+# back to the proxy's own address.
+IPWARE_STRICT = False
 # guardian: no anonymous user row; nothing here is public.
 ANONYMOUS_USER_NAME = None
 
@@ -238,6 +275,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # django-axes logs every login at INFO (the names and addresses masked); its
+        # failures and locks, at WARNING, are the ones worth keeping.
+        "axes": {"level": "WARNING"},
         # In-process (no broker) Celery still asks kombu for a producer, which warns
         # once that it has no broker host, and logs each task as a worker would;
         # nothing is sent and there is no worker, so the demo's output stays quiet

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
@@ -6,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from fravaer import views, views_flags, views_import
+from fravaer.forms_auth import PasswordChangeForm, PasswordResetForm, SetPasswordForm
 
 # Only administrators reach the Django admin; everyone else works in the product.
 admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
@@ -17,6 +19,40 @@ urlpatterns = [
     path("helse/", views.health, name="health"),
     path("logg-inn/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logg-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "passord/",
+        auth_views.PasswordChangeView.as_view(form_class=PasswordChangeForm),
+        name="password_change",
+    ),
+    path(
+        "passord/endret/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
+    ),
+    # Public (Django marks these views login_not_required). The e-mail holds the link
+    # only, built on SITE_URL rather than the request's Host header.
+    path(
+        "passord/glemt/",
+        auth_views.PasswordResetView.as_view(
+            form_class=PasswordResetForm,
+            email_template_name="registration/password_reset_email.txt",
+            extra_email_context={"site_url": settings.SITE_URL},
+        ),
+        name="password_reset",
+    ),
+    path(
+        "passord/glemt/sendt/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "passord/nytt/ferdig/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path(
+        "passord/nytt/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(form_class=SetPasswordForm),
+        name="password_reset_confirm",
+    ),
     path("klasser/<int:group_id>/", views.group_detail, name="group"),
     path("klasser/<int:group_id>/fravaer/", views.register, name="register"),
     path("klasser/<int:group_id>/fravaer/bla/", views.register_step, name="register_step"),

@@ -153,6 +153,10 @@ def _settings_subprocess(env_extra):
         ({"DEBUG": "false", "SECRET_KEY": "x" * 50, "EMAIL_PORT": "twenty"}, "EMAIL_PORT"),
         ({"DEBUG": "false"}, "SECRET_KEY"),
         ({"DEBUG": "false", "SECRET_KEY": "x" * 50, "DATABASE_URL": "nonsense://"}, "DATABASE_URL"),
+        (
+            {"DEBUG": "false", "SECRET_KEY": "x" * 50, "TRUSTED_PROXY_COUNT": "-1"},
+            "TRUSTED_PROXY_COUNT",
+        ),
     ],
 )
 def test_bad_environment_fails_at_start_naming_the_variable(env, name):

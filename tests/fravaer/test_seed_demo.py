@@ -13,6 +13,7 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.http import HttpRequest
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -104,7 +105,10 @@ class TestSeededMunicipality:
             user = User.objects.get(username=login.username)
             assert user.first_name and user.last_name
         with override_settings(PASSWORD_HASHERS=FAST_HASHER):
-            assert client.login(username="rektor@demo.no", password=demo.DEMO_PASSWORD)
+            # The login throttle (django-axes) needs the request a real login has.
+            assert client.login(
+                request=HttpRequest(), username="rektor@demo.no", password=demo.DEMO_PASSWORD
+            )
 
     def test_every_role_is_held(self):
         roles = set(StaffRole.objects.values_list("role", flat=True))
