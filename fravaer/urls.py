@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
-from fravaer import views, views_flags, views_import
+from fravaer import views, views_flags, views_import, views_session
 
 # Only administrators reach the Django admin; everyone else works in the product.
 admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
@@ -17,6 +17,7 @@ urlpatterns = [
     path("helse/", views.health, name="health"),
     path("logg-inn/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logg-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("okt/forleng/", views_session.session_extend, name="session_extend"),
     path("klasser/<int:group_id>/", views.group_detail, name="group"),
     path("klasser/<int:group_id>/fravaer/", views.register, name="register"),
     path("klasser/<int:group_id>/fravaer/bla/", views.register_step, name="register_step"),
