@@ -46,6 +46,13 @@ def end_session_on_the_server(page) -> None:
     SessionStore(session_key=session_key(page)).delete()
 
 
+def kept_copies(page) -> int:
+    """How many copies of typed forms the tab's sessionStorage holds."""
+    return page.evaluate(
+        "Object.keys(sessionStorage).filter(k => k.startsWith('fravaer:typed:')).length"
+    )
+
+
 def open_register(page, live_server, user, group, day) -> str:
     login(page, live_server, user)
     path = f"/klasser/{group.pk}/fravaer/?dato={day.isoformat()}"
@@ -104,12 +111,7 @@ def test_register_typed_before_the_session_ended_is_back_after_the_new_login(
     expect(page.get_by_label(f"Minutter for sent for {jonas.full_name}")).to_have_value("10")
     screenshot(page, "session-register-restored")
     # The copy is gone from the tab once it is filled in; nothing was saved yet.
-    assert (
-        page.evaluate(
-            "Object.keys(sessionStorage).filter(k => k.startsWith('fravaer:typed:')).length"
-        )
-        == 0
-    )
+    assert kept_copies(page) == 0
     assert not AbsenceRecord.objects.exists()
 
     page.get_by_role("button", name=f"Lagre fravær for {school_day:%d.%m.%Y}").click()
@@ -143,12 +145,7 @@ def test_typed_register_is_not_filled_in_for_another_user(
     page.get_by_role("button", name="Logg inn", exact=True).click()
     expect(page.get_by_role("heading", name="Fravær – 5A", level=1)).to_be_visible()
     expect(page.get_by_text(RESTORED)).to_have_count(0)
-    assert (
-        page.evaluate(
-            "Object.keys(sessionStorage).filter(k => k.startsWith('fravaer:typed:')).length"
-        )
-        == 0
-    )
+    assert kept_copies(page) == 0
 
 
 def test_warning_comes_before_the_end_and_forleng_extends_the_session(
