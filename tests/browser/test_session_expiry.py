@@ -13,7 +13,9 @@ from playwright.sync_api import expect
 
 from fravaer.models import AbsenceRecord
 from tests.browser.conftest import (
+    DESKTOP,
     PASSWORD,
+    PHONE,
     assert_clean_console,
     axe_check,
     login,
@@ -170,6 +172,9 @@ def test_warning_comes_before_the_end_and_forleng_extends_the_session(
     wait_until(page, "document.getAnimations().length === 0")
     screenshot(page, "session-warning")
     axe_check(page, label="session warning")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "session-warning-phone")
+    page.set_viewport_size(DESKTOP)
 
     # Keyboard: Enter on the focused button.
     with page.expect_response(lambda r: "/okt/forleng/" in r.url) as answered:
