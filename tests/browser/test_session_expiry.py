@@ -11,7 +11,9 @@ from django.conf import settings
 from django.contrib.sessions.backends.cached_db import SessionStore
 from playwright.sync_api import expect
 
-from fravaer.models import AbsenceRecord
+from fravaer.actions import AbsenceInput, record_absence
+from fravaer.models import AbsenceReason, AbsenceRecord
+from fravaer.schooldays import SchoolCalendar
 from tests.browser.conftest import (
     DESKTOP,
     PASSWORD,
@@ -27,6 +29,7 @@ from tests.conftest import make_pupil
 pytestmark = pytest.mark.browser
 
 RESTORED = "Det du skrev før du ble logget ut, er fylt inn igjen. Kontroller og lagre."
+LEFT_OUT = "Noe av det du skrev, ble ikke fylt inn igjen, fordi det er endret av andre"
 
 
 @pytest.fixture
@@ -46,6 +49,12 @@ def session_key(page) -> str:
 def end_session_on_the_server(page) -> None:
     """As when it has run out: the store forgets it (cache and database)."""
     SessionStore(session_key=session_key(page)).delete()
+
+
+def log_in_again(page, user) -> None:
+    page.get_by_label("Brukernavn (e-post)").fill(user.username)
+    page.get_by_label("Passord").fill(PASSWORD)
+    page.get_by_role("button", name="Logg inn", exact=True).click()
 
 
 def kept_copies(page) -> int:
@@ -91,9 +100,7 @@ def test_register_typed_before_the_session_ended_is_back_after_the_new_login(
     expect(page.get_by_role("button", name="Logg ut")).to_have_count(0)
     assert not AbsenceRecord.objects.exists()
 
-    page.get_by_label("Brukernavn (e-post)").fill(contact_teacher.username)
-    page.get_by_label("Passord").fill(PASSWORD)
-    page.get_by_role("button", name="Logg inn", exact=True).click()
+    log_in_again(page, contact_teacher)
 
     expect(page).to_have_url(f"{live_server.url}{path}")
     notice = page.get_by_role("status").filter(has_text=RESTORED)
@@ -142,9 +149,7 @@ def test_typed_register_is_not_filled_in_for_another_user(
     page.get_by_role("button", name=f"Lagre fravær for {school_day:%d.%m.%Y}").click()
     expect(page).to_have_url(re.compile(r"/logg-inn/\?next="))
 
-    page.get_by_label("Brukernavn (e-post)").fill(subject_teacher.username)
-    page.get_by_label("Passord").fill(PASSWORD)
-    page.get_by_role("button", name="Logg inn", exact=True).click()
+    log_in_again(page, subject_teacher)
     expect(page.get_by_role("heading", name="Fravær – 5A", level=1)).to_be_visible()
     expect(page.get_by_text(RESTORED)).to_have_count(0)
     assert kept_copies(page) == 0
@@ -202,9 +207,7 @@ def test_page_left_until_the_end_goes_to_login_and_keeps_the_register(
     page.clock.fast_forward((settings.SESSION_COOKIE_AGE + 60) * 1000)
     expect(page).to_have_url(re.compile(r"/logg-inn/\?next="))
 
-    page.get_by_label("Brukernavn (e-post)").fill(contact_teacher.username)
-    page.get_by_label("Passord").fill(PASSWORD)
-    page.get_by_role("button", name="Logg inn", exact=True).click()
+    log_in_again(page, contact_teacher)
     expect(page).to_have_url(f"{live_server.url}{path}")
     expect(page.get_by_role("status").filter(has_text=RESTORED)).to_be_focused()
     expect(page.get_by_label(f"Minutter for sent for {pupils['jonas'].full_name}")).to_have_value(
@@ -249,3 +252,40 @@ def test_forleng_in_one_tab_closes_the_warning_in_another(
     other.get_by_role("button", name="Forleng økten").click()
     expect(other.get_by_role("alertdialog", name=name)).to_be_hidden()
     expect(page.get_by_role("alertdialog", name=name)).to_be_hidden()
+
+
+def test_a_row_someone_else_saved_meanwhile_is_not_filled_in(
+    page, live_server, contact_teacher, subject_teacher, group, pupils, school_day
+):
+    ola, ada = pupils["ola"], pupils["ada"]
+    path = open_register(page, live_server, contact_teacher, group, school_day)
+    type_three_rows(page, pupils)
+    end_session_on_the_server(page)
+    # Meanwhile a subject teacher registers Ola late: his row is no longer the row the
+    # contact teacher typed in.
+    record_absence(
+        ola,
+        day=school_day,
+        by=subject_teacher,
+        calendar=SchoolCalendar.from_days([]),
+        lessons_per_day=group.lessons_per_day,
+        data=AbsenceInput(
+            kind="late",
+            minutes_late=5,
+            documented=False,
+            reason=AbsenceReason.objects.get(
+                municipality=group.school.municipality, code="unknown"
+            ),
+        ),
+    )
+    page.get_by_role("button", name=f"Lagre fravær for {school_day:%d.%m.%Y}").click()
+    expect(page).to_have_url(re.compile(r"/logg-inn/\?next="))
+    log_in_again(page, contact_teacher)
+
+    expect(page).to_have_url(f"{live_server.url}{path}")
+    notice = page.get_by_role("status").filter(has_text=RESTORED)
+    expect(notice).to_contain_text(LEFT_OUT)
+    ola_row = page.get_by_role("group", name=f"Fravær for {ola.full_name}")
+    expect(ola_row.get_by_label("For sent")).to_be_checked()
+    expect(page.get_by_label(f"Minutter for sent for {ola.full_name}")).to_have_value("5")
+    expect(page.get_by_label(f"Antall timer for {ada.full_name}")).to_have_value("2")
