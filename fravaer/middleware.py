@@ -91,10 +91,13 @@ class HtmxLoginRequiredMiddleware(LoginRequiredMiddleware):
     and what the user typed gone). An htmx request gets `HX-Redirect` instead: the
     whole page goes to the login page, and back after it to the page the user was on
     (`HX-Current-URL`), not to the address the fragment came from (a POST-only one).
+    htmx's own request for a whole page it lost from its history cache reads no
+    `HX-Redirect`: it follows the plain redirect and shows the login page.
     """
 
     def handle_no_permission(self, request, view_func):
-        if not getattr(request, "htmx", False):
+        htmx = getattr(request, "htmx", None)
+        if not htmx or htmx.history_restore_request:
             return super().handle_no_permission(request, view_func)
         login_url = resolve_url(self.get_login_url(view_func))
         page = _current_page(request)

@@ -73,6 +73,13 @@ def test_htmx_post_comes_back_to_the_page_not_the_post_address(client, pupil):
     assert response["HX-Redirect"] == login_url_for(page)
 
 
+def test_htmx_history_restore_without_session_gets_the_normal_redirect(client, school):
+    page = f"{reverse('cases:board', args=[school.pk])}?forfalt=1"
+    response = client.get(page, headers={**HTMX, "HX-History-Restore-Request": "true"})
+    assert response.status_code == 302
+    assert response["Location"] == login_url_for(page)
+
+
 def test_htmx_page_on_another_host_is_not_used_as_next(client, register_url):
     response = client.post(
         register_url, headers={**HTMX, "HX-Current-URL": "https://evil.example/klasser/"}
