@@ -289,3 +289,24 @@ def test_a_row_someone_else_saved_meanwhile_is_not_filled_in(
     expect(ola_row.get_by_label("For sent")).to_be_checked()
     expect(page.get_by_label(f"Minutter for sent for {ola.full_name}")).to_have_value("5")
     expect(page.get_by_label(f"Antall timer for {ada.full_name}")).to_have_value("2")
+
+
+def test_warning_at_the_cap_says_the_session_cannot_be_extended(
+    page, live_server, contact_teacher, group, pupils, settings
+):
+    # A cap shorter than the warning: the warning is there at once.
+    settings.SESSION_MAX_LIFETIME = settings.SESSION_WARNING_SECONDS - 60
+    page.goto(f"{live_server.url}/logg-inn/?next=/klasser/{group.pk}/fravaer/")
+    log_in_again(page, contact_teacher)
+    dialog = page.get_by_role("alertdialog", name="Du blir snart logget ut")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Forleng økten").click()
+
+    expect(dialog).to_contain_text("Økten kan ikke forlenges mer.")
+    expect(dialog.get_by_role("button", name="Forleng økten")).to_have_count(0)
+    close = dialog.get_by_role("button", name="Lukk")
+    expect(close).to_be_focused()
+    axe_check(page, label="session warning at the cap")
+    close.click()
+    expect(dialog).to_be_hidden()
+    assert_clean_console(page)
