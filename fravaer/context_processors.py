@@ -1,4 +1,5 @@
-"""Template context every page needs: the unread count behind the header's inbox link.
+"""Template context every page needs: the unread count behind the header's inbox link,
+and how long the session has left.
 
 The count is cached per user for a short time, so a page costs no query for it on a
 warm cache (the class register is held to a fixed number of queries). Marking
@@ -10,10 +11,12 @@ from __future__ import annotations
 
 from functools import cache
 
+from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.http import HttpRequest
 
 from fravaer import access
+from fravaer import session_expiry as expiry
 
 UNREAD_TTL_SECONDS = 60
 
@@ -47,3 +50,14 @@ def inbox(request: HttpRequest) -> dict:
         return unread_count(user)
 
     return {"inbox_unread": count}
+
+
+def session_expiry(request: HttpRequest) -> dict:
+    """What static/js/session.js reads from `<body>` to warn before the session ends."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "session_seconds_left": expiry.seconds_left(request.session),
+        "session_warning_seconds": settings.SESSION_WARNING_SECONDS,
+    }

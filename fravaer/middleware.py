@@ -6,9 +6,13 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
@@ -16,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
+from fravaer import session_expiry
 from fravaer.models import SubmissionKey
 
 # The hidden field static/js/app.js puts in every POST form.
@@ -50,6 +55,69 @@ class PrivateNoStoreMiddleware:
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class SessionLifetimeMiddleware:
+    """A signed-in user's requests slide the session's end; a session past its cap is
+    ended here, so the login-required check after this one sends the user to log in.
+    htmx answers say how long the session has left (`session_expiry.HEADER`), so the
+    page's warning follows requests made without a page load. Must come after the
+    authentication middleware and before the login-required one.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            if session_expiry.has_outlived_cap(request.session):
+                logout(request)
+            else:
+                session_expiry.note_activity(request.session)
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            # Also right after the sign-in (the view logged the user in).
+            session_expiry.note_activity(request.session)
+            if getattr(request, "htmx", False):
+                response[session_expiry.HEADER] = str(session_expiry.seconds_left(request.session))
+        return response
+
+
+class HtmxLoginRequiredMiddleware(LoginRequiredMiddleware):
+    """Django's login-required check, with an answer htmx can follow.
+
+    A redirect to the login page would be followed by the browser inside the htmx
+    request, and the login page swapped into the fragment (a second header and h1,
+    and what the user typed gone). An htmx request gets `HX-Redirect` instead: the
+    whole page goes to the login page, and back after it to the page the user was on
+    (`HX-Current-URL`), not to the address the fragment came from (a POST-only one).
+    htmx's own request for a whole page it lost from its history cache reads no
+    `HX-Redirect`: it follows the plain redirect and shows the login page.
+    """
+
+    def handle_no_permission(self, request, view_func):
+        htmx = getattr(request, "htmx", None)
+        if not htmx or htmx.history_restore_request:
+            return super().handle_no_permission(request, view_func)
+        login_url = resolve_url(self.get_login_url(view_func))
+        page = _current_page(request)
+        if not page and request.method == "GET":
+            page = request.get_full_path()
+        if not page:
+            return HttpResponseClientRedirect(login_url)
+        to_login = redirect_to_login(page, login_url, self.get_redirect_field_name(view_func))
+        return HttpResponseClientRedirect(to_login.url)
+
+
+def _current_page(request: HttpRequest) -> str:
+    """The path and query of the page an htmx request came from, if it is ours."""
+    page = request.headers.get("HX-Current-URL", "")
+    if not page or not url_has_allowed_host_and_scheme(
+        page, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return ""
+    parts = urlsplit(page)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 class OncePerSubmissionMiddleware:
@@ -173,13 +241,7 @@ def _saved_in_place(request: HttpRequest, response: HttpResponse, levels: list[i
         return ""
     if messages.SUCCESS not in levels or _refused(levels):
         return ""
-    page = request.headers.get("HX-Current-URL", "")
-    if not page or not url_has_allowed_host_and_scheme(
-        page, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return ""
-    parts = urlsplit(page)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    return _current_page(request)
 
 
 def _record_message_levels(request: HttpRequest) -> list[int]:

@@ -88,7 +88,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Between authentication and the login check: slides or ends the session.
+    "fravaer.middleware.SessionLifetimeMiddleware",
+    # Django's LoginRequiredMiddleware, answering htmx requests with HX-Redirect.
+    "fravaer.middleware.HtmxLoginRequiredMiddleware",
     "fravaer.middleware.PrivateNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -117,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "fravaer.context_processors.inbox",
+                "fravaer.context_processors.session_expiry",
             ],
         },
     },
@@ -173,7 +177,13 @@ ANONYMOUS_USER_NAME = None
 # database. Production must use a shared cache (CACHE_URL=redis://…) so a logout in one
 # worker process ends the session in all of them (checked by `check --deploy`).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-SESSION_COOKIE_AGE = 60 * 60 * 10  # one school day
+# A session ends after a school day without activity (each request slides it), never
+# more than a day after the sign-in, and when the browser closes; the page warns before
+# the end and lets the user extend (WCAG 2.2.1; fravaer/session_expiry.py).
+SESSION_COOKIE_AGE = 60 * 60 * 10
+SESSION_MAX_LIFETIME = 60 * 60 * 24
+SESSION_ACTIVITY_INTERVAL = 60 * 5  # the session is written at most this often
+SESSION_WARNING_SECONDS = 60 * 5  # the warning comes this long before the end
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

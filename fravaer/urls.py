@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
-from fravaer import views, views_flags, views_import
+from fravaer import views, views_flags, views_import, views_session
 from fravaer.forms_auth import PasswordChangeForm, PasswordResetForm, SetPasswordForm
 
 # Only administrators reach the Django admin; everyone else works in the product.
@@ -53,6 +53,7 @@ urlpatterns = [
         auth_views.PasswordResetConfirmView.as_view(form_class=SetPasswordForm),
         name="password_reset_confirm",
     ),
+    path("okt/forleng/", views_session.session_extend, name="session_extend"),
     path("klasser/<int:group_id>/", views.group_detail, name="group"),
     path("klasser/<int:group_id>/fravaer/", views.register, name="register"),
     path("klasser/<int:group_id>/fravaer/bla/", views.register_step, name="register_step"),
