@@ -570,6 +570,21 @@ def test_roster_rejects_implausible_birth_date(municipality, birth):
     assert "passer ikke for en elev i grunnskolen" in messages(result)[0]
 
 
+@pytest.mark.parametrize("birth", ["0001-01-01", "01.01.0001", "1899-12-31"])
+def test_roster_refuses_a_birth_date_outside_the_years_a_file_may_hold(municipality, birth):
+    result = run(roster(row("P1", birth=birth)))
+
+    assert messages(result) == [
+        f"Linje 2: Datoen «{birth}» i «birth_date» er utenfor tillatt område; bruk en dato "
+        "fra 01.01.1900 til 31.12.2099."
+    ]
+
+
+def test_import_dates_show_with_four_digit_years():
+    assert imports.fields.format_date(dt.date(1, 1, 1)) == "01.01.0001"
+    assert imports.fields.format_date(dt.date(2026, 9, 4)) == "04.09.2026"
+
+
 def test_roster_rejects_bad_teacher_email(municipality):
     result = run(roster(row("P1", teacher="kari.nordby.no")))
 
