@@ -9,7 +9,8 @@ Rules (issue #2):
 - a subject teacher registers lesson absence and late arrivals for groups they teach
   (the class register), and sees no pupil page;
 - school leaders, school-environment team members, attendance contacts and school
-  nurses see the pupils of their school;
+  nurses see the pupils of their school; of them, leaders and the team (and the
+  pupil's contact teacher) may acknowledge a flag, the others read (`may_acknowledge`);
 - PPT advisors see no pupil until a case is referred (a later issue);
 - municipal administrators manage their municipality's settings and imports.
 """
@@ -153,6 +154,9 @@ class PupilAccess:
     pupil: Pupil
     enrollment: Enrollment
     is_contact_teacher: bool
+    # `may_acknowledge` for this pupil's flags, read in the same query (the pupil
+    # page shows the acknowledge form by it).
+    may_acknowledge: bool = False
 
     @property
     def group(self) -> Group:
@@ -176,10 +180,11 @@ def pupil_access_or_404(user: User, pupil_uuid: uuid.UUID | str) -> PupilAccess:
     except ValueError as exc:
         raise Http404 from exc
     contact_groups = _assignments(user, day, TeachingAssignment.Kind.CONTACT).values("group_id")
+    acknowledging = _acknowledging_enrollments(user, day).filter(pupil_id=OuterRef("pupil_id"))
     enrollment = (
         Enrollment.objects.filter(_enrollment_active(day), pupil__uuid=pupil_uuid)
         .filter(Q(group_id__in=contact_groups) | Q(group__school_id__in=_staff_school_ids(user)))
-        .annotate(is_contact=Q(group_id__in=contact_groups))
+        .annotate(is_contact=Q(group_id__in=contact_groups), may_acknowledge=Exists(acknowledging))
         .select_related("pupil", "group__school__municipality", "group__school_year")
         .order_by("-is_contact", "-start")
         .first()
@@ -187,7 +192,10 @@ def pupil_access_or_404(user: User, pupil_uuid: uuid.UUID | str) -> PupilAccess:
     if enrollment is None:
         raise Http404
     return PupilAccess(
-        pupil=enrollment.pupil, enrollment=enrollment, is_contact_teacher=enrollment.is_contact
+        pupil=enrollment.pupil,
+        enrollment=enrollment,
+        is_contact_teacher=enrollment.is_contact,
+        may_acknowledge=enrollment.may_acknowledge,
     )
 
 
@@ -232,8 +240,39 @@ FLAG_OVERVIEW_ROLES = [
 ]
 
 
+# Roles that act on the flags of their school's pupils: acknowledging a flag is for
+# the pupil's contact teacher, the school's leaders and its school-environment team.
+# The attendance contact and the school nurse read them (README, "Who sees what").
+ACKNOWLEDGE_ROLES = [
+    str(StaffRole.Role.SCHOOL_LEADER),
+    str(StaffRole.Role.ENVIRONMENT_TEAM),
+]
+
+
+def _acknowledging_enrollments(user: User, day: dt.date) -> QuerySet[Enrollment]:
+    """The enrollments on `day` through which the user may acknowledge a pupil's
+    flags: in a group the user is contact teacher of, or at a school where the user
+    holds one of `ACKNOWLEDGE_ROLES`. The one definition of `may_acknowledge`."""
+    contact_groups = _assignments(user, day, TeachingAssignment.Kind.CONTACT).values("group_id")
+    return Enrollment.objects.filter(_enrollment_active(day)).filter(
+        Q(group_id__in=contact_groups)
+        | Q(group__school_id__in=_staff_school_ids(user, ACKNOWLEDGE_ROLES))
+    )
+
+
+def may_acknowledge(user: User, flag: Flag, day: dt.date | None = None) -> bool:
+    """Whether the user may acknowledge the flag: its pupil's contact teacher and the
+    leaders and school-environment team of the pupil's school today (where the pupil
+    page shows it). Everyone else, the nurse and the attendance contact included, may
+    at most read it. One query; the pupil page reads the same answer with the pupil
+    (`PupilAccess.may_acknowledge`)."""
+    day = day or timezone.localdate()
+    return _acknowledging_enrollments(user, day).filter(pupil_id=flag.pupil_id).exists()
+
+
 def contact_teacher_flags(user: User, day: dt.date | None = None) -> QuerySet[Flag]:
-    """Flags on the pupils enrolled today in the groups the user is contact teacher of."""
+    """Flags on the pupils enrolled today in the groups the user is contact teacher of:
+    flags the user may acknowledge (`may_acknowledge`), every one."""
     day = day or timezone.localdate()
     contact_groups = _assignments(user, day, TeachingAssignment.Kind.CONTACT).values("group_id")
     enrolled = Enrollment.objects.filter(
@@ -244,7 +283,7 @@ def contact_teacher_flags(user: User, day: dt.date | None = None) -> QuerySet[Fl
 
 def pupil_flag_or_404(grant: PupilAccess, flag_id: int) -> Flag:
     """One of the pupil's flags. Whoever may see the pupil (`pupil_access_or_404`) may
-    see and acknowledge its flags."""
+    see its flags; acknowledging one is `may_acknowledge`'s to say."""
     flag = Flag.objects.filter(pk=flag_id, pupil=grant.pupil).first()
     if flag is None:
         raise Http404

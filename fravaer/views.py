@@ -76,6 +76,8 @@ def home(request: HttpRequest) -> HttpResponse:
         )
         if contact_groups
         else [],
+        # Every flag of `access.contact_teacher_flags` is the user's to acknowledge.
+        "may_acknowledge": bool(contact_groups),
         "flag_schools": list(
             queries.with_active_flag_counts(
                 access.flag_overview_schools(request.user), access.overview_flags(today)
@@ -358,6 +360,7 @@ def _pupil_context(request, grant, *, record_form=None, contact_form=None):
     guardians = pupil.guardians.all()
     return {
         "pupil_flags": queries.pupil_flags(pupil, records),
+        "may_acknowledge": grant.may_acknowledge,
         "grant": grant,
         "pupil": pupil,
         "group": group,

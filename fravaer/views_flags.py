@@ -118,6 +118,8 @@ def inbox_mark_read(request: HttpRequest) -> HttpResponse:
 def flag_acknowledge(request: HttpRequest, pupil_uuid, flag_id: int) -> HttpResponse:
     grant = access.pupil_access_or_404(request.user, pupil_uuid)
     flag = access.pupil_flag_or_404(grant, flag_id)
+    if not access.may_acknowledge(request.user, flag):
+        raise Http404  # the nurse and the attendance contact read; as for a flag not theirs
     form = AcknowledgeFlagForm(request.POST)
     # From the pupil's card on the start page the answer is the whole card, so that an
     # acknowledged flag's "Opprett sak" goes with it, and the card once nothing is left.
@@ -144,6 +146,7 @@ def flag_acknowledge(request: HttpRequest, pupil_uuid, flag_id: int) -> HttpResp
         "pupil": grant.pupil,
         "flag": _with_evidence(grant.pupil, flag),
         "ack_form": form,
+        "may_acknowledge": True,  # asked above
         "next": safe_next_url(request, reverse("pupil", args=[grant.pupil.uuid]) + "#varsler"),
     }
     return render(request, "fravaer/flags/acknowledge.html", context)
@@ -167,6 +170,7 @@ def _render_flag_item(request, grant, flag, form, *, on_card=False) -> HttpRespo
         "flag": _with_evidence(grant.pupil, flag),
         "pupil": grant.pupil,
         "ack_form": form,
+        "may_acknowledge": True,  # only `flag_acknowledge` renders it, having asked
         "next": safe_next_url(request, reverse("pupil", args=[grant.pupil.uuid])),
         "show_messages": True,
         "on_card": on_card,
@@ -180,6 +184,7 @@ def _render_start_page_card(request, grant) -> HttpResponse:
     flags = access.contact_teacher_flags(request.user, timezone.localdate())
     context = {
         "flagged_pupils": with_evidence(flagged_pupils(flags.filter(pupil=grant.pupil))),
+        "may_acknowledge": True,  # the contact teacher's own flags, as on the start page
         "pupil": grant.pupil,
         "show_messages": True,
         "show_all": request.POST.get("vis_alle") == "1",

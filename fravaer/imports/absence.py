@@ -89,6 +89,8 @@ def parse_absence_row(row: Row) -> tuple[AbsenceRow | None, list[RowError]]:
         check.fail(
             _("ugyldig dato «%(value)s»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ") % {"value": row["date"]}
         )
+    elif day is not None and not check.date_in_range("date", day):
+        day = None
     kind = KINDS.get(row["kind"].lower())
     if kind is None and not check.missing("kind"):
         check.fail(

@@ -33,6 +33,10 @@ PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{3,30}$")
 ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 NORWEGIAN_DATE_RE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{4}$")
 SCHOOL_YEAR_RE = re.compile(r"^(\d{4})\s*[-/–]\s*(\d{4})$")
+# The dates a file may hold at all, whatever the column: a year like 0001 or 0026 is
+# a typing error, not a date to look up (the columns' own rules, a pupil's age or
+# the school days, then narrow it further).
+DATE_RANGE = (dt.date(1900, 1, 1), dt.date(2099, 12, 31))
 
 
 def parse_date(text: str) -> dt.date | None:
@@ -116,12 +120,34 @@ class RowChecks:
             )
         return value
 
+    def date_in_range(self, column: str, day: dt.date) -> bool:
+        """Whether a parsed date lies in `DATE_RANGE`; if not, the row fails with the
+        value as written."""
+        low, high = DATE_RANGE
+        if low <= day <= high:
+            return True
+        self.fail(
+            _(
+                "datoen «%(value)s» i «%(column)s» er utenfor tillatt område; bruk en "
+                "dato fra %(min)s til %(max)s"
+            )
+            % {
+                "value": self.row[column],
+                "column": column,
+                "min": format_date(low),
+                "max": format_date(high),
+            }
+        )
+        return False
+
     def errors(self) -> list[RowError]:
         return [RowError(self.row.line, m) for m in self.messages]
 
 
 def format_date(day: dt.date) -> str:
-    return f"{day:%d.%m.%Y}"
+    """dd.mm.åååå, the year always in four digits (strftime's %Y gives "1" for the
+    year 1 on Linux)."""
+    return f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
 
 
 def squash_spaces(text: str) -> str:

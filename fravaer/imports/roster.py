@@ -39,6 +39,7 @@ from fravaer.models import (
     Pupil,
     School,
     SchoolYear,
+    StaffRole,
     TeachingAssignment,
     User,
 )
@@ -92,6 +93,31 @@ class _RosterPlan:
         }
 
 
+@dataclass
+class _StaffStanding:
+    """The roles of the accounts a roster file names as contact teachers."""
+
+    # Schools where the account holds a staff role or teaches a class (not ended).
+    schools: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    # Accounts with any staff role: a school's, PPT's or the municipal administrator's.
+    has_role: set[int] = field(default_factory=set)
+    # Accounts teaching a class of this or a coming school year in another municipality.
+    teaches_elsewhere: set[int] = field(default_factory=set)
+
+    def may_link(self, user: User, school_id: int | None) -> bool:
+        """Whether a roster may make the account a contact teacher at the school
+        (`school_id` None: a school the file creates). Either the account is staff
+        of the school already (a staff role there, or a class it teaches), or it is
+        a teacher the roster is giving a class there: its only roles are classes in
+        this municipality, or it has none yet. A PPT advisor, a municipal
+        administrator, another school's leader, team, attendance contact or nurse,
+        and a teacher of another municipality are not: a class would give them its
+        register and its pupils' pages."""
+        if school_id is not None and school_id in self.schools.get(user.pk, ()):
+            return True
+        return user.pk not in self.has_role and user.pk not in self.teaches_elsewhere
+
+
 class _RosterState:
     """What the database already holds for one roster file: a fixed number of
     queries per table (one per IN_CHUNK values), whatever the number of rows.
@@ -128,6 +154,12 @@ class _RosterState:
         self.today, self.allowed = today, allowed
         self.outside: set[int] = set()
         self.locked_guardians: set[int] = set()
+        self.staff = _StaffStanding()
+        # Accounts are the whole site's, so they are read for a new municipality too.
+        emails = {r.teacher_email for r in rows}
+        users = load_in(lambda names: User.objects.filter(username__in=names), emails)
+        self.users = {u.username: u for u in users}
+        self._load_staff(emails)
         if municipality.pk is not None:
             self._load(rows)
 
@@ -165,14 +197,41 @@ class _RosterState:
             guardian = shared.setdefault(link.guardian_id, link.guardian)
             self.guardians[link.pupil_id].append(guardian)
             self.links[(link.guardian_id, link.pupil_id)] = link.pk
-        users = load_in(
-            lambda names: User.objects.filter(username__in=names), {r.teacher_email for r in rows}
-        )
-        self.users = {u.username: u for u in users}
         if self.allowed is not None:
             allowed_ids = {s.pk for s in schools if name_key(s.name) in self.allowed}
             if len(allowed_ids) < len(schools):
                 self._load_scope(allowed_ids, set(pupil_pks), set(shared))
+
+    def _load_staff(self, emails: set[str]) -> None:
+        """What the file's existing accounts hold (`_StaffStanding`): every staff
+        role, and the classes they teach that have not ended. Read by the file's
+        addresses, so the queries are the same whether the accounts exist or not."""
+        staff = self.staff
+        for user_id, school_id in load_in(
+            lambda names: StaffRole.objects.filter(user__username__in=names).values_list(
+                "user_id", "school_id"
+            ),
+            emails,
+        ):
+            staff.has_role.add(user_id)
+            if school_id is not None:
+                staff.schools[user_id].add(school_id)
+        for user_id, school_id, municipality_id, year_end in load_in(
+            lambda names: (
+                TeachingAssignment.objects.filter(user__username__in=names)
+                .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=self.today))
+                .values_list(
+                    "user_id",
+                    "group__school_id",
+                    "group__school__municipality_id",
+                    "group__school_year__end",
+                )
+            ),
+            emails,
+        ):
+            staff.schools[user_id].add(school_id)
+            if municipality_id != self.municipality.pk and year_end >= self.today:
+                staff.teaches_elsewhere.add(user_id)
 
     def _load_scope(
         self, allowed_ids: set[int], file_pupils: set[int], guardians: set[int]
@@ -249,6 +308,10 @@ def _plan_roster(
             continue
 
         school = state.schools.get(school_key)
+        teacher = state.users.get(r.teacher_email)
+        if teacher is not None and not state.staff.may_link(teacher, school and school.pk):
+            errors.append(RowError(r.line, _teacher_not_linkable(r, school)))
+            continue
         if school is None:
             school = School(municipality=state.municipality, name=r.school)
             state.schools[school_key] = school
@@ -352,6 +415,15 @@ def _plan_roster(
         if plan.size() == before:
             unchanged += 1
     return plan, errors, unchanged
+
+
+def _teacher_not_linkable(r: RosterRow, school: School | None) -> str:
+    return _(
+        "brukeren «%(email)s» i «contact_teacher_email» kan ikke bli kontaktlærer ved "
+        "%(school)s: den har ingen rolle ved skolen, men en annen rolle (PPT, kommunal "
+        "administrator, en rolle ved en annen skole) eller klasser i en annen kommune. "
+        "Sjekk e-postadressen, eller la kommunen gi brukeren en rolle ved skolen først"
+    ) % {"email": r.teacher_email, "school": school.name if school else r.school}
 
 
 def _plan_enrollment(

@@ -78,6 +78,8 @@ def parse_roster_row(row: Row, *, today: dt.date) -> tuple[RosterRow | None, lis
                 _("ugyldig fødselsdato «%(value)s»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ")
                 % {"value": row["birth_date"]}
             )
+    elif not check.date_in_range("birth_date", birth_date):
+        birth_date = None
     elif not (today.year - 25 <= birth_date.year <= today.year - 3) or birth_date > today:
         check.fail(
             _("fødselsdato %(date)s passer ikke for en elev i grunnskolen")

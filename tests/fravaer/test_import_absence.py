@@ -159,6 +159,17 @@ def test_absence_rejects_bad_date(run, pupil, date):
     ]
 
 
+@pytest.mark.parametrize("date", ["0001-01-01", "01.01.0001", "18.11.0026", "2100-01-04"])
+def test_absence_refuses_a_date_outside_the_years_a_file_may_hold(run, pupil, date):
+    result = run(absence(line(pupil, date), line(pupil, "2026-11-17")))
+
+    assert messages(result) == [
+        f"Linje 2: Datoen «{date}» i «date» er utenfor tillatt område; bruk en dato fra "
+        "01.01.1900 til 31.12.2099."
+    ]
+    assert record_count() == (0, 0)
+
+
 def test_absence_names_empty_required_cells_and_what_belongs_there(run, pupil):
     result = run(absence(line(""), line(pupil, ""), line(pupil, kind="")))
 

@@ -20,10 +20,11 @@ from fravaer.models import (
     Pupil,
     School,
     SchoolYear,
+    StaffRole,
     TeachingAssignment,
     User,
 )
-from tests.conftest import TODAY, make_group, make_pupil
+from tests.conftest import TODAY, make_group, make_pupil, make_user
 
 HEADER = (
     "school;group;grade;pupil_id;first_name;last_name;birth_date;contact_teacher_email;"
@@ -357,6 +358,161 @@ def test_roster_pupil_arriving_mid_year_gets_no_absence_before_arrival(group, mu
     assert messages(result) == ["Linje 2: Eleven «P1» gikk ikke i noen klasse 16.11.2026."]
 
 
+# --- contact teachers: who a roster may link ---------------------------------------------
+
+
+def not_linkable(line: int, email: str, school="Nordby skole") -> str:
+    return (
+        f"Linje {line}: Brukeren «{email}» i «contact_teacher_email» kan ikke bli "
+        f"kontaktlærer ved {school}: den har ingen rolle ved skolen, men en annen rolle (PPT, "
+        "kommunal administrator, en rolle ved en annen skole) eller klasser i en annen "
+        "kommune. Sjekk e-postadressen, eller la kommunen gi brukeren en rolle ved skolen først."
+    )
+
+
+def contact_groups_of(user) -> list[str]:
+    return sorted(
+        TeachingAssignment.objects.filter(user=user, kind="contact").values_list(
+            "group__name", flat=True
+        )
+    )
+
+
+@pytest.fixture
+def other_municipalitys_teacher(school_year) -> User:
+    elsewhere = School.objects.create(
+        municipality=Municipality.objects.create(name="Annenvik"), name="Annenvik skole"
+    )
+    user = make_user("larer@annenvik.no")
+    TeachingAssignment.objects.create(
+        user=user, group=make_group(elsewhere, school_year), kind="contact", valid_from=TODAY
+    )
+    return user
+
+
+def _school_role(user, role, school):
+    StaffRole.objects.create(user=user, role=role, school=school)
+    return user
+
+
+REFUSED = {
+    "ppt": lambda request: request.getfixturevalue("ppt_advisor"),
+    "municipal_admin": lambda request: request.getfixturevalue("municipal_admin"),
+    "other_schools_leader": lambda request: _school_role(
+        make_user("rektor@sorby.no"), "school_leader", request.getfixturevalue("other_school")
+    ),
+    "other_schools_nurse": lambda request: _school_role(
+        make_user("helse@sorby.no"), "school_nurse", request.getfixturevalue("other_school")
+    ),
+    "other_municipalitys_teacher": lambda request: request.getfixturevalue(
+        "other_municipalitys_teacher"
+    ),
+}
+
+
+@pytest.mark.parametrize("persona", REFUSED)
+@pytest.mark.parametrize("allowed", [["Nordby skole"], None], ids=["leader", "command"])
+def test_roster_refuses_to_make_staff_of_another_role_or_place_a_contact_teacher(
+    request, school, school_year, persona, allowed
+):
+    user = REFUSED[persona](request)
+    before = snapshot()
+
+    result = run(roster(row("P1"), row("P2", teacher=user.username)), allowed_schools=allowed)
+
+    assert messages(result) == [not_linkable(3, user.username)]
+    assert snapshot() == before
+    assert not TeachingAssignment.objects.filter(user=user, group__school=school).exists()
+
+
+def test_roster_refuses_an_existing_account_in_every_row_that_names_it(ppt_advisor, school):
+    result = run(
+        roster(
+            row("P1", teacher="PPT@testvik.no"),
+            row("P2", teacher="ny@nordby.no"),
+            row("P3", group="6A", grade="6", teacher="ppt@testvik.no"),
+        )
+    )
+
+    assert [e.line for e in result.errors] == [2, 4]
+    assert not Pupil.objects.exists()
+
+
+def test_roster_for_a_new_school_refuses_an_account_with_another_role(leader, school_year):
+    result = run(roster(row("P1", school="Nyskolen", teacher=leader.username)))
+
+    assert messages(result) == [not_linkable(2, leader.username, school="Nyskolen")]
+
+
+def test_roster_for_a_new_municipality_refuses_another_municipalitys_teacher(
+    other_municipalitys_teacher,
+):
+    result = run(
+        roster(row("P1", teacher=other_municipalitys_teacher.username)), municipality_name="Nyby"
+    )
+
+    assert messages(result) == [not_linkable(2, "larer@annenvik.no")]
+    assert not Municipality.objects.filter(name="Nyby").exists()
+
+
+@pytest.mark.parametrize(
+    "persona", ["contact_teacher", "subject_teacher", "leader", "team_member", "nurse"]
+)
+@pytest.mark.parametrize("allowed", [["Nordby skole"], None], ids=["leader", "command"])
+def test_roster_links_staff_of_the_school(request, group, persona, allowed):
+    user = request.getfixturevalue(persona)
+
+    result = run(
+        roster(row("P1", group="6A", grade="6", teacher=user.username)), allowed_schools=allowed
+    )
+
+    assert result.ok, messages(result)
+    assert "6A" in contact_groups_of(user)
+    assert result.counts["users"] == 0
+
+
+def test_roster_links_a_teacher_of_another_school_in_the_municipality(school, outsider):
+    result = run(roster(row("P1", teacher=outsider.username)), allowed_schools=["Nordby skole"])
+
+    assert result.ok, messages(result)
+    assert contact_groups_of(outsider) == ["5A", "5B"]
+
+
+def test_roster_links_an_account_that_holds_no_role_yet(school):
+    user = make_user("ny.larer@nordby.no")
+
+    result = run(roster(row("P1", teacher="Ny.Larer@nordby.no")), allowed_schools=["Nordby skole"])
+
+    assert result.ok, messages(result)
+    assert contact_groups_of(user) == ["5A"]
+
+
+def test_roster_links_a_teacher_whose_classes_elsewhere_are_last_years(
+    school, other_municipalitys_teacher
+):
+    last_year = SchoolYear.objects.create(start=dt.date(2025, 8, 1), end=dt.date(2026, 7, 31))
+    TeachingAssignment.objects.filter(user=other_municipalitys_teacher).update(
+        group=make_group(School.objects.get(name="Annenvik skole"), last_year)
+    )
+
+    result = run(roster(row("P1", teacher=other_municipalitys_teacher.username)))
+
+    assert result.ok, messages(result)
+    assert TeachingAssignment.objects.filter(
+        user=other_municipalitys_teacher, group__school=school, kind="contact"
+    ).exists()
+
+
+def test_roster_for_a_new_municipality_links_an_existing_account_without_roles(db):
+    user = make_user("kari.larer@nyby.no")
+
+    result = run(roster(row("P1", teacher=user.username)), municipality_name="Nyby")
+
+    assert result.ok, messages(result)
+    assert result.counts["users"] == 0
+    assert TeachingAssignment.objects.get(user=user).group.school.municipality.name == "Nyby"
+
+
 # --- a school leader's file: their own pupils and guardians only ----------------------
 
 BOTH_SCHOOLS = ["Nordby skole", "Sørby skole"]  # a municipal administrator's
@@ -568,6 +724,21 @@ def test_roster_rejects_implausible_birth_date(municipality, birth):
 
     assert len(result.errors) == 1
     assert "passer ikke for en elev i grunnskolen" in messages(result)[0]
+
+
+@pytest.mark.parametrize("birth", ["0001-01-01", "01.01.0001", "1899-12-31"])
+def test_roster_refuses_a_birth_date_outside_the_years_a_file_may_hold(municipality, birth):
+    result = run(roster(row("P1", birth=birth)))
+
+    assert messages(result) == [
+        f"Linje 2: Datoen «{birth}» i «birth_date» er utenfor tillatt område; bruk en dato "
+        "fra 01.01.1900 til 31.12.2099."
+    ]
+
+
+def test_import_dates_show_with_four_digit_years():
+    assert imports.fields.format_date(dt.date(1, 1, 1)) == "01.01.0001"
+    assert imports.fields.format_date(dt.date(2026, 9, 4)) == "04.09.2026"
 
 
 def test_roster_rejects_bad_teacher_email(municipality):

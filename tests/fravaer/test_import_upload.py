@@ -245,6 +245,24 @@ def test_leader_cannot_take_over_another_schools_pupil(
     assert not Guardian.objects.filter(pupils=other_pupil).exists()
 
 
+def test_leader_cannot_hand_a_class_to_ppt(client_for, leader, ppt_advisor, municipality):
+    client = client_for(leader)
+    data = roster(row("P1"), row("P2", teacher="ppt@testvik.no"))
+
+    response = upload(client, data, "roster", municipality)
+
+    content = response.content.decode()
+    assert "Fila ble avvist: 1 feil. Ingenting er lagret." in content
+    assert (
+        '<td class="nowrap">3</td><td>Brukeren «ppt@testvik.no» i «contact_teacher_email» '
+        "kan ikke bli kontaktlærer ved Nordby skole:"
+    ) in content
+    assert "Bekreft import" not in content
+    assert SESSION_KEY not in client.session
+    assert not ppt_advisor.teaching_assignments.exists()
+    assert not Pupil.objects.exists()
+
+
 def test_municipal_admin_may_import_for_the_municipalitys_schools(
     client_for, municipal_admin, school, other_school, municipality
 ):
