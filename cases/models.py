@@ -533,10 +533,15 @@ class Deadline(models.Model):
         PLAN_EVALUATION = "plan_evaluation", _("Evaluering av tiltaksplanen")
         EVALUATION_2A = "evaluation_2a", _("Evaluering (nivå 2A)")
         MAPPING_SUMMARY_2B = "mapping_summary_2b", _("Oppsummering av kartlegging (nivå 2B)")
+        EVALUATION_2B = "evaluation_2b", _("Evaluering av tiltak (nivå 2B)")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
     kind = models.CharField(max_length=25, choices=Kind.choices)
     due = models.DateField(_("frist"))
+    # The day the counted days landed on when there was no school that day, and why
+    # (`SchoolCalendar.closed_reason`): the deadline moved forward to `due`.
+    moved_from = models.DateField(null=True, blank=True)
+    moved_because = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField()
     met_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -563,6 +568,12 @@ class Deadline(models.Model):
     def is_pending(self) -> bool:
         return self.met_at is None and self.cancelled_at is None
 
+    @property
+    def moved_because_text(self) -> str:
+        from fravaer.schooldays import closed_reason_label
+
+        return closed_reason_label(self.moved_because)
+
 
 # Days from the event that starts a deadline to the deadline (seed 004). Each is a
 # setting per municipality (`DeadlineSetting`); these are the defaults.
@@ -571,18 +582,21 @@ DEFAULT_DEADLINE_DAYS = {
     Deadline.Kind.PLAN_EVALUATION: 21,
     Deadline.Kind.EVALUATION_2A: 21,
     Deadline.Kind.MAPPING_SUMMARY_2B: 21,
+    Deadline.Kind.EVALUATION_2B: 21,
 }
 
 # The days a municipality may choose for each kind, lowest and highest, kept close to
 # seed 004's words: the nivå 1 meeting "innen 1 uke" (a municipality may be stricter,
 # or a little looser), the measure plan's evaluation around three weeks, and 2A's
-# evaluation and 2B's mapping summary "innen 2–3 uker". All inside the database's
+# evaluation and 2B's mapping summary "innen 2–3 uker", 2B's evaluation of measures
+# "innen 3 uker" like nivå 1's. All inside the database's
 # 1–90 check (`deadlinesetting_days_1_to_90`).
 DEADLINE_DAYS_RANGE: dict[str, tuple[int, int]] = {
     Deadline.Kind.LEVEL1_MEETING: (1, 14),
     Deadline.Kind.PLAN_EVALUATION: (7, 42),
     Deadline.Kind.EVALUATION_2A: (14, 21),
     Deadline.Kind.MAPPING_SUMMARY_2B: (14, 21),
+    Deadline.Kind.EVALUATION_2B: (7, 42),
 }
 
 

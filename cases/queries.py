@@ -105,6 +105,7 @@ _ASKED_IN_FORM = {
     "level2a_needs_coordinator",
     "level2a_needs_leaders_informed",
     "summary_due_range",
+    "summary_due_not_school_day",
 }
 
 
