@@ -192,9 +192,7 @@ def due_on_school_day(calendar: SchoolCalendar, day: dt.date) -> Due:
 def deadline_due(school_id: int, today: dt.date, days: int) -> Due:
     """`days` after today, on a school day of the school (`due_on_school_day`)."""
     day = today + dt.timedelta(days=days)
-    calendar = SchoolCalendar.for_school(
-        school_id, day, day + dt.timedelta(days=SEARCH_LIMIT_DAYS)
-    )
+    calendar = SchoolCalendar.for_school(school_id, day, day + dt.timedelta(days=SEARCH_LIMIT_DAYS))
     return due_on_school_day(calendar, day)
 
 
