@@ -95,6 +95,9 @@ class Case(models.Model):
         _("grunn til avslutning"), max_length=20, choices=CloseReason.choices, blank=True
     )
     close_text = models.TextField(_("utdyping"), blank=True)
+    # The owner was reminded that the pupil, now 15, must consent too (once per case;
+    # `cases.actions.consent.remind_pupil_consent`).
+    pupil_consent_reminded_at = models.DateTimeField(null=True, blank=True)
     # Optimistic concurrency: every action updates `WHERE version = <what the user saw>`.
     version = models.PositiveIntegerField(default=1)
 
@@ -301,6 +304,9 @@ class Meeting(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(_("varighet (minutter)"), default=60)
     place = models.CharField(_("sted"), max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    # The case's level when the meeting was set up ('' for meetings set up before it
+    # was kept): a case that moves up leaves a lower level's planned meeting behind.
+    level = models.CharField(max_length=2, choices=Level.choices, blank=True)
     pupil_attends = models.BooleanField(_("eleven deltar"), default=True)
     guardians = models.ManyToManyField(
         Guardian, blank=True, related_name="case_meetings", verbose_name=_("foresatte")
@@ -427,6 +433,16 @@ class MappingTask(models.Model):
         return self.description
 
 
+class ConsentQuerySet(models.QuerySet["Consent"]):
+    def in_force(self, day: dt.date) -> ConsentQuerySet:
+        """Given by `day`, not withdrawn, not expired (`Consent.is_active` in SQL)."""
+        return self.filter(
+            Q(expires_on__isnull=True) | Q(expires_on__gte=day),
+            given_on__lte=day,
+            withdrawn_on__isnull=True,
+        )
+
+
 class Consent(models.Model):
     """Consent (samtykke) for one service and purpose: who gave it, when, its scope and
     expiry, and its withdrawal. Guardians give it; the pupil too from 15."""
@@ -447,6 +463,8 @@ class Consent(models.Model):
     )
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
+
+    objects = ConsentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-given_on", "-pk"]

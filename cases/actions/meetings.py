@@ -215,6 +215,7 @@ def schedule_meeting(
         meeting = Meeting.objects.create(
             case=case,
             kind=kind,
+            level=case.level,
             starts_at=starts_at,
             duration_minutes=duration_minutes,
             place=place[:200],
