@@ -587,6 +587,18 @@ class Deadline(models.Model):
         return self.met_at is None and self.cancelled_at is None
 
     @property
+    def set_text(self) -> str:
+        """The timeline's words for the deadline set: its kind and date, and the day
+        it moved from."""
+        text = f"{self.get_kind_display()}: {self.due:%d.%m.%Y}"
+        if self.moved_from is not None:
+            text += " " + str(
+                _("(flyttet fra %(date)s, som ikke er en skoledag)")
+                % {"date": f"{self.moved_from:%d.%m.%Y}"}
+            )
+        return text
+
+    @property
     def moved_because_text(self) -> str:
         from fravaer.schooldays import closed_reason_label
 

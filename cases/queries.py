@@ -325,7 +325,7 @@ def _event_text(event: CaseEvent, rows: dict[str, dict]) -> str:
         return f"{c.get_with_whom_display()} ({c.get_medium_display()}), {c.held_on:%d.%m.%Y}"
     if kind == K.DEADLINE_SET:
         deadline = rows["deadline"].get(data.get("deadline"))
-        return f"{deadline.get_kind_display()}: {deadline.due:%d.%m.%Y}" if deadline else ""
+        return deadline.set_text if deadline else ""
     if kind in (K.CONSENT_GIVEN, K.CONSENT_WITHDRAWN):
         consent = rows["consent"].get(data.get("consent"))
         return f"{consent.get_service_display()}: {consent.purpose}" if consent else ""

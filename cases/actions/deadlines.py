@@ -256,17 +256,12 @@ def set_deadline(
         moved_because=due.because[:100],
         created_at=now,
     )
-    text = f"{deadline.get_kind_display()}: {due.date:%d.%m.%Y}"
-    if due.moved_from is not None:
-        text += " " + _("(flyttet fra %(date)s, som ikke er en skoledag)") % {
-            "date": f"{due.moved_from:%d.%m.%Y}"
-        }
     add_event(
         case,
         CaseEvent.Kind.DEADLINE_SET,
         by=by,
         now=now,
-        text=text,
+        text=deadline.set_text,
         deadline=deadline.pk,
     )
     return deadline

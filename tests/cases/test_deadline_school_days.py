@@ -303,3 +303,14 @@ def test_the_2b_form_accepts_the_first_school_day_after_the_holiday(
     case.refresh_from_db()
     assert case.level == Level.NIVA_2B
     assert pending(case, Deadline.Kind.MAPPING_SUMMARY_2B).due == FIRST_SCHOOL_DAY
+
+
+def test_the_case_pages_timeline_says_the_deadline_moved(
+    client_for, case, contact_teacher, christmas
+):
+    with on(dt.date(2026, 12, 7)):
+        ready_at(case, Level.NIVA_1)
+        move(case, Level.NIVA_2A)
+        response = client_for(contact_teacher).get(reverse("cases:case", args=[case.uuid]))
+    [event] = [e for e in response.context["timeline"] if e.kind == "deadline_set"]
+    assert event.display_text.endswith("(flyttet fra 28.12.2026, som ikke er en skoledag)")
