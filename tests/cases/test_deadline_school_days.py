@@ -15,8 +15,9 @@ from django.utils import timezone
 from cases.actions.core import change_level, summary_2b_window
 from cases.actions.deadlines import change_deadline_settings
 from cases.actions.meetings import mark_meeting_held, schedule_meeting
-from cases.models import Case, Consent, Conversation, Deadline, Level, Meeting
+from cases.models import Case, Deadline, Level, Meeting
 from fravaer.models import NonSchoolDay
+from tests.factories import at_level
 
 CHRISTMAS = [
     dt.date(2026, 12, 21) + dt.timedelta(days=n)
@@ -39,31 +40,6 @@ def on(day: dt.date):
         dt.datetime(day.year, day.month, day.day, 10, 0, tzinfo=timezone.get_default_timezone()),
         tick=False,
     )
-
-
-def ready_at(case: Case, level: str) -> Case:
-    """Test setup: the case on `level` with what every move up needs."""
-    Conversation.objects.create(
-        case=case,
-        held_on=timezone.localdate(),
-        with_whom="both",
-        medium="phone",
-        recorded_by=case.owner,
-        recorded_at=timezone.now(),
-    )
-    Consent.objects.create(
-        case=case,
-        service="ppt",
-        purpose="Tverrfaglig samarbeid",
-        given_on=timezone.localdate(),
-        recorded_by=case.owner,
-        recorded_at=timezone.now(),
-    )
-    Case.objects.filter(pk=case.pk).update(
-        level=level, coordinator=case.owner, leaders_informed_at=timezone.now()
-    )
-    case.refresh_from_db()
-    return case
 
 
 def move(case: Case, to: str, **extra) -> Case:
@@ -98,7 +74,7 @@ def test_a_one_week_meeting_deadline_in_the_christmas_holiday_moves_to_the_first
     case, christmas
 ):
     with on(dt.date(2026, 12, 14)):
-        ready_at(case, Level.NIVA_0)
+        at_level(case, Level.NIVA_0)
         move(case, Level.NIVA_1)
     deadline = pending(case, Deadline.Kind.LEVEL1_MEETING)
     assert (deadline.due, deadline.moved_from) == (FIRST_SCHOOL_DAY, dt.date(2026, 12, 21))
@@ -106,7 +82,7 @@ def test_a_one_week_meeting_deadline_in_the_christmas_holiday_moves_to_the_first
 
 def test_the_2a_evaluation_deadline_in_the_holiday_keeps_its_three_weeks_and_more(case, christmas):
     with on(dt.date(2026, 12, 7)):
-        ready_at(case, Level.NIVA_1)
+        at_level(case, Level.NIVA_1)
         move(case, Level.NIVA_2A)
     deadline = pending(case, Deadline.Kind.EVALUATION_2A)
     # 21 days land on 28.12.2026; moving back would have left 11 days.
@@ -118,7 +94,7 @@ def test_the_2b_evaluation_deadline_starts_at_the_follow_up_meeting_and_moves_pa
     case, christmas
 ):
     with on(dt.date(2026, 12, 7)):
-        ready_at(case, Level.NIVA_2B)
+        at_level(case, Level.NIVA_2B)
         held(case, Meeting.Kind.FOLLOW_UP)
     deadline = pending(case, Deadline.Kind.EVALUATION_2B)
     assert (deadline.due, deadline.moved_from, deadline.moved_because) == (
@@ -134,13 +110,13 @@ def test_the_2b_evaluation_deadline_follows_the_municipalitys_setting(
     change_deadline_settings(
         municipality, days={Deadline.Kind.EVALUATION_2B: 14}, by=municipal_admin
     )
-    ready_at(case, Level.NIVA_2B)
+    at_level(case, Level.NIVA_2B)
     held(case, Meeting.Kind.FOLLOW_UP)
     assert pending(case, Deadline.Kind.EVALUATION_2B).due == dt.date(2026, 12, 2)
 
 
 def test_a_second_follow_up_meeting_does_not_push_the_2b_evaluation_back(case):
-    ready_at(case, Level.NIVA_2B)
+    at_level(case, Level.NIVA_2B)
     held(case, Meeting.Kind.FOLLOW_UP)
     first = pending(case, Deadline.Kind.EVALUATION_2B)
     with on(dt.date(2026, 11, 25)):
@@ -149,7 +125,7 @@ def test_a_second_follow_up_meeting_does_not_push_the_2b_evaluation_back(case):
 
 
 def test_an_evaluation_meeting_at_2b_meets_the_2b_evaluation(case):
-    ready_at(case, Level.NIVA_2B)
+    at_level(case, Level.NIVA_2B)
     held(case, Meeting.Kind.FOLLOW_UP)
     held(case, Meeting.Kind.EVALUATION)
     deadline = Deadline.objects.get(case=case, kind=Deadline.Kind.EVALUATION_2B)
@@ -157,7 +133,7 @@ def test_an_evaluation_meeting_at_2b_meets_the_2b_evaluation(case):
 
 
 def test_leaving_2b_cancels_its_evaluation(case):
-    ready_at(case, Level.NIVA_2B)
+    at_level(case, Level.NIVA_2B)
     held(case, Meeting.Kind.FOLLOW_UP)
     move(case, Level.NIVA_2A)
     deadline = Deadline.objects.get(case=case, kind=Deadline.Kind.EVALUATION_2B)
@@ -168,7 +144,7 @@ def test_a_deadline_on_a_saturday_moves_to_monday(case, municipality, municipal_
     change_deadline_settings(
         municipality, days={Deadline.Kind.LEVEL1_MEETING: 3}, by=municipal_admin
     )
-    ready_at(case, Level.NIVA_0)
+    at_level(case, Level.NIVA_0)
     move(case, Level.NIVA_1)  # Wednesday 18.11.2026 + 3 days = Saturday
     deadline = pending(case, Deadline.Kind.LEVEL1_MEETING)
     assert (deadline.due, deadline.moved_from, deadline.moved_because) == (
@@ -179,7 +155,7 @@ def test_a_deadline_on_a_saturday_moves_to_monday(case, municipality, municipal_
 
 
 def test_a_deadline_on_a_school_day_does_not_move(case):
-    ready_at(case, Level.NIVA_0)
+    at_level(case, Level.NIVA_0)
     move(case, Level.NIVA_1)
     deadline = pending(case, Deadline.Kind.LEVEL1_MEETING)
     assert (deadline.due, deadline.moved_from, deadline.moved_because) == (
@@ -193,7 +169,7 @@ def test_the_case_page_says_a_deadline_was_moved_and_why(
     client_for, case, contact_teacher, christmas
 ):
     with on(dt.date(2026, 12, 7)):
-        ready_at(case, Level.NIVA_1)
+        at_level(case, Level.NIVA_1)
         move(case, Level.NIVA_2A)
         html = page(client_for(contact_teacher), case)
     assert (
@@ -205,14 +181,14 @@ def test_the_case_page_says_a_deadline_was_moved_and_why(
 def test_the_case_page_says_nothing_of_a_move_for_a_deadline_on_a_school_day(
     client_for, case, contact_teacher
 ):
-    ready_at(case, Level.NIVA_0)
+    at_level(case, Level.NIVA_0)
     move(case, Level.NIVA_1)
     assert "Fristen er flyttet" not in page(client_for(contact_teacher), case)
 
 
 def test_the_timeline_says_the_deadline_moved(case, christmas):
     with on(dt.date(2026, 12, 7)):
-        ready_at(case, Level.NIVA_1)
+        at_level(case, Level.NIVA_1)
         move(case, Level.NIVA_2A)
     event = case.events.filter(kind="deadline_set").get()
     assert event.text == (
@@ -261,7 +237,7 @@ def test_the_2b_form_suggests_the_first_school_day_and_says_the_window_widened(
     client_for, case, contact_teacher, christmas
 ):
     with on(dt.date(2026, 12, 7)):
-        ready_at(case, Level.NIVA_2A)
+        at_level(case, Level.NIVA_2A)
         response = client_for(contact_teacher).get(reverse("cases:case", args=[case.uuid]))
     form = next(f for f in response.context["level_forms"] if f.to == Level.NIVA_2B)
     assert form["summary_due"].value() == FIRST_SCHOOL_DAY
@@ -276,7 +252,7 @@ def test_the_2b_form_refuses_a_holiday_at_the_field_and_keeps_the_reason(
     client_for, case, contact_teacher, christmas
 ):
     with on(dt.date(2026, 12, 7)):
-        ready_at(case, Level.NIVA_2A)
+        at_level(case, Level.NIVA_2A)
         response = client_for(contact_teacher).post(
             reverse("cases:case_level", args=[case.uuid]),
             _level_post(case, summary_due="2026-12-21"),
@@ -295,7 +271,7 @@ def test_the_2b_form_accepts_the_first_school_day_after_the_holiday(
     client_for, case, contact_teacher, christmas
 ):
     with on(dt.date(2026, 12, 7)):
-        ready_at(case, Level.NIVA_2A)
+        at_level(case, Level.NIVA_2A)
         client_for(contact_teacher).post(
             reverse("cases:case_level", args=[case.uuid]),
             _level_post(case, summary_due="2027-01-04"),
@@ -309,7 +285,7 @@ def test_the_case_pages_timeline_says_the_deadline_moved(
     client_for, case, contact_teacher, christmas
 ):
     with on(dt.date(2026, 12, 7)):
-        ready_at(case, Level.NIVA_1)
+        at_level(case, Level.NIVA_1)
         move(case, Level.NIVA_2A)
         response = client_for(contact_teacher).get(reverse("cases:case", args=[case.uuid]))
     [event] = [e for e in response.context["timeline"] if e.kind == "deadline_set"]

@@ -11,41 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import transitions
-from cases.actions.consent import record_consent, withdraw_consent
+from cases.actions.consent import withdraw_consent
 from cases.actions.core import change_level
 from cases.actions.meetings import cancel_meeting, schedule_meeting
-from cases.models import Case, Consent, Conversation, Level, Meeting, Service
+from cases.models import Case, Consent, Level, Meeting, Service
 from tests.conftest import TODAY
+from tests.factories import at_level
 
 LEFT_BEHIND = "men et møte fra et lavere nivå er fortsatt planlagt"
 NO_CONSENT = "men har ikke lenger et gyldig samtykke"
-
-
-def ready_at(case: Case, level: str) -> Case:
-    Conversation.objects.create(
-        case=case,
-        held_on=TODAY,
-        with_whom="both",
-        medium="phone",
-        recorded_by=case.owner,
-        recorded_at=timezone.now(),
-    )
-    Case.objects.filter(pk=case.pk).update(
-        level=level, coordinator=case.owner, leaders_informed_at=timezone.now()
-    )
-    case.refresh_from_db()
-    return case
-
-
-def give(case: Case) -> Consent:
-    return record_consent(
-        case,
-        service=Service.PPT,
-        purpose="Tverrfaglig samarbeid",
-        guardians=case.pupil.guardians.all(),
-        given_on=TODAY,
-        by=case.owner,
-    )
 
 
 def planned(case: Case, kind=Meeting.Kind.LEVEL1) -> Meeting:
@@ -72,8 +46,7 @@ def page(client, case: Case) -> str:
 def test_a_planned_level1_meeting_after_the_move_to_2a_is_prompted_and_left_planned(
     client_for, case, contact_teacher
 ):
-    ready_at(case, Level.NIVA_1)
-    give(case)
+    at_level(case, Level.NIVA_1)
     meeting = planned(case)
     up(case, Level.NIVA_2A)
     html = page(client_for(contact_teacher), case)
@@ -85,8 +58,7 @@ def test_a_planned_level1_meeting_after_the_move_to_2a_is_prompted_and_left_plan
 
 
 def test_the_prompt_goes_once_the_meeting_is_cancelled(client_for, case, contact_teacher):
-    ready_at(case, Level.NIVA_1)
-    give(case)
+    at_level(case, Level.NIVA_1)
     meeting = planned(case)
     up(case, Level.NIVA_2A)
     cancel_meeting(meeting, reason="Erstattes av teammøte.", by=contact_teacher, version=1)
@@ -94,30 +66,27 @@ def test_the_prompt_goes_once_the_meeting_is_cancelled(client_for, case, contact
 
 
 def test_a_meeting_set_up_on_the_current_level_is_not_prompted(client_for, case, contact_teacher):
-    ready_at(case, Level.NIVA_2A)
-    give(case)
+    at_level(case, Level.NIVA_2A)
     planned(case, Meeting.Kind.MAPPING)
     assert LEFT_BEHIND not in page(client_for(contact_teacher), case)
 
 
 def test_an_evaluation_meeting_planned_at_level1_is_prompted_after_the_move_up(case):
-    ready_at(case, Level.NIVA_1)
-    give(case)
+    at_level(case, Level.NIVA_1)
     meeting = planned(case, Meeting.Kind.EVALUATION)
     up(case, Level.NIVA_2A)
     assert transitions.meetings_left_behind(case.level, case.meetings.all()) == [meeting]
 
 
 def test_a_level1_meeting_from_before_levels_were_kept_counts_as_level_1s(case):
-    ready_at(case, Level.NIVA_2A)
+    at_level(case, Level.NIVA_2A)
     meeting = planned(case)
     Meeting.objects.filter(pk=meeting.pk).update(level="")
     assert transitions.meetings_left_behind(case.level, case.meetings.all()) == [meeting]
 
 
 def test_moving_up_does_not_change_the_meeting_and_records_only_the_level_change(case):
-    ready_at(case, Level.NIVA_1)
-    give(case)
+    at_level(case, Level.NIVA_1)
     meeting = planned(case)
     up(case, Level.NIVA_2A)
     assert not case.events.filter(kind="meeting_cancelled").exists()
@@ -129,8 +98,7 @@ def test_a_reader_who_does_not_run_the_case_sees_no_prompt(
 ):
     from cases.actions.consent import refer_to_ppt
 
-    ready_at(case, Level.NIVA_1)
-    give(case)
+    at_level(case, Level.NIVA_1)
     planned(case)
     up(case, Level.NIVA_2A)
     refer_to_ppt(case, reason="Analyse", by=contact_teacher)
@@ -143,10 +111,9 @@ def test_a_reader_who_does_not_run_the_case_sees_no_prompt(
 def test_a_2a_case_whose_only_consent_is_withdrawn_warns_and_says_what_to_do(
     client_for, case, contact_teacher
 ):
-    ready_at(case, Level.NIVA_1)
-    consent = give(case)
+    at_level(case, Level.NIVA_1)
     up(case, Level.NIVA_2A)
-    withdraw_consent(consent, withdrawn_on=TODAY, by=contact_teacher)
+    withdraw_consent(case.consents.get(), withdrawn_on=TODAY, by=contact_teacher)
     html = page(client_for(contact_teacher), case)
     assert f"Saken er på Nivå 2A – enkel tverrfaglig innsats, {NO_CONSENT}." in html
     assert "PPT og andre tjenester utenfor skolen ikke lenger delta i saken" in html
@@ -156,7 +123,7 @@ def test_a_2a_case_whose_only_consent_is_withdrawn_warns_and_says_what_to_do(
 
 
 def test_a_2a_case_whose_consent_has_expired_warns(client_for, case, contact_teacher):
-    ready_at(case, Level.NIVA_2A)
+    at_level(case, Level.NIVA_2A, ready=False)
     Consent.objects.create(
         case=case,
         service=Service.PPT,
@@ -170,8 +137,7 @@ def test_a_2a_case_whose_consent_has_expired_warns(client_for, case, contact_tea
 
 
 def test_a_2a_case_with_a_consent_in_force_does_not_warn(client_for, case, contact_teacher):
-    ready_at(case, Level.NIVA_2A)
-    give(case)
+    at_level(case, Level.NIVA_2A)
     assert NO_CONSENT not in page(client_for(contact_teacher), case)
 
 

@@ -14,7 +14,6 @@ from django.utils import timezone
 from cases.actions.consent import (
     add_participant,
     cases_needing_pupil_consent,
-    record_consent,
     refer_to_ppt,
     remind_pupil_consent,
     withdraw_consent,
@@ -24,6 +23,7 @@ from cases.models import Case, Consent, Level, Referral, Service
 from cases.queries import case_prompts
 from cases.tasks import remind_pupil_consent_daily
 from fravaer.models import Notification
+from tests import factories
 from tests.conftest import TODAY
 
 BIRTHDAY = dt.date(2026, 11, 25)  # the pupil turns 15 a week after TODAY
@@ -44,16 +44,9 @@ def turning_15(pupil):
     return pupil
 
 
-def give(case, *, service=Service.PPT, given_on=None, **extra) -> Consent:
-    return record_consent(
-        case,
-        service=service,
-        purpose="Kartlegging og tiltak",
-        guardians=case.pupil.guardians.all(),
-        given_on=given_on or timezone.localdate(),
-        by=case.owner,
-        **extra,
-    )
+def give(case, **extra) -> Consent:
+    """The guardians' consent (and the pupil's, with `pupil_consented=True`), today."""
+    return factories.give(case, case.owner, given_on=timezone.localdate(), **extra)
 
 
 def at_2a(case) -> Case:
