@@ -12,6 +12,7 @@ from cases.actions.core import DOWN, TRANSITIONS, UP, close_reasons, summary_2b_
 from cases.models import Case, Level
 from fravaer.forms import HintedForm, StyledForm, is_choice_group
 from fravaer.models import User
+from fravaer.schooldays import closed_reason_label
 
 REASON_MAX = 2000
 
@@ -88,6 +89,7 @@ class LevelForm(VersionedForm):
         "level2a_needs_coordinator": "coordinator",
         "level2a_needs_leaders_informed": "leaders_informed",
         "summary_due_range": "summary_due",
+        "summary_due_not_school_day": "summary_due",
     }
 
     def __init__(self, *args, case: Case, to: str, coordinators=None, **kwargs) -> None:
@@ -113,15 +115,26 @@ class LevelForm(VersionedForm):
         if not up_to_2a or case.leaders_informed_at is not None:
             del self.fields["leaders_informed"]
         if to == Level.NIVA_2B:
-            earliest, latest = summary_2b_window(case, timezone.localdate())
-            self.fields["summary_due"].initial = latest
+            window = summary_2b_window(case, timezone.localdate())
+            self.fields["summary_due"].initial = window.suggested
             # The help text before the bound field is made: it copies the text then.
-            self.fields["summary_due"].help_text = _(
-                "Fra %(first)s til %(last)s (kommunens frist)."
-            ) % {"first": f"{earliest:%d.%m.%Y}", "last": f"{latest:%d.%m.%Y}"}
+            help_text = _("Fra %(first)s til %(last)s (kommunens frist).") % {
+                "first": f"{window.earliest:%d.%m.%Y}",
+                "last": f"{window.latest:%d.%m.%Y}",
+            }
+            if window.widened_from is not None:
+                help_text += " " + _(
+                    "Fristen er flyttet til %(date)s fordi %(from)s ikke er en skoledag "
+                    "(%(why)s), og det er ingen skoledager før."
+                ) % {
+                    "date": f"{window.latest:%d.%m.%Y}",
+                    "from": f"{window.widened_from:%d.%m.%Y}",
+                    "why": closed_reason_label(window.because),
+                }
+            self.fields["summary_due"].help_text = help_text
             self.fields["summary_due"].widget.attrs.update(
-                min=earliest.isoformat(),
-                max=latest.isoformat(),
+                min=window.earliest.isoformat(),
+                max=window.latest.isoformat(),
                 **{"aria-describedby": f"{self['summary_due'].id_for_label}-hint"},
             )
             self.fields["summary_due"].required = True

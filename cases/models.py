@@ -95,6 +95,9 @@ class Case(models.Model):
         _("grunn til avslutning"), max_length=20, choices=CloseReason.choices, blank=True
     )
     close_text = models.TextField(_("utdyping"), blank=True)
+    # The owner was reminded that the pupil, now 15, must consent too (once per case;
+    # `cases.actions.consent.remind_pupil_consent`).
+    pupil_consent_reminded_at = models.DateTimeField(null=True, blank=True)
     # Optimistic concurrency: every action updates `WHERE version = <what the user saw>`.
     version = models.PositiveIntegerField(default=1)
 
@@ -301,6 +304,9 @@ class Meeting(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(_("varighet (minutter)"), default=60)
     place = models.CharField(_("sted"), max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    # The case's level when the meeting was set up ('' for meetings set up before it
+    # was kept): a case that moves up leaves a lower level's planned meeting behind.
+    level = models.CharField(max_length=2, choices=Level.choices, blank=True)
     pupil_attends = models.BooleanField(_("eleven deltar"), default=True)
     guardians = models.ManyToManyField(
         Guardian, blank=True, related_name="case_meetings", verbose_name=_("foresatte")
@@ -427,6 +433,16 @@ class MappingTask(models.Model):
         return self.description
 
 
+class ConsentQuerySet(models.QuerySet["Consent"]):
+    def in_force(self, day: dt.date) -> ConsentQuerySet:
+        """Given by `day`, not withdrawn, not expired (`Consent.is_active` in SQL)."""
+        return self.filter(
+            Q(expires_on__isnull=True) | Q(expires_on__gte=day),
+            given_on__lte=day,
+            withdrawn_on__isnull=True,
+        )
+
+
 class Consent(models.Model):
     """Consent (samtykke) for one service and purpose: who gave it, when, its scope and
     expiry, and its withdrawal. Guardians give it; the pupil too from 15."""
@@ -447,6 +463,8 @@ class Consent(models.Model):
     )
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
+
+    objects = ConsentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-given_on", "-pk"]
@@ -533,10 +551,15 @@ class Deadline(models.Model):
         PLAN_EVALUATION = "plan_evaluation", _("Evaluering av tiltaksplanen")
         EVALUATION_2A = "evaluation_2a", _("Evaluering (nivå 2A)")
         MAPPING_SUMMARY_2B = "mapping_summary_2b", _("Oppsummering av kartlegging (nivå 2B)")
+        EVALUATION_2B = "evaluation_2b", _("Evaluering av tiltak (nivå 2B)")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
     kind = models.CharField(max_length=25, choices=Kind.choices)
     due = models.DateField(_("frist"))
+    # The day the counted days landed on when there was no school that day, and why
+    # (`SchoolCalendar.closed_reason`): the deadline moved forward to `due`.
+    moved_from = models.DateField(null=True, blank=True)
+    moved_because = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField()
     met_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -563,6 +586,24 @@ class Deadline(models.Model):
     def is_pending(self) -> bool:
         return self.met_at is None and self.cancelled_at is None
 
+    @property
+    def set_text(self) -> str:
+        """The timeline's words for the deadline set: its kind and date, and the day
+        it moved from."""
+        text = f"{self.get_kind_display()}: {self.due:%d.%m.%Y}"
+        if self.moved_from is not None:
+            text += " " + str(
+                _("(flyttet fra %(date)s, som ikke er en skoledag)")
+                % {"date": f"{self.moved_from:%d.%m.%Y}"}
+            )
+        return text
+
+    @property
+    def moved_because_text(self) -> str:
+        from fravaer.schooldays import closed_reason_label
+
+        return closed_reason_label(self.moved_because)
+
 
 # Days from the event that starts a deadline to the deadline (seed 004). Each is a
 # setting per municipality (`DeadlineSetting`); these are the defaults.
@@ -571,18 +612,21 @@ DEFAULT_DEADLINE_DAYS = {
     Deadline.Kind.PLAN_EVALUATION: 21,
     Deadline.Kind.EVALUATION_2A: 21,
     Deadline.Kind.MAPPING_SUMMARY_2B: 21,
+    Deadline.Kind.EVALUATION_2B: 21,
 }
 
 # The days a municipality may choose for each kind, lowest and highest, kept close to
 # seed 004's words: the nivå 1 meeting "innen 1 uke" (a municipality may be stricter,
 # or a little looser), the measure plan's evaluation around three weeks, and 2A's
-# evaluation and 2B's mapping summary "innen 2–3 uker". All inside the database's
+# evaluation and 2B's mapping summary "innen 2–3 uker", 2B's evaluation of measures
+# "innen 3 uker" like nivå 1's. All inside the database's
 # 1–90 check (`deadlinesetting_days_1_to_90`).
 DEADLINE_DAYS_RANGE: dict[str, tuple[int, int]] = {
     Deadline.Kind.LEVEL1_MEETING: (1, 14),
     Deadline.Kind.PLAN_EVALUATION: (7, 42),
     Deadline.Kind.EVALUATION_2A: (14, 21),
     Deadline.Kind.MAPPING_SUMMARY_2B: (14, 21),
+    Deadline.Kind.EVALUATION_2B: (7, 42),
 }
 
 

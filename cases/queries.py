@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from cases import access
+from cases import access, transitions
+from cases.actions.consent import PUPIL_CONSENT_AGE, pupil_consent_required, years_after
 from cases.actions.core import TRANSITIONS, UP, missing_for
 from cases.models import (
     REOPEN_DAYS,
@@ -105,6 +106,7 @@ _ASKED_IN_FORM = {
     "level2a_needs_coordinator",
     "level2a_needs_leaders_informed",
     "summary_due_range",
+    "summary_due_not_school_day",
 }
 
 
@@ -214,6 +216,34 @@ CASE_PAGE_PREFETCH = (
 )
 
 
+@dataclass(frozen=True)
+class CasePrompts:
+    """What the case page asks the owner to see to (`cases.transitions`): planned
+    meetings the level has left behind, a team level without consent, and the consents
+    the pupil, now 15, has not given their own consent to."""
+
+    meetings_left_behind: list[Meeting]
+    consent_lapsed: bool
+    consents_needing_pupil: list[Consent]
+    fifteenth_birthday: dt.date
+
+    def __bool__(self) -> bool:
+        return bool(self.meetings_left_behind or self.consent_lapsed or self.consents_needing_pupil)
+
+
+def case_prompts(case: Case, today: dt.date) -> CasePrompts:
+    """For an open case; reads the prefetched meetings and consents (no query)."""
+    consents = list(case.consents.all())
+    return CasePrompts(
+        meetings_left_behind=transitions.meetings_left_behind(case.level, case.meetings.all()),
+        consent_lapsed=transitions.consent_lapsed(case.level, consents, today),
+        consents_needing_pupil=transitions.consents_needing_pupil(
+            consents, today, pupil_is_15=pupil_consent_required(case.pupil, today)
+        ),
+        fifteenth_birthday=years_after(case.pupil.birth_date, PUPIL_CONSENT_AGE),
+    )
+
+
 def timeline(case: Case) -> list[CaseEvent]:
     """The case's events, newest first, each with the level labels and `display_text`.
 
@@ -295,7 +325,7 @@ def _event_text(event: CaseEvent, rows: dict[str, dict]) -> str:
         return f"{c.get_with_whom_display()} ({c.get_medium_display()}), {c.held_on:%d.%m.%Y}"
     if kind == K.DEADLINE_SET:
         deadline = rows["deadline"].get(data.get("deadline"))
-        return f"{deadline.get_kind_display()}: {deadline.due:%d.%m.%Y}" if deadline else ""
+        return deadline.set_text if deadline else ""
     if kind in (K.CONSENT_GIVEN, K.CONSENT_WITHDRAWN):
         consent = rows["consent"].get(data.get("consent"))
         return f"{consent.get_service_display()}: {consent.purpose}" if consent else ""

@@ -8,6 +8,7 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
+from cases.actions.consent import remind_pupil_consent
 from cases.actions.deadlines import send_deadline_reminders
 
 
@@ -17,3 +18,10 @@ def send_deadline_reminders_daily(as_of: str | None = None) -> dict[str, int]:
     today = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
     result = send_deadline_reminders(today, timezone.now())
     return {"soon": result.soon, "overdue": result.overdue}
+
+
+@shared_task
+def remind_pupil_consent_daily(as_of: str | None = None) -> dict[str, int]:
+    """06:05 Europe/Oslo: owners of cases whose pupil has turned 15, once per case."""
+    today = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
+    return {"reminded": remind_pupil_consent(today, timezone.now())}

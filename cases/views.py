@@ -109,6 +109,7 @@ def case_context(request: HttpRequest, grant: access.CaseAccess, **extra) -> dic
     if grant.can_manage:
         if case.is_open:
             context["missing"] = queries.missing_before(case, today)
+            context["prompts"] = queries.case_prompts(case, today)
             context["close_form"] = CloseForm(initial=version, level=case.level)
             context["meetings_to_cancel"] = meetings_to_cancel(case)
             # Closing ends the referral and PPT's access (`close_case`); say so first.

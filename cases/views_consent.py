@@ -38,6 +38,7 @@ from cases.forms_consent import (
     WithdrawConsentForm,
 )
 from cases.models import Consent, Participant, Referral, Service
+from fravaer.forms import is_plain_number
 from fravaer.models import StaffRole
 
 
@@ -64,7 +65,12 @@ def _page(request, template: str, grant: access.CaseAccess, **context) -> HttpRe
 def consent_new(request: HttpRequest, case_uuid) -> HttpResponse:
     grant = _managed_case(request, case_uuid)
     case = grant.case
-    form = ConsentForm(request.POST or None, guardians=case.pupil.guardians.all(), pupil=case.pupil)
+    form = ConsentForm(
+        request.POST or None,
+        guardians=case.pupil.guardians.all(),
+        pupil=case.pupil,
+        initial=_renewing(case, request.GET.get("fra", "")),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -92,6 +98,23 @@ def consent_new(request: HttpRequest, case_uuid) -> HttpResponse:
         form=form,
         pupil_15=pupil_consent_required(case.pupil, timezone.localdate()),
     )
+
+
+def _renewing(case, consent_id: str) -> dict:
+    """A renewal starts from the consent it renews (`?fra=<id>`, one of this case's):
+    the same service, purpose, scope and guardians; the dates and the pupil's own
+    consent are entered anew."""
+    if not is_plain_number(consent_id):
+        return {}
+    consent = Consent.objects.filter(pk=int(consent_id), case=case).first()
+    if consent is None:
+        return {}
+    return {
+        "service": consent.service,
+        "purpose": consent.purpose,
+        "scope": consent.scope,
+        "guardians": list(consent.guardians.values_list("pk", flat=True)),
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -142,12 +165,20 @@ def referral_new(request: HttpRequest, case_uuid) -> HttpResponse:
             )
             return _back(grant, "samtykke")
     log_case_read(grant.case, user=request.user, basis=grant.basis, what="case_form")
+    today = timezone.localdate()
+    consent = active_consent(case, Service.PPT, today)
+    pupil_consent_missing = False
+    if consent is not None and pupil_consent_required(case.pupil, today):
+        # From 15 the referral rests on a consent the pupil gave too (`refer_to_ppt`).
+        consent = active_consent(case, Service.PPT, today, pupil_consented=True)
+        pupil_consent_missing = consent is None
     return _page(
         request,
         "cases/consent/referral_form.html",
         grant,
         form=form,
-        consent=active_consent(case, Service.PPT, timezone.localdate()),
+        consent=consent,
+        pupil_consent_missing=pupil_consent_missing,
         referral=active_referral(case),
     )
 

@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 ONE_DAY = dt.timedelta(days=1)
 # How far to look for the previous/next school day (summer holiday is ~8 weeks).
 SEARCH_LIMIT_DAYS = 120
@@ -68,6 +70,10 @@ class SchoolCalendar:
             candidate -= ONE_DAY
         return None
 
+    def school_day_on_or_after(self, day: dt.date) -> dt.date | None:
+        """`day` if it is a school day, else the next one."""
+        return day if self.is_school_day(day) else self.next_school_day(day)
+
     def next_school_day(self, day: dt.date) -> dt.date | None:
         candidate = day + ONE_DAY
         for _ in range(SEARCH_LIMIT_DAYS):
@@ -86,6 +92,16 @@ class SchoolCalendar:
 
     def count_school_days(self, start: dt.date, end: dt.date) -> int:
         return sum(1 for _ in self.school_days(start, end))
+
+
+def closed_reason_label(reason: str) -> str:
+    """`SchoolCalendar.closed_reason` in words: a holiday's own name, or what kind of
+    day it is."""
+    if reason == "weekend":
+        return gettext("helg")
+    if reason == "closed":
+        return gettext("skolefri")
+    return reason
 
 
 def weekdays(start: dt.date, end: dt.date) -> Iterator[dt.date]:

@@ -20,12 +20,18 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from cases.actions.events import CaseRuleError, add_event, end_referral_access, notify
+from cases.actions.events import (
+    CaseRuleError,
+    add_event,
+    end_referral_access,
+    notify,
+    notify_each,
+)
 from cases.models import (
     Case,
     CaseEvent,
@@ -66,15 +72,15 @@ def pupil_consent_required(pupil: Pupil, day: dt.date) -> bool:
     return age_on(pupil, day) >= PUPIL_CONSENT_AGE
 
 
-def active_consent(case: Case, service: str, day: dt.date) -> Consent | None:
-    """The newest consent for `service` in force on `day`, if any."""
-    for consent in (
-        Consent.objects.filter(case=case, service=service, withdrawn_on__isnull=True)
-        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=day), given_on__lte=day)
-        .order_by("-given_on", "-pk")
-    ):
-        return consent
-    return None
+def active_consent(
+    case: Case, service: str, day: dt.date, *, pupil_consented: bool | None = None
+) -> Consent | None:
+    """The newest consent for `service` in force on `day`, if any (one the pupil gave
+    too, with `pupil_consented=True`)."""
+    consents = Consent.objects.in_force(day).filter(case=case, service=service)
+    if pupil_consented is not None:
+        consents = consents.filter(pupil_consented=pupil_consented)
+    return consents.order_by("-given_on", "-pk").first()
 
 
 def consented_services(case: Case, day: dt.date) -> set[str]:
@@ -438,6 +444,20 @@ def refer_to_ppt(case: Case, *, reason: str, by: User, now: dt.datetime | None =
             ),
             code="referral_needs_consent",
         )
+    if pupil_consent_required(case.pupil, today):
+        # From 15 a new referral rests on the pupil's own consent too; the guardians'
+        # consent from before still covers what was done on it.
+        consent = active_consent(case, Service.PPT, today, pupil_consented=True)
+        if consent is None:
+            raise CaseRuleError(
+                _(
+                    "Eleven er 15 år eller eldre, og en ny henvisning til PPT krever "
+                    "også elevens eget samtykke. Samtykket som er registrert, er gitt av "
+                    "foresatte alene. Registrer et samtykke for PPT der eleven også har "
+                    "samtykket, og henvis så på nytt."
+                ),
+                code="referral_needs_pupil_consent",
+            )
     reason = reason.strip()
     if not reason:
         raise CaseRuleError(_("Skriv kort hvorfor saken henvises."), code="referral_reason")
@@ -504,3 +524,62 @@ def end_referral(
             referral, by=by, now=now, reason=reason.strip() or _("Henvisningen er avsluttet.")
         )
     return referral
+
+
+# --- the pupil turns 15 -----------------------------------------------------------------
+
+
+def fifteenth_birthday_on_or_before(day: dt.date) -> dt.date:
+    """Pupils born on or before this date are 15 or older on `day` (`age_on`)."""
+    return years_after(day, -PUPIL_CONSENT_AGE)
+
+
+def cases_needing_pupil_consent(today: dt.date) -> QuerySet[Case]:
+    """Open cases of pupils 15 or older with a consent in force that the pupil has not
+    given, for a service without one they have (`transitions.consents_needing_pupil`,
+    in SQL for the nightly reminder)."""
+    in_force = Consent.objects.in_force(today).filter(case=OuterRef("pk"))
+    with_pupil = Consent.objects.in_force(today).filter(
+        case=OuterRef("case"), service=OuterRef("service"), pupil_consented=True
+    )
+    guardians_only = in_force.filter(pupil_consented=False).filter(~Exists(with_pupil))
+    return Case.objects.open().filter(
+        Exists(guardians_only),
+        pupil__birth_date__lte=fifteenth_birthday_on_or_before(today),
+    )
+
+
+def remind_pupil_consent(today: dt.date, now: dt.datetime | None = None) -> int:
+    """Remind each owner, once per case, that the pupil is 15 and must give their own
+    consent (the case page asks too). A conditional update on the rows this run holds
+    locked and the notification's unique key make a re-run or a second beat send
+    nothing. The text names the step, never the pupil."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        cases = list(
+            cases_needing_pupil_consent(today)
+            .filter(pupil_consent_reminded_at__isnull=True)
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("pk")
+        )
+        if not cases:
+            return 0
+        Case.objects.filter(
+            pk__in=[c.pk for c in cases], pupil_consent_reminded_at__isnull=True
+        ).update(pupil_consent_reminded_at=now)
+        notify_each(
+            [
+                (
+                    case.owner_id,
+                    case,
+                    gettext_noop(
+                        "Eleven i en sak du har ansvar for, har fylt 15 år: innhent elevens "
+                        "eget samtykke."
+                    ),
+                    f"case:{case.pk}:pupil-consent-15",
+                )
+                for case in cases
+            ],
+            now=now,
+        )
+    return len(cases)

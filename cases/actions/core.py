@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from cases.actions.deadlines import deadline_days, on_school_day, set_deadline
+from cases.actions.deadlines import Window, deadline_days, deadline_window, set_deadline
 from cases.actions.events import (
     CaseChanged,
     CaseRuleError,
@@ -46,6 +46,7 @@ from cases.models import (
 )
 from fravaer.models import Flag, Pupil, School, StaffRole, User
 from fravaer.models.flags import JSONWithKeys
+from fravaer.schooldays import SchoolCalendar, closed_reason_label
 
 # --- transitions ------------------------------------------------------------------------
 
@@ -76,6 +77,7 @@ LEVEL_DEADLINES: dict[str, str] = {
 LEVEL_OWN_DEADLINES: dict[str, tuple[str, ...]] = {
     **{level: (kind,) for level, kind in LEVEL_DEADLINES.items()},
     Level.NIVA_1: (Deadline.Kind.LEVEL1_MEETING, Deadline.Kind.PLAN_EVALUATION),
+    Level.NIVA_2B: (Deadline.Kind.MAPPING_SUMMARY_2B, Deadline.Kind.EVALUATION_2B),
 }
 
 # 2B's mapping summary is due within 2–3 weeks (seed 004): the team sets the date, at
@@ -84,12 +86,13 @@ LEVEL_OWN_DEADLINES: dict[str, tuple[str, ...]] = {
 SUMMARY_2B_ROOM_DAYS = 7
 
 
-def summary_2b_window(case: Case, today: dt.date) -> tuple[dt.date, dt.date]:
-    """The days the 2B mapping summary may be set on."""
+def summary_2b_window(case: Case, today: dt.date) -> Window:
+    """The days the 2B mapping summary may be set on, and the date suggested (the last
+    school day among them). A window in a holiday widens to the first school day after
+    it (`school_day_window`): the summary is never due on a day without school."""
     days = deadline_days(case.school.municipality_id, Deadline.Kind.MAPPING_SUMMARY_2B)
     earliest = today + dt.timedelta(days=max(1, days - SUMMARY_2B_ROOM_DAYS))
-    # The latest is a school day (`on_school_day`), and so the date suggested.
-    return earliest, max(earliest, on_school_day(case.school_id, today, days))
+    return deadline_window(case.school_id, earliest, today + dt.timedelta(days=days))
 
 
 def allowed_moves(level: str) -> list[str]:
@@ -410,8 +413,9 @@ def missing_for(
                     _("Nivå 2B krever et gyldig samtykke for tjenestene som er involvert."),
                 )
             )
-        earliest, latest = summary_2b_window(case, today)
-        if summary_due is not None and not earliest <= summary_due <= latest:
+        window = summary_2b_window(case, today)
+        dates = {"first": f"{window.earliest:%d.%m.%Y}", "last": f"{window.latest:%d.%m.%Y}"}
+        if summary_due is not None and not window.earliest <= summary_due <= window.latest:
             missing.append(
                 (
                     "summary_due_range",
@@ -419,9 +423,26 @@ def missing_for(
                         "Datoen for oppsummering av kartleggingen må være fra %(first)s "
                         "til %(last)s."
                     )
-                    % {"first": f"{earliest:%d.%m.%Y}", "last": f"{latest:%d.%m.%Y}"},
+                    % dates,
                 )
             )
+        elif summary_due is not None:
+            calendar = SchoolCalendar.for_school(case.school_id, summary_due, summary_due)
+            if not calendar.is_school_day(summary_due):
+                missing.append(
+                    (
+                        "summary_due_not_school_day",
+                        _(
+                            "%(date)s er ikke en skoledag (%(why)s). Velg en skoledag fra "
+                            "%(first)s til %(last)s."
+                        )
+                        % {
+                            "date": f"{summary_due:%d.%m.%Y}",
+                            "why": closed_reason_label(calendar.closed_reason(summary_due)),
+                            **dates,
+                        },
+                    )
+                )
     return missing
 
 

@@ -53,6 +53,10 @@ DEADLINE_SOURCES: dict[str, str] = {
     Deadline.Kind.MAPPING_SUMMARY_2B: gettext_lazy(
         "Færder kommune, nivå 2B: «Dato for oppsummering av kartlegging settes innen 2–3 uker»."
     ),
+    Deadline.Kind.EVALUATION_2B: gettext_lazy(
+        "Færder kommune, nivå 2B: «Evaluering av tiltak innen 3 uker»; Søndre Land kommune, "
+        "Rutine fraværsoppfølging (2025), s. 14: evalueringsmøte om tre uker."
+    ),
 }
 
 # Inbox texts: the step, never the reason (no health details). Fixed strings, so the
@@ -68,6 +72,9 @@ SOON_TEXTS: dict[str, str] = {
     Deadline.Kind.MAPPING_SUMMARY_2B: gettext_noop(
         "Frist om to skoledager: oppsummering av kartleggingen (nivå 2B)"
     ),
+    Deadline.Kind.EVALUATION_2B: gettext_noop(
+        "Frist om to skoledager: evaluering av tiltakene (nivå 2B)"
+    ),
 }
 # A deadline set closer than two school days ahead is still announced, without the
 # count.
@@ -78,6 +85,7 @@ NEAR_TEXTS: dict[str, str] = {
     Deadline.Kind.MAPPING_SUMMARY_2B: gettext_noop(
         "Frist snart: oppsummering av kartleggingen (nivå 2B)"
     ),
+    Deadline.Kind.EVALUATION_2B: gettext_noop("Frist snart: evaluering av tiltakene (nivå 2B)"),
 }
 OVERDUE_TEXTS: dict[str, str] = {
     Deadline.Kind.LEVEL1_MEETING: gettext_noop(
@@ -87,6 +95,9 @@ OVERDUE_TEXTS: dict[str, str] = {
     Deadline.Kind.EVALUATION_2A: gettext_noop("Fristen er passert: evaluering (nivå 2A)"),
     Deadline.Kind.MAPPING_SUMMARY_2B: gettext_noop(
         "Fristen er passert: oppsummering av kartleggingen (nivå 2B)"
+    ),
+    Deadline.Kind.EVALUATION_2B: gettext_noop(
+        "Fristen er passert: evaluering av tiltakene (nivå 2B)"
     ),
 }
 
@@ -156,35 +167,101 @@ def deadline_days(municipality_id: int, kind: str) -> int:
     return municipality_deadline_days(municipality_id)[kind]
 
 
-def on_school_day(school_id: int, today: dt.date, days: int) -> dt.date:
-    """`days` after today, or the last school day before that (after today)."""
-    due = today + dt.timedelta(days=days)
-    calendar = SchoolCalendar.for_school(school_id, today, due)
-    if calendar.is_school_day(due):
-        return due
-    earlier = calendar.previous_school_day(due)
-    return earlier if earlier is not None and earlier > today else due
+@dataclass(frozen=True)
+class Due:
+    """A deadline's date. When the days counted land on a day without school, the
+    deadline moves forward to the next school day, never back (a 21-day evaluation
+    must not shrink to 11 days over Christmas): `moved_from` is the day they landed on
+    and `because` why it had no school (`SchoolCalendar.closed_reason`)."""
+
+    date: dt.date
+    moved_from: dt.date | None = None
+    because: str = ""
+
+
+def due_on_school_day(calendar: SchoolCalendar, day: dt.date) -> Due:
+    """`day`, or the first school day after it when the school is closed that day."""
+    if calendar.is_school_day(day):
+        return Due(day)
+    later = calendar.next_school_day(day)
+    if later is None:  # no school day for months: keep the counted day
+        return Due(day)
+    return Due(later, moved_from=day, because=calendar.closed_reason(day))
+
+
+def deadline_due(school_id: int, today: dt.date, days: int) -> Due:
+    """`days` after today, on a school day of the school (`due_on_school_day`)."""
+    day = today + dt.timedelta(days=days)
+    calendar = SchoolCalendar.for_school(school_id, day, day + dt.timedelta(days=SEARCH_LIMIT_DAYS))
+    return due_on_school_day(calendar, day)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days a date field allows (`earliest`..`latest`) and the date it suggests (the
+    last school day in it). A window without a school day widens its end to the first
+    school day after it: `widened_from` is the end it had, `because` why that day
+    had no school."""
+
+    earliest: dt.date
+    latest: dt.date
+    suggested: dt.date
+    widened_from: dt.date | None = None
+    because: str = ""
+
+
+def school_day_window(calendar: SchoolCalendar, earliest: dt.date, latest: dt.date) -> Window:
+    school_days = list(calendar.school_days(earliest, latest))
+    if school_days:
+        return Window(earliest, latest, school_days[-1])
+    first = calendar.next_school_day(latest)
+    if first is None:
+        return Window(earliest, latest, latest)
+    return Window(
+        earliest, first, first, widened_from=latest, because=calendar.closed_reason(latest)
+    )
+
+
+def deadline_window(school_id: int, earliest: dt.date, latest: dt.date) -> Window:
+    calendar = SchoolCalendar.for_school(
+        school_id, earliest, latest + dt.timedelta(days=SEARCH_LIMIT_DAYS)
+    )
+    return school_day_window(calendar, earliest, latest)
 
 
 def set_deadline(
-    case: Case, kind: str, *, now: dt.datetime, due: dt.date | None = None, by: User | None
+    case: Case,
+    kind: str,
+    *,
+    now: dt.datetime,
+    due: dt.date | Due | None = None,
+    by: User | None,
 ) -> Deadline:
     """Start a deadline (replacing a pending one of the same kind). Counted in days,
-    it falls on a school day: one that lands in a holiday or a weekend moves back to
-    the school day before, so that it is still met "within" the days."""
+    it falls on a school day: one that lands in a holiday or a weekend moves forward
+    to the next school day (`due_on_school_day`), and the case page says so."""
     if due is None:
         days = deadline_days(case.school.municipality_id, kind)
-        due = on_school_day(case.school_id, timezone.localdate(now), days)
+        due = deadline_due(case.school_id, timezone.localdate(now), days)
+    elif isinstance(due, dt.date):
+        due = Due(due)
     Deadline.objects.filter(
         case=case, kind=kind, met_at__isnull=True, cancelled_at__isnull=True
     ).update(cancelled_at=now)
-    deadline = Deadline.objects.create(case=case, kind=kind, due=due, created_at=now)
+    deadline = Deadline.objects.create(
+        case=case,
+        kind=kind,
+        due=due.date,
+        moved_from=due.moved_from,
+        moved_because=due.because[:100],
+        created_at=now,
+    )
     add_event(
         case,
         CaseEvent.Kind.DEADLINE_SET,
         by=by,
         now=now,
-        text=f"{deadline.get_kind_display()}: {due:%d.%m.%Y}",
+        text=deadline.set_text,
         deadline=deadline.pk,
     )
     return deadline

@@ -215,6 +215,7 @@ def schedule_meeting(
         meeting = Meeting.objects.create(
             case=case,
             kind=kind,
+            level=case.level,
             starts_at=starts_at,
             duration_minutes=duration_minutes,
             place=place[:200],
@@ -326,6 +327,23 @@ def mark_meeting_held(
             # Seed 004: at 2A the team evaluates within 2–3 weeks; a held evaluation
             # meeting is that evaluation.
             meet_deadline(case, Deadline.Kind.EVALUATION_2A, now=now, by=by)
+        elif meeting.kind == Meeting.Kind.EVALUATION and case.level == Level.NIVA_2B:
+            meet_deadline(case, Deadline.Kind.EVALUATION_2B, now=now, by=by)
+        elif (
+            meeting.kind == Meeting.Kind.FOLLOW_UP
+            and case.level == Level.NIVA_2B
+            and not Deadline.objects.filter(
+                case=case,
+                kind=Deadline.Kind.EVALUATION_2B,
+                met_at__isnull=True,
+                cancelled_at__isnull=True,
+            ).exists()
+        ):
+            # Seed 004, nivå 2B: the follow-up meeting agrees measures, responsibilities
+            # and period, and they are evaluated within three weeks (seed 000 p. 14:
+            # "evalueringsmøte om tre uker"). A later follow-up meeting does not push a
+            # running evaluation back.
+            set_deadline(case, Deadline.Kind.EVALUATION_2B, now=now, by=by)
     return meeting
 
 

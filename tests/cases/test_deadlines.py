@@ -131,6 +131,7 @@ def test_deadline_settings_default_to_seed_004(municipality):
         "plan_evaluation": 21,
         "evaluation_2a": 21,
         "mapping_summary_2b": 21,
+        "evaluation_2b": 21,
     }
 
 
@@ -193,6 +194,7 @@ def _form(**override):
             "plan_evaluation": 21,
             "evaluation_2a": 21,
             "mapping_summary_2b": 21,
+            "evaluation_2b": 21,
         }.items()
     }
     data.update(override)
@@ -254,7 +256,11 @@ def test_change_deadline_settings_refuses_meeting_and_plan_days_outside_their_ra
 def test_change_deadline_settings_accepts_the_ends_of_each_range(municipality, municipal_admin):
     days = {"level1_meeting": 14, "plan_evaluation": 7, "evaluation_2a": 14}
     change_deadline_settings(municipality, days=days, by=municipal_admin)
-    assert municipality_deadline_days(municipality.pk) == {**days, "mapping_summary_2b": 21}
+    assert municipality_deadline_days(municipality.pk) == {
+        **days,
+        "mapping_summary_2b": 21,
+        "evaluation_2b": 21,
+    }
 
 
 def test_settings_page_refuses_2a_evaluation_outside_2_to_3_weeks_and_keeps_the_typed_values(

@@ -500,7 +500,7 @@ def test_the_level1_meeting_starts_the_evaluation_of_its_measures(case, contact_
     assert evaluation.met_at is not None
 
 
-def test_a_deadline_that_lands_in_a_holiday_moves_to_the_school_day_before(case, contact_teacher):
+def test_a_deadline_that_lands_in_a_holiday_moves_to_the_next_school_day(case, contact_teacher):
     from fravaer.models import NonSchoolDay
 
     NonSchoolDay.objects.create(
@@ -510,7 +510,7 @@ def test_a_deadline_that_lands_in_a_holiday_moves_to_the_school_day_before(case,
     meeting = _schedule(case, contact_teacher)
     mark_meeting_held(meeting, pupil_view="Ok.", by=contact_teacher, version=1)
     evaluation = Deadline.objects.get(case=case, kind=Deadline.Kind.PLAN_EVALUATION)
-    assert evaluation.due == dt.date(2026, 12, 8)
+    assert (evaluation.due, evaluation.moved_from) == (dt.date(2026, 12, 10), dt.date(2026, 12, 9))
 
 
 def test_the_2b_summary_window_follows_the_municipalitys_setting(
@@ -520,11 +520,13 @@ def test_the_2b_summary_window_follows_the_municipalitys_setting(
     from cases.actions.deadlines import change_deadline_settings
 
     today = dt.date(2026, 11, 18)
-    assert summary_2b_window(case, today) == (dt.date(2026, 12, 2), dt.date(2026, 12, 9))
+    window = summary_2b_window(case, today)
+    assert (window.earliest, window.latest) == (dt.date(2026, 12, 2), dt.date(2026, 12, 9))
     change_deadline_settings(
         municipality, days={Deadline.Kind.MAPPING_SUMMARY_2B: 14}, by=municipal_admin
     )
-    assert summary_2b_window(case, today) == (dt.date(2026, 11, 25), dt.date(2026, 12, 2))
+    window = summary_2b_window(case, today)
+    assert (window.earliest, window.latest) == (dt.date(2026, 11, 25), dt.date(2026, 12, 2))
 
 
 # --- the meeting page lists settled flags as settled ---------------------------------------

@@ -1,0 +1,74 @@
+"""Level-dependent rules of the staircase that the case page asks about: which planned
+meetings a level has left behind, whether a team level has lost its consent, and which
+consents the pupil must give their own consent to from 15.
+
+Pure functions over rows already read (the case page's prefetched relations), so the
+page, the actions and the nightly reminder share one definition and the rules can be
+tested without a database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from cases.models import Consent, Level, Meeting
+
+# The staircase's order, lowest first (`Case.level`'s values).
+LEVEL_ORDER: dict[str, int] = {
+    Level.NIVA_0: 0,
+    Level.NIVA_1: 1,
+    Level.NIVA_2A: 2,
+    Level.NIVA_2B: 3,
+}
+
+# The level a kind of meeting belongs to, for meetings set up before `Meeting.level`
+# was kept: the meeting with pupil and guardians is nivå 1's (seed 004). Other kinds
+# (follow-up, evaluation, the team's mapping meeting) belong to no single level.
+KIND_LEVEL: dict[str, str] = {Meeting.Kind.LEVEL1: Level.NIVA_1}
+
+# Levels where other services work on the case, on consent (seed 004: nivå 2A "med
+# samtykke", 2B "krever et gyldig samtykke"; `core.missing_for`).
+CONSENT_LEVELS = frozenset({Level.NIVA_2A, Level.NIVA_2B})
+
+
+def meeting_level(meeting: Meeting) -> str:
+    """The level the meeting was set up for ('' if unknown)."""
+    return meeting.level or KIND_LEVEL.get(meeting.kind, "")
+
+
+def meetings_left_behind(case_level: str, meetings: Iterable[Meeting]) -> list[Meeting]:
+    """Planned meetings of a lower level than the case is on now: the case moved up
+    while they were still "Planlagt". Nothing changes them by itself; the owner holds,
+    moves (cancels and sets up anew) or cancels each."""
+    here = LEVEL_ORDER.get(case_level, 0)
+    return sorted(
+        (
+            m
+            for m in meetings
+            if m.status == Meeting.Status.SCHEDULED
+            and meeting_level(m) in LEVEL_ORDER
+            and LEVEL_ORDER[meeting_level(m)] < here
+        ),
+        key=lambda m: (m.starts_at, m.pk),
+    )
+
+
+def consent_lapsed(case_level: str, consents: Iterable[Consent], day: dt.date) -> bool:
+    """The case is on a level that rests on consent and no consent is in force on `day`
+    (the last one was withdrawn or ran out)."""
+    return case_level in CONSENT_LEVELS and not any(c.is_active(day) for c in consents)
+
+
+def consents_needing_pupil(
+    consents: Iterable[Consent], day: dt.date, *, pupil_is_15: bool
+) -> list[Consent]:
+    """From 15 the pupil consents too. A consent the guardians gave alone before then
+    stays in force for what it covers, but the owner is asked to obtain the pupil's
+    own: these are the consents in force on `day` without it, for services that have
+    no consent in force with it."""
+    if not pupil_is_15:
+        return []
+    active = [c for c in consents if c.is_active(day)]
+    with_pupil = {c.service for c in active if c.pupil_consented}
+    return [c for c in active if not c.pupil_consented and c.service not in with_pupil]
