@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from fravaer.models import AbsenceRecord, ContactLog
-from tests.factories import absence
+from tests.factories import absence, acknowledged_flag
 from tests.pages import post_contact
 
 
@@ -291,33 +291,11 @@ def test_removing_a_record_removed_already_says_so(client_for, contact_teacher, 
     assert client_for(leader).post(url).status_code == 404
 
 
-def test_every_table_on_the_pupil_page_has_a_caption(client_for, contact_teacher, group, pupil):
+def test_every_table_on_the_pupil_page_has_a_caption(client_for, contact_teacher, pupil):
     """Earlier flags, the records and the contact log are tables a screen reader names
     by their caption (visually hidden where the heading above says the same)."""
-    from decimal import Decimal
-
-    from django.utils import timezone
-
-    from fravaer.models import Flag
-
     absence(pupil, dt.date(2026, 11, 16), contact_teacher)
-    Flag.objects.create(
-        pupil=pupil,
-        school=group.school,
-        group=group,
-        rule="month_days",
-        status=Flag.Status.ACKNOWLEDGED,
-        period_key="2026-10",
-        period_start=dt.date(2026, 10, 1),
-        period_end=dt.date(2026, 10, 31),
-        value=Decimal(4),
-        threshold=Decimal(3),
-        as_of=dt.date(2026, 10, 31),
-        raised_at=timezone.now(),
-        acknowledged_by=contact_teacher,
-        acknowledged_at=timezone.now(),
-        acknowledgement="Kjent sak.",
-    )
+    acknowledged_flag(pupil, by=contact_teacher, reason="Kjent sak.")
     client = client_for(contact_teacher)
     assert post_contact(client, pupil).status_code == 302
     html = client.get(reverse("pupil", args=[pupil.uuid])).content.decode()
