@@ -110,7 +110,8 @@ def conversation_new(request: HttpRequest, case_uuid) -> HttpResponse:
         except CaseRuleError as exc:
             form.add_rule_error(exc)
         else:
-            messages.success(request, _("Samtalen er registrert."))
+            # Shown in the conversations section the page returns to, not at its top.
+            messages.success(request, _("Samtalen er registrert."), extra_tags="samtaler")
             return redirect(_case_url(grant, "#samtaler"))
     context = _section_context(
         request, grant, form=form, opening_points=OPENING_POINTS, closing_points=CLOSING_POINTS

@@ -18,12 +18,16 @@
       focusMarked(document);
       return;
     }
-    // A save that returns to a section (`#samtaler`): the browser's scroll to the
-    // fragment would clear an earlier focus. Focus the message once that scroll is
-    // done, without moving the view, so the section stays in sight and screen-reader
-    // users still hear the result.
+    // A save that returns to a section (`#samtaler`) shows its message in that section
+    // (fravaer/templatetags/messages_at.py). The browser's scroll to the fragment would
+    // clear an earlier focus: focus the section's message once that scroll is done,
+    // without moving the view, so the section and its message stay in sight.
     window.addEventListener("load", function () {
-      window.setTimeout(function () { focusMarked(document, true); }, 0);
+      window.setTimeout(function () {
+        var section = document.getElementById(decodeURIComponent(window.location.hash.slice(1)));
+        var inSection = section && section.querySelector("[data-focus-on-load]");
+        focusMarked(inSection ? section : document, true);
+      }, 0);
     });
   });
   document.addEventListener("htmx:afterSettle", function (event) {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -147,6 +148,27 @@ def test_conversation_form_saves_and_redirects_to_case(client_for, case, contact
     }
     assert conversation.consulted_attendance_contact is True
     assert conversation.recorded_by == contact_teacher
+
+
+def test_saved_conversation_says_so_in_the_conversations_section_it_returns_to(
+    client_for, case, contact_teacher
+):
+    """The page returns at #samtaler: the message is there, where the user lands (also
+    without JavaScript), not at the top of the page far above the view."""
+    response = client_for(contact_teacher).post(_url(case), _post_data(), follow=True)
+    html = response.content.decode()
+    section = html[html.index('id="samtaler"') :]
+    section = section[: section.index("</section>")]
+    assert "Samtalen er registrert." in section
+    assert html.count("Samtalen er registrert.") == 1
+    assert html.index('class="messages"') > html.index('id="samtaler"')
+
+
+def test_conversation_form_sent_empty_says_feil_in_its_title(client_for, case, contact_teacher):
+    response = client_for(contact_teacher).post(_url(case), {})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert re.search(r"<title>\s*Feil: Registrer samtale – ", html)
 
 
 def test_conversation_form_reshows_typed_input_on_error(client_for, case, contact_teacher):

@@ -1,10 +1,11 @@
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
 
 from fravaer.models import AbsenceRecord, ContactLog
-from tests.factories import absence
+from tests.factories import absence, acknowledged_flag
 from tests.pages import post_contact
 
 
@@ -288,3 +289,19 @@ def test_removing_a_record_removed_already_says_so(client_for, contact_teacher, 
     assert response.status_code == 200
     assert "Registreringen er allerede fjernet." in response.content.decode()
     assert client_for(leader).post(url).status_code == 404
+
+
+def test_every_table_on_the_pupil_page_has_a_caption(client_for, contact_teacher, pupil):
+    """Earlier flags, the records and the contact log are tables a screen reader names
+    by their caption (visually hidden where the heading above says the same)."""
+    absence(pupil, dt.date(2026, 11, 16), contact_teacher)
+    acknowledged_flag(pupil, by=contact_teacher, reason="Kjent sak.")
+    client = client_for(contact_teacher)
+    assert post_contact(client, pupil).status_code == 302
+    html = client.get(reverse("pupil", args=[pupil.uuid])).content.decode()
+    tables = re.findall(r"<table[^>]*>\s*(<caption[^>]*>[^<]*</caption>)?", html)
+    captions = [c for c in tables if c]
+    assert len(tables) > 3  # the three lists and the calendar's months
+    assert len(captions) == len(tables)
+    for name in ("Tidligere varsler", "Registrert fravær", "Logget kontakt"):
+        assert any(f">{name}</caption>" in c for c in captions), name

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -535,3 +536,27 @@ def test_a_subject_teachers_own_subject_in_a_present_row_is_no_absence(
     client = client_for(subject_teacher)
     response = client.post(url(group), post_data(client.get(url(group))))
     assert response.status_code == 302
+
+
+def test_a_present_pupils_row_still_sends_every_field_and_names_the_kinds_that_use_them(
+    client_for, contact_teacher, group, three_pupils
+):
+    """The register hides a row's detail fields by CSS from its status (app.css): the
+    HTML keeps every field, so a browser without CSS :has() still shows and sends them,
+    and each cell says which statuses use it."""
+    html = client_for(contact_teacher).get(url(group)).content.decode()
+    row = html[html.index('id="row-0"') : html.index('id="row-1"')]
+    cells = re.findall(r'<td[^>]*data-kinds="([^"]+)"(.*?)</td>', row, re.S)
+    kinds = {
+        re.search(r'<(?:input|select)[^>]*name="([^"]+)"', body)[1]: set(names.split())
+        for names, body in cells
+    }
+    assert kinds == {
+        "p0-lessons": {"lesson"},
+        "p0-minutes_late": {"late"},
+        "p0-subject": {"lesson", "late"},
+        "p0-documented": {"day", "lesson", "late"},
+        "p0-reason": {"day", "lesson", "late"},
+        "p0-note": {"day", "lesson", "late"},
+    }
+    assert re.search(r'name="p0-status" value="none"[^>]*checked', row)
