@@ -106,14 +106,28 @@ def publish(task: Task, args: list) -> bool:
 
 def relay_outbox(*, now: dt.datetime) -> int:
     """Send the tasks that stayed in the outbox (the broker was down or silent when
-    their change was saved), oldest first; stop at the first the broker does not
-    take, for the next run. Two relays at once take different rows (PostgreSQL's
-    SKIP LOCKED; SQLite has one writer). Returns how many rows it took out."""
+    their change was saved), oldest first, in batches until none is left; stop at the
+    first the broker does not take, for the next run. Two relays at once take
+    different rows (PostgreSQL's SKIP LOCKED; SQLite has one writer). Returns how
+    many rows it took out."""
+    relayed = 0
+    while True:
+        taken, stopped = _relay_batch(now - RELAY_AFTER)
+        relayed += taken
+        if stopped or taken < RELAY_BATCH:
+            break
+    if relayed:
+        logger.info("outbox: relayed %d tasks", relayed)
+    return relayed
+
+
+def _relay_batch(cutoff: dt.datetime) -> tuple[int, bool]:
     sent: list[int] = []
+    stopped = False
     with transaction.atomic():
         rows = (
             OutboxTask.objects.select_for_update(skip_locked=True)
-            .filter(created_at__lte=now - RELAY_AFTER)
+            .filter(created_at__lte=cutoff)
             .order_by("pk")[:RELAY_BATCH]
         )
         for row in rows:
@@ -121,9 +135,8 @@ def relay_outbox(*, now: dt.datetime) -> int:
             if task is None:  # renamed or removed since: nothing can run it
                 logger.error("outbox: no task named %s; row %d dropped", row.task, row.pk)
             elif not hand_over(task, row.args):
+                stopped = True
                 break
             sent.append(row.pk)
         OutboxTask.objects.filter(pk__in=sent).delete()
-    if sent:
-        logger.info("outbox: relayed %d tasks", len(sent))
-    return len(sent)
+    return len(sent), stopped

@@ -23,12 +23,12 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from fravaer.actions import AbsenceInput, apply_absence_changes
-from fravaer.actions.outbox import RELAY_AFTER, relay_outbox
+from fravaer.actions import AbsenceInput, apply_absence_changes, outbox
+from fravaer.actions.outbox import RELAY_AFTER, enqueue_on_commit, relay_outbox
 from fravaer.actions.scan_writes import queue_notification_emails
 from fravaer.celery import app
 from fravaer.models import AbsenceRecord, Flag, OutboxTask
-from fravaer.tasks import scan_pupils, send_inbox_emails
+from fravaer.tasks import clear_expired_sessions, scan_pupils, send_inbox_emails
 from tests.fravaer.test_celery_worker import real_worker  # noqa: F401 (fixture)
 
 SAVE_DAY = dt.date(2026, 11, 17)  # the fourth late arrival this month: a flag is due
@@ -251,6 +251,23 @@ def test_the_relay_leaves_a_row_its_request_may_still_be_sending(
 
     assert relay_outbox(now=timezone.now()) == 0
     assert OutboxTask.objects.count() == 1
+
+
+def test_the_relay_sends_every_waiting_row_in_batches(db, eager_tasks, monkeypatch):
+    monkeypatch.setattr(outbox, "RELAY_BATCH", 2)
+    for _ in range(5):
+        enqueue_on_commit(clear_expired_sessions)  # the test's transaction never commits
+
+    assert relay_when_the_broker_is_back() == 5
+    assert not OutboxTask.objects.exists()
+
+
+def test_the_relay_drops_a_row_whose_task_no_longer_exists(db, eager_tasks, caplog):
+    OutboxTask.objects.create(task="fravaer.tasks.gone", args=[1], created_at=timezone.now())
+
+    assert relay_when_the_broker_is_back() == 1
+    assert not OutboxTask.objects.exists()
+    assert "no task named fravaer.tasks.gone" in caplog.text
 
 
 def test_without_a_broker_a_save_rescans_in_process_and_leaves_no_row(
