@@ -35,6 +35,9 @@ try:
     CACHES = {"default": env.dj_cache_url("CACHE_URL", "locmem://fravaer")}
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", "")
     CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", "") or None
+    # The longest a save waits for the broker when it enqueues a task
+    # (`fravaer.actions.outbox`): well under the 2 s a request may spend on it.
+    ENQUEUE_TIMEOUT = env.float("ENQUEUE_TIMEOUT", 1.0, validate=validate.Range(min=0.05, max=1.5))
     EMAIL_BACKEND = env.str(
         "EMAIL_BACKEND",
         "django.core.mail.backends.console.EmailBackend"
@@ -252,14 +255,29 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A request must not hang when the broker is down: give up publishing quickly; the
-# nightly scan catches up.
+# A request never publishes through these: it writes an outbox row and publishes on a
+# connection of its own, bounded by ENQUEUE_TIMEOUT (`fravaer.actions.outbox`). The
+# worker and beat use them: a bounded connect, and a socket timeout so that a broker
+# that vanishes without closing the connection fails a command instead of holding it
+# for ever (redis-py has no read timeout by default).
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+}
 CELERY_BEAT_SCHEDULE = {
     "scan-absence-nightly": {
         "task": "fravaer.tasks.scan_all_schools",
         "schedule": crontab(hour=5, minute=0),  # Europe/Oslo (CELERY_TIMEZONE)
+    },
+    # What saves could not hand to the broker (it was down or silent): sent once the
+    # broker is back (also when a worker starts, `fravaer.celery`).
+    "relay-outbox": {
+        "task": "fravaer.tasks.relay_outbox_tasks",
+        "schedule": crontab(),  # every minute
     },
     "clear-expired-sessions": {
         "task": "fravaer.tasks.clear_expired_sessions",

@@ -2,38 +2,27 @@
 database uniqueness, tolerant of rows deleted in the meantime."""
 
 import datetime as dt
-import logging
 
 from celery import shared_task
 from django.contrib.sessions.backends.cached_db import SessionStore
-from django.db import transaction
 from django.utils import timezone
 
 from fravaer.actions import scan_absence
 from fravaer.actions.flags import send_notification_emails
+from fravaer.actions.outbox import enqueue_on_commit, relay_outbox
 from fravaer.models import School, SubmissionKey
 from fravaer.scan import Scope
 
-logger = logging.getLogger(__name__)
-
 
 def rescan_after_commit(pupil_ids) -> None:
-    """Re-evaluate these pupils once the current transaction has committed. Without a
-    broker the scan runs in-process, so the flag is there when the page reloads; with
-    a broker that is down, the request still finishes and the nightly scan catches up.
-    """
+    """Re-evaluate these pupils once the current transaction has committed (call it
+    inside the transaction of the save). Without a broker the scan runs in-process, so
+    the flag is there when the page reloads; with a broker that is down or silent,
+    the request still finishes within ENQUEUE_TIMEOUT and the worker's relay enqueues
+    the scan once the broker is back (`fravaer.actions.outbox`)."""
     ids = sorted(set(pupil_ids))
-    if not ids:
-        return
-    as_of = timezone.localdate().isoformat()
-
-    def enqueue() -> None:
-        try:
-            scan_pupils.delay(ids, as_of)
-        except Exception:  # the broker is unreachable: never fail the user's save
-            logger.warning("could not enqueue a scan of %d pupils", len(ids), exc_info=True)
-
-    transaction.on_commit(enqueue)
+    if ids:
+        enqueue_on_commit(scan_pupils, ids, timezone.localdate().isoformat())
 
 
 def _day(as_of: str | None) -> dt.date:
@@ -66,6 +55,13 @@ def send_inbox_emails(per_user: dict[str, int]) -> int:
     in their inbox, without details (`send_notification_emails`). The arguments are
     user ids and counts; JSON makes the ids strings."""
     return send_notification_emails({int(user_id): n for user_id, n in per_user.items()})
+
+
+@shared_task
+def relay_outbox_tasks() -> int:
+    """Every minute, and when a worker starts: enqueue the tasks that saves could not
+    hand to the broker (it was down or did not answer)."""
+    return relay_outbox(now=timezone.now())
 
 
 @shared_task

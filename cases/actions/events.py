@@ -11,7 +11,6 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -116,7 +115,7 @@ def notify_each(
     for row in rows:
         per_user[row.user_id] = per_user.get(row.user_id, 0) + 1
     if per_user:
-        transaction.on_commit(lambda: queue_notification_emails(per_user))
+        queue_notification_emails(per_user)
     return len(rows)
 
 

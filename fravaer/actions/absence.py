@@ -272,10 +272,11 @@ def apply_absence_changes(
         )
         if history:
             AbsenceRecordChange.objects.bulk_create(history)
-    if rescan and changes:
-        from fravaer.tasks import rescan_after_commit
+        if rescan and changes:
+            from fravaer.tasks import rescan_after_commit
 
-        rescan_after_commit(changes.pupil_ids)
+            # In the transaction: the rescan is enqueued if and only if this commits.
+            rescan_after_commit(changes.pupil_ids)
     return changes
 
 

@@ -333,7 +333,7 @@ def hand_over_unanswered(pupil: Pupil, *, day: dt.date, now: dt.datetime) -> lis
     )
     counts = {user_id: len(ids) for user_id, ids in per_user.items()}
     if counts:
-        transaction.on_commit(lambda: queue_notification_emails(counts))
+        queue_notification_emails(counts)
     return [f.pk for f in first_time]
 
 

@@ -382,7 +382,7 @@ class ScanWrites:
                 import_string(path)(self.new_flags(), now=self.now)
         per_user = written.per_user
         if per_user and self.email:
-            transaction.on_commit(lambda: queue_notification_emails(per_user))
+            queue_notification_emails(per_user)
 
     def _reactivate(self, flags: list[tuple[int, Finding, PupilPlace]], *, postgres: bool) -> None:
         """Cleared flags whose finding fires again: an undocumented absence that is
@@ -477,20 +477,18 @@ def queue_notification_emails(per_user: dict[int, int]) -> None:
     """The e-mails about new inbox messages (a scan's new flags, a step in a case) are
     a Celery task of their own: a first scan of a municipality writes thousands, and
     a mail server's pace should hold neither the scan, nor its worker, nor a user's
-    request. Without a broker the task runs in-process. If the broker or the mail
-    server cannot be reached, what was saved and the inbox messages are there all the
-    same; only the e-mail is lost, and that is logged (without names)."""
+    request. Call it inside the transaction that writes the messages: the task is
+    enqueued when it commits, through the outbox (`fravaer.actions.outbox`), so a
+    broker that is down or silent neither holds the request nor loses the e-mails.
+    Without a broker the task runs in-process after the commit; if the mail server
+    cannot be reached, what was saved and the inbox messages are there all the same;
+    only the e-mail is lost, and that is logged (without names)."""
+    from fravaer.actions.outbox import enqueue_on_commit
     from fravaer.tasks import send_inbox_emails
 
-    try:
-        send_inbox_emails.delay({str(user_id): count for user_id, count in per_user.items()})
-    except Exception as exc:
-        # The kind of error only: a mail server's message may name the addresses.
-        logger.warning(
-            "could not send or enqueue e-mails to %d people (%s)",
-            len(per_user),
-            type(exc).__name__,
-        )
+    enqueue_on_commit(
+        send_inbox_emails, {str(user_id): count for user_id, count in per_user.items()}
+    )
 
 
 def new_flag(

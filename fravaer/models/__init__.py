@@ -9,6 +9,7 @@ from fravaer.models.absence import (
     ContactLog,
 )
 from fravaer.models.flags import Flag, Notification, RuleSetting, RuleSettingChange
+from fravaer.models.outbox import OutboxTask
 from fravaer.models.people import (
     Enrollment,
     Group,
@@ -39,6 +40,7 @@ __all__ = [
     "Guardian",
     "Municipality",
     "NonSchoolDay",
+    "OutboxTask",
     "Pupil",
     "School",
     "SchoolYear",

@@ -739,7 +739,7 @@ def test_a_mail_server_that_is_down_fails_no_step_in_a_case(
     case.refresh_from_db()
     assert case.owner == team_member
     assert Notification.objects.filter(user=team_member, link__contains=str(case.uuid)).exists()
-    assert "could not send or enqueue e-mails to 1 people" in caplog.text
+    assert "send_inbox_emails failed in-process (ConnectionRefusedError)" in caplog.text
     assert case.pupil.first_name not in caplog.text
 
 

@@ -363,10 +363,15 @@ def test_notification_email_has_a_link_and_no_pupil_details(
 def test_the_email_task_gets_ids_and_counts_only_after_the_commit(
     school, pupil, contact_teacher, leader, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from fravaer import tasks
+    from fravaer.actions import outbox
 
     jobs = []
-    monkeypatch.setattr(tasks.send_inbox_emails, "delay", jobs.append)
+
+    def broker(task, args) -> bool:  # takes the outbox row's task after the commit
+        jobs.append((task.name, args))
+        return True
+
+    monkeypatch.setattr(outbox, "hand_over", broker)
     for day in weekdays(dt.date(2026, 11, 2), 4):
         absence(pupil, day, contact_teacher, documented=True)
     jobs.clear()
@@ -378,7 +383,9 @@ def test_the_email_task_gets_ids_and_counts_only_after_the_commit(
     new = {f.rule for f in result.new_flags}
     assert new == {"month_days", "year_days_notice"}
     # The arguments go through the broker: people's ids and how many flags, nothing more.
-    assert jobs == [{str(contact_teacher.pk): 2, str(leader.pk): 1}]
+    assert jobs == [
+        ("fravaer.tasks.send_inbox_emails", [{str(contact_teacher.pk): 2, str(leader.pk): 1}])
+    ]
 
 
 def test_rule_settings_turn_rules_off_and_change_thresholds(
