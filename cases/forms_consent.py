@@ -21,12 +21,6 @@ from fravaer.forms import HintedForm, StyledForm
 from fravaer.models import Pupil
 
 
-class HelpedForm(HintedForm):
-    """The consent pages' forms: their help texts are `<id>-help`."""
-
-    hint_suffix = "help"
-
-
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -34,7 +28,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class ConsentForm(HelpedForm):
+class ConsentForm(HintedForm):
     service = forms.ChoiceField(
         label=_("Tjeneste"),
         choices=[("", _("Velg tjeneste")), *Service.choices],
@@ -128,7 +122,7 @@ class ConsentForm(HelpedForm):
         return cleaned
 
 
-class WithdrawConsentForm(HelpedForm):
+class WithdrawConsentForm(HintedForm):
     withdrawn_on = forms.DateField(
         label=_("Trukket dato"),
         widget=DateInput(),
@@ -139,7 +133,7 @@ class WithdrawConsentForm(HelpedForm):
     )
 
 
-class ParticipantForm(HelpedForm):
+class ParticipantForm(HintedForm):
     service = forms.ChoiceField(
         label=_("Tjeneste"),
         choices=[("", _("Velg tjeneste")), *Service.choices],
@@ -177,7 +171,7 @@ class ParticipantForm(HelpedForm):
         return cleaned
 
 
-class ReferralForm(HelpedForm):
+class ReferralForm(HintedForm):
     reason = forms.CharField(
         label=_("Henvisningsgrunn"),
         max_length=4000,

@@ -78,12 +78,10 @@ class StyledForm(forms.Form):
 
 
 class HintedForm(StyledForm):
-    """Help texts tied to their field (`<id>-<hint_suffix>`), beside the error message,
+    """Help texts tied to their field (`<id>-hint`), beside the error message,
     also for an error added after validation (an action's refusal shown at its field).
     Radio and checkbox groups leave that to their fieldset. Subclasses that add fields
     call `tie_hints()` at the end of `__init__`."""
-
-    hint_suffix = "hint"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -100,7 +98,7 @@ class HintedForm(StyledForm):
                 continue
             # `self[name]` only where needed: a bound field, once made, keeps the help
             # text the field had then, and subclasses set some after this first call.
-            ids = [f"{self[name].id_for_label}-{self.hint_suffix}"] if field.help_text else []
+            ids = [f"{self[name].id_for_label}-hint"] if field.help_text else []
             if name in errors:
                 ids.append(f"{self[name].id_for_label}-err")
                 field.widget.attrs["aria-invalid"] = "true"

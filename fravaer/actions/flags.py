@@ -30,11 +30,11 @@ from fravaer.actions.scan_writes import ScanWrites, queue_notification_emails, s
 from fravaer.models import Pupil, SchoolYear, StaffRole, User
 from fravaer.models.flags import (
     Flag,
-    Notification,
     RuleSetting,
     RuleSettingChange,
     contact_cleared_details,
 )
+from fravaer.models.notifications import Notification
 from fravaer.scan import PupilPlace, Scope, load_figures, raw_rows
 from fravaer.thresholds import (
     MONTH,

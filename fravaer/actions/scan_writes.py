@@ -39,7 +39,8 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils.module_loading import import_string
 
 from fravaer.models import StaffRole, TeachingAssignment
-from fravaer.models.flags import Flag, Notification, cleared_details
+from fravaer.models.flags import Flag, cleared_details
+from fravaer.models.notifications import Notification
 from fravaer.scan import PupilPlace
 from fravaer.thresholds import CONTACT, LEADERS, RULES, TEAM, Finding
 

@@ -8,7 +8,8 @@ from fravaer.models.absence import (
     AbsenceRecordQuerySet,
     ContactLog,
 )
-from fravaer.models.flags import Flag, Notification, RuleSetting, RuleSettingChange
+from fravaer.models.flags import Flag, RuleSetting, RuleSettingChange
+from fravaer.models.notifications import Notification
 from fravaer.models.outbox import OutboxTask
 from fravaer.models.people import (
     Enrollment,

@@ -136,7 +136,7 @@ def test_consent_page_shows_a_wrong_given_date_at_the_field(client_for, case, co
     assert_error_at(page, "id_given_on", "før eleven ble født")
     assert_error_at(page, "id_expires_on", "høyst 3 år")
     # The help text stays tied to the expiry, beside its message.
-    assert 'aria-describedby="id_expires_on-help id_expires_on-err"' in page
+    assert 'aria-describedby="id_expires_on-hint id_expires_on-err"' in page
     assert 'value="1900-01-01"' in page and 'value="2199-01-01"' in page
     assert not Consent.objects.exists()
 
@@ -520,5 +520,5 @@ def test_the_consent_page_shows_the_expiry_hint_tied_to_its_field(
 ):
     """The hint is set after the form's fields are tied: it must still reach the page."""
     html = client_for(contact_teacher).get(_consent_url(case)).content.decode()
-    assert 'id="id_expires_on-help">La feltet stå tomt hvis samtykket gjelder til det' in html
-    assert 'aria-describedby="id_expires_on-help"' in html
+    assert 'id="id_expires_on-hint">La feltet stå tomt hvis samtykket gjelder til det' in html
+    assert 'aria-describedby="id_expires_on-hint"' in html
