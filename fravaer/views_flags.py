@@ -19,7 +19,8 @@ from django_htmx.http import retarget
 
 from fravaer import access
 from fravaer.actions import (
-    AbsenceRuleError,
+    FlagRuleError,
+    RuleSettingError,
     acknowledge_flag,
     change_rule_settings,
     mark_notifications_read,
@@ -127,7 +128,7 @@ def flag_acknowledge(request: HttpRequest, pupil_uuid, flag_id: int) -> HttpResp
     if form.is_valid():
         try:
             flag = acknowledge_flag(flag, by=request.user, reason=form.cleaned_data["reason"])
-        except AbsenceRuleError as exc:
+        except FlagRuleError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Varselet er kvittert ut."))
@@ -278,7 +279,7 @@ def municipality_rules(request: HttpRequest, municipality_id: int) -> HttpRespon
         changes = form.changes()
         try:
             change_rule_settings(municipality, changes, by=request.user)
-        except AbsenceRuleError as exc:
+        except RuleSettingError as exc:
             # The form checks both first; a change made meanwhile by someone else can
             # still break the order of the early warning and the leadership's.
             field = "year_days_notice_threshold" if exc.code == "rule_order" else None

@@ -22,6 +22,8 @@ from fravaer.actions.absence import (
     save_class_register,
 )
 from fravaer.actions.flags import (
+    FlagRuleError,
+    RuleSettingError,
     ScanResult,
     acknowledge_flag,
     change_rule_setting,
@@ -34,6 +36,8 @@ from fravaer.actions.flags import (
 )
 
 __all__ = [
+    "FlagRuleError",
+    "RuleSettingError",
     "EDITABLE_FIELDS",
     "AbsenceChanges",
     "AbsenceInput",

@@ -17,6 +17,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
@@ -25,7 +26,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 
-from fravaer.actions.absence import AbsenceRuleError
 from fravaer.actions.scan_writes import ScanWrites, queue_notification_emails, slices
 from fravaer.models import Pupil, SchoolYear, StaffRole, User
 from fravaer.models.flags import (
@@ -46,6 +46,17 @@ from fravaer.thresholds import (
     evaluate,
     threshold_problem,
 )
+
+
+class FlagRuleError(ValidationError):
+    """Acknowledging a flag was refused (no reason given, or no longer active); `code`
+    names the rule."""
+
+
+class RuleSettingError(ValidationError):
+    """A change to the municipality's rule settings was refused (an unknown rule, a
+    threshold out of range, the early warning not before the leadership's); `code`
+    names the rule."""
 
 
 @dataclass
@@ -341,7 +352,7 @@ def acknowledge_flag(flag: Flag, *, by: User, reason: str) -> Flag:
     """Someone has looked at the flag and says why it needs no more attention."""
     reason = reason.strip()
     if not reason:
-        raise AbsenceRuleError(_("Skriv en kort begrunnelse."), code="flag_reason_required")
+        raise FlagRuleError(_("Skriv en kort begrunnelse."), code="flag_reason_required")
     now = timezone.now()
     updated = Flag.objects.filter(pk=flag.pk, status=Flag.Status.ACTIVE).update(
         status=Flag.Status.ACKNOWLEDGED,
@@ -350,7 +361,7 @@ def acknowledge_flag(flag: Flag, *, by: User, reason: str) -> Flag:
         acknowledgement=reason[:300],
     )
     if not updated:
-        raise AbsenceRuleError(
+        raise FlagRuleError(
             _("Varselet er allerede kvittert ut eller avklart."), code="flag_not_active"
         )
     flag.refresh_from_db()
@@ -391,7 +402,7 @@ def change_rule_settings(
 
 def _change_one(municipality, rule, enabled, threshold, by, now) -> RuleSetting | None:
     if rule not in RULES:
-        raise AbsenceRuleError(_("Ukjent regel."), code="rule_unknown")
+        raise RuleSettingError(_("Ukjent regel."), code="rule_unknown")
     current = (
         RuleSetting.objects.select_for_update().filter(municipality=municipality, rule=rule).first()
     )
@@ -405,7 +416,7 @@ def _change_one(municipality, rule, enabled, threshold, by, now) -> RuleSetting 
         return current  # nothing changed: no row, no log entry
     problem = threshold_problem(rule, threshold)
     if Decimal(before["threshold"]) != threshold and problem:
-        raise AbsenceRuleError(problem, code="rule_threshold")
+        raise RuleSettingError(problem, code="rule_threshold")
     setting, _created = RuleSetting.objects.update_or_create(
         municipality=municipality,
         rule=rule,
@@ -424,4 +435,4 @@ def _check_early_warning_first(municipality) -> None:
         return
     problem = early_warning_problem(notice.threshold, leadership.threshold)
     if problem:
-        raise AbsenceRuleError(problem, code="rule_order")
+        raise RuleSettingError(problem, code="rule_order")

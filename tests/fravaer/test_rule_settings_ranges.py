@@ -218,9 +218,9 @@ def test_switching_both_on_again_checks_the_order(client_for, municipal_admin, m
 def test_the_action_holds_the_ranges_for_every_caller(
     municipality, municipal_admin, rule, refused, allowed
 ):
-    from fravaer.actions import AbsenceRuleError, change_rule_setting
+    from fravaer.actions import RuleSettingError, change_rule_setting
 
-    with pytest.raises(AbsenceRuleError) as error:
+    with pytest.raises(RuleSettingError) as error:
         change_rule_setting(
             municipality, rule=rule, enabled=True, threshold=refused, by=municipal_admin
         )
@@ -245,9 +245,9 @@ def test_the_rule_without_a_threshold_can_be_switched_off_and_on(
 
 
 def test_the_action_keeps_the_early_warning_before_the_leaderships(municipality, municipal_admin):
-    from fravaer.actions import AbsenceRuleError, change_rule_setting, change_rule_settings
+    from fravaer.actions import RuleSettingError, change_rule_setting, change_rule_settings
 
-    with pytest.raises(AbsenceRuleError) as error:
+    with pytest.raises(RuleSettingError) as error:
         change_rule_setting(
             municipality,
             rule="year_days_notice",
