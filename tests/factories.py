@@ -15,7 +15,7 @@ from cases.actions.consent import record_consent
 from cases.actions.events import CaseRuleError
 from cases.models import Case, Consent, Conversation, Service
 from fravaer.actions import AbsenceInput, apply_absence_changes
-from fravaer.models import AbsenceReason, Enrollment, Flag, Notification
+from fravaer.models import AbsenceReason, Enrollment, Flag, Notification, RuleSetting
 from tests.conftest import TODAY
 
 
@@ -120,3 +120,18 @@ def at_level(case, level, *, ready=True, by=None):
         Case.objects.filter(pk=case.pk).update(level=level)
     case.refresh_from_db()
     return case
+
+
+def saved_before_the_ranges(municipality, admin) -> RuleSetting:
+    """A threshold outside today's range (5 alternate weeks; the scan reads 8 weeks),
+    saved before the ranges existed."""
+    from django.utils import timezone
+
+    return RuleSetting.objects.create(
+        municipality=municipality,
+        rule="pattern_alternate_week",
+        enabled=True,
+        threshold=Decimal(5),
+        updated_by=admin,
+        updated_at=timezone.now(),
+    )

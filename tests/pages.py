@@ -39,3 +39,33 @@ def post_contact(client, pupil, *, headers=None, **fields):
         {key: value for key, value in data.items() if value is not None},
         headers=headers,
     )
+
+
+def rules_url(municipality) -> str:
+    return reverse("municipality_rules", args=[municipality.pk])
+
+
+def settings_post(**overrides) -> dict:
+    """The form as shown with the defaults, with some fields changed."""
+    from fravaer.forms_flags import RULE_HELP
+    from fravaer.thresholds import RULES
+
+    data = {}
+    for code, rule in RULES.items():
+        data[f"{code}_enabled"] = "on"
+        if RULE_HELP[code][1] is not None:
+            data[f"{code}_threshold"] = str(rule.default)
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def meeting_form(**extra) -> dict:
+    """The new-meeting form filled in: a nivå 1 meeting on 24.11.2026 at 08:30."""
+    return {
+        "kind": "level1",
+        "date": "24.11.2026",
+        "time": "08:30",
+        "duration_minutes": "45",
+        "place": "Rektors kontor",
+        **extra,
+    }

@@ -20,8 +20,7 @@ from tests.browser.conftest import (
     wait_until,
 )
 from tests.conftest import make_group, make_pupil
-from tests.factories import make_flag
-from tests.fravaer.test_rule_settings_ranges import saved_before_the_ranges
+from tests.factories import make_flag, saved_before_the_ranges
 
 pytestmark = pytest.mark.browser
 

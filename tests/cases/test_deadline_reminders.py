@@ -28,7 +28,6 @@ from fravaer.models import NonSchoolDay, Notification, School, StaffRole
 from fravaer.schooldays import SchoolCalendar
 from tests.cases.conftest import make_case
 from tests.conftest import _assign, make_group, make_pupil, make_user
-from tests.fravaer.test_celery_worker import real_worker  # noqa: F401 fixture
 
 MEETING = Deadline.Kind.LEVEL1_MEETING
 WED, THU, FRI = dt.date(2026, 11, 18), dt.date(2026, 11, 19), dt.date(2026, 11, 20)

@@ -26,6 +26,7 @@ from fravaer.thresholds import RULES
 from tests.cases.conftest import logged_conversation
 from tests.conftest import make_user
 from tests.factories import give
+from tests.pages import meeting_form
 
 OSLO = timezone.get_default_timezone()
 
@@ -42,18 +43,6 @@ def _schedule(case, by, **extra) -> Meeting:
         "by": by,
     }
     return schedule_meeting(case, **{**values, **extra})
-
-
-def meeting_form(**extra) -> dict:
-    """The new-meeting form filled in: a nivå 1 meeting on 24.11.2026 at 08:30."""
-    return {
-        "kind": "level1",
-        "date": "24.11.2026",
-        "time": "08:30",
-        "duration_minutes": "45",
-        "place": "Rektors kontor",
-        **extra,
-    }
 
 
 def _to_level1(case, by):

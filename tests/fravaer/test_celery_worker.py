@@ -3,58 +3,14 @@
 Locally without CELERY_BROKER_URL this skips; in CI (CI=true) it must run.
 """
 
-import contextlib
 import datetime as dt
-import os
 
-import pytest
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_postrun
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import connection, connections
 from django.utils import timezone
 
 from fravaer import tasks
 from fravaer.celery import app
-
-
-@pytest.fixture
-def real_worker(transactional_db):
-    url = settings.CELERY_BROKER_URL
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("CELERY_BROKER_URL must be set in CI")
-        pytest.skip("no CELERY_BROKER_URL: Celery integration tests need a broker")
-    previous = app.conf.result_backend, app.conf.task_always_eager
-    app.conf.result_backend = url
-    app.conf.task_always_eager = False
-    _forget_backend()
-    # Tasks that earlier tests' commits enqueued (with no worker running) refer to
-    # rows that no longer exist; start from an empty queue.
-    app.control.purge()
-    # The worker thread opens its own database connection; close it after each task
-    # (as a real worker does) so the test database can be dropped afterwards.
-    task_postrun.connect(_close_thread_connection)
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            yield app
-    finally:
-        task_postrun.disconnect(_close_thread_connection)
-        app.conf.result_backend, app.conf.task_always_eager = previous
-        _forget_backend()
-        connections.close_all()
-
-
-def _forget_backend() -> None:
-    # Celery caches the result backend per thread on first use; drop it so the
-    # configuration above (or its restoration) takes effect.
-    with contextlib.suppress(AttributeError):
-        del app._local.backend
-
-
-def _close_thread_connection(**kwargs):
-    connection.close()
 
 
 def _session(key: str, expires: dt.datetime) -> None:

@@ -29,7 +29,7 @@ from fravaer.models import (
 from fravaer.scan import Scope
 from tests.conftest import make_pupil, make_user
 from tests.factories import absence, acknowledged_flag, make_flag, notify
-from tests.pages import ack_url, html_of, query_count
+from tests.pages import ack_url, html_of, query_count, rules_url, settings_post
 
 
 @pytest.fixture(autouse=True)
@@ -700,24 +700,6 @@ def test_a_school_no_longer_sees_the_flags_of_a_pupil_who_left_it(
 
 
 # --- the municipality's rule settings -----------------------------------------------------------
-
-
-def rules_url(municipality) -> str:
-    return reverse("municipality_rules", args=[municipality.pk])
-
-
-def settings_post(**overrides) -> dict:
-    """The form as shown with the defaults, with some fields changed."""
-    from fravaer.forms_flags import RULE_HELP
-    from fravaer.thresholds import RULES
-
-    data = {}
-    for code, rule in RULES.items():
-        data[f"{code}_enabled"] = "on"
-        if RULE_HELP[code][1] is not None:
-            data[f"{code}_threshold"] = str(rule.default)
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
 
 
 def test_rules_page_names_every_rule_its_default_and_source(

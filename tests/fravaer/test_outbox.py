@@ -29,7 +29,6 @@ from fravaer.actions.scan_writes import queue_notification_emails
 from fravaer.celery import app
 from fravaer.models import AbsenceRecord, Flag, OutboxTask
 from fravaer.tasks import clear_expired_sessions, scan_pupils, send_inbox_emails
-from tests.fravaer.test_celery_worker import real_worker  # noqa: F401 (fixture)
 
 SAVE_DAY = dt.date(2026, 11, 17)  # the fourth late arrival this month: a flag is due
 EARLIER_LATE_DAYS = [dt.date(2026, 11, d) for d in (10, 11, 12)]

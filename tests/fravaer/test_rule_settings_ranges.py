@@ -11,8 +11,8 @@ import pytest
 
 from fravaer.actions import rule_configs
 from fravaer.models import RuleSetting, RuleSettingChange
-from tests.fravaer.test_flag_views import rules_url, settings_post
-from tests.pages import html_of
+from tests.factories import saved_before_the_ranges
+from tests.pages import html_of, rules_url, settings_post
 
 # rule: (lowest allowed, highest allowed, unit), as the page states them.
 RANGES = {
@@ -271,21 +271,6 @@ def test_the_action_keeps_the_early_warning_before_the_leaderships(municipality,
         by=municipal_admin,
     )
     assert threshold_now(municipality, "year_days_notice") == 20
-
-
-def saved_before_the_ranges(municipality, admin) -> RuleSetting:
-    """A threshold outside today's range (5 alternate weeks; the scan reads 8 weeks),
-    saved before the ranges existed."""
-    from django.utils import timezone
-
-    return RuleSetting.objects.create(
-        municipality=municipality,
-        rule="pattern_alternate_week",
-        enabled=True,
-        threshold=Decimal(5),
-        updated_by=admin,
-        updated_at=timezone.now(),
-    )
 
 
 def test_a_threshold_saved_before_the_ranges_may_stay_until_it_is_changed(

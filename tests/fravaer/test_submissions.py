@@ -26,12 +26,11 @@ from fravaer.middleware import OncePerSubmissionMiddleware
 from fravaer.models import AbsenceRecord, ContactLog, Flag, SubmissionKey, TeachingAssignment
 from fravaer.views_import import SESSION_KEY
 from tests.cases.conftest import make_case
-from tests.cases.test_meetings import meeting_form
 from tests.conftest import make_user, needs_concurrent_transactions
 from tests.fravaer.test_import_absence import absence, line
 from tests.fravaer.test_import_upload import upload
 from tests.fravaer.test_register_view import post_data
-from tests.pages import post_contact
+from tests.pages import meeting_form, post_contact
 
 ALREADY_SENT = "Skjemaet var allerede sendt, og det er lagret én gang."
 
