@@ -529,6 +529,6 @@ def followed_cases(user: User, today: dt.date) -> list[Case]:
         _with_next_deadline(
             access.visible_cases(user, today)
             .filter(status=Case.Status.OPEN)
-            .filter(Q(owner=user) | Q(coordinator=user) | Q(is_contact=True))
+            .filter(Q(is_owner=True) | Q(is_coordinator=True) | Q(is_contact=True))
         ).order_by(F("next_due").asc(nulls_last=True), "pupil__last_name", "pupil__first_name")
     )
