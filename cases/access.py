@@ -221,6 +221,17 @@ def visible_cases(user: User, day: dt.date | None = None) -> QuerySet[Case]:
     )
 
 
+def with_roles_held(cases: QuerySet[Case], day: dt.date) -> QuerySet[Case]:
+    """`owner_here` and `coordinator_here`: whether the case's owner and coordinator
+    hold a current role at its school (no coordinator counts as held). The board and
+    the nightly task read these; `visible_cases` asks the same `holds_role_at`."""
+    return cases.annotate(
+        owner_here=holds_role_at(OuterRef("owner_id"), OuterRef("school_id"), day),
+        coordinator_here=Q(coordinator__isnull=True)
+        | holds_role_at(OuterRef("coordinator_id"), OuterRef("school_id"), day),
+    )
+
+
 def case_viewers(case: Case, day: dt.date | None = None) -> QuerySet[User]:
     """Everyone who may read `case`: `visible_cases` seen from the case's side, so that
     invitations and tasks go only to people who can open what they link to. One query.
