@@ -73,9 +73,7 @@ def holds_role_at(user, school, day: dt.date) -> Q:
     it for every case's owner at once), so the cases app reads one definition: a case's
     owner or coordinator whose assignment ended, or who moved to another school, no
     longer sees the case on that basis."""
-    return Q(
-        Exists(StaffRole.objects.filter(user=user, school=school, role__in=SCHOOL_ROLES))
-    ) | Q(
+    return Q(Exists(StaffRole.objects.filter(user=user, school=school, role__in=SCHOOL_ROLES))) | Q(
         Exists(
             TeachingAssignment.objects.filter(
                 _assignment_active(day), user=user, group__school=school
