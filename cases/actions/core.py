@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet, Value
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,7 +44,7 @@ from cases.models import (
     Referral,
     closed_because,
 )
-from fravaer.models import Flag, Pupil, School, StaffRole, User
+from fravaer.models import Enrollment, Flag, Pupil, School, StaffRole, User
 from fravaer.models.flags import JSONWithKeys
 from fravaer.schooldays import SchoolCalendar, closed_reason_label
 
@@ -659,6 +659,14 @@ def close_case(
     return case
 
 
+def _still_at_school(case: Case, day: dt.date) -> bool:
+    return Enrollment.objects.filter(
+        Q(end__isnull=True) | Q(end__gte=day),
+        pupil_id=case.pupil_id,
+        group__school_id=case.school_id,
+    ).exists()
+
+
 def reopen_case(
     case: Case, *, by: User, reason: str, version: int, now: dt.datetime | None = None
 ) -> Case:
@@ -671,6 +679,12 @@ def reopen_case(
         raise CaseRuleError(
             _("Saken ble avsluttet for mer enn 90 dager siden. Opprett en ny sak."),
             code="reopen_too_late",
+        )
+    if not _still_at_school(case, timezone.localdate(now)):
+        # A case belongs to its school: one the pupil has left stays closed.
+        raise CaseRuleError(
+            _("Eleven går ikke lenger ved skolen, så saken kan ikke gjenåpnes."),
+            code="reopen_pupil_left",
         )
     reason = reason.strip()
     if not reason:

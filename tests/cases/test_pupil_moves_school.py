@@ -210,3 +210,15 @@ def test_the_old_contact_teacher_keeps_no_access_through_a_new_class_elsewhere(
     assert (
         client_for(contact_teacher).get(reverse("cases:case", args=[case.uuid])).status_code == 404
     )
+
+
+def test_a_case_closed_because_the_pupil_moved_is_not_reopened(case, pupil, leader):
+    from cases.actions.core import reopen_case
+    from cases.actions.events import CaseRuleError
+
+    end_enrollment(pupil.enrollments.get(), last_day=YESTERDAY)
+    case.refresh_from_db()
+    with pytest.raises(CaseRuleError) as refused:
+        reopen_case(case, by=leader, reason="Feil", version=case.version)
+    assert refused.value.code == "reopen_pupil_left"
+    assert Case.objects.get(pk=case.pk).status == "closed"
