@@ -72,7 +72,8 @@ def follow_people_changes(
         moved = Case.objects.open().filter(~enrolled_at_case_school(day))
         if not everyone:
             moved = moved.filter(pupil_id__in=list(pupil_ids or ()))
-        for case in moved.select_related("school").order_by("pk"):
+        # Locked, so that the version the closing checks is the one read here.
+        for case in moved.select_for_update().order_by("pk"):
             close_case_of_moved_pupil(case, now=now)
             followed.closed += 1
         left = with_roles_held(Case.objects.open(), day).filter(
@@ -81,7 +82,12 @@ def follow_people_changes(
         if not everyone:
             ids = list(user_ids or ())
             left = left.filter(Q(owner_id__in=ids) | Q(coordinator_id__in=ids))
-        left = left.select_related("owner", "coordinator").order_by("pk")
+        # Locked too: the nightly run and an action at the same moment tell once.
+        left = (
+            left.select_related("owner", "coordinator")
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        )
         owners, coordinators = _tell_leaders_of_departures(list(left), now=now)
         followed.owners_left, followed.coordinators_left = owners, coordinators
     return followed
