@@ -17,6 +17,7 @@ from cases.models import Case, CaseAccessLog, CaseNote
 from fravaer.models import StaffRole, TeachingAssignment
 from tests.cases.conftest import make_case
 from tests.conftest import TODAY, make_group
+from tests.factories import give
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +97,6 @@ def test_owner_who_is_now_ppt_reads_as_ppt_not_as_owner(team_case, team_member, 
     """A team member who became a PPT advisor sees a referred case on PPT's basis, not
     as its owner: their old role manages nothing any more."""
     from cases.actions.consent import refer_to_ppt
-    from tests.cases.test_consent import give
 
     give(team_case, team_case.opened_by)
     refer_to_ppt(team_case, reason="Pedagogisk analyse", by=team_case.opened_by)

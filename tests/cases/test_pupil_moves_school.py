@@ -12,14 +12,16 @@ from django.urls import reverse
 
 from cases.access import visible_cases
 from cases.actions.consent import refer_to_ppt
+from cases.actions.core import attach_new_flags, reopen_case
+from cases.actions.events import CaseRuleError
 from cases.actions.meetings import schedule_meeting
 from cases.models import Case, CaseEvent, Meeting, Referral
 from cases.tasks import follow_people_changes_daily
 from fravaer import imports
 from fravaer.actions.people import end_enrollment
-from fravaer.models import Enrollment, Notification, StaffRole, TeachingAssignment
-from tests.cases.test_consent import give
+from fravaer.models import Enrollment, Flag, Notification, StaffRole, TeachingAssignment
 from tests.conftest import TODAY, make_group, make_user
+from tests.factories import give, make_flag
 
 pytestmark = pytest.mark.django_db
 
@@ -109,9 +111,6 @@ def test_one_open_case_per_pupil_and_school_still_holds(client_for, case, pupil,
 def test_new_schools_flags_do_not_attach_to_the_old_schools_case(
     case, pupil, other_group, contact_teacher
 ):
-    from cases.actions.core import attach_new_flags
-    from fravaer.models import Flag
-    from tests.fravaer.test_flag_views import make_flag
 
     move_by_date(pupil, other_group)
     flag = make_flag(pupil)
@@ -213,8 +212,6 @@ def test_the_old_contact_teacher_keeps_no_access_through_a_new_class_elsewhere(
 
 
 def test_a_case_closed_because_the_pupil_moved_is_not_reopened(case, pupil, leader):
-    from cases.actions.core import reopen_case
-    from cases.actions.events import CaseRuleError
 
     end_enrollment(pupil.enrollments.get(), last_day=YESTERDAY)
     case.refresh_from_db()
