@@ -2,9 +2,13 @@
 builds on `fravaer.access` (imports point one way: cases → fravaer) and is the only
 place that reads django-guardian's per-case grants.
 
-A case is visible to:
-- its owner and its coordinator (stafettholder);
-- the contact teacher of the pupil's current class;
+A case belongs to its school (`Case.school`), and is visible to:
+- its owner and its coordinator (stafettholder), while they hold a current role at the
+  case's school (`fravaer.access.holds_role_at`): a contact teacher whose assignment
+  ended, or a team member moved to another school, no longer sees it on that basis
+  (the team's board shows it as needing a new owner);
+- the contact teacher of the pupil's current class at the case's school (a pupil who
+  moves school is followed up by the new school in a case of its own);
 - the school's leaders, school-environment team and attendance contact;
 - staff added to the case as participants (e.g. the school nurse), while they are,
   the case is open and a consent for their service is in force (for PPT, a referral
@@ -43,6 +47,7 @@ from fravaer.access import (
     _assignments,
     _enrollment_active,
     _staff_school_ids,
+    holds_role_at,
 )
 from fravaer.models import Enrollment, Municipality, StaffRole, TeachingAssignment, User
 
@@ -69,10 +74,15 @@ class Basis:
     MANAGING = frozenset({OWNER, CONTACT_TEACHER, LEADER, TEAM, COORDINATOR})
 
 
-def _contact_pupils(user: User, day: dt.date) -> QuerySet:
+def _contact_enrollments(user: User, day: dt.date) -> QuerySet:
+    """The case's pupil enrolled today in a class at the case's school that the user is
+    contact teacher of."""
     groups = _assignments(user, day, TeachingAssignment.Kind.CONTACT).values("group_id")
-    return Enrollment.objects.filter(_enrollment_active(day), group_id__in=groups).values(
-        "pupil_id"
+    return Enrollment.objects.filter(
+        _enrollment_active(day),
+        group_id__in=groups,
+        pupil_id=OuterRef("pupil_id"),
+        group__school_id=OuterRef("school_id"),
     )
 
 
@@ -181,7 +191,9 @@ def _participating(user: User, day: dt.date) -> QuerySet:
 
 def _annotations(user: User, day: dt.date) -> dict:
     return {
-        "is_contact": Q(pupil_id__in=_contact_pupils(user, day)),
+        "is_owner": Q(owner=user) & holds_role_at(user, OuterRef("school_id"), day),
+        "is_coordinator": Q(coordinator=user) & holds_role_at(user, OuterRef("school_id"), day),
+        "is_contact": Exists(_contact_enrollments(user, day)),
         "is_leader": Q(school_id__in=_staff_school_ids(user, LEADER_ROLES)),
         "is_team": Q(school_id__in=_staff_school_ids(user, TEAM_ROLES)),
         "is_attendance": Q(school_id__in=_staff_school_ids(user, ATTENDANCE_ROLES)),
@@ -196,8 +208,8 @@ def visible_cases(user: User, day: dt.date | None = None) -> QuerySet[Case]:
     return (
         Case.objects.annotate(**_annotations(user, day))
         .filter(
-            Q(owner=user)
-            | Q(coordinator=user)
+            Q(is_owner=True)
+            | Q(is_coordinator=True)
             | Q(is_contact=True)
             | Q(is_leader=True)
             | Q(is_team=True)
@@ -206,6 +218,17 @@ def visible_cases(user: User, day: dt.date | None = None) -> QuerySet[Case]:
             | Q(is_ppt_referred=True)
         )
         .select_related("pupil", "school__municipality", "owner", "coordinator")
+    )
+
+
+def with_roles_held(cases: QuerySet[Case], day: dt.date) -> QuerySet[Case]:
+    """`owner_here` and `coordinator_here`: whether the case's owner and coordinator
+    hold a current role at its school (no coordinator counts as held). The board and
+    the nightly task read these; `visible_cases` asks the same `holds_role_at`."""
+    return cases.annotate(
+        owner_here=holds_role_at(OuterRef("owner_id"), OuterRef("school_id"), day),
+        coordinator_here=Q(coordinator__isnull=True)
+        | holds_role_at(OuterRef("coordinator_id"), OuterRef("school_id"), day),
     )
 
 
@@ -219,7 +242,7 @@ def case_viewers(case: Case, day: dt.date | None = None) -> QuerySet[User]:
         _assignment_active(day),
         kind=TeachingAssignment.Kind.CONTACT,
         group_id__in=Enrollment.objects.filter(
-            _enrollment_active(day), pupil_id=case.pupil_id
+            _enrollment_active(day), pupil_id=case.pupil_id, group__school_id=case.school_id
         ).values("group_id"),
     ).values("user_id")
     school_staff = StaffRole.objects.filter(
@@ -240,9 +263,9 @@ def case_viewers(case: Case, day: dt.date | None = None) -> QuerySet[User]:
         .values("user_id")
     )
     referral = _referrals_in_force(day).filter(case=case)
+    runs_case = Q(pk=case.owner_id) | Q(pk=case.coordinator_id)
     return User.objects.filter(
-        Q(pk=case.owner_id)
-        | Q(pk=case.coordinator_id)
+        (runs_case & holds_role_at(OuterRef("pk"), case.school_id, day))
         | Q(pk__in=contact)
         | Q(pk__in=school_staff)
         | Q(pk__in=participants)
@@ -265,7 +288,7 @@ def referred_cases(user: User, day: dt.date | None = None) -> QuerySet[Case]:
 
 def case_basis(case: Case, user: User) -> str:
     """The strongest basis on which `user` sees `case` (annotated by `visible_cases`)."""
-    if case.owner_id == user.pk:
+    if case.is_owner:
         return Basis.OWNER
     if case.is_contact:
         return Basis.CONTACT_TEACHER
@@ -273,7 +296,7 @@ def case_basis(case: Case, user: User) -> str:
         return Basis.LEADER
     if case.is_team:
         return Basis.TEAM
-    if case.coordinator_id == user.pk:
+    if case.is_coordinator:
         return Basis.COORDINATOR
     if case.is_attendance:
         return Basis.ATTENDANCE_CONTACT
@@ -351,13 +374,13 @@ def board_school_or_404(user: User, school_id: int):
 
 def owner_candidates(case: Case) -> QuerySet[User]:
     """Who may own a case: a member of the school's environment team, or the contact
-    teacher of the pupil's current class."""
+    teacher of the pupil's current class at the case's school."""
     day = timezone.localdate()
     team = StaffRole.objects.filter(school_id=case.school_id, role__in=TEAM_ROLES).values("user_id")
     contact = TeachingAssignment.objects.filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gte=day),
-        valid_from__lte=day,
+        _assignment_active(day),
         kind=TeachingAssignment.Kind.CONTACT,
+        group__school_id=case.school_id,
         group__enrollments__in=Enrollment.objects.filter(
             _enrollment_active(day), pupil_id=case.pupil_id
         ),

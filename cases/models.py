@@ -46,7 +46,8 @@ class CaseQuerySet(models.QuerySet["Case"]):
 
 
 class Case(models.Model):
-    """One pupil's case. At most one open case per pupil (a named constraint)."""
+    """One pupil's case at one school. At most one open case per pupil and school (a
+    named constraint); nobody at another school sees it."""
 
     class Status(models.TextChoices):
         OPEN = "open", _("Åpen")
@@ -109,8 +110,12 @@ class Case(models.Model):
         verbose_name_plural = _("saker")
         indexes = [models.Index(fields=["school", "status"], name="case_school_status_idx")]
         constraints = [
+            # A case belongs to its school: a pupil who moves school gets a case of
+            # their own at the new one, and the old school's case closes.
             models.UniqueConstraint(
-                fields=["pupil"], condition=Q(status="open"), name="case_one_open_per_pupil"
+                fields=["pupil", "school"],
+                condition=Q(status="open"),
+                name="case_one_open_per_pupil_school",
             ),
             models.CheckConstraint(
                 condition=Q(level__in=["0", "1", "2A", "2B"]), name="case_level_valid"
@@ -161,6 +166,9 @@ class CaseEvent(models.Model):
         LEVEL_CHANGED = "level_changed", _("Nivå endret")
         OWNER_ASSIGNED = "owner_assigned", _("Saksansvarlig satt")
         COORDINATOR_ASSIGNED = "coordinator_assigned", _("Stafettholder satt")
+        # The owner or coordinator no longer holds a role at the case's school.
+        OWNER_LEFT = "owner_left", _("Saksansvarlig har ikke lenger rolle ved skolen")
+        COORDINATOR_LEFT = "coordinator_left", _("Stafettholder har ikke lenger rolle ved skolen")
         LEADERS_INFORMED = "leaders_informed", _("Skoleledelsen orientert")
         CONVERSATION_LOGGED = "conversation_logged", _("Samtale registrert")
         MEETING_SCHEDULED = "meeting_scheduled", _("Møte satt opp")

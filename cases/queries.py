@@ -441,13 +441,17 @@ def _with_next_deadline(cases: QuerySet[Case]) -> QuerySet[Case]:
 
 
 def board_cases(school, today: dt.date) -> QuerySet[Case]:
-    """The school's open cases with what a board row shows: one query."""
+    """The school's open cases with what a board row shows: one query. A case whose
+    owner or coordinator no longer holds a role at the school (`owner_here`,
+    `coordinator_here` False) needs a new one."""
     pending = _pending_deadlines()
     enrollment = Enrollment.objects.filter(
         _enrollment_active(today), pupil=OuterRef("pupil_id"), group__school=OuterRef("school_id")
     ).order_by("-start", "-pk")
     return (
-        _with_next_deadline(Case.objects.open().filter(school=school))
+        _with_next_deadline(
+            access.with_roles_held(Case.objects.open().filter(school=school), today)
+        )
         .select_related("pupil", "owner")
         .annotate(
             is_overdue=Exists(pending.filter(due__lt=today)),
@@ -529,6 +533,6 @@ def followed_cases(user: User, today: dt.date) -> list[Case]:
         _with_next_deadline(
             access.visible_cases(user, today)
             .filter(status=Case.Status.OPEN)
-            .filter(Q(owner=user) | Q(coordinator=user) | Q(is_contact=True))
+            .filter(Q(is_owner=True) | Q(is_coordinator=True) | Q(is_contact=True))
         ).order_by(F("next_due").asc(nulls_last=True), "pupil__last_name", "pupil__first_name")
     )

@@ -80,6 +80,7 @@ def case_board(request: HttpRequest, school_id: int) -> HttpResponse:
         "levels": levels,
         "total": len(cases),
         "overdue": sum(1 for c in cases if c.is_overdue),
+        "ownerless": sum(1 for c in cases if not c.owner_here),
         "today": today,
     }
     template = "cases/board/board.html#results" if request.htmx else "cases/board/board.html"

@@ -66,6 +66,22 @@ def _staff_school_ids(user: User, roles: list[str] | None = None) -> QuerySet:
     return StaffRole.objects.filter(user=user, role__in=roles or SCHOOL_ROLES).values("school_id")
 
 
+def holds_role_at(user, school, day: dt.date) -> Q:
+    """Whether `user` holds a current role at `school` on `day`: a staff role there
+    (leader, team, attendance contact, school nurse) or a teaching assignment in force
+    in one of its classes. Either may be a value or an `OuterRef` (the case board asks
+    it for every case's owner at once), so the cases app reads one definition: a case's
+    owner or coordinator whose assignment ended, or who moved to another school, no
+    longer sees the case on that basis."""
+    return Q(Exists(StaffRole.objects.filter(user=user, school=school, role__in=SCHOOL_ROLES))) | Q(
+        Exists(
+            TeachingAssignment.objects.filter(
+                _assignment_active(day), user=user, group__school=school
+            )
+        )
+    )
+
+
 # --- groups -------------------------------------------------------------------
 
 

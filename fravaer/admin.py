@@ -9,6 +9,27 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from fravaer import models
+from fravaer.actions.people import staff_changed
+
+
+class _StaffChangesFollowed:
+    """Roles and assignments changed here go through `fravaer.actions.people`, so that
+    what follows in the cases app (a case needing a new owner) happens in the same
+    transaction as the change."""
+
+    def save_model(self, request, obj, form, change):
+        before = type(obj).objects.filter(pk=obj.pk).values_list("user_id", flat=True).first()
+        super().save_model(request, obj, form, change)
+        staff_changed({obj.user_id, before} - {None})
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        staff_changed([obj.user_id])
+
+    def delete_queryset(self, request, queryset):
+        users = set(queryset.values_list("user_id", flat=True))
+        super().delete_queryset(request, queryset)
+        staff_changed(users)
 
 
 @admin.register(models.User)
@@ -51,13 +72,13 @@ class GroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.StaffRole)
-class StaffRoleAdmin(admin.ModelAdmin):
+class StaffRoleAdmin(_StaffChangesFollowed, admin.ModelAdmin):
     list_display = ("user", "role", "school", "municipality")
     list_filter = ("role",)
 
 
 @admin.register(models.TeachingAssignment)
-class TeachingAssignmentAdmin(admin.ModelAdmin):
+class TeachingAssignmentAdmin(_StaffChangesFollowed, admin.ModelAdmin):
     list_display = ("user", "group", "kind", "subject", "valid_from", "valid_to")
     list_filter = ("kind",)
 

@@ -283,6 +283,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fravaer.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),  # Europe/Oslo (CELERY_TIMEZONE)
     },
+    "case-departures": {
+        "task": "cases.tasks.follow_people_changes_daily",
+        "schedule": crontab(hour=0, minute=30),  # Europe/Oslo (CELERY_TIMEZONE)
+    },
     "case-deadline-reminders": {
         "task": "cases.tasks.send_deadline_reminders_daily",
         "schedule": crontab(hour=6, minute=0),  # Europe/Oslo (CELERY_TIMEZONE)
@@ -296,6 +300,10 @@ CELERY_BEAT_SCHEDULE = {
 # Called inside the scan's transaction with the flags it newly raised:
 # handler(flags: QuerySet[Flag], *, now: datetime) -> None.
 FLAG_RAISED_HANDLERS: list[str] = ["cases.actions.attach_new_flags"]
+# Called inside the transaction that ended an enrollment or a staff member's role
+# (`fravaer.actions.people`, the roster import), with those concerned:
+# handler(*, pupil_ids: list[int], user_ids: list[int], now: datetime) -> None.
+PEOPLE_CHANGED_HANDLERS: list[str] = ["cases.actions.follow_people_changes"]
 # On PostgreSQL, a scan outside a transaction writes its new flags on a second
 # connection while it evaluates (`fravaer.actions.scan_writes`).
 SCAN_WRITES_IN_THREAD = env.bool("SCAN_WRITES_IN_THREAD", True)

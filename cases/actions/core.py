@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet, Value
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,7 +44,7 @@ from cases.models import (
     Referral,
     closed_because,
 )
-from fravaer.models import Flag, Pupil, School, StaffRole, User
+from fravaer.models import Enrollment, Flag, Pupil, School, StaffRole, User
 from fravaer.models.flags import JSONWithKeys
 from fravaer.schooldays import SchoolCalendar, closed_reason_label
 
@@ -103,13 +103,15 @@ def active_consents(case: Case, day: dt.date) -> list[Consent]:
     return [c for c in case.consents.all() if c.is_active(day)]
 
 
-def _default_owner(pupil: Pupil, day: dt.date) -> User | None:
+def _default_owner(pupil: Pupil, school: School, day: dt.date) -> User | None:
     from fravaer.access import _enrollment_active
     from fravaer.models import Enrollment, TeachingAssignment
 
     # The pupil's own active enrollment, as a subquery: an exclude() across the
     # group's enrollments would drop the class as soon as any classmate had left it.
-    groups = Enrollment.objects.filter(_enrollment_active(day), pupil=pupil).values("group_id")
+    groups = Enrollment.objects.filter(
+        _enrollment_active(day), pupil=pupil, group__school=school
+    ).values("group_id")
     assignment = (
         TeachingAssignment.objects.filter(
             kind=TeachingAssignment.Kind.CONTACT,
@@ -138,16 +140,17 @@ def open_case(
     now: dt.datetime | None = None,
 ) -> Case:
     """Open a case at nivå 0. The contact teacher owns it unless someone else is named.
-    A pupil has at most one open case (the database says so too, under concurrency)."""
+    A pupil has at most one open case per school (the database says so too, under
+    concurrency); another school's case is neither a hindrance nor mentioned."""
     now = now or timezone.now()
     concern = concern.strip()
     if not concern:
         raise CaseRuleError(_("Beskriv bekymringen med noen ord."), code="case_concern_required")
-    if Case.objects.filter(pupil=pupil, status=Case.Status.OPEN).exists():
+    if Case.objects.filter(pupil=pupil, school=school, status=Case.Status.OPEN).exists():
         raise CaseRuleError(
             _("Eleven har allerede en åpen sak. Gå til den i stedet."), code="case_already_open"
         )
-    owner = owner or _default_owner(pupil, timezone.localdate(now)) or by
+    owner = owner or _default_owner(pupil, school, timezone.localdate(now)) or by
     try:
         with transaction.atomic():
             # A case opens from a flag that still asks for attention: one acknowledged
@@ -178,7 +181,7 @@ def open_case(
                 attach_flags(case, [flag], now=now)
     except IntegrityError as exc:
         # Two people opened a case for the same pupil at once: the constraint
-        # `case_one_open_per_pupil` let one through.
+        # `case_one_open_per_pupil_school` let one through.
         raise CaseRuleError(
             _("Eleven har allerede en åpen sak. Gå til den i stedet."), code="case_already_open"
         ) from exc
@@ -232,10 +235,11 @@ def attach_new_flags(flags: QuerySet[Flag], *, now: dt.datetime) -> int:
     statements whatever the number of flags."""
     from fravaer.thresholds import RULES
 
+    # The pupil's open case at the flag's school: another school's case is not theirs.
     rows = list(
-        flags.filter(pupil__cases__status=Case.Status.OPEN).values_list(
-            "pk", "rule", "pupil__cases__pk"
-        )
+        flags.filter(
+            pupil__cases__status=Case.Status.OPEN, pupil__cases__school_id=F("school_id")
+        ).values_list("pk", "rule", "pupil__cases__pk")
     )
     if not rows:
         return 0
@@ -571,14 +575,18 @@ def close_case(
     *,
     reason: str,
     text: str = "",
-    by: User,
+    by: User | None,
     version: int,
     now: dt.datetime | None = None,
 ) -> Case:
     """Close from any level, for a reason that fits the level (`CLOSE_REASONS`).
     Deadlines stop; referrals end and their access goes; planned meetings are cancelled
     (their participants are told); the flags attached to the case that are still active
-    are acknowledged by the closer, with the reason, so they leave the start page."""
+    are acknowledged by the closer, with the reason, so they leave the start page.
+
+    `by` None: the product closes the case itself (`close_case_of_moved_pupil`); the
+    flags are then left as they are (nobody acknowledged them, and the school the
+    pupil left no longer sees them)."""
     now = now or timezone.now()
     if not case.is_open:
         raise CaseRuleError(_("Saken er allerede avsluttet."), code="case_closed")
@@ -603,10 +611,14 @@ def close_case(
         for meeting in Meeting.objects.filter(case=case, status=Meeting.Status.SCHEDULED):
             meeting.case = case
             cancel_meeting(meeting, reason=because, by=by, version=meeting.version, now=now)
-        flags = list(
-            Flag.objects.filter(case_links__case=case, status=Flag.Status.ACTIVE).values_list(
-                "pk", flat=True
+        flags = (
+            list(
+                Flag.objects.filter(case_links__case=case, status=Flag.Status.ACTIVE).values_list(
+                    "pk", flat=True
+                )
             )
+            if by is not None
+            else []
         )
         # What `fravaer.actions.flags.acknowledge_flag` sets, for all of them at once and
         # with this action's `now`: who, when and why are kept on each flag.
@@ -647,6 +659,14 @@ def close_case(
     return case
 
 
+def _still_at_school(case: Case, day: dt.date) -> bool:
+    return Enrollment.objects.filter(
+        Q(end__isnull=True) | Q(end__gte=day),
+        pupil_id=case.pupil_id,
+        group__school_id=case.school_id,
+    ).exists()
+
+
 def reopen_case(
     case: Case, *, by: User, reason: str, version: int, now: dt.datetime | None = None
 ) -> Case:
@@ -659,6 +679,12 @@ def reopen_case(
         raise CaseRuleError(
             _("Saken ble avsluttet for mer enn 90 dager siden. Opprett en ny sak."),
             code="reopen_too_late",
+        )
+    if not _still_at_school(case, timezone.localdate(now)):
+        # A case belongs to its school: one the pupil has left stays closed.
+        raise CaseRuleError(
+            _("Eleven går ikke lenger ved skolen, så saken kan ikke gjenåpnes."),
+            code="reopen_pupil_left",
         )
     reason = reason.strip()
     if not reason:

@@ -348,10 +348,16 @@ def mark_meeting_held(
 
 
 def cancel_meeting(
-    meeting: Meeting, *, reason: str, by: User, version: int, now: dt.datetime | None = None
+    meeting: Meeting,
+    *,
+    reason: str,
+    by: User | None,
+    version: int,
+    now: dt.datetime | None = None,
 ) -> Meeting:
     """Cancel a planned meeting with the reason; the invited staff are told. Closing the
-    case cancels its planned meetings through this too."""
+    case cancels its planned meetings through this too (`by` None: the product closed
+    it, for a pupil who moved school)."""
     now = now or timezone.now()
     case = meeting.case
     _require_open(case)
@@ -374,7 +380,9 @@ def cancel_meeting(
             meeting=meeting.pk,
         )
         # Those who were invited are told, as they were of the invitation.
-        invited = [pk for pk in meeting.staff.values_list("pk", flat=True) if pk != by.pk]
+        invited = [
+            pk for pk in meeting.staff.values_list("pk", flat=True) if by is None or pk != by.pk
+        ]
         if invited:
             notify(
                 invited,

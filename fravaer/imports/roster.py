@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fravaer.actions import ensure_default_reasons
+from fravaer.actions.people import people_changed
 from fravaer.imports.csvfile import parse_rows
 from fravaer.imports.db import chunked, load_in, load_pupils
 from fravaer.imports.fields import name_key, squash_spaces
@@ -596,4 +597,8 @@ def import_roster(
         result.counts = {**plan.counts(), "unchanged": unchanged}
         if not dry_run:
             _apply_roster(plan)
+            # A pupil who left a school here: what follows in the cases app (the
+            # school's open case closes as "Eleven har flyttet") in this transaction.
+            left = plan.ended_enrollments + plan.dropped_enrollments
+            people_changed(pupil_ids=[e.pupil_id for e in left], now=timezone.now())
     return result

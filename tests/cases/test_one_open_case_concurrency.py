@@ -1,6 +1,6 @@
-"""One open case per pupil holds when two people open a case at the same moment: the
-named constraint `case_one_open_per_pupil` lets one through, the other gets a clear
-refusal. Needs real concurrent transactions, so PostgreSQL (CI runs it)."""
+"""One open case per pupil and school holds when two people open a case at the same
+moment: the named constraint `case_one_open_per_pupil_school` lets one through, the
+other gets a clear refusal. Needs real concurrent transactions, so PostgreSQL (CI runs it)."""
 
 from __future__ import annotations
 
