@@ -34,6 +34,7 @@ from cases.models import (
     Case,
     CaseGroupObjectPermission,
     Consent,
+    MappingTask,
     Participant,
     Referral,
     Service,
@@ -315,6 +316,60 @@ class CaseAccess:
         see them. PPT and the other services see the case, and the flags attached to
         it, not the rest of the pupil's absence."""
         return self.basis in Basis.MANAGING or self.basis == Basis.ATTENDANCE_CONTACT
+
+    # Who may take each step on the case. The step's view asks and answers 404 when
+    # the answer is no; the case page asks the same (`grant` in the context) before it
+    # offers the step. Whether the case's state allows the step now (open, its level,
+    # a meeting still planned) is the model's or `cases.transitions`' to say, and the
+    # step's action refuses with its reason what the state does not allow.
+
+    @property
+    def may_log_conversation(self) -> bool:
+        """Log a nivå 0 conversation: those who run the case."""
+        return self.can_manage
+
+    @property
+    def may_schedule_meeting(self) -> bool:
+        """Set up a meeting: those who run the case."""
+        return self.can_manage
+
+    @property
+    def may_change_meeting(self) -> bool:
+        """Mark a planned meeting held, or cancel it: those who run the case."""
+        return self.can_manage
+
+    @property
+    def may_record_mapping(self) -> bool:
+        """Record a mapping: everyone who may see the case (PPT its own analysis)."""
+        return self.can_contribute
+
+    @property
+    def may_distribute_tasks(self) -> bool:
+        """Share out mapping tasks: those who run the case."""
+        return self.can_manage
+
+    def may_complete_task(self, task: MappingTask) -> bool:
+        """Mark a mapping task done: those who run the case, and the person the task
+        was given to (by name, or as the participant's linked account)."""
+        if self.can_manage:
+            return True
+        holders = {task.assignee_user_id, task.participant.user_id if task.participant else None}
+        return self.user.pk in holders - {None}
+
+    @property
+    def may_record_consent(self) -> bool:
+        """Record or withdraw a consent: those who run the case."""
+        return self.can_manage
+
+    @property
+    def may_refer_to_ppt(self) -> bool:
+        """Refer the case to PPT, or end the referral: those who run the case."""
+        return self.can_manage
+
+    @property
+    def may_change_participants(self) -> bool:
+        """Add or remove participants from other services: those who run the case."""
+        return self.can_manage
 
 
 def case_access_or_404(user: User, case_uuid: uuid.UUID | str) -> CaseAccess:
