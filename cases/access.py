@@ -16,6 +16,27 @@ A case is visible to:
 A grant on the case to one user by name gives nothing: nothing makes one, and one would
 outlive the referral it should rest on. Anything else answers 404, exactly like a case
 that does not exist.
+
+The questions it answers (views and templates ask these, and re-derive none of them):
+- which cases may the user read: `visible_cases`, `case_access_or_404`, `referred_cases`;
+  who may read one case: `case_viewers`; on what basis: `case_basis`;
+- on one case, through its grant (`CaseAccess`): who runs it (`can_manage`), who may
+  assign its owner (`can_assign_owner`), read its access log (`can_view_access_log`)
+  and see the pupil's other flags (`sees_other_flags`); who may log a conversation
+  (`may_log_conversation`), set up a meeting (`may_schedule_meeting`), mark one held
+  or cancel it (`may_change_meeting`), record a mapping (`may_record_mapping`), share
+  out mapping tasks (`may_distribute_tasks`), mark a task done
+  (`may_complete_task(task)`), record or withdraw consent (`may_record_consent`),
+  refer to PPT or end the referral (`may_refer_to_ppt`), add or remove participants
+  (`may_change_participants`);
+- whose case board the user sees: `board_schools`, `board_school_or_404`; who may own
+  a case: `owner_candidates`; who is a PPT advisor: `is_ppt_advisor`.
+
+What the case's state allows (open, its level, a meeting still planned) is not a
+question of who: the model (`Case.is_open`, `Meeting.is_scheduled`) and
+`cases.transitions` (`allows_mapping_tasks`, `allows_participants`) answer it, and the
+actions refuse with their reason what it does not allow. Templates ask those through
+`cases.templatetags.case_rules` where they need an argument.
 """
 
 from __future__ import annotations
