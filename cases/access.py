@@ -18,7 +18,8 @@ outlive the referral it should rest on. Anything else answers 404, exactly like 
 that does not exist.
 
 The questions it answers (views and templates ask these, and re-derive none of them):
-- which cases may the user read: `visible_cases`, `case_access_or_404`, `referred_cases`;
+- which cases may the user read: `visible_cases`, `case_access_or_404`, `referred_cases`
+  (PPT's list, for PPT advisors: `may_see_ppt_cases`);
   who may read one case: `case_viewers`; on what basis: `case_basis`;
 - on one case, through its grant (`CaseAccess`): who runs it (`can_manage`), who may
   assign its owner (`can_assign_owner`), read its access log (`can_view_access_log`)
@@ -28,7 +29,7 @@ The questions it answers (views and templates ask these, and re-derive none of t
   out mapping tasks (`may_distribute_tasks`), mark a task done
   (`may_complete_task(task)`), record or withdraw consent (`may_record_consent`),
   refer to PPT or end the referral (`may_refer_to_ppt`), add or remove participants
-  (`may_change_participants`);
+  (`may_change_participants`); whether they write as PPT (`writes_for_ppt`);
 - whose case board the user sees: `board_schools`, `board_school_or_404`; who may own
   a case: `owner_candidates`; who is a PPT advisor: `is_ppt_advisor`.
 
@@ -285,6 +286,12 @@ def referred_cases(user: User, day: dt.date | None = None) -> QuerySet[Case]:
     )
 
 
+def may_see_ppt_cases(user: User) -> bool:
+    """PPT's case list (`referred_cases`) is for PPT advisors, in any municipality;
+    anyone else gets 404 for it. One query."""
+    return StaffRole.objects.filter(user=user, role=StaffRole.Role.PPT_ADVISOR).exists()
+
+
 def case_basis(case: Case, user: User) -> str:
     """The strongest basis on which `user` sees `case` (annotated by `visible_cases`)."""
     if case.owner_id == user.pk:
@@ -363,6 +370,14 @@ class CaseAccess:
     def may_record_mapping(self) -> bool:
         """Record a mapping: everyone who may see the case (PPT its own analysis)."""
         return self.can_contribute
+
+    def writes_for_ppt(self) -> bool:
+        """The user writes on the case as PPT (their mapping is the pedagogical
+        analysis): on the referral, or as one of the municipality's PPT advisors who
+        joined the case as a participant. At most one query."""
+        return self.basis == Basis.PPT_REFERRAL or is_ppt_advisor(
+            self.user, self.case.school.municipality_id
+        )
 
     @property
     def may_distribute_tasks(self) -> bool:

@@ -42,7 +42,6 @@ from cases.forms_consent import (
 )
 from cases.models import Consent, Participant, Referral, Service
 from fravaer.forms import is_plain_number
-from fravaer.models import StaffRole
 
 
 def _grant_or_404(
@@ -263,7 +262,7 @@ def participant_remove(request: HttpRequest, case_uuid, participant_id: int) -> 
 @require_GET
 def ppt_cases(request: HttpRequest) -> HttpResponse:
     """The cases referred to PPT in the advisor's municipality, and nothing else."""
-    if not StaffRole.objects.filter(user=request.user, role=StaffRole.Role.PPT_ADVISOR).exists():
+    if not access.may_see_ppt_cases(request.user):
         raise Http404
     cases = access.referred_cases(request.user).order_by("-referred_at", "-pk")
     return render(request, "cases/ppt/case_list.html", {"cases": cases})

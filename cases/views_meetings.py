@@ -356,12 +356,8 @@ def mapping_new(request: HttpRequest, case_uuid) -> HttpResponse:
     """The school's cause mapping, or a PPT advisor's own mapping (e.g. the
     pedagogical analysis) on a referred case."""
     grant = _grant_or_404(request, case_uuid, lambda g: g.may_record_mapping)
-    # PPT's own mapping is the pedagogical analysis, also when the advisor joined the
-    # case as a participant rather than through the referral.
-    ppt = grant.basis == access.Basis.PPT_REFERRAL or access.is_ppt_advisor(
-        request.user, grant.case.school.municipality_id
-    )
-    default = Mapping.Kind.PEDAGOGICAL if ppt else Mapping.Kind.CAUSES
+    # PPT's own mapping is the pedagogical analysis.
+    default = Mapping.Kind.PEDAGOGICAL if grant.writes_for_ppt() else Mapping.Kind.CAUSES
     form = MappingForm(_posted(request), default_kind=default)
     if request.method == "POST" and form.is_valid():
         try:

@@ -243,3 +243,40 @@ def test_a_closed_case_offers_none_of_the_steps(client_for, case, contact_teache
     html = _page(client_for(contact_teacher), case)
     for tail in ("samtaler/ny/", "moter/nytt/", "kartlegging/ny/", "oppgaver/ny/"):
         assert f"/saker/{case.uuid}/{tail}" not in html
+
+
+def test_ppt_on_the_referral_writes_for_ppt(referred, ppt_advisor, contact_teacher):
+    assert _grant(ppt_advisor, referred).writes_for_ppt() is True
+    assert _grant(contact_teacher, referred).writes_for_ppt() is False
+
+
+def test_a_ppt_advisor_on_the_team_writes_for_ppt_and_the_nurse_does_not(
+    case, contact_teacher, ppt_advisor, nurse
+):
+    at_level(case, "2A")
+    give(case, contact_teacher)
+    refer_to_ppt(case, reason="Pedagogisk analyse", by=contact_teacher)
+    give(case, contact_teacher, service="school_nurse")
+    for user, service in ((ppt_advisor, "ppt"), (nurse, "school_nurse")):
+        Participant.objects.create(
+            case=case,
+            service=service,
+            name=user.username,
+            user=user,
+            added_by=contact_teacher,
+            added_at=timezone.now(),
+        )
+    advisor = _grant(ppt_advisor, case)
+    assert advisor.basis == access.Basis.PARTICIPANT
+    assert advisor.writes_for_ppt() is True
+    assert _grant(nurse, case).writes_for_ppt() is False
+
+
+def test_ppt_advisors_and_no_one_else_may_see_ppts_case_list(
+    client_for, ppt_advisor, leader, team_member, contact_teacher
+):
+    assert access.may_see_ppt_cases(ppt_advisor) is True
+    assert client_for(ppt_advisor).get("/ppt/saker/").status_code == 200
+    for user in (leader, team_member, contact_teacher):
+        assert access.may_see_ppt_cases(user) is False
+        assert client_for(user).get("/ppt/saker/").status_code == 404
