@@ -517,11 +517,11 @@ class Consent(models.Model):
         return f"{self.get_service_display()}: {self.purpose}"
 
     def is_active(self, day: dt.date) -> bool:
-        return (
-            self.given_on <= day
-            and self.withdrawn_on is None
-            and (self.expires_on is None or self.expires_on >= day)
-        )
+        return self.given_on <= day and self.withdrawn_on is None and not self.has_expired(day)
+
+    def has_expired(self, day: dt.date) -> bool:
+        """Its last day (`expires_on`, inclusive) is before `day`."""
+        return self.expires_on is not None and self.expires_on < day
 
 
 class Referral(models.Model):

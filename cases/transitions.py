@@ -63,7 +63,7 @@ def meetings_left_behind(case_level: str, meetings: Iterable[Meeting]) -> list[M
         (
             m
             for m in meetings
-            if m.status == Meeting.Status.SCHEDULED
+            if m.is_scheduled
             and meeting_level(m) in LEVEL_ORDER
             and LEVEL_ORDER[meeting_level(m)] < here
         ),

@@ -10,7 +10,7 @@ from django import template
 
 from cases import transitions
 from cases.access import CaseAccess
-from cases.models import MappingTask, Meeting
+from cases.models import Consent, MappingTask, Meeting
 
 register = template.Library()
 
@@ -43,3 +43,9 @@ def awaits_minutes(meeting: Meeting, day: dt.date) -> bool:
 def has_started(meeting: Meeting, now: dt.datetime) -> bool:
     """`{% if meeting|has_started:now %}`: `Meeting.has_started`."""
     return meeting.has_started(now)
+
+
+@register.filter
+def has_expired(consent: Consent, day: dt.date) -> bool:
+    """`{% if consent|has_expired:today %}`: `Consent.has_expired`."""
+    return consent.has_expired(day)
