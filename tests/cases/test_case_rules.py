@@ -1,7 +1,7 @@
 """What a case's state allows, answered in one place each and asked by the actions and
 the case pages: which levels share out mapping tasks and take participants
 (`cases.transitions`), what a meeting is (`Meeting`), whether a referral is active
-(`Case.has_active_referral`)."""
+(`Case.has_active_referral`), when a consent has expired (`Consent.has_expired`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from cases.actions.consent import end_referral, refer_to_ppt
 from cases.actions.meetings import cancel_meeting, mark_meeting_held, schedule_meeting
 from cases.models import Level, MappingTask, Meeting
 from tests.conftest import TODAY
-from tests.factories import at_level, give, refused
+from tests.factories import at_level, consent, give, refused
 
 OSLO = timezone.get_default_timezone()
 TEAM = [Level.NIVA_2A, Level.NIVA_2B]
@@ -180,3 +180,25 @@ def test_the_page_offers_a_referral_only_while_none_is_active(client_for, case, 
     assert new_url not in client.get(f"/saker/{case.uuid}/").content.decode()
     end_referral(referral, reason="Ferdig", by=contact_teacher)
     assert new_url in client.get(f"/saker/{case.uuid}/").content.decode()
+
+
+# --- consent -----------------------------------------------------------------------------
+
+
+def test_a_consent_expires_after_its_last_day(case, contact_teacher):
+    last_day = consent(case, contact_teacher, expires_on=TODAY)
+    open_ended = consent(case, contact_teacher, service="school_nurse")
+    assert last_day.has_expired(TODAY) is False and last_day.is_active(TODAY) is True
+    tomorrow = TODAY + dt.timedelta(days=1)
+    assert last_day.has_expired(tomorrow) is True and last_day.is_active(tomorrow) is False
+    assert open_ended.has_expired(dt.date(2099, 12, 31)) is False
+
+
+def test_the_case_page_says_an_expired_consent_has_expired(client_for, case, contact_teacher):
+    week_ago = TODAY - dt.timedelta(days=7)
+    consent(case, contact_teacher, given_on=week_ago, expires_on=TODAY - dt.timedelta(days=1))
+    html = client_for(contact_teacher).get(f"/saker/{case.uuid}/").content.decode()
+    assert "Utløpt" in html and "Gyldig" not in html
+    consent(case, contact_teacher, service="school_nurse", expires_on=TODAY)
+    html = client_for(contact_teacher).get(f"/saker/{case.uuid}/").content.decode()
+    assert "Utløpt" in html and "Gyldig" in html
