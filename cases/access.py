@@ -20,6 +20,28 @@ A case belongs to its school (`Case.school`), and is visible to:
 A grant on the case to one user by name gives nothing: nothing makes one, and one would
 outlive the referral it should rest on. Anything else answers 404, exactly like a case
 that does not exist.
+
+The questions it answers (views and templates ask these, and re-derive none of them):
+- which cases may the user read: `visible_cases`, `case_access_or_404`, `referred_cases`
+  (PPT's list, for PPT advisors: `may_see_ppt_cases`);
+  who may read one case: `case_viewers`; on what basis: `case_basis`;
+- on one case, through its grant (`CaseAccess`): who runs it (`can_manage`), who may
+  assign its owner (`can_assign_owner`), read its access log (`can_view_access_log`)
+  and see the pupil's other flags (`sees_other_flags`); who may log a conversation
+  (`may_log_conversation`), set up a meeting (`may_schedule_meeting`), mark one held
+  or cancel it (`may_change_meeting`), record a mapping (`may_record_mapping`), share
+  out mapping tasks (`may_distribute_tasks`), mark a task done
+  (`may_complete_task(task)`), record or withdraw consent (`may_record_consent`),
+  refer to PPT or end the referral (`may_refer_to_ppt`), add or remove participants
+  (`may_change_participants`); whether they write as PPT (`writes_for_ppt`);
+- whose case board the user sees: `board_schools`, `board_school_or_404`; who may own
+  a case: `owner_candidates`; who is a PPT advisor: `is_ppt_advisor`.
+
+What the case's state allows (open, its level, a meeting still planned) is not a
+question of who: the model (`Case.is_open`, `Meeting.is_scheduled`) and
+`cases.transitions` (`allows_mapping_tasks`, `allows_participants`) answer it, and the
+actions refuse with their reason what it does not allow. Templates ask those through
+`cases.templatetags.case_rules` where they need an argument.
 """
 
 from __future__ import annotations
@@ -38,6 +60,7 @@ from cases.models import (
     Case,
     CaseGroupObjectPermission,
     Consent,
+    MappingTask,
     Participant,
     Referral,
     Service,
@@ -286,6 +309,12 @@ def referred_cases(user: User, day: dt.date | None = None) -> QuerySet[Case]:
     )
 
 
+def may_see_ppt_cases(user: User) -> bool:
+    """PPT's case list (`referred_cases`) is for PPT advisors, in any municipality;
+    anyone else gets 404 for it. One query."""
+    return StaffRole.objects.filter(user=user, role=StaffRole.Role.PPT_ADVISOR).exists()
+
+
 def case_basis(case: Case, user: User) -> str:
     """The strongest basis on which `user` sees `case` (annotated by `visible_cases`)."""
     if case.is_owner:
@@ -338,6 +367,68 @@ class CaseAccess:
         see them. PPT and the other services see the case, and the flags attached to
         it, not the rest of the pupil's absence."""
         return self.basis in Basis.MANAGING or self.basis == Basis.ATTENDANCE_CONTACT
+
+    # Who may take each step on the case. The step's view asks and answers 404 when
+    # the answer is no; the case page asks the same (`grant` in the context) before it
+    # offers the step. Whether the case's state allows the step now (open, its level,
+    # a meeting still planned) is the model's or `cases.transitions`' to say, and the
+    # step's action refuses with its reason what the state does not allow.
+
+    @property
+    def may_log_conversation(self) -> bool:
+        """Log a nivå 0 conversation: those who run the case."""
+        return self.can_manage
+
+    @property
+    def may_schedule_meeting(self) -> bool:
+        """Set up a meeting: those who run the case."""
+        return self.can_manage
+
+    @property
+    def may_change_meeting(self) -> bool:
+        """Mark a planned meeting held, or cancel it: those who run the case."""
+        return self.can_manage
+
+    @property
+    def may_record_mapping(self) -> bool:
+        """Record a mapping: everyone who may see the case (PPT its own analysis)."""
+        return self.can_contribute
+
+    def writes_for_ppt(self) -> bool:
+        """The user writes on the case as PPT (their mapping is the pedagogical
+        analysis): on the referral, or as one of the municipality's PPT advisors who
+        joined the case as a participant. At most one query."""
+        return self.basis == Basis.PPT_REFERRAL or is_ppt_advisor(
+            self.user, self.case.school.municipality_id
+        )
+
+    @property
+    def may_distribute_tasks(self) -> bool:
+        """Share out mapping tasks: those who run the case."""
+        return self.can_manage
+
+    def may_complete_task(self, task: MappingTask) -> bool:
+        """Mark a mapping task done: those who run the case, and the person the task
+        was given to (by name, or as the participant's linked account)."""
+        if self.can_manage:
+            return True
+        holders = {task.assignee_user_id, task.participant.user_id if task.participant else None}
+        return self.user.pk in holders - {None}
+
+    @property
+    def may_record_consent(self) -> bool:
+        """Record or withdraw a consent: those who run the case."""
+        return self.can_manage
+
+    @property
+    def may_refer_to_ppt(self) -> bool:
+        """Refer the case to PPT, or end the referral: those who run the case."""
+        return self.can_manage
+
+    @property
+    def may_change_participants(self) -> bool:
+        """Add or remove participants from other services: those who run the case."""
+        return self.can_manage
 
 
 def case_access_or_404(user: User, case_uuid: uuid.UUID | str) -> CaseAccess:

@@ -13,6 +13,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -145,6 +146,13 @@ class Case(models.Model):
     def before_level_2(self) -> bool:
         """Nivå 0 or 1: the school's own follow-up, before other services join."""
         return self.level in (Level.NIVA_0, Level.NIVA_1)
+
+    @property
+    def has_active_referral(self) -> bool:
+        """A referral to PPT is active (at most one is, `referral_one_active_per_service`);
+        a new one is made only when none is. Reads `referrals.all()`, which the case
+        page prefetches."""
+        return any(r.ended_at is None for r in self.referrals.all())
 
     def can_reopen(self, now: dt.datetime) -> bool:
         return (
@@ -350,6 +358,30 @@ class Meeting(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.starts_at:%d.%m.%Y}"
 
+    # What a meeting is, for the page and for the actions (one definition each).
+
+    @property
+    def is_scheduled(self) -> bool:
+        """Planned: it may still be held or cancelled; held and cancelled are final."""
+        return self.status == self.Status.SCHEDULED
+
+    @property
+    def is_held(self) -> bool:
+        return self.status == self.Status.HELD
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == self.Status.CANCELLED
+
+    def has_started(self, now: dt.datetime) -> bool:
+        """A meeting is marked held once it has begun, never before."""
+        return self.starts_at <= now
+
+    def awaits_minutes(self, day: dt.date) -> bool:
+        """Still planned after the day it was on: someone should record it as held
+        (with the pupil's view and the minutes) or cancel it."""
+        return self.is_scheduled and timezone.localtime(self.starts_at).date() < day
+
 
 class Mapping(models.Model):
     """A mapping (kartlegging): the cause mapping with the pupil before the nivå 1
@@ -493,11 +525,11 @@ class Consent(models.Model):
         return f"{self.get_service_display()}: {self.purpose}"
 
     def is_active(self, day: dt.date) -> bool:
-        return (
-            self.given_on <= day
-            and self.withdrawn_on is None
-            and (self.expires_on is None or self.expires_on >= day)
-        )
+        return self.given_on <= day and self.withdrawn_on is None and not self.has_expired(day)
+
+    def has_expired(self, day: dt.date) -> bool:
+        """Its last day (`expires_on`, inclusive) is before `day`."""
+        return self.expires_on is not None and self.expires_on < day
 
 
 class Referral(models.Model):

@@ -1,6 +1,7 @@
 """Level-dependent rules of the staircase that the case page asks about: which planned
-meetings a level has left behind, whether a team level has lost its consent, and which
-consents the pupil must give their own consent to from 15.
+meetings a level has left behind, whether a team level has lost its consent, which
+consents the pupil must give their own consent to from 15, and what a level allows
+(mapping tasks, participants from other services).
 
 Pure functions over rows already read (the case page's prefetched relations), so the
 page, the actions and the nightly reminder share one definition and the rules can be
@@ -31,6 +32,22 @@ KIND_LEVEL: dict[str, str] = {Meeting.Kind.LEVEL1: Level.NIVA_1}
 # samtykke", 2B "krever et gyldig samtykke"; `core.missing_for`).
 CONSENT_LEVELS = frozenset({Level.NIVA_2A, Level.NIVA_2B})
 
+# Levels of the interdisciplinary team (seed 004, nivå 2A: "kartleggingsoppgaver
+# fordeles"): mapping tasks are shared out, and participants from other services join
+# (on consent for their service).
+TEAM_LEVELS = frozenset({Level.NIVA_2A, Level.NIVA_2B})
+
+
+def allows_mapping_tasks(level: str) -> bool:
+    """Whether mapping tasks are shared out on `level` (nivå 2A and 2B)."""
+    return level in TEAM_LEVELS
+
+
+def allows_participants(level: str) -> bool:
+    """Whether participants from other services join the case on `level` (nivå 2A
+    and 2B; some services only from 2B, `cases.actions.consent.SERVICES_FROM_2B`)."""
+    return level in TEAM_LEVELS
+
 
 def meeting_level(meeting: Meeting) -> str:
     """The level the meeting was set up for ('' if unknown)."""
@@ -46,7 +63,7 @@ def meetings_left_behind(case_level: str, meetings: Iterable[Meeting]) -> list[M
         (
             m
             for m in meetings
-            if m.status == Meeting.Status.SCHEDULED
+            if m.is_scheduled
             and meeting_level(m) in LEVEL_ORDER
             and LEVEL_ORDER[meeting_level(m)] < here
         ),

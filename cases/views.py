@@ -113,7 +113,7 @@ def case_context(request: HttpRequest, grant: access.CaseAccess, **extra) -> dic
             context["close_form"] = CloseForm(initial=version, level=case.level)
             context["meetings_to_cancel"] = meetings_to_cancel(case)
             # Closing ends the referral and PPT's access (`close_case`); say so first.
-            context["referral_to_end"] = any(r.ended_at is None for r in case.referrals.all())
+            context["referral_to_end"] = case.has_active_referral
             context["flags_to_acknowledge"] = [
                 f for f in attached if f.status == Flag.Status.ACTIVE
             ]

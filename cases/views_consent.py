@@ -1,11 +1,14 @@
 """Consent, participants and the PPT referral on a case, and PPT's own case list.
 
-Only those who run the case (`grant.can_manage`) record consent, add participants or
+Only those the grant names (`may_record_consent`, `may_refer_to_ppt`,
+`may_change_participants`: those who run the case) record consent, add participants or
 refer; anyone else gets 404 as if the page did not exist. PPT sees its referred cases
 through `cases.access` and reads them on the basis `ppt_referral`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -39,12 +42,14 @@ from cases.forms_consent import (
 )
 from cases.models import Consent, Participant, Referral, Service
 from fravaer.forms import is_plain_number
-from fravaer.models import StaffRole
 
 
-def _managed_case(request: HttpRequest, case_uuid) -> access.CaseAccess:
+def _grant_or_404(
+    request: HttpRequest, case_uuid, may: Callable[[access.CaseAccess], bool]
+) -> access.CaseAccess:
+    """The case, if the user may take the step `may` asks the grant about; else 404."""
     grant = access.case_access_or_404(request.user, case_uuid)
-    if not grant.can_manage:
+    if not may(grant):
         raise Http404
     return grant
 
@@ -63,7 +68,7 @@ def _page(request, template: str, grant: access.CaseAccess, **context) -> HttpRe
 
 @require_http_methods(["GET", "POST"])
 def consent_new(request: HttpRequest, case_uuid) -> HttpResponse:
-    grant = _managed_case(request, case_uuid)
+    grant = _grant_or_404(request, case_uuid, lambda g: g.may_record_consent)
     case = grant.case
     form = ConsentForm(
         request.POST or None,
@@ -119,7 +124,7 @@ def _renewing(case, consent_id: str) -> dict:
 
 @require_http_methods(["GET", "POST"])
 def consent_withdraw(request: HttpRequest, case_uuid, consent_id: int) -> HttpResponse:
-    grant = _managed_case(request, case_uuid)
+    grant = _grant_or_404(request, case_uuid, lambda g: g.may_record_consent)
     consent = get_object_or_404(Consent, pk=consent_id, case=grant.case)
     form = WithdrawConsentForm(request.POST or None, initial={"withdrawn_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
@@ -149,7 +154,7 @@ def consent_withdraw(request: HttpRequest, case_uuid, consent_id: int) -> HttpRe
 
 @require_http_methods(["GET", "POST"])
 def referral_new(request: HttpRequest, case_uuid) -> HttpResponse:
-    grant = _managed_case(request, case_uuid)
+    grant = _grant_or_404(request, case_uuid, lambda g: g.may_refer_to_ppt)
     case = grant.case
     form = ReferralForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -185,7 +190,7 @@ def referral_new(request: HttpRequest, case_uuid) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def referral_end(request: HttpRequest, case_uuid, referral_id: int) -> HttpResponse:
-    grant = _managed_case(request, case_uuid)
+    grant = _grant_or_404(request, case_uuid, lambda g: g.may_refer_to_ppt)
     referral = get_object_or_404(Referral, pk=referral_id, case=grant.case)
     referral.case = grant.case
     form = EndReferralForm(request.POST or None)
@@ -208,7 +213,7 @@ def referral_end(request: HttpRequest, case_uuid, referral_id: int) -> HttpRespo
 
 @require_http_methods(["GET", "POST"])
 def participant_new(request: HttpRequest, case_uuid) -> HttpResponse:
-    grant = _managed_case(request, case_uuid)
+    grant = _grant_or_404(request, case_uuid, lambda g: g.may_change_participants)
     case = grant.case
     form = ParticipantForm(request.POST or None, users=participant_user_candidates(case))
     if request.method == "POST" and form.is_valid():
@@ -239,7 +244,7 @@ def participant_new(request: HttpRequest, case_uuid) -> HttpResponse:
 
 @require_POST
 def participant_remove(request: HttpRequest, case_uuid, participant_id: int) -> HttpResponse:
-    grant = _managed_case(request, case_uuid)
+    grant = _grant_or_404(request, case_uuid, lambda g: g.may_change_participants)
     participant = get_object_or_404(Participant, pk=participant_id, case=grant.case)
     participant.case = grant.case
     try:
@@ -257,7 +262,7 @@ def participant_remove(request: HttpRequest, case_uuid, participant_id: int) -> 
 @require_GET
 def ppt_cases(request: HttpRequest) -> HttpResponse:
     """The cases referred to PPT in the advisor's municipality, and nothing else."""
-    if not StaffRole.objects.filter(user=request.user, role=StaffRole.Role.PPT_ADVISOR).exists():
+    if not access.may_see_ppt_cases(request.user):
         raise Http404
     cases = access.referred_cases(request.user).order_by("-referred_at", "-pk")
     return render(request, "cases/ppt/case_list.html", {"cases": cases})

@@ -5,6 +5,7 @@ the user may not see, or an action their role may not take, answers 404."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.db.models import Q, prefetch_related_objects
@@ -60,9 +61,11 @@ def _case_url(grant: access.CaseAccess, anchor: str = "") -> str:
     return reverse("cases:case", args=[grant.case.uuid]) + anchor
 
 
-def _managing_or_404(request: HttpRequest, case_uuid) -> access.CaseAccess:
+def _grant_or_404(request: HttpRequest, case_uuid, may: Callable[[access.CaseAccess], bool]):
+    """The case through the access policy, if the user may take the step `may` asks
+    about (one of the grant's `may_*`, which the case page asks too); else 404."""
     grant = access.case_access_or_404(request.user, case_uuid)
-    if not grant.can_manage:
+    if not may(grant):
         raise Http404
     return grant
 
@@ -91,7 +94,7 @@ def _section_context(request: HttpRequest, grant: access.CaseAccess, **extra) ->
 
 @require_http_methods(["GET", "POST"])
 def conversation_new(request: HttpRequest, case_uuid) -> HttpResponse:
-    grant = _managing_or_404(request, case_uuid)
+    grant = _grant_or_404(request, case_uuid, lambda g: g.may_log_conversation)
     form = ConversationForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -137,7 +140,7 @@ def _meeting_form(grant: access.CaseAccess, data=None) -> MeetingForm:
 
 @require_http_methods(["GET", "POST"])
 def meeting_new(request: HttpRequest, case_uuid) -> HttpResponse:
-    grant = _managing_or_404(request, case_uuid)
+    grant = _grant_or_404(request, case_uuid, lambda g: g.may_schedule_meeting)
     form = _meeting_form(grant, _posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -220,7 +223,7 @@ def _meeting_context(request, grant, meeting, *, held_form=None, cancel_form=Non
         overview=absence_overview(grant.case.pupil, today),
         held_form=held_form or MeetingHeldForm(initial=initial),
         cancel_form=cancel_form or MeetingCancelForm(initial=initial),
-        has_started=meeting.starts_at <= timezone.now(),
+        has_started=meeting.has_started(timezone.now()),
     )
 
 
@@ -233,7 +236,7 @@ def meeting_detail(request: HttpRequest, case_uuid, meeting_uuid) -> HttpRespons
 
 @require_POST
 def meeting_held(request: HttpRequest, case_uuid, meeting_uuid) -> HttpResponse:
-    grant = _managing_or_404(request, case_uuid)
+    grant = _grant_or_404(request, case_uuid, lambda g: g.may_change_meeting)
     meeting = _meeting_or_404(grant, meeting_uuid)
     form = MeetingHeldForm(request.POST)
     if form.is_valid():
@@ -257,7 +260,7 @@ def meeting_held(request: HttpRequest, case_uuid, meeting_uuid) -> HttpResponse:
 
 @require_POST
 def meeting_cancel(request: HttpRequest, case_uuid, meeting_uuid) -> HttpResponse:
-    grant = _managing_or_404(request, case_uuid)
+    grant = _grant_or_404(request, case_uuid, lambda g: g.may_change_meeting)
     meeting = _meeting_or_404(grant, meeting_uuid)
     form = MeetingCancelForm(request.POST)
     if form.is_valid():
@@ -308,7 +311,7 @@ def _utc(moment: dt.datetime) -> str:
 def meeting_ics(meeting: Meeting, *, url: str, now: dt.datetime) -> str:
     """An invitation with no pupil name and no health details: only the kind of
     meeting, the time, the place and a link that needs a login."""
-    status = "CANCELLED" if meeting.status == Meeting.Status.CANCELLED else "CONFIRMED"
+    status = "CANCELLED" if meeting.is_cancelled else "CONFIRMED"
     ends_at = meeting.starts_at + dt.timedelta(minutes=meeting.duration_minutes)
     lines = [
         "BEGIN:VCALENDAR",
@@ -353,15 +356,9 @@ def meeting_calendar(request: HttpRequest, case_uuid, meeting_uuid) -> HttpRespo
 def mapping_new(request: HttpRequest, case_uuid) -> HttpResponse:
     """The school's cause mapping, or a PPT advisor's own mapping (e.g. the
     pedagogical analysis) on a referred case."""
-    grant = access.case_access_or_404(request.user, case_uuid)
-    if not grant.can_contribute:
-        raise Http404
-    # PPT's own mapping is the pedagogical analysis, also when the advisor joined the
-    # case as a participant rather than through the referral.
-    ppt = grant.basis == access.Basis.PPT_REFERRAL or access.is_ppt_advisor(
-        request.user, grant.case.school.municipality_id
-    )
-    default = Mapping.Kind.PEDAGOGICAL if ppt else Mapping.Kind.CAUSES
+    grant = _grant_or_404(request, case_uuid, lambda g: g.may_record_mapping)
+    # PPT's own mapping is the pedagogical analysis.
+    default = Mapping.Kind.PEDAGOGICAL if grant.writes_for_ppt() else Mapping.Kind.CAUSES
     form = MappingForm(_posted(request), default_kind=default)
     if request.method == "POST" and form.is_valid():
         try:
@@ -394,7 +391,7 @@ def _task_form(grant: access.CaseAccess, data=None) -> TaskForm:
 
 @require_http_methods(["GET", "POST"])
 def task_new(request: HttpRequest, case_uuid) -> HttpResponse:
-    grant = _managing_or_404(request, case_uuid)
+    grant = _grant_or_404(request, case_uuid, lambda g: g.may_distribute_tasks)
     form = _task_form(grant, _posted(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -418,7 +415,7 @@ def task_new(request: HttpRequest, case_uuid) -> HttpResponse:
 
 @require_POST
 def task_done(request: HttpRequest, case_uuid, task_id: int) -> HttpResponse:
-    """The case's managers, or the person the task was given to, mark it done."""
+    """Those `grant.may_complete_task` names mark the task done; anyone else gets 404."""
     grant = access.case_access_or_404(request.user, case_uuid)
     task = (
         MappingTask.objects.filter(case=grant.case, pk=task_id)
@@ -427,11 +424,7 @@ def task_done(request: HttpRequest, case_uuid, task_id: int) -> HttpResponse:
     )
     if task is None:
         raise Http404
-    own = request.user.pk in (
-        task.assignee_user_id,
-        task.participant.user_id if task.participant else None,
-    )
-    if not (grant.can_manage or own):
+    if not grant.may_complete_task(task):
         raise Http404
     task.case = grant.case
     try:

@@ -13,6 +13,14 @@ Rules (issue #2):
   pupil's contact teacher) may acknowledge a flag, the others read (`may_acknowledge`);
 - PPT advisors see no pupil until a case is referred (a later issue);
 - municipal administrators manage their municipality's settings and imports.
+
+The questions it answers, asked by views and templates (through `grant` in the
+context) and re-derived nowhere else: in a group's register, who registers
+(`GroupAccess.can_register`), which kinds (`allowed_kinds`), whose records one edits
+(`edits_only_own_records`), who opens the pupils (`can_open_pupils`) and contacts the
+home (`may_contact_home`); on a pupil, who edits absence and logs contact
+(`PupilAccess.can_edit`) and who acknowledges a flag (`may_acknowledge`). The cases
+app's questions are in `cases.access`.
 """
 
 from __future__ import annotations
@@ -108,6 +116,18 @@ class GroupAccess:
     @property
     def can_open_pupils(self) -> bool:
         return self.is_contact_teacher or self.is_school_staff
+
+    @property
+    def edits_only_own_records(self) -> bool:
+        """A subject teacher edits, in the register, only the absence they registered
+        themselves; the contact teacher edits the class's."""
+        return not self.is_contact_teacher
+
+    @property
+    def may_contact_home(self) -> bool:
+        """Log contact with the home of the group's pupils: the contact teacher (the
+        group's side of `PupilAccess.can_edit`, which the contact log's view asks)."""
+        return self.is_contact_teacher
 
 
 def _group_annotations(user: User, day: dt.date) -> dict:

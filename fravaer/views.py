@@ -195,8 +195,7 @@ def register(request: HttpRequest, group_id: int) -> HttpResponse:
         context["problem"] = problem
         return _render_register(request, context, status=200)
     reasons = queries.reasons_for(group.school.municipality_id)
-    # A subject teacher edits only what they registered themselves.
-    own_only = None if grant.is_contact_teacher else request.user.pk
+    own_only = request.user.pk if grant.edits_only_own_records else None
     if request.method == "POST":
         if not grant.can_register:
             raise Http404

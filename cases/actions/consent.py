@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from cases import transitions
 from cases.actions.events import (
     CaseRuleError,
     add_event,
@@ -52,8 +53,8 @@ PUPIL_CONSENT_AGE = 15
 # Their consent may be recorded earlier; they are added as participants from 2B.
 SERVICES_FROM_2B = frozenset({Service.GP, Service.SPECIALIST})
 
-# Participants form the multidisciplinary team of nivå 2A and 2B (seed 004).
-TEAM_LEVELS = frozenset({Level.NIVA_2A, Level.NIVA_2B})
+# Participants form the multidisciplinary team of nivå 2A and 2B (seed 004;
+# `transitions.allows_participants`).
 
 # Staff accounts that may be linked to a participant of a service, so the person sees
 # the case (cases.access reads `Participant.user`).
@@ -328,7 +329,7 @@ def add_participant(
             _("Velg hvilken tjeneste deltakeren kommer fra."), code="participant_service"
         )
     label = Service(service).label
-    if case.level not in TEAM_LEVELS:
+    if not transitions.allows_participants(case.level):
         raise CaseRuleError(
             _(
                 "Deltakere fra andre tjenester legges til i det tverrfaglige teamet på "

@@ -565,7 +565,7 @@ def meetings_to_cancel(case: Case) -> list[Meeting]:
     """The case's planned meetings, which closing the case cancels. Reads the
     prefetched `meetings` when the case page has them."""
     return sorted(
-        (m for m in case.meetings.all() if m.status == Meeting.Status.SCHEDULED),
+        (m for m in case.meetings.all() if m.is_scheduled),
         key=lambda m: (m.starts_at, m.pk),
     )
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from cases import access
+from cases import access, transitions
 from cases.actions.deadlines import meet_deadline, set_deadline
 from cases.actions.events import CaseChanged, CaseRuleError, add_event, notify
 from cases.models import (
@@ -43,7 +43,6 @@ from fravaer.models import Guardian, User
 
 MIN_DURATION = 15
 MAX_DURATION = 8 * 60
-TASK_LEVELS = (Level.NIVA_2A, Level.NIVA_2B)
 
 
 # A meeting or conversation more than a year away from today is a typing error.
@@ -266,7 +265,7 @@ def _update_meeting(meeting: Meeting, *, version: int, **fields) -> Meeting:
 
 
 def _require_scheduled(meeting: Meeting) -> None:
-    if meeting.status != Meeting.Status.SCHEDULED:
+    if not meeting.is_scheduled:
         raise CaseRuleError(
             _("Møtet er allerede %(status)s.") % {"status": meeting.get_status_display().lower()},
             code="meeting_not_scheduled",
@@ -288,7 +287,7 @@ def mark_meeting_held(
     case = meeting.case
     _require_open(case)
     _require_scheduled(meeting)
-    if meeting.starts_at > now:
+    if not meeting.has_started(now):
         raise CaseRuleError(
             _("Møtet kan ikke merkes som holdt før det har begynt."), code="meeting_not_started"
         )
@@ -475,7 +474,7 @@ def assign_task(
     with a due date (seed 004, nivå 2A: "kartleggingsoppgaver fordeles")."""
     now = now or timezone.now()
     _require_open(case)
-    if case.level not in TASK_LEVELS:
+    if not transitions.allows_mapping_tasks(case.level):
         raise CaseRuleError(
             _("Kartleggingsoppgaver fordeles på nivå 2A og 2B."), code="task_needs_level2"
         )
