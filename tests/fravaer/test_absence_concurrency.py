@@ -13,7 +13,7 @@ import pytest
 from django.db import connections
 
 import fravaer.actions.absence as absence_module
-from fravaer.actions import AbsenceInput, AbsenceRuleError, record_absence
+from fravaer.actions import AbsenceInput, AbsenceRefused, record_absence
 from fravaer.models import AbsenceReason, AbsenceRecord
 from fravaer.schooldays import SchoolCalendar
 from tests.conftest import needs_concurrent_transactions
@@ -54,8 +54,8 @@ def test_two_saves_at_once_keep_the_day_rules(
                 calendar=SchoolCalendar(),
                 lessons_per_day=group.lessons_per_day,
             )
-        except AbsenceRuleError as exc:
-            refused.append(exc.code)
+        except AbsenceRefused as exc:
+            refused.append(exc.codes)
         finally:
             connections.close_all()
 
