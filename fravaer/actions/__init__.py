@@ -6,6 +6,7 @@ from fravaer.actions.absence import (
     EDITABLE_FIELDS,
     AbsenceChanges,
     AbsenceInput,
+    AbsencePlan,
     AbsenceRefused,
     AbsenceRuleError,
     RegisterPost,
@@ -20,6 +21,7 @@ from fravaer.actions.absence import (
     record_absence,
     record_version,
     remove_absence,
+    save_absence,
     save_class_register,
 )
 from fravaer.actions.flags import (
@@ -42,6 +44,7 @@ __all__ = [
     "EDITABLE_FIELDS",
     "AbsenceChanges",
     "AbsenceInput",
+    "AbsencePlan",
     "AbsenceRefused",
     "AbsenceRuleError",
     "RegisterPost",
@@ -63,6 +66,7 @@ __all__ = [
     "record_version",
     "remove_absence",
     "rule_configs",
+    "save_absence",
     "save_class_register",
     "scan_absence",
     "send_notification_emails",

@@ -395,8 +395,10 @@ def save_absence(
             plan = check()
             if plan.problems:
                 raise AbsenceRefused(plan.problems.found)
-            if dry_run or by is None:
+            if dry_run:
                 return AbsenceChanges()
+            if by is None:
+                raise ValueError("save_absence writes on someone's behalf: give `by`")
             return apply_absence_changes(
                 creates=plan.creates,
                 updates=plan.updates,

@@ -20,13 +20,14 @@ from django.utils.translation import ngettext
 
 from fravaer.actions import (
     AbsenceInput,
+    AbsencePlan,
     AbsenceRefused,
     AbsenceRuleError,
     check_absence_date,
     check_absence_input,
     check_day_consistency,
+    save_absence,
 )
-from fravaer.actions.absence import AbsencePlan, save_absence
 from fravaer.imports.csvfile import Row, parse_rows
 from fravaer.imports.db import load_in, load_pupils, system_user
 from fravaer.imports.fields import RowChecks, format_date, int_in_range, name_key, parse_date
