@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases import access, queries
+from cases.actions.access_log import log_case_read
 from cases.actions.core import (
     add_note,
     allowed_moves,
@@ -37,7 +38,7 @@ from cases.actions.core import (
     record_environment_duty,
     reopen_case,
 )
-from cases.actions.events import CaseChanged, CaseRuleError, log_case_read
+from cases.errors import CaseChanged, CaseRuleError
 from cases.forms import (
     CloseForm,
     DutyForm,

@@ -20,16 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from cases.actions.deadlines import Window, deadline_days, deadline_window, set_deadline
-from cases.actions.events import (
-    CaseChanged,
-    CaseRuleError,
-    add_event,
-    bump,
-    end_referral_access,
-    notify,
-    school_staff,
-)
+from cases.actions.grants import end_referral_access
 from cases.actions.meetings import cancel_meeting
+from cases.actions.notifications import notify, school_staff
+from cases.actions.timeline import add_event
+from cases.actions.versioning import bump
+from cases.errors import CaseChanged, CaseRuleError
 from cases.models import (
     REOPEN_DAYS,
     Case,
