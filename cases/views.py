@@ -28,7 +28,6 @@ from cases import access, queries
 from cases.actions.access_log import log_case_read
 from cases.actions.core import (
     add_note,
-    allowed_moves,
     assign_owner,
     change_level,
     close_case,
@@ -50,6 +49,7 @@ from cases.forms import (
     VersionedForm,
 )
 from cases.models import Case, CaseAccessLog, Level
+from cases.transitions import allowed_moves
 from fravaer import access as fravaer_access
 from fravaer.forms import is_plain_number
 from fravaer.models import Flag
