@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from cases.actions.consent import record_consent
-from cases.actions.events import CaseRuleError
+from cases.errors import CaseRuleError
 from cases.models import Case, Consent, Conversation, Service
 from fravaer.actions import AbsenceInput, apply_absence_changes
 from fravaer.models import AbsenceReason, Enrollment, Flag, Notification, RuleSetting
