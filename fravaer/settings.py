@@ -227,9 +227,6 @@ CELERY_BEAT_SCHEDULE = {
 # Called inside the scan's transaction with the flags it newly raised:
 # handler(flags: QuerySet[Flag], *, now: datetime) -> None.
 FLAG_RAISED_HANDLERS: list[str] = ["cases.actions.attach_new_flags"]
-# On PostgreSQL, a scan outside a transaction writes its new flags on a second
-# connection while it evaluates (`fravaer.actions.scan_writes`).
-SCAN_WRITES_IN_THREAD = env.bool("SCAN_WRITES_IN_THREAD", True)
 
 LOGGING = {
     "version": 1,
