@@ -22,8 +22,7 @@ import time
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, F, OuterRef, Q
 
 from fravaer.actions.flags import rule_configs
 from fravaer.models import (
@@ -120,7 +119,17 @@ def complete_floor_sql(as_of: dt.date) -> tuple[str, list]:
         f"WHERE e.start <= {_day(as_of)} AND (e.{_q('end')} IS NULL OR e.{_q('end')} >= "
         f"{_day(as_of)}) AND y.start = {_day(year_start)}) x WHERE x.n = 1"
     )
-    in_scope = "r.pupil_id IN (SELECT pupil_id FROM place)"
+    # The pupils enrolled on the scan date, written out where used rather than a
+    # common table: PostgreSQL then estimates their number from the table's statistics
+    # (it takes a common table for 200 rows, and the place's window function for 348)
+    # and reads the records by date, not pupil by pupil.
+    pupils = (
+        f"SELECT e.pupil_id FROM {enrollments} e JOIN {groups} g ON g.id = e.group_id "  # noqa: S608
+        f"JOIN {years} y ON y.id = g.school_year_id WHERE e.start <= {_day(as_of)} AND "
+        f"(e.{_q('end')} IS NULL OR e.{_q('end')} >= {_day(as_of)}) "
+        f"AND y.start = {_day(year_start)}"
+    )
+    in_scope = f"r.pupil_id IN ({pupils})"
     current = f"r.deleted_at IS NULL AND r.date <= {_day(as_of)} AND {in_scope}"
 
     # Per pupil and month (NULL before the school year): one pass over the records.
@@ -161,12 +170,18 @@ def complete_floor_sql(as_of: dt.date) -> tuple[str, list]:
         f"FROM {records} r WHERE {current} AND r.date >= {_day(earliest)} "
         f"GROUP BY r.pupil_id, {month}"
     )
+    # Whole numbers (PostgreSQL sums bigints as numeric), so that the divisions below
+    # are whole-number divisions on both databases.
+    in_year = "CASE WHEN m.month IS NOT NULL THEN m.{} ELSE 0 END"
     per_pupil = (
-        "SELECT m.pupil_id, "
-        "SUM(CASE WHEN m.month IS NOT NULL THEN m.days ELSE 0 END) AS year_days, "
-        "SUM(CASE WHEN m.month IS NOT NULL THEN m.illness ELSE 0 END) AS illness, "
-        "SUM(m.f_days) AS f_days, SUM(m.f_hours) AS f_hours, "
-        "SUM(m.w_days) AS w_days, SUM(m.w_hours) AS w_hours FROM per_month m GROUP BY m.pupil_id"
+        "SELECT m.pupil_id, "  # noqa: S608
+        f"CAST(SUM({in_year.format('days')}) AS INTEGER) AS year_days, "
+        f"CAST(SUM({in_year.format('illness')}) AS INTEGER) AS illness, "
+        + ", ".join(
+            f"CAST(SUM(m.{c}) AS INTEGER) AS {c}"
+            for c in ("f_days", "f_hours", "w_days", "w_hours")
+        )
+        + " FROM per_month m GROUP BY m.pupil_id"
     )
     # The school days of the fortnight, per school: weekdays without a non-school day.
     fortnight_weekdays = [d for d in _days(fortnight_start, as_of) if d.weekday() < 5]
@@ -302,7 +317,11 @@ def complete_floor_sql(as_of: dt.date) -> tuple[str, list]:
                 date__gte=year_start,
                 date__lte=as_of,
                 documented=False,
-                pupil_id__in=RawSQL("SELECT pupil_id FROM place", ()),
+                pupil_id__in=Enrollment.objects.filter(
+                    Q(end__isnull=True) | Q(end__gte=as_of),
+                    start__lte=as_of,
+                    group__school_year__start=year_start,
+                ).values("pupil_id"),
             )
             .filter(~Exists(ContactLog.answering(pupil=OuterRef("pupil_id"), day=OuterRef("date"))))
             .order_by()
