@@ -9,7 +9,8 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.signals import connection_created
 from django.test.utils import CaptureQueriesContext
 
 import fravaer.actions.flags as flags_module
@@ -61,9 +62,21 @@ def test_a_scan_writes_on_its_own_connection_without_a_thread(
     absent, school, other_school, group, contact_teacher, leader, school_slices
 ):
     threads = threading.active_count()
-    with CaptureQueriesContext(connection) as ctx:
-        result = scan(school, other_school)
+    scans_own = connections[DEFAULT_DB_ALIAS]
+    opened = []
+
+    def count_connections(sender, connection, **kwargs):
+        if connection is not scans_own:
+            opened.append(connection.alias)
+
+    connection_created.connect(count_connections)
+    try:
+        with CaptureQueriesContext(connection) as ctx:
+            result = scan(school, other_school)
+    finally:
+        connection_created.disconnect(count_connections)
     assert threading.active_count() == threads
+    assert opened == []  # no second connection
     flags = list(Flag.objects.all())
     assert result.raised == len(flags) >= 16  # month_days and year_days_notice each
     assert {f.pupil_id for f in flags} == {p.pk for ps in absent.values() for p in ps}
