@@ -110,9 +110,10 @@ def _enrolled_on(as_of: dt.date) -> QuerySet[Enrollment]:
 
 
 # Pupils per slice of a scan over many schools (`Scope.slices`). A slice's figures,
-# records and flag keys take about 2.5 MB per 1 000 pupils at the peak; 20 000 keep a
-# scan of any municipality near 100 MB above the process's own (docs/bench.md).
-SLICE_PUPILS = 20_000
+# records and flag keys took about 1.7 MB per 1 000 pupils at the peak (docs/bench.md),
+# so 40 000 keep a scan of any municipality some 70 MB above the process's own, well
+# under 256 MB; each slice reads the absence records again, so fewer are faster.
+SLICE_PUPILS = 40_000
 
 
 class PupilPlace(NamedTuple):
