@@ -51,10 +51,10 @@ class Scope:
 
     school_ids: tuple[int, ...] | None = None
     pupil_ids: tuple[int, ...] | None = None
-    # A slice of a larger scope (`slices`): only the pupils whose latest enrollment is
-    # in these schools, so that a pupil enrolled in two schools of the scope on the
-    # scan date is scanned once, in the class the whole scope would place them in.
-    latest_only: bool = False
+    # A slice of a larger scope (`slices`) leaves out the pupils enrolled in two of
+    # its schools on the scan date whose latest enrollment is in another slice: each
+    # pupil is scanned once, in the class the whole scope would place them in.
+    exclude_pupil_ids: tuple[int, ...] = ()
 
     def enrollments(self, as_of: dt.date) -> QuerySet[Enrollment]:
         qs = _enrolled_on(as_of)
@@ -62,12 +62,8 @@ class Scope:
             qs = qs.filter(group__school_id__in=self.school_ids)
         if self.pupil_ids is not None:
             qs = qs.filter(pupil_id__in=self.pupil_ids)
-        if self.latest_only:
-            later = _enrolled_on(as_of).filter(
-                Q(start__gt=OuterRef("start")) | Q(start=OuterRef("start"), pk__gt=OuterRef("pk")),
-                pupil_id=OuterRef("pupil_id"),
-            )
-            qs = qs.filter(~Exists(later))
+        if self.exclude_pupil_ids:
+            qs = qs.exclude(pupil_id__in=self.exclude_pupil_ids)
         return qs
 
     def slices(self, as_of: dt.date, *, pupils: int | None = None) -> list[Scope]:
@@ -76,8 +72,9 @@ class Scope:
         slice's figures at a time whatever the size of the municipality: its memory
         is bounded by the slice, its statements grow with the slices. A school larger
         than a slice is a slice of its own. A scope of pupils (a rescan after a save)
-        is one slice, without the count; a scope of schools costs the count, one
-        statement, so that a scan's statements are a function of its slices alone."""
+        is one slice, without the counts; a scope of schools costs two statements
+        (the pupils per school, and the few pupils enrolled in two schools), so that a
+        scan's statements are a function of its slices alone."""
         limit = SLICE_PUPILS if pupils is None else pupils
         if self.pupil_ids is not None or self.school_ids is None:
             return [self]
@@ -95,9 +92,31 @@ class Scope:
                 size = 0
             parts[-1].append(school_id)
             size += sizes[school_id]
+        # The school of each pupil enrolled in two schools: the latest enrollment's.
+        in_two = (
+            self.enrollments(as_of)
+            .values("pupil_id")
+            .annotate(schools=Count("group__school_id", distinct=True))
+            .filter(schools__gt=1)
+            .values("pupil_id")
+        )
+        latest_school = dict(
+            self.enrollments(as_of)
+            .filter(pupil_id__in=in_two)
+            .order_by("start", "pk")
+            .values_list("pupil_id", "group__school_id")
+        )
         if len(parts) == 1:
             return [self]
-        return [Scope(school_ids=tuple(part), latest_only=True) for part in parts]
+        return [
+            Scope(
+                school_ids=tuple(part),
+                exclude_pupil_ids=tuple(
+                    sorted(p for p, school in latest_school.items() if school not in part)
+                ),
+            )
+            for part in parts
+        ]
 
 
 def _enrolled_on(as_of: dt.date) -> QuerySet[Enrollment]:
