@@ -66,16 +66,15 @@ class Scope:
             qs = qs.exclude(pupil_id__in=self.exclude_pupil_ids)
         return qs
 
-    def slices(self, as_of: dt.date, *, pupils: int | None = None) -> list[Scope]:
+    def slices(self, as_of: dt.date) -> list[Scope]:
         """The scope cut into slices of whole schools, in school order, of about
-        `pupils` (`SLICE_PUPILS`) enrolled pupils each, so that a scan holds one
+        `SLICE_PUPILS` enrolled pupils each, so that a scan holds one
         slice's figures at a time whatever the size of the municipality: its memory
         is bounded by the slice, its statements grow with the slices. A school larger
         than a slice is a slice of its own. A scope of pupils (a rescan after a save)
         is one slice, without the counts; a scope of schools costs two statements
         (the pupils per school, and the few pupils enrolled in two schools), so that a
         scan's statements are a function of its slices alone."""
-        limit = SLICE_PUPILS if pupils is None else pupils
         if self.pupil_ids is not None or self.school_ids is None:
             return [self]
         sizes = dict(
@@ -87,7 +86,7 @@ class Scope:
         parts: list[list[int]] = [[]]
         size = 0
         for school_id in sorted(sizes):
-            if parts[-1] and size + sizes[school_id] > limit:
+            if parts[-1] and size + sizes[school_id] > SLICE_PUPILS:
                 parts.append([])
                 size = 0
             parts[-1].append(school_id)
