@@ -135,3 +135,12 @@ def saved_before_the_ranges(municipality, admin) -> RuleSetting:
         updated_by=admin,
         updated_at=timezone.now(),
     )
+
+
+def weekdays(start, n):
+    day, out = start, []
+    while len(out) < n:
+        if day.weekday() < 5:
+            out.append(day)
+        day += dt.timedelta(days=1)
+    return out
