@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 
+from fravaer.access import HANDOVER_ROLES
 from fravaer.actions.scan_writes import ScanWrites, queue_notification_emails
 from fravaer.models import Pupil, SchoolYear, StaffRole, User
 from fravaer.models.flags import (
@@ -299,10 +300,6 @@ def clear_undocumented_flags(
         cleared_at=now,
         details=contact_cleared_details(by=by),
     )
-
-
-# Who takes over when the home does not answer: the rule table's leaders and team.
-HANDOVER_ROLES = (StaffRole.Role.SCHOOL_LEADER, StaffRole.Role.ENVIRONMENT_TEAM)
 
 
 def hand_over_unanswered(pupil: Pupil, *, day: dt.date, now: dt.datetime) -> list[int]:
