@@ -375,13 +375,18 @@ class FlagAudience:
         return people.order_by().values("user_id", self.on)
 
 
-# The rule table (`Rule.recipients`) as people, and the hand-over: an undocumented
-# flag raised already handed over (the home did not answer a try logged before the
-# absence came in) reaches the leaders and the team too.
+# The hand-over: the people told about an undocumented flag once the home did not
+# answer (`fravaer.actions.flags.hand_over_unanswered`), and about one raised already
+# handed over (a try logged before the absence came in).
+HANDOVER_AUDIENCE = FlagAudience(
+    frozenset({"undocumented"}), roles=HANDOVER_ROLES, handed_over=True
+)
+# Who is told about a new flag: the rule table (`Rule.recipients`) as people, and the
+# hand-over.
 FLAG_AUDIENCES = (
     FlagAudience(_rules_reaching(CONTACT)),
     *(FlagAudience(_rules_reaching(who), roles=(role,)) for who, role in RECIPIENT_ROLES.items()),
-    FlagAudience(frozenset({"undocumented"}), roles=HANDOVER_ROLES, handed_over=True),
+    HANDOVER_AUDIENCE,
 )
 
 

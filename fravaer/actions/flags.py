@@ -26,9 +26,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 
-from fravaer.access import HANDOVER_ROLES
+from fravaer.access import HANDOVER_AUDIENCE
 from fravaer.actions.scan_writes import ScanWrites, queue_notification_emails
-from fravaer.models import Pupil, SchoolYear, StaffRole, User
+from fravaer.models import Pupil, SchoolYear, User
 from fravaer.models.flags import (
     Flag,
     RuleSetting,
@@ -331,9 +331,8 @@ def hand_over_unanswered(pupil: Pupil, *, day: dt.date, now: dt.datetime) -> lis
         return []
     per_user: dict[int, set[int]] = {}
     for user_id, school_id in (
-        StaffRole.objects.filter(
-            school_id__in={f.school_id for f in first_time}, role__in=HANDOVER_ROLES
-        )
+        HANDOVER_AUDIENCE.people(day)
+        .filter(school_id__in={f.school_id for f in first_time})
         .values_list("user_id", "school_id")
         .distinct()
     ):
