@@ -19,8 +19,9 @@ context) and re-derived nowhere else: in a group's register, who registers
 (`GroupAccess.can_register`), which kinds (`allowed_kinds`), whose records one edits
 (`edits_only_own_records`), who opens the pupils (`can_open_pupils`) and contacts the
 home (`may_contact_home`); on a pupil, who edits absence and logs contact
-(`PupilAccess.can_edit`) and who acknowledges a flag (`may_acknowledge`). The cases
-app's questions are in `cases.access`.
+(`PupilAccess.can_edit`) and who acknowledges a flag (`may_acknowledge`); who is told
+about a new flag (`flag_recipients`, from the table `FLAG_AUDIENCES`, of which the
+scan builds its SQL). The cases app's questions are in `cases.access`.
 """
 
 from __future__ import annotations
