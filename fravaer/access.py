@@ -356,6 +356,13 @@ class FlagAudience:
     roles: tuple[str, ...] = ()
     handed_over: bool = False
 
+    def __post_init__(self) -> None:
+        # A role that does not see the school's pupils (PPT, the municipality) would
+        # be told about flags it may not open: refuse the table at import.
+        others = sorted(str(role) for role in self.roles if role not in SCHOOL_ROLES)
+        if others:
+            raise ValueError(f"not a school role: {others}")
+
     @property
     def on(self) -> str:
         """The column (of the people and of the flag) that matches them: the class or

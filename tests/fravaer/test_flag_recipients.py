@@ -10,7 +10,12 @@ from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import Http404
 
-from fravaer.access import flag_recipients, pupil_access_or_404, pupil_flag_or_404
+from fravaer.access import (
+    FlagAudience,
+    flag_recipients,
+    pupil_access_or_404,
+    pupil_flag_or_404,
+)
 from fravaer.actions import log_contact, scan_absence
 from fravaer.actions.scan_writes import recipients_sql
 from fravaer.models import Flag, Notification, StaffRole, TeachingAssignment
@@ -205,3 +210,8 @@ def test_a_scan_tells_each_new_flag_to_its_recipients_and_they_may_see_it(
         told = {n.user_id for n in messages if flag.pk in n.flag_ids}
         assert told == told_by_the_definition(flag), (flag.rule, flag.details)
         assert all(may_see(users[user_id], flag) for user_id in told)
+
+
+def test_a_line_of_the_table_may_not_name_a_role_that_does_not_see_the_schools_pupils():
+    with pytest.raises(ValueError, match="ppt_advisor"):
+        FlagAudience(frozenset({"month_days"}), roles=(StaffRole.Role.PPT_ADVISOR,))
