@@ -19,6 +19,21 @@ def query_count(client, url: str) -> int:
     return len(ctx.captured_queries)
 
 
+def flag_updates(captured: CaptureQueriesContext) -> list[str]:
+    """The UPDATE statements on the flags among the captured ones."""
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith("UPDATE") and "fravaer_flag" in q["sql"].split("SET")[0]
+    ]
+
+
+def past_flags_html(client, pupil) -> str:
+    html = client.get(reverse("pupil", args=[pupil.uuid])).content.decode()
+    start = html.index("Tidligere varsler")
+    return html[start : html.index("</table>", start)]
+
+
 def ack_url(flag) -> str:
     return reverse("flag_acknowledge", args=[flag.pupil.uuid, flag.pk])
 
