@@ -6,6 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.conftest import TODAY
+
 
 def html_of(response) -> str:
     return response.content.decode()
@@ -32,6 +34,21 @@ def past_flags_html(client, pupil) -> str:
     html = client.get(reverse("pupil", args=[pupil.uuid])).content.decode()
     start = html.index("Tidligere varsler")
     return html[start : html.index("</table>", start)]
+
+
+def consent_url(case, rest="samtykke/ny/"):
+    return f"/saker/{case.uuid}/{rest}"
+
+
+def consent_form_data(case, **extra):
+    return {
+        "service": "ppt",
+        "purpose": "Pedagogisk analyse",
+        "scope": "",
+        "guardians": [g.pk for g in case.pupil.guardians.all()],
+        "given_on": TODAY.isoformat(),
+        **extra,
+    }
 
 
 def ack_url(flag) -> str:
