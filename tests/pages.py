@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -36,6 +39,29 @@ def past_flags_html(client, pupil) -> str:
     return html[start : html.index("</table>", start)]
 
 
+def register_url(group, day=dt.date(2026, 11, 17)):
+    """The class register on `day`: by default Tuesday 17.11.2026, the school day before
+    the suite's frozen today."""
+    return reverse("register", args=[group.pk]) + f"?dato={day.isoformat()}"
+
+
+def post_data(response, changes: dict[str, dict] | None = None) -> dict:
+    """The register form as the page rendered it, with some rows changed (by first name)."""
+    data = {"dato": response.context["day"].isoformat()}
+    for row, form in response.context["rows"]:
+        p = form.prefix
+        initial = {**form.initial}
+        initial.update((changes or {}).get(row.pupil.first_name, {}))
+        data[f"{p}-pupil"] = str(row.pupil.uuid)
+        data[f"{p}-record"] = initial.get("record") or ""
+        for field in ("status", "lessons", "subject", "minutes_late", "reason", "note"):
+            value = initial.get(field)
+            data[f"{p}-{field}"] = "" if value is None else str(value)
+        if initial.get("documented"):
+            data[f"{p}-documented"] = "on"
+    return data
+
+
 def consent_url(case, rest="samtykke/ny/"):
     return f"/saker/{case.uuid}/{rest}"
 
@@ -49,6 +75,18 @@ def consent_form_data(case, **extra):
         "given_on": TODAY.isoformat(),
         **extra,
     }
+
+
+def upload(client, data: bytes, kind: str, municipality, **extra):
+    payload = {
+        "action": "validate",
+        "kind": kind,
+        "municipality": municipality.pk,
+        "school_year": "2026-08-01",
+        "file": SimpleUploadedFile("fil.csv", data, content_type="text/csv"),
+        **extra,
+    }
+    return client.post(reverse("imports"), payload)
 
 
 def ack_url(flag) -> str:
