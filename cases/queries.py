@@ -28,7 +28,6 @@ from cases.models import (
     MappingTask,
     Meeting,
 )
-from fravaer.access import _enrollment_active
 from fravaer.models import Enrollment, Flag, Pupil, StaffRole, TeachingAssignment, User
 from fravaer.thresholds import RULES
 
@@ -176,12 +175,10 @@ def with_school_roles(staff: QuerySet[User], case: Case, day: dt.date) -> QueryS
     says who is who: `is_contact_teacher` (of the pupil's class, in the same query) and
     `school_roles` (their roles at the school, and PPT in the municipality: one query
     for everyone, whatever their number)."""
-    classes = Enrollment.objects.filter(_enrollment_active(day), pupil_id=case.pupil_id)
-    contact = TeachingAssignment.objects.filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gte=day),
+    classes = Enrollment.objects.active_on(day).filter(pupil_id=case.pupil_id)
+    contact = TeachingAssignment.objects.active_on(day).filter(
         user=OuterRef("pk"),
         kind=TeachingAssignment.Kind.CONTACT,
-        valid_from__lte=day,
         group_id__in=classes.values("group_id"),
     )
     roles = StaffRole.objects.filter(
@@ -363,7 +360,8 @@ def active_flags(pupil: Pupil, *, besides: list[Flag] = ()) -> list[Flag]:
 
 def current_group_name(pupil: Pupil, day: dt.date) -> str:
     enrollment = (
-        Enrollment.objects.filter(_enrollment_active(day), pupil=pupil)
+        Enrollment.objects.active_on(day)
+        .filter(pupil=pupil)
         .select_related("group")
         .order_by("-start")
         .first()
@@ -445,9 +443,11 @@ def board_cases(school, today: dt.date) -> QuerySet[Case]:
     owner or coordinator no longer holds a role at the school (`owner_here`,
     `coordinator_here` False) needs a new one."""
     pending = _pending_deadlines()
-    enrollment = Enrollment.objects.filter(
-        _enrollment_active(today), pupil=OuterRef("pupil_id"), group__school=OuterRef("school_id")
-    ).order_by("-start", "-pk")
+    enrollment = (
+        Enrollment.objects.active_on(today)
+        .filter(pupil=OuterRef("pupil_id"), group__school=OuterRef("school_id"))
+        .order_by("-start", "-pk")
+    )
     return (
         _with_next_deadline(
             access.with_roles_held(Case.objects.open().filter(school=school), today)
@@ -475,9 +475,8 @@ def owner_candidates_by_group(school, group_ids: set, today: dt.date) -> tuple[l
     )
     contacts: dict[int, list[User]] = defaultdict(list)
     assignments = (
-        TeachingAssignment.objects.filter(
-            Q(valid_to__isnull=True) | Q(valid_to__gte=today),
-            valid_from__lte=today,
+        TeachingAssignment.objects.active_on(today)
+        .filter(
             kind=TeachingAssignment.Kind.CONTACT,
             group_id__in=group_ids,
             user__is_active=True,

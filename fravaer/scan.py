@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.db.models.functions import TruncDate
 
 from fravaer.models import (
@@ -54,11 +54,7 @@ class Scope:
 
     def enrollments(self, as_of: dt.date) -> QuerySet[Enrollment]:
         year_start, _ = SchoolYear.bounds_for(as_of)
-        qs = Enrollment.objects.filter(
-            Q(end__isnull=True) | Q(end__gte=as_of),
-            start__lte=as_of,
-            group__school_year__start=year_start,
-        )
+        qs = Enrollment.objects.active_on(as_of).filter(group__school_year__start=year_start)
         if self.school_ids is not None:
             qs = qs.filter(group__school_id__in=self.school_ids)
         if self.pupil_ids is not None:

@@ -15,7 +15,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -262,8 +261,8 @@ def _plan_absence(
     enrollments: dict[int, list[Enrollment]] = defaultdict(list)
     for e in load_in(
         lambda pks: (
-            Enrollment.objects.filter(pupil_id__in=pks, start__lte=last)
-            .filter(Q(end__isnull=True) | Q(end__gte=first))
+            Enrollment.objects.overlapping(first, last)
+            .filter(pupil_id__in=pks)
             .select_related("group")
         ),
         [p.pk for p in pupils.values()],
