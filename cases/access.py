@@ -34,6 +34,7 @@ The questions it answers (views and templates ask these, and re-derive none of t
   (`may_complete_task(task)`), record or withdraw consent (`may_record_consent`),
   refer to PPT or end the referral (`may_refer_to_ppt`), add or remove participants
   (`may_change_participants`); whether they write as PPT (`writes_for_ppt`);
+- who may open a case on a pupil: `may_open_case`;
 - whose case board the user sees: `board_schools`, `board_school_or_404`; who may own
   a case: `owner_candidates`; who is a PPT advisor: `is_ppt_advisor`.
 
@@ -440,6 +441,18 @@ def case_access_or_404(user: User, case_uuid: uuid.UUID | str) -> CaseAccess:
         basis=case_basis(case, user),
         is_leader=bool(case.is_leader),
         is_team=bool(case.is_team),
+    )
+
+
+OPENER_ROLES = LEADER_ROLES + TEAM_ROLES
+
+
+def may_open_case(user: User, *, school_id: int, is_contact_teacher: bool) -> bool:
+    """Whether the user may open a case on a pupil at the school: the pupil's contact
+    teacher, the school's environment team and its leaders (issue #4); the opening
+    pages answer 404 to anyone else, and the pupil page offers it only to them."""
+    return is_contact_teacher or (
+        StaffRole.objects.filter(user=user, school_id=school_id, role__in=OPENER_ROLES).exists()
     )
 
 

@@ -372,17 +372,6 @@ def current_group_name(pupil: Pupil, day: dt.date) -> str:
 # --- the pupil's case on the pupil page and the start page ----------------------------
 
 
-OPENER_ROLES = access.LEADER_ROLES + access.TEAM_ROLES
-
-
-def may_open_case(user: User, *, school_id: int, is_contact_teacher: bool) -> bool:
-    """The pupil's contact teacher, the school's environment team and its leaders may
-    open a case (issue #4); others answer 404."""
-    return is_contact_teacher or (
-        StaffRole.objects.filter(user=user, school_id=school_id, role__in=OPENER_ROLES).exists()
-    )
-
-
 @dataclass(frozen=True)
 class PupilCase:
     open_case: Case | None
@@ -405,7 +394,9 @@ def pupil_case(user: User, pupil: Pupil, *, school_id: int, is_contact_teacher: 
             .order_by("-closed_at")
             .first()
         )
-    can_open = may_open_case(user, school_id=school_id, is_contact_teacher=is_contact_teacher)
+    can_open = access.may_open_case(
+        user, school_id=school_id, is_contact_teacher=is_contact_teacher
+    )
     return PupilCase(open_case=open_case, recent_closed=recent, can_open=can_open)
 
 
