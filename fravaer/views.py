@@ -28,6 +28,7 @@ from fravaer.actions import (
     remove_absence,
     save_class_register,
 )
+from fravaer.actions.absence import lock_pupils
 from fravaer.forms import AbsenceRecordForm, ContactLogForm, RegisterRowForm
 from fravaer.models import AbsenceRecord, ContactLog, Group, StaffRole, TeachingAssignment
 from fravaer.models.absence import SUBJECTS
@@ -196,8 +197,11 @@ def register(request: HttpRequest, group_id: int) -> HttpResponse:
         if not grant.can_register:
             raise Http404
         with transaction.atomic():
+            # Serialises two saves of the same class, and a save of one of its pupils on
+            # the pupil page or by an import (PostgreSQL; SQLite has one writer at a time).
+            lock_pupils(queries.enrolled_pupils(group, day))
             rows = queries.register_rows(
-                group, day, allowed_kinds=grant.allowed_kinds, own_only=own_only, lock=True
+                group, day, allowed_kinds=grant.allowed_kinds, own_only=own_only
             )
             forms = _register_forms(rows, grant, reasons, data=request.POST)
             entries, conflict = _register_entries(rows, forms, grant, day)

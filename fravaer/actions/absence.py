@@ -31,6 +31,7 @@ from fravaer.models import (
     School,
     User,
 )
+from fravaer.queries import kinds_and_lessons
 from fravaer.schooldays import SchoolCalendar
 
 EDITABLE_FIELDS = (
@@ -347,18 +348,6 @@ def _others_that_day(
     if exclude:
         qs = qs.exclude(pk=exclude)
     return kinds_and_lessons(qs.values_list("kind", "lessons"))
-
-
-def kinds_and_lessons(records: Iterable[tuple[str, int | None]]) -> tuple[set[str], int]:
-    """What `check_day_consistency` needs of a pupil's other records that day, given
-    as (kind, lessons): their kinds, and the lessons of the lesson records."""
-    kinds: set[str] = set()
-    lessons = 0
-    for kind, count in records:
-        kinds.add(kind)
-        if kind == AbsenceRecord.Kind.LESSON:
-            lessons += count or 0
-    return kinds, lessons
 
 
 def record_absence(
