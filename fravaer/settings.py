@@ -304,9 +304,6 @@ FLAG_RAISED_HANDLERS: list[str] = ["cases.actions.attach_new_flags"]
 # (`fravaer.actions.people`, the roster import), with those concerned:
 # handler(*, pupil_ids: list[int], user_ids: list[int], now: datetime) -> None.
 PEOPLE_CHANGED_HANDLERS: list[str] = ["cases.actions.follow_people_changes"]
-# On PostgreSQL, a scan outside a transaction writes its new flags on a second
-# connection while it evaluates (`fravaer.actions.scan_writes`).
-SCAN_WRITES_IN_THREAD = env.bool("SCAN_WRITES_IN_THREAD", True)
 
 LOGGING = {
     "version": 1,
