@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 
 from fravaer.actions.scan_writes import RECIPIENT_ROLES, new_flag
@@ -85,12 +84,8 @@ def naive_scan(
     result = NaiveResult()
     for pupil_id in pupil_ids:
         enrollment = (
-            Enrollment.objects.filter(
-                Q(end__isnull=True) | Q(end__gte=as_of),
-                pupil_id=pupil_id,
-                start__lte=as_of,
-                group__school_year__start=year_start,
-            )
+            Enrollment.objects.active_on(as_of)
+            .filter(pupil_id=pupil_id, group__school_year__start=year_start)
             .select_related("group__school")
             .order_by("start")
             .last()
@@ -184,12 +179,9 @@ def _raise(finding: Finding, pupil_id: int, group, as_of: dt.date, now: dt.datet
     users: set[int] = set()
     if CONTACT in recipients:
         users.update(
-            TeachingAssignment.objects.filter(
-                Q(valid_to__isnull=True) | Q(valid_to__gte=as_of),
-                group_id=group.pk,
-                kind=TeachingAssignment.Kind.CONTACT,
-                valid_from__lte=as_of,
-            ).values_list("user_id", flat=True)
+            TeachingAssignment.objects.active_on(as_of)
+            .filter(group_id=group.pk, kind=TeachingAssignment.Kind.CONTACT)
+            .values_list("user_id", flat=True)
         )
     roles = [role for who, role in RECIPIENT_ROLES.items() if who in recipients]
     if roles:

@@ -476,11 +476,7 @@ class MappingTask(models.Model):
 class ConsentQuerySet(models.QuerySet["Consent"]):
     def in_force(self, day: dt.date) -> ConsentQuerySet:
         """Given by `day`, not withdrawn, not expired (`Consent.is_active` in SQL)."""
-        return self.filter(
-            Q(expires_on__isnull=True) | Q(expires_on__gte=day),
-            given_on__lte=day,
-            withdrawn_on__isnull=True,
-        )
+        return self.filter(Consent.in_force_q(day))
 
 
 class Consent(models.Model):
@@ -523,6 +519,15 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_service_display()}: {self.purpose}"
+
+    @staticmethod
+    def in_force_q(day: dt.date, prefix: str = "") -> Q:
+        """`in_force` as a condition, for use across a relation (`prefix="consent__"`,
+        a referral's consent)."""
+        return Q(
+            Q(**{f"{prefix}expires_on__isnull": True}) | Q(**{f"{prefix}expires_on__gte": day}),
+            **{f"{prefix}given_on__lte": day, f"{prefix}withdrawn_on__isnull": True},
+        )
 
     def is_active(self, day: dt.date) -> bool:
         return self.given_on <= day and self.withdrawn_on is None and not self.has_expired(day)

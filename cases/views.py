@@ -363,7 +363,7 @@ def case_note(request: HttpRequest, case_uuid) -> HttpResponse:
 
 def _opener_or_404(request: HttpRequest, pupil_uuid):
     grant = fravaer_access.pupil_access_or_404(request.user, pupil_uuid)
-    if not queries.may_open_case(
+    if not access.may_open_case(
         request.user,
         school_id=grant.group.school_id,
         is_contact_teacher=grant.is_contact_teacher,

@@ -55,11 +55,7 @@ def health(request: HttpRequest) -> JsonResponse:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    groups = list(
-        access.visible_groups(request.user).filter(
-            school_year__start__lte=today, school_year__end__gte=today
-        )
-    )
+    groups = list(access.visible_groups(request.user).current_on(today))
     roles = access.roles_of(request.user)
     contact_groups = [g for g in groups if g.is_contact]
     context = {

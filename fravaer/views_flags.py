@@ -210,8 +210,7 @@ def school_flags(request: HttpRequest, school_id: int) -> HttpResponse:
     # This year's classes, and any older class a still-active flag was raised in.
     groups = list(
         Group.objects.filter(
-            Q(school=school, school_year__start__lte=today, school_year__end__gte=today)
-            | Q(pk__in=flags.values("group_id"))
+            Q(Group.current_q(today), school=school) | Q(pk__in=flags.values("group_id"))
         ).select_related("school_year")
     )
     for group in groups:

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import F, QuerySet, Value
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -73,21 +73,18 @@ def active_consents(case: Case, day: dt.date) -> list[Consent]:
 
 
 def _default_owner(pupil: Pupil, school: School, day: dt.date) -> User | None:
-    from fravaer.access import _enrollment_active
     from fravaer.models import Enrollment, TeachingAssignment
 
     # The pupil's own active enrollment, as a subquery: an exclude() across the
     # group's enrollments would drop the class as soon as any classmate had left it.
-    groups = Enrollment.objects.filter(
-        _enrollment_active(day), pupil=pupil, group__school=school
-    ).values("group_id")
+    groups = (
+        Enrollment.objects.active_on(day)
+        .filter(pupil=pupil, group__school=school)
+        .values("group_id")
+    )
     assignment = (
-        TeachingAssignment.objects.filter(
-            kind=TeachingAssignment.Kind.CONTACT,
-            valid_from__lte=day,
-            group_id__in=groups,
-        )
-        .exclude(valid_to__lt=day)
+        TeachingAssignment.objects.active_on(day)
+        .filter(kind=TeachingAssignment.Kind.CONTACT, group_id__in=groups)
         .select_related("user")
         .order_by("pk")
         .first()
@@ -610,11 +607,11 @@ def close_case(
 
 
 def _still_at_school(case: Case, day: dt.date) -> bool:
-    return Enrollment.objects.filter(
-        Q(end__isnull=True) | Q(end__gte=day),
-        pupil_id=case.pupil_id,
-        group__school_id=case.school_id,
-    ).exists()
+    return (
+        Enrollment.objects.not_ended_by(day)
+        .filter(pupil_id=case.pupil_id, group__school_id=case.school_id)
+        .exists()
+    )
 
 
 def reopen_case(

@@ -48,8 +48,7 @@ def enrolled_at_case_school(day: dt.date) -> Exists:
     """For annotating cases: the pupil has an enrollment at the case's school that has
     not ended by `day` (today's, or one that begins later)."""
     return Exists(
-        Enrollment.objects.filter(
-            Q(end__isnull=True) | Q(end__gte=day),
+        Enrollment.objects.not_ended_by(day).filter(
             pupil_id=OuterRef("pupil_id"),
             group__school_id=OuterRef("school_id"),
         )
