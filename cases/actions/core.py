@@ -230,7 +230,7 @@ def attach_flags(case: Case, flags: Iterable[Flag], *, now: dt.datetime) -> int:
 
 
 def attach_new_flags(flags: QuerySet[Flag], *, now: dt.datetime) -> int:
-    """The threshold engine's hook (`settings.FLAG_RAISED_HANDLERS`): flags raised for
+    """The `flags_raised` event's handler (`fravaer.events`): flags raised for
     a pupil with an open case attach to it instead of waiting for a new case. Three
     statements whatever the number of flags."""
     from fravaer.thresholds import RULES

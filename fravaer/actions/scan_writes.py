@@ -1,6 +1,6 @@
 """What one scan writes, in one transaction: its new flags, one inbox message per
 person they reach, the window episodes it closes, the undocumented flags it clears,
-and what `settings.FLAG_RAISED_HANDLERS` do with the new flags.
+and what the `flags_raised` event's handlers do with the new flags (`fravaer.events`).
 
 On PostgreSQL new flags go in as one COPY into a temporary table and one
 `INSERT … SELECT … ON CONFLICT DO NOTHING` into the flags, whose new ids are kept for
@@ -33,11 +33,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
-from django.utils.module_loading import import_string
 
+from fravaer.events import emit
 from fravaer.models import StaffRole, TeachingAssignment
 from fravaer.models.flags import Flag, cleared_details
 from fravaer.models.notifications import Notification
@@ -379,8 +378,7 @@ class ScanWrites:
                 status=Flag.Status.CLEARED, cleared_at=self.now, details=cleared_details()
             )
         if written.inserted or written.reactivated:
-            for path in settings.FLAG_RAISED_HANDLERS:
-                import_string(path)(self.new_flags(), now=self.now)
+            emit("flags_raised", flags=self.new_flags(), now=self.now)
         per_user = written.per_user
         if per_user and self.email:
             queue_notification_emails(per_user)

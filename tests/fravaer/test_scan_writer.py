@@ -112,7 +112,7 @@ def test_a_failing_handler_rolls_back_every_write(
 
     logged = []
     monkeypatch.setattr(scan_writes.logger, "warning", lambda msg, *a, **k: logged.append(msg))
-    settings.FLAG_RAISED_HANDLERS = ["tests.fravaer.test_scan_writer.failing_handler"]
+    settings.EVENT_HANDLERS = {"flags_raised": ["tests.fravaer.test_scan_writer.failing_handler"]}
     HANDLED.clear()
     with pytest.raises(RuntimeError, match="the handler failed"):
         scan(school)
