@@ -43,6 +43,7 @@ from cases.models import (
     Meeting,
     Referral,
     closed_because,
+    closed_because_msgids,
 )
 from fravaer.models import Enrollment, Flag, Pupil, School, StaffRole, User
 from fravaer.models.flags import JSONWithKeys
@@ -605,6 +606,7 @@ def close_case(
     if reason == Case.CloseReason.OTHER and not text:
         raise CaseRuleError(_("Skriv kort hvorfor saken avsluttes."), code="close_text_required")
     because = str(closed_because(reason))
+    kept = closed_because_msgids(reason)
     with transaction.atomic():
         # Before the case is closed: cancelling needs an open case. A change by someone
         # else (the case's version below, or a meeting's) rolls all of it back.
@@ -629,7 +631,12 @@ def close_case(
             acknowledgement=because[:300],
             details=JSONWithKeys(
                 F("details"),
-                acknowledged_as=JSONObject(kind=Value("case_closed"), reason=Value(reason)),
+                acknowledged_as=JSONObject(
+                    kind=Value("case_closed"),
+                    reason=Value(reason),
+                    text=Value(kept["text"]),
+                    values=JSONObject(reason=Value(kept["values"]["reason"])),
+                ),
             ),
         )
         bump(
