@@ -31,7 +31,7 @@ alone after acknowledging a flag; `flagged_pupils=` the cards' entries): "pupil_
 `pupil_detail` (the pupil page; `pupil=`, `grant=` the `PupilAccess`): "main" (after
 the absence totals), "flag_actions" (inside each active flag; `pupil`, `flag`).
 `case_detail` (the cases app's case page, for `plans`; `case=`, `grant=` the
-`CaseAccess`): "main".
+`CaseAccess`): "main" (after the mappings; also in the page's htmx body).
 """
 
 from __future__ import annotations
