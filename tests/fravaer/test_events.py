@@ -82,3 +82,16 @@ def test_handlers_run_inside_the_callers_transaction(settings, pupil):
         emit("people_changed", pupil_ids=[pupil.pk], user_ids=[], now=NOW)
     enrollment.refresh_from_db()
     assert enrollment.end != dt.date(2026, 11, 20)
+
+
+def test_the_check_refuses_unknown_events_and_paths_that_do_not_import(settings):
+    from fravaer.checks import check_extension_points
+
+    assert check_extension_points(None) == []
+    settings.EVENT_HANDLERS = {"flag_raised": [], "people_changed": ["cases.actions.nothing"]}
+    settings.PAGE_PANELS = {"home": ["cases.panels.no_such_panel"]}
+    assert [e.id for e in check_extension_points(None)] == [
+        "fravaer.E001",
+        "fravaer.E002",
+        "fravaer.E002",
+    ]
