@@ -8,8 +8,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.actions.core import DOWN, TRANSITIONS, UP, close_reasons, summary_2b_window
+from cases.actions.core import summary_2b_window
 from cases.models import Case, Level
+from cases.transitions import DOWN, TRANSITIONS, UP, close_reasons
 from fravaer.forms import HintedForm, StyledForm, is_choice_group
 from fravaer.models import User
 from fravaer.schooldays import closed_reason_label

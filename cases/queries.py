@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import access, transitions
 from cases.actions.consent import PUPIL_CONSENT_AGE, pupil_consent_required, years_after
-from cases.actions.core import TRANSITIONS, UP, missing_for
+from cases.actions.core import missing_for
 from cases.models import (
     REOPEN_DAYS,
     Case,
@@ -28,6 +28,7 @@ from cases.models import (
     MappingTask,
     Meeting,
 )
+from cases.transitions import TRANSITIONS, UP
 from fravaer.access import _enrollment_active
 from fravaer.models import Enrollment, Flag, Pupil, StaffRole, TeachingAssignment, User
 from fravaer.thresholds import RULES

@@ -1,7 +1,9 @@
-"""Level-dependent rules of the staircase that the case page asks about: which planned
-meetings a level has left behind, whether a team level has lost its consent, which
-consents the pupil must give their own consent to from 15, and what a level allows
-(mapping tasks, participants from other services).
+"""Level-dependent rules of the staircase: which level changes exist (`TRANSITIONS`,
+`allowed_moves`), the deadlines a level starts and stops, the reasons a case on a level
+may close for, and what the case page asks about: which planned meetings a level has
+left behind, whether a team level has lost its consent, which consents the pupil must
+give their own consent to from 15, and what a level allows (mapping tasks,
+participants from other services).
 
 Pure functions over rows already read (the case page's prefetched relations), so the
 page, the actions and the nightly reminder share one definition and the rules can be
@@ -13,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from cases.models import Consent, Level, Meeting
+from cases.models import Case, Consent, Deadline, Level, Meeting
 
 # The staircase's order, lowest first (`Case.level`'s values).
 LEVEL_ORDER: dict[str, int] = {
@@ -22,6 +24,61 @@ LEVEL_ORDER: dict[str, int] = {
     Level.NIVA_2A: 2,
     Level.NIVA_2B: 3,
 }
+
+UP = "up"
+DOWN = "down"
+
+# The staircase: which level changes exist. Closing is allowed from every level and
+# is its own action. Moving down means "try other measures on this level" (seed 000
+# p. 14, outcome 2).
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (Level.NIVA_0, Level.NIVA_1): UP,
+    (Level.NIVA_1, Level.NIVA_2A): UP,
+    (Level.NIVA_2A, Level.NIVA_2B): UP,
+    (Level.NIVA_2B, Level.NIVA_2A): DOWN,
+    (Level.NIVA_2A, Level.NIVA_1): DOWN,
+}
+
+
+def allowed_moves(level: str) -> list[str]:
+    return [to for (frm, to) in TRANSITIONS if frm == level]
+
+
+# The deadline each level starts on arrival, and the deadlines that belong to a level
+# (cancelled when the case leaves it).
+LEVEL_DEADLINES: dict[str, str] = {
+    Level.NIVA_1: Deadline.Kind.LEVEL1_MEETING,
+    Level.NIVA_2A: Deadline.Kind.EVALUATION_2A,
+    Level.NIVA_2B: Deadline.Kind.MAPPING_SUMMARY_2B,
+}
+
+# Deadlines that stop when the case leaves their level: the one it started on arrival,
+# and at nivå 1 the evaluation of the measures agreed at the meeting.
+LEVEL_OWN_DEADLINES: dict[str, tuple[str, ...]] = {
+    **{level: (kind,) for level, kind in LEVEL_DEADLINES.items()},
+    Level.NIVA_1: (Deadline.Kind.LEVEL1_MEETING, Deadline.Kind.PLAN_EVALUATION),
+    Level.NIVA_2B: (Deadline.Kind.MAPPING_SUMMARY_2B, Deadline.Kind.EVALUATION_2B),
+}
+
+_R = Case.CloseReason
+# The reasons a case may close for on each level. Nivå 0 asks whether there is cause
+# for concern at all: it ends in "not confirmed" or goes on to nivå 1, and has no
+# measures that could have worked. From nivå 1 on the concern is defined and the case
+# closes when the evaluation finds that the measures worked (seed 000 p. 14, outcome 1).
+# A pupil moving away, or something else written out, ends a case on any level.
+CLOSE_REASONS: dict[str, tuple[str, ...]] = {
+    Level.NIVA_0: (_R.NOT_CONFIRMED, _R.MOVED, _R.OTHER),
+    Level.NIVA_1: (_R.MEASURES_WORKED, _R.MOVED, _R.OTHER),
+    Level.NIVA_2A: (_R.MEASURES_WORKED, _R.MOVED, _R.OTHER),
+    Level.NIVA_2B: (_R.MEASURES_WORKED, _R.MOVED, _R.OTHER),
+}
+
+
+def close_reasons(level: str) -> list[tuple[str, str]]:
+    """The (value, label) choices a case on `level` may close for."""
+    allowed = CLOSE_REASONS.get(level, tuple(_R.values))
+    return [(value, label) for value, label in _R.choices if value in allowed]
+
 
 # The level a kind of meeting belongs to, for meetings set up before `Meeting.level`
 # was kept: the meeting with pupil and guardians is nivå 1's (seed 004). Other kinds

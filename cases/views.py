@@ -25,9 +25,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases import access, queries
+from cases.actions.access_log import log_case_read
 from cases.actions.core import (
     add_note,
-    allowed_moves,
     assign_owner,
     change_level,
     close_case,
@@ -37,7 +37,7 @@ from cases.actions.core import (
     record_environment_duty,
     reopen_case,
 )
-from cases.actions.events import CaseChanged, CaseRuleError, log_case_read
+from cases.errors import CaseChanged, CaseRuleError
 from cases.forms import (
     CloseForm,
     DutyForm,
@@ -49,6 +49,7 @@ from cases.forms import (
     VersionedForm,
 )
 from cases.models import Case, CaseAccessLog, Level
+from cases.transitions import allowed_moves
 from fravaer import access as fravaer_access
 from fravaer.forms import is_plain_number
 from fravaer.models import Flag

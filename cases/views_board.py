@@ -27,7 +27,7 @@ from cases.actions.deadlines import (
     change_deadline_settings,
     municipality_deadline_days,
 )
-from cases.actions.events import CaseChanged, CaseRuleError
+from cases.errors import CaseChanged, CaseRuleError
 from cases.forms_board import AssignOwnerForm, BoardFilterForm, DeadlineSettingsForm
 from cases.models import Case, DeadlineSettingChange, Level
 from fravaer import access as fravaer_access

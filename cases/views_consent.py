@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases import access
+from cases.actions.access_log import log_case_read
 from cases.actions.consent import (
     active_consent,
     active_referral,
@@ -32,7 +33,7 @@ from cases.actions.consent import (
     remove_participant,
     withdraw_consent,
 )
-from cases.actions.events import CaseRuleError, log_case_read
+from cases.errors import CaseRuleError
 from cases.forms_consent import (
     ConsentForm,
     EndReferralForm,

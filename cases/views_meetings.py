@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases import access
 from cases import queries as case_queries
-from cases.actions.events import CaseRuleError, log_case_read
+from cases.actions.access_log import log_case_read
 from cases.actions.meetings import (
     assign_task,
     cancel_meeting,
@@ -29,6 +29,7 @@ from cases.actions.meetings import (
     schedule_meeting,
     staff_candidates,
 )
+from cases.errors import CaseRuleError
 from cases.forms_meetings import (
     ConversationForm,
     MappingForm,

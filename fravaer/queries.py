@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
@@ -11,7 +12,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from fravaer.actions.absence import kinds_and_lessons, lock_pupils
 from fravaer.models import (
     AbsenceReason,
     AbsenceRecord,
@@ -27,6 +27,18 @@ from fravaer.models import (
 )
 from fravaer.schooldays import SchoolCalendar
 from fravaer.thresholds import MONTH, RECORD, YEAR
+
+
+def kinds_and_lessons(records: Iterable[tuple[str, int | None]]) -> tuple[set[str], int]:
+    """What `check_day_consistency` needs of a pupil's other records that day, given
+    as (kind, lessons): their kinds, and the lessons of the lesson records."""
+    kinds: set[str] = set()
+    lessons = 0
+    for kind, count in records:
+        kinds.add(kind)
+        if kind == AbsenceRecord.Kind.LESSON:
+            lessons += count or 0
+    return kinds, lessons
 
 
 def reasons_for(municipality: Municipality | int) -> list[AbsenceReason]:
@@ -71,7 +83,6 @@ def register_rows(
     *,
     allowed_kinds: frozenset[str],
     own_only: int | None = None,
-    lock: bool = False,
 ) -> list[RegisterRow]:
     """The class register for one day: every pupil enrolled that day, the record the
     row edits (`primary`) and the pupil's other records that day. Two queries.
@@ -81,12 +92,7 @@ def register_rows(
     only records that user registered can be a row's primary: other teachers'
     records show read-only and are never overwritten. Other records show read-only.
     """
-    pupils = enrolled_pupils(group, day)
-    if lock:
-        # Serialises two saves of the same class, and a save of one of its pupils on
-        # the pupil page or by an import (PostgreSQL; SQLite has one writer at a time).
-        lock_pupils(pupils)
-    pupils = list(pupils)
+    pupils = list(enrolled_pupils(group, day))
     records = (
         AbsenceRecord.objects.current()
         .filter(date=day, pupil__in=[p.pk for p in pupils])

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 
 from fravaer.models import (
@@ -51,19 +51,87 @@ class Scope:
 
     school_ids: tuple[int, ...] | None = None
     pupil_ids: tuple[int, ...] | None = None
+    # A slice of a larger scope (`slices`) leaves out the pupils enrolled in two of
+    # its schools on the scan date whose latest enrollment is in another slice: each
+    # pupil is scanned once, in the class the whole scope would place them in.
+    exclude_pupil_ids: tuple[int, ...] = ()
 
     def enrollments(self, as_of: dt.date) -> QuerySet[Enrollment]:
-        year_start, _ = SchoolYear.bounds_for(as_of)
-        qs = Enrollment.objects.filter(
-            Q(end__isnull=True) | Q(end__gte=as_of),
-            start__lte=as_of,
-            group__school_year__start=year_start,
-        )
+        qs = _enrolled_on(as_of)
         if self.school_ids is not None:
             qs = qs.filter(group__school_id__in=self.school_ids)
         if self.pupil_ids is not None:
             qs = qs.filter(pupil_id__in=self.pupil_ids)
+        if self.exclude_pupil_ids:
+            qs = qs.exclude(pupil_id__in=self.exclude_pupil_ids)
         return qs
+
+    def slices(self, as_of: dt.date) -> list[Scope]:
+        """The scope cut into slices of whole schools, in school order, of about
+        `SLICE_PUPILS` enrolled pupils each, so that a scan holds one
+        slice's figures at a time whatever the size of the municipality: its memory
+        is bounded by the slice, its statements grow with the slices. A school larger
+        than a slice is a slice of its own. A scope of pupils (a rescan after a save)
+        is one slice, without the counts; a scope of schools costs two statements
+        (the pupils per school, and the few pupils enrolled in two schools), so that a
+        scan's statements are a function of its slices alone."""
+        if self.pupil_ids is not None or self.school_ids is None:
+            return [self]
+        sizes = dict(
+            self.enrollments(as_of)
+            .values("group__school_id")
+            .annotate(n=Count("pupil_id", distinct=True))
+            .values_list("group__school_id", "n")
+        )
+        parts: list[list[int]] = [[]]
+        size = 0
+        for school_id in sorted(sizes):
+            if parts[-1] and size + sizes[school_id] > SLICE_PUPILS:
+                parts.append([])
+                size = 0
+            parts[-1].append(school_id)
+            size += sizes[school_id]
+        # The school of each pupil enrolled in two schools: the latest enrollment's.
+        in_two = (
+            self.enrollments(as_of)
+            .values("pupil_id")
+            .annotate(schools=Count("group__school_id", distinct=True))
+            .filter(schools__gt=1)
+            .values("pupil_id")
+        )
+        latest_school = dict(
+            self.enrollments(as_of)
+            .filter(pupil_id__in=in_two)
+            .order_by("start", "pk")
+            .values_list("pupil_id", "group__school_id")
+        )
+        if len(parts) == 1:
+            return [self]
+        return [
+            Scope(
+                school_ids=tuple(part),
+                exclude_pupil_ids=tuple(
+                    sorted(p for p, school in latest_school.items() if school not in part)
+                ),
+            )
+            for part in parts
+        ]
+
+
+def _enrolled_on(as_of: dt.date) -> QuerySet[Enrollment]:
+    year_start, _ = SchoolYear.bounds_for(as_of)
+    return Enrollment.objects.filter(
+        Q(end__isnull=True) | Q(end__gte=as_of),
+        start__lte=as_of,
+        group__school_year__start=year_start,
+    )
+
+
+# Pupils per slice of a scan over many schools (`Scope.slices`). A slice's figures,
+# records and flag keys took about 1.7 MB per 1 000 pupils at the peak (docs/bench.md),
+# so 40 000 keep a scan of any municipality some 70 MB above the process's own, well
+# under 256 MB; each slice reads the absence records again, so fewer are faster.
+SLICE_PUPILS = 40_000
 
 
 class PupilPlace(NamedTuple):

@@ -312,9 +312,6 @@ PAGE_PANELS: dict[str, list[str]] = {
     "pupil_detail": ["cases.panels.pupil_case"],
     "case_detail": [],
 }
-# On PostgreSQL, a scan outside a transaction writes its new flags on a second
-# connection while it evaluates (`fravaer.actions.scan_writes`).
-SCAN_WRITES_IN_THREAD = env.bool("SCAN_WRITES_IN_THREAD", True)
 
 LOGGING = {
     "version": 1,

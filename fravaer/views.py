@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -18,9 +18,9 @@ from django.views.decorators.vary import vary_on_headers
 
 from fravaer import access, queries
 from fravaer.actions import (
+    AbsenceRefused,
     AbsenceRuleError,
-    RegisterEntry,
-    check_day_consistency,
+    RegisterPost,
     correct_absence,
     log_contact,
     record_absence,
@@ -205,25 +205,26 @@ def register(request: HttpRequest, group_id: int) -> HttpResponse:
     if request.method == "POST":
         if not grant.can_register:
             raise Http404
-        with transaction.atomic():
-            rows = queries.register_rows(
-                group, day, allowed_kinds=grant.allowed_kinds, own_only=own_only, lock=True
+        # The save reads the rows under its lock; the forms are built from them, so a
+        # row someone else changed since the page was shown is seen as changed.
+        page = _RegisterForms(grant, reasons, request.POST)
+        try:
+            changes = save_class_register(
+                group,
+                day=day,
+                parse=page.parse,
+                by=request.user,
+                calendar=calendar,
+                allowed_kinds=grant.allowed_kinds,
+                own_only=own_only,
             )
-            forms = _register_forms(rows, grant, reasons, data=request.POST)
-            entries, conflict = _register_entries(rows, forms, grant, day)
-            if entries is not None:
-                try:
-                    changes = save_class_register(
-                        group, day=day, entries=entries, by=request.user, calendar=calendar
-                    )
-                except AbsenceRuleError as exc:
-                    conflict = exc.message
-                else:
-                    messages.success(request, _register_saved_message(changes, day))
-                    return redirect(
-                        f"{reverse('register', args=[group.pk])}?dato={day.isoformat()}"
-                    )
-        context["conflict"] = conflict
+        except AbsenceRefused as refused:
+            context["conflict"] = _show_register_refusal(refused, page.forms)
+        else:
+            if changes is not None:
+                messages.success(request, _register_saved_message(changes, day))
+                return redirect(f"{reverse('register', args=[group.pk])}?dato={day.isoformat()}")
+        rows, forms = page.rows, page.forms
     else:
         rows = queries.register_rows(
             group, day, allowed_kinds=grant.allowed_kinds, own_only=own_only
@@ -280,60 +281,46 @@ def _register_forms(rows, grant, reasons, data=None):
     ]
 
 
-def _register_entries(rows, forms, grant, day):
-    """Turn valid row forms into entries; (None, message) when something must be fixed."""
-    valid = all(f.is_valid() for f in forms)
-    if not valid:
-        return None, ""
-    entries = []
-    stale = False
-    for row, form in zip(rows, forms, strict=True):
-        posted_record = form.cleaned_data.get("record")
-        current = row.primary.pk if row.primary else None
-        if form.cleaned_data["pupil"] != row.pupil.uuid or posted_record != current:
+class _RegisterForms:
+    """The posted register: `parse` builds a row form for each row the save read and
+    says what each row should say now (None while a form has errors)."""
+
+    def __init__(self, grant, reasons, data) -> None:
+        self.grant, self.reasons, self.data = grant, reasons, data
+        self.rows: list = []
+        self.forms: list[RegisterRowForm] = []
+
+    def parse(self, rows) -> list[RegisterPost] | None:
+        self.rows = rows
+        self.forms = _register_forms(rows, self.grant, self.reasons, data=self.data)
+        if not all(form.is_valid() for form in self.forms):
+            return None
+        return [
+            RegisterPost(
+                key=form.prefix,
+                row=row,
+                posted_pupil=form.cleaned_data["pupil"],
+                posted_record=form.cleaned_data.get("record"),
+                data=form.absence_input() if form.wants_absence else None,
+            )
+            for row, form in zip(rows, self.forms, strict=True)
+        ]
+
+
+def _show_register_refusal(refused: AbsenceRefused, forms) -> str:
+    """Each refusal at its row's field; what goes above the table is returned."""
+    for form in forms:
+        errors = refused.for_row(form.prefix)
+        if any(e.code == "absence_row_changed" for e in errors):
             # The row shows what is registered now (the form was built from the rows
-            # read under lock), so that the teacher sees the other's change and a second
+            # read under the lock), so that the teacher sees the other's change and a second
             # save starts from it; the other rows keep what was typed.
             form.show_current()
-            form.add_error(
-                None,
-                _(
-                    "Registreringen for denne eleven er endret av en annen i mellomtiden. "
-                    "Her er det som er registrert nå. Se over og lagre på nytt."
-                ),
-            )
-            stale = True
-            continue
-        data = form.absence_input() if form.wants_absence else None
-        if row.primary is None and data is None:
-            continue
-        if data is not None:
-            try:
-                check_day_consistency(
-                    data.kind,
-                    row.other_kinds,
-                    day=day,
-                    lessons=data.lessons,
-                    other_lessons=row.other_lessons,
-                    lessons_per_day=grant.group.lessons_per_day,
-                )
-            except AbsenceRuleError as exc:
-                form.add_rule_error(exc)  # at the row's field it is about
-                continue
-        entries.append(
-            RegisterEntry(
-                pupil=row.pupil,
-                record=row.primary,
-                data=data,
-                other_kinds=row.other_kinds,
-                other_lessons=row.other_lessons,
-            )
-        )
-    if stale:
-        return None, _("Noen rader ble endret av en annen mens du registrerte.")
-    if any(f.errors for f in forms):
-        return None, ""
-    return entries, ""
+        for error in errors:
+            form.add_rule_error(error)
+    if "absence_row_changed" in refused.codes:
+        return _("Noen rader ble endret av en annen mens du registrerte.")
+    return " ".join(e.message for e in refused.for_row(None))
 
 
 def _register_saved_message(changes, day: dt.date) -> str:
@@ -412,9 +399,10 @@ def pupil_add_record(request: HttpRequest, pupil_uuid) -> HttpResponse:
                 not_before=max(grant.enrollment.start, group.school_year.start),
                 not_after=min(grant.enrollment.end or group.school_year.end, group.school_year.end),
             )
-        except AbsenceRuleError as exc:
-            # At the field it is about (the date, the count), like the form's own errors.
-            form.add_rule_error(exc)
+        except AbsenceRefused as refused:
+            # At the field each is about (the date, the count), like the form's own errors.
+            for error in refused.errors:
+                form.add_rule_error(error)
         else:
             messages.success(request, _("Fraværet er registrert."))
             return redirect(reverse("pupil", args=[grant.pupil.uuid]) + "#fravaer")
@@ -452,9 +440,10 @@ def record_edit(request: HttpRequest, pupil_uuid, record_id: int) -> HttpRespons
                     lessons_per_day=grant.group.lessons_per_day,
                     version=request.POST.get("version") or None,
                 )
-            except AbsenceRuleError as exc:
-                form.add_rule_error(exc)
-                if exc.code == "absence_concurrent_change":
+            except AbsenceRefused as refused:
+                for error in refused.errors:
+                    form.add_rule_error(error)
+                if "absence_concurrent_change" in refused.codes:
                     # Show what the other saved beside what was typed, and let a second
                     # save (knowing it) go through: the version is the current one.
                     current = (
@@ -502,14 +491,13 @@ def record_remove(request: HttpRequest, pupil_uuid, record_id: int) -> HttpRespo
     record = AbsenceRecord.objects.filter(pk=record_id, pupil=grant.pupil).first()
     if record is None or not grant.can_edit:
         raise Http404
-    if record.deleted_at is not None:
+    if remove_absence(record, by=request.user):
+        messages.success(
+            request,
+            _("Registreringen for %(date)s er fjernet.") % {"date": f"{record.date:%d.%m.%Y}"},
+        )
+    else:
         messages.info(request, _("Registreringen er allerede fjernet."))
-        return redirect(reverse("pupil", args=[grant.pupil.uuid]) + "#fravaer")
-    remove_absence(record, by=request.user)
-    messages.success(
-        request,
-        _("Registreringen for %(date)s er fjernet.") % {"date": f"{record.date:%d.%m.%Y}"},
-    )
     return redirect(reverse("pupil", args=[grant.pupil.uuid]) + "#fravaer")
 
 

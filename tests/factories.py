@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from cases.actions.consent import record_consent
-from cases.actions.events import CaseRuleError
+from cases.errors import CaseRuleError
 from cases.models import Case, Consent, Conversation, Service
 from fravaer.actions import AbsenceInput, apply_absence_changes
 from fravaer.models import AbsenceReason, Enrollment, Flag, Notification, RuleSetting
@@ -135,3 +135,12 @@ def saved_before_the_ranges(municipality, admin) -> RuleSetting:
         updated_by=admin,
         updated_at=timezone.now(),
     )
+
+
+def weekdays(start, n):
+    day, out = start, []
+    while len(out) < n:
+        if day.weekday() < 5:
+            out.append(day)
+        day += dt.timedelta(days=1)
+    return out

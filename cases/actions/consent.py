@@ -26,13 +26,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from cases import transitions
-from cases.actions.events import (
-    CaseRuleError,
-    add_event,
-    end_referral_access,
-    notify,
-    notify_each,
-)
+from cases.actions.grants import end_referral_access
+from cases.actions.notifications import notify, notify_each
+from cases.actions.timeline import add_event
+from cases.errors import CaseRuleError
 from cases.models import (
     Case,
     CaseEvent,

@@ -20,16 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from cases.actions.deadlines import Window, deadline_days, deadline_window, set_deadline
-from cases.actions.events import (
-    CaseChanged,
-    CaseRuleError,
-    add_event,
-    bump,
-    end_referral_access,
-    notify,
-    school_staff,
-)
+from cases.actions.grants import end_referral_access
 from cases.actions.meetings import cancel_meeting
+from cases.actions.notifications import notify, school_staff
+from cases.actions.timeline import add_event
+from cases.actions.versioning import bump
+from cases.errors import CaseChanged, CaseRuleError
 from cases.models import (
     REOPEN_DAYS,
     Case,
@@ -45,41 +41,18 @@ from cases.models import (
     closed_because,
     closed_because_msgids,
 )
+from cases.transitions import (
+    CLOSE_REASONS,
+    LEVEL_DEADLINES,
+    LEVEL_OWN_DEADLINES,
+    TRANSITIONS,
+    UP,
+)
 from fravaer.models import Enrollment, Flag, Pupil, School, StaffRole, User
 from fravaer.models.flags import JSONWithKeys
 from fravaer.schooldays import SchoolCalendar, closed_reason_label
 
-# --- transitions ------------------------------------------------------------------------
-
-UP = "up"
-DOWN = "down"
-
-# The staircase: which level changes exist. Closing is allowed from every level and
-# is its own action. Moving down means "try other measures on this level" (seed 000
-# p. 14, outcome 2).
-TRANSITIONS: dict[tuple[str, str], str] = {
-    (Level.NIVA_0, Level.NIVA_1): UP,
-    (Level.NIVA_1, Level.NIVA_2A): UP,
-    (Level.NIVA_2A, Level.NIVA_2B): UP,
-    (Level.NIVA_2B, Level.NIVA_2A): DOWN,
-    (Level.NIVA_2A, Level.NIVA_1): DOWN,
-}
-
-# The deadline each level starts on arrival, and the deadlines that belong to a level
-# (cancelled when the case leaves it).
-LEVEL_DEADLINES: dict[str, str] = {
-    Level.NIVA_1: Deadline.Kind.LEVEL1_MEETING,
-    Level.NIVA_2A: Deadline.Kind.EVALUATION_2A,
-    Level.NIVA_2B: Deadline.Kind.MAPPING_SUMMARY_2B,
-}
-
-# Deadlines that stop when the case leaves their level: the one it started on arrival,
-# and at nivå 1 the evaluation of the measures agreed at the meeting.
-LEVEL_OWN_DEADLINES: dict[str, tuple[str, ...]] = {
-    **{level: (kind,) for level, kind in LEVEL_DEADLINES.items()},
-    Level.NIVA_1: (Deadline.Kind.LEVEL1_MEETING, Deadline.Kind.PLAN_EVALUATION),
-    Level.NIVA_2B: (Deadline.Kind.MAPPING_SUMMARY_2B, Deadline.Kind.EVALUATION_2B),
-}
+# --- what the level changes and opening share ------------------------------------------
 
 # 2B's mapping summary is due within 2–3 weeks (seed 004): the team sets the date, at
 # the latest the municipality's deadline for it (21 days unless changed), and at the
@@ -94,10 +67,6 @@ def summary_2b_window(case: Case, today: dt.date) -> Window:
     days = deadline_days(case.school.municipality_id, Deadline.Kind.MAPPING_SUMMARY_2B)
     earliest = today + dt.timedelta(days=max(1, days - SUMMARY_2B_ROOM_DAYS))
     return deadline_window(case.school_id, earliest, today + dt.timedelta(days=days))
-
-
-def allowed_moves(level: str) -> list[str]:
-    return [to for (frm, to) in TRANSITIONS if frm == level]
 
 
 def active_consents(case: Case, day: dt.date) -> list[Consent]:
@@ -541,25 +510,6 @@ def add_note(
 
 
 # --- closing and reopening -------------------------------------------------------------
-
-_R = Case.CloseReason
-# The reasons a case may close for on each level. Nivå 0 asks whether there is cause
-# for concern at all: it ends in "not confirmed" or goes on to nivå 1, and has no
-# measures that could have worked. From nivå 1 on the concern is defined and the case
-# closes when the evaluation finds that the measures worked (seed 000 p. 14, outcome 1).
-# A pupil moving away, or something else written out, ends a case on any level.
-CLOSE_REASONS: dict[str, tuple[str, ...]] = {
-    Level.NIVA_0: (_R.NOT_CONFIRMED, _R.MOVED, _R.OTHER),
-    Level.NIVA_1: (_R.MEASURES_WORKED, _R.MOVED, _R.OTHER),
-    Level.NIVA_2A: (_R.MEASURES_WORKED, _R.MOVED, _R.OTHER),
-    Level.NIVA_2B: (_R.MEASURES_WORKED, _R.MOVED, _R.OTHER),
-}
-
-
-def close_reasons(level: str) -> list[tuple[str, str]]:
-    """The (value, label) choices a case on `level` may close for."""
-    allowed = CLOSE_REASONS.get(level, tuple(_R.values))
-    return [(value, label) for value, label in _R.choices if value in allowed]
 
 
 def meetings_to_cancel(case: Case) -> list[Meeting]:

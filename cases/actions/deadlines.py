@@ -21,7 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from cases.actions.events import CaseRuleError, add_event, notify_each
+from cases.actions.notifications import notify_each
+from cases.actions.timeline import add_event
+from cases.errors import CaseRuleError
 from cases.models import (
     DEADLINE_DAYS_RANGE,
     DEFAULT_DEADLINE_DAYS,

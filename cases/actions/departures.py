@@ -29,7 +29,8 @@ from django.utils.translation import gettext_noop
 
 from cases.access import with_roles_held
 from cases.actions.core import close_case
-from cases.actions.events import add_event, notify, school_staff
+from cases.actions.notifications import notify, school_staff
+from cases.actions.timeline import add_event
 from cases.models import Case, CaseEvent
 from fravaer.models import Enrollment, StaffRole
 

@@ -26,7 +26,9 @@ from django.utils.translation import gettext_noop
 
 from cases import access, transitions
 from cases.actions.deadlines import meet_deadline, set_deadline
-from cases.actions.events import CaseChanged, CaseRuleError, add_event, notify
+from cases.actions.notifications import notify
+from cases.actions.timeline import add_event
+from cases.errors import CaseChanged, CaseRuleError
 from cases.models import (
     Case,
     CaseEvent,

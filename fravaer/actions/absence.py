@@ -8,7 +8,9 @@ one place.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Sequence
+import uuid
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -31,6 +33,7 @@ from fravaer.models import (
     School,
     User,
 )
+from fravaer.queries import RegisterRow, enrolled_pupils, kinds_and_lessons, register_rows
 from fravaer.schooldays import SchoolCalendar
 
 EDITABLE_FIELDS = (
@@ -206,20 +209,6 @@ class AbsenceChanges:
         return bool(self.created or self.updated or self.removed)
 
 
-@dataclass(frozen=True)
-class RegisterEntry:
-    """One row of the class register: the pupil, the record the row edits (if any),
-    and what it should say now (None: remove it / nothing to register)."""
-
-    pupil: Pupil
-    record: AbsenceRecord | None
-    data: AbsenceInput | None
-    # The kinds of the pupil's other records that day (kept by other rows or people),
-    # and the lessons of those that are lesson records.
-    other_kinds: frozenset[str] = frozenset()
-    other_lessons: int = 0
-
-
 def apply_absence_changes(
     *,
     creates: Sequence[tuple[Pupil, dt.date, AbsenceInput]] = (),
@@ -280,62 +269,249 @@ def apply_absence_changes(
     return changes
 
 
+# --- one core for every save of absence ----------------------------------------
+#
+# The register, the pupil page, the edit page, removal and the import all save through
+# `save_absence`: it opens the transaction, locks the pupils (in key order, before any
+# rule reads their records), runs the caller's checks once, and either writes
+# everything or raises `AbsenceRefused` with every problem found, keyed by the row
+# and field it is about. Views parse, call one action and render.
+
+# The field of the absence each named rule is about (None: the row or form as a whole).
+# Forms show a refusal at their own field for it (`StyledForm.rule_fields`).
+RULE_FIELDS: dict[str, str | None] = {
+    "absence_date_in_future": "date",
+    "absence_date_outside_enrollment": "date",
+    "absence_date_not_school_day": "date",
+    "absence_one_day_record_per_pupil_date": "kind",
+    "absence_day_overlaps": "kind",
+    "absence_lessons_required": "lessons",
+    "absence_lessons_exceed_day": "lessons",
+    "absence_lessons_exceed_day_total": "lessons",
+    "absence_documented_unknown_reason": "reason",
+    "absence_concurrent_change": None,
+    "absence_row_changed": None,
+}
+
+# A problem's key: the caller's key for the row (a register row's form prefix, an
+# import line; None for a one-record form or the whole save), and the field.
+ProblemKey = tuple[Hashable | None, str | None]
+
+
+class AbsenceRefused(Exception):
+    """Nothing was saved; `problems` says everything that must be fixed, each
+    `AbsenceRuleError` (its `code` names the rule) under (row, field)."""
+
+    def __init__(self, problems: Mapping[ProblemKey, list[AbsenceRuleError]]):
+        self.problems = dict(problems)
+        super().__init__([e.message for errors in self.problems.values() for e in errors])
+
+    @property
+    def errors(self) -> list[AbsenceRuleError]:
+        return [e for errors in self.problems.values() for e in errors]
+
+    @property
+    def codes(self) -> set[str | None]:
+        return {e.code for e in self.errors}
+
+    def for_row(self, row: Hashable | None) -> list[AbsenceRuleError]:
+        return [e for (key, _f), errors in self.problems.items() if key == row for e in errors]
+
+
+class Problems:
+    """Collects refusals while the checks run: `with problems.at(row): check(...)`."""
+
+    def __init__(self) -> None:
+        self.found: dict[ProblemKey, list[AbsenceRuleError]] = {}
+
+    def add(self, row: Hashable | None, error: AbsenceRuleError) -> None:
+        field_name = RULE_FIELDS.get(error.code or "")
+        self.found.setdefault((row, field_name), []).append(error)
+
+    @contextmanager
+    def at(self, row: Hashable | None) -> Iterator[None]:
+        try:
+            yield
+        except AbsenceRuleError as exc:
+            self.add(row, exc)
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+
+@dataclass
+class AbsencePlan:
+    """What a save's checks decided: the writes, or the problems (then nothing)."""
+
+    creates: list[tuple[Pupil, dt.date, AbsenceInput]] = field(default_factory=list)
+    updates: list[tuple[AbsenceRecord, AbsenceInput]] = field(default_factory=list)
+    removals: list[AbsenceRecord] = field(default_factory=list)
+    problems: Problems = field(default_factory=Problems)
+
+
+def lock_pupils(pupils: QuerySet[Pupil] | Iterable[int]) -> None:
+    """Hold these pupils' rows until the transaction ends, taken in key order so that
+    two savers never deadlock (PostgreSQL; SQLite lets one writer in at a time). The
+    day rules read a pupil's other records that day and then write: two saves for one
+    pupil at once would each pass them alone (a whole day beside lessons, more lessons
+    than the class has). `save_absence` locks before its checks read. A queryset is
+    locked in one statement; ids in chunks (an import's thousands), still in order."""
+    if isinstance(pupils, QuerySet):
+        list(pupils.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+        return
+    ids = sorted(set(pupils))
+    for i in range(0, len(ids), LOCK_CHUNK):
+        list(
+            Pupil.objects.filter(pk__in=ids[i : i + LOCK_CHUNK])
+            .select_for_update(of=("self",))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+
+
+LOCK_CHUNK = 5_000
+
+
+def save_absence(
+    pupils: QuerySet[Pupil] | Iterable[int],
+    check: Callable[[], AbsencePlan],
+    *,
+    by: User | None,
+    now: dt.datetime,
+    conflict: AbsenceRuleError,
+    dry_run: bool = False,
+) -> AbsenceChanges:
+    """The one way absence is saved: in one transaction (a savepoint inside a
+    caller's, such as OncePerSubmissionMiddleware's, which stays usable to show the
+    refusal), lock `pupils`, then `check()` reads and decides, once; any problem
+    refuses the whole save (`AbsenceRefused`, nothing written), else it is written.
+    A database constraint that still fires (a writer that did not lock) is refused
+    with `conflict`. `dry_run`: check only, without locking or writing (`by` may then
+    be None)."""
+    try:
+        with transaction.atomic():
+            if not dry_run:
+                lock_pupils(pupils)
+            plan = check()
+            if plan.problems:
+                raise AbsenceRefused(plan.problems.found)
+            if dry_run:
+                return AbsenceChanges()
+            if by is None:
+                raise ValueError("save_absence writes on someone's behalf: give `by`")
+            return apply_absence_changes(
+                creates=plan.creates,
+                updates=plan.updates,
+                removals=plan.removals,
+                by=by,
+                now=now,
+            )
+    except IntegrityError as exc:
+        raise AbsenceRefused({(None, None): [conflict]}) from exc
+
+
+@dataclass(frozen=True)
+class RegisterPost:
+    """One row of the class register as posted: `key` is the caller's for the row (its
+    form prefix), `row` the row as read under the lock, `posted_pupil` and
+    `posted_record` what the form said the row was when the page was shown, `data`
+    what it should say now (None: present, so the row's record, if any, goes)."""
+
+    key: Hashable
+    row: RegisterRow
+    posted_pupil: uuid.UUID | None
+    posted_record: int | None
+    data: AbsenceInput | None
+
+
 def save_class_register(
     group: Group,
     *,
     day: dt.date,
-    entries: Iterable[RegisterEntry],
+    parse: Callable[[list[RegisterRow]], Sequence[RegisterPost] | None],
     by: User,
     calendar: SchoolCalendar,
-) -> AbsenceChanges:
-    """Save a whole class's register for one school day in one transaction."""
+    allowed_kinds: frozenset[str],
+    own_only: int | None = None,
+) -> AbsenceChanges | None:
+    """Save a whole class's register for one school day: all or nothing.
+
+    Under the lock on the class's pupils, the register's rows are read and handed to
+    `parse` (the caller's forms, built from them), which says what each row should
+    say now, or None when a form must be fixed first: then nothing is saved and None
+    is returned. Each row is then compared with what is registered now (a row
+    someone else changed since the page was shown is refused, `absence_row_changed`,
+    never overwritten) and checked by the rules, the day rules against the pupil's
+    other records that day. Every problem is raised at once (`AbsenceRefused`, keyed
+    by the row's key)."""
     now = timezone.now()
-    check_absence_date(day, calendar=calendar, today=timezone.localdate(now))
-    creates, updates, removals = [], [], []
-    for entry in entries:
-        if entry.data is not None:
-            check_day_consistency(
-                entry.data.kind,
-                entry.other_kinds,
-                day=day,
-                lessons=entry.data.lessons,
-                other_lessons=entry.other_lessons,
-                lessons_per_day=group.lessons_per_day,
-            )
-        if entry.record is None and entry.data is not None:
-            check_absence_input(entry.data, lessons_per_day=group.lessons_per_day)
-            creates.append((entry.pupil, day, entry.data))
-        elif entry.record is not None and entry.data is None:
-            removals.append(entry.record)
-        elif (
-            entry.record is not None
-            and entry.data is not None
-            and (entry.data.differs_from(entry.record))
-        ):
-            check_absence_input(entry.data, lessons_per_day=group.lessons_per_day)
-            updates.append((entry.record, entry.data))
-    try:
-        return apply_absence_changes(
-            creates=creates, updates=updates, removals=removals, by=by, now=now
-        )
-    except IntegrityError as exc:
-        raise AbsenceRuleError(
+    parsed = True
+
+    def check() -> AbsencePlan:
+        nonlocal parsed
+        plan = AbsencePlan()
+        rows = register_rows(group, day, allowed_kinds=allowed_kinds, own_only=own_only)
+        posts = parse(rows)
+        if posts is None:
+            parsed = False
+            return plan
+        with plan.problems.at(None):
+            check_absence_date(day, calendar=calendar, today=timezone.localdate(now))
+        for post in posts:
+            row = post.row
+            current = row.primary.pk if row.primary else None
+            if post.posted_pupil != row.pupil.uuid or post.posted_record != current:
+                plan.problems.add(post.key, _row_changed())
+                continue
+            if post.data is None:
+                if row.primary is not None:
+                    plan.removals.append(row.primary)
+                continue
+            if row.primary is not None and not post.data.differs_from(row.primary):
+                continue
+            with plan.problems.at(post.key):
+                check_absence_input(post.data, lessons_per_day=group.lessons_per_day)
+            with plan.problems.at(post.key):
+                check_day_consistency(
+                    post.data.kind,
+                    row.other_kinds,
+                    day=day,
+                    lessons=post.data.lessons,
+                    other_lessons=row.other_lessons,
+                    lessons_per_day=group.lessons_per_day,
+                )
+            if row.primary is None:
+                plan.creates.append((row.pupil, day, post.data))
+            else:
+                plan.updates.append((row.primary, post.data))
+        return plan
+
+    changes = save_absence(
+        # Serialises two saves of the same class, and a save of one of its pupils on
+        # the pupil page or by an import.
+        enrolled_pupils(group, day),
+        check,
+        by=by,
+        now=now,
+        conflict=AbsenceRuleError(
             _(
                 "Noen andre registrerte fravær for en av elevene samtidig. "
                 "Se over registreringen og lagre på nytt."
             ),
             code="absence_concurrent_change",
-        ) from exc
+        ),
+    )
+    return changes if parsed else None
 
 
-def lock_pupils(pupils: QuerySet[Pupil]) -> None:
-    """Hold these pupils' rows until the transaction ends, taken in key order so that
-    two savers never deadlock (PostgreSQL; SQLite lets one writer in at a time). The
-    day rules read a pupil's other records that day and then write: two saves for one
-    pupil at once would each pass them alone (a whole day beside lessons, more lessons
-    than the class has). The register, the pupil page, the edit page and the import
-    all lock before they read."""
-    list(pupils.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+def _row_changed() -> AbsenceRuleError:
+    return AbsenceRuleError(
+        _(
+            "Registreringen for denne eleven er endret av en annen i mellomtiden. "
+            "Her er det som er registrert nå. Se over og lagre på nytt."
+        ),
+        code="absence_row_changed",
+    )
 
 
 def _others_that_day(
@@ -347,18 +523,6 @@ def _others_that_day(
     if exclude:
         qs = qs.exclude(pk=exclude)
     return kinds_and_lessons(qs.values_list("kind", "lessons"))
-
-
-def kinds_and_lessons(records: Iterable[tuple[str, int | None]]) -> tuple[set[str], int]:
-    """What `check_day_consistency` needs of a pupil's other records that day, given
-    as (kind, lessons): their kinds, and the lessons of the lesson records."""
-    kinds: set[str] = set()
-    lessons = 0
-    for kind, count in records:
-        kinds.add(kind)
-        if kind == AbsenceRecord.Kind.LESSON:
-            lessons += count or 0
-    return kinds, lessons
 
 
 def record_absence(
@@ -374,20 +538,21 @@ def record_absence(
 ) -> AbsenceRecord:
     """Register one absence for one pupil (the pupil page)."""
     now = timezone.now()
-    check_absence_date(
-        day,
-        calendar=calendar,
-        today=timezone.localdate(now),
-        not_before=not_before,
-        not_after=not_after,
-    )
-    check_absence_input(data, lessons_per_day=lessons_per_day)
-    try:
-        # A savepoint when the caller holds a transaction (OncePerSubmissionMiddleware):
-        # the refusal is shown on the form, which needs the transaction usable.
-        with transaction.atomic():
-            lock_pupils(Pupil.objects.filter(pk=pupil.pk))
-            kinds, lessons = _others_that_day(pupil.pk, day)
+
+    def check() -> AbsencePlan:
+        plan = AbsencePlan(creates=[(pupil, day, data)])
+        with plan.problems.at(None):
+            check_absence_date(
+                day,
+                calendar=calendar,
+                today=timezone.localdate(now),
+                not_before=not_before,
+                not_after=not_after,
+            )
+        with plan.problems.at(None):
+            check_absence_input(data, lessons_per_day=lessons_per_day)
+        kinds, lessons = _others_that_day(pupil.pk, day)
+        with plan.problems.at(None):
             check_day_consistency(
                 data.kind,
                 kinds,
@@ -396,13 +561,29 @@ def record_absence(
                 other_lessons=lessons,
                 lessons_per_day=lessons_per_day,
             )
-            changes = apply_absence_changes(creates=[(pupil, day, data)], by=by, now=now)
-    except IntegrityError as exc:
-        raise AbsenceRuleError(
+        return plan
+
+    changes = save_absence(
+        [pupil.pk],
+        check,
+        by=by,
+        now=now,
+        conflict=AbsenceRuleError(
             _("Eleven har allerede fravær hele dagen %(date)s.") % {"date": f"{day:%d.%m.%Y}"},
             code="absence_one_day_record_per_pupil_date",
-        ) from exc
+        ),
+    )
     return changes.created[0]
+
+
+def _changed_by_other() -> AbsenceRuleError:
+    return AbsenceRuleError(
+        _(
+            "Registreringen ble endret av en annen mens du redigerte. Se over "
+            "endringen din og lagre på nytt."
+        ),
+        code="absence_concurrent_change",
+    )
 
 
 def correct_absence(
@@ -416,40 +597,53 @@ def correct_absence(
     """Correct one record; the previous content is kept in its history. With
     `version` (from `record_version` when the form was shown), a change someone else
     saved in the meantime is refused, never silently overwritten."""
-    check_absence_input(data, lessons_per_day=lessons_per_day)
-    with transaction.atomic():
-        lock_pupils(Pupil.objects.filter(pk=record.pupil_id))
-        current = AbsenceRecord.objects.select_for_update().get(pk=record.pk)
-        if current.deleted_at is not None or (
-            version is not None and record_version(current) != version
+    now = timezone.now()
+    current = record
+
+    def check() -> AbsencePlan:
+        nonlocal current
+        plan = AbsencePlan()
+        found = AbsenceRecord.objects.filter(pk=record.pk).first()
+        if (
+            found is None
+            or found.deleted_at is not None
+            or (version is not None and record_version(found) != version)
         ):
-            raise AbsenceRuleError(
-                _(
-                    "Registreringen ble endret av en annen mens du redigerte. Se over "
-                    "endringen din og lagre på nytt."
-                ),
-                code="absence_concurrent_change",
-            )
+            plan.problems.add(None, _changed_by_other())
+            return plan
+        current = found
+        with plan.problems.at(None):
+            check_absence_input(data, lessons_per_day=lessons_per_day)
         kinds, lessons = _others_that_day(record.pupil_id, record.date, exclude=record.pk)
-        check_day_consistency(
-            data.kind,
-            kinds,
-            day=record.date,
-            lessons=data.lessons,
-            other_lessons=lessons,
-            lessons_per_day=lessons_per_day,
-        )
-        if not data.differs_from(current):
-            return current
-        apply_absence_changes(updates=[(current, data)], by=by)
+        with plan.problems.at(None):
+            check_day_consistency(
+                data.kind,
+                kinds,
+                day=record.date,
+                lessons=data.lessons,
+                other_lessons=lessons,
+                lessons_per_day=lessons_per_day,
+            )
+        if data.differs_from(current):
+            plan.updates.append((current, data))
+        return plan
+
+    save_absence([record.pupil_id], check, by=by, now=now, conflict=_changed_by_other())
     return current
 
 
-def remove_absence(record: AbsenceRecord, *, by: User) -> AbsenceRecord:
-    """Remove a record; it stays in the database with who removed it and when."""
-    if record.deleted_at is None:
-        apply_absence_changes(removals=[record], by=by)
-    return record
+def remove_absence(record: AbsenceRecord, *, by: User) -> AbsenceChanges:
+    """Remove a record; it stays in the database with who removed it and when. A
+    record removed already (another tab, someone else) is left as it is: the changes
+    returned are then empty."""
+
+    def check() -> AbsencePlan:
+        found = AbsenceRecord.objects.current().filter(pk=record.pk).first()
+        return AbsencePlan(removals=[found] if found is not None else [])
+
+    return save_absence(
+        [record.pupil_id], check, by=by, now=timezone.now(), conflict=_changed_by_other()
+    )
 
 
 # A contact logged after the fact: within the last year (as a conversation in a case);

@@ -19,14 +19,14 @@ from functools import cached_property
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 
-from fravaer.actions.scan_writes import ScanWrites, queue_notification_emails, slices
+from fravaer.actions.scan_writes import ScanWrites, queue_notification_emails
 from fravaer.models import Pupil, SchoolYear, StaffRole, User
 from fravaer.models.flags import (
     Flag,
@@ -107,12 +107,14 @@ def scan_absence(
     contact with the home has answered, notify the recipients of new flags and emit
     `flags_raised` with them (`fravaer.events`).
 
-    The statements are a fixed number whatever the number of pupils: the figures
-    (`fravaer.scan.load_figures`), one read of the flags, and in one transaction the
-    writes (`fravaer.actions.scan_writes`): on PostgreSQL a COPY and an INSERT per
-    slice of new flags, one statement for the inbox messages, an UPDATE each for
-    closed episodes and cleared flags, if any, and the handlers. Only the pupils and
-    rules within reach of a bound are evaluated (`fravaer.reach`)."""
+    The scope is scanned in slices of whole schools (`Scope.slices`), in one
+    transaction on the caller's connection. The statements are a fixed number per
+    slice, whatever the number of pupils in it: one read of the flags, the figures
+    (`fravaer.scan.load_figures`), and the writes (`fravaer.actions.scan_writes`): on
+    PostgreSQL a COPY and an INSERT of the new flags, an UPDATE each for closed
+    episodes, cleared and reactivated flags, if any; then once per scan the inbox
+    messages and the handlers. Only the pupils and rules within reach of a bound are
+    evaluated (`fravaer.reach`)."""
     with _no_cycle_collection():
         return _scan(scope, as_of=as_of, now=now or timezone.now(), email=email)
 
@@ -191,57 +193,17 @@ def _read_flags(in_scope: QuerySet, *, as_of: dt.date) -> _KnownFlags:
 
 
 def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> ScanResult:
-    in_scope = scope.enrollments(as_of).values("pupil_id")
-    # The flags before the figures: a flag that a save (and its own rescan) changes in
-    # between is then judged on figures newer than the flag, and the writes touch only
-    # rows still as read here.
-    known = _read_flags(in_scope, as_of=as_of)
-    data = load_figures(scope, as_of, rule_configs)
-    result = ScanResult(as_of, pupils=len(data.places))
-    if not data.places:
-        return result
-    firing: set[tuple[int, str]] = set()  # open episodes whose condition still holds
-    still_undocumented: set[int] = set()
-    # Flag id, the finding that fires again, and the pupil's class now.
-    reactivate: list[tuple[int, Finding, PupilPlace]] = []
-    # Outside a transaction the writes run beside the evaluation (`ScanWrites`, on
-    # PostgreSQL).
-    threaded = not connection.in_atomic_block and settings.SCAN_WRITES_IN_THREAD
-    writes = ScanWrites(in_scope, as_of=as_of, now=now, email=email, threaded=threaded)
-    try:
-        with transaction.atomic():
-            # In pupil order: each slice is inserted in key order, and so the whole
-            # scan takes its row locks in the same order as any other scan (two scans
-            # over the same pupils then wait for each other, never deadlock).
-            for part in slices(sorted(data.figures.items())):
-                for pupil_id, figures in part:
-                    place = data.places[pupil_id]
-                    rules = None if data.rules is None else data.rules[pupil_id]
-                    for finding in evaluate(figures, data.configs[place.municipality_id], rules):
-                        if finding.record_id is not None:
-                            still_undocumented.add(finding.record_id)
-                        key = (pupil_id, finding.rule, finding.period_key)
-                        if (pupil_id, finding.rule) in known.open_episodes:
-                            firing.add((pupil_id, finding.rule))
-                        elif key not in known.existing:
-                            writes.add(place, finding)
-                        elif known.active_periods.pop(key, None) is None and key in known.cleared:
-                            reactivate.append((known.cleared[key], finding, place))
-                writes.end_slice()
-            # Every pupil's figures are done with: free them before the writes.
-            del data
-            known.existing.clear()
-            to_close = [fid for key, fid in known.open_episodes.items() if key not in firing]
-            stale = [
-                fid
-                for fid, record_id in known.active_undocumented
-                if record_id not in still_undocumented
-            ]
-            stale.extend(known.active_periods.values())  # no finding confirmed them
-            written = writes.finish(to_close=to_close, stale=stale, reactivate=reactivate)
-    except BaseException:
-        writes.abort()
-        raise
+    writes = ScanWrites(
+        scope.enrollments(as_of).values("pupil_id"), as_of=as_of, now=now, email=email
+    )
+    result = ScanResult(as_of)
+    with transaction.atomic():
+        # Slices of whole schools in school order, each read, evaluated and written
+        # before the next is read: the scan holds one slice's figures and flags at a
+        # time (`Scope.slices`).
+        for part in scope.slices(as_of):
+            result.pupils += _scan_slice(part, writes, as_of=as_of)
+        written = writes.finish()
     result.raised = written.inserted
     result.notifications = written.notifications
     result.closed_episodes = written.closed_episodes
@@ -249,6 +211,51 @@ def _scan(scope: Scope, *, as_of: dt.date, now: dt.datetime, email: bool) -> Sca
     result.reactivated = written.reactivated
     result.flags = writes.new_flags()
     return result
+
+
+def _scan_slice(part: Scope, writes: ScanWrites, *, as_of: dt.date) -> int:
+    """Read, evaluate and write one slice of the scan; returns its pupils."""
+    # The flags before the figures: a flag that a save (and its own rescan) changes in
+    # between is then judged on figures newer than the flag, and the writes touch only
+    # rows still as read here.
+    known = _read_flags(part.enrollments(as_of).values("pupil_id"), as_of=as_of)
+    data = load_figures(part, as_of, rule_configs)
+    pupils = len(data.places)
+    if not pupils:
+        return 0
+    firing: set[tuple[int, str]] = set()  # open episodes whose condition still holds
+    still_undocumented: set[int] = set()
+    # Flag id, the finding that fires again, and the pupil's class now.
+    reactivate: list[tuple[int, Finding, PupilPlace]] = []
+    places = data.places
+    # In school and pupil order, as the slices: the new flags are inserted in that
+    # order, so every scan takes its row locks in the same order as any other (two
+    # scans over the same pupils then wait for each other, never deadlock).
+    for pupil_id, figures in sorted(
+        data.figures.items(), key=lambda item: (places[item[0]].school_id, item[0])
+    ):
+        place = places[pupil_id]
+        rules = None if data.rules is None else data.rules[pupil_id]
+        for finding in evaluate(figures, data.configs[place.municipality_id], rules):
+            if finding.record_id is not None:
+                still_undocumented.add(finding.record_id)
+            key = (pupil_id, finding.rule, finding.period_key)
+            if (pupil_id, finding.rule) in known.open_episodes:
+                firing.add((pupil_id, finding.rule))
+            elif key not in known.existing:
+                writes.add(place, finding)
+            elif known.active_periods.pop(key, None) is None and key in known.cleared:
+                reactivate.append((known.cleared[key], finding, place))
+    # The slice's figures are done with: free them before the writes.
+    del data
+    known.existing.clear()
+    to_close = [fid for key, fid in known.open_episodes.items() if key not in firing]
+    stale = [
+        fid for fid, record_id in known.active_undocumented if record_id not in still_undocumented
+    ]
+    stale.extend(known.active_periods.values())  # no finding confirmed them
+    writes.write_slice(to_close=to_close, stale=stale, reactivate=reactivate)
+    return pupils
 
 
 def send_notification_emails(per_user: dict[int, int]) -> int:

@@ -1,39 +1,28 @@
-"""What one scan writes, in one transaction: its new flags, one inbox message per
-person they reach, the window episodes it closes, the undocumented flags it clears,
-and what the `flags_raised` event's handlers do with the new flags (`fravaer.events`).
+"""What one scan writes, in its own transaction on its own connection: its new
+flags, one inbox message per person they reach, the window episodes it closes, the
+flags it clears or brings back, and what the `flags_raised` event's handlers do with
+the new flags (`fravaer.events`).
 
-On PostgreSQL new flags go in as one COPY into a temporary table and one
+The scan hands over its findings slice by slice (`fravaer.scan.Scope.slices`), and
+each slice is written before the next is read, so the scan never holds more than a
+slice's rows. On PostgreSQL a slice's new flags go in with psycopg's COPY (`write_row`,
+which adapts and escapes the values) into a temporary table, and one
 `INSERT … SELECT … ON CONFLICT DO NOTHING` into the flags, whose new ids are kept for
-the messages; no model instance is built.
-
-Outside a transaction (the Celery tasks, `manage.py scan_absence`), the scan
-evaluates its pupils in `SLICES` slices and hands each slice's new flags to a writer:
-a thread with a connection and transaction of its own, which checks the foreign keys
-as each statement ends, so that PostgreSQL inserts and checks one slice while Python
-evaluates the next. A first scan of a municipality writes some 100 000 flags, and
-writing them took as long as evaluating them. A slice that raises nothing writes
-nothing, so the statements are at most four per slice and a few more, whatever the
-number of pupils. Inside a transaction (a test, or a caller's own) the same
-statements run in that transaction after the evaluation, all flags in one slice. SQLite, the
-development default, bulk-creates the flags and writes the messages with one
-`INSERT … SELECT`. Either way database uniqueness skips a flag another scan raised
-first (a retried task, the nightly beat meeting a rescan after a save).
+the messages; no model instance is built. On SQLite (the development default) they are
+bulk-created. Either way database uniqueness skips a flag another scan raised first (a
+retried task, the nightly beat meeting a rescan after a save). The messages and the
+handlers come last, once per scan.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import datetime as dt
 import json
 import logging
-import queue
-import threading
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
 from fravaer.events import emit
@@ -44,8 +33,6 @@ from fravaer.scan import PupilPlace
 from fravaer.thresholds import CONTACT, LEADERS, RULES, TEAM, Finding
 
 logger = logging.getLogger(__name__)
-
-SLICES = 4  # a fixed number: the statements do not grow with the pupils
 
 COLUMNS = (
     "pupil_id",
@@ -72,25 +59,6 @@ RAISED = "fravaer_raised_flag"  # the flags this scan inserted: id, group, schoo
 HANDED_OVER = "(details -> 'no_answer_on') IS NOT NULL AS handed_over"
 HANDED_OVER_OF_F = "(f.details -> 'no_answer_on') IS NOT NULL AS handed_over"
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value: str) -> str:
-    """A text value for PostgreSQL's COPY text format: backslash, tab, newline and
-    carriage return escaped."""
-    return value.translate(_COPY_ESCAPES)
-
-
-def slices(items: Sequence, n: int = SLICES) -> list[Sequence]:
-    """`items` in `n` consecutive parts of (nearly) equal length."""
-    size, extra = divmod(len(items), n)
-    parts, start = [], 0
-    for i in range(n):
-        end = start + size + (1 if i < extra else 0)
-        parts.append(items[start:end])
-        start = end
-    return parts
-
 
 @dataclass
 class Written:
@@ -102,82 +70,43 @@ class Written:
     reactivated: int = 0
 
 
-class _Finish:
-    def __init__(
-        self,
-        to_close: list[int],
-        stale: list[int],
-        reactivate: list[tuple[int, Finding, PupilPlace]],
-    ) -> None:
-        self.to_close, self.stale, self.reactivate = to_close, stale, reactivate
-
-
-_ABORT = object()
-
-
-class _Aborted(Exception):
-    """The scan failed while its writes were under way: roll them back."""
-
-
 class ScanWrites:
-    """Collects a scan's new flags slice by slice and writes them, with the rest of
-    the scan's changes, in one transaction (see the module's text)."""
+    """Collects a slice's new flags (`add`) and writes them with the slice's other
+    changes (`write_slice`); `finish` writes the messages and calls the handlers.
+    Every statement runs on the scan's connection, in the transaction the scan holds
+    (see the module's text)."""
 
-    def __init__(
-        self,
-        in_scope: QuerySet,
-        *,
-        as_of: dt.date,
-        now: dt.datetime,
-        email: bool,
-        threaded: bool,
-    ) -> None:
+    def __init__(self, in_scope: QuerySet, *, as_of: dt.date, now: dt.datetime, email: bool):
         self.in_scope, self.as_of, self.now, self.email = in_scope, as_of, now, email
         self.postgresql = connection.vendor == "postgresql"
-        self.threaded = threaded and self.postgresql
         self.written = Written()
-        self._lines: list[str] = []
-        self._pending: list[Flag] = []
+        self._rows: list[tuple] = []  # PostgreSQL: a slice's rows for COPY
+        self._pending: list[Flag] = []  # SQLite: a slice's flags
+        self._created = False  # SQLite: a flag was bulk-created or brought back
         self._begun = False
-        self._thread: threading.Thread | None = None
-        # At most two slices wait for the writer: the COPY text of a slice is the
-        # largest thing a scan holds besides the figures.
-        self._queue: queue.Queue = queue.Queue(maxsize=2)
-        self._abort = threading.Event()
-        self._error: BaseException | None = None
-        # The writer connects to the database the scan reads (a benchmark swaps in a
-        # scratch database for its own thread only).
-        self._settings = copy.deepcopy(connection.settings_dict)
-        self._wrapper_class = type(connections[DEFAULT_DB_ALIAS])
-        # as_of, raised_at, status, episode_open, acknowledgement: the same for every
-        # row but the episode flag.
-        head = f"{as_of.isoformat()}\t{now.isoformat()}\t{Flag.Status.ACTIVE.value}"
-        self._tail = {False: f"{head}\tf\t", True: f"{head}\tt\t"}
 
-    # --- the scan's side -------------------------------------------------------------
-
-    def add(self, place, finding: Finding) -> None:
+    def add(self, place: PupilPlace, finding: Finding) -> None:
         rule = RULES[finding.rule]
         if self.postgresql:
-            # COPY's text format, written by hand: psycopg's per-value adaptation cost
-            # a second for a first scan of a municipality.
-            self._lines.append(
-                "\t".join(
-                    (
-                        str(place.pupil_id),
-                        str(place.school_id),
-                        str(place.group_id),
-                        _copy_text(finding.rule),
-                        _copy_text(finding.period_key),
-                        finding.period_start.isoformat(),
-                        finding.period_end.isoformat(),
-                        str(finding.value),
-                        str(finding.threshold),
-                        _copy_text(json.dumps(finding.details)) if finding.details else "{}",
-                        _copy_text(json.dumps(finding.record_ids)) if finding.record_ids else "[]",
-                        "\\N" if finding.record_id is None else str(finding.record_id),
-                        self._tail[rule.opens_episodes],
-                    )
+            self._rows.append(
+                (
+                    place.pupil_id,
+                    place.school_id,
+                    place.group_id,
+                    finding.rule,
+                    finding.period_key,
+                    finding.period_start,
+                    finding.period_end,
+                    finding.value,
+                    finding.threshold,
+                    json.dumps(finding.details) if finding.details else "{}",
+                    json.dumps(finding.record_ids) if finding.record_ids else "[]",
+                    finding.record_id,
+                    self.as_of,
+                    self.now,
+                    Flag.Status.ACTIVE.value,
+                    rule.opens_episodes,
+                    "",
                 )
             )
             return
@@ -192,150 +121,41 @@ class ScanWrites:
             )
         )
 
-    def end_slice(self) -> None:
-        """With a writer thread, the slice's new flags go to it. A slice without any
-        writes nothing: a scan that raises nothing (most nightly scans) starts no
-        writer. Inline, the flags wait for `finish` and go in one slice."""
-        if not self._lines or not self.threaded:
-            return
-        text = self._text()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="scan-writer", daemon=True)
-            self._thread.start()
-        self._put(text)
-
-    def finish(
+    def write_slice(
         self,
         *,
         to_close: list[int],
         stale: list[int],
-        reactivate: list[tuple[int, Finding, PupilPlace]] = (),
-    ) -> Written:
-        """The messages, the closed episodes, cleared and reactivated flags, the
-        handlers; then, with a writer thread, its commit."""
-        if self._thread is not None:
-            self._put(_Finish(to_close, stale, list(reactivate)))
-            self._thread.join()
-            self._check()
-        else:
-            if self._lines:
-                self._write_slice(self._text())
-            self._finish(to_close, stale, list(reactivate))
-        return self.written
-
-    def _text(self) -> str:
-        text = "\n".join(self._lines) + "\n"
-        self._lines = []
-        return text
-
-    def abort(self) -> None:
-        """The scan failed (or was interrupted, even while waiting in `finish`): a
-        writer thread rolls back at once, whatever it still had to do, and commits
-        nothing. An inline writer's transaction is the caller's, which rolls back with
-        the exception."""
-        if self._thread is not None:
-            self._abort.set()
-            # Wakes a writer waiting for work; a busy one sees the event first.
-            with contextlib.suppress(queue.Full):
-                self._queue.put_nowait(_ABORT)
-            self._thread.join()
-
-    def _put(self, item) -> None:
-        """Hand an item to the writer, waiting while two are queued; a writer that
-        has failed is reported instead of waited for."""
-        while True:
-            self._check()
-            try:
-                self._queue.put(item, timeout=0.5)
-                return
-            except queue.Full:
-                continue
-
-    def _check(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    # --- the writer's side --------------------------------------------------------------
-
-    def _run(self) -> None:
-        """The writer thread: its own connection and transaction, foreign keys checked
-        per statement, so that the checks too overlap with the evaluation."""
-        connections[DEFAULT_DB_ALIAS] = self._wrapper_class(self._settings, DEFAULT_DB_ALIAS)
-        try:
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                while True:
-                    item = self._queue.get()
-                    if item is _ABORT or self._abort.is_set():
-                        raise _Aborted
-                    if isinstance(item, _Finish):
-                        self._finish(item.to_close, item.stale, item.reactivate)
-                        if self._abort.is_set():  # interrupted while we finished
-                            raise _Aborted
-                        break
-                    self._write_slice(item)
-        except _Aborted:
-            pass
-        except BaseException as exc:
-            # Raised in the scan at its next step; logged here too, in case the scan
-            # has failed on its own meanwhile. Ids and SQL only, no names.
-            logger.warning("the scan's writer failed; nothing was written", exc_info=True)
-            self._error = exc
-        finally:
-            connection.close()
-
-    def _begin(self) -> None:
-        if self._begun:
-            return
-        self._begun = True
-        table = connection.ops.quote_name(Flag._meta.db_table)
-        columns = ", ".join(COLUMNS)
-        with connection.cursor() as cursor:
-            # The sort into key order fits in memory for this transaction (with the
-            # default 4 MB a first scan of a municipality sorted on disk).
-            cursor.execute("SET LOCAL work_mem = '64MB'")
-            # A caller's transaction may hold an earlier scan's tables.
-            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGING}, pg_temp.{RAISED}")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {STAGING} ON COMMIT DROP AS "  # noqa: S608
-                f"SELECT {columns} FROM {table} WITH NO DATA"
-            )
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {RAISED} ON COMMIT DROP AS "  # noqa: S608
-                f"SELECT id, group_id, school_id, rule, {HANDED_OVER} FROM {table} WITH NO DATA"
-            )
-
-    def _write_slice(self, text: str) -> None:
-        self._begin()
-        table = connection.ops.quote_name(Flag._meta.db_table)
-        columns = ", ".join(COLUMNS)
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY {STAGING} ({columns}) FROM STDIN") as copy:
-                copy.write(text)
-            cursor.execute(
-                f"WITH new AS (INSERT INTO {table} ({columns}) "  # noqa: S608
-                # In key order: the indexes are written page by page, not at random.
-                f"SELECT {columns} FROM {STAGING} ORDER BY pupil_id, rule, period_key "
-                f"ON CONFLICT DO NOTHING RETURNING id, group_id, school_id, rule, {HANDED_OVER}) "
-                f"INSERT INTO {RAISED} SELECT * FROM new"
-            )
-            self.written.inserted += cursor.rowcount
-            cursor.execute(f"TRUNCATE {STAGING}")
-
-    def _finish(
-        self,
-        to_close: list[int],
-        stale: list[int],
         reactivate: list[tuple[int, Finding, PupilPlace]],
     ) -> None:
+        """The slice's new flags, then its closed episodes, cleared and reactivated
+        flags. Only what is still as the scan read it: a flag acknowledged (or an
+        episode closed) by someone else while the scan ran keeps that."""
         written = self.written
-        postgres = connection.vendor == "postgresql"
-        if reactivate:
-            self._reactivate(reactivate, postgres=postgres)
-        if self._pending or (written.reactivated and not postgres):  # SQLite
+        if self._rows:
+            self._copy_rows()
+        if self._pending:
             Flag.objects.bulk_create(self._pending, ignore_conflicts=True, batch_size=2000)
             self._pending = []
+            self._created = True
+        if reactivate:
+            self._reactivate(reactivate)
+        if to_close:
+            written.closed_episodes += Flag.objects.filter(
+                pk__in=to_close, episode_open=True
+            ).update(episode_open=False)
+        if stale:
+            # Each flag's cause is read from its record in this same statement.
+            written.cleared += Flag.objects.filter(pk__in=stale, status=Flag.Status.ACTIVE).update(
+                status=Flag.Status.CLEARED, cleared_at=self.now, details=cleared_details()
+            )
+
+    def finish(self) -> Written:
+        """One inbox message per person the scan's new (and reactivated) flags reach,
+        the handlers, and the e-mails after the commit."""
+        written = self.written
+        rows: list[tuple[int, int]] = []
+        if self._created:  # SQLite
             new = (
                 self.new_flags()
                 .annotate(
@@ -361,29 +181,63 @@ class ScanWrites:
             with connection.cursor() as cursor:
                 cursor.execute(messages_sql(RAISED, as_of=self.as_of), [self.now])
                 rows = cursor.fetchall()
-        else:
-            rows = []
         for user_id, count in rows:
             written.per_user[user_id] = count
             written.notifications += 1
-        # Only what is still as the scan read it: a flag acknowledged (or an episode
-        # closed) by someone else while the scan ran keeps that.
-        if to_close:
-            written.closed_episodes = Flag.objects.filter(
-                pk__in=to_close, episode_open=True
-            ).update(episode_open=False)
-        if stale:
-            # Each flag's cause is read from its record in this same statement.
-            written.cleared = Flag.objects.filter(pk__in=stale, status=Flag.Status.ACTIVE).update(
-                status=Flag.Status.CLEARED, cleared_at=self.now, details=cleared_details()
-            )
         if written.inserted or written.reactivated:
             emit("flags_raised", flags=self.new_flags(), now=self.now)
         per_user = written.per_user
         if per_user and self.email:
             queue_notification_emails(per_user)
+        return written
 
-    def _reactivate(self, flags: list[tuple[int, Finding, PupilPlace]], *, postgres: bool) -> None:
+    def _begin(self) -> None:
+        """PostgreSQL: the temporary tables of this scan's transaction."""
+        if self._begun:
+            return
+        self._begun = True
+        table = connection.ops.quote_name(Flag._meta.db_table)
+        columns = ", ".join(COLUMNS)
+        with connection.cursor() as cursor:
+            # The sort into key order fits in memory for this transaction (with the
+            # default 4 MB a first scan of a municipality sorted on disk).
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            # A caller's transaction may hold an earlier scan's tables.
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{STAGING}, pg_temp.{RAISED}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {STAGING} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {columns} FROM {table} WITH NO DATA"
+            )
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {RAISED} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT id, group_id, school_id, rule, {HANDED_OVER} FROM {table} WITH NO DATA"
+            )
+
+    def _copy_rows(self) -> None:
+        """PostgreSQL: the slice's rows by COPY into the staging table, then into the
+        flags in key order (the indexes are written page by page, not at random, and
+        every scan takes its row locks in the same order, so two scans over the same
+        pupils wait for each other and never deadlock)."""
+        self._begin()
+        table = connection.ops.quote_name(Flag._meta.db_table)
+        columns = ", ".join(COLUMNS)
+        rows, self._rows = self._rows, []
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY {STAGING} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            del rows
+            cursor.execute(
+                f"WITH new AS (INSERT INTO {table} ({columns}) "  # noqa: S608
+                f"SELECT {columns} FROM {STAGING} "
+                "ORDER BY school_id, pupil_id, rule, period_key "
+                f"ON CONFLICT DO NOTHING RETURNING id, group_id, school_id, rule, {HANDED_OVER}) "
+                f"INSERT INTO {RAISED} SELECT * FROM new"
+            )
+            self.written.inserted += cursor.rowcount
+            cursor.execute(f"TRUNCATE {STAGING}")
+
+    def _reactivate(self, flags: list[tuple[int, Finding, PupilPlace]]) -> None:
         """Cleared flags whose finding fires again: an undocumented absence that is
         undocumented and unanswered again (corrected back from documented, the rule
         switched on again), a school year's or month's figures at the threshold again.
@@ -392,7 +246,7 @@ class ScanWrites:
         attached like new ones (`new_flags` reads them too). Their figures, records and
         details are the finding's, as for a new flag: a call nobody answered while the
         flag was cleared hands it over, and the cause it was cleared for goes."""
-        if postgres:
+        if self.postgresql:
             self._begin()
             table = connection.ops.quote_name(Flag._meta.db_table)
             with connection.cursor() as cursor:
@@ -424,7 +278,7 @@ class ScanWrites:
                         Flag.Status.CLEARED,
                     ],
                 )
-                self.written.reactivated = cursor.rowcount
+                self.written.reactivated += cursor.rowcount
             return
         # SQLite (the demo): one UPDATE per distinct figures and class, a handful. An
         # undocumented flag's figures and record never change (one record, its date),
@@ -466,6 +320,8 @@ class ScanWrites:
                 group_id=group,
                 **figures,
             )
+        if self.written.reactivated:
+            self._created = True
 
     def new_flags(self) -> QuerySet[Flag]:
         # Rows another scan inserted first were skipped; ours carry this `now`.

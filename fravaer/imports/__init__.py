@@ -6,9 +6,9 @@ everything in one transaction or nothing at all. `dry_run=True` validates and co
 what would change without writing, which is the upload page's preview.
 
 The absence import uses the same rules as the class register and the pupil page
-(`check_absence_date`, `check_absence_input`) and writes through
-`apply_absence_changes`, so a record imported from a file is indistinguishable from
-one registered by hand.
+(`check_absence_date`, `check_absence_input`, `check_day_consistency`) and saves
+through `save_absence` (the lock, the transaction, all or nothing), so a record
+imported from a file is indistinguishable from one registered by hand.
 
 - `csvfile`: bytes to rows (limits, encodings, delimiter, line numbers).
 - `fields`: cell values and per-row checks; `db`: chunked lookups, the system user.

@@ -1,7 +1,7 @@
 """The absence import: one municipality's pupils' absence, registered through the
 same rules as the class register and the pupil page (`check_absence_date`,
-`check_absence_input`, `check_day_consistency`) and written by
-`apply_absence_changes`, so a record imported from a file is indistinguishable from
+`check_absence_input`, `check_day_consistency`) and saved by `save_absence` (the
+lock, the transaction, all or nothing), so a record imported from a file is indistinguishable from
 one registered by hand. A row already registered word for word is skipped, so
 importing a file twice does no harm.
 """
@@ -11,10 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from contextlib import nullcontext
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,15 +20,16 @@ from django.utils.translation import ngettext
 
 from fravaer.actions import (
     AbsenceInput,
+    AbsencePlan,
+    AbsenceRefused,
     AbsenceRuleError,
-    apply_absence_changes,
     check_absence_date,
     check_absence_input,
     check_day_consistency,
+    save_absence,
 )
-from fravaer.actions.absence import kinds_and_lessons, lock_pupils
 from fravaer.imports.csvfile import Row, parse_rows
-from fravaer.imports.db import chunked, load_in, load_pupils, system_user
+from fravaer.imports.db import load_in, load_pupils, system_user
 from fravaer.imports.fields import RowChecks, format_date, int_in_range, name_key, parse_date
 from fravaer.imports.results import ABSENCE, ImportResult, RowError, unknown_pupil
 from fravaer.models import (
@@ -44,6 +43,7 @@ from fravaer.models import (
     User,
 )
 from fravaer.models.people import MAX_LESSONS_PER_DAY
+from fravaer.queries import kinds_and_lessons
 from fravaer.schooldays import SchoolCalendar
 
 ABSENCE_REQUIRED = ("pupil_id", "date", "kind")
@@ -204,43 +204,57 @@ def import_absence(
     if rows is None:
         return result
     allowed = {s.pk for s in schools} if schools is not None else None
-    with nullcontext() if dry_run else transaction.atomic():
-        if not dry_run:
-            # The day rules read each pupil's records, then the file is written: no
-            # other save for these pupils in between (locked in key order across the
-            # chunks too, as every saver takes them).
-            pks = load_in(
-                lambda ids: Pupil.objects.filter(
-                    municipality=municipality, pupil_id__in=ids
-                ).values_list("pk", flat=True),
-                {r.pupil_id for r in rows},
-            )
-            for chunk in chunked(sorted(pks)):
-                lock_pupils(Pupil.objects.filter(pk__in=chunk))
-        creates, errors = _plan_absence(
+    # The day rules read each pupil's records, then the file is written: `save_absence`
+    # locks the file's pupils first, so that no other save for them comes in between.
+    pks = (
+        []
+        if dry_run
+        else load_in(
+            lambda ids: Pupil.objects.filter(
+                municipality=municipality, pupil_id__in=ids
+            ).values_list("pk", flat=True),
+            {r.pupil_id for r in rows},
+        )
+    )
+
+    def check() -> AbsencePlan:
+        plan = AbsencePlan()
+        plan.creates, errors = _plan_absence(
             rows, municipality=municipality, allowed=allowed, today=today, result=result
         )
-        result.add_errors(errors)
-        if result.errors:
-            return result
-        for _pupil, _day, item in creates:
-            result.add(item.kind)
-        if dry_run or not creates:
-            return result
-        try:
-            with transaction.atomic():
-                apply_absence_changes(creates=creates, by=by or system_user())
-        except IntegrityError:
+        # The file's own errors (found while reading it) refuse it too: all at once.
+        errors, result.errors = [*result.errors, *errors], []
+        for error in errors:
+            plan.problems.add(error.line, AbsenceRuleError(error.message))
+        if not errors:
+            for _pupil, _day, item in plan.creates:
+                result.add(item.kind)
+        return plan
+
+    conflict = AbsenceRuleError(
+        _(
+            "Noen registrerte fravær for de samme elevene samtidig. "
+            "Ingenting er lagret; last opp fila på nytt."
+        )
+    )
+    try:
+        save_absence(
+            pks,
+            check,
+            # The CLI's system user is made only for a file that is written.
+            by=by if by is not None or dry_run else system_user(),
+            now=timezone.now(),
+            dry_run=dry_run,
+            conflict=conflict,
+        )
+    except AbsenceRefused as refused:
+        if conflict in refused.errors:
             result.counts = {}
-            result.errors.append(
-                RowError(
-                    None,
-                    _(
-                        "Noen registrerte fravær for de samme elevene samtidig. "
-                        "Ingenting er lagret; last opp fila på nytt."
-                    ),
-                )
-            )
+        result.add_errors(
+            RowError(line, error.message)
+            for (line, _field), errors in refused.problems.items()
+            for error in errors
+        )
     return result
 
 

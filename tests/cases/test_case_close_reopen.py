@@ -7,7 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from cases.actions.core import close_case, reopen_case
-from cases.actions.events import CaseChanged, CaseRuleError
+from cases.errors import CaseChanged, CaseRuleError
 from cases.models import Case, CaseEvent, Deadline, Level
 from tests.cases.conftest import make_case
 from tests.factories import at_level

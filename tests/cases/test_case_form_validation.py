@@ -11,8 +11,8 @@ import re
 import pytest
 
 from cases.actions.consent import record_consent, years_after
-from cases.actions.events import CaseRuleError
 from cases.actions.meetings import MEETING_WINDOW_DAYS, assign_task
+from cases.errors import CaseRuleError
 from cases.forms_consent import ConsentForm
 from cases.forms_meetings import ConversationForm, MeetingForm, TaskForm
 from cases.models import Case, Consent, Conversation, Meeting, Service

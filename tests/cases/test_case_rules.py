@@ -1,7 +1,8 @@
 """What a case's state allows, answered in one place each and asked by the actions and
-the case pages: which levels share out mapping tasks and take participants
-(`cases.transitions`), what a meeting is (`Meeting`), whether a referral is active
-(`Case.has_active_referral`), when a consent has expired (`Consent.has_expired`)."""
+the case pages: which level changes exist, the reasons a level closes for, which levels
+share out mapping tasks and take participants (`cases.transitions`), what a meeting is
+(`Meeting`), whether a referral is active (`Case.has_active_referral`), when a consent
+has expired (`Consent.has_expired`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 from cases import transitions
 from cases.actions.consent import end_referral, refer_to_ppt
 from cases.actions.meetings import cancel_meeting, mark_meeting_held, schedule_meeting
-from cases.models import Level, MappingTask, Meeting
+from cases.models import Case, Level, MappingTask, Meeting
 from tests.conftest import TODAY
 from tests.factories import at_level, consent, give, refused
 
@@ -33,6 +34,41 @@ def _schedule(case, by, starts_at) -> Meeting:
 
 
 # --- levels ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("frm", "to"), sorted(transitions.TRANSITIONS))
+def test_every_level_change_is_one_step_in_the_direction_it_names(frm, to):
+    step = transitions.LEVEL_ORDER[to] - transitions.LEVEL_ORDER[frm]
+    assert step == (1 if transitions.TRANSITIONS[(frm, to)] == transitions.UP else -1)
+
+
+@pytest.mark.parametrize("level", [Level.NIVA_0, Level.NIVA_1, Level.NIVA_2A])
+def test_each_level_below_the_top_moves_up_to_the_next(level):
+    above = {v: k for k, v in transitions.LEVEL_ORDER.items()}[transitions.LEVEL_ORDER[level] + 1]
+    assert above in transitions.allowed_moves(level)
+
+
+@pytest.mark.parametrize("level", list(transitions.LEVEL_ORDER))
+def test_no_move_leads_back_to_level_0(level):
+    # Nivå 0 asks whether there is cause for concern; once defined, a case moving
+    # down tries other measures on nivå 1 (seed 000 p. 14, outcome 2).
+    assert Level.NIVA_0 not in transitions.allowed_moves(level)
+
+
+@pytest.mark.parametrize("level", list(transitions.LEVEL_ORDER))
+def test_a_case_closes_for_a_move_or_another_reason_on_every_level(level):
+    offered = dict(transitions.close_reasons(level))
+    assert {Case.CloseReason.MOVED, Case.CloseReason.OTHER} <= set(offered)
+    assert all(offered[value] == Case.CloseReason(value).label for value in offered)
+
+
+def test_level_0_closes_as_not_confirmed_and_later_levels_when_measures_worked():
+    # No measures exist on nivå 0 that could have worked.
+    at_0 = dict(transitions.close_reasons(Level.NIVA_0))
+    assert Case.CloseReason.NOT_CONFIRMED in at_0
+    assert Case.CloseReason.MEASURES_WORKED not in at_0
+    for level in (Level.NIVA_1, Level.NIVA_2A, Level.NIVA_2B):
+        assert Case.CloseReason.MEASURES_WORKED in dict(transitions.close_reasons(level))
 
 
 @pytest.mark.parametrize("level", TEAM)

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from cases.access import case_viewers, visible_cases
 from cases.actions.consent import refer_to_ppt
-from cases.actions.events import CaseRuleError
 from cases.actions.meetings import assign_task, schedule_meeting, staff_candidates
+from cases.errors import CaseRuleError
 from cases.models import Case, Meeting, Participant
 from fravaer.models import Notification, StaffRole
 from tests.conftest import TODAY, make_user

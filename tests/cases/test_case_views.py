@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from cases.actions.core import add_note, attach_flags, close_case
-from cases.actions.events import add_event
+from cases.actions.timeline import add_event
 from cases.models import Case, CaseEvent, CaseNote, Level
 from tests.factories import at_level, consent, conversation, make_flag
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cases.actions.consent import age_on, record_consent, withdraw_consent
 from cases.actions.core import change_level
-from cases.actions.events import CaseRuleError
+from cases.errors import CaseRuleError
 from cases.models import CaseEvent, Consent, Service
 from fravaer.models import Guardian
 from tests.conftest import TODAY

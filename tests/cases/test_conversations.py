@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from cases.actions.consent import refer_to_ppt
 from cases.actions.core import close_case
-from cases.actions.events import CaseRuleError
 from cases.actions.meetings import log_conversation
+from cases.errors import CaseRuleError
 from cases.models import CaseEvent, Conversation
 from cases.questions import GUARDIAN_QUESTIONS, PUPIL_QUESTIONS
 from tests.factories import give

@@ -15,7 +15,7 @@ from cases.actions.deadlines import (
     municipality_deadline_days,
     set_deadline,
 )
-from cases.actions.events import CaseRuleError
+from cases.errors import CaseRuleError
 from cases.models import Conversation, Deadline, DeadlineSetting, DeadlineSettingChange
 from fravaer.models import Municipality, StaffRole
 from tests.conftest import make_pupil, make_user

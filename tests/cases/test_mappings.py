@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from cases.actions.consent import add_participant, refer_to_ppt
 from cases.actions.core import close_case
-from cases.actions.events import CaseRuleError
 from cases.actions.meetings import assign_task, complete_task, record_mapping
+from cases.errors import CaseRuleError
 from cases.models import Case, CaseEvent, Mapping, MappingTask, Participant
 from cases.questions import THEMES
 from fravaer.models import Notification
@@ -129,7 +129,7 @@ def test_ppt_without_grant_gets_404_for_mapping(client_for, case, ppt_advisor):
 
 
 def test_ppt_loses_mapping_page_when_grant_is_revoked(client_for, case, ppt_advisor, leader):
-    from cases.actions.events import revoke_case_access
+    from cases.actions.grants import revoke_case_access
 
     _grant_ppt(case, ppt_advisor, leader)
     client = client_for(ppt_advisor)

@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from cases.actions.consent import refer_to_ppt
 from cases.actions.core import change_level, close_case
-from cases.actions.events import CaseRuleError
 from cases.actions.meetings import (
     cancel_meeting,
     mark_meeting_held,
     schedule_meeting,
 )
+from cases.errors import CaseRuleError
 from cases.models import CaseAccessLog, CaseEvent, Deadline, Meeting
 from fravaer.models import AbsenceReason, AbsenceRecord, Flag, Guardian, Notification
 from fravaer.thresholds import RULES

@@ -10,7 +10,7 @@ import pytest
 from django.db import connections
 
 from cases.actions.core import open_case
-from cases.actions.events import CaseRuleError
+from cases.errors import CaseRuleError
 from cases.models import Case
 from tests.conftest import needs_concurrent_transactions
 

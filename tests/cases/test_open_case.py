@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.actions.core import close_case
-from cases.actions.events import CaseRuleError
+from cases.errors import CaseRuleError
 from cases.models import Case, CaseEvent, CaseFlag
 from tests.cases.conftest import make_case
 from tests.conftest import make_pupil

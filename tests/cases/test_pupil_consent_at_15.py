@@ -18,7 +18,7 @@ from cases.actions.consent import (
     remind_pupil_consent,
     withdraw_consent,
 )
-from cases.actions.events import CaseRuleError
+from cases.errors import CaseRuleError
 from cases.models import Case, Consent, Level, Referral, Service
 from cases.queries import case_prompts
 from cases.tasks import remind_pupil_consent_daily

@@ -13,8 +13,8 @@ from django.urls import reverse
 from cases.access import visible_cases
 from cases.actions.consent import refer_to_ppt
 from cases.actions.core import attach_new_flags, reopen_case
-from cases.actions.events import CaseRuleError
 from cases.actions.meetings import schedule_meeting
+from cases.errors import CaseRuleError
 from cases.models import Case, CaseEvent, Meeting, Referral
 from cases.tasks import follow_people_changes_daily
 from fravaer import imports

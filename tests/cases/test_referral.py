@@ -222,7 +222,7 @@ def test_closing_writes_access_revoked_with_ppts_name(case, contact_teacher, mun
 def test_timeline_shows_ppts_name_for_access_events_written_with_the_group_id(
     client_for, case, contact_teacher, municipality
 ):
-    from cases.actions.events import add_event
+    from cases.actions.timeline import add_event
 
     group = f"ppt-kommune-{municipality.pk}"
     add_event(

@@ -7,9 +7,10 @@ import itertools
 import pytest
 from django.utils import timezone
 
-from cases.actions.core import TRANSITIONS, change_level
-from cases.actions.events import CaseChanged, CaseRuleError
+from cases.actions.core import change_level
+from cases.errors import CaseChanged, CaseRuleError
 from cases.models import Case, CaseEvent, Deadline, Level
+from cases.transitions import TRANSITIONS
 from fravaer.models import Notification
 from tests.factories import at_level, consent, conversation
 

@@ -13,7 +13,13 @@ import pytest
 from django.db import connections
 
 import fravaer.actions.absence as absence_module
-from fravaer.actions import AbsenceInput, AbsenceRuleError, record_absence
+from fravaer.actions import (
+    AbsenceInput,
+    AbsenceRefused,
+    RegisterPost,
+    record_absence,
+    save_class_register,
+)
 from fravaer.models import AbsenceReason, AbsenceRecord
 from fravaer.schooldays import SchoolCalendar
 from tests.conftest import needs_concurrent_transactions
@@ -54,8 +60,8 @@ def test_two_saves_at_once_keep_the_day_rules(
                 calendar=SchoolCalendar(),
                 lessons_per_day=group.lessons_per_day,
             )
-        except AbsenceRuleError as exc:
-            refused.append(exc.code)
+        except AbsenceRefused as exc:
+            refused.append(exc.codes)
         finally:
             connections.close_all()
 
@@ -71,3 +77,65 @@ def test_two_saves_at_once_keep_the_day_rules(
     stored = AbsenceRecord.objects.current().filter(pupil=pupil, date=DAY)
     assert stored.count() == 1
     assert len(refused) == 1
+
+
+def test_a_register_save_and_a_pupil_page_save_at_once_keep_the_day_rules(
+    pupil, group, contact_teacher, subject_teacher
+):
+    """The register reads its rows under the lock, then the forms are parsed: a pupil
+    page save for one of its pupils waits, and then sees the register's whole day."""
+    reason = AbsenceReason.objects.get(municipality=pupil.municipality, code="unknown")
+    refused = []
+
+    def parse_slowly(rows):
+        time.sleep(0.5)  # the pupil page save starts while the register has read
+        return [
+            RegisterPost(
+                key=row.pupil.pk,
+                row=row,
+                posted_pupil=row.pupil.uuid,
+                posted_record=None,
+                data=AbsenceInput("day", False, reason),
+            )
+            for row in rows
+        ]
+
+    def save_register():
+        try:
+            save_class_register(
+                group,
+                day=DAY,
+                parse=parse_slowly,
+                by=contact_teacher,
+                calendar=SchoolCalendar(),
+                allowed_kinds=frozenset({"day", "lesson", "late"}),
+            )
+        except AbsenceRefused as exc:
+            refused.append(exc.codes)
+        finally:
+            connections.close_all()
+
+    def save_lessons():
+        try:
+            record_absence(
+                pupil,
+                day=DAY,
+                data=AbsenceInput("lesson", False, reason, lessons=2),
+                by=subject_teacher,
+                calendar=SchoolCalendar(),
+                lessons_per_day=group.lessons_per_day,
+            )
+        except AbsenceRefused as exc:
+            refused.append(exc.codes)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=save_register), threading.Thread(target=save_lessons)]
+    threads[0].start()
+    time.sleep(0.1)
+    threads[1].start()
+    for thread in threads:
+        thread.join(timeout=30)
+    stored = AbsenceRecord.objects.current().filter(pupil=pupil, date=DAY)
+    assert list(stored.values_list("kind", flat=True)) == ["day"]
+    assert refused == [{"absence_one_day_record_per_pupil_date"}]

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from fravaer.actions import (
     AbsenceInput,
+    AbsenceRefused,
     AbsenceRuleError,
     apply_absence_changes,
     check_absence_date,
@@ -114,9 +115,11 @@ def test_record_absence_refuses_second_day_record(pupil, contact_teacher, munici
         "lessons_per_day": 5,
     }
     record_absence(pupil, **kwargs)
-    with pytest.raises(AbsenceRuleError) as exc:
+    with pytest.raises(AbsenceRefused) as exc:
         record_absence(pupil, **kwargs)
-    assert exc.value.code == "absence_one_day_record_per_pupil_date"
+    assert [e.code for e in exc.value.problems[(None, "kind")]] == [
+        "absence_one_day_record_per_pupil_date"
+    ]
 
 
 def test_bulk_changes_use_three_statements_and_one_for_the_rescan(

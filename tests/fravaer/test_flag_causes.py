@@ -507,14 +507,14 @@ def test_the_scan_never_clears_a_flag_acknowledged_while_it_ran(
     flag = undocumented_flag(pupil, record)
     log_contact(pupil, contacted_at=at(9), counterpart="guardian", by=contact_teacher, **CONTACT)
     Flag.objects.filter(pk=flag.pk).update(status=Flag.Status.ACTIVE, cleared_at=None)
-    finish = ScanWrites.finish
+    write_slice = ScanWrites.write_slice
 
     def acknowledged_meanwhile(self, **kwargs):
         assert flag.pk in kwargs["stale"]
         acknowledge_flag(flag, by=contact_teacher, reason="Avklart i telefon")
-        return finish(self, **kwargs)
+        return write_slice(self, **kwargs)
 
-    monkeypatch.setattr(ScanWrites, "finish", acknowledged_meanwhile)
+    monkeypatch.setattr(ScanWrites, "write_slice", acknowledged_meanwhile)
     result = scan(school)
     flag.refresh_from_db()
     assert flag.status == Flag.Status.ACKNOWLEDGED

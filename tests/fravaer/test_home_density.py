@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.actions.events import CaseRuleError
+from cases.errors import CaseRuleError
 from cases.models import Case
 from fravaer.models import Flag
 from tests.cases.conftest import make_case

@@ -17,7 +17,7 @@ from fravaer.actions import change_rule_setting, log_contact, rule_configs, scan
 from fravaer.models import Flag, NonSchoolDay, Notification, RuleSetting
 from fravaer.scan import Scope, load_figures
 from tests.conftest import make_pupil
-from tests.factories import absence
+from tests.factories import absence, weekdays
 
 TODAY = dt.date(2026, 11, 18)  # frozen "today", a Wednesday
 
@@ -28,15 +28,6 @@ def scan(school, as_of=TODAY):
 
 def rules(result):
     return sorted(f.rule for f in result.new_flags)
-
-
-def weekdays(start, n):
-    day, out = start, []
-    while len(out) < n:
-        if day.weekday() < 5:
-            out.append(day)
-        day += dt.timedelta(days=1)
-    return out
 
 
 @pytest.mark.parametrize(("late", "expected"), [(3, []), (4, ["month_late"])])

@@ -295,6 +295,33 @@ def test_absence_refused_by_the_database_is_shown_on_the_form_inside_the_transac
     assert not SubmissionKey.objects.exists()
 
 
+def test_register_refused_inside_the_key_transaction_shows_the_row_and_gives_the_key_back(
+    client_for, contact_teacher, group, pupil
+):
+    """The save's own transaction is a savepoint in the middleware's: refused, it
+    leaves that usable for the page, and the key can be sent again once corrected."""
+    client = client_for(contact_teacher)
+    url = reverse("register", args=[group.pk]) + "?dato=2026-11-17"
+    stale = client.get(url)
+    client.post(url, post_data(client.get(url), {"Ola": {"status": "day"}}))
+    key = str(uuid.uuid4())
+
+    refused = client.post(
+        url,
+        {**post_data(stale, {"Ola": {"status": "late", "minutes_late": 3}}), "_submission": key},
+    )
+
+    assert refused.status_code == 200
+    assert "endret av en annen" in refused.content.decode()
+    assert not SubmissionKey.objects.exists()
+    again = client.post(
+        url,
+        {**post_data(refused, {"Ola": {"status": "late", "minutes_late": 3}}), "_submission": key},
+    )
+    assert again.status_code == 302
+    assert AbsenceRecord.objects.current().get(pupil=pupil).kind == "late"
+
+
 # --- the answer to a repeat whose first answer left no address ----------------------------
 
 

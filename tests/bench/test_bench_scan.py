@@ -6,11 +6,13 @@ the command (in a scratch database of its own) serves every test in this module.
 
 import datetime as dt
 from io import StringIO
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from fravaer import scan
 from fravaer.management.commands.bench_scan import Command
 from fravaer.models import Flag, Pupil
 
@@ -24,7 +26,8 @@ TODAY = dt.date(2026, 11, 18)
 @pytest.fixture(scope="module")
 def bench(django_db_setup, django_db_blocker):
     command, out = Command(), StringIO()
-    with django_db_blocker.unblock():
+    # Slices of 150 pupils: the whole scope's three schools of 100 are three slices.
+    with django_db_blocker.unblock(), mock.patch.object(scan, "SLICE_PUPILS", 150):
         name = connection.settings_dict["NAME"]
         call_command(command, pupils=300, schools=3, sample=50, as_of=TODAY.isoformat(), stdout=out)
         assert connection.settings_dict["NAME"] == name
@@ -44,11 +47,28 @@ def test_bench_scan_second_run_raises_nothing(bench):
     assert report.first_memory.flags == report.first.flags
 
 
-def test_bench_scan_statements_do_not_grow_with_pupils(bench):
-    report, _text = bench
-    # One school of three, then all three: the same statements for 3× the pupils.
-    assert [(schools, pupils) for schools, pupils, _m in report.scopes] == [(1, 100), (3, 300)]
-    assert report.statements_constant
+def test_bench_scan_statements_grow_with_slices_not_pupils(bench):
+    report, text = bench
+    # One school of three (one slice), then all three (three slices).
+    assert [(schools, pupils, slices) for schools, pupils, slices, _m in report.scopes] == [
+        (1, 100, 1),
+        (3, 300, 3),
+    ]
+    one, three = (m.statements for *_rest, m in report.scopes)
+    per_slice = report.statements_per_slice
+    assert per_slice == int(per_slice) > 0
+    assert three == one + 2 * per_slice
+    assert report.statements_by_slices
+    assert f"{per_slice:g} per slice" in text
+
+
+def test_bench_scan_complete_floor_finds_the_flags_of_run_1(bench):
+    report, text = bench
+    assert report.floor_mismatches == []
+    assert report.complete.flags == report.first.flags > 0
+    assert "the same as run 1's flags" in text
+    assert report.copy_rows == report.first.flags
+    assert "× (c) + COPY" in text and "× (c) (" in text
 
 
 def test_bench_scan_leaves_the_real_database_alone(bench):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import gc
 import re
 import resource
-import threading
 import time
 import tracemalloc
 from collections import Counter
@@ -16,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.backends.signals import connection_created
 
 MB = 1024 * 1024
 _TABLE = re.compile(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
@@ -46,19 +44,15 @@ def statement_kind(sql: str) -> str:
 
 
 class StatementCounter:
-    """Counts statements on the connections it is installed on; the scan's writer
-    thread counts on its own connection at the same time, hence the lock."""
+    """Counts the statements Django runs on the connection it is installed on (a
+    COPY through psycopg's own API is not among them)."""
 
     def __init__(self, measurement: Measurement) -> None:
         self.measurement = measurement
-        self.lock = threading.Lock()
-        self.active = True
 
     def __call__(self, execute, sql, params, many, context):
-        if self.active:
-            with self.lock:
-                self.measurement.statements += 1
-                self.measurement.kinds[statement_kind(sql)] += 1
+        self.measurement.statements += 1
+        self.measurement.kinds[statement_kind(sql)] += 1
         return execute(sql, params, many, context)
 
 
@@ -103,20 +97,10 @@ def measure(label: str, *, trace_memory: bool = False) -> Iterator[Measurement]:
     if trace_memory:
         tracemalloc.start()
     started, cpu_started = time.perf_counter(), cpu_seconds()
-    counter = StatementCounter(result)
-
-    def count_on(sender, connection, **kwargs) -> None:
-        # The scan's writer thread opens a connection of its own; count it too.
-        if threading.current_thread().name == "scan-writer":
-            connection.execute_wrappers.append(counter)
-
-    connection_created.connect(count_on, weak=False)
     try:
-        with connection.execute_wrapper(counter):
+        with connection.execute_wrapper(StatementCounter(result)):
             yield result
     finally:
-        connection_created.disconnect(count_on)
-        counter.active = False  # a connection that outlives the phase counts no more
         result.seconds = time.perf_counter() - started
         result.cpu_seconds = cpu_seconds() - cpu_started
         if trace_memory:

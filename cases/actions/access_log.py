@@ -1,0 +1,16 @@
+"""The append-only access log of case reads (`CaseAccessLog`, "innsynslogg"): who read
+which case, when, and on what basis."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from cases.models import Case, CaseAccessLog
+from fravaer.models import User
+
+
+def log_case_read(case: Case, *, user: User, basis: str, what: str) -> CaseAccessLog:
+    """Append who read which case, when, and on what basis. Never updated or deleted."""
+    return CaseAccessLog.objects.create(
+        case=case, user=user, at=timezone.now(), basis=basis, what=what[:50]
+    )
