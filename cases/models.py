@@ -13,12 +13,11 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from fravaer.models import Flag, Guardian, Municipality, Pupil, School, User
-from fravaer.models.flags import ACKNOWLEDGED_TEXTS
 
 
 class Level(models.TextChoices):
@@ -729,9 +728,15 @@ def closed_because(reason: str) -> str | None:
     return _("Saken ble avsluttet: %(reason)s") % {"reason": Case.CloseReason(reason).label}
 
 
-# A flag acknowledged because its case was closed keeps the reason's key, so that each
-# reader sees the words in their own language (`Flag.acknowledgement_text`).
-ACKNOWLEDGED_TEXTS["case_closed"] = lambda kept: closed_because(kept.get("reason", ""))
+def closed_because_msgids(reason: str) -> dict[str, object]:
+    """`closed_because` untranslated, as a flag acknowledged by closing its case keeps
+    it (`details["acknowledged_as"]`): the msgid and its values, which
+    `Flag.acknowledgement_text` translates for each reader."""
+    with translation.override(None):  # no catalog: the msgids themselves
+        return {
+            "text": str(_("Saken ble avsluttet: %(reason)s")),
+            "values": {"reason": str(Case.CloseReason(reason).label)},
+        }
 
 
 class CaseAccessLog(models.Model):

@@ -53,6 +53,7 @@ from cases.transitions import allowed_moves
 from fravaer import access as fravaer_access
 from fravaer.forms import is_plain_number
 from fravaer.models import Flag
+from fravaer.panels import panels_for
 
 ACCESS_LOG_PAGE_SIZE = 50
 
@@ -106,6 +107,8 @@ def case_context(request: HttpRequest, grant: access.CaseAccess, **extra) -> dic
         else [],
         "notes": list(case.notes.select_related("author")),
         "note_form": NoteForm(),
+        # What the upper apps add (`fravaer.panels`; `plans`: the measure plan).
+        "panels": panels_for("case_detail", request, case=case, grant=grant),
     }
     if grant.can_manage:
         if case.is_open:

@@ -39,6 +39,7 @@ from cases.models import (
     Meeting,
     Referral,
     closed_because,
+    closed_because_msgids,
 )
 from cases.transitions import (
     CLOSE_REASONS,
@@ -196,7 +197,7 @@ def attach_flags(case: Case, flags: Iterable[Flag], *, now: dt.datetime) -> int:
 
 
 def attach_new_flags(flags: QuerySet[Flag], *, now: dt.datetime) -> int:
-    """The threshold engine's hook (`settings.FLAG_RAISED_HANDLERS`): flags raised for
+    """The `flags_raised` event's handler (`fravaer.events`): flags raised for
     a pupil with an open case attach to it instead of waiting for a new case. Three
     statements whatever the number of flags."""
     from fravaer.thresholds import RULES
@@ -552,6 +553,7 @@ def close_case(
     if reason == Case.CloseReason.OTHER and not text:
         raise CaseRuleError(_("Skriv kort hvorfor saken avsluttes."), code="close_text_required")
     because = str(closed_because(reason))
+    kept = closed_because_msgids(reason)
     with transaction.atomic():
         # Before the case is closed: cancelling needs an open case. A change by someone
         # else (the case's version below, or a meeting's) rolls all of it back.
@@ -576,7 +578,12 @@ def close_case(
             acknowledgement=because[:300],
             details=JSONWithKeys(
                 F("details"),
-                acknowledged_as=JSONObject(kind=Value("case_closed"), reason=Value(reason)),
+                acknowledged_as=JSONObject(
+                    kind=Value("case_closed"),
+                    reason=Value(reason),
+                    text=Value(kept["text"]),
+                    values=JSONObject(reason=Value(kept["values"]["reason"])),
+                ),
             ),
         )
         bump(
