@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 
 from fravaer.access import flag_recipients
@@ -82,12 +81,8 @@ def naive_scan(
     result = NaiveResult()
     for pupil_id in pupil_ids:
         enrollment = (
-            Enrollment.objects.filter(
-                Q(end__isnull=True) | Q(end__gte=as_of),
-                pupil_id=pupil_id,
-                start__lte=as_of,
-                group__school_year__start=year_start,
-            )
+            Enrollment.objects.active_on(as_of)
+            .filter(pupil_id=pupil_id, group__school_year__start=year_start)
             .select_related("group__school")
             .order_by("start")
             .last()

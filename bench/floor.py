@@ -22,7 +22,7 @@ import time
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef
 
 from fravaer.actions.flags import rule_configs
 from fravaer.models import (
@@ -318,11 +318,9 @@ def complete_floor_sql(as_of: dt.date) -> tuple[str, list]:
                 date__gte=year_start,
                 date__lte=as_of,
                 documented=False,
-                pupil_id__in=Enrollment.objects.filter(
-                    Q(end__isnull=True) | Q(end__gte=as_of),
-                    start__lte=as_of,
-                    group__school_year__start=year_start,
-                ).values("pupil_id"),
+                pupil_id__in=Enrollment.objects.active_on(as_of)
+                .filter(group__school_year__start=year_start)
+                .values("pupil_id"),
             )
             .filter(~Exists(ContactLog.answering(pupil=OuterRef("pupil_id"), day=OuterRef("date"))))
             .order_by()

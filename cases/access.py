@@ -34,6 +34,7 @@ The questions it answers (views and templates ask these, and re-derive none of t
   (`may_complete_task(task)`), record or withdraw consent (`may_record_consent`),
   refer to PPT or end the referral (`may_refer_to_ppt`), add or remove participants
   (`may_change_participants`); whether they write as PPT (`writes_for_ppt`);
+- who may open a case on a pupil: `may_open_case`;
 - whose case board the user sees: `board_schools`, `board_school_or_404`; who may own
   a case: `owner_candidates`; who is a PPT advisor: `is_ppt_advisor`.
 
@@ -65,13 +66,7 @@ from cases.models import (
     Referral,
     Service,
 )
-from fravaer.access import (
-    _assignment_active,
-    _assignments,
-    _enrollment_active,
-    _staff_school_ids,
-    holds_role_at,
-)
+from fravaer.access import holds_role_at
 from fravaer.models import Enrollment, Municipality, StaffRole, TeachingAssignment, User
 
 VIEW_CASE = "view_case"
@@ -100,9 +95,12 @@ class Basis:
 def _contact_enrollments(user: User, day: dt.date) -> QuerySet:
     """The case's pupil enrolled today in a class at the case's school that the user is
     contact teacher of."""
-    groups = _assignments(user, day, TeachingAssignment.Kind.CONTACT).values("group_id")
-    return Enrollment.objects.filter(
-        _enrollment_active(day),
+    groups = (
+        TeachingAssignment.objects.active_on(day)
+        .filter(user=user, kind=TeachingAssignment.Kind.CONTACT)
+        .values("group_id")
+    )
+    return Enrollment.objects.active_on(day).filter(
         group_id__in=groups,
         pupil_id=OuterRef("pupil_id"),
         group__school_id=OuterRef("school_id"),
@@ -168,9 +166,7 @@ def _ppt_group_names(user: User) -> QuerySet:
 
 def _referrals_in_force(day: dt.date) -> QuerySet:
     return Referral.objects.filter(
-        Q(consent__expires_on__isnull=True) | Q(consent__expires_on__gte=day),
-        ended_at__isnull=True,
-        consent__withdrawn_on__isnull=True,
+        Consent.in_force_q(day, prefix="consent__"), ended_at__isnull=True
     )
 
 
@@ -192,12 +188,8 @@ def _participations(day: dt.date) -> QuerySet:
     open, a consent for the participant's service is in force (an expired consent
     closes the door even before anyone removes the participant), and for PPT a
     referral is active (ending it ends PPT's access)."""
-    consent = Consent.objects.filter(
-        Q(expires_on__isnull=True) | Q(expires_on__gte=day),
-        case=OuterRef("case_id"),
-        service=OuterRef("service"),
-        given_on__lte=day,
-        withdrawn_on__isnull=True,
+    consent = Consent.objects.in_force(day).filter(
+        case=OuterRef("case_id"), service=OuterRef("service")
     )
     referral = _active_referrals(day, case_ref="case_id")
     return Participant.objects.filter(
@@ -217,9 +209,9 @@ def _annotations(user: User, day: dt.date) -> dict:
         "is_owner": Q(owner=user) & holds_role_at(user, OuterRef("school_id"), day),
         "is_coordinator": Q(coordinator=user) & holds_role_at(user, OuterRef("school_id"), day),
         "is_contact": Exists(_contact_enrollments(user, day)),
-        "is_leader": Q(school_id__in=_staff_school_ids(user, LEADER_ROLES)),
-        "is_team": Q(school_id__in=_staff_school_ids(user, TEAM_ROLES)),
-        "is_attendance": Q(school_id__in=_staff_school_ids(user, ATTENDANCE_ROLES)),
+        "is_leader": Q(school_id__in=StaffRole.objects.school_ids(user, LEADER_ROLES)),
+        "is_team": Q(school_id__in=StaffRole.objects.school_ids(user, TEAM_ROLES)),
+        "is_attendance": Q(school_id__in=StaffRole.objects.school_ids(user, ATTENDANCE_ROLES)),
         "is_participant": Exists(_participating(user, day)),
         "is_ppt_referred": _ppt_granted(user, day),
     }
@@ -261,13 +253,16 @@ def case_viewers(case: Case, day: dt.date | None = None) -> QuerySet[User]:
     Keep the two in step (tests/cases/test_case_viewers.py checks them against each
     other)."""
     day = day or timezone.localdate()
-    contact = TeachingAssignment.objects.filter(
-        _assignment_active(day),
-        kind=TeachingAssignment.Kind.CONTACT,
-        group_id__in=Enrollment.objects.filter(
-            _enrollment_active(day), pupil_id=case.pupil_id, group__school_id=case.school_id
-        ).values("group_id"),
-    ).values("user_id")
+    contact = (
+        TeachingAssignment.objects.active_on(day)
+        .filter(
+            kind=TeachingAssignment.Kind.CONTACT,
+            group_id__in=Enrollment.objects.active_on(day)
+            .filter(pupil_id=case.pupil_id, group__school_id=case.school_id)
+            .values("group_id"),
+        )
+        .values("user_id")
+    )
     school_staff = StaffRole.objects.filter(
         school_id=case.school_id, role__in=LEADER_ROLES + TEAM_ROLES + ATTENDANCE_ROLES
     ).values("user_id")
@@ -449,11 +444,25 @@ def case_access_or_404(user: User, case_uuid: uuid.UUID | str) -> CaseAccess:
     )
 
 
+OPENER_ROLES = LEADER_ROLES + TEAM_ROLES
+
+
+def may_open_case(user: User, *, school_id: int, is_contact_teacher: bool) -> bool:
+    """Whether the user may open a case on a pupil at the school: the pupil's contact
+    teacher, the school's environment team and its leaders (issue #4); the opening
+    pages answer 404 to anyone else, and the pupil page offers it only to them."""
+    return is_contact_teacher or (
+        StaffRole.objects.filter(user=user, school_id=school_id, role__in=OPENER_ROLES).exists()
+    )
+
+
 def board_schools(user: User) -> QuerySet:
     """Schools whose case board the user sees: the team's and the leaders'."""
     from fravaer.models import School
 
-    return School.objects.filter(pk__in=_staff_school_ids(user, TEAM_ROLES + LEADER_ROLES))
+    return School.objects.filter(
+        pk__in=StaffRole.objects.school_ids(user, TEAM_ROLES + LEADER_ROLES)
+    )
 
 
 def board_school_or_404(user: User, school_id: int):
@@ -468,14 +477,15 @@ def owner_candidates(case: Case) -> QuerySet[User]:
     teacher of the pupil's current class at the case's school."""
     day = timezone.localdate()
     team = StaffRole.objects.filter(school_id=case.school_id, role__in=TEAM_ROLES).values("user_id")
-    contact = TeachingAssignment.objects.filter(
-        _assignment_active(day),
-        kind=TeachingAssignment.Kind.CONTACT,
-        group__school_id=case.school_id,
-        group__enrollments__in=Enrollment.objects.filter(
-            _enrollment_active(day), pupil_id=case.pupil_id
-        ),
-    ).values("user_id")
+    contact = (
+        TeachingAssignment.objects.active_on(day)
+        .filter(
+            kind=TeachingAssignment.Kind.CONTACT,
+            group__school_id=case.school_id,
+            group__enrollments__in=Enrollment.objects.active_on(day).filter(pupil_id=case.pupil_id),
+        )
+        .values("user_id")
+    )
     return User.objects.filter(Q(pk__in=team) | Q(pk__in=contact), is_active=True).order_by(
         "first_name", "last_name", "username"
     )

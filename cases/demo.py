@@ -96,11 +96,9 @@ def seed_demo_cases(today: dt.date | None = None) -> DemoCasesSummary:
     team_us = _user("miljoteam.us@demo.no")
     groups = {
         g.name: g
-        for g in Group.objects.filter(
-            school__municipality__name=MUNICIPALITY_NAME,
-            school_year__start__lte=today,
-            school_year__end__gte=today,
-        ).select_related("school")
+        for g in Group.objects.current_on(today)
+        .filter(school__municipality__name=MUNICIPALITY_NAME)
+        .select_related("school")
     }
     used: set[int] = set()
 

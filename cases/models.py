@@ -13,12 +13,11 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from fravaer.models import Flag, Guardian, Municipality, Pupil, School, User
-from fravaer.models.flags import ACKNOWLEDGED_TEXTS
 
 
 class Level(models.TextChoices):
@@ -476,11 +475,7 @@ class MappingTask(models.Model):
 class ConsentQuerySet(models.QuerySet["Consent"]):
     def in_force(self, day: dt.date) -> ConsentQuerySet:
         """Given by `day`, not withdrawn, not expired (`Consent.is_active` in SQL)."""
-        return self.filter(
-            Q(expires_on__isnull=True) | Q(expires_on__gte=day),
-            given_on__lte=day,
-            withdrawn_on__isnull=True,
-        )
+        return self.filter(Consent.in_force_q(day))
 
 
 class Consent(models.Model):
@@ -523,6 +518,15 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_service_display()}: {self.purpose}"
+
+    @staticmethod
+    def in_force_q(day: dt.date, prefix: str = "") -> Q:
+        """`in_force` as a condition, for use across a relation (`prefix="consent__"`,
+        a referral's consent)."""
+        return Q(
+            Q(**{f"{prefix}expires_on__isnull": True}) | Q(**{f"{prefix}expires_on__gte": day}),
+            **{f"{prefix}given_on__lte": day, f"{prefix}withdrawn_on__isnull": True},
+        )
 
     def is_active(self, day: dt.date) -> bool:
         return self.given_on <= day and self.withdrawn_on is None and not self.has_expired(day)
@@ -724,9 +728,15 @@ def closed_because(reason: str) -> str | None:
     return _("Saken ble avsluttet: %(reason)s") % {"reason": Case.CloseReason(reason).label}
 
 
-# A flag acknowledged because its case was closed keeps the reason's key, so that each
-# reader sees the words in their own language (`Flag.acknowledgement_text`).
-ACKNOWLEDGED_TEXTS["case_closed"] = lambda kept: closed_because(kept.get("reason", ""))
+def closed_because_msgids(reason: str) -> dict[str, object]:
+    """`closed_because` untranslated, as a flag acknowledged by closing its case keeps
+    it (`details["acknowledged_as"]`): the msgid and its values, which
+    `Flag.acknowledgement_text` translates for each reader."""
+    with translation.override(None):  # no catalog: the msgids themselves
+        return {
+            "text": str(_("Saken ble avsluttet: %(reason)s")),
+            "values": {"reason": str(Case.CloseReason(reason).label)},
+        }
 
 
 class CaseAccessLog(models.Model):

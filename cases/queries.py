@@ -29,7 +29,6 @@ from cases.models import (
     Meeting,
 )
 from cases.transitions import TRANSITIONS, UP
-from fravaer.access import _enrollment_active
 from fravaer.models import Enrollment, Flag, Pupil, StaffRole, TeachingAssignment, User
 from fravaer.thresholds import RULES
 
@@ -177,12 +176,10 @@ def with_school_roles(staff: QuerySet[User], case: Case, day: dt.date) -> QueryS
     says who is who: `is_contact_teacher` (of the pupil's class, in the same query) and
     `school_roles` (their roles at the school, and PPT in the municipality: one query
     for everyone, whatever their number)."""
-    classes = Enrollment.objects.filter(_enrollment_active(day), pupil_id=case.pupil_id)
-    contact = TeachingAssignment.objects.filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gte=day),
+    classes = Enrollment.objects.active_on(day).filter(pupil_id=case.pupil_id)
+    contact = TeachingAssignment.objects.active_on(day).filter(
         user=OuterRef("pk"),
         kind=TeachingAssignment.Kind.CONTACT,
-        valid_from__lte=day,
         group_id__in=classes.values("group_id"),
     )
     roles = StaffRole.objects.filter(
@@ -364,7 +361,8 @@ def active_flags(pupil: Pupil, *, besides: list[Flag] = ()) -> list[Flag]:
 
 def current_group_name(pupil: Pupil, day: dt.date) -> str:
     enrollment = (
-        Enrollment.objects.filter(_enrollment_active(day), pupil=pupil)
+        Enrollment.objects.active_on(day)
+        .filter(pupil=pupil)
         .select_related("group")
         .order_by("-start")
         .first()
@@ -373,17 +371,6 @@ def current_group_name(pupil: Pupil, day: dt.date) -> str:
 
 
 # --- the pupil's case on the pupil page and the start page ----------------------------
-
-
-OPENER_ROLES = access.LEADER_ROLES + access.TEAM_ROLES
-
-
-def may_open_case(user: User, *, school_id: int, is_contact_teacher: bool) -> bool:
-    """The pupil's contact teacher, the school's environment team and its leaders may
-    open a case (issue #4); others answer 404."""
-    return is_contact_teacher or (
-        StaffRole.objects.filter(user=user, school_id=school_id, role__in=OPENER_ROLES).exists()
-    )
 
 
 @dataclass(frozen=True)
@@ -408,7 +395,9 @@ def pupil_case(user: User, pupil: Pupil, *, school_id: int, is_contact_teacher: 
             .order_by("-closed_at")
             .first()
         )
-    can_open = may_open_case(user, school_id=school_id, is_contact_teacher=is_contact_teacher)
+    can_open = access.may_open_case(
+        user, school_id=school_id, is_contact_teacher=is_contact_teacher
+    )
     return PupilCase(open_case=open_case, recent_closed=recent, can_open=can_open)
 
 
@@ -446,9 +435,11 @@ def board_cases(school, today: dt.date) -> QuerySet[Case]:
     owner or coordinator no longer holds a role at the school (`owner_here`,
     `coordinator_here` False) needs a new one."""
     pending = _pending_deadlines()
-    enrollment = Enrollment.objects.filter(
-        _enrollment_active(today), pupil=OuterRef("pupil_id"), group__school=OuterRef("school_id")
-    ).order_by("-start", "-pk")
+    enrollment = (
+        Enrollment.objects.active_on(today)
+        .filter(pupil=OuterRef("pupil_id"), group__school=OuterRef("school_id"))
+        .order_by("-start", "-pk")
+    )
     return (
         _with_next_deadline(
             access.with_roles_held(Case.objects.open().filter(school=school), today)
@@ -476,9 +467,8 @@ def owner_candidates_by_group(school, group_ids: set, today: dt.date) -> tuple[l
     )
     contacts: dict[int, list[User]] = defaultdict(list)
     assignments = (
-        TeachingAssignment.objects.filter(
-            Q(valid_to__isnull=True) | Q(valid_to__gte=today),
-            valid_from__lte=today,
+        TeachingAssignment.objects.active_on(today)
+        .filter(
             kind=TeachingAssignment.Kind.CONTACT,
             group_id__in=group_ids,
             user__is_active=True,

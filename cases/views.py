@@ -53,6 +53,7 @@ from cases.transitions import allowed_moves
 from fravaer import access as fravaer_access
 from fravaer.forms import is_plain_number
 from fravaer.models import Flag
+from fravaer.panels import panels_for
 
 ACCESS_LOG_PAGE_SIZE = 50
 
@@ -106,6 +107,8 @@ def case_context(request: HttpRequest, grant: access.CaseAccess, **extra) -> dic
         else [],
         "notes": list(case.notes.select_related("author")),
         "note_form": NoteForm(),
+        # What the upper apps add (`fravaer.panels`; `plans`: the measure plan).
+        "panels": panels_for("case_detail", request, case=case, grant=grant),
     }
     if grant.can_manage:
         if case.is_open:
@@ -363,7 +366,7 @@ def case_note(request: HttpRequest, case_uuid) -> HttpResponse:
 
 def _opener_or_404(request: HttpRequest, pupil_uuid):
     grant = fravaer_access.pupil_access_or_404(request.user, pupil_uuid)
-    if not queries.may_open_case(
+    if not access.may_open_case(
         request.user,
         school_id=grant.group.school_id,
         is_contact_teacher=grant.is_contact_teacher,

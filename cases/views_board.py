@@ -55,9 +55,7 @@ def case_board(request: HttpRequest, school_id: int) -> HttpResponse:
     school = access.board_school_or_404(request.user, school_id)
     today = timezone.localdate()
     every_case = list(queries.board_cases(school, today))
-    groups = Group.objects.filter(
-        school=school, school_year__start__lte=today, school_year__end__gte=today
-    ).order_by("grade", "name")
+    groups = Group.objects.current_on(today).filter(school=school).order_by("grade", "name")
     team, contacts = queries.owner_candidates_by_group(
         school, {c.group_id_now for c in every_case}, today
     )

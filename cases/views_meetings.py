@@ -178,8 +178,8 @@ def absence_overview(pupil, today: dt.date) -> dict | None:
     """The pupil's absence this school year, as the pupil page shows it: totals with
     percentages, and flags. A handful of queries, whatever the data."""
     enrollment = (
-        Enrollment.objects.filter(pupil=pupil, start__lte=today)
-        .filter(Q(end__isnull=True) | Q(end__gte=today))
+        Enrollment.objects.active_on(today)
+        .filter(pupil=pupil)
         .select_related("group__school_year")
         .order_by("-start")
         .first()

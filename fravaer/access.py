@@ -55,27 +55,11 @@ SCHOOL_ROLES = [str(r) for r in StaffRole.SCHOOL_ROLES]
 IMPORT_ROLES = [StaffRole.Role.SCHOOL_LEADER]
 
 
-def _assignment_active(day: dt.date, prefix: str = "") -> Q:
-    return Q(**{f"{prefix}valid_from__lte": day}) & (
-        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": day})
-    )
-
-
-def _enrollment_active(day: dt.date, prefix: str = "") -> Q:
-    return Q(**{f"{prefix}start__lte": day}) & (
-        Q(**{f"{prefix}end__isnull": True}) | Q(**{f"{prefix}end__gte": day})
-    )
-
-
 def _assignments(user: User, day: dt.date, kind: str | None = None) -> QuerySet:
-    qs = TeachingAssignment.objects.filter(_assignment_active(day), user=user)
+    qs = TeachingAssignment.objects.active_on(day).filter(user=user)
     if kind:
         qs = qs.filter(kind=kind)
     return qs
-
-
-def _staff_school_ids(user: User, roles: list[str] | None = None) -> QuerySet:
-    return StaffRole.objects.filter(user=user, role__in=roles or SCHOOL_ROLES).values("school_id")
 
 
 def holds_role_at(user, school, day: dt.date) -> Q:
@@ -86,11 +70,7 @@ def holds_role_at(user, school, day: dt.date) -> Q:
     owner or coordinator whose assignment ended, or who moved to another school, no
     longer sees the case on that basis."""
     return Q(Exists(StaffRole.objects.filter(user=user, school=school, role__in=SCHOOL_ROLES))) | Q(
-        Exists(
-            TeachingAssignment.objects.filter(
-                _assignment_active(day), user=user, group__school=school
-            )
-        )
+        Exists(TeachingAssignment.objects.active_on(day).filter(user=user, group__school=school))
     )
 
 
@@ -183,8 +163,13 @@ def group_access_or_404(user: User, group_id: int, *, annotate: dict | None = No
 def visible_pupils(user: User, day: dt.date | None = None) -> QuerySet[Pupil]:
     day = day or timezone.localdate()
     contact_groups = _assignments(user, day, TeachingAssignment.Kind.CONTACT).values("group_id")
-    enrollment = Enrollment.objects.filter(_enrollment_active(day), pupil=OuterRef("pk")).filter(
-        Q(group_id__in=contact_groups) | Q(group__school_id__in=_staff_school_ids(user))
+    enrollment = (
+        Enrollment.objects.active_on(day)
+        .filter(pupil=OuterRef("pk"))
+        .filter(
+            Q(group_id__in=contact_groups)
+            | Q(group__school_id__in=StaffRole.objects.school_ids(user))
+        )
     )
     return Pupil.objects.filter(Exists(enrollment))
 
@@ -222,8 +207,12 @@ def pupil_access_or_404(user: User, pupil_uuid: uuid.UUID | str) -> PupilAccess:
     contact_groups = _assignments(user, day, TeachingAssignment.Kind.CONTACT).values("group_id")
     acknowledging = _acknowledging_enrollments(user, day).filter(pupil_id=OuterRef("pupil_id"))
     enrollment = (
-        Enrollment.objects.filter(_enrollment_active(day), pupil__uuid=pupil_uuid)
-        .filter(Q(group_id__in=contact_groups) | Q(group__school_id__in=_staff_school_ids(user)))
+        Enrollment.objects.active_on(day)
+        .filter(pupil__uuid=pupil_uuid)
+        .filter(
+            Q(group_id__in=contact_groups)
+            | Q(group__school_id__in=StaffRole.objects.school_ids(user))
+        )
         .annotate(is_contact=Q(group_id__in=contact_groups), may_acknowledge=Exists(acknowledging))
         .select_related("pupil", "group__school__municipality", "group__school_year")
         .order_by("-is_contact", "-start")
@@ -245,7 +234,7 @@ def pupil_access_or_404(user: User, pupil_uuid: uuid.UUID | str) -> PupilAccess:
 def schools_for_import(user: User) -> QuerySet[School]:
     """Schools whose roster and absence files this user may upload."""
     return School.objects.filter(
-        Q(pk__in=_staff_school_ids(user, [str(r) for r in IMPORT_ROLES]))
+        Q(pk__in=StaffRole.objects.school_ids(user, [str(r) for r in IMPORT_ROLES]))
         | Q(
             municipality__in=StaffRole.objects.filter(
                 user=user, role=StaffRole.Role.MUNICIPAL_ADMIN
@@ -294,9 +283,9 @@ def _acknowledging_enrollments(user: User, day: dt.date) -> QuerySet[Enrollment]
     flags: in a group the user is contact teacher of, or at a school where the user
     holds one of `ACKNOWLEDGE_ROLES`. The one definition of `may_acknowledge`."""
     contact_groups = _assignments(user, day, TeachingAssignment.Kind.CONTACT).values("group_id")
-    return Enrollment.objects.filter(_enrollment_active(day)).filter(
+    return Enrollment.objects.active_on(day).filter(
         Q(group_id__in=contact_groups)
-        | Q(group__school_id__in=_staff_school_ids(user, ACKNOWLEDGE_ROLES))
+        | Q(group__school_id__in=StaffRole.objects.school_ids(user, ACKNOWLEDGE_ROLES))
     )
 
 
@@ -315,9 +304,9 @@ def contact_teacher_flags(user: User, day: dt.date | None = None) -> QuerySet[Fl
     flags the user may acknowledge (`may_acknowledge`), every one."""
     day = day or timezone.localdate()
     contact_groups = _assignments(user, day, TeachingAssignment.Kind.CONTACT).values("group_id")
-    enrolled = Enrollment.objects.filter(
-        _enrollment_active(day), group_id__in=contact_groups
-    ).values("pupil_id")
+    enrolled = (
+        Enrollment.objects.active_on(day).filter(group_id__in=contact_groups).values("pupil_id")
+    )
     return Flag.objects.filter(pupil_id__in=enrolled)
 
 
@@ -338,9 +327,7 @@ def _rules_reaching(who: str) -> frozenset[str]:
 def _contact_assignments(day: dt.date) -> QuerySet[TeachingAssignment]:
     """Contact teachers' assignments in force on `day`: the ground on which a contact
     teacher sees the pupils of their class (`visible_pupils`)."""
-    return TeachingAssignment.objects.filter(
-        _assignment_active(day), kind=TeachingAssignment.Kind.CONTACT
-    )
+    return TeachingAssignment.objects.active_on(day).filter(kind=TeachingAssignment.Kind.CONTACT)
 
 
 @dataclass(frozen=True)
@@ -427,7 +414,7 @@ def pupil_flag_or_404(grant: PupilAccess, flag_id: int) -> Flag:
 
 def flag_overview_schools(user: User) -> QuerySet[School]:
     """Schools whose flags the user sees on the leaders' overview."""
-    return School.objects.filter(pk__in=_staff_school_ids(user, FLAG_OVERVIEW_ROLES))
+    return School.objects.filter(pk__in=StaffRole.objects.school_ids(user, FLAG_OVERVIEW_ROLES))
 
 
 def flag_overview_school_or_404(user: User, school_id: int) -> School:
@@ -443,8 +430,7 @@ def overview_flags(day: dt.date) -> QuerySet[Flag]:
     another school, but the school they left may no longer see the pupil (their page
     answers 404 there), so it no longer sees their flags either. Filter by school
     (`flag_overview_school_or_404`); the school may be an `OuterRef`."""
-    enrolled = Enrollment.objects.filter(
-        _enrollment_active(day),
+    enrolled = Enrollment.objects.active_on(day).filter(
         group__school_id=OuterRef("school_id"),
         pupil_id=OuterRef("pupil_id"),
     )

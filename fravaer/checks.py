@@ -1,7 +1,10 @@
-"""Deploy checks of our own, run by `manage.py check --deploy`."""
+"""Checks of our own: the deploy checks, run by `manage.py check --deploy`, and the
+extension points' settings, run by every `manage.py` command that checks (runserver,
+migrate, check)."""
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
+from django.utils.module_loading import import_string
 
 
 @register(Tags.security, deploy=True)
@@ -33,3 +36,26 @@ def check_broker(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def check_extension_points(app_configs, **kwargs):
+    """`EVENT_HANDLERS` names known events (`fravaer.events.EVENTS`), and every handler
+    and panel function there and in `PAGE_PANELS` imports: a typo fails at start, not
+    in the middle of an action or a page."""
+    from fravaer.events import EVENTS
+
+    errors = []
+    for name in settings.EVENT_HANDLERS:
+        if name not in EVENTS:
+            errors.append(
+                Error(f"EVENT_HANDLERS names an unknown event {name!r}.", id="fravaer.E001")
+            )
+    named = [*settings.EVENT_HANDLERS.items(), *settings.PAGE_PANELS.items()]
+    for key, paths in named:
+        for path in paths:
+            try:
+                import_string(path)
+            except ImportError as exc:
+                errors.append(Error(f"{key}: cannot import {path!r} ({exc}).", id="fravaer.E002"))
+    return errors

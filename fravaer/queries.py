@@ -47,9 +47,7 @@ def reasons_for(municipality: Municipality | int) -> list[AbsenceReason]:
 
 
 def enrolled_pupils(group: Group, day: dt.date):
-    enrollment = Enrollment.objects.filter(
-        Q(end__isnull=True) | Q(end__gte=day), group=group, start__lte=day, pupil=OuterRef("pk")
-    )
+    enrollment = Enrollment.objects.active_on(day).filter(group=group, pupil=OuterRef("pk"))
     return Pupil.objects.filter(Exists(enrollment)).order_by("last_name", "first_name")
 
 

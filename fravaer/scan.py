@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, QuerySet
 from django.db.models.functions import TruncDate
 
 from fravaer.models import (
@@ -120,11 +120,7 @@ class Scope:
 
 def _enrolled_on(as_of: dt.date) -> QuerySet[Enrollment]:
     year_start, _ = SchoolYear.bounds_for(as_of)
-    return Enrollment.objects.filter(
-        Q(end__isnull=True) | Q(end__gte=as_of),
-        start__lte=as_of,
-        group__school_year__start=year_start,
-    )
+    return Enrollment.objects.active_on(as_of).filter(group__school_year__start=year_start)
 
 
 # Pupils per slice of a scan over many schools (`Scope.slices`). A slice's figures,

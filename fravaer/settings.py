@@ -297,13 +297,21 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Called inside the scan's transaction with the flags it newly raised:
-# handler(flags: QuerySet[Flag], *, now: datetime) -> None.
-FLAG_RAISED_HANDLERS: list[str] = ["cases.actions.attach_new_flags"]
-# Called inside the transaction that ended an enrollment or a staff member's role
-# (`fravaer.actions.people`, the roster import), with those concerned:
-# handler(*, pupil_ids: list[int], user_ids: list[int], now: datetime) -> None.
-PEOPLE_CHANGED_HANDLERS: list[str] = ["cases.actions.follow_people_changes"]
+# What the upper apps do when something changes in fravaer (`fravaer.events`, where the
+# events and their payloads are documented): event → handlers, called in this order
+# inside the transaction of the change.
+EVENT_HANDLERS: dict[str, list[str]] = {
+    "flags_raised": ["cases.actions.attach_new_flags"],
+    "people_changed": ["cases.actions.follow_people_changes"],
+}
+# What the upper apps add to fravaer's pages (`fravaer.panels`): page → panel functions,
+# rendered in this order. `case_detail` is the cases app's page, for `plans`.
+PAGE_PANELS: dict[str, list[str]] = {
+    "home": ["cases.panels.my_cases", "cases.panels.case_boards"],
+    "flagged_pupils": ["cases.panels.flagged_pupils_cases"],
+    "pupil_detail": ["cases.panels.pupil_case"],
+    "case_detail": [],
+}
 
 LOGGING = {
     "version": 1,

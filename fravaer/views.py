@@ -31,6 +31,7 @@ from fravaer.actions import (
 from fravaer.forms import AbsenceRecordForm, ContactLogForm, RegisterRowForm
 from fravaer.models import AbsenceRecord, ContactLog, Group, StaffRole, TeachingAssignment
 from fravaer.models.absence import SUBJECTS
+from fravaer.panels import panels_for
 from fravaer.schooldays import SchoolCalendar
 
 WEEKDAY_INITIALS = [
@@ -55,11 +56,7 @@ def health(request: HttpRequest) -> JsonResponse:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    groups = list(
-        access.visible_groups(request.user).filter(
-            school_year__start__lte=today, school_year__end__gte=today
-        )
-    )
+    groups = list(access.visible_groups(request.user).current_on(today))
     roles = access.roles_of(request.user)
     contact_groups = [g for g in groups if g.is_contact]
     context = {
@@ -88,7 +85,12 @@ def home(request: HttpRequest) -> HttpResponse:
         "rule_municipalities": list(access.administered_municipalities(request.user))
         if StaffRole.Role.MUNICIPAL_ADMIN in roles
         else [],
+        # What the upper apps add (`fravaer.panels`): the start page's and the cards'.
+        "panels": panels_for("home", request, today=today, roles=roles),
     }
+    context["card_panels"] = panels_for(
+        "flagged_pupils", request, flagged_pupils=context["flagged_pupils"]
+    )
     return render(request, "fravaer/home.html", context)
 
 
@@ -360,6 +362,8 @@ def _pupil_context(request, grant, *, record_form=None, contact_form=None):
         "record_form": record_form or AbsenceRecordForm(reasons=reasons, initial={"date": today}),
         "contact_form": contact_form or ContactLogForm(guardians=guardians),
         "weekday_initials": WEEKDAY_INITIALS,
+        # What the upper apps add (`fravaer.panels`): the pupil's case, "Opprett sak".
+        "panels": panels_for("pupil_detail", request, pupil=pupil, grant=grant),
     }
 
 

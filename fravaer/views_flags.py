@@ -35,6 +35,7 @@ from fravaer.forms_flags import (
     format_threshold,
 )
 from fravaer.models import AbsenceRecord, Flag, Group, RuleSettingChange
+from fravaer.panels import panels_for
 from fravaer.queries import flagged_pupils, is_pattern, pupil_flags, with_evidence
 from fravaer.thresholds import RULE_LIST, RULES
 
@@ -183,8 +184,10 @@ def _render_flag_item(request, grant, flag, form, *, on_card=False) -> HttpRespo
 def _render_start_page_card(request, grant) -> HttpResponse:
     """The pupil's card on the start page as it is now (`fravaer.views.home`)."""
     flags = access.contact_teacher_flags(request.user, timezone.localdate())
+    entries = with_evidence(flagged_pupils(flags.filter(pupil=grant.pupil)))
     context = {
-        "flagged_pupils": with_evidence(flagged_pupils(flags.filter(pupil=grant.pupil))),
+        "flagged_pupils": entries,
+        "card_panels": panels_for("flagged_pupils", request, flagged_pupils=entries),
         "may_acknowledge": True,  # the contact teacher's own flags, as on the start page
         "pupil": grant.pupil,
         "show_messages": True,
@@ -210,8 +213,7 @@ def school_flags(request: HttpRequest, school_id: int) -> HttpResponse:
     # This year's classes, and any older class a still-active flag was raised in.
     groups = list(
         Group.objects.filter(
-            Q(school=school, school_year__start__lte=today, school_year__end__gte=today)
-            | Q(pk__in=flags.values("group_id"))
+            Q(Group.current_q(today), school=school) | Q(pk__in=flags.values("group_id"))
         ).select_related("school_year")
     )
     for group in groups:

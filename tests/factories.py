@@ -1,5 +1,6 @@
 """Small factories for test data that many test modules share: absence records, flags
-and inbox messages, and cases' consents, conversations and levels. Personas (users,
+(raised, acknowledged, cleared) and inbox messages, contacts with the home, scans, and
+cases' consents, conversations and levels. Personas (users,
 schools, classes, pupils) are fixtures in `tests/conftest.py`."""
 
 from __future__ import annotations
@@ -14,9 +15,20 @@ from django.utils import timezone
 from cases.actions.consent import record_consent
 from cases.errors import CaseRuleError
 from cases.models import Case, Consent, Conversation, Service
-from fravaer.actions import AbsenceInput, apply_absence_changes
-from fravaer.models import AbsenceReason, Enrollment, Flag, Notification, RuleSetting
+from fravaer.actions import AbsenceInput, apply_absence_changes, scan_absence
+from fravaer.models import (
+    AbsenceReason,
+    ContactLog,
+    Enrollment,
+    Flag,
+    Notification,
+    RuleSetting,
+)
+from fravaer.scan import Scope
 from tests.conftest import TODAY
+
+MONDAY, TUESDAY = dt.date(2026, 11, 16), dt.date(2026, 11, 17)  # the week of TODAY
+CONTACT = {"channel": "phone", "summary": "Mor ringte", "outcome": "clarified"}
 
 
 def give(case, by, *, service=Service.PPT, given_on=TODAY, **extra) -> Consent:
@@ -68,6 +80,47 @@ def acknowledged_flag(pupil, rule="month_days", *, by, reason: str) -> Flag:
         acknowledged_by=by,
         acknowledged_at=timezone.now(),
         acknowledgement=reason,
+    )
+
+
+def cleared_flag(pupil, cause: str = "", by=None, **extra) -> Flag:
+    """An undocumented flag cleared now, with `cause` (and who) kept as a scan or a
+    contact keeps them; no cause: cleared before causes were kept."""
+    details = {"cleared_cause": cause, "cleared_by": by.pk if by else None} if cause else {}
+    return make_flag(
+        pupil,
+        "undocumented",
+        status="cleared",
+        cleared_at=timezone.now(),
+        details=details,
+        **extra,
+    )
+
+
+def undocumented_flag(pupil, record) -> Flag:
+    return Flag.objects.get(pupil=pupil, rule="undocumented", record=record)
+
+
+def scan(school):
+    return scan_absence(Scope(school_ids=(school.pk,)), as_of=TODAY)
+
+
+def at(hour: int, day: dt.date = TODAY) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+def logged_elsewhere(
+    pupil, by, hour: int, outcome: str = "clarified", counterpart: str = "guardian"
+) -> ContactLog:
+    """A contact written without `log_contact` (an import, the admin) at `hour` today:
+    only the scan clears the flags it answers."""
+    return ContactLog.objects.create(
+        pupil=pupil,
+        contacted_at=at(hour),
+        counterpart=counterpart,
+        logged_by=by,
+        logged_at=at(hour),
+        **{**CONTACT, "outcome": outcome},
     )
 
 

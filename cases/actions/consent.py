@@ -83,11 +83,7 @@ def active_consent(
 
 def consented_services(case: Case, day: dt.date) -> set[str]:
     """The services with a consent in force on `day` (one query)."""
-    return set(
-        Consent.objects.filter(case=case, withdrawn_on__isnull=True, given_on__lte=day)
-        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=day))
-        .values_list("service", flat=True)
-    )
+    return set(Consent.objects.in_force(day).filter(case=case).values_list("service", flat=True))
 
 
 def active_referral(case: Case) -> Referral | None:

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import F, QuerySet, Value
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,6 +39,7 @@ from cases.models import (
     Meeting,
     Referral,
     closed_because,
+    closed_because_msgids,
 )
 from cases.transitions import (
     CLOSE_REASONS,
@@ -73,21 +74,18 @@ def active_consents(case: Case, day: dt.date) -> list[Consent]:
 
 
 def _default_owner(pupil: Pupil, school: School, day: dt.date) -> User | None:
-    from fravaer.access import _enrollment_active
     from fravaer.models import Enrollment, TeachingAssignment
 
     # The pupil's own active enrollment, as a subquery: an exclude() across the
     # group's enrollments would drop the class as soon as any classmate had left it.
-    groups = Enrollment.objects.filter(
-        _enrollment_active(day), pupil=pupil, group__school=school
-    ).values("group_id")
+    groups = (
+        Enrollment.objects.active_on(day)
+        .filter(pupil=pupil, group__school=school)
+        .values("group_id")
+    )
     assignment = (
-        TeachingAssignment.objects.filter(
-            kind=TeachingAssignment.Kind.CONTACT,
-            valid_from__lte=day,
-            group_id__in=groups,
-        )
-        .exclude(valid_to__lt=day)
+        TeachingAssignment.objects.active_on(day)
+        .filter(kind=TeachingAssignment.Kind.CONTACT, group_id__in=groups)
         .select_related("user")
         .order_by("pk")
         .first()
@@ -199,7 +197,7 @@ def attach_flags(case: Case, flags: Iterable[Flag], *, now: dt.datetime) -> int:
 
 
 def attach_new_flags(flags: QuerySet[Flag], *, now: dt.datetime) -> int:
-    """The threshold engine's hook (`settings.FLAG_RAISED_HANDLERS`): flags raised for
+    """The `flags_raised` event's handler (`fravaer.events`): flags raised for
     a pupil with an open case attach to it instead of waiting for a new case. Three
     statements whatever the number of flags."""
     from fravaer.thresholds import RULES
@@ -555,6 +553,7 @@ def close_case(
     if reason == Case.CloseReason.OTHER and not text:
         raise CaseRuleError(_("Skriv kort hvorfor saken avsluttes."), code="close_text_required")
     because = str(closed_because(reason))
+    kept = closed_because_msgids(reason)
     with transaction.atomic():
         # Before the case is closed: cancelling needs an open case. A change by someone
         # else (the case's version below, or a meeting's) rolls all of it back.
@@ -579,7 +578,12 @@ def close_case(
             acknowledgement=because[:300],
             details=JSONWithKeys(
                 F("details"),
-                acknowledged_as=JSONObject(kind=Value("case_closed"), reason=Value(reason)),
+                acknowledged_as=JSONObject(
+                    kind=Value("case_closed"),
+                    reason=Value(reason),
+                    text=Value(kept["text"]),
+                    values=JSONObject(reason=Value(kept["values"]["reason"])),
+                ),
             ),
         )
         bump(
@@ -610,11 +614,11 @@ def close_case(
 
 
 def _still_at_school(case: Case, day: dt.date) -> bool:
-    return Enrollment.objects.filter(
-        Q(end__isnull=True) | Q(end__gte=day),
-        pupil_id=case.pupil_id,
-        group__school_id=case.school_id,
-    ).exists()
+    return (
+        Enrollment.objects.not_ended_by(day)
+        .filter(pupil_id=case.pupil_id, group__school_id=case.school_id)
+        .exists()
+    )
 
 
 def reopen_case(

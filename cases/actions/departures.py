@@ -8,7 +8,7 @@ the guardians' consent). An owner or coordinator without a current role at the s
 no longer sees the case (`cases.access`); the case shows on the team's board as needing
 a new owner, and the leaders are told once.
 
-`follow_people_changes` is the handler `fravaer` calls (`settings.PEOPLE_CHANGED_HANDLERS`)
+`follow_people_changes` is the `people_changed` event's handler (`fravaer.events`), called
 inside the transaction that ended an enrollment or a role (the roster import, the
 actions in `fravaer.actions.people`, the admin). Ends that come by date (an assignment's
 last day passed, no import) are caught by the nightly task, which runs the same
@@ -48,8 +48,7 @@ def enrolled_at_case_school(day: dt.date) -> Exists:
     """For annotating cases: the pupil has an enrollment at the case's school that has
     not ended by `day` (today's, or one that begins later)."""
     return Exists(
-        Enrollment.objects.filter(
-            Q(end__isnull=True) | Q(end__gte=day),
+        Enrollment.objects.not_ended_by(day).filter(
             pupil_id=OuterRef("pupil_id"),
             group__school_id=OuterRef("school_id"),
         )

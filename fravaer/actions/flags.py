@@ -105,8 +105,8 @@ def scan_absence(
 ) -> ScanResult:
     """Evaluate every rule for the pupils in scope on `as_of`; raise new flags, close
     window episodes whose condition is false again, clear undocumented flags that a
-    contact with the home has answered, notify the recipients of new flags and call
-    `settings.FLAG_RAISED_HANDLERS` with them.
+    contact with the home has answered, notify the recipients of new flags and emit
+    `flags_raised` with them (`fravaer.events`).
 
     The scope is scanned in slices of whole schools (`Scope.slices`), in one
     transaction on the caller's connection. The statements are a fixed number per

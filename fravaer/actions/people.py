@@ -3,9 +3,9 @@ apps about it in the same transaction.
 
 What follows from a pupil leaving a school, or a person leaving a role, in the cases
 app (a case closed as "Eleven har flyttet", a case needing a new owner) is done there:
-this module calls `settings.PEOPLE_CHANGED_HANDLERS` with the people concerned, as the
-scan calls `FLAG_RAISED_HANDLERS` with the flags it raised, so that imports point one
-way (cases → fravaer). The roster import calls `people_changed` too. Ends that come by
+this module emits the `people_changed` event (`fravaer.events`) with the people
+concerned, as the scan emits `flags_raised`, so that imports point one way
+(cases → fravaer). The roster import calls `people_changed` too. Ends that come by
 date alone are the nightly task's (`cases.tasks.follow_people_changes_daily`).
 """
 
@@ -14,24 +14,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
+from fravaer.events import emit
 from fravaer.models import Enrollment, StaffRole, TeachingAssignment
 
 
 def people_changed(
     *, pupil_ids: Iterable[int] = (), user_ids: Iterable[int] = (), now: dt.datetime
 ) -> None:
-    """Call every `settings.PEOPLE_CHANGED_HANDLERS` with the pupils whose enrollments
-    and the staff whose roles changed, inside the caller's transaction."""
+    """Emit `people_changed` (`fravaer.events`) with the pupils whose enrollments and
+    the staff whose roles changed, inside the caller's transaction."""
     pupils, users = sorted(set(pupil_ids)), sorted(set(user_ids))
     if not pupils and not users:
         return
-    for path in settings.PEOPLE_CHANGED_HANDLERS:
-        import_string(path)(pupil_ids=pupils, user_ids=users, now=now)
+    emit("people_changed", pupil_ids=pupils, user_ids=users, now=now)
 
 
 def end_enrollment(

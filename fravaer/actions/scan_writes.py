@@ -1,7 +1,7 @@
 """What one scan writes, in its own transaction on its own connection: its new
 flags, one inbox message per person they reach, the window episodes it closes, the
-flags it clears or brings back, and what `settings.FLAG_RAISED_HANDLERS` do with the
-new flags.
+flags it clears or brings back, and what the `flags_raised` event's handlers do with
+the new flags (`fravaer.events`).
 
 The scan hands over its findings slice by slice (`fravaer.scan.Scope.slices`), and
 each slice is written before the next is read, so the scan never holds more than a
@@ -22,12 +22,11 @@ import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
-from django.utils.module_loading import import_string
 
 from fravaer.access import FLAG_AUDIENCES
+from fravaer.events import emit
 from fravaer.models.flags import Flag, cleared_details
 from fravaer.models.notifications import Notification
 from fravaer.scan import PupilPlace
@@ -187,8 +186,7 @@ class ScanWrites:
             written.per_user[user_id] = count
             written.notifications += 1
         if written.inserted or written.reactivated:
-            for path in settings.FLAG_RAISED_HANDLERS:
-                import_string(path)(self.new_flags(), now=self.now)
+            emit("flags_raised", flags=self.new_flags(), now=self.now)
         per_user = written.per_user
         if per_user and self.email:
             queue_notification_emails(per_user)

@@ -13,7 +13,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -276,8 +275,8 @@ def _plan_absence(
     enrollments: dict[int, list[Enrollment]] = defaultdict(list)
     for e in load_in(
         lambda pks: (
-            Enrollment.objects.filter(pupil_id__in=pks, start__lte=last)
-            .filter(Q(end__isnull=True) | Q(end__gte=first))
+            Enrollment.objects.overlapping(first, last)
+            .filter(pupil_id__in=pks)
             .select_related("group")
         ),
         [p.pk for p in pupils.values()],

@@ -15,7 +15,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -181,8 +180,8 @@ class _RosterState:
         pupil_pks = [p.pk for p in self.pupils.values()]
         for e in load_in(
             lambda pks: (
-                Enrollment.objects.filter(pupil_id__in=pks)
-                .filter(Q(end__isnull=True) | Q(end__gte=self.year.start))
+                Enrollment.objects.not_ended_by(self.year.start)
+                .filter(pupil_id__in=pks)
                 .select_related("group__school_year")
             ),
             pupil_pks,
@@ -219,8 +218,8 @@ class _RosterState:
                 staff.schools[user_id].add(school_id)
         for user_id, school_id, municipality_id, year_end in load_in(
             lambda names: (
-                TeachingAssignment.objects.filter(user__username__in=names)
-                .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=self.today))
+                TeachingAssignment.objects.not_ended_by(self.today)
+                .filter(user__username__in=names)
                 .values_list(
                     "user_id",
                     "group__school_id",
@@ -251,8 +250,8 @@ class _RosterState:
         inside: set[int] = set()
         for pupil_id, school_id in load_in(
             lambda pks: (
-                Enrollment.objects.filter(pupil_id__in=pks)
-                .filter(Q(end__isnull=True) | Q(end__gte=self.today))
+                Enrollment.objects.not_ended_by(self.today)
+                .filter(pupil_id__in=pks)
                 .values_list("pupil_id", "group__school_id")
             ),
             file_pupils.union(*pupils_of.values()),

@@ -4,7 +4,6 @@ municipality's rule settings. The rules themselves live in `fravaer.thresholds`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from django.db import models
 from django.db.models import (
@@ -23,6 +22,7 @@ from django.db.models.functions import Cast
 from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fravaer.models.absence import AbsenceRecord, ContactLog
@@ -242,15 +242,18 @@ class Flag(models.Model):
     @property
     def acknowledgement_text(self) -> str:
         """Why the flag was acknowledged, in the reader's language. A reason typed by a
-        person is shown as typed; one written by an action (a case closed) is kept
-        as a key in `details["acknowledged_as"]` and worded from `ACKNOWLEDGED_TEXTS`
-        when read, with the stored text as the fallback."""
+        person is shown as typed. One written by an action of an upper app (a case
+        closed) is kept in `details["acknowledged_as"]` as a bokmål msgid (`text`) and
+        its `values` (msgids too), translated here when read; the stored text is the
+        fallback. So the upper app words it, and fravaer needs nothing from it."""
         kept = (self.details or {}).get(ACKNOWLEDGED_AS)
         if isinstance(kept, dict):
-            word = ACKNOWLEDGED_TEXTS.get(kept.get("kind"))
-            text = word(kept) if word is not None else None
-            if text:
-                return str(text)
+            text, values = kept.get("text"), kept.get("values") or {}
+            if isinstance(text, str) and text and isinstance(values, dict):
+                try:
+                    return gettext(text) % {k: gettext(str(v)) for k, v in values.items()}
+                except (KeyError, TypeError, ValueError):
+                    pass
         return self.acknowledgement
 
     # Who cleared the flag, when a read loads it (`fravaer.queries.pupil_flags`); not
@@ -292,12 +295,6 @@ class Flag(models.Model):
 
 CLEARED_CAUSE, CLEARED_BY = "cleared_cause", "cleared_by"
 ACKNOWLEDGED_AS = "acknowledged_as"
-
-# `Flag.acknowledgement_text` for acknowledgements written by an action: kind → a
-# function of the kept object that words it in the active language, or returns None
-# when it cannot (the stored text is shown). Apps add their own kinds (the cases app:
-# "case_closed").
-ACKNOWLEDGED_TEXTS: dict[str, Callable[[dict], str | None]] = {}
 
 # `Flag.cleared_text` per cause: (without who, with who, or "" when it names no one).
 CLEARED_TEXTS = {

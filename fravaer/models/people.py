@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -125,6 +126,12 @@ class NonSchoolDay(models.Model):
 MAX_LESSONS_PER_DAY = 12
 
 
+class GroupQuerySet(models.QuerySet["Group"]):
+    def current_on(self, day: dt.date) -> GroupQuerySet:
+        """Classes of the school year that `day` falls in (first and last day included)."""
+        return self.filter(Group.current_q(day))
+
+
 class Group(models.Model):
     """A class (klasse/basisgruppe) for one school year."""
 
@@ -137,6 +144,8 @@ class Group(models.Model):
     name = models.CharField(_("navn"), max_length=50)
     grade = models.PositiveSmallIntegerField(_("trinn"))
     lessons_per_day = models.PositiveSmallIntegerField(_("timer per dag"))
+
+    objects = GroupQuerySet.as_manager()
 
     class Meta:
         ordering = ["grade", "name"]
@@ -159,6 +168,12 @@ class Group(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @staticmethod
+    def current_q(day: dt.date, prefix: str = "") -> Q:
+        """`current_on` as a condition, for an OR with other conditions or across a
+        relation (`prefix="group__"`)."""
+        return Q(**{f"{prefix}school_year__start__lte": day, f"{prefix}school_year__end__gte": day})
 
     @staticmethod
     def default_lessons_per_day(grade: int) -> int:
@@ -196,6 +211,22 @@ class Pupil(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
+class EnrollmentQuerySet(models.QuerySet["Enrollment"]):
+    def active_on(self, day: dt.date) -> EnrollmentQuerySet:
+        """Enrollments in force on `day`: started on or before it, and open or ending on
+        or after it (`end` is the last day in the class)."""
+        return self.filter(Enrollment.active_q(day))
+
+    def not_ended_by(self, day: dt.date) -> EnrollmentQuerySet:
+        """Enrollments still running on `day` or starting later: open, or ending on or
+        after it. A pupil with one is still (or soon) at the group's school."""
+        return self.filter(Q(end__isnull=True) | Q(end__gte=day))
+
+    def overlapping(self, first: dt.date, last: dt.date) -> EnrollmentQuerySet:
+        """Enrollments in force on at least one day from `first` to `last` (inclusive)."""
+        return self.filter(start__lte=last).not_ended_by(first)
+
+
 class Enrollment(models.Model):
     """A pupil's membership of a group for a period; moving class ends one enrollment
     and starts another, so history is kept."""
@@ -208,6 +239,8 @@ class Enrollment(models.Model):
     )
     start = models.DateField(_("fra"))
     end = models.DateField(_("til"), null=True, blank=True)
+
+    objects = EnrollmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["start"]
@@ -226,6 +259,14 @@ class Enrollment(models.Model):
     def __str__(self) -> str:
         return f"{self.pupil} – {self.group}"
 
+    @staticmethod
+    def active_q(day: dt.date, prefix: str = "") -> Q:
+        """`active_on` as a condition, for use across a relation
+        (`prefix="enrollments__"`) or beside other conditions in one `filter()`."""
+        return Q(**{f"{prefix}start__lte": day}) & (
+            Q(**{f"{prefix}end__isnull": True}) | Q(**{f"{prefix}end__gte": day})
+        )
+
 
 class Guardian(models.Model):
     municipality = models.ForeignKey(
@@ -243,6 +284,14 @@ class Guardian(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StaffRoleQuerySet(models.QuerySet["StaffRole"]):
+    def school_ids(self, user: User, roles: Iterable[str] | None = None) -> models.QuerySet:
+        """The ids of the schools where `user` holds one of `roles` (by default any
+        school role), as a `school_id` values query to use in a subquery."""
+        roles = [str(r) for r in (roles or StaffRole.SCHOOL_ROLES)]
+        return self.filter(user=user, role__in=roles).values("school_id")
 
 
 class StaffRole(models.Model):
@@ -277,6 +326,8 @@ class StaffRole(models.Model):
     municipality = models.ForeignKey(
         Municipality, on_delete=models.CASCADE, null=True, blank=True, related_name="staff_roles"
     )
+
+    objects = StaffRoleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("rolle")
@@ -318,6 +369,17 @@ class StaffRole(models.Model):
         return f"{self.user} – {self.get_role_display()}"
 
 
+class TeachingAssignmentQuerySet(models.QuerySet["TeachingAssignment"]):
+    def active_on(self, day: dt.date) -> TeachingAssignmentQuerySet:
+        """Assignments in force on `day`: from `valid_from` through `valid_to` (the last
+        day), or open-ended."""
+        return self.filter(TeachingAssignment.active_q(day))
+
+    def not_ended_by(self, day: dt.date) -> TeachingAssignmentQuerySet:
+        """Assignments still running on `day` or starting later."""
+        return self.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+
+
 class TeachingAssignment(models.Model):
     """A teacher's assignment to a group: as its contact teacher or as a subject
     teacher, for a period."""
@@ -332,6 +394,8 @@ class TeachingAssignment(models.Model):
     subject = models.CharField(_("fag"), max_length=100, blank=True)
     valid_from = models.DateField(_("fra"))
     valid_to = models.DateField(_("til"), null=True, blank=True)
+
+    objects = TeachingAssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("undervisningsoppdrag")
@@ -352,3 +416,11 @@ class TeachingAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.group} ({self.get_kind_display()})"
+
+    @staticmethod
+    def active_q(day: dt.date, prefix: str = "") -> Q:
+        """`active_on` as a condition, for use across a relation
+        (`prefix="teaching_assignments__"`) or beside other conditions."""
+        return Q(**{f"{prefix}valid_from__lte": day}) & (
+            Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": day})
+        )

@@ -252,4 +252,52 @@
     resizeTimer = window.setTimeout(function () { markScrollRegions(document); }, 150);
   });
 
+  // A page whose in-place save came back with errors says so first in its title, as a
+  // full page load of the same answer does (base.html): the title is the first thing a
+  // screen reader reads, and a tab's title is what a user sees of it (WCAG 3.3.1).
+  function markTitle() {
+    var word = document.getElementById("error-title-prefix");
+    if (!word) return;
+    var prefix = word.textContent + ": ";
+    var failed = !!document.querySelector("main .ds-error-summary");
+    var has = document.title.indexOf(prefix) === 0;
+    if (failed && !has) document.title = prefix + document.title;
+    else if (!failed && has) document.title = document.title.slice(prefix.length);
+  }
+  document.addEventListener("htmx:afterSettle", markTitle);
+
+  // An in-place save that got no answer to show (403 from a security check that failed
+  // after a login in another tab, a server error, no network) would otherwise change
+  // nothing on the page: say beside the form that nothing was saved, and put focus there.
+  function showRequestFailed(event, kind) {
+    var template = document.getElementById("request-failed");
+    if (!template) return;
+    Array.prototype.forEach.call(document.querySelectorAll(".request-failed"), function (old) {
+      old.remove();
+    });
+    var box = template.content.firstElementChild.cloneNode(true);
+    Array.prototype.forEach.call(box.querySelectorAll("[data-failed]"), function (p) {
+      if (p.getAttribute("data-failed") !== kind) p.remove();
+    });
+    var elt = event.detail && event.detail.elt;
+    var form = elt && elt.closest ? elt.closest("form") : null;
+    var main = document.getElementById("main");
+    if (form && form.parentNode) form.parentNode.insertBefore(box, form);
+    else if (main) main.insertBefore(box, main.firstChild);
+    else return;
+    box.focus();
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    showRequestFailed(event, status === 403 ? "403" : "other");
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    showRequestFailed(event, "network");
+  });
+  document.addEventListener("htmx:beforeRequest", function () {
+    Array.prototype.forEach.call(document.querySelectorAll(".request-failed"), function (old) {
+      old.remove();
+    });
+  });
+
 })();

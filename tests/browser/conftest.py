@@ -12,12 +12,20 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
-from fravaer.models import SchoolYear, User
+from cases.actions.consent import record_consent, refer_to_ppt
+from cases.actions.core import change_level, open_case
+from cases.actions.meetings import schedule_meeting
+from cases.models import Case, Meeting
+from fravaer.models import Flag, Group, Pupil, SchoolYear, User
+from tests.cases.conftest import logged_conversation
+from tests.conftest import make_pupil
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -264,3 +272,92 @@ def wait_until(target, expression: str, *, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"still false after {timeout} s: {expression}")
         time.sleep(0.05)
+
+
+# --- the case workflow: a flagged pupil, and a case referred to PPT ---------------------
+
+
+@dataclass
+class Scene:
+    group: Group
+    pupil: Pupil
+    flag: Flag
+    other_pupil: Pupil
+    other_case: Case
+
+
+def flag_raised_today(pupil: Pupil, group: Group, today: dt.date) -> Flag:
+    """An active month_days flag raised today, as the nightly scan makes it."""
+    start = today.replace(day=1)
+    return Flag.objects.create(
+        pupil=pupil,
+        school=group.school,
+        group=group,
+        rule="month_days",
+        status="active",
+        period_key=f"{today:%Y-%m}",
+        period_start=start,
+        period_end=today,
+        value=Decimal(4),
+        threshold=Decimal(3),
+        as_of=today,
+        raised_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def scene(group, pupil, contact_teacher, team_member, leader, ppt_advisor) -> Scene:
+    """5A: Ola Nordmann (guardian Kari Nordmann) has an active flag and no case; Ada
+    Berg has an open nivå 0 case that is not referred. The municipality has one PPT
+    advisor; a PPT advisor in another municipality must never see Ola's case."""
+    today = timezone.localdate()
+    flag = flag_raised_today(pupil, group, today)
+    ada = make_pupil(group, first="Ada", last="Berg")
+    other_case = open_case(
+        ada, school=group.school, concern="Ofte borte på fredager.", by=contact_teacher
+    )
+    return Scene(group=group, pupil=pupil, flag=flag, other_pupil=ada, other_case=other_case)
+
+
+@pytest.fixture
+def referred(scene, contact_teacher) -> Case:
+    """Ola's case, opened from the flag, taken through nivå 0 and 1 to PPT with the
+    actions the pages call: one conversation, a meeting, PPT consent, a referral."""
+    today = timezone.localdate()
+    case = open_case(
+        scene.pupil,
+        school=scene.group.school,
+        concern=scene.flag.explanation(),
+        by=contact_teacher,
+        flag=scene.flag,
+    )
+    logged_conversation(
+        case,
+        held_on=today,
+        answers={"pupil_thriving": "Ikke i friminuttene."},
+        summary="Vi møtes neste uke.",
+        by=contact_teacher,
+    )
+    case = change_level(
+        case, to="1", by=contact_teacher, reason="Fraværet fortsetter.", version=case.version
+    )
+    guardian = scene.pupil.guardians.get()
+    schedule_meeting(
+        case,
+        kind=Meeting.Kind.LEVEL1,
+        starts_at=timezone.now() + dt.timedelta(days=2),
+        place="Møterom 2",
+        guardians=[guardian],
+        by=contact_teacher,
+    )
+    record_consent(
+        case,
+        service="ppt",
+        purpose="Pedagogisk analyse",
+        guardians=[guardian],
+        given_on=today,
+        by=contact_teacher,
+    )
+    refer_to_ppt(case, reason="Ønsker en pedagogisk analyse.", by=contact_teacher)
+    case.refresh_from_db()
+    return case

@@ -19,7 +19,6 @@ from tests.browser.conftest import (
     screenshot,
     wait_until,
 )
-from tests.browser.test_case_flow import referred, scene  # noqa: F401 fixtures
 from tests.conftest import make_pupil
 
 pytestmark = pytest.mark.browser
@@ -167,7 +166,7 @@ def test_register_is_a_table_on_a_desktop(
     assert_clean_console(page)
 
 
-def test_board_rows_are_cards_on_a_phone(page, live_server, referred: Case, team_member):  # noqa: F811
+def test_board_rows_are_cards_on_a_phone(page, live_server, referred: Case, team_member):
     page.set_viewport_size(PHONE)
     login(page, live_server, team_member)
     page.goto(f"/skole/{referred.school_id}/saker/")
@@ -201,7 +200,7 @@ def test_board_rows_are_cards_on_a_phone(page, live_server, referred: Case, team
 def test_board_column_headers_do_not_run_together(
     page,
     live_server,
-    referred: Case,  # noqa: F811
+    referred: Case,
     team_member,
     width,
 ):
@@ -240,7 +239,7 @@ def test_page_does_not_scroll_sideways_on_a_phone(
     request,
     page,
     live_server,
-    referred: Case,  # noqa: F811
+    referred: Case,
     name,
 ):
     persona, path = NARROW_PAGES[name]
@@ -257,7 +256,7 @@ def test_page_does_not_scroll_sideways_on_a_phone(
 def test_contact_log_and_records_are_cards_on_a_phone_and_tables_on_a_desktop(
     page,
     live_server,
-    referred: Case,  # noqa: F811
+    referred: Case,
     contact_teacher,
     school_day,
 ):
@@ -323,7 +322,7 @@ def test_contact_log_and_records_are_cards_on_a_phone_and_tables_on_a_desktop(
 def test_a_table_too_wide_for_the_screen_is_a_named_region_the_keyboard_can_scroll(
     page,
     live_server,
-    referred: Case,  # noqa: F811
+    referred: Case,
     contact_teacher,
 ):
     """The case's consent table is wider than a phone: its scroll box takes focus, is

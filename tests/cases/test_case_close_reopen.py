@@ -10,7 +10,7 @@ from cases.actions.core import close_case, reopen_case
 from cases.errors import CaseChanged, CaseRuleError
 from cases.models import Case, CaseEvent, Deadline, Level
 from tests.cases.conftest import make_case
-from tests.factories import at_level
+from tests.factories import at_level, make_flag
 
 
 def close(case, by, **extra):
@@ -227,7 +227,6 @@ def test_close_on_old_version_cancels_no_meeting(case, contact_teacher):
 def test_close_acknowledges_the_cases_active_flags_with_who_when_and_why(case, contact_teacher):
     from cases.actions.core import attach_flags
     from fravaer.models import Flag
-    from tests.fravaer.test_flag_views import make_flag
 
     at_level(case, Level.NIVA_1)
     active = make_flag(case.pupil)
@@ -252,7 +251,6 @@ def test_a_flag_acknowledged_by_closing_reads_in_the_readers_language(case, cont
     from django.utils import translation
 
     from cases.actions.core import attach_flags
-    from tests.fravaer.test_flag_views import make_flag
 
     at_level(case, Level.NIVA_1)
     flag = make_flag(case.pupil, details={"days": 4})
@@ -274,7 +272,6 @@ def test_a_flag_acknowledged_by_closing_reads_in_the_readers_language(case, cont
 
 def test_close_leaves_the_pupils_flags_not_attached_to_the_case(case, contact_teacher):
     from fravaer.models import Flag
-    from tests.fravaer.test_flag_views import make_flag
 
     other = make_flag(case.pupil)
     close(case, contact_teacher)
@@ -285,7 +282,6 @@ def test_close_leaves_the_pupils_flags_not_attached_to_the_case(case, contact_te
 def test_reopen_does_not_reactivate_flags_acknowledged_on_close(case, contact_teacher):
     from cases.actions.core import attach_flags
     from fravaer.models import Flag
-    from tests.fravaer.test_flag_views import make_flag
 
     flag = make_flag(case.pupil)
     attach_flags(case, [flag], now=timezone.now())

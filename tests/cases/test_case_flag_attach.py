@@ -1,5 +1,5 @@
 """The threshold engine attaches flags raised for a pupil with an open case to it
-(`settings.FLAG_RAISED_HANDLERS` → `cases.actions.attach_new_flags`)."""
+(the `flags_raised` event: `settings.EVENT_HANDLERS` → `cases.actions.attach_new_flags`)."""
 
 import datetime as dt
 
@@ -20,7 +20,7 @@ def four_days(pupil, by):
 
 
 def test_hook_is_configured():
-    assert "cases.actions.attach_new_flags" in settings.FLAG_RAISED_HANDLERS
+    assert "cases.actions.attach_new_flags" in settings.EVENT_HANDLERS["flags_raised"]
 
 
 def test_scan_attaches_new_flags_to_the_open_case(school, pupil, contact_teacher, case):

@@ -18,8 +18,8 @@ from cases.forms_meetings import ConversationForm, MeetingForm, TaskForm
 from cases.models import Case, Consent, Conversation, Meeting, Service
 from fravaer.models import StaffRole, User
 from tests.cases.conftest import make_case
-from tests.cases.test_consent import form_data, url
 from tests.conftest import TODAY, _assign, make_group, make_pupil, make_user
+from tests.pages import consent_form_data, consent_url
 
 pytestmark = pytest.mark.django_db
 
@@ -123,13 +123,9 @@ def test_consent_date_pickers_offer_only_possible_days(pupil):
     assert form.fields["expires_on"].widget.attrs["max"] == "2029-11-18"
 
 
-# The consent page's address and a valid form, as the consent tests post them.
-_consent_url, _consent_data = url, form_data
-
-
 def test_consent_page_shows_a_wrong_given_date_at_the_field(client_for, case, contact_teacher):
     response = client_for(contact_teacher).post(
-        _consent_url(case), _consent_data(case, given_on="1900-01-01", expires_on="2199-01-01")
+        consent_url(case), consent_form_data(case, given_on="1900-01-01", expires_on="2199-01-01")
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -143,7 +139,7 @@ def test_consent_page_shows_a_wrong_given_date_at_the_field(client_for, case, co
 
 def test_consent_page_records_a_consent_within_the_limits(client_for, case, contact_teacher):
     response = client_for(contact_teacher).post(
-        _consent_url(case), _consent_data(case, expires_on="2029-11-18")
+        consent_url(case), consent_form_data(case, expires_on="2029-11-18")
     )
     assert response.status_code == 302
     assert Consent.objects.get(case=case).expires_on == dt.date(2029, 11, 18)
@@ -159,7 +155,7 @@ def test_withdrawal_refused_by_the_action_is_tied_to_the_date(client_for, case, 
         by=contact_teacher,
     )
     response = client_for(contact_teacher).post(
-        _consent_url(case, f"samtykke/{consent.pk}/trekk/"),
+        consent_url(case, f"samtykke/{consent.pk}/trekk/"),
         {"withdrawn_on": (TODAY - 20 * DAY).isoformat()},
     )
     assert_error_at(response.content.decode(), "id_withdrawn_on", "trukket før det ble gitt")
@@ -171,7 +167,7 @@ def test_consent_refusal_from_the_action_is_tied_to_its_field(
     """The pupil's own consent (from 15) is the action's rule: shown at the checkbox."""
     pupil.birth_date = dt.date(2010, 1, 1)
     pupil.save(update_fields=["birth_date"])
-    page = client_for(contact_teacher).post(_consent_url(case), _consent_data(case))
+    page = client_for(contact_teacher).post(consent_url(case), consent_form_data(case))
     tag = _input(page.content.decode(), "pupil_consented")
     assert 'aria-invalid="true"' in tag
     assert 'aria-describedby="id_pupil_consented-err"' in tag
@@ -519,6 +515,6 @@ def test_the_consent_page_shows_the_expiry_hint_tied_to_its_field(
     client_for, case, contact_teacher
 ):
     """The hint is set after the form's fields are tied: it must still reach the page."""
-    html = client_for(contact_teacher).get(_consent_url(case)).content.decode()
+    html = client_for(contact_teacher).get(consent_url(case)).content.decode()
     assert 'id="id_expires_on-hint">La feltet stå tomt hvis samtykket gjelder til det' in html
     assert 'aria-describedby="id_expires_on-hint"' in html

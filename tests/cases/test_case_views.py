@@ -419,7 +419,6 @@ def test_case_page_lists_an_attached_flag_once_and_the_other_active_flags_apart(
     client_for, pupil, contact_teacher
 ):
     from tests.cases.conftest import make_case
-    from tests.fravaer.test_flag_views import make_flag
 
     attached = make_flag(pupil)
     other = make_flag(pupil, rule="month_late", period_key="2026-10")

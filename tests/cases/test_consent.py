@@ -15,6 +15,7 @@ from cases.models import CaseEvent, Consent, Service
 from fravaer.models import Guardian
 from tests.conftest import TODAY
 from tests.factories import give, refused
+from tests.pages import consent_form_data, consent_url
 
 pytestmark = pytest.mark.django_db
 
@@ -179,23 +180,8 @@ def test_level_2a_needs_consent_and_passes_with_it(case, contact_teacher, leader
 # --- the pages --------------------------------------------------------------------------
 
 
-def url(case, rest="samtykke/ny/"):
-    return f"/saker/{case.uuid}/{rest}"
-
-
-def form_data(case, **extra):
-    return {
-        "service": "ppt",
-        "purpose": "Pedagogisk analyse",
-        "scope": "",
-        "guardians": [g.pk for g in case.pupil.guardians.all()],
-        "given_on": TODAY.isoformat(),
-        **extra,
-    }
-
-
 def test_consent_page_records_consent_and_redirects(client_for, case, contact_teacher):
-    response = client_for(contact_teacher).post(url(case), form_data(case))
+    response = client_for(contact_teacher).post(consent_url(case), consent_form_data(case))
     assert response.status_code == 302
     assert response.url == f"/saker/{case.uuid}/#samtykke"
     assert Consent.objects.get(case=case).purpose == "Pedagogisk analyse"
@@ -203,7 +189,9 @@ def test_consent_page_records_consent_and_redirects(client_for, case, contact_te
 
 def test_consent_page_keeps_typed_input_on_error(client_for, case, contact_teacher, pupil):
     set_birth(pupil, dt.date(2010, 1, 1))
-    response = client_for(contact_teacher).post(url(case), form_data(case, purpose="Min tekst"))
+    response = client_for(contact_teacher).post(
+        consent_url(case), consent_form_data(case, purpose="Min tekst")
+    )
     page = response.content.decode()
     assert response.status_code == 200
     assert 'value="Min tekst"' in page
@@ -213,7 +201,7 @@ def test_consent_page_keeps_typed_input_on_error(client_for, case, contact_teach
 
 
 def test_consent_page_hides_pupil_consent_under_15(client_for, case, contact_teacher):
-    page = client_for(contact_teacher).get(url(case)).content.decode()
+    page = client_for(contact_teacher).get(consent_url(case)).content.decode()
     assert "pupil_consented" not in page
     assert "Kari Nordmann" in page
 
@@ -226,13 +214,13 @@ def test_consent_section_on_case_page_shows_status(client_for, case, contact_tea
     page = client_for(contact_teacher).get(f"/saker/{case.uuid}/").content.decode()
     assert "Utløpt" in page
     assert "Gyldig" in page
-    assert url(case) in page
+    assert consent_url(case) in page
 
 
 def test_withdraw_page_withdraws(client_for, case, contact_teacher):
     consent = give(case, contact_teacher)
     response = client_for(contact_teacher).post(
-        url(case, f"samtykke/{consent.pk}/trekk/"), {"withdrawn_on": TODAY.isoformat()}
+        consent_url(case, f"samtykke/{consent.pk}/trekk/"), {"withdrawn_on": TODAY.isoformat()}
     )
     assert response.status_code == 302
     consent.refresh_from_db()
@@ -242,7 +230,7 @@ def test_withdraw_page_withdraws(client_for, case, contact_teacher):
 def test_withdraw_page_shows_error_for_future_date(client_for, case, contact_teacher):
     consent = give(case, contact_teacher)
     response = client_for(contact_teacher).post(
-        url(case, f"samtykke/{consent.pk}/trekk/"),
+        consent_url(case, f"samtykke/{consent.pk}/trekk/"),
         {"withdrawn_on": (TODAY + dt.timedelta(days=3)).isoformat()},
     )
     assert response.status_code == 200
@@ -250,18 +238,21 @@ def test_withdraw_page_shows_error_for_future_date(client_for, case, contact_tea
 
 
 def test_consent_pages_redirect_anonymous_to_login(client, case):
-    response = client.get(url(case))
+    response = client.get(consent_url(case))
     assert response.status_code == 302
     assert response.url.startswith("/logg-inn/")
 
 
 def test_consent_pages_404_for_outsider(client_for, case, outsider):
-    assert client_for(outsider).get(url(case)).status_code == 404
-    assert client_for(outsider).post(url(case), form_data(case)).status_code == 404
+    assert client_for(outsider).get(consent_url(case)).status_code == 404
+    assert client_for(outsider).post(consent_url(case), consent_form_data(case)).status_code == 404
 
 
 def test_consent_pages_404_for_subject_teacher(client_for, case, subject_teacher):
-    assert client_for(subject_teacher).post(url(case), form_data(case)).status_code == 404
+    assert (
+        client_for(subject_teacher).post(consent_url(case), consent_form_data(case)).status_code
+        == 404
+    )
 
 
 def test_ppt_with_referral_cannot_record_or_withdraw_consent(
@@ -273,9 +264,11 @@ def test_ppt_with_referral_cannot_record_or_withdraw_consent(
     refer_to_ppt(case, reason="Pedagogisk analyse", by=contact_teacher)
     client = client_for(ppt_advisor)
     assert client.get(f"/saker/{case.uuid}/").status_code == 200
-    assert client.post(url(case), form_data(case)).status_code == 404
+    assert client.post(consent_url(case), consent_form_data(case)).status_code == 404
     assert (
-        client.post(url(case, f"samtykke/{consent.pk}/trekk/"), {"withdrawn_on": TODAY}).status_code
+        client.post(
+            consent_url(case, f"samtykke/{consent.pk}/trekk/"), {"withdrawn_on": TODAY}
+        ).status_code
         == 404
     )
     assert Consent.objects.count() == 1
@@ -293,7 +286,7 @@ def test_withdraw_page_404_for_consent_of_another_case(
     other = make_case(other_pupil, by=outsider)
     foreign = give(other, outsider)
     response = client_for(contact_teacher).post(
-        url(case, f"samtykke/{foreign.pk}/trekk/"), {"withdrawn_on": TODAY.isoformat()}
+        consent_url(case, f"samtykke/{foreign.pk}/trekk/"), {"withdrawn_on": TODAY.isoformat()}
     )
     assert response.status_code == 404
 

@@ -25,7 +25,7 @@ from fravaer.models import AbsenceReason, AbsenceRecord, Flag, Guardian, Notific
 from fravaer.thresholds import RULES
 from tests.cases.conftest import logged_conversation
 from tests.conftest import make_user
-from tests.factories import give
+from tests.factories import acknowledged_flag, cleared_flag, give, make_flag
 from tests.pages import meeting_form
 
 OSLO = timezone.get_default_timezone()
@@ -529,9 +529,6 @@ def _flags_section(html: str) -> str:
 def test_meeting_page_shows_settled_flags_with_status_after_the_active_ones(
     client_for, case, contact_teacher, pupil
 ):
-    from tests.fravaer.test_flag_causes import cleared_flag
-    from tests.fravaer.test_flag_views import make_flag
-
     for day in (2, 3, 4, 5, 6):
         cleared_flag(
             pupil,
@@ -559,8 +556,6 @@ def test_meeting_page_shows_settled_flags_with_status_after_the_active_ones(
 
 
 def test_meeting_page_shows_who_acknowledged_a_flag(client_for, case, contact_teacher, pupil):
-    from tests.fravaer.test_flag_views import acknowledged_flag
-
     acknowledged_flag(pupil, by=contact_teacher, reason="Influensa, avklart med mor")
     meeting = _schedule(case, contact_teacher)
     html = _flags_section(client_for(contact_teacher).get(_meeting_url(case, meeting)).text)

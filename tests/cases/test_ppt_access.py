@@ -11,7 +11,7 @@ from cases.models import CaseAccessLog
 from fravaer.models import Guardian, Municipality, StaffRole
 from tests.cases.conftest import make_case
 from tests.conftest import TODAY, make_pupil, make_user
-from tests.factories import give
+from tests.factories import give, make_flag
 
 pytestmark = pytest.mark.django_db
 
@@ -205,7 +205,6 @@ def test_ppt_sees_the_cases_flags_but_not_the_rest_of_the_pupils_absence(
     from django.utils import timezone
 
     from cases.actions.core import attach_flags
-    from tests.fravaer.test_flag_views import make_flag
 
     attached = make_flag(case.pupil, "month_days")
     attach_flags(case, [attached], now=timezone.now())

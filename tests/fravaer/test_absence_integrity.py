@@ -8,8 +8,7 @@ from django.urls import reverse
 from fravaer.models import AbsenceReason, AbsenceRecord
 from tests.conftest import make_pupil
 from tests.factories import absence
-from tests.fravaer.test_register_view import post_data, url
-from tests.pages import post_contact
+from tests.pages import post_contact, post_data, register_url
 
 DAY = dt.date(2026, 11, 17)
 
@@ -33,12 +32,12 @@ def test_subject_teacher_never_edits_another_teachers_record(
         note="Time hos lege",
     )
     client = client_for(subject_teacher)
-    page = client.get(url(group))
+    page = client.get(register_url(group))
     row, form = page.context["rows"][0]
     assert row.primary is None and row.others == [theirs]
     assert "Time hos lege" not in page.content.decode()
     data = post_data(page, {"Anna": {"status": "lesson", "lessons": 1, "subject": "Matematikk"}})
-    assert client.post(url(group), data).status_code == 302
+    assert client.post(register_url(group), data).status_code == 302
     theirs.refresh_from_db()
     assert (theirs.lessons, theirs.subject, theirs.deleted_at) == (2, "Musikk", None)
     assert AbsenceRecord.objects.current().filter(pupil=anna).count() == 2
@@ -49,8 +48,8 @@ def test_lessons_on_a_day_already_absent_all_day_are_refused(
 ):
     absence(anna, DAY, contact_teacher)
     client = client_for(subject_teacher)
-    data = post_data(client.get(url(group)), {"Anna": {"status": "lesson", "lessons": 2}})
-    response = client.post(url(group), data)
+    data = post_data(client.get(register_url(group)), {"Anna": {"status": "lesson", "lessons": 2}})
+    response = client.post(register_url(group), data)
     assert response.status_code == 200
     assert "allerede fravær hele dagen 17.11.2026" in response.content.decode()
     assert AbsenceRecord.objects.current().count() == 1
@@ -104,10 +103,10 @@ def test_retired_reason_keeps_old_records_editable(client_for, contact_teacher, 
     extra.active = False
     extra.save(update_fields=["active"])
     client = client_for(contact_teacher)
-    page = client.get(url(group))
+    page = client.get(register_url(group))
     form = page.context["rows"][0][1]
     assert ("trip", "Tur") in form.fields["reason"].choices
-    assert client.post(url(group), post_data(page, {})).status_code == 302
+    assert client.post(register_url(group), post_data(page, {})).status_code == 302
 
 
 def test_default_reasons_cannot_be_retired(municipality):
@@ -121,7 +120,7 @@ def test_read_only_register_shows_absence_not_present(
     client_for, contact_teacher, leader, group, anna
 ):
     absence(anna, DAY, contact_teacher)
-    html = client_for(leader).get(url(group)).content.decode()
+    html = client_for(leader).get(register_url(group)).content.decode()
     assert "Hele dagen" in html
     assert 'type="radio"' not in html
 

@@ -14,19 +14,18 @@ from django.utils import translation
 
 from fravaer.actions import apply_absence_changes, log_contact
 from fravaer.models import ContactLog, Flag
-from tests.factories import absence, make_flag
-from tests.fravaer.test_flag_causes import (
+from tests.factories import (
     CONTACT,
     MONDAY,
     TUESDAY,
+    absence,
     at,
-    flag_updates,
     logged_elsewhere,
-    past_flags_html,
+    make_flag,
     scan,
     undocumented_flag,
 )
-from tests.pages import post_contact
+from tests.pages import flag_updates, past_flags_html, post_contact
 
 FOLLOW_UP = {**CONTACT, "outcome": "follow_up"}
 STAYS = "Varselet om udokumentert fravær står til hjemmet er kontaktet."

@@ -20,70 +20,25 @@ from fravaer.actions import (
     log_contact,
     scan_absence,
 )
-from fravaer.models import AbsenceReason, AbsenceRecord, ContactLog, Flag, Notification
+from fravaer.models import AbsenceReason, AbsenceRecord, Flag, Notification
 from fravaer.scan import Scope
 from tests.conftest import make_pupil
-from tests.factories import absence, acknowledged_flag, make_flag
+from tests.factories import (
+    CONTACT,
+    MONDAY,
+    TUESDAY,
+    absence,
+    acknowledged_flag,
+    at,
+    cleared_flag,
+    logged_elsewhere,
+    make_flag,
+    scan,
+    undocumented_flag,
+)
+from tests.pages import flag_updates, past_flags_html
 
 TODAY = dt.date(2026, 11, 18)  # frozen "today", a Wednesday
-MONDAY, TUESDAY = dt.date(2026, 11, 16), dt.date(2026, 11, 17)
-CONTACT = {"channel": "phone", "summary": "Mor ringte", "outcome": "clarified"}
-
-
-def scan(school):
-    return scan_absence(Scope(school_ids=(school.pk,)), as_of=TODAY)
-
-
-def undocumented_flag(pupil, record) -> Flag:
-    return Flag.objects.get(pupil=pupil, rule="undocumented", record=record)
-
-
-def cleared_flag(pupil, cause: str = "", by=None, **extra) -> Flag:
-    """An undocumented flag cleared now, with `cause` (and who) kept as a scan or a
-    contact keeps them; no cause: cleared before causes were kept."""
-    details = {"cleared_cause": cause, "cleared_by": by.pk if by else None} if cause else {}
-    return make_flag(
-        pupil,
-        "undocumented",
-        status="cleared",
-        cleared_at=timezone.now(),
-        details=details,
-        **extra,
-    )
-
-
-def logged_elsewhere(
-    pupil, by, hour: int, outcome: str = "clarified", counterpart: str = "guardian"
-) -> ContactLog:
-    """A contact written without `log_contact` (an import, the admin) at `hour` today:
-    only the scan clears the flags it answers."""
-    return ContactLog.objects.create(
-        pupil=pupil,
-        contacted_at=at(hour),
-        counterpart=counterpart,
-        logged_by=by,
-        logged_at=at(hour),
-        **{**CONTACT, "outcome": outcome},
-    )
-
-
-def flag_updates(captured: CaptureQueriesContext) -> list[str]:
-    """The UPDATE statements on the flags among the captured ones."""
-    return [
-        q["sql"]
-        for q in captured.captured_queries
-        if q["sql"].startswith("UPDATE") and "fravaer_flag" in q["sql"].split("SET")[0]
-    ]
-
-
-def past_flags_html(client, pupil) -> str:
-    html = client.get(reverse("pupil", args=[pupil.uuid])).content.decode()
-    start = html.index("Tidligere varsler")
-    return html[start : html.index("</table>", start)]
-
-
-def at(hour: int, day: dt.date = TODAY) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
 
 
 # --- the cause kept on the flag ---------------------------------------------------------

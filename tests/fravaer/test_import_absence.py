@@ -10,29 +10,7 @@ from fravaer import imports
 from fravaer.actions import AbsenceInput, add_non_school_days, apply_absence_changes
 from fravaer.models import AbsenceReason, AbsenceRecord, AbsenceRecordChange, Enrollment
 from tests.conftest import make_group, make_pupil, make_user
-
-HEADER = "pupil_id;date;kind;lessons;subject;documented;reason;note"
-
-
-def absence(*rows: str, header: str = HEADER, delimiter=";", encoding="utf-8") -> bytes:
-    text = "\n".join([header, *rows]) + "\n"
-    if delimiter != ";":
-        text = text.replace(";", delimiter)
-    return text.encode(encoding)
-
-
-def line(
-    pupil,
-    date="2026-11-17",
-    kind="day",
-    lessons="",
-    subject="",
-    documented="no",
-    reason="",
-    note="",
-) -> str:
-    pupil_id = pupil if isinstance(pupil, str) else pupil.pupil_id
-    return ";".join([pupil_id, date, kind, lessons, subject, documented, reason, note])
+from tests.fravaer.csv_files import absence_csv, absence_line
 
 
 @pytest.fixture
@@ -56,10 +34,10 @@ def record_count() -> tuple[int, int]:
 
 
 def test_absence_import_creates_records_as_system_user(run, pupil):
-    data = absence(
-        line(pupil, "2026-11-16", "day", documented="yes", reason="illness", note="Feber"),
-        line(pupil, "2026-11-17", "lesson", lessons="2", subject="Norsk"),
-        line(pupil, "2026-11-18", "late"),
+    data = absence_csv(
+        absence_line(pupil, "2026-11-16", "day", documented="yes", reason="illness", note="Feber"),
+        absence_line(pupil, "2026-11-17", "lesson", lessons="2", subject="Norsk"),
+        absence_line(pupil, "2026-11-18", "late"),
     )
 
     result = run(data)
@@ -82,11 +60,11 @@ def test_absence_import_creates_records_as_system_user(run, pupil):
 
 
 def test_absence_import_accepts_norwegian_values(run, pupil):
-    data = absence(
-        line(pupil, "16.11.2026", "dag", documented="ja", reason="sykdom"),
-        line(pupil, "17.11.2026", "time", lessons="1", documented="Nei", reason="ukjent"),
-        line(pupil, "12.11.2026", "sen", documented="1", reason="Permisjon"),
-        line(pupil, "13.11.2026", "DAY", documented="true", reason="annet"),
+    data = absence_csv(
+        absence_line(pupil, "16.11.2026", "dag", documented="ja", reason="sykdom"),
+        absence_line(pupil, "17.11.2026", "time", lessons="1", documented="Nei", reason="ukjent"),
+        absence_line(pupil, "12.11.2026", "sen", documented="1", reason="Permisjon"),
+        absence_line(pupil, "13.11.2026", "DAY", documented="true", reason="annet"),
     )
 
     result = run(data)
@@ -101,7 +79,11 @@ def test_absence_import_accepts_norwegian_values(run, pupil):
 
 
 def test_absence_import_empty_reason_depends_on_documented(run, pupil):
-    result = run(absence(line(pupil, "2026-11-16", documented="ja"), line(pupil, "2026-11-17")))
+    result = run(
+        absence_csv(
+            absence_line(pupil, "2026-11-16", documented="ja"), absence_line(pupil, "2026-11-17")
+        )
+    )
 
     assert result.ok, messages(result)
     assert dict(AbsenceRecord.objects.values_list("documented", "reason__code")) == {
@@ -111,17 +93,17 @@ def test_absence_import_empty_reason_depends_on_documented(run, pupil):
 
 
 def test_absence_import_records_as_uploading_user(run, pupil, leader, school):
-    result = run(absence(line(pupil)), by=leader, schools=[school])
+    result = run(absence_csv(absence_line(pupil)), by=leader, schools=[school])
 
     assert result.ok, messages(result)
     assert AbsenceRecord.objects.get().registered_by == leader
 
 
 def test_absence_import_twice_changes_nothing(run, pupil):
-    data = absence(
-        line(pupil, "2026-11-16", "day", documented="ja", reason="sykdom", note="Feber"),
-        line(pupil, "2026-11-17", "lesson", lessons="2", subject="Norsk"),
-        line(pupil, "2026-11-17", "late"),
+    data = absence_csv(
+        absence_line(pupil, "2026-11-16", "day", documented="ja", reason="sykdom", note="Feber"),
+        absence_line(pupil, "2026-11-17", "lesson", lessons="2", subject="Norsk"),
+        absence_line(pupil, "2026-11-17", "late"),
     )
     assert run(data).ok
     before = record_count()
@@ -134,7 +116,7 @@ def test_absence_import_twice_changes_nothing(run, pupil):
 
 
 def test_absence_dry_run_writes_nothing(run, pupil):
-    result = run(absence(line(pupil)), dry_run=True)
+    result = run(absence_csv(absence_line(pupil)), dry_run=True)
 
     assert result.ok
     assert result.counts == {"day": 1}
@@ -145,14 +127,14 @@ def test_absence_dry_run_writes_nothing(run, pupil):
 
 
 def test_absence_rejects_unknown_pupil(run, pupil):
-    result = run(absence(line(pupil), line("E123", "2026-11-16")))
+    result = run(absence_csv(absence_line(pupil), absence_line("E123", "2026-11-16")))
 
     assert messages(result) == ["Linje 3: Ukjent elev-ID «E123»."]
 
 
 @pytest.mark.parametrize("date", ["2026-11-31", "17/11/2026", "i går"])
 def test_absence_rejects_bad_date(run, pupil, date):
-    result = run(absence(line(pupil, date)))
+    result = run(absence_csv(absence_line(pupil, date)))
 
     assert messages(result) == [
         f"Linje 2: Ugyldig dato «{date}»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ."
@@ -161,7 +143,7 @@ def test_absence_rejects_bad_date(run, pupil, date):
 
 @pytest.mark.parametrize("date", ["0001-01-01", "01.01.0001", "18.11.0026", "2100-01-04"])
 def test_absence_refuses_a_date_outside_the_years_a_file_may_hold(run, pupil, date):
-    result = run(absence(line(pupil, date), line(pupil, "2026-11-17")))
+    result = run(absence_csv(absence_line(pupil, date), absence_line(pupil, "2026-11-17")))
 
     assert messages(result) == [
         f"Linje 2: Datoen «{date}» i «date» er utenfor tillatt område; bruk en dato fra "
@@ -171,7 +153,9 @@ def test_absence_refuses_a_date_outside_the_years_a_file_may_hold(run, pupil, da
 
 
 def test_absence_names_empty_required_cells_and_what_belongs_there(run, pupil):
-    result = run(absence(line(""), line(pupil, ""), line(pupil, kind="")))
+    result = run(
+        absence_csv(absence_line(""), absence_line(pupil, ""), absence_line(pupil, kind=""))
+    )
 
     assert messages(result) == [
         "Linje 2: Kolonnen «pupil_id» (elevens ID) er tom.",
@@ -182,7 +166,7 @@ def test_absence_names_empty_required_cells_and_what_belongs_there(run, pupil):
 
 @pytest.mark.parametrize("lessons", ["-2", "0", "2.5"])
 def test_absence_rejects_lessons_outside_the_range(run, pupil, lessons):
-    result = run(absence(line(pupil, kind="time", lessons=lessons)))
+    result = run(absence_csv(absence_line(pupil, kind="time", lessons=lessons)))
 
     assert messages(result) == [
         f"Linje 2: Ugyldig antall timer «{lessons}». Antall timer må være et helt tall "
@@ -191,7 +175,7 @@ def test_absence_rejects_lessons_outside_the_range(run, pupil, lessons):
 
 
 def test_absence_rejects_future_date(run, pupil):
-    result = run(absence(line(pupil, "2026-11-19")))
+    result = run(absence_csv(absence_line(pupil, "2026-11-19")))
 
     assert messages(result) == [
         "Linje 2: Du kan ikke registrere fravær på en dato fram i tid (19.11.2026)."
@@ -199,7 +183,7 @@ def test_absence_rejects_future_date(run, pupil):
 
 
 def test_absence_rejects_weekend(run, pupil):
-    result = run(absence(line(pupil, "2026-11-14")))
+    result = run(absence_csv(absence_line(pupil, "2026-11-14")))
 
     assert messages(result) == ["Linje 2: 14.11.2026 er ikke en skoledag ved elevens skole."]
 
@@ -208,7 +192,7 @@ def test_absence_rejects_configured_non_school_day(run, pupil, school):
     day = dt.date(2026, 11, 13)
     add_non_school_days(school, start=day, end=day, kind="planning", name="Planleggingsdag")
 
-    result = run(absence(line(pupil, "2026-11-13")))
+    result = run(absence_csv(absence_line(pupil, "2026-11-13")))
 
     assert messages(result) == ["Linje 2: 13.11.2026 er ikke en skoledag ved elevens skole."]
 
@@ -225,7 +209,7 @@ def test_absence_uses_calendar_of_school_on_that_date(run, pupil, group, other_g
         name="Planleggingsdag",
     )
 
-    result = run(absence(line(pupil, "2026-11-06"), line(pupil, "2026-11-09")))
+    result = run(absence_csv(absence_line(pupil, "2026-11-06"), absence_line(pupil, "2026-11-09")))
 
     assert messages(result) == ["Linje 2: 06.11.2026 er ikke en skoledag ved elevens skole."]
 
@@ -233,7 +217,7 @@ def test_absence_uses_calendar_of_school_on_that_date(run, pupil, group, other_g
 def test_absence_rejects_date_without_enrollment(run, group):
     pupil = make_pupil(group, start=dt.date(2026, 11, 2))
 
-    result = run(absence(line(pupil, "2026-10-30")))
+    result = run(absence_csv(absence_line(pupil, "2026-10-30")))
 
     assert messages(result) == [
         f"Linje 2: Eleven «{pupil.pupil_id}» gikk ikke i noen klasse 30.10.2026."
@@ -242,7 +226,7 @@ def test_absence_rejects_date_without_enrollment(run, group):
 
 @pytest.mark.parametrize("kind", ["hel", "fravær"])
 def test_absence_rejects_bad_kind(run, pupil, kind):
-    result = run(absence(line(pupil, kind=kind)))
+    result = run(absence_csv(absence_line(pupil, kind=kind)))
 
     assert messages(result) == [
         f"Linje 2: Ukjent fraværstype «{kind}»; bruk day, lesson eller late (dag, time, sen)."
@@ -250,13 +234,13 @@ def test_absence_rejects_bad_kind(run, pupil, kind):
 
 
 def test_absence_rejects_lesson_without_lessons(run, pupil):
-    result = run(absence(line(pupil, kind="lesson")))
+    result = run(absence_csv(absence_line(pupil, kind="lesson")))
 
     assert messages(result) == ["Linje 2: Oppgi antall timer for timefravær."]
 
 
 def test_absence_rejects_more_lessons_than_the_day_has(run, pupil):
-    result = run(absence(line(pupil, kind="time", lessons="9")))
+    result = run(absence_csv(absence_line(pupil, kind="time", lessons="9")))
 
     assert messages(result) == [
         "Linje 2: 9 timer er flere enn klassens 5 timer per dag; registrer hele dagen i stedet."
@@ -280,7 +264,7 @@ def store(pupil, user, date="2026-11-17", kind="day", lessons=None, subject=""):
 def test_absence_rejects_lesson_or_late_on_a_stored_whole_day(run, pupil, contact_teacher, row):
     store(pupil, contact_teacher)
 
-    result = run(absence(line(pupil, **row)))
+    result = run(absence_csv(absence_line(pupil, **row)))
 
     assert messages(result) == ["Linje 2: Eleven har allerede fravær hele dagen 17.11.2026."]
     assert record_count() == (1, 1)
@@ -292,7 +276,7 @@ def test_absence_rejects_whole_day_on_a_date_with_stored_lessons_or_late(
 ):
     store(pupil, contact_teacher, kind=kind, lessons=2 if kind == "lesson" else None)
 
-    result = run(absence(line(pupil)))
+    result = run(absence_csv(absence_line(pupil)))
 
     assert messages(result) == [
         "Linje 2: Eleven har allerede fravær registrert 17.11.2026. Endre eller fjern det "
@@ -302,12 +286,12 @@ def test_absence_rejects_whole_day_on_a_date_with_stored_lessons_or_late(
 
 
 def test_absence_rejects_whole_day_and_lessons_in_one_file(run, pupil):
-    data = absence(
-        line(pupil),
-        line(pupil, kind="time", lessons="4", subject="Norsk"),
-        line(pupil, kind="sen"),
-        line(pupil, "2026-11-16", kind="time", lessons="2"),
-        line(pupil, "2026-11-16"),
+    data = absence_csv(
+        absence_line(pupil),
+        absence_line(pupil, kind="time", lessons="4", subject="Norsk"),
+        absence_line(pupil, kind="sen"),
+        absence_line(pupil, "2026-11-16", kind="time", lessons="2"),
+        absence_line(pupil, "2026-11-16"),
     )
 
     result = run(data)
@@ -322,10 +306,10 @@ def test_absence_rejects_whole_day_and_lessons_in_one_file(run, pupil):
 
 
 def test_absence_rejects_lessons_adding_up_to_more_than_the_day_in_one_file(run, pupil):
-    data = absence(
-        line(pupil, kind="time", lessons="3", subject="Norsk"),
-        line(pupil, kind="time", lessons="2", subject="Matte"),
-        line(pupil, kind="time", lessons="1", subject="Musikk"),
+    data = absence_csv(
+        absence_line(pupil, kind="time", lessons="3", subject="Norsk"),
+        absence_line(pupil, kind="time", lessons="2", subject="Matte"),
+        absence_line(pupil, kind="time", lessons="1", subject="Musikk"),
     )
 
     result = run(data)
@@ -341,7 +325,7 @@ def test_absence_rejects_lessons_adding_up_to_more_than_the_day_in_one_file(run,
 def test_absence_rejects_lessons_adding_up_with_stored_lessons(run, pupil, contact_teacher):
     store(pupil, contact_teacher, kind="lesson", lessons=4, subject="Norsk")
 
-    result = run(absence(line(pupil, kind="time", lessons="2", subject="Matte")))
+    result = run(absence_csv(absence_line(pupil, kind="time", lessons="2", subject="Matte")))
 
     assert messages(result) == [
         "Linje 2: Eleven har allerede 4 timer fravær 17.11.2026, og klassen har 5 timer per "
@@ -353,7 +337,7 @@ def test_absence_rejects_lessons_adding_up_with_stored_lessons(run, pupil, conta
 def test_absence_accepts_lessons_filling_the_day_with_stored_ones(run, pupil, contact_teacher):
     store(pupil, contact_teacher, kind="lesson", lessons=3, subject="Norsk")
 
-    result = run(absence(line(pupil, kind="time", lessons="2", subject="Matte")))
+    result = run(absence_csv(absence_line(pupil, kind="time", lessons="2", subject="Matte")))
 
     assert result.ok, messages(result)
     assert result.counts == {"lesson": 1}
@@ -362,9 +346,9 @@ def test_absence_accepts_lessons_filling_the_day_with_stored_ones(run, pupil, co
 def test_absence_repeated_rows_are_not_counted_twice(run, pupil, contact_teacher):
     # The stored 3 lessons are the file's own first row: 3 + 2, not 3 + 3 + 2.
     store(pupil, contact_teacher, kind="lesson", lessons=3, subject="Norsk")
-    data = absence(
-        line(pupil, kind="time", lessons="3", subject="Norsk"),
-        line(pupil, kind="time", lessons="2", subject="Matte"),
+    data = absence_csv(
+        absence_line(pupil, kind="time", lessons="3", subject="Norsk"),
+        absence_line(pupil, kind="time", lessons="2", subject="Matte"),
     )
 
     result = run(data)
@@ -376,7 +360,7 @@ def test_absence_repeated_rows_are_not_counted_twice(run, pupil, contact_teacher
 def test_absence_repeated_row_still_clashes_with_an_earlier_row(run, pupil, contact_teacher):
     store(pupil, contact_teacher, kind="late")
 
-    result = run(absence(line(pupil), line(pupil, kind="sen")))
+    result = run(absence_csv(absence_line(pupil), absence_line(pupil, kind="sen")))
 
     assert messages(result) == [
         "Linje 3: Eleven har allerede fravær hele dagen 17.11.2026. Se linje 2 i fila."
@@ -385,7 +369,7 @@ def test_absence_repeated_row_still_clashes_with_an_earlier_row(run, pupil, cont
 
 
 def test_absence_rejects_non_numeric_lessons(run, pupil):
-    result = run(absence(line(pupil, kind="time", lessons="to")))
+    result = run(absence_csv(absence_line(pupil, kind="time", lessons="to")))
 
     assert messages(result) == [
         "Linje 2: Ugyldig antall timer «to». Antall timer må være et helt tall fra 1 til 12."
@@ -393,15 +377,21 @@ def test_absence_rejects_non_numeric_lessons(run, pupil):
 
 
 def test_absence_rejects_duplicate_day_in_file(run, pupil):
-    result = run(absence(line(pupil), line(pupil, "2026-11-16"), line(pupil, documented="ja")))
+    result = run(
+        absence_csv(
+            absence_line(pupil),
+            absence_line(pupil, "2026-11-16"),
+            absence_line(pupil, documented="ja"),
+        )
+    )
 
     assert messages(result) == ["Linje 4: Eleven har fravær hele dagen 17.11.2026 også på linje 2."]
 
 
 def test_absence_rejects_duplicate_lesson_row_in_file(run, pupil):
-    row = line(pupil, kind="time", lessons="1", subject="Norsk")
+    row = absence_line(pupil, kind="time", lessons="1", subject="Norsk")
 
-    result = run(absence(row, row))
+    result = run(absence_csv(row, row))
 
     assert messages(result) == ["Linje 3: Samme fravær står også på linje 2."]
 
@@ -419,7 +409,7 @@ def test_absence_rejects_day_already_registered_differently(run, pupil, contact_
         by=contact_teacher,
     )
 
-    result = run(absence(line(pupil, documented="nei")))
+    result = run(absence_csv(absence_line(pupil, documented="nei")))
 
     assert messages(result) == [
         "Linje 2: Eleven har allerede fravær hele dagen 17.11.2026, med annen dokumentasjon, "
@@ -441,7 +431,7 @@ def test_absence_skips_day_already_registered_identically(run, pupil, contact_te
         by=contact_teacher,
     )
 
-    result = run(absence(line(pupil)))
+    result = run(absence_csv(absence_line(pupil)))
 
     assert result.ok
     assert result.counts == {"skipped": 1}
@@ -449,7 +439,7 @@ def test_absence_skips_day_already_registered_identically(run, pupil, contact_te
 
 
 def test_absence_rejects_unknown_reason(run, pupil):
-    result = run(absence(line(pupil, reason="influensa")))
+    result = run(absence_csv(absence_line(pupil, reason="influensa")))
 
     assert messages(result) == [
         "Linje 2: Ukjent årsak «influensa»; bruk en av kommunens årsakskoder."
@@ -460,13 +450,13 @@ def test_absence_rejects_inactive_reason(run, pupil, municipality):
     # The default codes cannot be retired; a municipality's own reason can.
     municipality.absence_reasons.create(code="trip", name="Tur", active=False)
 
-    result = run(absence(line(pupil, reason="trip", documented="ja")))
+    result = run(absence_csv(absence_line(pupil, reason="trip", documented="ja")))
 
     assert messages(result) == ["Linje 2: Ukjent årsak «trip»; bruk en av kommunens årsakskoder."]
 
 
 def test_absence_rejects_documented_with_unknown_reason(run, pupil):
-    result = run(absence(line(pupil, documented="ja", reason="ukjent")))
+    result = run(absence_csv(absence_line(pupil, documented="ja", reason="ukjent")))
 
     assert messages(result) == [
         "Linje 2: Dokumentert fravær kan ikke ha ukjent årsak. Velg en årsak."
@@ -475,7 +465,7 @@ def test_absence_rejects_documented_with_unknown_reason(run, pupil):
 
 @pytest.mark.parametrize("value", ["kanskje", "2", "x"])
 def test_absence_rejects_bad_documented_value(run, pupil, value):
-    result = run(absence(line(pupil, documented=value)))
+    result = run(absence_csv(absence_line(pupil, documented=value)))
 
     assert messages(result) == [
         f"Linje 2: Ugyldig verdi «{value}» i «documented»; bruk ja eller nei."
@@ -483,7 +473,7 @@ def test_absence_rejects_bad_documented_value(run, pupil, value):
 
 
 def test_absence_missing_column_is_reported_once(run, pupil):
-    result = run(absence("E1;2026-11-17", "E2;2026-11-17", header="pupil_id;date"))
+    result = run(absence_csv("E1;2026-11-17", "E2;2026-11-17", header="pupil_id;date"))
 
     assert messages(result) == [
         "Linje 1: Mangler påkrevde kolonner: kind. Påkrevde kolonner er: pupil_id, date, kind."
@@ -491,11 +481,11 @@ def test_absence_missing_column_is_reported_once(run, pupil):
 
 
 def test_absence_reports_every_bad_row_and_creates_nothing(run, pupil):
-    data = absence(
-        line(pupil, "2026-11-16"),
-        line("E404"),
-        line(pupil, "2026-11-17", kind="time", lessons="2"),
-        line(pupil, "2026-11-21"),
+    data = absence_csv(
+        absence_line(pupil, "2026-11-16"),
+        absence_line("E404"),
+        absence_line(pupil, "2026-11-17", kind="time", lessons="2"),
+        absence_line(pupil, "2026-11-21"),
     )
 
     result = run(data)
@@ -505,16 +495,16 @@ def test_absence_reports_every_bad_row_and_creates_nothing(run, pupil):
 
 
 def test_absence_messages_are_in_sentence_case(run, pupil, contact_teacher):
-    data = absence(
-        line("E404"),
-        line(pupil, "nå"),
-        line(pupil, "2026-11-16", kind="hopp"),
-        line(pupil, "2026-11-16", kind="time"),
-        line(pupil, "2026-11-17", reason="influensa"),
-        line(pupil, "2026-11-14"),
-        line(pupil, "2026-11-13"),
-        line(pupil, "2026-11-13"),
-        line(pupil, "2026-11-12", documented="kanskje"),
+    data = absence_csv(
+        absence_line("E404"),
+        absence_line(pupil, "nå"),
+        absence_line(pupil, "2026-11-16", kind="hopp"),
+        absence_line(pupil, "2026-11-16", kind="time"),
+        absence_line(pupil, "2026-11-17", reason="influensa"),
+        absence_line(pupil, "2026-11-14"),
+        absence_line(pupil, "2026-11-13"),
+        absence_line(pupil, "2026-11-13"),
+        absence_line(pupil, "2026-11-12", documented="kanskje"),
     )
 
     result = run(data)
@@ -528,7 +518,9 @@ def test_absence_messages_are_in_sentence_case(run, pupil, contact_teacher):
 def test_absence_leader_cannot_import_for_another_schools_pupil(
     run, pupil, other_pupil, leader, school
 ):
-    result = run(absence(line(pupil), line(other_pupil)), by=leader, schools=[school])
+    result = run(
+        absence_csv(absence_line(pupil), absence_line(other_pupil)), by=leader, schools=[school]
+    )
 
     assert messages(result) == [f"Linje 3: Ukjent elev-ID «{other_pupil.pupil_id}»."]
     assert record_count() == (0, 0)
@@ -541,7 +533,9 @@ def test_absence_leader_cannot_import_dates_at_another_school(
     Enrollment.objects.create(pupil=pupil, group=other_group, start=dt.date(2026, 11, 9))
 
     result = run(
-        absence(line(pupil, "2026-11-06"), line(pupil, "2026-11-10")), by=leader, schools=[school]
+        absence_csv(absence_line(pupil, "2026-11-06"), absence_line(pupil, "2026-11-10")),
+        by=leader,
+        schools=[school],
     )
 
     assert messages(result) == [
@@ -555,8 +549,8 @@ def test_absence_leader_cannot_import_dates_at_another_school(
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
 @pytest.mark.parametrize("delimiter", [";", ","])
 def test_absence_reads_encodings_and_delimiters(run, pupil, encoding, delimiter):
-    data = absence(
-        line(pupil, kind="time", lessons="1", subject="Kroppsøving", note="Glemt gymtøy"),
+    data = absence_csv(
+        absence_line(pupil, kind="time", lessons="1", subject="Kroppsøving", note="Glemt gymtøy"),
         delimiter=delimiter,
         encoding=encoding,
     )
@@ -576,9 +570,9 @@ def test_absence_query_count_does_not_grow_with_rows(run, group, school):
     other = make_group(school, group.school_year, name="6A", grade=6)
 
     def count(pupils) -> int:
-        rows = [line(p, day) for p in pupils for day in ("2026-11-16", "2026-11-17")]
+        rows = [absence_line(p, day) for p in pupils for day in ("2026-11-16", "2026-11-17")]
         with CaptureQueriesContext(connection) as ctx:
-            result = run(absence(*rows))
+            result = run(absence_csv(*rows))
         assert result.ok, messages(result)
         return len(ctx)
 
@@ -592,7 +586,7 @@ def test_absence_query_count_does_not_grow_with_rows(run, group, school):
 
 def test_import_absence_command_prints_summary(tmp_path, pupil):
     path = tmp_path / "fravaer.csv"
-    path.write_bytes(absence(line(pupil), line(pupil, "2026-11-16", "sen")))
+    path.write_bytes(absence_csv(absence_line(pupil), absence_line(pupil, "2026-11-16", "sen")))
     out = StringIO()
 
     call_command("import_absence", str(path), "--municipality", "Testvik", stdout=out)
@@ -605,7 +599,7 @@ def test_import_absence_command_prints_summary(tmp_path, pupil):
 
 def test_import_absence_command_exits_non_zero_on_rejected_file(tmp_path, pupil):
     path = tmp_path / "fravaer.csv"
-    path.write_bytes(absence(line(pupil), line("E123")))
+    path.write_bytes(absence_csv(absence_line(pupil), absence_line("E123")))
     err = StringIO()
 
     with pytest.raises(CommandError, match="Fila ble avvist med 1 feil. Ingenting er lagret."):
@@ -617,7 +611,7 @@ def test_import_absence_command_exits_non_zero_on_rejected_file(tmp_path, pupil)
 
 def test_import_absence_command_requires_existing_municipality(tmp_path, pupil):
     path = tmp_path / "fravaer.csv"
-    path.write_bytes(absence(line(pupil)))
+    path.write_bytes(absence_csv(absence_line(pupil)))
 
     with pytest.raises(CommandError, match="Kommunen «Ukjentvik» finnes ikke."):
         call_command("import_absence", str(path), "--municipality", "Ukjentvik")

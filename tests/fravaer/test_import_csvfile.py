@@ -6,7 +6,7 @@ from django.utils import translation
 
 from fravaer import imports
 from fravaer.models import AbsenceRecord, Pupil
-from tests.fravaer.test_import_roster import roster, row
+from tests.fravaer.csv_files import roster_csv, roster_row
 
 UNCLOSED = (
     'Linje 2: Et anførselstegn («"») åpnes, men lukkes aldri. Rett fila og last den opp på nytt.'
@@ -130,7 +130,7 @@ def test_repeated_unknown_column_is_ignored(run, pupil):
 
 
 def test_roster_unclosed_quote_is_refused(municipality):
-    data = roster(row("P1", first='"Kari'), row("P2"), row("P3"))
+    data = roster_csv(roster_row("P1", first='"Kari'), roster_row("P2"), roster_row("P3"))
 
     result = imports.import_roster(data, municipality_name=municipality.name)
 

@@ -1,6 +1,5 @@
 import datetime as dt
 from io import StringIO
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -25,39 +24,7 @@ from fravaer.models import (
     User,
 )
 from tests.conftest import TODAY, make_group, make_pupil, make_user
-
-HEADER = (
-    "school;group;grade;pupil_id;first_name;last_name;birth_date;contact_teacher_email;"
-    "lessons_per_day;guardian1_name;guardian1_phone;guardian1_email;"
-    "guardian2_name;guardian2_phone;guardian2_email"
-)
-SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
-
-
-def row(
-    pupil_id="P1",
-    *,
-    school="Nordby skole",
-    group="5A",
-    grade="5",
-    first="Nora",
-    last="Berg",
-    birth="2016-04-01",
-    teacher="kontakt@nordby.no",
-    lessons="",
-    g1=("", "", ""),
-    g2=("", "", ""),
-) -> str:
-    return ";".join(
-        [school, group, grade, pupil_id, first, last, birth, teacher, lessons, *g1, *g2]
-    )
-
-
-def roster(*rows: str, header: str = HEADER, delimiter=";", encoding="utf-8") -> bytes:
-    text = "\r\n".join([header, *rows]) + "\r\n"
-    if delimiter != ";":
-        text = text.replace(";", delimiter)
-    return text.encode(encoding)
+from tests.fravaer.csv_files import ROSTER_HEADER, SAMPLES, roster_csv, roster_row
 
 
 def run(data: bytes, **kwargs) -> imports.ImportResult:
@@ -82,8 +49,8 @@ def snapshot() -> dict[str, int]:
 
 
 def test_roster_creates_everything_for_a_new_municipality(db):
-    data = roster(
-        row(
+    data = roster_csv(
+        roster_row(
             "P1",
             teacher="Kari.Larer@Nyby.no",
             g1=("Mona Berg", "+47 912 34 567", "mona@example.no"),
@@ -137,9 +104,9 @@ def test_roster_creates_everything_for_a_new_municipality(db):
 
 def test_roster_uses_lessons_per_day_and_grade_default(municipality):
     result = run(
-        roster(
-            row("P1", group="9B", grade="9", birth="2012-01-01"),
-            row("P2", group="9C", grade="9", birth="2012-01-01", lessons="7"),
+        roster_csv(
+            roster_row("P1", group="9B", grade="9", birth="2012-01-01"),
+            roster_row("P2", group="9C", grade="9", birth="2012-01-01", lessons="7"),
         )
     )
 
@@ -148,7 +115,9 @@ def test_roster_uses_lessons_per_day_and_grade_default(municipality):
 
 
 def test_roster_one_assignment_per_teacher_and_group(municipality):
-    result = run(roster(row("P1"), row("P2"), row("P3", teacher="to@nordby.no")))
+    result = run(
+        roster_csv(roster_row("P1"), roster_row("P2"), roster_row("P3", teacher="to@nordby.no"))
+    )
 
     assert result.ok, messages(result)
     assert TeachingAssignment.objects.count() == 2
@@ -156,8 +125,8 @@ def test_roster_one_assignment_per_teacher_and_group(municipality):
 
 
 def test_roster_updates_what_changed(pupil, group, contact_teacher):
-    data = roster(
-        row(
+    data = roster_csv(
+        roster_row(
             pupil.pupil_id,
             first="Ola Johan",
             last="Nordmann",
@@ -190,8 +159,8 @@ def test_roster_updates_what_changed(pupil, group, contact_teacher):
 
 def test_roster_empty_guardian_cells_keep_stored_values(pupil, group, contact_teacher):
     result = run(
-        roster(
-            row(
+        roster_csv(
+            roster_row(
                 pupil.pupil_id,
                 first="Ola",
                 last="Nordmann",
@@ -207,9 +176,11 @@ def test_roster_empty_guardian_cells_keep_stored_values(pupil, group, contact_te
 
 
 def test_roster_import_twice_changes_nothing(municipality):
-    data = roster(
-        row("P1", g1=("Mona Berg", "912 34 567", "mona@example.no")),
-        row("P2", first="Jonas", group="6B", grade="6", birth="2015-05-05", teacher="b@x.no"),
+    data = roster_csv(
+        roster_row("P1", g1=("Mona Berg", "912 34 567", "mona@example.no")),
+        roster_row(
+            "P2", first="Jonas", group="6B", grade="6", birth="2015-05-05", teacher="b@x.no"
+        ),
     )
     assert run(data).ok
     before = snapshot()
@@ -225,7 +196,7 @@ def test_roster_import_twice_changes_nothing(municipality):
 def test_roster_dry_run_writes_nothing(municipality):
     before = snapshot()
 
-    result = run(roster(row("P1", g1=("Mona Berg", "", ""))), dry_run=True)
+    result = run(roster_csv(roster_row("P1", g1=("Mona Berg", "", ""))), dry_run=True)
 
     assert result.ok
     assert result.counts["pupils"] == 1
@@ -240,7 +211,9 @@ def test_roster_moving_class_ends_old_enrollment_and_keeps_it(pupil, group, scho
     make_group(school, school_year, name="5B", grade=5)
 
     result = run(
-        roster(row(pupil.pupil_id, group="5B", first="Ola", last="Nordmann", birth="2014-01-01"))
+        roster_csv(
+            roster_row(pupil.pupil_id, group="5B", first="Ola", last="Nordmann", birth="2014-01-01")
+        )
     )
 
     assert result.ok, messages(result)
@@ -266,7 +239,7 @@ def test_roster_new_school_year_ends_last_years_enrollment_at_year_end(municipal
     )
     Enrollment.objects.create(pupil=pupil, group=old_group, start=last_year.start)
 
-    result = run(roster(row("P9")))
+    result = run(roster_csv(roster_row("P9")))
 
     assert result.ok, messages(result)
     old, new = Enrollment.objects.filter(pupil=pupil).order_by("start")
@@ -282,7 +255,9 @@ def test_roster_leaves_next_years_enrollment_alone(pupil, group, school, school_
     make_group(school, school_year, name="5B", grade=5)
 
     result = run(
-        roster(row(pupil.pupil_id, group="5B", first="Ola", last="Nordmann", birth="2014-01-01"))
+        roster_csv(
+            roster_row(pupil.pupil_id, group="5B", first="Ola", last="Nordmann", birth="2014-01-01")
+        )
     )
 
     assert result.ok, messages(result)
@@ -294,13 +269,13 @@ def test_roster_leaves_next_years_enrollment_alone(pupil, group, school, school_
 
 
 def test_roster_same_class_keeps_enrollment(pupil, group):
-    run(roster(row(pupil.pupil_id, first="Ola", last="Nordmann", birth="2014-01-01")))
+    run(roster_csv(roster_row(pupil.pupil_id, first="Ola", last="Nordmann", birth="2014-01-01")))
 
     assert Enrollment.objects.filter(pupil=pupil).count() == 1
 
 
 def test_roster_new_pupil_mid_year_is_enrolled_from_the_import_day(group):
-    result = run(roster(row("P1")))
+    result = run(roster_csv(roster_row("P1")))
 
     assert result.ok, messages(result)
     enrollment = Enrollment.objects.get(pupil__pupil_id="P1")
@@ -309,7 +284,7 @@ def test_roster_new_pupil_mid_year_is_enrolled_from_the_import_day(group):
 
 def test_roster_first_roster_mid_year_enrols_from_the_school_years_start(municipality):
     """A school taken into use in November can still import its autumn's absence."""
-    assert run(roster(row("P1"))).ok
+    assert run(roster_csv(roster_row("P1"))).ok
     assert Enrollment.objects.get(pupil__pupil_id="P1").start == dt.date(2026, 8, 1)
     result = imports.import_absence(
         b"pupil_id;date;kind\nP1;2026-09-14;day\n", municipality=municipality, by=None
@@ -319,7 +294,9 @@ def test_roster_first_roster_mid_year_enrols_from_the_school_years_start(municip
 
 def test_roster_new_pupil_before_the_school_year_is_enrolled_from_its_start(municipality):
     result = run(
-        roster(row("P1")), school_year_start=dt.date(2026, 8, 1), today=dt.date(2026, 6, 15)
+        roster_csv(roster_row("P1")),
+        school_year_start=dt.date(2026, 8, 1),
+        today=dt.date(2026, 6, 15),
     )
 
     assert result.ok, messages(result)
@@ -327,7 +304,9 @@ def test_roster_new_pupil_before_the_school_year_is_enrolled_from_its_start(muni
 
 
 def test_roster_new_pupil_for_the_coming_school_year_is_enrolled_from_its_start(municipality):
-    result = run(roster(row("P1", birth="2017-04-01")), school_year_start=dt.date(2027, 8, 1))
+    result = run(
+        roster_csv(roster_row("P1", birth="2017-04-01")), school_year_start=dt.date(2027, 8, 1)
+    )
 
     assert result.ok, messages(result)
     assert Enrollment.objects.get(pupil__pupil_id="P1").start == dt.date(2027, 8, 1)
@@ -340,14 +319,14 @@ def test_roster_pupil_back_after_leaving_last_year_is_enrolled_from_the_import_d
     old = make_pupil(make_group(school, last_year, name="4A", grade=4))
     Enrollment.objects.filter(pupil=old).update(end=dt.date(2026, 3, 1))
 
-    result = run(roster(row(old.pupil_id, birth="2014-01-01")))
+    result = run(roster_csv(roster_row(old.pupil_id, birth="2014-01-01")))
 
     assert result.ok, messages(result)
     assert Enrollment.objects.filter(pupil=old).order_by("start").last().start == TODAY
 
 
 def test_roster_pupil_arriving_mid_year_gets_no_absence_before_arrival(group, municipality):
-    assert run(roster(row("P1"))).ok
+    assert run(roster_csv(roster_row("P1"))).ok
 
     result = imports.import_absence(
         b"pupil_id;date;kind\nP1;2026-11-16;day\nP1;2026-11-18;day\n",
@@ -418,7 +397,10 @@ def test_roster_refuses_to_make_staff_of_another_role_or_place_a_contact_teacher
     user = REFUSED[persona](request)
     before = snapshot()
 
-    result = run(roster(row("P1"), row("P2", teacher=user.username)), allowed_schools=allowed)
+    result = run(
+        roster_csv(roster_row("P1"), roster_row("P2", teacher=user.username)),
+        allowed_schools=allowed,
+    )
 
     assert messages(result) == [not_linkable(3, user.username)]
     assert snapshot() == before
@@ -427,10 +409,10 @@ def test_roster_refuses_to_make_staff_of_another_role_or_place_a_contact_teacher
 
 def test_roster_refuses_an_existing_account_in_every_row_that_names_it(ppt_advisor, school):
     result = run(
-        roster(
-            row("P1", teacher="PPT@testvik.no"),
-            row("P2", teacher="ny@nordby.no"),
-            row("P3", group="6A", grade="6", teacher="ppt@testvik.no"),
+        roster_csv(
+            roster_row("P1", teacher="PPT@testvik.no"),
+            roster_row("P2", teacher="ny@nordby.no"),
+            roster_row("P3", group="6A", grade="6", teacher="ppt@testvik.no"),
         )
     )
 
@@ -439,7 +421,7 @@ def test_roster_refuses_an_existing_account_in_every_row_that_names_it(ppt_advis
 
 
 def test_roster_for_a_new_school_refuses_an_account_with_another_role(leader, school_year):
-    result = run(roster(row("P1", school="Nyskolen", teacher=leader.username)))
+    result = run(roster_csv(roster_row("P1", school="Nyskolen", teacher=leader.username)))
 
     assert messages(result) == [not_linkable(2, leader.username, school="Nyskolen")]
 
@@ -448,7 +430,8 @@ def test_roster_for_a_new_municipality_refuses_another_municipalitys_teacher(
     other_municipalitys_teacher,
 ):
     result = run(
-        roster(row("P1", teacher=other_municipalitys_teacher.username)), municipality_name="Nyby"
+        roster_csv(roster_row("P1", teacher=other_municipalitys_teacher.username)),
+        municipality_name="Nyby",
     )
 
     assert messages(result) == [not_linkable(2, "larer@annenvik.no")]
@@ -463,7 +446,8 @@ def test_roster_links_staff_of_the_school(request, group, persona, allowed):
     user = request.getfixturevalue(persona)
 
     result = run(
-        roster(row("P1", group="6A", grade="6", teacher=user.username)), allowed_schools=allowed
+        roster_csv(roster_row("P1", group="6A", grade="6", teacher=user.username)),
+        allowed_schools=allowed,
     )
 
     assert result.ok, messages(result)
@@ -472,7 +456,9 @@ def test_roster_links_staff_of_the_school(request, group, persona, allowed):
 
 
 def test_roster_links_a_teacher_of_another_school_in_the_municipality(school, outsider):
-    result = run(roster(row("P1", teacher=outsider.username)), allowed_schools=["Nordby skole"])
+    result = run(
+        roster_csv(roster_row("P1", teacher=outsider.username)), allowed_schools=["Nordby skole"]
+    )
 
     assert result.ok, messages(result)
     assert contact_groups_of(outsider) == ["5A", "5B"]
@@ -481,7 +467,9 @@ def test_roster_links_a_teacher_of_another_school_in_the_municipality(school, ou
 def test_roster_links_an_account_that_holds_no_role_yet(school):
     user = make_user("ny.larer@nordby.no")
 
-    result = run(roster(row("P1", teacher="Ny.Larer@nordby.no")), allowed_schools=["Nordby skole"])
+    result = run(
+        roster_csv(roster_row("P1", teacher="Ny.Larer@nordby.no")), allowed_schools=["Nordby skole"]
+    )
 
     assert result.ok, messages(result)
     assert contact_groups_of(user) == ["5A"]
@@ -495,7 +483,7 @@ def test_roster_links_a_teacher_whose_classes_elsewhere_are_last_years(
         group=make_group(School.objects.get(name="Annenvik skole"), last_year)
     )
 
-    result = run(roster(row("P1", teacher=other_municipalitys_teacher.username)))
+    result = run(roster_csv(roster_row("P1", teacher=other_municipalitys_teacher.username)))
 
     assert result.ok, messages(result)
     assert TeachingAssignment.objects.filter(
@@ -506,7 +494,7 @@ def test_roster_links_a_teacher_whose_classes_elsewhere_are_last_years(
 def test_roster_for_a_new_municipality_links_an_existing_account_without_roles(db):
     user = make_user("kari.larer@nyby.no")
 
-    result = run(roster(row("P1", teacher=user.username)), municipality_name="Nyby")
+    result = run(roster_csv(roster_row("P1", teacher=user.username)), municipality_name="Nyby")
 
     assert result.ok, messages(result)
     assert result.counts["users"] == 0
@@ -524,7 +512,9 @@ def as_leader(data: bytes, **kwargs) -> imports.ImportResult:
 
 def ola(**kwargs) -> str:
     """The row that matches the `pupil` fixture as stored."""
-    return row(kwargs.pop("pupil_id"), first="Ola", last="Nordmann", birth="2014-01-01", **kwargs)
+    return roster_row(
+        kwargs.pop("pupil_id"), first="Ola", last="Nordmann", birth="2014-01-01", **kwargs
+    )
 
 
 @pytest.fixture
@@ -538,7 +528,7 @@ def siblings(pupil, other_pupil):
 @pytest.mark.parametrize("dry_run", [True, False])
 def test_leader_cannot_take_over_a_pupil_at_another_school(school, other_pupil, dry_run):
     before = snapshot()
-    data = roster(row(other_pupil.pupil_id, first="Kapret", birth="2016-01-01"))
+    data = roster_csv(roster_row(other_pupil.pupil_id, first="Kapret", birth="2016-01-01"))
 
     result = as_leader(data, dry_run=dry_run)
 
@@ -552,7 +542,7 @@ def test_leader_cannot_take_over_a_pupil_at_another_school(school, other_pupil, 
 
 
 def test_leader_gets_the_words_of_an_unknown_pupil_id(school, other_pupil, municipality):
-    roster_error = as_leader(roster(row(other_pupil.pupil_id))).errors[0].message
+    roster_error = as_leader(roster_csv(roster_row(other_pupil.pupil_id))).errors[0].message
     absence_error = (
         imports.import_absence(
             f"pupil_id;date;kind\n{other_pupil.pupil_id};2026-11-17;day\n".encode(),
@@ -573,7 +563,7 @@ def test_leader_cannot_claim_a_pupil_enrolled_at_another_school_later(
     next_year = SchoolYear.objects.create(start=dt.date(2027, 8, 1), end=dt.date(2028, 7, 31))
     pupil = make_pupil(make_group(other_school, next_year, name="6B", grade=6))
 
-    result = as_leader(roster(row(pupil.pupil_id, birth="2014-01-01")))
+    result = as_leader(roster_csv(roster_row(pupil.pupil_id, birth="2014-01-01")))
 
     assert messages(result) == [f"Linje 2: Ukjent elev-ID «{pupil.pupil_id}»."]
     assert Enrollment.objects.filter(pupil=pupil).count() == 1
@@ -583,7 +573,9 @@ def test_leader_cannot_claim_a_pupil_enrolled_at_another_school_later(
 def test_municipal_admin_and_command_line_may_move_a_pupil_between_schools(
     school, other_pupil, allowed
 ):
-    data = roster(row(other_pupil.pupil_id, first="Per", last="Hansen", birth="2014-01-01"))
+    data = roster_csv(
+        roster_row(other_pupil.pupil_id, first="Per", last="Hansen", birth="2014-01-01")
+    )
 
     result = run(data, allowed_schools=allowed)
 
@@ -597,7 +589,7 @@ def test_leader_may_enrol_a_pupil_who_has_left_another_school(school, other_pupi
     Enrollment.objects.filter(pupil=other_pupil).update(end=dt.date(2026, 10, 30))
 
     result = as_leader(
-        roster(row(other_pupil.pupil_id, first="Per", last="Hansen", birth="2014-01-01"))
+        roster_csv(roster_row(other_pupil.pupil_id, first="Per", last="Hansen", birth="2014-01-01"))
     )
 
     assert result.ok, messages(result)
@@ -612,7 +604,7 @@ def test_leader_never_changes_a_guardian_shared_with_a_pupil_not_theirs(
 ):
     if elsewhere == "no_school_now":
         Enrollment.objects.filter(pupil=other_pupil).update(end=dt.date(2026, 10, 30))
-    data = roster(ola(pupil_id=pupil.pupil_id, g1=("Kari Nordmann", "40000000", "kari@x.no")))
+    data = roster_csv(ola(pupil_id=pupil.pupil_id, g1=("Kari Nordmann", "40000000", "kari@x.no")))
 
     result = as_leader(data)
 
@@ -638,9 +630,9 @@ def test_leader_gives_siblings_at_their_school_one_copy_of_a_shared_guardian(
     g1 = ("Kari Nordmann", "40000000", "")
 
     result = as_leader(
-        roster(
+        roster_csv(
             ola(pupil_id=pupil.pupil_id, g1=g1),
-            row(sister.pupil_id, first="Eva", last="Nordmann", birth="2014-01-01", g1=g1),
+            roster_row(sister.pupil_id, first="Eva", last="Nordmann", birth="2014-01-01", g1=g1),
         )
     )
 
@@ -656,7 +648,9 @@ def test_leader_updates_a_guardian_whose_pupils_are_all_at_their_school(group, p
     guardian = pupil.guardians.get()
     guardian.pupils.add(make_pupil(group))
 
-    result = as_leader(roster(ola(pupil_id=pupil.pupil_id, g1=("Kari Nordmann", "40000000", ""))))
+    result = as_leader(
+        roster_csv(ola(pupil_id=pupil.pupil_id, g1=("Kari Nordmann", "40000000", "")))
+    )
 
     assert result.ok, messages(result)
     guardian.refresh_from_db()
@@ -666,7 +660,7 @@ def test_leader_updates_a_guardian_whose_pupils_are_all_at_their_school(group, p
 
 
 def test_municipal_admin_updates_a_guardian_shared_across_schools(pupil, other_pupil, siblings):
-    data = roster(ola(pupil_id=pupil.pupil_id, g1=("Kari Nordmann", "40000000", "")))
+    data = roster_csv(ola(pupil_id=pupil.pupil_id, g1=("Kari Nordmann", "40000000", "")))
 
     result = run(data, allowed_schools=BOTH_SCHOOLS)
 
@@ -681,9 +675,9 @@ def test_municipal_admin_updates_a_guardian_shared_across_schools(pupil, other_p
 
 
 def test_roster_missing_column_is_reported_once(municipality):
-    header = HEADER.replace("birth_date;", "").replace("contact_teacher_email;", "")
+    header = ROSTER_HEADER.replace("birth_date;", "").replace("contact_teacher_email;", "")
 
-    result = run(roster("a;b;c", "d;e;f", header=header))
+    result = run(roster_csv("a;b;c", "d;e;f", header=header))
 
     assert messages(result) == [
         "Linje 1: Mangler påkrevde kolonner: birth_date, contact_teacher_email. Påkrevde "
@@ -694,14 +688,14 @@ def test_roster_missing_column_is_reported_once(municipality):
 
 @pytest.mark.parametrize("grade", ["0", "11", "femte"])
 def test_roster_rejects_grade_out_of_range(municipality, grade):
-    result = run(roster(row("P1"), row("P2", grade=grade)))
+    result = run(roster_csv(roster_row("P1"), roster_row("P2", grade=grade)))
 
     assert messages(result) == [f"Linje 3: Ugyldig trinn «{grade}»; bruk et heltall fra 1 til 10."]
 
 
 @pytest.mark.parametrize("birth", ["2016-13-01", "31.02.2016", "1.april 2016"])
 def test_roster_rejects_bad_birth_date(municipality, birth):
-    result = run(roster(row("P1", birth=birth)))
+    result = run(roster_csv(roster_row("P1", birth=birth)))
 
     assert messages(result) == [
         f"Linje 2: Ugyldig fødselsdato «{birth}»; bruk ÅÅÅÅ-MM-DD eller DD.MM.ÅÅÅÅ."
@@ -709,7 +703,7 @@ def test_roster_rejects_bad_birth_date(municipality, birth):
 
 
 def test_roster_names_empty_required_cells_and_what_belongs_there(municipality):
-    result = run(roster(row("P1", grade="", birth="", first="")))
+    result = run(roster_csv(roster_row("P1", grade="", birth="", first="")))
 
     assert messages(result) == [
         "Linje 2: Kolonnen «grade» (trinn, et helt tall fra 1 til 10) er tom.",
@@ -720,7 +714,7 @@ def test_roster_names_empty_required_cells_and_what_belongs_there(municipality):
 
 @pytest.mark.parametrize("birth", ["2027-01-01", "1980-05-05", "2025-01-01"])
 def test_roster_rejects_implausible_birth_date(municipality, birth):
-    result = run(roster(row("P1", birth=birth)))
+    result = run(roster_csv(roster_row("P1", birth=birth)))
 
     assert len(result.errors) == 1
     assert "passer ikke for en elev i grunnskolen" in messages(result)[0]
@@ -728,7 +722,7 @@ def test_roster_rejects_implausible_birth_date(municipality, birth):
 
 @pytest.mark.parametrize("birth", ["0001-01-01", "01.01.0001", "1899-12-31"])
 def test_roster_refuses_a_birth_date_outside_the_years_a_file_may_hold(municipality, birth):
-    result = run(roster(row("P1", birth=birth)))
+    result = run(roster_csv(roster_row("P1", birth=birth)))
 
     assert messages(result) == [
         f"Linje 2: Datoen «{birth}» i «birth_date» er utenfor tillatt område; bruk en dato "
@@ -742,7 +736,7 @@ def test_import_dates_show_with_four_digit_years():
 
 
 def test_roster_rejects_bad_teacher_email(municipality):
-    result = run(roster(row("P1", teacher="kari.nordby.no")))
+    result = run(roster_csv(roster_row("P1", teacher="kari.nordby.no")))
 
     assert messages(result) == [
         "Linje 2: Ugyldig e-postadresse «kari.nordby.no» i «contact_teacher_email»."
@@ -750,7 +744,7 @@ def test_roster_rejects_bad_teacher_email(municipality):
 
 
 def test_roster_rejects_bad_guardian_email_and_phone(municipality):
-    result = run(roster(row("P1", g1=("Mona Berg", "ring meg", "mona@"))))
+    result = run(roster_csv(roster_row("P1", g1=("Mona Berg", "ring meg", "mona@"))))
 
     assert messages(result) == [
         "Linje 2: Ugyldig telefonnummer «ring meg» i «guardian1_phone».",
@@ -759,7 +753,7 @@ def test_roster_rejects_bad_guardian_email_and_phone(municipality):
 
 
 def test_roster_rejects_guardian_contact_without_name(municipality):
-    result = run(roster(row("P1", g2=("", "91234567", ""))))
+    result = run(roster_csv(roster_row("P1", g2=("", "91234567", ""))))
 
     assert messages(result) == [
         "Linje 2: Kolonnen «guardian2_name» (navnet til foresatt 2) er tom, men foresatt 2 "
@@ -768,13 +762,13 @@ def test_roster_rejects_guardian_contact_without_name(municipality):
 
 
 def test_roster_rejects_empty_required_value(municipality):
-    result = run(roster(row("P1", first="")))
+    result = run(roster_csv(roster_row("P1", first="")))
 
     assert messages(result) == ["Linje 2: Kolonnen «first_name» (elevens fornavn) er tom."]
 
 
 def test_roster_rejects_bad_lessons_per_day(municipality):
-    result = run(roster(row("P1", lessons="13")))
+    result = run(roster_csv(roster_row("P1", lessons="13")))
 
     assert messages(result) == [
         "Linje 2: Ugyldig antall timer per dag «13»; bruk et heltall fra 1 til 12."
@@ -782,19 +776,19 @@ def test_roster_rejects_bad_lessons_per_day(municipality):
 
 
 def test_roster_rejects_pupil_twice_in_file(municipality):
-    result = run(roster(row("P1"), row("P2"), row("P1", group="5B")))
+    result = run(roster_csv(roster_row("P1"), roster_row("P2"), roster_row("P1", group="5B")))
 
     assert messages(result) == ["Linje 4: Elev-ID «P1» står også på linje 2."]
 
 
 def test_roster_rejects_group_with_two_grades_in_file(municipality):
-    result = run(roster(row("P1"), row("P2", grade="6", birth="2015-01-01")))
+    result = run(roster_csv(roster_row("P1"), roster_row("P2", grade="6", birth="2015-01-01")))
 
     assert messages(result) == ["Linje 3: Klassen «5A» har trinn 5 på linje 2."]
 
 
 def test_roster_rejects_grade_that_contradicts_existing_group(group):
-    result = run(roster(row("P1", grade="6", birth="2015-01-01")))
+    result = run(roster_csv(roster_row("P1", grade="6", birth="2015-01-01")))
 
     assert messages(result) == [
         "Linje 2: Klassen «5A» ved Nordby skole har trinn 5 i skoleåret 2026–2027, ikke 6."
@@ -802,7 +796,10 @@ def test_roster_rejects_grade_that_contradicts_existing_group(group):
 
 
 def test_roster_rejects_school_outside_allowed_schools(school):
-    result = run(roster(row("P1"), row("P2", school="Sørby skole")), allowed_schools=[school.name])
+    result = run(
+        roster_csv(roster_row("P1"), roster_row("P2", school="Sørby skole")),
+        allowed_schools=[school.name],
+    )
 
     assert messages(result) == [
         "Linje 3: Skolen «Sørby skole» er ikke en av skolene du kan importere for."
@@ -810,7 +807,7 @@ def test_roster_rejects_school_outside_allowed_schools(school):
 
 
 def test_roster_rejects_finished_school_year(municipality):
-    result = run(roster(row("P1")), school_year_start=dt.date(2025, 8, 1))
+    result = run(roster_csv(roster_row("P1")), school_year_start=dt.date(2025, 8, 1))
 
     assert not result.ok
     assert "er avsluttet" in messages(result)[0]
@@ -818,14 +815,14 @@ def test_roster_rejects_finished_school_year(municipality):
 
 def test_roster_messages_are_in_sentence_case(school, other_pupil):
     result = as_leader(
-        roster(
-            row("P1", grade="0", birth="x"),
-            row("P2"),
-            row("P2"),
-            row("P3", school="Sørby skole"),
-            row(other_pupil.pupil_id),
-            row("P4", teacher="x", g1=("", "1234", "")),
-            row("P5") + ";x;y",
+        roster_csv(
+            roster_row("P1", grade="0", birth="x"),
+            roster_row("P2"),
+            roster_row("P2"),
+            roster_row("P3", school="Sørby skole"),
+            roster_row(other_pupil.pupil_id),
+            roster_row("P4", teacher="x", g1=("", "1234", "")),
+            roster_row("P5") + ";x;y",
         )
     )
 
@@ -836,7 +833,9 @@ def test_roster_messages_are_in_sentence_case(school, other_pupil):
 
 def test_roster_reports_every_bad_row_and_creates_nothing(municipality):
     before = snapshot()
-    data = roster(row("P1"), row("P2", grade="0"), row("P3"), row("P4", birth="x"))
+    data = roster_csv(
+        roster_row("P1"), roster_row("P2", grade="0"), roster_row("P3"), roster_row("P4", birth="x")
+    )
 
     result = run(data)
 
@@ -845,7 +844,7 @@ def test_roster_reports_every_bad_row_and_creates_nothing(municipality):
 
 
 def test_roster_rejects_row_with_extra_cells(municipality):
-    result = run(roster(row("P1") + ";x;y"))
+    result = run(roster_csv(roster_row("P1") + ";x;y"))
 
     assert messages(result)[0].startswith("Linje 2: Raden har 17 felt, men overskriften har 15")
 
@@ -853,7 +852,7 @@ def test_roster_rejects_row_with_extra_cells(municipality):
 def test_roster_refuses_too_large_file(municipality, settings):
     settings.IMPORT_MAX_BYTES = 100
 
-    result = run(roster(row("P1"), row("P2")))
+    result = run(roster_csv(roster_row("P1"), roster_row("P2")))
 
     assert messages(result) == ["Fila er for stor. Største tillatte størrelse er 100\xa0byte."]
     assert result.rows == 0
@@ -862,7 +861,7 @@ def test_roster_refuses_too_large_file(municipality, settings):
 def test_roster_refuses_more_than_max_rows(municipality, monkeypatch):
     monkeypatch.setattr(csvfile, "MAX_ROWS", 3)  # where `read_table` reads it
 
-    result = run(roster(*(row(f"P{i}") for i in range(4))))
+    result = run(roster_csv(*(roster_row(f"P{i}") for i in range(4))))
 
     assert messages(result) == ["Fila har mer enn 3 rader. Del den opp i flere filer."]
 
@@ -879,8 +878,8 @@ def test_roster_refuses_excel_workbook(municipality):
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
 @pytest.mark.parametrize("delimiter", [";", ","])
 def test_roster_reads_encodings_and_delimiters(municipality, encoding, delimiter):
-    data = roster(
-        row(
+    data = roster_csv(
+        roster_row(
             "P1",
             school="Bjørkely skole",
             first="Åse",
@@ -901,15 +900,15 @@ def test_roster_reads_encodings_and_delimiters(municipality, encoding, delimiter
 
 
 def test_roster_header_names_are_trimmed_and_case_insensitive(municipality):
-    header = ";".join(f" {name.upper()} " for name in HEADER.split(";"))
+    header = ";".join(f" {name.upper()} " for name in ROSTER_HEADER.split(";"))
 
-    assert run(roster(row("P1"), header=header)).ok
+    assert run(roster_csv(roster_row("P1"), header=header)).ok
 
 
 def test_roster_line_numbers_count_quoted_line_breaks(municipality):
-    multiline = row("P1", first='"Nora\nMarie"')
+    multiline = roster_row("P1", first='"Nora\nMarie"')
 
-    result = run(roster(multiline, row("P2", grade="0")))
+    result = run(roster_csv(multiline, roster_row("P2", grade="0")))
 
     assert [e.line for e in result.errors] == [4]
 
@@ -926,9 +925,9 @@ def _queries(data: bytes, **kwargs) -> int:
 
 def test_roster_query_count_does_not_grow_with_rows(school, school_year):
     def file(prefix: str, n: int) -> bytes:
-        return roster(
+        return roster_csv(
             *(
-                row(f"{prefix}{i}", group=f"{prefix}{i % 3}", g1=(f"Foresatt {i}", "", ""))
+                roster_row(f"{prefix}{i}", group=f"{prefix}{i % 3}", g1=(f"Foresatt {i}", "", ""))
                 for i in range(n)
             )
         )
@@ -941,9 +940,9 @@ def test_roster_query_count_does_not_grow_with_rows(school, school_year):
 
 def test_roster_query_count_for_a_leader_does_not_grow_with_rows(school, other_school, school_year):
     def file(prefix: str, n: int) -> bytes:
-        return roster(
+        return roster_csv(
             *(
-                row(f"{prefix}{i}", group=f"{prefix}{i % 3}", g1=(f"Foresatt {i}", "", ""))
+                roster_row(f"{prefix}{i}", group=f"{prefix}{i % 3}", g1=(f"Foresatt {i}", "", ""))
                 for i in range(n)
             )
         )
@@ -961,7 +960,7 @@ def test_roster_query_count_for_a_leader_does_not_grow_with_rows(school, other_s
 
 def test_import_roster_command_prints_summary(tmp_path, municipality):
     path = tmp_path / "elever.csv"
-    path.write_bytes(roster(row("P1"), row("P2")))
+    path.write_bytes(roster_csv(roster_row("P1"), roster_row("P2")))
     out = StringIO()
 
     call_command("import_roster", str(path), "--municipality", "Testvik", stdout=out)
@@ -973,7 +972,7 @@ def test_import_roster_command_prints_summary(tmp_path, municipality):
 
 def test_import_roster_command_exits_non_zero_on_rejected_file(tmp_path, municipality):
     path = tmp_path / "elever.csv"
-    path.write_bytes(roster(row("P1"), row("P2", grade="12")))
+    path.write_bytes(roster_csv(roster_row("P1"), roster_row("P2", grade="12")))
     err = StringIO()
 
     with pytest.raises(CommandError, match="Fila ble avvist med 1 feil"):
@@ -985,7 +984,7 @@ def test_import_roster_command_exits_non_zero_on_rejected_file(tmp_path, municip
 
 def test_import_roster_command_takes_school_year(tmp_path, municipality):
     path = tmp_path / "elever.csv"
-    path.write_bytes(roster(row("P1", birth="2017-04-01")))
+    path.write_bytes(roster_csv(roster_row("P1", birth="2017-04-01")))
 
     call_command(
         "import_roster",
@@ -1002,7 +1001,7 @@ def test_import_roster_command_takes_school_year(tmp_path, municipality):
 
 def test_import_roster_command_rejects_bad_school_year(tmp_path, municipality):
     path = tmp_path / "elever.csv"
-    path.write_bytes(roster(row("P1")))
+    path.write_bytes(roster_csv(roster_row("P1")))
 
     with pytest.raises(CommandError, match="Ugyldig skoleår «2026-2028»"):
         call_command(

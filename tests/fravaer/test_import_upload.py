@@ -2,7 +2,6 @@ import datetime as dt
 import re
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -10,22 +9,10 @@ from fravaer import demo
 from fravaer.models import AbsenceRecord, Enrollment, Guardian, Municipality, Pupil, StaffRole, User
 from fravaer.views_import import SESSION_KEY
 from tests.conftest import TODAY, make_user
-from tests.fravaer.test_import_absence import absence, line
-from tests.fravaer.test_import_roster import SAMPLES, roster, row
+from tests.fravaer.csv_files import SAMPLES, absence_csv, absence_line, roster_csv, roster_row
+from tests.pages import upload
 
 URL = reverse("imports")
-
-
-def upload(client, data: bytes, kind: str, municipality, **extra):
-    payload = {
-        "action": "validate",
-        "kind": kind,
-        "municipality": municipality.pk,
-        "school_year": "2026-08-01",
-        "file": SimpleUploadedFile("fil.csv", data, content_type="text/csv"),
-        **extra,
-    }
-    return client.post(URL, payload)
 
 
 def confirm(client):
@@ -69,7 +56,7 @@ def test_upload_form_is_csrf_protected(leader, municipality):
     client = Client(enforce_csrf_checks=True)
     client.force_login(leader)
 
-    response = upload(client, roster(row("P1")), "roster", municipality)
+    response = upload(client, roster_csv(roster_row("P1")), "roster", municipality)
 
     assert response.status_code == 403
 
@@ -80,7 +67,9 @@ def test_upload_form_is_csrf_protected(leader, municipality):
 def test_roster_upload_previews_then_confirm_applies(client_for, leader, municipality):
     client = client_for(leader)
 
-    response = upload(client, roster(row("P1"), row("P2")), "roster", municipality)
+    response = upload(
+        client, roster_csv(roster_row("P1"), roster_row("P2")), "roster", municipality
+    )
 
     assert response.status_code == 200
     content = response.content.decode()
@@ -104,7 +93,12 @@ def test_confirm_message_names_the_file_and_the_school_but_no_pupil(
     client_for, leader, pupil, municipality
 ):
     client = client_for(leader)
-    upload(client, absence(line(pupil), line(pupil, "2026-11-16")), "absence", municipality)
+    upload(
+        client,
+        absence_csv(absence_line(pupil), absence_line(pupil, "2026-11-16")),
+        "absence",
+        municipality,
+    )
 
     followed = client.post(
         URL, {"action": "confirm", "token": client.session[SESSION_KEY]["token"]}, follow=True
@@ -123,7 +117,7 @@ def test_confirm_message_of_a_municipal_admin_names_the_municipality(
     client_for, municipal_admin, school, other_school, municipality
 ):
     client = client_for(municipal_admin)
-    upload(client, roster(row("P1")), "roster", municipality)
+    upload(client, roster_csv(roster_row("P1")), "roster", municipality)
 
     followed = client.post(
         URL, {"action": "confirm", "token": client.session[SESSION_KEY]["token"]}, follow=True
@@ -135,7 +129,7 @@ def test_confirm_message_of_a_municipal_admin_names_the_municipality(
 def test_absence_upload_records_as_the_uploader(client_for, leader, pupil, municipality):
     client = client_for(leader)
 
-    upload(client, absence(line(pupil)), "absence", municipality)
+    upload(client, absence_csv(absence_line(pupil)), "absence", municipality)
     confirm(client)
 
     record = AbsenceRecord.objects.get()
@@ -144,7 +138,7 @@ def test_absence_upload_records_as_the_uploader(client_for, leader, pupil, munic
 
 def test_preview_survives_a_reload(client_for, leader, municipality):
     client = client_for(leader)
-    upload(client, roster(row("P1")), "roster", municipality)
+    upload(client, roster_csv(roster_row("P1")), "roster", municipality)
 
     content = client.get(URL).content.decode()
 
@@ -154,14 +148,14 @@ def test_preview_survives_a_reload(client_for, leader, municipality):
 
 def test_pending_preview_still_offers_the_upload_form(client_for, leader, pupil, municipality):
     client = client_for(leader)
-    upload(client, roster(row("P1")), "roster", municipality)
+    upload(client, roster_csv(roster_row("P1")), "roster", municipality)
 
     content = client.get(URL).content.decode()
 
     assert "Last opp en annen fil" in content
     assert 'name="action" value="validate"' in content
 
-    response = upload(client, absence(line(pupil)), "absence", municipality)
+    response = upload(client, absence_csv(absence_line(pupil)), "absence", municipality)
 
     assert "Fravær: «fil.csv», 1 rad." in response.content.decode()
     assert client.session[SESSION_KEY]["job"]["kind"] == "absence"
@@ -184,7 +178,7 @@ def test_missing_file_asks_to_choose_one(client_for, leader, municipality):
 
 
 def test_thousands_of_bad_rows_show_a_count_and_the_first_200(client_for, leader, municipality):
-    data = absence(*(line(f"E{n}") for n in range(5_000)))
+    data = absence_csv(*(absence_line(f"E{n}") for n in range(5_000)))
 
     response = upload(client_for(leader), data, "absence", municipality)
 
@@ -199,7 +193,7 @@ def test_thousands_of_bad_rows_show_a_count_and_the_first_200(client_for, leader
 
 def test_upload_lists_every_row_error_and_keeps_nothing(client_for, leader, pupil, municipality):
     client = client_for(leader)
-    data = absence(line(pupil), line("E123"), line(pupil, "2026-11-14"))
+    data = absence_csv(absence_line(pupil), absence_line("E123"), absence_line(pupil, "2026-11-14"))
 
     response = upload(client, data, "absence", municipality)
 
@@ -216,7 +210,10 @@ def test_leader_cannot_import_another_schools_rows(client_for, leader, municipal
     client = client_for(leader)
 
     response = upload(
-        client, roster(row("P1"), row("P2", school="Sørby skole")), "roster", municipality
+        client,
+        roster_csv(roster_row("P1"), roster_row("P2", school="Sørby skole")),
+        "roster",
+        municipality,
     )
 
     content = response.content.decode()
@@ -229,7 +226,9 @@ def test_leader_cannot_take_over_another_schools_pupil(
     client_for, leader, other_pupil, municipality
 ):
     client = client_for(leader)
-    data = roster(row(other_pupil.pupil_id, first="Kapret", g1=("Ny Foresatt", "40000000", "")))
+    data = roster_csv(
+        roster_row(other_pupil.pupil_id, first="Kapret", g1=("Ny Foresatt", "40000000", ""))
+    )
 
     response = upload(client, data, "roster", municipality)
 
@@ -247,7 +246,7 @@ def test_leader_cannot_take_over_another_schools_pupil(
 
 def test_leader_cannot_hand_a_class_to_ppt(client_for, leader, ppt_advisor, municipality):
     client = client_for(leader)
-    data = roster(row("P1"), row("P2", teacher="ppt@testvik.no"))
+    data = roster_csv(roster_row("P1"), roster_row("P2", teacher="ppt@testvik.no"))
 
     response = upload(client, data, "roster", municipality)
 
@@ -268,7 +267,12 @@ def test_municipal_admin_may_import_for_the_municipalitys_schools(
 ):
     client = client_for(municipal_admin)
 
-    upload(client, roster(row("P1"), row("P2", school="Sørby skole")), "roster", municipality)
+    upload(
+        client,
+        roster_csv(roster_row("P1"), roster_row("P2", school="Sørby skole")),
+        "roster",
+        municipality,
+    )
     response = confirm(client)
 
     assert response.status_code == 302
@@ -277,7 +281,7 @@ def test_municipal_admin_may_import_for_the_municipalitys_schools(
 
 def test_confirm_with_wrong_token_applies_nothing(client_for, leader, municipality):
     client = client_for(leader)
-    upload(client, roster(row("P1")), "roster", municipality)
+    upload(client, roster_csv(roster_row("P1")), "roster", municipality)
 
     response = client.post(URL, {"action": "confirm", "token": "forfalsket"})
 
@@ -288,7 +292,7 @@ def test_confirm_with_wrong_token_applies_nothing(client_for, leader, municipali
 
 def test_cancel_forgets_the_file(client_for, leader, municipality):
     client = client_for(leader)
-    upload(client, roster(row("P1")), "roster", municipality)
+    upload(client, roster_csv(roster_row("P1")), "roster", municipality)
 
     client.post(URL, {"action": "cancel"})
 
@@ -298,7 +302,7 @@ def test_cancel_forgets_the_file(client_for, leader, municipality):
 
 def test_confirm_after_losing_the_role_is_404(client_for, leader, municipality):
     client = client_for(leader)
-    upload(client, roster(row("P1")), "roster", municipality)
+    upload(client, roster_csv(roster_row("P1")), "roster", municipality)
     StaffRole.objects.filter(user=leader).delete()
 
     assert confirm(client).status_code == 404
@@ -310,7 +314,7 @@ def test_upload_for_a_municipality_not_ones_own_is_rejected(client_for, leader, 
 
     elsewhere = Municipality.objects.create(name="Andreby")
 
-    response = upload(client_for(leader), roster(row("P1")), "roster", elsewhere)
+    response = upload(client_for(leader), roster_csv(roster_row("P1")), "roster", elsewhere)
 
     assert response.status_code == 200
     assert "Velg et gyldig valg" in response.content.decode()
@@ -328,7 +332,7 @@ def test_empty_upload_speaks_of_fila(client_for, leader, municipality):
 def test_upload_rejects_too_large_file(client_for, leader, municipality, settings):
     settings.IMPORT_MAX_BYTES = 50
 
-    response = upload(client_for(leader), roster(row("P1")), "roster", municipality)
+    response = upload(client_for(leader), roster_csv(roster_row("P1")), "roster", municipality)
 
     assert "Fila er for stor." in response.content.decode()
     assert Pupil.objects.count() == 0
@@ -336,7 +340,7 @@ def test_upload_rejects_too_large_file(client_for, leader, municipality, setting
 
 def test_no_personal_data_in_urls(client_for, leader, pupil, municipality):
     client = client_for(leader)
-    upload(client, absence(line(pupil)), "absence", municipality)
+    upload(client, absence_csv(absence_line(pupil)), "absence", municipality)
 
     response = confirm(client)
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.conftest import make_pupil
-from tests.fravaer.test_register_view import post_data, url
+from tests.pages import post_data, register_url
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_summary_names_the_pupil_and_the_problem_and_links_to_the_field(
     client_for, contact_teacher, group, three_pupils
 ):
     client = client_for(contact_teacher)
-    page = client.get(url(group))
+    page = client.get(register_url(group))
     brage, cecilie = prefix_of(page, "Brage"), prefix_of(page, "Cecilie")
     data = post_data(
         page,
@@ -46,7 +46,7 @@ def test_summary_names_the_pupil_and_the_problem_and_links_to_the_field(
             "Cecilie": {"status": "day", "documented": True, "reason": "unknown"},
         },
     )
-    response = client.post(url(group), data)
+    response = client.post(register_url(group), data)
     assert summary_links(response) == [
         (f"#id_{brage}-lessons", "Brage Berg: Oppgi antall timer."),
         (f"#id_{cecilie}-reason", "Cecilie Berg: Dokumentert fravær kan ikke ha ukjent årsak."),
@@ -55,10 +55,10 @@ def test_summary_names_the_pupil_and_the_problem_and_links_to_the_field(
 
 def test_summary_lists_every_problem_of_a_row(client_for, contact_teacher, group, three_pupils):
     client = client_for(contact_teacher)
-    page = client.get(url(group))
+    page = client.get(register_url(group))
     anna = prefix_of(page, "Anna")
     data = post_data(page, {"Anna": {"status": "lesson", "documented": True, "reason": "unknown"}})
-    links = summary_links(client.post(url(group), data))
+    links = summary_links(client.post(register_url(group), data))
     assert links == [
         (f"#id_{anna}-lessons", "Anna Berg: Oppgi antall timer."),
         (f"#id_{anna}-reason", "Anna Berg: Dokumentert fravær kan ikke ha ukjent årsak."),
@@ -69,9 +69,9 @@ def test_a_choice_error_links_to_the_rows_fieldset(
     client_for, contact_teacher, group, three_pupils
 ):
     client = client_for(contact_teacher)
-    page = client.get(url(group))
+    page = client.get(register_url(group))
     anna = prefix_of(page, "Anna")
-    response = client.post(url(group), post_data(page, {"Anna": {"status": "nonsense"}}))
+    response = client.post(register_url(group), post_data(page, {"Anna": {"status": "nonsense"}}))
     [(href, text)] = summary_links(response)
     assert href == f"#id_{anna}-status"
     assert text.startswith("Anna Berg: ") and len(text) > len("Anna Berg: ")
@@ -82,11 +82,13 @@ def test_a_choice_error_links_to_the_rows_fieldset(
 
 def test_a_conflict_links_to_the_row(client_for, contact_teacher, group, three_pupils):
     client = client_for(contact_teacher)
-    stale = client.get(url(group))
+    stale = client.get(register_url(group))
     row = next(i for i, (r, _f) in enumerate(stale.context["rows"]) if r.pupil.first_name == "Anna")
-    client.post(url(group), post_data(client.get(url(group)), {"Anna": {"status": "day"}}))
+    client.post(
+        register_url(group), post_data(client.get(register_url(group)), {"Anna": {"status": "day"}})
+    )
     response = client.post(
-        url(group), post_data(stale, {"Anna": {"status": "late", "minutes_late": 3}})
+        register_url(group), post_data(stale, {"Anna": {"status": "late", "minutes_late": 3}})
     )
     [(href, text)] = summary_links(response)
     assert href == f"#row-{row}"

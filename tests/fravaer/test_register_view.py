@@ -6,29 +6,10 @@ from django.urls import reverse
 
 from fravaer.models import AbsenceRecord, AbsenceRecordChange, NonSchoolDay
 from tests.conftest import make_pupil
+from tests.factories import absence
+from tests.pages import post_data, register_url
 
 DAY = dt.date(2026, 11, 17)  # Tuesday, a school day (today is frozen at 18.11.2026)
-
-
-def url(group, day=DAY):
-    return reverse("register", args=[group.pk]) + f"?dato={day.isoformat()}"
-
-
-def post_data(response, changes: dict[str, dict] | None = None) -> dict:
-    """The register form as the page rendered it, with some rows changed (by first name)."""
-    data = {"dato": response.context["day"].isoformat()}
-    for row, form in response.context["rows"]:
-        p = form.prefix
-        initial = {**form.initial}
-        initial.update((changes or {}).get(row.pupil.first_name, {}))
-        data[f"{p}-pupil"] = str(row.pupil.uuid)
-        data[f"{p}-record"] = initial.get("record") or ""
-        for field in ("status", "lessons", "subject", "minutes_late", "reason", "note"):
-            value = initial.get(field)
-            data[f"{p}-{field}"] = "" if value is None else str(value)
-        if initial.get("documented"):
-            data[f"{p}-documented"] = "on"
-    return data
 
 
 @pytest.fixture
@@ -47,7 +28,7 @@ def test_register_saves_day_lesson_and_late_in_one_post(
     client_for, contact_teacher, group, three_pupils
 ):
     client = client_for(contact_teacher)
-    page = client.get(url(group))
+    page = client.get(register_url(group))
     data = post_data(
         page,
         {
@@ -62,7 +43,7 @@ def test_register_saves_day_lesson_and_late_in_one_post(
             "Cecilie": {"status": "late", "minutes_late": 10},
         },
     )
-    response = client.post(url(group), data)
+    response = client.post(register_url(group), data)
     assert response.status_code == 302
     records = {
         r.pupil.first_name: r for r in AbsenceRecord.objects.select_related("pupil", "reason")
@@ -78,8 +59,10 @@ def test_register_saves_day_lesson_and_late_in_one_post(
 
 def test_register_reopens_with_saved_values(client_for, contact_teacher, group, three_pupils):
     client = client_for(contact_teacher)
-    client.post(url(group), post_data(client.get(url(group)), {"Anna": {"status": "day"}}))
-    page = client.get(url(group))
+    client.post(
+        register_url(group), post_data(client.get(register_url(group)), {"Anna": {"status": "day"}})
+    )
+    page = client.get(register_url(group))
     forms = {row.pupil.first_name: form for row, form in page.context["rows"]}
     assert forms["Anna"].initial["status"] == "day"
     assert forms["Brage"].initial["status"] == "none"
@@ -91,15 +74,15 @@ def test_register_reopens_with_saved_values(client_for, contact_teacher, group, 
 def test_register_edits_and_removes(client_for, contact_teacher, group, three_pupils):
     client = client_for(contact_teacher)
     client.post(
-        url(group),
+        register_url(group),
         post_data(
-            client.get(url(group)),
+            client.get(register_url(group)),
             {"Anna": {"status": "day"}, "Brage": {"status": "late", "minutes_late": 5}},
         ),
     )
-    page = client.get(url(group))
+    page = client.get(register_url(group))
     client.post(
-        url(group),
+        register_url(group),
         post_data(
             page,
             {
@@ -128,13 +111,13 @@ def test_register_bad_row_saves_nothing_and_keeps_typed_values(
 ):
     client = client_for(contact_teacher)
     data = post_data(
-        client.get(url(group)),
+        client.get(register_url(group)),
         {
             "Anna": {"status": "day", "note": "Ringte mor"},
             "Brage": {"status": "lesson"},  # no count
         },
     )
-    response = client.post(url(group), data)
+    response = client.post(register_url(group), data)
     assert response.status_code == 200
     assert not AbsenceRecord.objects.exists()
     html = response.content.decode()
@@ -148,9 +131,10 @@ def test_register_rejects_documented_unknown_reason(
 ):
     client = client_for(contact_teacher)
     data = post_data(
-        client.get(url(group)), {"Anna": {"status": "day", "documented": True, "reason": "unknown"}}
+        client.get(register_url(group)),
+        {"Anna": {"status": "day", "documented": True, "reason": "unknown"}},
     )
-    response = client.post(url(group), data)
+    response = client.post(register_url(group), data)
     assert "Dokumentert fravær kan ikke ha ukjent årsak." in response.content.decode()
     assert not AbsenceRecord.objects.exists()
 
@@ -159,14 +143,14 @@ def test_register_rejects_more_lessons_than_the_day_has(
     client_for, contact_teacher, group, three_pupils
 ):
     client = client_for(contact_teacher)
-    data = post_data(client.get(url(group)), {"Anna": {"status": "lesson", "lessons": 6}})
-    response = client.post(url(group), data)
+    data = post_data(client.get(register_url(group)), {"Anna": {"status": "lesson", "lessons": 6}})
+    response = client.post(register_url(group), data)
     assert "Klassen har 5 timer per dag" in response.content.decode()
     assert not AbsenceRecord.objects.exists()
 
 
 def test_register_weekend_shows_message_not_form(client_for, contact_teacher, group, three_pupils):
-    response = client_for(contact_teacher).get(url(group, dt.date(2026, 11, 15)))
+    response = client_for(contact_teacher).get(register_url(group, dt.date(2026, 11, 15)))
     assert response.status_code == 200
     assert "er en helgedag, ikke en skoledag" in response.content.decode()
     assert "rows" not in response.context
@@ -176,12 +160,12 @@ def test_register_holiday_shows_its_name(client_for, contact_teacher, group, thr
     NonSchoolDay.objects.create(
         school=group.school, date=dt.date(2026, 11, 16), kind="planning", name="Planleggingsdag"
     )
-    response = client_for(contact_teacher).get(url(group, dt.date(2026, 11, 16)))
+    response = client_for(contact_teacher).get(register_url(group, dt.date(2026, 11, 16)))
     assert "ikke en skoledag (Planleggingsdag)" in response.content.decode()
 
 
 def test_register_future_date_shows_message(client_for, contact_teacher, group, three_pupils):
-    response = client_for(contact_teacher).get(url(group, dt.date(2026, 11, 19)))
+    response = client_for(contact_teacher).get(register_url(group, dt.date(2026, 11, 19)))
     assert "er fram i tid" in response.content.decode()
 
 
@@ -189,9 +173,9 @@ def test_register_post_on_non_school_day_saves_nothing(
     client_for, contact_teacher, group, three_pupils
 ):
     client = client_for(contact_teacher)
-    data = post_data(client.get(url(group)), {"Anna": {"status": "day"}})
+    data = post_data(client.get(register_url(group)), {"Anna": {"status": "day"}})
     data["dato"] = "2026-11-15"
-    response = client.post(url(group, dt.date(2026, 11, 15)), data)
+    response = client.post(register_url(group, dt.date(2026, 11, 15)), data)
     assert response.status_code == 200
     assert not AbsenceRecord.objects.exists()
 
@@ -243,13 +227,13 @@ def test_subject_teacher_registers_lessons_but_not_days(
     client_for, subject_teacher, group, three_pupils
 ):
     client = client_for(subject_teacher)
-    page = client.get(url(group))
+    page = client.get(register_url(group))
     data = post_data(page, {"Anna": {"status": "day"}})
-    response = client.post(url(group), data)
+    response = client.post(register_url(group), data)
     assert response.status_code == 200
     assert not AbsenceRecord.objects.exists()
     data = post_data(page, {"Anna": {"status": "lesson", "lessons": 1, "subject": "Matematikk"}})
-    assert client.post(url(group), data).status_code == 302
+    assert client.post(register_url(group), data).status_code == 302
     assert AbsenceRecord.objects.get().kind == "lesson"
 
 
@@ -257,8 +241,10 @@ def test_subject_teacher_sees_day_record_read_only(
     client_for, contact_teacher, subject_teacher, group, three_pupils
 ):
     client = client_for(contact_teacher)
-    client.post(url(group), post_data(client.get(url(group)), {"Anna": {"status": "day"}}))
-    page = client_for(subject_teacher).get(url(group))
+    client.post(
+        register_url(group), post_data(client.get(register_url(group)), {"Anna": {"status": "day"}})
+    )
+    page = client_for(subject_teacher).get(register_url(group))
     rows = {row.pupil.first_name: row for row, _ in page.context["rows"]}
     assert rows["Anna"].primary is None
     assert rows["Anna"].others[0].kind == "day"
@@ -268,10 +254,12 @@ def test_register_stale_row_is_a_conflict_not_an_overwrite(
     client_for, contact_teacher, group, three_pupils
 ):
     client = client_for(contact_teacher)
-    stale = client.get(url(group))
-    client.post(url(group), post_data(client.get(url(group)), {"Anna": {"status": "day"}}))
+    stale = client.get(register_url(group))
+    client.post(
+        register_url(group), post_data(client.get(register_url(group)), {"Anna": {"status": "day"}})
+    )
     response = client.post(
-        url(group), post_data(stale, {"Anna": {"status": "late", "minutes_late": 3}})
+        register_url(group), post_data(stale, {"Anna": {"status": "late", "minutes_late": 3}})
     )
     assert response.status_code == 200
     assert "endret av en annen" in response.content.decode()
@@ -298,10 +286,12 @@ def test_after_a_conflict_the_row_shows_the_others_change_and_saves_again(
     client_for, contact_teacher, group, three_pupils
 ):
     client = client_for(contact_teacher)
-    stale = client.get(url(group))
-    client.post(url(group), post_data(client.get(url(group)), {"Anna": {"status": "day"}}))
+    stale = client.get(register_url(group))
+    client.post(
+        register_url(group), post_data(client.get(register_url(group)), {"Anna": {"status": "day"}})
+    )
     conflict = client.post(
-        url(group),
+        register_url(group),
         post_data(
             stale, {"Anna": {"status": "late", "minutes_late": 3}, "Brage": {"status": "day"}}
         ),
@@ -315,7 +305,7 @@ def test_after_a_conflict_the_row_shows_the_others_change_and_saves_again(
     assert "De radene viser nå det som er registrert" in conflict.content.decode()
     # Saving again from what the page shows works, and the teacher's choice wins.
     again = client.post(
-        url(group), shown_data(conflict, {"Anna": {"status": "late", "minutes_late": "3"}})
+        register_url(group), shown_data(conflict, {"Anna": {"status": "late", "minutes_late": "3"}})
     )
     assert again.status_code == 302
     kinds = dict(AbsenceRecord.objects.current().values_list("pupil__first_name", "kind"))
@@ -324,8 +314,8 @@ def test_after_a_conflict_the_row_shows_the_others_change_and_saves_again(
 
 def test_register_htmx_post_renders_fragment(client_for, contact_teacher, group, three_pupils):
     client = client_for(contact_teacher)
-    data = post_data(client.get(url(group)), {"Brage": {"status": "lesson"}})
-    response = client.post(url(group), data, headers={"HX-Request": "true"})
+    data = post_data(client.get(register_url(group)), {"Brage": {"status": "lesson"}})
+    response = client.post(register_url(group), data, headers={"HX-Request": "true"})
     html = response.content.decode()
     assert 'id="register-body"' in html
     assert "<html" not in html
@@ -334,10 +324,10 @@ def test_register_htmx_post_renders_fragment(client_for, contact_teacher, group,
 @pytest.mark.parametrize("persona", ["leader", "team_member", "nurse"])
 def test_school_staff_see_register_read_only(request, client_for, group, three_pupils, persona):
     client = client_for(request.getfixturevalue(persona))
-    page = client.get(url(group))
+    page = client.get(register_url(group))
     assert page.status_code == 200
     assert "Du kan se registreringen, men ikke endre den." in page.content.decode()
-    response = client.post(url(group), post_data(page, {"Anna": {"status": "day"}}))
+    response = client.post(register_url(group), post_data(page, {"Anna": {"status": "day"}}))
     assert response.status_code == 404
     assert not AbsenceRecord.objects.exists()
 
@@ -345,13 +335,13 @@ def test_school_staff_see_register_read_only(request, client_for, group, three_p
 @pytest.mark.parametrize("persona", ["outsider", "ppt_advisor", "municipal_admin"])
 def test_register_is_404_for_others(request, client_for, group, three_pupils, persona):
     client = client_for(request.getfixturevalue(persona))
-    assert client.get(url(group)).status_code == 404
-    assert client.post(url(group), {"dato": DAY.isoformat()}).status_code == 404
+    assert client.get(register_url(group)).status_code == 404
+    assert client.post(register_url(group), {"dato": DAY.isoformat()}).status_code == 404
     assert client.get(reverse("register_step", args=[group.pk])).status_code == 404
 
 
 def test_register_requires_login(client, group):
-    response = client.get(url(group))
+    response = client.get(register_url(group))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
 
@@ -362,7 +352,7 @@ def test_register_unknown_group_is_404(client_for, contact_teacher):
 
 def test_ended_assignment_loses_access(client_for, contact_teacher, group):
     contact_teacher.teaching_assignments.update(valid_to=dt.date(2026, 11, 1))
-    assert client_for(contact_teacher).get(url(group)).status_code == 404
+    assert client_for(contact_teacher).get(register_url(group)).status_code == 404
 
 
 # --- bounded queries -------------------------------------------------------------
@@ -384,9 +374,9 @@ def test_register_get_uses_at_most_five_queries(
     for i in range(size):
         make_pupil(group, first=f"Elev{i}")
     client = client_for(contact_teacher)
-    client.get(url(group))  # warm the session cache like any second request
+    client.get(register_url(group))  # warm the session cache like any second request
     with django_assert_max_num_queries(5):
-        response = client.get(url(group))
+        response = client.get(register_url(group))
     assert len(response.context["rows"]) == size
 
 
@@ -405,14 +395,14 @@ def test_register_query_counts_do_not_grow_with_class_size(
         for i in range(size):
             make_pupil(g, first=f"P{size}-{i}")
         client = client_for(contact_teacher)
-        client.get(url(g))
+        client.get(register_url(g))
         with CaptureQueriesContext(connection) as get_ctx:
-            page = client.get(url(g))
+            page = client.get(register_url(g))
         data = post_data(page, {})
         for i in range(size):  # everybody absent all day
             data[f"p{i}-status"] = "day"
         with CaptureQueriesContext(connection) as post_ctx:
-            response = client.post(url(g), data)
+            response = client.post(register_url(g), data)
         assert response.status_code == 302
         counts[size] = (len(get_ctx.captured_queries), len(post_ctx.captured_queries))
     assert counts[10] == counts[30]
@@ -433,7 +423,7 @@ def test_register_without_date_on_a_weekend_opens_the_last_school_day(
 def test_subject_teacher_rows_start_with_their_subject(
     client_for, subject_teacher, group, three_pupils
 ):
-    page = client_for(subject_teacher).get(url(group))
+    page = client_for(subject_teacher).get(register_url(group))
     assert {form.initial["subject"] for _, form in page.context["rows"]} == {"Matematikk"}
 
 
@@ -445,14 +435,14 @@ def test_absence_typed_into_a_present_pupils_new_row_is_not_dropped(
     what was typed stays, instead of "Ingen endringer å lagre"."""
     client = client_for(contact_teacher)
     data = post_data(
-        client.get(url(group)),
+        client.get(register_url(group)),
         {
             "Anna": {"status": "day"},
             "Brage": {"lessons": 2, "subject": "Matematikk"},
             "Cecilie": {"documented": True, "reason": "illness", "note": "Syk, mor ringte"},
         },
     )
-    response = client.post(url(group), data)
+    response = client.post(register_url(group), data)
     assert response.status_code == 200
     assert not AbsenceRecord.objects.exists()
     forms = {row.pupil.first_name: form for row, form in response.context["rows"]}
@@ -475,11 +465,13 @@ def test_choosing_present_for_a_registered_row_removes_its_record(
     removes it, as before."""
     client = client_for(contact_teacher)
     client.post(
-        url(group), post_data(client.get(url(group)), {"Anna": {"status": "lesson", "lessons": 2}})
+        register_url(group),
+        post_data(client.get(register_url(group)), {"Anna": {"status": "lesson", "lessons": 2}}),
     )
     assert AbsenceRecord.objects.current().count() == 1
     response = client.post(
-        url(group), post_data(client.get(url(group)), {"Anna": {"status": "none"}})
+        register_url(group),
+        post_data(client.get(register_url(group)), {"Anna": {"status": "none"}}),
     )
     assert response.status_code == 302
     assert not AbsenceRecord.objects.current().exists()
@@ -490,13 +482,11 @@ def test_the_register_adds_up_a_days_lessons_with_the_pupils_other_records(
 ):
     """A subject teacher's row holds only their own record; the contact teacher's
     lessons that day count too, against the class's 5."""
-    from tests.fravaer.test_pupil_views import absence
-
     anna = three_pupils[0]
     absence(anna, DAY, contact_teacher, kind="lesson", lessons=4)
     client = client_for(subject_teacher)
-    data = post_data(client.get(url(group)), {"Anna": {"status": "lesson", "lessons": 2}})
-    response = client.post(url(group), data)
+    data = post_data(client.get(register_url(group)), {"Anna": {"status": "lesson", "lessons": 2}})
+    response = client.post(register_url(group), data)
     assert response.status_code == 200
     assert (
         "Eleven har allerede 4 timer fravær 17.11.2026, og klassen har 5 timer per dag."
@@ -506,16 +496,16 @@ def test_the_register_adds_up_a_days_lessons_with_the_pupils_other_records(
     forms = {row.pupil.first_name: form for row, form in response.context["rows"]}
     assert forms["Anna"].errors["lessons"][0].startswith("Eleven har allerede 4 timer")
     assert 'aria-invalid="true"' in response.content.decode()
-    data = post_data(client.get(url(group)), {"Anna": {"status": "lesson", "lessons": 1}})
-    assert client.post(url(group), data).status_code == 302
+    data = post_data(client.get(register_url(group)), {"Anna": {"status": "lesson", "lessons": 1}})
+    assert client.post(register_url(group), data).status_code == 302
 
 
 def test_the_saved_message_says_one_new_in_the_singular(
     client_for, contact_teacher, group, three_pupils
 ):
     client = client_for(contact_teacher)
-    data = post_data(client.get(url(group)), {"Anna": {"status": "day"}})
-    response = client.post(url(group), data, follow=True)
+    data = post_data(client.get(register_url(group)), {"Anna": {"status": "day"}})
+    response = client.post(register_url(group), data, follow=True)
     assert "Lagret for 17.11.2026: 1 ny, 0 endret, 0 fjernet." in response.content.decode()
 
 
@@ -524,7 +514,9 @@ def test_minutes_or_a_subject_alone_in_a_present_row_are_not_dropped_either(
     client_for, contact_teacher, group, three_pupils, typed
 ):
     client = client_for(contact_teacher)
-    response = client.post(url(group), post_data(client.get(url(group)), {"Brage": typed}))
+    response = client.post(
+        register_url(group), post_data(client.get(register_url(group)), {"Brage": typed})
+    )
     assert response.status_code == 200
     forms = {row.pupil.first_name: form for row, form in response.context["rows"]}
     assert "status" in forms["Brage"].errors
@@ -534,7 +526,7 @@ def test_a_subject_teachers_own_subject_in_a_present_row_is_no_absence(
     client_for, subject_teacher, group, three_pupils
 ):
     client = client_for(subject_teacher)
-    response = client.post(url(group), post_data(client.get(url(group))))
+    response = client.post(register_url(group), post_data(client.get(register_url(group))))
     assert response.status_code == 302
 
 
@@ -544,7 +536,7 @@ def test_a_present_pupils_row_still_sends_every_field_and_names_the_kinds_that_u
     """The register hides a row's detail fields by CSS from its status (app.css): the
     HTML keeps every field, so a browser without CSS :has() still shows and sends them,
     and each cell says which statuses use it."""
-    html = client_for(contact_teacher).get(url(group)).content.decode()
+    html = client_for(contact_teacher).get(register_url(group)).content.decode()
     row = html[html.index('id="row-0"') : html.index('id="row-1"')]
     cells = re.findall(r'<td[^>]*data-kinds="([^"]+)"(.*?)</td>', row, re.S)
     kinds = {

@@ -437,7 +437,7 @@ def record_new_flags(flags, *, now):
 def test_flag_raised_handlers_get_exactly_the_new_flags_inside_the_scan(
     settings, school, pupil, contact_teacher
 ):
-    settings.FLAG_RAISED_HANDLERS = ["tests.fravaer.test_scan.record_new_flags"]
+    settings.EVENT_HANDLERS = {"flags_raised": ["tests.fravaer.test_scan.record_new_flags"]}
     HANDLED.clear()
     for day in weekdays(dt.date(2026, 11, 2), 4):
         absence(pupil, day, contact_teacher, documented=True)

@@ -174,7 +174,7 @@ def failing_handler(flags, *, now):
 def test_a_failing_handler_rolls_back_every_slices_writes(
     absent, school, other_school, settings, school_slices
 ):
-    settings.FLAG_RAISED_HANDLERS = ["tests.fravaer.test_scan_writer.failing_handler"]
+    settings.EVENT_HANDLERS = {"flags_raised": ["tests.fravaer.test_scan_writer.failing_handler"]}
     HANDLED.clear()
     with pytest.raises(RuntimeError, match="the handler failed"):
         scan(school, other_school)

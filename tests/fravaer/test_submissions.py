@@ -27,10 +27,8 @@ from fravaer.models import AbsenceRecord, ContactLog, Flag, SubmissionKey, Teach
 from fravaer.views_import import SESSION_KEY
 from tests.cases.conftest import make_case
 from tests.conftest import make_user, needs_concurrent_transactions
-from tests.fravaer.test_import_absence import absence, line
-from tests.fravaer.test_import_upload import upload
-from tests.fravaer.test_register_view import post_data
-from tests.pages import meeting_form, post_contact
+from tests.fravaer.csv_files import absence_csv, absence_line
+from tests.pages import meeting_form, post_contact, post_data, upload
 
 ALREADY_SENT = "Skjemaet var allerede sendt, og det er lagret én gang."
 
@@ -450,7 +448,13 @@ def test_absence_import_confirmed_with_a_key_raises_the_flag_after_commit(
     client_for, leader, pupil, municipality, eager_tasks
 ):
     client = client_for(leader)
-    upload(client, absence(line(pupil)), "absence", municipality, _submission=str(uuid.uuid4()))
+    upload(
+        client,
+        absence_csv(absence_line(pupil)),
+        "absence",
+        municipality,
+        _submission=str(uuid.uuid4()),
+    )
     assert not SubmissionKey.objects.exists()  # the preview gives its key back
     token = client.session[SESSION_KEY]["token"]
     response = client.post(

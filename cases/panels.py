@@ -1,0 +1,84 @@
+"""What the cases app adds to fravaer's pages (`fravaer.panels`; registered in
+`settings.PAGE_PANELS`). Each function reads through `cases.queries` and
+`cases.access` in a fixed number of queries, and returns nothing for a user who has
+nothing to see."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q
+from django.http import HttpRequest
+
+from cases import queries
+from cases.access import LEADER_ROLES, TEAM_ROLES, board_schools
+from cases.actions.deadlines import overdue_exists
+from cases.models import Case
+from fravaer.panels import Panel
+
+BOARD_ROLES = {*LEADER_ROLES, *TEAM_ROLES}
+
+
+def my_cases(request: HttpRequest, *, today: dt.date, **page) -> Panel | None:
+    """Start page: the cases the user follows up (`queries.followed_cases`). One query."""
+    cases = queries.followed_cases(request.user, today)
+    if not cases:
+        return None
+    return Panel("cases/includes/_home_my_cases.html", {"cases": cases, "today": today})
+
+
+def case_boards(request: HttpRequest, *, today: dt.date, roles: set[str], **page) -> Panel | None:
+    """Start page: the team's and leaders' boards with open and overdue counts. Two
+    queries, and none for anyone else than school staff (`roles`: the home view's
+    `fravaer.access.roles_of`)."""
+    if not roles & BOARD_ROLES:
+        return None
+    schools = list(board_schools(request.user).order_by("name"))
+    if not schools:
+        return None
+    counts = {
+        row["school_id"]: row
+        for row in Case.objects.open()
+        .filter(school__in=schools)
+        .values("school_id")
+        .annotate(n=Count("pk"), late=Count("pk", filter=Q(overdue_exists(today))))
+    }
+    boards = [
+        {
+            "school": s,
+            "open": counts.get(s.pk, {}).get("n", 0),
+            "overdue": counts.get(s.pk, {}).get("late", 0),
+        }
+        for s in schools
+    ]
+    return Panel("cases/board/_home_boards.html", {"boards": boards}, slot="school")
+
+
+def flagged_pupils_cases(request: HttpRequest, *, flagged_pupils, **page) -> list[Panel]:
+    """Start page, on each card of a pupil with active flags: "Gå til saken" for the
+    pupil's open case the user sees, and otherwise "Opprett sak" on each flag. One
+    query (`queries.open_cases_by_pupil`)."""
+    if not flagged_pupils:
+        return []
+    open_cases = queries.open_cases_by_pupil(request.user, {e.pupil.pk for e in flagged_pupils})
+    context = {"open_cases": open_cases}
+    return [
+        Panel("cases/includes/_pupil_case_link.html", context, slot="pupil_links"),
+        Panel("cases/includes/_flag_open_case_card.html", context, slot="flag_actions"),
+    ]
+
+
+def pupil_case(request: HttpRequest, *, pupil, grant, **page) -> list[Panel]:
+    """Pupil page: the pupil's open case, a recently closed one to reopen, or "Opprett
+    sak" (`queries.pupil_case`, at most three queries); and "Opprett sak" on each
+    active flag when the user may open a case and none is open."""
+    state = queries.pupil_case(
+        request.user,
+        pupil,
+        school_id=grant.group.school_id,
+        is_contact_teacher=grant.is_contact_teacher,
+    )
+    panels = [Panel("cases/includes/_pupil_case.html", {"state": state})]
+    if state.can_open and state.open_case is None:
+        panels.append(Panel("cases/includes/_flag_open_case.html", slot="flag_actions"))
+    return panels
