@@ -7,10 +7,10 @@ that are not flags yet. It is written from the rule definitions (issue #3, §1),
 from `fravaer.scan`, so agreeing findings check the set-based SQL as well as time
 it. By itself it writes nothing, which flatters it: compare it with a scan that has
 nothing new to write. With `raise_flags` it also raises what it finds, the way that
-first version would: a `Flag.objects.create` per new finding, the people the rule
-table names looked up per flag, and an inbox message per person and flag (what the
-product did itself before `Notification.flag_ids`); compare that with a scan that
-raises every flag. The benchmark runs it in a transaction it rolls back.
+first version would: a `Flag.objects.create` per new finding, the people it reaches
+(`access.flag_recipients`) looked up per flag, and an inbox message per person and
+flag (what the product did itself before `Notification.flag_ids`); compare that with
+a scan that raises every flag. The benchmark runs it in a transaction it rolls back.
 
 `sql_floor` is one hand-written aggregate pass over the same absence rows: every
 count and sum the year, month and window rules need, per pupil, in a single
@@ -26,7 +26,8 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
-from fravaer.actions.scan_writes import RECIPIENT_ROLES, new_flag
+from fravaer.access import flag_recipients
+from fravaer.actions.scan_writes import new_flag
 from fravaer.models import (
     AbsenceReason,
     AbsenceRecord,
@@ -36,16 +37,12 @@ from fravaer.models import (
     Notification,
     RuleSetting,
     SchoolYear,
-    StaffRole,
-    TeachingAssignment,
 )
 from fravaer.schooldays import SchoolCalendar
 from fravaer.thresholds import (
-    CONTACT,
     FIFTEEN_WEEKS_DAYS,
     FORTNIGHT_DAYS,
     PATTERN_LONG_DAYS,
-    RULES,
     Finding,
     MonthFigures,
     PupilFigures,
@@ -175,21 +172,15 @@ def _raise(finding: Finding, pupil_id: int, group, as_of: dt.date, now: dt.datet
         now=now,
     )
     flag.save()
-    recipients = RULES[finding.rule].recipients
-    users: set[int] = set()
-    if CONTACT in recipients:
-        users.update(
-            TeachingAssignment.objects.active_on(as_of)
-            .filter(group_id=group.pk, kind=TeachingAssignment.Kind.CONTACT)
-            .values_list("user_id", flat=True)
-        )
-    roles = [role for who, role in RECIPIENT_ROLES.items() if who in recipients]
-    if roles:
-        users.update(
-            StaffRole.objects.filter(school_id=group.school_id, role__in=roles).values_list(
-                "user_id", flat=True
-            )
-        )
+    users = set(
+        flag_recipients(
+            finding.rule,
+            group_id=group.pk,
+            school_id=group.school_id,
+            day=as_of,
+            handed_over="no_answer_on" in (finding.details or {}),
+        ).values_list("pk", flat=True)
+    )
     for user_id in users:
         Notification.objects.create(
             user_id=user_id, kind=Notification.Kind.FLAG, flag_ids=[flag.pk], created_at=now

@@ -19,15 +19,18 @@ context) and re-derived nowhere else: in a group's register, who registers
 (`GroupAccess.can_register`), which kinds (`allowed_kinds`), whose records one edits
 (`edits_only_own_records`), who opens the pupils (`can_open_pupils`) and contacts the
 home (`may_contact_home`); on a pupil, who edits absence and logs contact
-(`PupilAccess.can_edit`) and who acknowledges a flag (`may_acknowledge`). The cases
-app's questions are in `cases.access`.
+(`PupilAccess.can_edit`) and who acknowledges a flag (`may_acknowledge`); who is told
+about a new flag (`flag_recipients`, from the table `FLAG_AUDIENCES`, of which the
+scan builds its SQL). The cases app's questions are in `cases.access`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import uuid
 from dataclasses import dataclass
+from functools import reduce
 
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
@@ -45,6 +48,7 @@ from fravaer.models import (
     TeachingAssignment,
     User,
 )
+from fravaer.thresholds import CONTACT, LEADERS, RULES, TEAM
 
 SCHOOL_ROLES = [str(r) for r in StaffRole.SCHOOL_ROLES]
 # Roles that may upload roster and absence files for their school.
@@ -304,6 +308,99 @@ def contact_teacher_flags(user: User, day: dt.date | None = None) -> QuerySet[Fl
         Enrollment.objects.active_on(day).filter(group_id__in=contact_groups).values("pupil_id")
     )
     return Flag.objects.filter(pupil_id__in=enrolled)
+
+
+# --- who is told about a new flag ---------------------------------------------------
+
+# Who takes over when the home does not answer an undocumented absence (the routine:
+# "leadership or the school-environment team follows up"): the leaders and the team.
+HANDOVER_ROLES = (StaffRole.Role.SCHOOL_LEADER, StaffRole.Role.ENVIRONMENT_TEAM)
+# The staff roles behind the rule table's recipients (`thresholds.Rule.recipients`)
+# besides the contact teacher.
+RECIPIENT_ROLES = {LEADERS: StaffRole.Role.SCHOOL_LEADER, TEAM: StaffRole.Role.ENVIRONMENT_TEAM}
+
+
+def _rules_reaching(who: str) -> frozenset[str]:
+    return frozenset(code for code, rule in RULES.items() if who in rule.recipients)
+
+
+def _contact_assignments(day: dt.date) -> QuerySet[TeachingAssignment]:
+    """Contact teachers' assignments in force on `day`: the ground on which a contact
+    teacher sees the pupils of their class (`visible_pupils`)."""
+    return TeachingAssignment.objects.active_on(day).filter(kind=TeachingAssignment.Kind.CONTACT)
+
+
+@dataclass(frozen=True)
+class FlagAudience:
+    """One line of the table of who is told about a new flag (`FLAG_AUDIENCES`): for a
+    flag of one of `rules` (with `handed_over`, only one raised already handed over),
+    the contact teachers of the flag's class in force on the day, or, with `roles`,
+    the holders of those school roles at the flag's school. Both are grounds on which
+    `visible_pupils` shows the pupil of a class or school, so nobody is told about a
+    flag whose pupil they may not see."""
+
+    rules: frozenset[str]
+    roles: tuple[str, ...] = ()
+    handed_over: bool = False
+
+    def __post_init__(self) -> None:
+        # A role that does not see the school's pupils (PPT, the municipality) would
+        # be told about flags it may not open: refuse the table at import.
+        others = sorted(str(role) for role in self.roles if role not in SCHOOL_ROLES)
+        if others:
+            raise ValueError(f"not a school role: {others}")
+
+    @property
+    def on(self) -> str:
+        """The column (of the people and of the flag) that matches them: the class or
+        the school."""
+        return "school_id" if self.roles else "group_id"
+
+    def reaches(self, rule: str, *, handed_over: bool = False) -> bool:
+        return rule in self.rules and (handed_over or not self.handed_over)
+
+    def people(self, day: dt.date) -> QuerySet:
+        """(user_id, `on`): each person and the class or school whose flags they are
+        told about. The scan's SQL joins these rows to its new flags
+        (`fravaer.actions.scan_writes.recipients_sql`)."""
+        if self.roles:
+            people = StaffRole.objects.filter(role__in=self.roles)
+        else:
+            people = _contact_assignments(day)
+        return people.order_by().values("user_id", self.on)
+
+
+# The hand-over: the people told about an undocumented flag once the home did not
+# answer (`fravaer.actions.flags.hand_over_unanswered`), and about one raised already
+# handed over (a try logged before the absence came in).
+HANDOVER_AUDIENCE = FlagAudience(
+    frozenset({"undocumented"}), roles=HANDOVER_ROLES, handed_over=True
+)
+# Who is told about a new flag: the rule table (`Rule.recipients`) as people, and the
+# hand-over.
+FLAG_AUDIENCES = (
+    FlagAudience(_rules_reaching(CONTACT)),
+    *(FlagAudience(_rules_reaching(who), roles=(role,)) for who, role in RECIPIENT_ROLES.items()),
+    HANDOVER_AUDIENCE,
+)
+
+
+def flag_recipients(
+    rule: str, *, group_id: int, school_id: int, day: dt.date, handed_over: bool = False
+) -> QuerySet[User]:
+    """Who is told about a new flag of `rule` for a pupil in the class `group_id` at
+    the school `school_id` on `day` (`handed_over`: an undocumented flag raised
+    already handed over): the one definition, `FLAG_AUDIENCES`, from which the scan
+    builds its SQL too. Each of them may see the pupil on `day` (`visible_pupils`)."""
+    key = {"group_id": group_id, "school_id": school_id}
+    reached = [
+        Q(pk__in=audience.people(day).filter(**{audience.on: key[audience.on]}).values("user_id"))
+        for audience in FLAG_AUDIENCES
+        if audience.reaches(rule, handed_over=handed_over)
+    ]
+    if not reached:
+        return User.objects.none()
+    return User.objects.filter(reduce(operator.or_, reached))
 
 
 def pupil_flag_or_404(grant: PupilAccess, flag_id: int) -> Flag:

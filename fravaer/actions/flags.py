@@ -26,8 +26,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 
+from fravaer.access import HANDOVER_AUDIENCE
 from fravaer.actions.scan_writes import ScanWrites, queue_notification_emails
-from fravaer.models import Pupil, SchoolYear, StaffRole, User
+from fravaer.models import Pupil, SchoolYear, User
 from fravaer.models.flags import (
     Flag,
     RuleSetting,
@@ -301,10 +302,6 @@ def clear_undocumented_flags(
     )
 
 
-# Who takes over when the home does not answer: the rule table's leaders and team.
-HANDOVER_ROLES = (StaffRole.Role.SCHOOL_LEADER, StaffRole.Role.ENVIRONMENT_TEAM)
-
-
 def hand_over_unanswered(pupil: Pupil, *, day: dt.date, now: dt.datetime) -> list[int]:
     """The school tried the home about undocumented absence and nobody answered. The
     routine (seeds 000 and 003): leadership or the school-environment team follows up
@@ -334,9 +331,8 @@ def hand_over_unanswered(pupil: Pupil, *, day: dt.date, now: dt.datetime) -> lis
         return []
     per_user: dict[int, set[int]] = {}
     for user_id, school_id in (
-        StaffRole.objects.filter(
-            school_id__in={f.school_id for f in first_time}, role__in=HANDOVER_ROLES
-        )
+        HANDOVER_AUDIENCE.people(day)
+        .filter(school_id__in={f.school_id for f in first_time})
         .values_list("user_id", "school_id")
         .distinct()
     ):

@@ -25,12 +25,12 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
+from fravaer.access import FLAG_AUDIENCES
 from fravaer.events import emit
-from fravaer.models import StaffRole, TeachingAssignment
 from fravaer.models.flags import Flag, cleared_details
 from fravaer.models.notifications import Notification
 from fravaer.scan import PupilPlace
-from fravaer.thresholds import CONTACT, LEADERS, RULES, TEAM, Finding
+from fravaer.thresholds import RULES, Finding
 
 logger = logging.getLogger(__name__)
 
@@ -169,17 +169,18 @@ class ScanWrites:
             created_at = Notification._meta.get_field("created_at").get_db_prep_value(
                 self.now, connection
             )
+            messages, params = messages_sql("new", as_of=self.as_of, created_at=created_at)
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"WITH new (id, group_id, school_id, rule, handed_over) AS ({new_sql}) "  # noqa: S608
-                    + messages_sql("new", as_of=self.as_of),
-                    [*new_params, created_at],
+                    + messages,
+                    [*new_params, *params],
                 )
                 rows = cursor.fetchall()
             written.inserted = new.count() - written.reactivated
         elif self._begun:  # PostgreSQL
             with connection.cursor() as cursor:
-                cursor.execute(messages_sql(RAISED, as_of=self.as_of), [self.now])
+                cursor.execute(*messages_sql(RAISED, as_of=self.as_of, created_at=self.now))
                 rows = cursor.fetchall()
         for user_id, count in rows:
             written.per_user[user_id] = count
@@ -375,55 +376,37 @@ def new_flag(
     )
 
 
-# The staff roles behind the rule table's recipients besides the contact teacher.
-RECIPIENT_ROLES = {LEADERS: StaffRole.Role.SCHOOL_LEADER, TEAM: StaffRole.Role.ENVIRONMENT_TEAM}
-
-
-def recipients_sql(new: str, *, as_of: dt.date) -> str:
+def recipients_sql(new: str, *, as_of: dt.date) -> tuple[str, list]:
     """(user_id, flag_id) for every person the flags in the relation `new` (id,
-    group_id, school_id, rule, handed_over) reach, per the rule table, and the leaders
-    and the team for an undocumented flag raised already handed over (the home did not
-    answer a try logged before the absence came in); a UNION, so nobody twice. The
-    rule codes, roles and the date are the code's own values, written as literals."""
-    from fravaer.actions.flags import HANDOVER_ROLES
-
-    quote = connection.ops.quote_name
-    day = f"'{as_of.isoformat()}'"
-
-    def rules(who: str) -> str:
-        return ", ".join(f"'{code}'" for code, rule in RULES.items() if who in rule.recipients)
-
-    parts = []
-    if rules(CONTACT):
+    group_id, school_id, rule, handed_over) reach, and its parameters: built from the
+    access module's table of who is told (`access.FLAG_AUDIENCES`, which
+    `access.flag_recipients` reads too), each line's people on `as_of` joined to the
+    new flags of its rules on their class or school; a UNION, so nobody twice. The
+    rule codes are the code's own values, written as literals."""
+    parts, params = [], []
+    for audience in FLAG_AUDIENCES:
+        if not audience.rules:
+            continue
+        people = audience.people(as_of)
+        people_sql, people_params = people.query.get_compiler(connection=connection).as_sql()
+        rules = ", ".join(f"'{code}'" for code in sorted(audience.rules))
+        handed_over = " AND n.handed_over" if audience.handed_over else ""
         parts.append(
-            f"SELECT a.user_id, n.id AS flag_id FROM {new} n "  # noqa: S608
-            f"JOIN {quote(TeachingAssignment._meta.db_table)} a ON a.group_id = n.group_id "
-            f"WHERE n.rule IN ({rules(CONTACT)}) "
-            f"AND a.kind = '{TeachingAssignment.Kind.CONTACT.value}' "
-            f"AND a.valid_from <= {day} AND (a.valid_to IS NULL OR a.valid_to >= {day})"
+            f"SELECT p.user_id, n.id AS flag_id FROM {new} n "  # noqa: S608
+            f"JOIN ({people_sql}) p ON p.{audience.on} = n.{audience.on} "
+            f"WHERE n.rule IN ({rules}){handed_over}"
         )
-    for who, role in RECIPIENT_ROLES.items():
-        if rules(who):
-            parts.append(
-                f"SELECT s.user_id, n.id AS flag_id FROM {new} n "  # noqa: S608
-                f"JOIN {quote(StaffRole._meta.db_table)} s ON s.school_id = n.school_id "
-                f"WHERE n.rule IN ({rules(who)}) AND s.role = '{role.value}'"
-            )
-    roles = ", ".join(f"'{role.value}'" for role in HANDOVER_ROLES)
-    parts.append(
-        f"SELECT s.user_id, n.id AS flag_id FROM {new} n "  # noqa: S608
-        f"JOIN {quote(StaffRole._meta.db_table)} s ON s.school_id = n.school_id "
-        f"WHERE n.rule = 'undocumented' AND n.handed_over AND s.role IN ({roles})"
-    )
-    return " UNION ".join(parts)
+        params.extend(people_params)
+    return " UNION ".join(parts), params
 
 
-def messages_sql(new: str, *, as_of: dt.date) -> str:
+def messages_sql(new: str, *, as_of: dt.date, created_at) -> tuple[str, list]:
     """An INSERT of one inbox message per person whom the flags in the relation `new`
-    reach (`recipients_sql`), listing their ids in order; it returns each person and
-    the number of flags in their message. One parameter: the time of the messages."""
+    reach (`recipients_sql`), listing their ids in order, and its parameters (the time
+    of the messages first); it returns each person and the number of flags in their
+    message."""
     table = connection.ops.quote_name(Notification._meta.db_table)
-    recipients = recipients_sql(new, as_of=as_of)
+    recipients, params = recipients_sql(new, as_of=as_of)
     if connection.vendor == "postgresql":
         ids, length = "jsonb_agg(r.flag_id ORDER BY r.flag_id)", "jsonb_array_length"
     else:
@@ -435,4 +418,4 @@ def messages_sql(new: str, *, as_of: dt.date) -> str:
         f"SELECT r.user_id, '{Notification.Kind.FLAG.value}', {ids}, %s, '', '', '' "
         f"FROM ({recipients}) r GROUP BY r.user_id "
         f"RETURNING user_id, {length}(flag_ids) AS flags"
-    )
+    ), [created_at, *params]
