@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 
 from fravaer.actions.flags import rule_configs
+from fravaer.actions.scan_writes import COLUMNS
 from fravaer.models import (
     AbsenceReason,
     AbsenceRecord,
@@ -346,25 +347,8 @@ def complete_floor(as_of: dt.date) -> set[Key]:
         return {(pupil_id, rule, period) for pupil_id, rule, period in cursor.fetchall()}
 
 
-COPIED_COLUMNS = (
-    "pupil_id",
-    "school_id",
-    "group_id",
-    "rule",
-    "period_key",
-    "period_start",
-    "period_end",
-    "value",
-    "threshold",
-    "details",
-    "record_ids",
-    "record_id",
-    "as_of",
-    "raised_at",
-    "status",
-    "episode_open",
-    "acknowledgement",
-)
+# The plain COPY writes the very columns the scan writes.
+COPIED_COLUMNS = COLUMNS
 
 
 def plain_copy(as_of: dt.date) -> tuple[float, int]:
