@@ -32,7 +32,7 @@ from cases.forms_board import AssignOwnerForm, BoardFilterForm, DeadlineSettings
 from cases.models import Case, DeadlineSettingChange, Level
 from fravaer import access as fravaer_access
 from fravaer.models import Group, User
-from fravaer.views_flags import safe_next_url
+from fravaer.views.flags import safe_next_url
 
 CHANGE_LOG_SIZE = 100
 

@@ -24,7 +24,7 @@ from cases.models import Case, Mapping, Meeting
 from fravaer import tasks
 from fravaer.middleware import OncePerSubmissionMiddleware
 from fravaer.models import AbsenceRecord, ContactLog, Flag, SubmissionKey, TeachingAssignment
-from fravaer.views_import import SESSION_KEY
+from fravaer.views.imports import SESSION_KEY
 from tests.cases.conftest import make_case
 from tests.conftest import make_user, needs_concurrent_transactions
 from tests.fravaer.csv_files import absence_csv, absence_line
@@ -254,15 +254,15 @@ def test_another_users_key_does_not_block_their_form(
 def test_server_error_rolls_back_the_views_writes_and_the_key(
     client_for, contact_teacher, pupil, monkeypatch
 ):
-    from fravaer import views
+    from fravaer.views import pupils
 
-    real = views.log_contact
+    real = pupils.log_contact
 
     def log_then_fail(*args, **kwargs):
         real(*args, **kwargs)
         raise RuntimeError("after the write")
 
-    monkeypatch.setattr(views, "log_contact", log_then_fail)
+    monkeypatch.setattr(pupils, "log_contact", log_then_fail)
     client = client_for(contact_teacher)
     client.raise_request_exception = False
     response = post_contact(client, pupil, _submission=str(uuid.uuid4()))
