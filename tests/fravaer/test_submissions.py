@@ -474,9 +474,9 @@ def test_absence_import_confirmed_with_a_key_raises_the_flag_after_commit(
 @needs_concurrent_transactions
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_posts_with_one_key_schedule_one_meeting(case, contact_teacher, monkeypatch):
-    from cases import views_meetings
+    from cases.views import meetings as meeting_views
 
-    real = views_meetings.schedule_meeting
+    real = meeting_views.schedule_meeting
     entered, proceed = threading.Event(), threading.Event()
 
     def held_open(*args, **kwargs):
@@ -485,7 +485,7 @@ def test_two_concurrent_posts_with_one_key_schedule_one_meeting(case, contact_te
         proceed.wait(timeout=20)  # until the other request waits on the key
         return meeting
 
-    monkeypatch.setattr(views_meetings, "schedule_meeting", held_open)
+    monkeypatch.setattr(meeting_views, "schedule_meeting", held_open)
     clients = [Client(), Client()]
     for client in clients:
         client.force_login(contact_teacher)
