@@ -10,7 +10,7 @@ page still warns before it. The browser closing ends the session as before
 
 The page is told the seconds left (`seconds_left`: on `<body>`, and in the
 `Session-Expires-In` header of htmx answers); static/js/session.js warns
-`SESSION_WARNING_SECONDS` before and offers to extend (`fravaer.views.session_extend`).
+`SESSION_WARNING_SECONDS` before and offers to extend (`fravaer.views.session.session_extend`).
 The stamps are epoch seconds in the session itself: the session is read anyway, so
 knowing them costs no query.
 """

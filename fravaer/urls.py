@@ -6,8 +6,8 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
-from fravaer import views, views_flags, views_import, views_session
-from fravaer.forms_auth import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from fravaer.forms.auth import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from fravaer.views import flags, health, home, imports, pupils, register, session
 
 # Only administrators reach the Django admin; everyone else works in the product.
 admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
@@ -15,8 +15,8 @@ admin.site.site_header = _("Fravær – administrasjon")
 admin.site.site_title = _("Fravær")
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("helse/", views.health, name="health"),
+    path("", home.home, name="home"),
+    path("helse/", health.health, name="health"),
     path("logg-inn/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logg-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path(
@@ -53,36 +53,36 @@ urlpatterns = [
         auth_views.PasswordResetConfirmView.as_view(form_class=SetPasswordForm),
         name="password_reset_confirm",
     ),
-    path("okt/forleng/", views_session.session_extend, name="session_extend"),
-    path("klasser/<int:group_id>/", views.group_detail, name="group"),
-    path("klasser/<int:group_id>/fravaer/", views.register, name="register"),
-    path("klasser/<int:group_id>/fravaer/bla/", views.register_step, name="register_step"),
-    path("elever/<uuid:pupil_uuid>/", views.pupil_detail, name="pupil"),
-    path("elever/<uuid:pupil_uuid>/fravaer/ny/", views.pupil_add_record, name="pupil_add_record"),
+    path("okt/forleng/", session.session_extend, name="session_extend"),
+    path("klasser/<int:group_id>/", register.group_detail, name="group"),
+    path("klasser/<int:group_id>/fravaer/", register.register, name="register"),
+    path("klasser/<int:group_id>/fravaer/bla/", register.register_step, name="register_step"),
+    path("elever/<uuid:pupil_uuid>/", pupils.pupil_detail, name="pupil"),
+    path("elever/<uuid:pupil_uuid>/fravaer/ny/", pupils.pupil_add_record, name="pupil_add_record"),
     path(
         "elever/<uuid:pupil_uuid>/fravaer/<int:record_id>/endre/",
-        views.record_edit,
+        pupils.record_edit,
         name="record_edit",
     ),
     path(
         "elever/<uuid:pupil_uuid>/fravaer/<int:record_id>/fjern/",
-        views.record_remove,
+        pupils.record_remove,
         name="record_remove",
     ),
-    path("elever/<uuid:pupil_uuid>/kontakt/", views.contact_log, name="contact_log"),
+    path("elever/<uuid:pupil_uuid>/kontakt/", pupils.contact_log, name="contact_log"),
     path(
         "elever/<uuid:pupil_uuid>/varsler/<int:flag_id>/kvitter/",
-        views_flags.flag_acknowledge,
+        flags.flag_acknowledge,
         name="flag_acknowledge",
     ),
-    path("import/", views_import.upload, name="imports"),
-    path("varsler/", views_flags.inbox, name="inbox"),
-    path("varsler/lest/", views_flags.inbox_mark_read, name="inbox_mark_read"),
-    path("varsler/<int:notification_id>/", views_flags.inbox_message, name="inbox_message"),
-    path("skole/<int:school_id>/varsler/", views_flags.school_flags, name="school_flags"),
+    path("import/", imports.upload, name="imports"),
+    path("varsler/", flags.inbox, name="inbox"),
+    path("varsler/lest/", flags.inbox_mark_read, name="inbox_mark_read"),
+    path("varsler/<int:notification_id>/", flags.inbox_message, name="inbox_message"),
+    path("skole/<int:school_id>/varsler/", flags.school_flags, name="school_flags"),
     path(
         "kommune/<int:municipality_id>/regler/",
-        views_flags.municipality_rules,
+        flags.municipality_rules,
         name="municipality_rules",
     ),
     path("", include("cases.urls")),

@@ -117,7 +117,7 @@ def rules_url(municipality) -> str:
 
 def settings_post(**overrides) -> dict:
     """The form as shown with the defaults, with some fields changed."""
-    from fravaer.forms_flags import RULE_HELP
+    from fravaer.forms.flags import RULE_HELP
     from fravaer.thresholds import RULES
 
     data = {}

@@ -13,8 +13,8 @@ import pytest
 from cases.actions.consent import record_consent, years_after
 from cases.actions.meetings import MEETING_WINDOW_DAYS, assign_task
 from cases.errors import CaseRuleError
-from cases.forms_consent import ConsentForm
-from cases.forms_meetings import ConversationForm, MeetingForm, TaskForm
+from cases.forms.consent import ConsentForm
+from cases.forms.meetings import ConversationForm, MeetingForm, TaskForm
 from cases.models import Case, Consent, Conversation, Meeting, Service
 from fravaer.models import StaffRole, User
 from tests.cases.conftest import make_case
@@ -219,7 +219,7 @@ def test_conversation_page_shows_the_actions_refusal_at_its_field(
     def refuse(*args, **kwargs):
         raise CaseRuleError("Samtalen er for gammel.", code="conversation_too_old")
 
-    monkeypatch.setattr("cases.views_meetings.log_conversation", refuse)
+    monkeypatch.setattr("cases.views.meetings.log_conversation", refuse)
     page = client_for(contact_teacher).post(
         f"/saker/{case.uuid}/samtaler/ny/", _conversation_data()
     )
@@ -303,7 +303,7 @@ def test_meeting_page_shows_the_actions_refusal_at_its_field(
     def refuse(*args, **kwargs):
         raise CaseRuleError("For langt unna.", code="meeting_date_out_of_range")
 
-    monkeypatch.setattr("cases.views_meetings.schedule_meeting", refuse)
+    monkeypatch.setattr("cases.views.meetings.schedule_meeting", refuse)
     data = {
         "kind": Meeting.Kind.LEVEL1,
         "date": TODAY.isoformat(),
@@ -496,7 +496,7 @@ def test_board_queries_do_not_grow_with_owners_or_unknown_filters(
 
 
 def test_the_2a_coordinator_is_required_at_its_field(case, contact_teacher):
-    from cases.forms import LevelForm
+    from cases.forms.case import LevelForm
 
     Case.objects.filter(pk=case.pk).update(level="1")
     case.refresh_from_db()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from cases.actions.consent import refer_to_ppt
 from cases.actions.meetings import cancel_meeting, schedule_meeting
 from cases.models import CaseAccessLog, Meeting
-from cases.views_meetings import ics_escape, ics_fold, meeting_ics
+from cases.views.meetings import ics_escape, ics_fold, meeting_ics
 from tests.factories import give
 
 OSLO = timezone.get_default_timezone()

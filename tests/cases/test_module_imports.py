@@ -59,8 +59,10 @@ def test_what_case_actions_share_imports_no_action_built_on_it(relative):
 
 
 def test_the_actions_and_the_pages_share_one_level_table():
-    from cases import forms, transitions, views
+    from cases import transitions
     from cases.actions import core
+    from cases.forms import case as forms
+    from cases.views import case as views
 
     # The action refuses and the page offers by the same definition.
     assert core.TRANSITIONS is forms.TRANSITIONS is transitions.TRANSITIONS

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from fravaer import demo
 from fravaer.models import AbsenceRecord, Enrollment, Guardian, Municipality, Pupil, StaffRole, User
-from fravaer.views_import import SESSION_KEY
+from fravaer.views.imports import SESSION_KEY
 from tests.conftest import TODAY, make_user
 from tests.fravaer.csv_files import SAMPLES, absence_csv, absence_line, roster_csv, roster_row
 from tests.pages import upload

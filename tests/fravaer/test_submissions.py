@@ -24,7 +24,7 @@ from cases.models import Case, Mapping, Meeting
 from fravaer import tasks
 from fravaer.middleware import OncePerSubmissionMiddleware
 from fravaer.models import AbsenceRecord, ContactLog, Flag, SubmissionKey, TeachingAssignment
-from fravaer.views_import import SESSION_KEY
+from fravaer.views.imports import SESSION_KEY
 from tests.cases.conftest import make_case
 from tests.conftest import make_user, needs_concurrent_transactions
 from tests.fravaer.csv_files import absence_csv, absence_line
@@ -254,15 +254,15 @@ def test_another_users_key_does_not_block_their_form(
 def test_server_error_rolls_back_the_views_writes_and_the_key(
     client_for, contact_teacher, pupil, monkeypatch
 ):
-    from fravaer import views
+    from fravaer.views import pupils
 
-    real = views.log_contact
+    real = pupils.log_contact
 
     def log_then_fail(*args, **kwargs):
         real(*args, **kwargs)
         raise RuntimeError("after the write")
 
-    monkeypatch.setattr(views, "log_contact", log_then_fail)
+    monkeypatch.setattr(pupils, "log_contact", log_then_fail)
     client = client_for(contact_teacher)
     client.raise_request_exception = False
     response = post_contact(client, pupil, _submission=str(uuid.uuid4()))
@@ -474,9 +474,9 @@ def test_absence_import_confirmed_with_a_key_raises_the_flag_after_commit(
 @needs_concurrent_transactions
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_posts_with_one_key_schedule_one_meeting(case, contact_teacher, monkeypatch):
-    from cases import views_meetings
+    from cases.views import meetings as meeting_views
 
-    real = views_meetings.schedule_meeting
+    real = meeting_views.schedule_meeting
     entered, proceed = threading.Event(), threading.Event()
 
     def held_open(*args, **kwargs):
@@ -485,7 +485,7 @@ def test_two_concurrent_posts_with_one_key_schedule_one_meeting(case, contact_te
         proceed.wait(timeout=20)  # until the other request waits on the key
         return meeting
 
-    monkeypatch.setattr(views_meetings, "schedule_meeting", held_open)
+    monkeypatch.setattr(meeting_views, "schedule_meeting", held_open)
     clients = [Client(), Client()]
     for client in clients:
         client.force_login(contact_teacher)

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.db.models import Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,7 +30,7 @@ from cases.actions.meetings import (
     staff_candidates,
 )
 from cases.errors import CaseRuleError
-from cases.forms_meetings import (
+from cases.forms.meetings import (
     ConversationForm,
     MappingForm,
     MeetingCancelForm,
@@ -51,7 +51,7 @@ from fravaer.models import AbsenceRecord, Enrollment
 from fravaer.schooldays import SchoolCalendar
 
 # What the case page's conversation, meeting and mapping sections read: one query each
-# (`cases.views.case_detail` prefetches these).
+# (`cases.views.case.case_detail` prefetches these).
 
 
 def _posted(request: HttpRequest):
@@ -86,7 +86,7 @@ def _meeting_or_404(grant: access.CaseAccess, meeting_uuid) -> Meeting:
 
 def _section_context(request: HttpRequest, grant: access.CaseAccess, **extra) -> dict:
     """What this area's pages and the case page's sections read (see
-    `cases.views.case_context`, which the case page itself uses)."""
+    `cases.views.case.case_context`, which the case page itself uses)."""
     return {"grant": grant, "case": grant.case, "today": timezone.localdate(), **extra}
 
 
@@ -440,26 +440,3 @@ def task_done(request: HttpRequest, case_uuid, task_id: int) -> HttpResponse:
         context = _section_context(request, grant, show_messages=True)
         return render(request, "cases/includes/_case_mappings.html", context)
     return redirect(_case_url(grant, "#kartlegging"))
-
-
-urlpatterns = [
-    path("saker/<uuid:case_uuid>/samtaler/ny/", conversation_new, name="conversation_new"),
-    path("saker/<uuid:case_uuid>/moter/nytt/", meeting_new, name="meeting_new"),
-    path("saker/<uuid:case_uuid>/moter/<uuid:meeting_uuid>/", meeting_detail, name="meeting"),
-    path(
-        "saker/<uuid:case_uuid>/moter/<uuid:meeting_uuid>/holdt/", meeting_held, name="meeting_held"
-    ),
-    path(
-        "saker/<uuid:case_uuid>/moter/<uuid:meeting_uuid>/avlys/",
-        meeting_cancel,
-        name="meeting_cancel",
-    ),
-    path(
-        "saker/<uuid:case_uuid>/moter/<uuid:meeting_uuid>/kalender.ics",
-        meeting_calendar,
-        name="meeting_ics",
-    ),
-    path("saker/<uuid:case_uuid>/kartlegging/ny/", mapping_new, name="mapping_new"),
-    path("saker/<uuid:case_uuid>/oppgaver/ny/", task_new, name="task_new"),
-    path("saker/<uuid:case_uuid>/oppgaver/<int:task_id>/utfort/", task_done, name="task_done"),
-]

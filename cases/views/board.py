@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.text import get_text_list
@@ -28,11 +28,11 @@ from cases.actions.deadlines import (
     municipality_deadline_days,
 )
 from cases.errors import CaseChanged, CaseRuleError
-from cases.forms_board import AssignOwnerForm, BoardFilterForm, DeadlineSettingsForm
+from cases.forms.board import AssignOwnerForm, BoardFilterForm, DeadlineSettingsForm
 from cases.models import Case, DeadlineSettingChange, Level
 from fravaer import access as fravaer_access
 from fravaer.models import Group, User
-from fravaer.views_flags import safe_next_url
+from fravaer.views.flags import safe_next_url
 
 CHANGE_LOG_SIZE = 100
 
@@ -224,14 +224,3 @@ def deadline_settings(request: HttpRequest, municipality_id: int) -> HttpRespons
         "changes": log[:CHANGE_LOG_SIZE],
     }
     return render(request, "cases/board/deadline_settings.html", context)
-
-
-urlpatterns = [
-    path("skole/<int:school_id>/saker/", case_board, name="board"),
-    path(
-        "skole/<int:school_id>/saker/<uuid:case_uuid>/saksansvarlig/",
-        board_assign_owner,
-        name="board_owner",
-    ),
-    path("kommune/<int:municipality_id>/frister/", deadline_settings, name="deadline_settings"),
-]

@@ -10,7 +10,7 @@ from django import forms
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from fravaer.forms import StyledForm
+from fravaer.forms.base import StyledForm
 from fravaer.thresholds import (
     CONTACT,
     FRACTIONAL_RULES,

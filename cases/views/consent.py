@@ -13,7 +13,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -34,7 +34,7 @@ from cases.actions.consent import (
     withdraw_consent,
 )
 from cases.errors import CaseRuleError
-from cases.forms_consent import (
+from cases.forms.consent import (
     ConsentForm,
     EndReferralForm,
     ParticipantForm,
@@ -267,26 +267,3 @@ def ppt_cases(request: HttpRequest) -> HttpResponse:
         raise Http404
     cases = access.referred_cases(request.user).order_by("-referred_at", "-pk")
     return render(request, "cases/ppt/case_list.html", {"cases": cases})
-
-
-urlpatterns = [
-    path("saker/<uuid:case_uuid>/samtykke/ny/", consent_new, name="consent_new"),
-    path(
-        "saker/<uuid:case_uuid>/samtykke/<int:consent_id>/trekk/",
-        consent_withdraw,
-        name="consent_withdraw",
-    ),
-    path("saker/<uuid:case_uuid>/henvisning/ny/", referral_new, name="referral_new"),
-    path(
-        "saker/<uuid:case_uuid>/henvisning/<int:referral_id>/avslutt/",
-        referral_end,
-        name="referral_end",
-    ),
-    path("saker/<uuid:case_uuid>/deltakere/ny/", participant_new, name="participant_new"),
-    path(
-        "saker/<uuid:case_uuid>/deltakere/<int:participant_id>/fjern/",
-        participant_remove,
-        name="participant_remove",
-    ),
-    path("ppt/saker/", ppt_cases, name="ppt_cases"),
-]

@@ -7,7 +7,7 @@ import unicodedata
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 
-from fravaer.forms import StyledForm
+from fravaer.forms.base import StyledForm
 
 
 class PasswordChangeForm(StyledForm, auth_forms.PasswordChangeForm):

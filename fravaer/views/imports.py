@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from fravaer import access, imports
-from fravaer.forms import StyledForm
+from fravaer.forms.base import StyledForm
 from fravaer.models import Municipality, School, SchoolYear
 
 SESSION_KEY = "fravaer_pending_import"

@@ -1,6 +1,6 @@
 """Flags and the inbox: the inbox, acknowledging a flag, the leaders' overview of a
 school's flags and the municipal administrator's rule settings. The contact teacher's
-list is on the start page and a pupil's flags on the pupil page (`fravaer.views`)."""
+list is on the start page and a pupil's flags on the pupil page (`fravaer.views.pupils`)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from fravaer.actions import (
     rule_configs,
 )
 from fravaer.context_processors import forget_unread_count
-from fravaer.forms import is_plain_number
-from fravaer.forms_flags import (
+from fravaer.forms.base import is_plain_number
+from fravaer.forms.flags import (
     AcknowledgeFlagForm,
     RuleSettingsForm,
     SchoolFlagFilterForm,
@@ -182,7 +182,7 @@ def _render_flag_item(request, grant, flag, form, *, on_card=False) -> HttpRespo
 
 
 def _render_start_page_card(request, grant) -> HttpResponse:
-    """The pupil's card on the start page as it is now (`fravaer.views.home`)."""
+    """The pupil's card on the start page as it is now (`fravaer.views.home.home`)."""
     flags = access.contact_teacher_flags(request.user, timezone.localdate())
     entries = with_evidence(flagged_pupils(flags.filter(pupil=grant.pupil)))
     context = {

@@ -1,8 +1,8 @@
 """The case page and the case's own actions (open, level, owner, duty, notes, close,
 reopen) and its access log.
 
-Conversations and meetings live in `views_meetings`, consent and PPT in
-`views_consent`, the team's board and deadlines in `views_board`.
+Conversations and meetings live in `cases.views.meetings`, consent and PPT in
+`cases.views.consent`, the team's board and deadlines in `cases.views.board`.
 
 Every form on the page posts the case `version` it showed. On `CaseChanged` the page
 is shown again as the case now is, with the message and the user's typed input (based
@@ -19,7 +19,7 @@ from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -38,7 +38,7 @@ from cases.actions.core import (
     reopen_case,
 )
 from cases.errors import CaseChanged, CaseRuleError
-from cases.forms import (
+from cases.forms.case import (
     CloseForm,
     DutyForm,
     LevelForm,
@@ -475,16 +475,3 @@ def case_access_log(request: HttpRequest, case_uuid) -> HttpResponse:
         row.what_label = queries.WHAT_LABELS.get(row.what, row.what)
     context = {"grant": grant, "case": grant.case, "page": page}
     return render(request, "cases/case_access_log.html", context)
-
-
-urlpatterns = [
-    path("saker/<uuid:case_uuid>/", case_detail, name="case"),
-    path("saker/<uuid:case_uuid>/niva/", case_level, name="case_level"),
-    path("saker/<uuid:case_uuid>/avslutt/", case_close, name="case_close"),
-    path("saker/<uuid:case_uuid>/gjenapne/", case_reopen, name="case_reopen"),
-    path("saker/<uuid:case_uuid>/saksansvarlig/", case_owner, name="case_owner"),
-    path("saker/<uuid:case_uuid>/aktivitetsplikt/", case_duty, name="case_duty"),
-    path("saker/<uuid:case_uuid>/notater/", case_note, name="case_note"),
-    path("saker/<uuid:case_uuid>/innsynslogg/", case_access_log, name="case_access_log"),
-    path("elever/<uuid:pupil_uuid>/sak/ny/", case_open, name="case_open"),
-]

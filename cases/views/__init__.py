@@ -1,0 +1,2 @@
+"""The cases app's pages, one module per area (the case page, meetings, consent and
+PPT, the board); `cases/urls.py` lists every pattern."""
