@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from cases import queries
 from cases.access import LEADER_ROLES, TEAM_ROLES, board_schools
-from cases.actions.deadlines import overdue_exists
+from cases.deadlines import overdue_exists
 from cases.models import Case
 from fravaer.panels import Panel
 

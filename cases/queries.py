@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases import access, transitions
-from cases.actions.consent import PUPIL_CONSENT_AGE, pupil_consent_required, years_after
-from cases.actions.core import missing_for
+from cases.deadlines import Window, deadline_days, deadline_window
 from cases.models import (
     REOPEN_DAYS,
     Case,
@@ -28,8 +28,15 @@ from cases.models import (
     MappingTask,
     Meeting,
 )
-from cases.transitions import TRANSITIONS, UP
+from cases.transitions import (
+    PUPIL_CONSENT_AGE,
+    TRANSITIONS,
+    UP,
+    pupil_consent_required,
+    years_after,
+)
 from fravaer.models import Enrollment, Flag, Pupil, StaffRole, TeachingAssignment, User
+from fravaer.schooldays import SchoolCalendar, closed_reason_label
 from fravaer.thresholds import RULES
 
 
@@ -527,3 +534,117 @@ def followed_cases(user: User, today: dt.date) -> list[Case]:
             .filter(Q(is_owner=True) | Q(is_coordinator=True) | Q(is_contact=True))
         ).order_by(F("next_due").asc(nulls_last=True), "pupil__last_name", "pupil__first_name")
     )
+
+
+# --- what a level change requires (read by change_level and the level form) ---------
+
+
+# 2B's mapping summary is due within 2–3 weeks (seed 004): the team sets the date, at
+# the latest the municipality's deadline for it (21 days unless changed), and at the
+# earliest a week before that, to leave time for the mapping.
+SUMMARY_2B_ROOM_DAYS = 7
+
+
+def summary_2b_window(case: Case, today: dt.date) -> Window:
+    """The days the 2B mapping summary may be set on, and the date suggested (the last
+    school day among them). A window in a holiday widens to the first school day after
+    it (`school_day_window`): the summary is never due on a day without school."""
+    days = deadline_days(case.school.municipality_id, Deadline.Kind.MAPPING_SUMMARY_2B)
+    earliest = today + dt.timedelta(days=max(1, days - SUMMARY_2B_ROOM_DAYS))
+    return deadline_window(case.school_id, earliest, today + dt.timedelta(days=days))
+
+
+def active_consents(case: Case, day: dt.date) -> list[Consent]:
+    return [c for c in case.consents.all() if c.is_active(day)]
+
+
+def missing_for(
+    case: Case,
+    to: str,
+    direction: str,
+    *,
+    today: dt.date,
+    coordinator: User | None,
+    leaders_informed: bool,
+    summary_due: dt.date | None,
+) -> list[tuple[str, str]]:
+    """What the target level requires and the case does not have, as (code, message)."""
+    missing: list[tuple[str, str]] = []
+    if (
+        to == Level.NIVA_1
+        and direction == UP
+        and not Conversation.objects.filter(case=case).exists()
+    ):
+        missing.append(
+            (
+                "level1_needs_conversation",
+                gettext(
+                    "Registrer minst én undringssamtale med eleven eller foresatte "
+                    "før saken går til nivå 1."
+                ),
+            )
+        )
+    if to == Level.NIVA_2A and direction == UP:
+        if not active_consents(case, today):
+            missing.append(
+                (
+                    "level2a_needs_consent",
+                    gettext(
+                        "Nivå 2A krever samtykke fra foresatte for tjenestene som skal "
+                        "involveres. Registrer samtykket først."
+                    ),
+                )
+            )
+        if coordinator is None and case.coordinator_id is None:
+            missing.append(
+                (
+                    "level2a_needs_coordinator",
+                    gettext("Velg en stafettholder for det tverrfaglige arbeidet."),
+                )
+            )
+        if not leaders_informed and case.leaders_informed_at is None:
+            missing.append(
+                (
+                    "level2a_needs_leaders_informed",
+                    gettext("Skoleledelsen må være orientert før saken går til nivå 2A."),
+                )
+            )
+    if to == Level.NIVA_2B:
+        if not active_consents(case, today):
+            missing.append(
+                (
+                    "level2b_needs_consent",
+                    gettext("Nivå 2B krever et gyldig samtykke for tjenestene som er involvert."),
+                )
+            )
+        window = summary_2b_window(case, today)
+        dates = {"first": f"{window.earliest:%d.%m.%Y}", "last": f"{window.latest:%d.%m.%Y}"}
+        if summary_due is not None and not window.earliest <= summary_due <= window.latest:
+            missing.append(
+                (
+                    "summary_due_range",
+                    gettext(
+                        "Datoen for oppsummering av kartleggingen må være fra %(first)s "
+                        "til %(last)s."
+                    )
+                    % dates,
+                )
+            )
+        elif summary_due is not None:
+            calendar = SchoolCalendar.for_school(case.school_id, summary_due, summary_due)
+            if not calendar.is_school_day(summary_due):
+                missing.append(
+                    (
+                        "summary_due_not_school_day",
+                        gettext(
+                            "%(date)s er ikke en skoledag (%(why)s). Velg en skoledag fra "
+                            "%(first)s til %(last)s."
+                        )
+                        % {
+                            "date": f"{summary_due:%d.%m.%Y}",
+                            "why": closed_reason_label(calendar.closed_reason(summary_due)),
+                            **dates,
+                        },
+                    )
+                )
+    return missing

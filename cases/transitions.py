@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from cases.models import Case, Consent, Deadline, Level, Meeting
+from fravaer.models import Pupil
 
 # The staircase's order, lowest first (`Case.level`'s values).
 LEVEL_ORDER: dict[str, int] = {
@@ -86,7 +87,7 @@ def close_reasons(level: str) -> list[tuple[str, str]]:
 KIND_LEVEL: dict[str, str] = {Meeting.Kind.LEVEL1: Level.NIVA_1}
 
 # Levels where other services work on the case, on consent (seed 004: nivå 2A "med
-# samtykke", 2B "krever et gyldig samtykke"; `core.missing_for`).
+# samtykke", 2B "krever et gyldig samtykke"; `queries.missing_for`).
 CONSENT_LEVELS = frozenset({Level.NIVA_2A, Level.NIVA_2B})
 
 # Levels of the interdisciplinary team (seed 004, nivå 2A: "kartleggingsoppgaver
@@ -146,3 +147,27 @@ def consents_needing_pupil(
     active = [c for c in consents if c.is_active(day)]
     with_pupil = {c.service for c in active if c.pupil_consented}
     return [c for c in active if not c.pupil_consented and c.service not in with_pupil]
+
+
+# --- the pupil's own consent ------------------------------------------------------------
+
+# The pupil's own consent is needed too from this age (the age of medical consent,
+# pasient- og brukerrettighetsloven § 4-3; the seeds' consent form asks for it).
+PUPIL_CONSENT_AGE = 15
+
+
+def age_on(pupil: Pupil, day: dt.date) -> int:
+    born = pupil.birth_date
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def pupil_consent_required(pupil: Pupil, day: dt.date) -> bool:
+    return age_on(pupil, day) >= PUPIL_CONSENT_AGE
+
+
+def years_after(day: dt.date, years: int) -> dt.date:
+    """The same day `years` later; 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

@@ -39,11 +39,8 @@ from cases.models import (
     Referral,
     Service,
 )
+from cases.transitions import PUPIL_CONSENT_AGE, age_on, pupil_consent_required, years_after
 from fravaer.models import Guardian, Pupil, StaffRole, User
-
-# The pupil's own consent is needed too from this age (the age of medical consent,
-# pasient- og brukerrettighetsloven § 4-3; the seeds' consent form asks for it).
-PUPIL_CONSENT_AGE = 15
 
 # GP and specialist health services join only in the complex situation, nivå 2B
 # ("Fastlegen og spesialisthelsetjenesten kan involveres ved behov", seed 004 nivå 2B).
@@ -59,15 +56,6 @@ SERVICE_ROLES: dict[str, str] = {
     Service.SCHOOL_NURSE: StaffRole.Role.SCHOOL_NURSE,
     Service.PPT: StaffRole.Role.PPT_ADVISOR,
 }
-
-
-def age_on(pupil: Pupil, day: dt.date) -> int:
-    born = pupil.birth_date
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-def pupil_consent_required(pupil: Pupil, day: dt.date) -> bool:
-    return age_on(pupil, day) >= PUPIL_CONSENT_AGE
 
 
 def active_consent(
@@ -102,14 +90,6 @@ def _require_open(case: Case) -> None:
 # covers a whole school stage (ungdomsskole, videregående); a later expiry is a typing
 # error (2199), and a new consent is recorded when this one runs out.
 CONSENT_MAX_YEARS = 3
-
-
-def years_after(day: dt.date, years: int) -> dt.date:
-    """The same day `years` later; 29 February becomes 28 February."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def given_on_problem(pupil: Pupil, given_on: dt.date, today: dt.date) -> tuple[str, str] | None:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from cases.actions.deadlines import Window, deadline_days, deadline_window, set_deadline
+from cases.actions.deadlines import set_deadline
 from cases.actions.grants import end_referral_access
 from cases.actions.meetings import cancel_meeting
 from cases.actions.notifications import notify, school_staff
@@ -32,8 +32,6 @@ from cases.models import (
     CaseEvent,
     CaseFlag,
     CaseNote,
-    Consent,
-    Conversation,
     Deadline,
     Level,
     Meeting,
@@ -41,6 +39,7 @@ from cases.models import (
     closed_because,
     closed_because_msgids,
 )
+from cases.queries import missing_for
 from cases.transitions import (
     CLOSE_REASONS,
     LEVEL_DEADLINES,
@@ -50,27 +49,8 @@ from cases.transitions import (
 )
 from fravaer.models import Enrollment, Flag, Pupil, School, StaffRole, User
 from fravaer.models.flags import JSONWithKeys
-from fravaer.schooldays import SchoolCalendar, closed_reason_label
 
 # --- what the level changes and opening share ------------------------------------------
-
-# 2B's mapping summary is due within 2–3 weeks (seed 004): the team sets the date, at
-# the latest the municipality's deadline for it (21 days unless changed), and at the
-# earliest a week before that, to leave time for the mapping.
-SUMMARY_2B_ROOM_DAYS = 7
-
-
-def summary_2b_window(case: Case, today: dt.date) -> Window:
-    """The days the 2B mapping summary may be set on, and the date suggested (the last
-    school day among them). A window in a holiday widens to the first school day after
-    it (`school_day_window`): the summary is never due on a day without school."""
-    days = deadline_days(case.school.municipality_id, Deadline.Kind.MAPPING_SUMMARY_2B)
-    earliest = today + dt.timedelta(days=max(1, days - SUMMARY_2B_ROOM_DAYS))
-    return deadline_window(case.school_id, earliest, today + dt.timedelta(days=days))
-
-
-def active_consents(case: Case, day: dt.date) -> list[Consent]:
-    return [c for c in case.consents.all() if c.is_active(day)]
 
 
 def _default_owner(pupil: Pupil, school: School, day: dt.date) -> User | None:
@@ -323,98 +303,6 @@ def change_level(
         elif to == Level.NIVA_2B:
             set_deadline(case, Deadline.Kind.MAPPING_SUMMARY_2B, now=now, due=summary_due, by=by)
     return case
-
-
-def missing_for(
-    case: Case,
-    to: str,
-    direction: str,
-    *,
-    today: dt.date,
-    coordinator: User | None,
-    leaders_informed: bool,
-    summary_due: dt.date | None,
-) -> list[tuple[str, str]]:
-    """What the target level requires and the case does not have, as (code, message)."""
-    missing: list[tuple[str, str]] = []
-    if (
-        to == Level.NIVA_1
-        and direction == UP
-        and not Conversation.objects.filter(case=case).exists()
-    ):
-        missing.append(
-            (
-                "level1_needs_conversation",
-                _(
-                    "Registrer minst én undringssamtale med eleven eller foresatte "
-                    "før saken går til nivå 1."
-                ),
-            )
-        )
-    if to == Level.NIVA_2A and direction == UP:
-        if not active_consents(case, today):
-            missing.append(
-                (
-                    "level2a_needs_consent",
-                    _(
-                        "Nivå 2A krever samtykke fra foresatte for tjenestene som skal "
-                        "involveres. Registrer samtykket først."
-                    ),
-                )
-            )
-        if coordinator is None and case.coordinator_id is None:
-            missing.append(
-                (
-                    "level2a_needs_coordinator",
-                    _("Velg en stafettholder for det tverrfaglige arbeidet."),
-                )
-            )
-        if not leaders_informed and case.leaders_informed_at is None:
-            missing.append(
-                (
-                    "level2a_needs_leaders_informed",
-                    _("Skoleledelsen må være orientert før saken går til nivå 2A."),
-                )
-            )
-    if to == Level.NIVA_2B:
-        if not active_consents(case, today):
-            missing.append(
-                (
-                    "level2b_needs_consent",
-                    _("Nivå 2B krever et gyldig samtykke for tjenestene som er involvert."),
-                )
-            )
-        window = summary_2b_window(case, today)
-        dates = {"first": f"{window.earliest:%d.%m.%Y}", "last": f"{window.latest:%d.%m.%Y}"}
-        if summary_due is not None and not window.earliest <= summary_due <= window.latest:
-            missing.append(
-                (
-                    "summary_due_range",
-                    _(
-                        "Datoen for oppsummering av kartleggingen må være fra %(first)s "
-                        "til %(last)s."
-                    )
-                    % dates,
-                )
-            )
-        elif summary_due is not None:
-            calendar = SchoolCalendar.for_school(case.school_id, summary_due, summary_due)
-            if not calendar.is_school_day(summary_due):
-                missing.append(
-                    (
-                        "summary_due_not_school_day",
-                        _(
-                            "%(date)s er ikke en skoledag (%(why)s). Velg en skoledag fra "
-                            "%(first)s til %(last)s."
-                        )
-                        % {
-                            "date": f"{summary_due:%d.%m.%Y}",
-                            "why": closed_reason_label(calendar.closed_reason(summary_due)),
-                            **dates,
-                        },
-                    )
-                )
-    return missing
 
 
 def _inform_leaders_of_level1(case: Case, *, by: User, now: dt.datetime) -> None:

@@ -8,8 +8,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.actions.core import summary_2b_window
 from cases.models import Case, Level
+from cases.queries import summary_2b_window
 from cases.transitions import DOWN, TRANSITIONS, UP, close_reasons
 from fravaer.forms import HintedForm, StyledForm, is_choice_group
 from fravaer.models import User

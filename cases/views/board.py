@@ -23,10 +23,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from cases import access, queries
 from cases.actions.core import assign_owner
-from cases.actions.deadlines import (
-    change_deadline_settings,
-    municipality_deadline_days,
-)
+from cases.actions.deadlines import change_deadline_settings
+from cases.deadlines import municipality_deadline_days
 from cases.errors import CaseChanged, CaseRuleError
 from cases.forms.board import AssignOwnerForm, BoardFilterForm, DeadlineSettingsForm
 from cases.models import Case, DeadlineSettingChange, Level

@@ -32,7 +32,6 @@ from cases.actions.core import (
     change_level,
     close_case,
     meetings_to_cancel,
-    missing_for,
     open_case,
     record_environment_duty,
     reopen_case,
@@ -49,6 +48,7 @@ from cases.forms.case import (
     VersionedForm,
 )
 from cases.models import Case, CaseAccessLog, Level
+from cases.queries import missing_for
 from cases.transitions import allowed_moves
 from fravaer import access as fravaer_access
 from fravaer.forms import is_plain_number

@@ -18,10 +18,10 @@ from cases.actions.deadlines import (
     OVERDUE_TEXTS,
     SOON_TEXTS,
     ReminderResult,
-    reminder_day,
     send_deadline_reminders,
     set_deadline,
 )
+from cases.deadlines import reminder_day
 from cases.models import Deadline
 from cases.tasks import send_deadline_reminders_daily
 from fravaer.models import NonSchoolDay, Notification, School, StaffRole

@@ -12,10 +12,11 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.actions.core import change_level, summary_2b_window
+from cases.actions.core import change_level
 from cases.actions.deadlines import change_deadline_settings
 from cases.actions.meetings import mark_meeting_held, schedule_meeting
 from cases.models import Case, Deadline, Level, Meeting
+from cases.queries import summary_2b_window
 from fravaer.models import NonSchoolDay
 from tests.factories import at_level
 

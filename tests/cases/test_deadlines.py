@@ -9,12 +9,8 @@ import pytest
 from django.utils import timezone
 
 from cases.actions.core import change_level
-from cases.actions.deadlines import (
-    change_deadline_settings,
-    deadline_days,
-    municipality_deadline_days,
-    set_deadline,
-)
+from cases.actions.deadlines import change_deadline_settings, set_deadline
+from cases.deadlines import deadline_days, municipality_deadline_days
 from cases.errors import CaseRuleError
 from cases.models import Conversation, Deadline, DeadlineSetting, DeadlineSettingChange
 from fravaer.models import Municipality, StaffRole

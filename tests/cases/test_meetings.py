@@ -505,8 +505,8 @@ def test_a_deadline_that_lands_in_a_holiday_moves_to_the_next_school_day(case, c
 def test_the_2b_summary_window_follows_the_municipalitys_setting(
     case, contact_teacher, municipality, municipal_admin
 ):
-    from cases.actions.core import summary_2b_window
     from cases.actions.deadlines import change_deadline_settings
+    from cases.queries import summary_2b_window
 
     today = dt.date(2026, 11, 18)
     window = summary_2b_window(case, today)

@@ -36,3 +36,17 @@ def test_cases_and_plans_import_no_private_name_from_fravaer():
         if module.startswith("fravaer") and name.startswith("_")
     ]
     assert private == []
+
+
+# The cases app's read modules: what they import must not write.
+CASES_READ_MODULES = ("queries.py", "panels.py", "deadlines.py", "transitions.py", "access.py")
+
+
+def test_cases_read_modules_import_no_actions():
+    writes = [
+        (name, module)
+        for name in CASES_READ_MODULES
+        for module, _ in _imports(ROOT / "cases" / name)
+        if module.startswith(("cases.actions", "fravaer.actions"))
+    ]
+    assert writes == []
