@@ -114,6 +114,8 @@ class RegisterRowForm(AbsenceFieldsMixin, StyledForm):
         self._setup_reasons(reasons, current=self.initial.get("reason") or "")
         self.allowed_kinds = allowed_kinds
         self.lessons_per_day = lessons_per_day
+        # Past the most lessons any class has, the message is still about this class's.
+        self.fields["lessons"].error_messages["max_value"] = self.too_many_lessons()
         self.fields["status"].choices = [
             (value, label)
             for value, label in STATUS_CHOICES
@@ -138,12 +140,13 @@ class RegisterRowForm(AbsenceFieldsMixin, StyledForm):
             self._clean_absence(cleaned, status)
             lessons = cleaned.get("lessons")
             if status == AbsenceRecord.Kind.LESSON and lessons and lessons > self.lessons_per_day:
-                self.add_error(
-                    "lessons",
-                    _("Klassen har %(n)s timer per dag; velg «Hele dagen».")
-                    % {"n": self.lessons_per_day},
-                )
+                self.add_error("lessons", self.too_many_lessons())
         return cleaned
+
+    def too_many_lessons(self) -> str:
+        return _("Klassen har %(n)s timer per dag; velg «Hele dagen».") % {
+            "n": self.lessons_per_day
+        }
 
     def _typed_absence(self, cleaned: dict) -> bool:
         fields = ("lessons", "documented", "reason", "note")

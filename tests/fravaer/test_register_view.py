@@ -139,11 +139,14 @@ def test_register_rejects_documented_unknown_reason(
     assert not AbsenceRecord.objects.exists()
 
 
+@pytest.mark.parametrize("lessons", [6, 20])
 def test_register_rejects_more_lessons_than_the_day_has(
-    client_for, contact_teacher, group, three_pupils
+    client_for, contact_teacher, group, three_pupils, lessons
 ):
+    # 20 is past any class's day too: the message still names this class's lessons.
     client = client_for(contact_teacher)
-    data = post_data(client.get(register_url(group)), {"Anna": {"status": "lesson", "lessons": 6}})
+    changes = {"Anna": {"status": "lesson", "lessons": lessons}}
+    data = post_data(client.get(register_url(group)), changes)
     response = client.post(register_url(group), data)
     assert "Klassen har 5 timer per dag" in response.content.decode()
     assert not AbsenceRecord.objects.exists()
