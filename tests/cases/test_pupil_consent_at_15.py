@@ -22,7 +22,7 @@ from cases.errors import CaseRuleError
 from cases.models import Case, Consent, Level, Referral, Service
 from cases.queries import case_prompts
 from cases.tasks import remind_pupil_consent_daily
-from fravaer.models import Notification
+from fravaer.models import Notification, TeachingAssignment
 from tests import factories
 from tests.conftest import TODAY
 
@@ -228,6 +228,21 @@ def test_the_owner_is_reminded_once(case, contact_teacher, guardians_consent):
     assert reminder.link == reverse("cases:case", args=[case.uuid])
     case.refresh_from_db()
     assert case.pupil_consent_reminded_at is not None
+
+
+def test_an_owner_who_left_the_school_is_not_reminded_until_a_new_owner_is(
+    case, contact_teacher, guardians_consent, team_member
+):
+    # The owner's class assignment ended before the birthday: they may no longer see
+    # the case, so they are not told about it; the board asks for a new owner.
+    TeachingAssignment.objects.filter(user=contact_teacher).update(
+        valid_to=BIRTHDAY - dt.timedelta(days=1)
+    )
+    assert remind_pupil_consent(AFTER) == 0
+    assert _reminders(contact_teacher) == []
+    Case.objects.filter(pk=case.pk).update(owner=team_member)
+    assert remind_pupil_consent(AFTER) == 1
+    assert len(_reminders(team_member)) == 1
 
 
 def test_the_daily_task_reminds_once(case, contact_teacher, guardians_consent):
