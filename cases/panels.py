@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q
 from django.http import HttpRequest
 
 from cases import queries
 from cases.access import LEADER_ROLES, TEAM_ROLES, board_schools
-from cases.deadlines import overdue_exists
-from cases.models import Case
 from fravaer.panels import Panel
 
 BOARD_ROLES = {*LEADER_ROLES, *TEAM_ROLES}
@@ -36,19 +33,9 @@ def case_boards(request: HttpRequest, *, today: dt.date, roles: set[str], **page
     schools = list(board_schools(request.user).order_by("name"))
     if not schools:
         return None
-    counts = {
-        row["school_id"]: row
-        for row in Case.objects.open()
-        .filter(school__in=schools)
-        .values("school_id")
-        .annotate(n=Count("pk"), late=Count("pk", filter=Q(overdue_exists(today))))
-    }
+    counts = queries.open_and_overdue_counts(schools, today)
     boards = [
-        {
-            "school": s,
-            "open": counts.get(s.pk, {}).get("n", 0),
-            "overdue": counts.get(s.pk, {}).get("late", 0),
-        }
+        {"school": s, "open": counts.get(s.pk, (0, 0))[0], "overdue": counts.get(s.pk, (0, 0))[1]}
         for s in schools
     ]
     return Panel("cases/board/_home_boards.html", {"boards": boards}, slot="school")

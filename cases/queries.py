@@ -8,14 +8,14 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases import access, transitions
-from cases.deadlines import Window, deadline_days, deadline_window
+from cases.deadlines import Window, deadline_days, deadline_window, overdue_exists
 from cases.models import (
     REOPEN_DAYS,
     Case,
@@ -231,9 +231,22 @@ class CasePrompts:
     consent_lapsed: bool
     consents_needing_pupil: list[Consent]
     fifteenth_birthday: dt.date
+    # Without consent the school may go on alone: the level can move back to nivå 1.
+    may_return_to_level1: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.meetings_left_behind or self.consent_lapsed or self.consents_needing_pupil)
+
+
+def open_and_overdue_counts(schools, today: dt.date) -> dict[int, tuple[int, int]]:
+    """Per school: its open cases and those with a passed deadline. One query."""
+    rows = (
+        Case.objects.open()
+        .filter(school__in=schools)
+        .values("school_id")
+        .annotate(n=Count("pk"), late=Count("pk", filter=Q(overdue_exists(today))))
+    )
+    return {row["school_id"]: (row["n"], row["late"]) for row in rows}
 
 
 def case_prompts(case: Case, today: dt.date) -> CasePrompts:
@@ -246,6 +259,7 @@ def case_prompts(case: Case, today: dt.date) -> CasePrompts:
             consents, today, pupil_is_15=pupil_consent_required(case.pupil, today)
         ),
         fifteenth_birthday=years_after(case.pupil.birth_date, PUPIL_CONSENT_AGE),
+        may_return_to_level1=Level.NIVA_1 in transitions.allowed_moves(case.level),
     )
 
 
