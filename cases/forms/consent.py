@@ -134,6 +134,8 @@ class WithdrawConsentForm(HintedForm):
 
 
 class ParticipantForm(HintedForm):
+    rule_fields = {"participant_user_not_eligible": "user"}
+
     service = forms.ChoiceField(
         label=_("Tjeneste"),
         choices=[("", _("Velg tjeneste")), *Service.choices],

@@ -229,8 +229,7 @@ def participant_new(request: HttpRequest, case_uuid) -> HttpResponse:
                 by=request.user,
             )
         except CaseRuleError as exc:
-            field = "user" if exc.code == "participant_user_not_eligible" else None
-            form.add_error(field, exc.message)
+            form.add_rule_error(exc)
         else:
             messages.success(request, _("Deltakeren er lagt til."))
             return _back(grant, "deltakere")

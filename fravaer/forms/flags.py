@@ -175,6 +175,10 @@ class RuleSettingsForm(StyledForm):
     """Every rule of a municipality in one form: on/off and threshold per rule. Saved
     all or nothing."""
 
+    # The form checks the order first; a change made meanwhile by someone else can
+    # still break it when the action saves.
+    rule_fields = {"rule_order": "year_days_notice_threshold"}
+
     def __init__(self, *args, current: dict[str, RuleConfig], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.current = current

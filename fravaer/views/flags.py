@@ -282,10 +282,7 @@ def municipality_rules(request: HttpRequest, municipality_id: int) -> HttpRespon
         try:
             change_rule_settings(municipality, changes, by=request.user)
         except RuleSettingError as exc:
-            # The form checks both first; a change made meanwhile by someone else can
-            # still break the order of the early warning and the leadership's.
-            field = "year_days_notice_threshold" if exc.code == "rule_order" else None
-            form.add_error(field, exc.message)
+            form.add_rule_error(exc)
         else:
             if changes:
                 messages.success(
