@@ -18,8 +18,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONPATH=/app \
     STATIC_ROOT=/app/staticfiles
-# WeasyPrint (PDFs, plans/pdf.py) will need libpango-1.0-0, libpangoft2-1.0-0 and
-# libharfbuzz-subset0 here once it is a dependency: it fails at import without them.
+# WeasyPrint (PDFs, fravaer/pdf.py) needs Pango at import; fonts come from our static
+# files, so no font packages are needed.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+    && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home fravaer

@@ -197,6 +197,10 @@ class CaseEvent(models.Model):
         ENVIRONMENT_DUTY = "environment_duty", _("Aktivitetsplikt registrert")
         DEADLINE_SET = "deadline_set", _("Frist satt")
         DEADLINE_MET = "deadline_met", _("Frist overholdt")
+        # The measure plan (the `plans` app writes these on the case's timeline).
+        PLAN_AGREED = "plan_agreed", _("Tiltaksplan avtalt")
+        EVALUATION_RECORDED = "evaluation_recorded", _("Tiltaksplan evaluert")
+        TIMETABLE_RECORDED = "timetable_recorded", _("Timeplan (rødt/gult/grønt) registrert")
         CLOSED = "closed", _("Sak avsluttet")
         REOPENED = "reopened", _("Sak gjenåpnet")
 

@@ -323,6 +323,11 @@ LOGGING = {
         # django-axes logs every login at INFO (the names and addresses masked); its
         # failures and locks, at WARNING, are the ones worth keeping.
         "axes": {"level": "WARNING"},
+        # WeasyPrint (fravaer.pdf): fontTools logs every font subset at INFO, and
+        # WeasyPrint's own warnings quote the document's text and URLs, which may be
+        # about a pupil: silenced (our fetcher logs its refusals, without the URL).
+        "fontTools": {"level": "WARNING"},
+        "weasyprint": {"level": "CRITICAL"},
         # In-process (no broker) Celery still asks kombu for a producer, which warns
         # once that it has no broker host, and logs each task as a worker would;
         # nothing is sent and there is no worker, so the demo's output stays quiet
