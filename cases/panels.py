@@ -69,18 +69,3 @@ def pupil_case(request: HttpRequest, *, pupil, grant, **page) -> list[Panel]:
     if state.can_open and state.open_case is None:
         panels.append(Panel("cases/includes/_flag_open_case.html", slot="flag_actions"))
     return panels
-
-
-def team_next_step(request: HttpRequest, *, case, grant, **page) -> Panel | None:
-    """Case page: the team's latest next step from a team meeting, with its date (the
-    team's own, not a staircase deadline). One query."""
-    from django.utils import timezone
-
-    from cases.team_meeting import latest_next_step
-
-    step = latest_next_step(case)
-    if step is None:
-        return None
-    return Panel(
-        "cases/team_meeting/_case_next_step.html", {"step": step, "today": timezone.localdate()}
-    )
