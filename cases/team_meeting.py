@@ -72,6 +72,20 @@ class FlaggedPupil:
     flags: list[Flag] = field(default_factory=list)
     candidates: list[User] = field(default_factory=list)
 
+    @property
+    def rules(self) -> list[tuple[str, int]]:
+        """The flags' rules, each once with how many flags it raised, the first
+        raised first: a pupil may have a month's flag for each rule and period."""
+        counts: dict[str, int] = {}
+        for flag in self.flags:
+            name = str(flag.definition.name)
+            counts[name] = counts.get(name, 0) + 1
+        return list(counts.items())
+
+    @property
+    def last_raised(self) -> dt.datetime:
+        return max(flag.raised_at for flag in self.flags)
+
 
 @dataclass
 class AgendaCase:

@@ -101,7 +101,7 @@ def _add_forms(sections, bound: dict | None = None) -> None:
             entry.open_form = forms.get("open") or OpenCaseForm(
                 pupil=entry.pupil,
                 candidates=entry.candidates,
-                initial={"concern": ", ".join(str(f.definition.name) for f in entry.flags)},
+                initial={"concern": ", ".join(name for name, _n in entry.rules)},
             )
 
 
