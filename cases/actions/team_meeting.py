@@ -29,7 +29,14 @@ NEXT_STEP_MAX_DAYS = 365
 
 
 def _running(meeting: TeamMeeting) -> None:
-    if not TeamMeeting.objects.filter(pk=meeting.pk, ended_at__isnull=True).exists():
+    """Inside the decision's transaction: the row lock holds the meeting open until the
+    decision is in, so one taken while someone ends the meeting is either in its
+    minutes or refused, never lost."""
+    if not (
+        TeamMeeting.objects.select_for_update()
+        .filter(pk=meeting.pk, ended_at__isnull=True)
+        .exists()
+    ):
         raise CaseRuleError(
             _("Teammøtet er avsluttet. Beslutninger kan ikke lenger legges til."),
             code="team_meeting_ended",
@@ -92,8 +99,8 @@ def open_case_in_meeting(
     """Open a case from the pupil's new flags (the first opens it, the others are
     attached), and record the decision."""
     now = now or timezone.now()
-    _running(meeting)
     with transaction.atomic():
+        _running(meeting)
         case = open_case(
             pupil,
             school=meeting.school,
@@ -119,8 +126,8 @@ def assign_owner_in_meeting(
 ) -> TeamMeetingItem:
     """The team decides who owns the case (keeping the owner is a decision too)."""
     now = now or timezone.now()
-    _running(meeting)
     with transaction.atomic():
+        _running(meeting)
         assign_owner(case, owner=owner, by=by, version=version, now=now)
         return _item(
             meeting, case, TeamMeetingItem.Kind.OWNER_ASSIGNED, by=by, now=now, text=str(owner)
@@ -153,8 +160,11 @@ def set_next_step(
         )
     if not case.is_open:
         raise CaseRuleError(_("Saken er avsluttet. Gjenåpne den først."), code="case_closed")
-    _running(meeting)
-    return _item(meeting, case, TeamMeetingItem.Kind.NEXT_STEP, by=by, now=now, text=text, due=due)
+    with transaction.atomic():
+        _running(meeting)
+        return _item(
+            meeting, case, TeamMeetingItem.Kind.NEXT_STEP, by=by, now=now, text=text, due=due
+        )
 
 
 def add_meeting_note(
@@ -165,8 +175,9 @@ def add_meeting_note(
     text = text.strip()
     if not text:
         raise CaseRuleError(_("Notatet er tomt."), code="note_empty")
-    _running(meeting)
-    return _item(meeting, case, TeamMeetingItem.Kind.NOTE, by=by, now=now, text=text)
+    with transaction.atomic():
+        _running(meeting)
+        return _item(meeting, case, TeamMeetingItem.Kind.NOTE, by=by, now=now, text=text)
 
 
 def end_team_meeting(

@@ -442,3 +442,35 @@ def test_agenda_page_queries_do_not_grow_with_the_agenda(
     with django_assert_num_queries(len(small.captured_queries)):
         response = client.get(url)
     assert response.content.decode().count('class="agenda-item') == 60
+
+
+def test_without_javascript_a_refused_next_step_shows_the_page_with_what_was_typed(
+    client_for, agenda_data, meeting, team_member
+):
+    case = agenda_data["cases"]["soon"]
+    response = client_for(team_member).post(
+        _url("team_meeting_next_step", meeting, case.uuid),
+        {"text": "Ring hjem i morgen", "due": "10.11.2026"},
+    )
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1" in content  # the whole agenda, not a fragment
+    assert "Datoen for neste steg kan ikke være tilbake i tid." in content
+    assert 'value="Ring hjem i morgen"' in content
+    # The other points' forms are empty.
+    assert content.count('value="Ring hjem i morgen"') == 1
+
+
+def test_the_list_shows_earlier_meetings_with_their_minutes(
+    client_for, agenda_data, meeting, team_member
+):
+    add_meeting_note(meeting, agenda_data["cases"]["soon"], text="Notat", by=team_member)
+    end_team_meeting(meeting, by=team_member)
+    content = (
+        client_for(team_member)
+        .get(reverse("cases:team_meetings", args=[meeting.school_id]))
+        .content.decode()
+    )
+    assert "18.11.2026" in content
+    assert _url("team_meeting_pdf", meeting) in content
+    assert "Start møtet" in content  # none runs now: a new one may start
