@@ -474,3 +474,24 @@ def test_the_list_shows_earlier_meetings_with_their_minutes(
     assert "18.11.2026" in content
     assert _url("team_meeting_pdf", meeting) in content
     assert "Start møtet" in content  # none runs now: a new one may start
+
+
+def test_list_of_meetings_queries_do_not_grow_with_the_meetings(
+    client_for, agenda_data, school, team_member, django_assert_num_queries
+):
+    def meetings(n):
+        for _ in range(n):
+            m = running_team_meeting(school, team_member)
+            add_meeting_note(m, agenda_data["cases"]["soon"], text="Notat", by=team_member)
+            end_team_meeting(m, by=team_member)
+
+    client = client_for(team_member)
+    url = reverse("cases:team_meetings", args=[school.pk])
+    meetings(2)
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        client.get(url)
+    meetings(6)
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(url)
+    assert response.content.decode().count("referat.pdf") == 8
