@@ -311,6 +311,7 @@ PAGE_PANELS: dict[str, list[str]] = {
     "flagged_pupils": ["cases.panels.flagged_pupils_cases"],
     "pupil_detail": ["cases.panels.pupil_case"],
     "case_detail": [],
+    "monthly_overview": ["cases.panels.overview_cases"],
 }
 
 LOGGING = {
