@@ -199,12 +199,15 @@ def monthly_overview(school: School, month: dt.date, *, today: dt.date) -> Month
 
     # The school year's months up to this one, each a set of enrollment totals.
     months: list[tuple[dt.date, list[EnrollmentTotals]]] = []
+    school_days: dict[dt.date, int] = {}
     first = month_of(year.start)
     while first <= month:
-        end = month_end(first)
+        # A month still running counts its school days up to today.
+        end = min(month_end(first), max(today, first))
         if calendar.count_school_days(first, end):
             figures = enrollment_totals(enrollments, start=first, end=end, calendar=calendar)
             months.append((first, figures))
+            school_days[first] = calendar.count_school_days(first, end)
         first = next_month(first)
     this_month = months[-1][1] if months and months[-1][0] == month else []
 
@@ -260,36 +263,30 @@ def monthly_overview(school: School, month: dt.date, *, today: dt.date) -> Month
                 totals=totals,
                 pupils=len({r.pupil.pk for r in rows}),
                 months=[
-                    MonthFigures(first, by_group_month[(group.pk, first)], days)
-                    for first, days in _school_days(months, calendar)
+                    MonthFigures(first, by_group_month[(group.pk, first)], school_days[first])
+                    for first, _figures in months
                 ],
                 comment=comments.get(group.pk),
             )
         )
     trend = []
-    for (first, figures), (_first, days) in zip(
-        months, _school_days(months, calendar), strict=True
-    ):
+    for first, figures in months:
         total = AbsenceTotals()
         for e in figures:
             total.add(e.totals)
-        trend.append(MonthFigures(first, total, days))
+        trend.append(MonthFigures(first, total, school_days[first]))
     return MonthlyOverview(
         school=school,
         month=month,
         last=last,
         school_year=year,
-        school_days=calendar.count_school_days(month, last),
+        school_days=school_days.get(month, 0),
         classes=classes,
         trend=trend,
         totals=school_totals,
         previous=previous_month(month),
         next=upcoming,
     )
-
-
-def _school_days(months, calendar: SchoolCalendar) -> list[tuple[dt.date, int]]:
-    return [(first, calendar.count_school_days(first, month_end(first))) for first, _ in months]
 
 
 def _by_group_and_month(months) -> dict[tuple[int, dt.date], AbsenceTotals]:
@@ -311,13 +308,17 @@ def _reason_rows(
     spans = {e.enrollment_id: (e.first, e.last) for e in figures}
     counts: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     undocumented_lessons: dict[int, int] = defaultdict(int)
-    dated = (
-        Enrollment.objects.filter(pk__in=spans)
-        .filter(**{f"{prefix}deleted_at__isnull": True})
-        .filter(**{f"{prefix}date__gte": first, f"{prefix}date__lte": last})
-        .values_list(
-            "pk", f"{prefix}date", f"{prefix}reason_id", f"{prefix}kind", f"{prefix}documented"
-        )
+    # One filter() call: each call on a many-valued relation would join the records
+    # again, and count every record once per record.
+    dated = Enrollment.objects.filter(
+        **{
+            "pk__in": list(spans),
+            f"{prefix}deleted_at__isnull": True,
+            f"{prefix}date__gte": first,
+            f"{prefix}date__lte": last,
+        }
+    ).values_list(
+        "pk", f"{prefix}date", f"{prefix}reason_id", f"{prefix}kind", f"{prefix}documented"
     )
     # A record outside the pupil's days in this class belongs to their other class.
     for enrollment_id, day, reason_id, kind, documented in dated:

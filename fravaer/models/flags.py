@@ -84,13 +84,15 @@ class FlagQuerySet(models.QuerySet["Flag"]):
         return self.filter(status=Flag.Status.ACTIVE)
 
     def in_force_during(self, first, last) -> FlagQuerySet:
-        """Flags that were active at some time from `first` to `last` about absence
-        then: raised by `last`, not cleared or acknowledged before `first`, and with a
-        period that overlaps it (a month's flag from August is not November's). Patterns
-        left out: they are observations, not flags to act on."""
+        """Flags about absence from `first` to `last` that were in force then: a period
+        that overlaps it (a month's flag from August is not November's), raised by
+        `last` unless the period lies within it (October's flag raised on 1 November is
+        October's), and not cleared or acknowledged before `first`. Patterns left out:
+        they are observations, not flags to act on."""
         return (
             self.exclude(rule__startswith="pattern_")
-            .filter(raised_at__date__lte=last, period_start__lte=last, period_end__gte=first)
+            .filter(period_start__lte=last, period_end__gte=first)
+            .filter(Q(raised_at__date__lte=last) | Q(period_end__lte=last))
             .filter(
                 Q(status=Flag.Status.ACTIVE)
                 | Q(cleared_at__date__gte=first)
