@@ -190,9 +190,12 @@ class MonthlyOverview:
         return trend_chart(self.trend, self.month)
 
 
-def monthly_overview(school: School, month: dt.date, *, today: dt.date) -> MonthlyOverview:
-    """The school's overview of `month` (its first day). A month outside any school
-    year has no classes."""
+def monthly_overview(
+    school: School, month: dt.date, *, today: dt.date, only_group: Group | None = None
+) -> MonthlyOverview:
+    """The school's overview of `month` (its first day); with `only_group`, that class's
+    part only (the class comment's page). A month outside any school year has no
+    classes."""
     month = month_of(month)
     last = month_end(month)
     nav_next = next_month(month)
@@ -204,6 +207,8 @@ def monthly_overview(school: School, month: dt.date, *, today: dt.date) -> Month
         )
     calendar = SchoolCalendar.for_school(school.pk, year.start, year.end)
     groups = list(Group.objects.filter(school=school, school_year=year))
+    if only_group is not None:
+        groups = [g for g in groups if g.pk == only_group.pk]
     enrollments = Enrollment.objects.filter(group__in=groups)
 
     # The school year's months up to this one, each a set of enrollment totals.
