@@ -219,3 +219,34 @@ def test_the_overview_reads_import_no_writes_and_nothing_above_fravaer():
     modules = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not {m for m in modules if m.startswith(("fravaer.actions", "cases", "plans"))}
+
+
+def test_a_flag_settled_before_the_month_is_not_in_it_and_one_settled_during_it_is(
+    scene, school, group
+):
+    year = {"period_start": dt.date(2026, 8, 1), "period_end": dt.date(2027, 7, 31)}
+    settled_before = make_flag(
+        scene.stayer,
+        "year_days_notice",
+        status="cleared",
+        cleared_at=dt.datetime(2026, 9, 20, 12, tzinfo=dt.UTC),
+        raised_at=dt.datetime(2026, 9, 10, 12, tzinfo=dt.UTC),
+        **year,
+    )
+    settled_during = make_flag(
+        scene.stayer,
+        "year_days_leadership",
+        status="cleared",
+        cleared_at=dt.datetime(2026, 10, 20, 12, tzinfo=dt.UTC),
+        raised_at=dt.datetime(2026, 10, 2, 12, tzinfo=dt.UTC),
+        **year,
+    )
+    raised_after = make_flag(
+        scene.stayer,
+        "fifteen_weeks_days",
+        raised_at=dt.datetime(2026, 11, 10, 12, tzinfo=dt.UTC),
+        **year,
+    )
+    row = _row(_class(monthly_overview(school, OCTOBER, today=TODAY), group), scene.stayer)
+    assert settled_during in row.flags
+    assert settled_before not in row.flags and raised_after not in row.flags
