@@ -48,6 +48,11 @@ def test_the_principal_reads_the_comment_and_downloads_the_pdf(
     page.get_by_label("Kommentar til månedens fravær").fill("Mye sykdom i uke 46; én bekymring.")
     page.get_by_role("button", name="Lagre kommentaren").click()
     expect(page.get_by_text("Kommentaren er lagret.")).to_be_visible()
+    expect(page.get_by_label("Kommentar til månedens fravær")).to_have_value(
+        "Mye sykdom i uke 46; én bekymring."
+    )
+    axe_check(page, label="class-comment")
+    screenshot(page, "class-comment")
     assert_clean_console(page)
 
     with watched_page(browser, live_server) as leader_page:
