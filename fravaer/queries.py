@@ -7,7 +7,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -145,6 +155,12 @@ class AbsenceTotals:
             return 0.0
         return round(100 * self.absent_lessons / self.scheduled_lessons, 1)
 
+    def add(self, other: AbsenceTotals) -> AbsenceTotals:
+        """These totals and `other`'s together (a class's, a school's)."""
+        for name in (*TOTALS_FIELDS, "absent_lessons", "school_days", "scheduled_lessons"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        return self
+
     @property
     def day_equivalents(self) -> float:
         if not self.school_days:
@@ -153,17 +169,40 @@ class AbsenceTotals:
         return round(self.absent_lessons / per_day, 1) if per_day else 0.0
 
 
-def _totals_aggregates() -> dict:
-    day, lesson, late = (Q(kind=k) for k in ("day", "lesson", "late"))
-    documented = Q(documented=True)
+def _totals_aggregates(prefix: str = "", within: Q | None = None) -> dict:
+    """The one definition of a pupil's absence figures as aggregates over their current
+    records: whole days, lessons, late arrivals, each with its documented part.
+    `prefix` reaches the records across a relation (from an enrollment, a filtered
+    relation to its pupil's records) and `within` narrows the records counted, so the
+    class page, the pupil page and the monthly overview share it. Removed records never
+    count."""
+
+    def q(**lookups) -> Q:
+        return Q(**{prefix + key: value for key, value in lookups.items()})
+
+    counted = q(deleted_at__isnull=True) & (within or Q())
+    day, lesson, late = (counted & q(kind=k) for k in ("day", "lesson", "late"))
+    documented = q(documented=True)
+    pk, lessons = prefix + "pk", prefix + "lessons"
     return {
-        "days": Count("pk", filter=day),
-        "days_documented": Count("pk", filter=day & documented),
-        "hours": Sum("lessons", filter=lesson, default=0),
-        "hours_documented": Sum("lessons", filter=lesson & documented, default=0),
-        "late": Count("pk", filter=late),
-        "late_documented": Count("pk", filter=late & documented),
+        "days": Count(pk, filter=day),
+        "days_documented": Count(pk, filter=day & documented),
+        "hours": Sum(lessons, filter=lesson, default=0),
+        "hours_documented": Sum(lessons, filter=lesson & documented, default=0),
+        "late": Count(pk, filter=late),
+        "late_documented": Count(pk, filter=late & documented),
     }
+
+
+TOTALS_FIELDS = tuple(_totals_aggregates())
+
+
+def _totals_from(row: dict, lessons_per_day: int) -> AbsenceTotals:
+    """An aggregate row of `_totals_aggregates` as totals; a whole day counts the
+    class's lessons that day."""
+    totals = AbsenceTotals(**{name: row[name] or 0 for name in TOTALS_FIELDS})
+    totals.absent_lessons = totals.days * lessons_per_day + totals.hours
+    return totals
 
 
 def year_totals(
@@ -181,37 +220,90 @@ def year_totals(
     the current group's lessons per day for every day (absent days included).
     """
     until = min(until or timezone.localdate(), school_year.end)
-    figures = (
-        AbsenceRecord.objects.current()
-        .filter(pupil=pupil, date__gte=school_year.start, date__lte=until)
-        .aggregate(**_totals_aggregates())
-    )
-    totals = AbsenceTotals(**figures)
-    totals.absent_lessons = totals.days * group.lessons_per_day + totals.hours
+    totals = period_totals(
+        [pupil.pk], start=school_year.start, end=until, lessons_per_day=group.lessons_per_day
+    ).get(pupil.pk, AbsenceTotals())
     totals.school_days = calendar.count_school_days(school_year.start, until)
     totals.scheduled_lessons = totals.school_days * group.lessons_per_day
     return totals
 
 
-def group_year_totals(group: Group, *, until: dt.date) -> dict[int, AbsenceTotals]:
-    """Totals per pupil of a group this school year: one aggregate query."""
-    year = group.school_year
+def period_totals(
+    pupils, *, start: dt.date, end: dt.date, lessons_per_day: int
+) -> dict[int, AbsenceTotals]:
+    """Each pupil's totals from `start` to `end` (both included), by pupil id, for the
+    pupils with any record then: one aggregate query. `pupils` is a list of ids or a
+    query of pupil ids (`values("pk")`)."""
     rows = (
-        AbsenceRecord.objects.current()
-        .filter(
-            pupil__in=enrolled_pupils(group, until).values("pk"),
-            date__gte=year.start,
-            date__lte=min(until, year.end),
-        )
+        AbsenceRecord.objects.filter(pupil__in=pupils, date__gte=start, date__lte=end)
         .values("pupil_id")
         .annotate(**_totals_aggregates())
     )
-    result = {}
+    return {row["pupil_id"]: _totals_from(row, lessons_per_day) for row in rows}
+
+
+def group_year_totals(group: Group, *, until: dt.date) -> dict[int, AbsenceTotals]:
+    """Totals per pupil of a group this school year: one aggregate query."""
+    year = group.school_year
+    return period_totals(
+        enrolled_pupils(group, until).values("pk"),
+        start=year.start,
+        end=min(until, year.end),
+        lessons_per_day=group.lessons_per_day,
+    )
+
+
+@dataclass
+class EnrollmentTotals:
+    """A pupil's figures in one class over the part of a period they were enrolled in
+    it (`first`..`last`): a pupil who changed class counts in each, for their days."""
+
+    enrollment_id: int
+    pupil_id: int
+    group_id: int
+    first: dt.date
+    last: dt.date
+    totals: AbsenceTotals
+
+
+def enrollment_totals(
+    enrollments: QuerySet[Enrollment],
+    *,
+    start: dt.date,
+    end: dt.date,
+    calendar: SchoolCalendar,
+) -> list[EnrollmentTotals]:
+    """The totals of each of `enrollments` in force from `start` to `end`, counting
+    only the records dated while it was in force, with its school days and scheduled
+    lessons (`calendar`: the school's): one aggregate query, every enrollment a row,
+    those without absence too. The same aggregates as `period_totals`."""
+    # The period's records only, in the join itself (a FilteredRelation), so that a
+    # month's query does not read the pupils' whole year; within it, the records of the
+    # days the enrollment was in force.
+    prefix = "period_records__"
+    period = FilteredRelation(
+        "pupil__absence_records",
+        condition=Q(pupil__absence_records__date__gte=start, pupil__absence_records__date__lte=end),
+    )
+    within = Q(**{f"{prefix}date__gte": F("start")}) & (
+        Q(end__isnull=True) | Q(**{f"{prefix}date__lte": F("end")})
+    )
+    rows = (
+        enrollments.overlapping(start, end)
+        .annotate(period_records=period)
+        .order_by()
+        .values("pk", "pupil_id", "group_id", "start", "end", "group__lessons_per_day")
+        .annotate(**_totals_aggregates(prefix, within))
+    )
+    result = []
     for row in rows:
-        pupil_id = row.pop("pupil_id")
-        totals = AbsenceTotals(**row)
-        totals.absent_lessons = totals.days * group.lessons_per_day + totals.hours
-        result[pupil_id] = totals
+        first, last = max(row["start"], start), min(row["end"] or end, end)
+        totals = _totals_from(row, row["group__lessons_per_day"])
+        totals.school_days = calendar.count_school_days(first, last)
+        totals.scheduled_lessons = totals.school_days * row["group__lessons_per_day"]
+        result.append(
+            EnrollmentTotals(row["pk"], row["pupil_id"], row["group_id"], first, last, totals)
+        )
     return result
 
 

@@ -291,6 +291,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.send_deadline_reminders_daily",
         "schedule": crontab(hour=6, minute=0),  # Europe/Oslo (CELERY_TIMEZONE)
     },
+    "monthly-overview-ready": {
+        "task": "fravaer.tasks.announce_monthly_overviews_daily",
+        "schedule": crontab(hour=6, minute=10),  # Europe/Oslo (CELERY_TIMEZONE)
+    },
     "case-pupil-consent-at-15": {
         "task": "cases.tasks.remind_pupil_consent_daily",
         "schedule": crontab(hour=6, minute=5),  # Europe/Oslo (CELERY_TIMEZONE)
@@ -311,6 +315,7 @@ PAGE_PANELS: dict[str, list[str]] = {
     "flagged_pupils": ["cases.panels.flagged_pupils_cases"],
     "pupil_detail": ["cases.panels.pupil_case"],
     "case_detail": [],
+    "monthly_overview": ["cases.panels.overview_cases"],
 }
 
 LOGGING = {

@@ -10,6 +10,7 @@ from django.utils import timezone
 from fravaer.actions import scan_absence
 from fravaer.actions.flags import send_notification_emails
 from fravaer.actions.outbox import enqueue_on_commit, relay_outbox
+from fravaer.actions.overviews import announce_monthly_overviews
 from fravaer.models import School, SubmissionKey
 from fravaer.scan import Scope
 
@@ -72,3 +73,12 @@ def scan_all_schools() -> int:
     for school_id in school_ids:
         scan_school.delay(school_id, as_of)
     return len(school_ids)
+
+
+@shared_task
+def announce_monthly_overviews_daily(as_of: str | None = None) -> dict[str, int]:
+    """06:10 Europe/Oslo, every day: on a school's first school day of a month, its
+    leaders hear that last month's overview is ready and its contact teachers that
+    their comments are due; once per school and month (`MonthlyOverviewNotice`)."""
+    result = announce_monthly_overviews(_day(as_of), timezone.now())
+    return {"schools": result.schools, "messages": result.messages}
