@@ -243,7 +243,7 @@ def _markers(case: Case, *, start: dt.date, until: dt.date) -> list[Marker]:
             Marker(
                 timezone.localtime(event.at).date(),
                 MarkerKind.LEVEL,
-                _("Ny nivå: %(level)s") % {"level": to},
+                _("Nytt nivå: %(level)s") % {"level": to},
             )
         )
     versions = PlanVersion.objects.filter(agreement__case=case, agreed_on__isnull=False).only(
