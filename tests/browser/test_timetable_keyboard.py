@@ -4,12 +4,15 @@ field with focus on the message; both pages pass axe."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from plans.models import TimetableSurvey
 from tests.browser.conftest import assert_clean_console, axe_check, login, screenshot
 from tests.cases.conftest import make_case
+from tests.factories import absence
 
 pytestmark = pytest.mark.browser
 
@@ -51,3 +54,25 @@ def test_timetable_by_keyboard(page, live_server, pupil, contact_teacher):
     axe_check(page, label="timetable page")
     screenshot(page, "timetable-page")
     assert_clean_console(page)
+
+
+def test_case_page_with_chart_and_timetable_passes_axe_and_prints_without_chrome(
+    page, live_server, pupil, contact_teacher, school_day
+):
+    case = make_case(pupil, by=contact_teacher)
+    absence(pupil, school_day, contact_teacher)
+    login(page, live_server, contact_teacher)
+    page.goto(f"{live_server.url}/saker/{case.uuid}/")
+    chart = page.get_by_role("img", name="Fravær uke for uke dette skoleåret")
+    expect(chart).to_be_visible()
+    page.get_by_text("Vis som tabell").click()
+    expect(page.get_by_role("table", name=re.compile("Fravær uke for uke"))).to_be_visible()
+    axe_check(page, label="case page with chart")
+    assert_clean_console(page)
+
+    page.emulate_media(media="print")
+    expect(page.locator(".site-header")).to_be_hidden()
+    expect(page.locator("#lang-select")).to_be_hidden()
+    expect(page.get_by_role("button", name="Lagre notat")).to_be_hidden()
+    expect(chart).to_be_visible()
+    expect(page.locator("#tidslinje")).to_be_visible()
