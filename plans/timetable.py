@@ -38,6 +38,17 @@ SYMBOLS = {
 }
 
 
+@dataclass(frozen=True)
+class RatingInput:
+    """One lesson of a timetable as recorded (`plans.actions.timetable`)."""
+
+    weekday: int  # 0 = Monday
+    lesson: int  # 1 = the day's first lesson
+    rating: str
+    subject: str = ""
+    why: str = ""
+
+
 def subject_key(subject: str) -> str:
     return " ".join(subject.split()).casefold()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,15 +13,7 @@ from cases.errors import CaseRuleError
 from cases.models import Case, CaseEvent
 from fravaer.models import User
 from plans.models import LessonRating, TimetableSurvey
-
-
-@dataclass(frozen=True)
-class RatingInput:
-    weekday: int  # 0 = Monday
-    lesson: int  # 1 = the day's first lesson
-    rating: str
-    subject: str = ""
-    why: str = ""
+from plans.timetable import RatingInput
 
 
 def record_timetable(

@@ -9,9 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fravaer.forms import StyledForm
-from plans.actions.timetable import RatingInput
 from plans.models import LessonRating, TimetableSurvey
-from plans.timetable import SYMBOLS, WEEKDAYS
+from plans.timetable import SYMBOLS, WEEKDAYS, RatingInput
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

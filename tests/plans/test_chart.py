@@ -63,6 +63,32 @@ def test_weekly_figures_count_days_lessons_and_late_and_skip_removed_records(
     assert (chart.days, chart.lessons, chart.late) == (2, 2, 1)
 
 
+def test_weekly_figures_add_up_to_the_pupil_pages_year_totals(
+    case, pupil, group, contact_teacher, school_year
+):
+    from fravaer.queries import year_totals
+    from fravaer.schooldays import SchoolCalendar
+
+    absence(pupil, WEEK_46, contact_teacher, documented=True)
+    absence(pupil, WEEK_46, contact_teacher, kind="late", minutes_late=5)
+    absence(pupil, dt.date(2026, 10, 6), contact_teacher, kind="lesson", lessons=3, subject="Norsk")
+    absence(
+        pupil, dt.date(2026, 10, 6), contact_teacher, kind="lesson", lessons=1, subject="Musikk"
+    )
+    today = timezone.localdate()
+    chart = effect_chart(case, today=today)
+    totals = year_totals(
+        pupil,
+        group=group,
+        calendar=SchoolCalendar.for_school(group.school_id, school_year.start, today),
+        school_year=school_year,
+        until=today,
+    )
+    assert (chart.days, chart.lessons, chart.late) == (totals.days, totals.hours, totals.late)
+    assert sum(w.absent_lessons for w in chart.weeks) == totals.absent_lessons
+    assert sum(w.school_days for w in chart.weeks) == totals.school_days
+
+
 def test_a_holiday_week_has_no_school_days(case, pupil, contact_teacher, holiday):
     chart = effect_chart(case, today=timezone.localdate())
     autumn = week(chart, AUTUMN_BREAK[0])

@@ -15,9 +15,9 @@ from cases.actions.core import close_case
 from cases.models import CaseAccessLog, CaseEvent
 from fravaer.actions import remove_absence
 from fravaer.models import TeachingAssignment
-from plans.actions.timetable import RatingInput, record_timetable
+from plans.actions.timetable import record_timetable
 from plans.models import TimetableSurvey
-from plans.timetable import timetable_grid
+from plans.timetable import RatingInput, timetable_grid
 from tests.cases.conftest import make_case
 from tests.conftest import TODAY
 from tests.factories import absence, give
