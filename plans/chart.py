@@ -39,10 +39,12 @@ WIDTH = 760
 HEIGHT = 300
 LEFT = 52
 RIGHT = 12
-TOP = 44  # room for the markers' numbers
-BASE = 220  # the bars' baseline
-LATE_ROW = 240  # late arrivals, below the baseline
-LABEL_ROW = 272  # months, under the weeks
+TOP = 62  # room for the markers' numbers
+BASE = 236  # the bars' baseline
+LATE_ROW = 256  # late arrivals, below the baseline
+LABEL_ROW = 286  # months, under the weeks
+LABEL_ROWS = (12, 31, 50)  # the markers' numbers, in up to three rows
+LABEL_SPACING = 19  # a number's circle is 16 wide
 
 
 class MarkerKind:
@@ -355,12 +357,19 @@ def _lay_out(chart: EffectChart) -> None:
             if len(weeks) <= 26 or month % 2 == 0:
                 week.month_label = date_format(week.monday + dt.timedelta(days=3), "b")
     index = {w.monday: i for i, w in enumerate(weeks)}
+    # Each number goes in the first row where it clears the row's last number, so that
+    # markers a few days apart stay readable; when none does, the row with most room.
+    last_x = [float("-inf")] * len(LABEL_ROWS)
     for number, marker in enumerate(chart.markers, start=1):
         marker.number = number
         i = index[monday_of(marker.on)]
         marker.x = round(chart.left + i * slot + slot * (marker.on.weekday() + 0.5) / 7, 1)
-        # Two rows of numbers, so that markers a few days apart stay readable.
-        marker.label_y = 14 if number % 2 else 32
+        row = next(
+            (r for r, x in enumerate(last_x) if marker.x - x >= LABEL_SPACING),
+            min(range(len(last_x)), key=lambda r: last_x[r]),
+        )
+        last_x[row] = marker.x
+        marker.label_y = LABEL_ROWS[row]
         weeks[i].markers.append(marker)
 
 
