@@ -228,6 +228,40 @@ def case_group(case: Case, today: dt.date) -> Group | None:
     return enrollment.group if enrollment else None
 
 
+@dataclass
+class AbsenceYear:
+    """What the chart and the timetable both read: the pupil's class at the case's
+    school, the school year up to today, the school's calendar and the absence by date
+    and subject (`fravaer.queries.day_figures`)."""
+
+    group: Group
+    start: dt.date
+    until: dt.date
+    calendar: SchoolCalendar
+    figures: list[DayFigures]
+
+    @property
+    def lessons_per_day(self) -> int:
+        return self.group.lessons_per_day
+
+
+def absence_year(case: Case, *, today: dt.date) -> AbsenceYear | None:
+    """The school year of the pupil's class at the case's school, up to today (or the
+    year's end), with its calendar and absence. None when the pupil has no class there.
+    Three queries."""
+    group = case_group(case, today)
+    if group is None:
+        return None
+    start, until = group.school_year.start, min(today, group.school_year.end)
+    return AbsenceYear(
+        group=group,
+        start=start,
+        until=until,
+        calendar=SchoolCalendar.for_school(case.school_id, start, until),
+        figures=day_figures(case.pupil, start=start, until=until),
+    )
+
+
 def monday_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
@@ -373,26 +407,28 @@ def _lay_out(chart: EffectChart) -> None:
         weeks[i].markers.append(marker)
 
 
-def effect_chart(case: Case, *, today: dt.date) -> EffectChart | None:
+def effect_chart(
+    case: Case, *, today: dt.date, year: AbsenceYear | None = None
+) -> EffectChart | None:
     """The case's effect chart over the school year of the pupil's class at the case's
     school, up to today (or the year's end). None when the pupil has no class there.
-    Seven queries."""
-    group = case_group(case, today)
-    if group is None:
+    Seven queries; four with `year` read already (`absence_year`)."""
+    year = year or absence_year(case, today=today)
+    if year is None:
         return None
-    year = group.school_year
-    start, until = year.start, min(today, year.end)
-    calendar = SchoolCalendar.for_school(case.school_id, start, until)
-    figures = day_figures(case.pupil, start=start, until=until)
     chart = EffectChart(
         case=case,
-        start=start,
-        until=until,
-        lessons_per_day=group.lessons_per_day,
+        start=year.start,
+        until=year.until,
+        lessons_per_day=year.lessons_per_day,
         weeks=_weeks(
-            figures, calendar, start=start, until=until, lessons_per_day=group.lessons_per_day
+            year.figures,
+            year.calendar,
+            start=year.start,
+            until=year.until,
+            lessons_per_day=year.lessons_per_day,
         ),
-        markers=_markers(case, start=start, until=until),
+        markers=_markers(case, start=year.start, until=year.until),
     )
     _lay_out(chart)
     return chart

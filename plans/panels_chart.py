@@ -19,30 +19,30 @@ from cases.access import CaseAccess
 from cases.models import Case
 from fravaer.panels import Panel
 from plans import access
-from plans.chart import effect_chart as read_effect_chart
+from plans.chart import absence_year, effect_chart
 from plans.timetable import timetable_grid
 
 
-def effect_chart(request: HttpRequest, *, case: Case, grant: CaseAccess, **page) -> Panel | None:
-    """The effect over time, for a case whose pupil has absence this school year.
-    Seven queries (`plans.chart.effect_chart`)."""
+def absence_panels(request: HttpRequest, *, case: Case, grant: CaseAccess, **page) -> list[Panel]:
+    """The effect over time, for a case whose pupil has absence this school year, and
+    the newest red/yellow/green timetable beside the absence, compact, with the way to
+    record one. Both read the same year of absence (`plans.chart.absence_year`): nine
+    queries (`effect_chart` four more, `timetable_grid` two more)."""
     if not access.may_read_plan(grant):
-        return None
-    chart = read_effect_chart(case, today=timezone.localdate())
-    if chart is None or not chart.has_absence:
-        return None
-    return Panel("plans/includes/_case_effect_chart.html", {"chart": chart})
-
-
-def timetable(request: HttpRequest, *, case: Case, grant: CaseAccess, **page) -> Panel | None:
-    """The newest red/yellow/green timetable, compact, with the way to record one.
-    Five queries (`plans.timetable.timetable_grid`)."""
-    if not access.may_read_plan(grant):
-        return None
-    grid = timetable_grid(case, today=timezone.localdate())
-    if grid is None:
-        return None
-    return Panel(
-        "plans/includes/_case_timetable.html",
-        {"grid": grid, "may_record_timetable": access.may_record_timetable(grant)},
+        return []
+    today = timezone.localdate()
+    year = absence_year(case, today=today)
+    if year is None:
+        return []
+    panels = []
+    chart = effect_chart(case, today=today, year=year)
+    if chart is not None and chart.has_absence:
+        panels.append(Panel("plans/includes/_case_effect_chart.html", {"chart": chart}))
+    grid = timetable_grid(case, today=today, year=year)
+    panels.append(
+        Panel(
+            "plans/includes/_case_timetable.html",
+            {"grid": grid, "may_record_timetable": access.may_record_timetable(grant)},
+        )
     )
+    return panels

@@ -23,9 +23,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 
 from cases.models import Case
-from fravaer.queries import day_figures
-from fravaer.schooldays import SchoolCalendar
-from plans.chart import case_group
+from plans.chart import AbsenceYear, absence_year
 from plans.models import AttendanceDay, LessonRating, TimetableSurvey
 
 WEEKDAYS = list(AttendanceDay.Weekday)  # Monday to Friday
@@ -113,17 +111,18 @@ def newest_survey(case: Case) -> TimetableSurvey | None:
     )
 
 
-def timetable_grid(case: Case, *, today: dt.date) -> TimetableGrid | None:
+def timetable_grid(
+    case: Case, *, today: dt.date, year: AbsenceYear | None = None
+) -> TimetableGrid | None:
     """The newest timetable beside the absence by weekday and lesson over the school
     year of the pupil's class at the case's school, up to today. None when the pupil
-    has no class there. Five queries."""
-    group = case_group(case, today)
-    if group is None:
+    has no class there. Five queries; two with `year` read already (`absence_year`)."""
+    year = year or absence_year(case, today=today)
+    if year is None:
         return None
     survey = newest_survey(case)
-    year = group.school_year
-    start, until = year.start, min(today, year.end)
-    n = group.lessons_per_day
+    start, until = year.start, year.until
+    n = year.lessons_per_day
     rows = [[Slot(day.value, lesson) for day in WEEKDAYS] for lesson in range(1, n + 1)]
     subjects: dict[tuple[int, str], list[Slot]] = defaultdict(list)
     if survey is not None:
@@ -134,12 +133,11 @@ def timetable_grid(case: Case, *, today: dt.date) -> TimetableGrid | None:
                 if rating.subject.strip():
                     subjects[(rating.weekday, subject_key(rating.subject))].append(slot)
     summaries = [WeekdaySummary(day.value, day.label) for day in WEEKDAYS]
-    calendar = SchoolCalendar.for_school(case.school_id, start, until)
-    for day in calendar.school_days(start, until):
+    for day in year.calendar.school_days(start, until):
         summaries[day.weekday()].school_days += 1
     # A slot counts each date once, whatever the records that date say.
     slot_dates: dict[tuple[int, int], set[dt.date]] = defaultdict(set)
-    for figure in day_figures(case.pupil, start=start, until=until):
+    for figure in year.figures:
         weekday = figure.date.weekday()
         if weekday > 4:
             continue

@@ -237,3 +237,45 @@ def test_ppt_on_a_referral_sees_the_chart(client_for, case, pupil, contact_teach
     response = client_for(ppt_advisor).get(case_url(case))
     assert response.status_code == 200
     assert "Fravær uke for uke dette skoleåret" in response.content.decode()
+
+
+def panel_queries(rf, case, user, django_assert_num_queries) -> int:
+    from cases.access import case_access_or_404
+    from plans.panels_chart import absence_panels
+
+    grant = case_access_or_404(user, case.uuid)
+    request = rf.get("/")
+    request.user = user
+    with django_assert_num_queries(9) as ctx:
+        panels = absence_panels(request, case=case, grant=grant)
+    assert [p.template for p in panels] == [
+        "plans/includes/_case_effect_chart.html",
+        "plans/includes/_case_timetable.html",
+    ]
+    return len(ctx.captured_queries)
+
+
+def test_case_page_panels_read_the_year_once_whatever_the_data(
+    rf, case, pupil, contact_teacher, django_assert_num_queries
+):
+    from plans.actions.timetable import record_timetable
+    from plans.timetable import RatingInput
+
+    absence(pupil, WEEK_46, contact_teacher)
+    record_timetable(
+        case, filled_on=WEEK_46, ratings=[RatingInput(0, 1, "red")], by=contact_teacher
+    )
+    few = panel_queries(rf, case, contact_teacher, django_assert_num_queries)
+    for i in range(8):
+        absence(pupil, dt.date(2026, 9, 1) + dt.timedelta(days=7 * i), contact_teacher)
+    version = agreed_version(case, contact_teacher, agreed_on=dt.date(2026, 9, 1))
+    for i in range(5):
+        plan_measure(version, starts_on=dt.date(2026, 9, 1 + i))
+    held_evaluation(case, version, contact_teacher, held_on=dt.date(2026, 10, 1))
+    record_timetable(
+        case,
+        filled_on=WEEK_46,
+        ratings=[RatingInput(d, n, "green") for d in range(5) for n in range(1, 6)],
+        by=contact_teacher,
+    )
+    assert panel_queries(rf, case, contact_teacher, django_assert_num_queries) == few
