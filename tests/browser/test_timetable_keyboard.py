@@ -65,7 +65,7 @@ def test_case_page_with_chart_and_timetable_passes_axe_and_prints_without_chrome
     page.goto(f"{live_server.url}/saker/{case.uuid}/")
     chart = page.get_by_role("img", name="Fravær uke for uke dette skoleåret")
     expect(chart).to_be_visible()
-    page.get_by_text("Vis som tabell").click()
+    page.get_by_text("Fravær uke for uke som tabell").click()
     expect(page.get_by_role("table", name=re.compile("Fravær uke for uke"))).to_be_visible()
     axe_check(page, label="case page with chart")
     assert_clean_console(page)
