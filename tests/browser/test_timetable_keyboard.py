@@ -10,7 +10,14 @@ import pytest
 from playwright.sync_api import expect
 
 from plans.models import TimetableSurvey
-from tests.browser.conftest import assert_clean_console, axe_check, login, screenshot
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    assert_clean_console,
+    axe_check,
+    login,
+    screenshot,
+)
 from tests.cases.conftest import make_case
 from tests.factories import absence
 
@@ -69,6 +76,14 @@ def test_case_page_with_chart_and_timetable_passes_axe_and_prints_without_chrome
     expect(page.get_by_role("table", name=re.compile("Fravær uke for uke"))).to_be_visible()
     axe_check(page, label="case page with chart")
     assert_clean_console(page)
+
+    # On a phone the chart scrolls in its own region; the page does not scroll sideways.
+    page.set_viewport_size(PHONE)
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    region = page.locator("#effekt .table-wrap").first
+    expect(region).to_have_attribute("tabindex", "0")
+    page.set_viewport_size(DESKTOP)
 
     page.emulate_media(media="print")
     expect(page.locator(".site-header")).to_be_hidden()
