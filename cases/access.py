@@ -472,6 +472,23 @@ def board_school_or_404(user: User, school_id: int):
     return school
 
 
+def team_meeting_or_404(user: User, school_id: int, meeting_uuid):
+    """A team meeting at a school whose board the user sees (the team and the leaders,
+    `board_schools`), and the school; anyone else, and another school's meeting, 404.
+    What each of them may read of it is `visible_cases`' to say, case by case."""
+    from cases.models import TeamMeeting
+
+    school = board_school_or_404(user, school_id)
+    try:
+        meeting_uuid = uuid.UUID(str(meeting_uuid))
+    except ValueError as exc:
+        raise Http404 from exc
+    meeting = TeamMeeting.objects.filter(school=school, uuid=meeting_uuid).first()
+    if meeting is None:
+        raise Http404
+    return school, meeting
+
+
 def owner_candidates(case: Case) -> QuerySet[User]:
     """Who may own a case: a member of the school's environment team, or the contact
     teacher of the pupil's current class at the case's school."""

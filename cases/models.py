@@ -771,3 +771,90 @@ class CaseUserObjectPermission(UserObjectPermissionBase):
 
 class CaseGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class TeamMeeting(models.Model):
+    """The school-environment team's regular meeting at a school (seed 003: worrying
+    absence "drøftes i tverrfaglig team"; seed 000 p. 10): who was there, when it ran,
+    and the decisions taken from its agenda (`TeamMeetingItem`). Ending it writes the
+    minutes on each case discussed (`cases.actions.team_meeting.end_team_meeting`)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="team_meetings")
+    held_on = models.DateField(_("dato"))
+    participants = models.ManyToManyField(
+        User, related_name="team_meetings", verbose_name=_("til stede")
+    )
+    # The agenda's new flags are those raised since this moment: the previous meeting's
+    # start, or 14 days before the first.
+    flags_since = models.DateTimeField()
+    started_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField()
+    ended_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-held_on", "-started_at", "-pk"]
+        verbose_name = _("teammøte")
+        verbose_name_plural = _("teammøter")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school"],
+                condition=Q(ended_at__isnull=True),
+                name="teammeeting_one_running_per_school",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True, ended_by__isnull=True)
+                | Q(ended_at__isnull=False, ended_by__isnull=False),
+                name="teammeeting_ended_has_who_and_when",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.held_on:%d.%m.%Y}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.ended_at is None
+
+
+class TeamMeetingItem(models.Model):
+    """One decision taken in a team meeting, about one case: a case opened from new
+    flags, an owner assigned, the team's next step with its date, or a note. The next
+    step is the team's own date, not a staircase deadline; the case page shows the
+    latest one."""
+
+    class Kind(models.TextChoices):
+        CASE_OPENED = "case_opened", _("Sak opprettet")
+        OWNER_ASSIGNED = "owner_assigned", _("Saksansvarlig satt")
+        NEXT_STEP = "next_step", _("Neste steg")
+        NOTE = "note", _("Notat")
+
+    meeting = models.ForeignKey(TeamMeeting, on_delete=models.CASCADE, related_name="items")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="team_meeting_items")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    text = models.TextField(blank=True)
+    due = models.DateField(_("frist"), null=True, blank=True)
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("beslutning i teammøte")
+        verbose_name_plural = _("beslutninger i teammøte")
+        indexes = [models.Index(fields=["case", "kind"], name="teammeetingitem_case_kind_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["case_opened", "owner_assigned", "next_step", "note"]),
+                name="teammeetingitem_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="next_step") | (Q(due__isnull=False) & ~Q(text="")),
+                name="teammeetingitem_next_step_has_text_and_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%d.%m.%Y}"

@@ -534,6 +534,7 @@ WHAT_LABELS = {
     "referral_end": _("Avslutt henvisningen til PPT"),
     "case_mappings": _("Kartlegging og oppgaver (sakssiden)"),
     "case_form": _("Skjema i saken"),
+    "team_meeting_minutes": _("Referat fra teammøte (PDF)"),
 }
 
 

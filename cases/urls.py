@@ -1,10 +1,10 @@
 """The cases app's pages, under the `cases` namespace: every pattern, by area (the
 case page and its own steps, conversations and meetings, consent and PPT, the team's
-board and deadlines)."""
+board and deadlines, the team's meeting)."""
 
 from django.urls import path
 
-from cases.views import board, case, consent, meetings
+from cases.views import board, case, consent, meetings, team_meeting
 
 app_name = "cases"
 
@@ -72,5 +72,41 @@ urlpatterns = [
     ),
     path(
         "kommune/<int:municipality_id>/frister/", board.deadline_settings, name="deadline_settings"
+    ),
+    path("skole/<int:school_id>/teammote/", team_meeting.team_meetings, name="team_meetings"),
+    path(
+        "skole/<int:school_id>/teammote/<uuid:meeting_uuid>/",
+        team_meeting.team_meeting,
+        name="team_meeting",
+    ),
+    path(
+        "skole/<int:school_id>/teammote/<uuid:meeting_uuid>/elev/<uuid:pupil_uuid>/sak/",
+        team_meeting.team_meeting_open_case,
+        name="team_meeting_open_case",
+    ),
+    path(
+        "skole/<int:school_id>/teammote/<uuid:meeting_uuid>/sak/<uuid:case_uuid>/saksansvarlig/",
+        team_meeting.team_meeting_owner,
+        name="team_meeting_owner",
+    ),
+    path(
+        "skole/<int:school_id>/teammote/<uuid:meeting_uuid>/sak/<uuid:case_uuid>/neste-steg/",
+        team_meeting.team_meeting_next_step,
+        name="team_meeting_next_step",
+    ),
+    path(
+        "skole/<int:school_id>/teammote/<uuid:meeting_uuid>/sak/<uuid:case_uuid>/notat/",
+        team_meeting.team_meeting_note,
+        name="team_meeting_note",
+    ),
+    path(
+        "skole/<int:school_id>/teammote/<uuid:meeting_uuid>/avslutt/",
+        team_meeting.team_meeting_end,
+        name="team_meeting_end",
+    ),
+    path(
+        "skole/<int:school_id>/teammote/<uuid:meeting_uuid>/referat.pdf",
+        team_meeting.team_meeting_pdf,
+        name="team_meeting_pdf",
     ),
 ]

@@ -199,6 +199,20 @@ def weekdays(start, n):
     return out
 
 
+def make_deadline(case, due: dt.date, kind: str = "level1_meeting"):
+    """A pending deadline of `kind` on the case, due on `due` (test setup)."""
+    from cases.models import Deadline
+
+    return Deadline.objects.create(case=case, kind=kind, due=due, created_at=timezone.now())
+
+
+def running_team_meeting(school, by, *participants, held_on=TODAY):
+    """A team meeting at the school started now by `by`, present `by` and the others."""
+    from cases.actions.team_meeting import start_team_meeting
+
+    return start_team_meeting(school, held_on=held_on, participants=[by, *participants], by=by)
+
+
 def agreed_version(case, by, *, agreed_on, number=1, status="agreed"):
     """An agreed (or superseded) version of the case's plan (test setup, without the
     plan actions): the agreement is made on first use."""

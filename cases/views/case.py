@@ -49,6 +49,7 @@ from cases.forms.case import (
 )
 from cases.models import Case, CaseAccessLog, Level
 from cases.queries import missing_for
+from cases.team_meeting import latest_next_step
 from cases.transitions import allowed_moves
 from fravaer import access as fravaer_access
 from fravaer.forms import is_plain_number
@@ -107,6 +108,8 @@ def case_context(request: HttpRequest, grant: access.CaseAccess, **extra) -> dic
         else [],
         "notes": list(case.notes.select_related("author")),
         "note_form": NoteForm(),
+        # The school-environment team's latest next step, from a team meeting.
+        "team_next_step": latest_next_step(case),
         # What the upper apps add (`fravaer.panels`; `plans`: the measure plan).
         "panels": panels_for("case_detail", request, case=case, grant=grant),
     }
