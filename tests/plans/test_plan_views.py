@@ -325,3 +325,49 @@ def test_agreement_is_one_per_case(client_for, case, contact_teacher):
     client.post(url("start", case))
     client.post(url("start", case))
     assert Agreement.objects.filter(case=case).count() == 1
+
+
+def test_draft_lists_failed_measures_at_the_top_and_asks_why_reused(
+    client_for, case, contact_teacher
+):
+    from django.utils import timezone
+
+    from plans.models import Evaluation, MeasureReview
+
+    first = make_plan(case, by=contact_teacher)
+    failed = first.measures.order_by("order").first()
+    evaluation = Evaluation.objects.create(
+        case=case,
+        version=first,
+        held_on=TODAY,
+        form="meeting",
+        pupil_view="Det hjalp ikke.",
+        outcome="revise",
+        outcome_reason="Nye tiltak",
+        recorded_by=contact_teacher,
+        recorded_at=timezone.now(),
+    )
+    MeasureReview.objects.create(
+        evaluation=evaluation, measure=failed, result="did_not_work", why="Eleven kom ikke"
+    )
+    draft = next_plan_version(first, agree=False)
+    client = client_for(contact_teacher)
+    body = client.get(url("draft", case)).content.decode()
+    top = body.index("Tiltak som ikke virket")
+    assert top < body.index("Klar til å avtales?")
+    assert "Eleven kom ikke" in body[top:]
+    copy = draft.measures.get(continues=failed)
+    response = client.post(
+        url("measure", case, copy.pk),
+        {
+            "revision": draft.revision,
+            "what": copy.what,
+            "arena": copy.arena,
+            "responsible": "staff",
+            "responsible_staff": contact_teacher.pk,
+            "starts_on": "2026-11-18",
+        },
+    )
+    assert response.status_code == 200
+    assert "Eleven skal ikke utsettes igjen og igjen" in response.content.decode()
+    assert 'id="id_reuse_reason"' in response.content.decode()
