@@ -392,10 +392,13 @@ def agree_version(
     others: str = "",
     by: User,
     now: dt.datetime | None = None,
+    evaluation_date: dt.date | None = None,
 ) -> PlanVersion:
     """Agree a draft: the version in force until now is superseded, the timeline says
     so, and the evaluation deadline of the case's level starts on the evaluation date
-    (moved forward to a school day)."""
+    (moved forward to a school day). `evaluation_date`, when given, replaces the
+    draft's (the agree form shows it again, since time passes between drafting and
+    agreeing)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     guardians, staff = list(guardians), list(staff)
@@ -405,6 +408,8 @@ def agree_version(
         version = PlanVersion.objects.select_for_update().get(pk=version.pk)
         if not version.is_draft:
             raise PlanRuleError(_("Denne versjonen er allerede avtalt."), code="plan_not_draft")
+        if evaluation_date is not None:
+            version.evaluation_date = evaluation_date
         missing = missing_to_agree(version)
         if missing:
             code, message = missing[0]
@@ -449,6 +454,7 @@ def agree_version(
                 "pupil_took_part",
                 "others",
                 "revision",
+                "evaluation_date",
             ]
         )
         version.guardians.set(guardians)

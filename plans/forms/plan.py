@@ -178,6 +178,7 @@ class RemoveForm(RevisionForm):
 
 class AgreeForm(HintedForm):
     agreed_on = forms.DateField(label=_("Avtalt dato"), widget=DATE_WIDGET)
+    evaluation_date = forms.DateField(label=_("Evalueringsdato"), widget=DATE_WIDGET)
     pupil_took_part = forms.BooleanField(label=_("Eleven deltok"), required=False)
     guardians = forms.ModelMultipleChoiceField(
         label=_("Foresatte som deltok"),
@@ -199,13 +200,18 @@ class AgreeForm(HintedForm):
     )
     rule_fields = {
         "plan_agreed_in_future": "agreed_on",
-        "plan_evaluation_before_agreement": "agreed_on",
+        "plan_evaluation_before_agreement": "evaluation_date",
+        "plan_evaluation_date_required": "evaluation_date",
         "plan_guardian_not_pupils": "guardians",
         "plan_staff_not_eligible": "staff",
     }
 
-    def __init__(self, *args, guardians, staff, **kwargs):
+    def __init__(self, *args, guardians, staff, suggested_evaluation=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if suggested_evaluation is not None:
+            self.fields["evaluation_date"].help_text = _(
+                "Kommunens frist for nivået regnet fra i dag: %(day)s."
+            ) % {"day": suggested_evaluation.strftime("%d.%m.%Y")}
         self.fields["guardians"].queryset = guardians
         self.fields["staff"].queryset = staff
         self.tie_hints()

@@ -412,6 +412,7 @@ def plan_agree(request: HttpRequest, case_uuid) -> HttpResponse:
     kwargs = {
         "guardians": Guardian.objects.filter(pupils=case.pupil).order_by("name"),
         "staff": _staff(case),
+        "suggested_evaluation": queries.default_evaluation_date(case, timezone.localdate()),
     }
     if request.method == "POST":
         form = AgreeForm(request.POST, **kwargs)
@@ -428,7 +429,11 @@ def plan_agree(request: HttpRequest, case_uuid) -> HttpResponse:
                 )
                 return redirect(_plan_url(grant))
     else:
-        form = AgreeForm(initial={"agreed_on": timezone.localdate()}, **kwargs)
+        initial = {
+            "agreed_on": timezone.localdate(),
+            "evaluation_date": draft.evaluation_date or kwargs["suggested_evaluation"],
+        }
+        form = AgreeForm(initial=initial, **kwargs)
     log_case_read(case, user=request.user, basis=grant.basis, what="plan_draft")
     context = {
         "grant": grant,

@@ -200,6 +200,7 @@ def test_start_draft_and_agree_through_the_pages(client_for, case, contact_teach
         url("agree", case),
         {
             "agreed_on": "2026-11-18",
+            "evaluation_date": "2026-12-09",
             "pupil_took_part": "on",
             "guardians": [g.pk for g in pupil.guardians.all()],
             "staff": [contact_teacher.pk],
@@ -251,8 +252,12 @@ def test_agree_page_lists_what_is_missing(client_for, case, contact_teacher):
     client.post(url("start", case))
     body = client.get(url("agree", case)).content.decode()
     assert "Legg til minst ett tiltak." in body
-    response = client.post(url("agree", case), {"agreed_on": "2026-11-18", "pupil_took_part": "on"})
+    response = client.post(
+        url("agree", case),
+        {"agreed_on": "2026-11-18", "evaluation_date": "2026-12-09", "pupil_took_part": "on"},
+    )
     assert response.status_code == 200
+    assert "Legg til minst ett tiltak." in response.content.decode()
     assert PlanVersion.objects.get(agreement__case=case).status == "draft"
 
 
