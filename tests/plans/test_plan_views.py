@@ -18,7 +18,7 @@ from cases.models import CaseAccessLog, CaseEvent
 from fravaer.models import TeachingAssignment
 from plans.models import Agreement, Goal, Measure, PlanVersion
 from tests.conftest import TODAY, make_pupil
-from tests.factories import at_level, give, make_plan, next_plan_version
+from tests.factories import PLAN_MEASURES, at_level, give, make_plan, next_plan_version
 
 pytestmark = pytest.mark.django_db
 
@@ -303,7 +303,16 @@ def _versions_with_measures(case, by, versions, measures):
     next_plan_version(version, agree=False)
 
 
-@pytest.mark.parametrize("page", ["plan", "compare"])
+PAGES = {
+    "plan": lambda case: url("plan", case),
+    "compare": lambda case: url("compare", case),
+    "draft": lambda case: url("draft", case),
+    "version": lambda case: url("version", case, 1),
+    "case_page": lambda case: reverse("cases:case", args=[case.uuid]),
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_query_count_does_not_grow_with_versions_and_measures(
     client_for, case, contact_teacher, pupil, group, django_assert_num_queries, page
 ):
@@ -316,13 +325,14 @@ def test_query_count_does_not_grow_with_versions_and_measures(
         ),
     )
     _versions_with_measures(small, contact_teacher, versions=1, measures=1)
-    _versions_with_measures(large, contact_teacher, versions=3, measures=5)
+    # Six measures on three arenas, two of them special arrangements with tapering steps.
+    _versions_with_measures(large, contact_teacher, versions=3, measures=PLAN_MEASURES * 2)
     client = client_for(contact_teacher)
-    client.get(url(page, small))  # the session is loaded once, before counting
+    client.get(PAGES[page](small))  # the session is loaded once, before counting
     with CaptureQueriesContext(connection) as small_page:
-        assert client.get(url(page, small)).status_code == 200
+        assert client.get(PAGES[page](small)).status_code == 200
     with django_assert_num_queries(len(small_page.captured_queries)):
-        assert client.get(url(page, large)).status_code == 200
+        assert client.get(PAGES[page](large)).status_code == 200
 
 
 def test_agreement_is_one_per_case(client_for, case, contact_teacher):
