@@ -88,6 +88,10 @@ def _check_case_allows_plan(case: Case) -> None:
 def _bump(version: PlanVersion, revision: int | None) -> None:
     """Claim the draft for this save: it must still be a draft and, when `revision` is
     given, unchanged since the user loaded it."""
+    if not Case.objects.open().filter(agreement__versions=version).exists():
+        raise PlanRuleError(
+            _("Saken er avsluttet. Utkastet kan ikke endres."), code="plan_case_closed"
+        )
     qs = PlanVersion.objects.filter(pk=version.pk, status=PlanVersion.Status.DRAFT)
     if revision is not None:
         qs = qs.filter(revision=revision)

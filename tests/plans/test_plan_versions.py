@@ -309,3 +309,18 @@ def test_agree_refuses_an_evaluation_date_before_the_agreement(case, contact_tea
         by=contact_teacher,
     )
     assert PlanVersion.objects.get(pk=version.pk).status == "draft"
+
+
+def test_a_draft_on_a_closed_case_cannot_be_saved(case, contact_teacher):
+    version = start_agreement(case, by=contact_teacher)
+    Case.objects.filter(pk=case.pk).update(
+        status="closed", closed_at=timezone.now(), close_reason="measures_worked"
+    )
+    refused(
+        "plan_case_closed",
+        save_draft,
+        version,
+        revision=version.revision,
+        by=contact_teacher,
+        long_term_goal="Nytt",
+    )
