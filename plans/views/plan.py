@@ -26,7 +26,7 @@ from cases.errors import CaseRuleError
 from cases.models import Consent
 from fravaer.forms import is_plain_number
 from fravaer.models import Guardian, User
-from plans import access, queries
+from plans import access, queries, rules
 from plans.actions.versions import (
     add_attendance_step,
     add_tapering_step,
@@ -116,8 +116,7 @@ def plan_page(request: HttpRequest, case_uuid) -> HttpResponse:
         "today": today,
         "state": state,
         "may_edit": access.may_edit_plan(grant) and case.is_open,
-        "level_allows_plan": case.level in queries.rules.PLAN_LEVELS,
-        "next_form": NextVersionForm(),
+        "level_allows_plan": case.level in rules.PLAN_LEVELS,
     }
     for name in ("current", "draft"):
         version = getattr(state, name)
