@@ -36,13 +36,18 @@ class DraftForm(RevisionForm):
         label=_("Langsiktig mål"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Ett mål for hele perioden, i elevens og familiens ord."),
+        help_text=_(
+            "Ett mål for hele perioden, i elevens og familiens ord. Må være med før planen avtales."
+        ),
     )
     evaluation_date = forms.DateField(
         label=_("Evalueringsdato"),
         required=False,
         widget=DATE_WIDGET,
-        help_text=_("Forslaget følger kommunens frist for nivået, flyttet til en skoledag."),
+        help_text=_(
+            "Forslaget følger kommunens frist for nivået, flyttet til en skoledag. Må være "
+            "med før planen avtales."
+        ),
     )
     contact_who = forms.CharField(
         label=_("Kontaktperson for hjemmet"), max_length=200, required=False
@@ -67,6 +72,8 @@ class DraftForm(RevisionForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # A draft may be saved without them; agreeing needs them (`missing_to_agree`).
+    conditionally_required = ("long_term_goal", "evaluation_date")
 
     def __init__(self, *args, first_version: bool, **kwargs):
         super().__init__(*args, **kwargs)

@@ -186,7 +186,7 @@ def _draft_context(request, grant: CaseAccess, draft: PlanVersion, **bound) -> d
         "draft": draft,
         "measures": measures,
         "circle": queries.measure_circle(measures),
-        "failed_reviews": list(queries.failed_reviews(draft.agreement_id)),
+        "failed_reviews": queries.failed_reviews_for(draft, measures),
         "missing": missing_to_agree(draft),
         "draft_form": DraftForm(
             initial={**revision, **{f: getattr(draft, f) for f in DraftForm.base_fields}},

@@ -372,6 +372,8 @@ def test_draft_lists_failed_measures_at_the_top_and_asks_why_reused(
     assert top < body.index("Klar til å avtales?")
     assert "Eleven kom ikke" in body[top:]
     copy = draft.measures.get(continues=failed)
+    assert "Er med i utkastet uten begrunnelse." in body
+    assert f'href="{url("measure", case, copy.pk)}"' in body
     response = client.post(
         url("measure", case, copy.pk),
         {
