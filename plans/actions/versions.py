@@ -204,16 +204,14 @@ def save_goal(
     """Add a short-term goal, or change one (`goal`)."""
     if not text.strip():
         raise PlanRuleError(_("Skriv delmålet."), code="goal_text_required")
+    if goal is not None and goal.version_id != version.pk:
+        raise PlanRuleError(_("Delmålet finnes ikke i dette utkastet."), code="goal_not_in_draft")
     with transaction.atomic():
         _bump(version, revision)
         if goal is None:
             order = version.goals.count()
             return Goal.objects.create(
                 version=version, text=text, target_date=target_date, order=order
-            )
-        if goal.version_id != version.pk:
-            raise PlanRuleError(
-                _("Delmålet finnes ikke i dette utkastet."), code="goal_not_in_draft"
             )
         goal.text, goal.target_date = text, target_date
         goal.save(update_fields=["text", "target_date"])
@@ -339,11 +337,13 @@ def remove_item(
 ) -> None:
     """Remove a goal, measure, tapering step, attendance day or step from the draft."""
     model, to_version = REMOVABLE[kind]
+    item = model.objects.filter(pk=item_id, **{to_version: version})
+    # Refused before the revision is claimed, so the caller's `version` stays current.
+    if not item.exists():
+        raise PlanRuleError(_("Det finnes ikke lenger i utkastet."), code="item_gone")
     with transaction.atomic():
         _bump(version, revision)
-        deleted, _rows = model.objects.filter(pk=item_id, **{to_version: version}).delete()
-        if not deleted:
-            raise PlanRuleError(_("Det finnes ikke lenger i utkastet."), code="item_gone")
+        item.delete()
 
 
 # --- agreeing -------------------------------------------------------------------------------

@@ -388,3 +388,18 @@ def test_draft_lists_failed_measures_at_the_top_and_asks_why_reused(
     assert response.status_code == 200
     assert "Eleven skal ikke utsettes igjen og igjen" in response.content.decode()
     assert 'id="id_reuse_reason"' in response.content.decode()
+
+
+def test_remove_a_measure_from_the_draft_and_refuse_a_stale_remove(
+    client_for, case, contact_teacher
+):
+    draft = make_plan(case, by=contact_teacher, agreed=False)
+    first, second = draft.measures.order_by("order")[:2]
+    client = client_for(contact_teacher)
+    post = {"revision": draft.revision, "kind": "measure", "item": first.pk}
+    assert client.post(url("remove", case), post).status_code == 302
+    assert not Measure.objects.filter(pk=first.pk).exists()
+    stale = {"revision": draft.revision, "kind": "measure", "item": second.pk}
+    response = client.post(url("remove", case), stale, follow=True)
+    assert "endret av noen andre" in response.content.decode()
+    assert Measure.objects.filter(pk=second.pk).exists()
