@@ -23,6 +23,11 @@ urlpatterns = [
         plan.draft_tapering_step,
         name="tapering_step",
     ),
+    path(
+        "saker/<uuid:case_uuid>/plan/utkast/delmal/<int:goal_id>/",
+        plan.draft_goal,
+        name="goal",
+    ),
     path("saker/<uuid:case_uuid>/plan/utkast/fjern/", plan.draft_remove, name="remove"),
     path("saker/<uuid:case_uuid>/plan/utkast/<str:what>/", plan.draft_add, name="add"),
     path("saker/<uuid:case_uuid>/plan/avtal/", plan.plan_agree, name="agree"),

@@ -334,6 +334,44 @@ def draft_remove(request: HttpRequest, case_uuid) -> HttpResponse:
     return redirect(_draft_url(grant))
 
 
+@require_http_methods(["GET", "POST"])
+def draft_goal(request: HttpRequest, case_uuid, goal_id: int) -> HttpResponse:
+    """Change a short-term goal of the draft."""
+    grant = _editor_or_404(request, case_uuid)
+    draft = _draft_or_404(grant)
+    goal = next((g for g in draft.goals.all() if g.pk == goal_id), None)
+    if goal is None:
+        raise Http404
+    alert = ""
+    if request.method == "POST":
+        form = GoalForm(request.POST)
+        if form.is_valid():
+            try:
+                save_goal(
+                    draft,
+                    revision=form.cleaned_data["revision"],
+                    by=request.user,
+                    goal=goal,
+                    text=form.cleaned_data["text"],
+                    target_date=form.cleaned_data["target_date"],
+                )
+            except PlanChanged as exc:
+                form.with_revision(_draft_or_404(grant).revision)
+                form.kept = True
+                alert = exc.message
+            except CaseRuleError as exc:
+                form.add_rule_error(exc)
+            else:
+                messages.success(request, _("Delmålet er lagret."))
+                return redirect(_draft_url(grant, "#delmal"))
+    else:
+        initial = {"revision": draft.revision, "text": goal.text, "target_date": goal.target_date}
+        form = GoalForm(initial=initial)
+    log_case_read(grant.case, user=request.user, basis=grant.basis, what="plan_draft")
+    context = {"grant": grant, "case": grant.case, "goal": goal, "form": form, "alert": alert}
+    return render(request, "plans/goal_form.html", context)
+
+
 # --- a measure --------------------------------------------------------------------------
 
 

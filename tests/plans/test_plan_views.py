@@ -31,9 +31,14 @@ def read_urls(case):
     return [url("plan", case), url("version", case, 1), url("compare", case)]
 
 
+def draft_goal(case):
+    return Goal.objects.filter(version__agreement__case=case, version__status="draft").first()
+
+
 def edit_get_urls(case, measure):
     return [
         url("draft", case),
+        url("goal", case, draft_goal(case).pk),
         url("measure_new", case),
         url("measure", case, measure.pk),
         url("agree", case),
@@ -50,6 +55,7 @@ def post_urls(case, measure):
         url("tapering_step", case, measure.pk),
         url("remove", case),
         url("add", case, "delmal"),
+        url("goal", case, draft_goal(case).pk),
         url("agree", case),
     ]
 
@@ -403,3 +409,24 @@ def test_remove_a_measure_from_the_draft_and_refuse_a_stale_remove(
     response = client.post(url("remove", case), stale, follow=True)
     assert "endret av noen andre" in response.content.decode()
     assert Measure.objects.filter(pk=second.pk).exists()
+
+
+def test_change_a_goal_of_the_draft(client_for, case, contact_teacher):
+    draft = make_plan(case, by=contact_teacher, agreed=False)
+    goal = draft.goals.get()
+    client = client_for(contact_teacher)
+    assert client.get(url("goal", case, goal.pk)).status_code == 200
+    response = client.post(
+        url("goal", case, goal.pk),
+        {"revision": draft.revision, "text": "Møter fem dager i uka", "target_date": "2026-12-18"},
+    )
+    assert response.status_code == 302
+    goal.refresh_from_db()
+    assert (goal.text, goal.target_date) == ("Møter fem dager i uka", dt.date(2026, 12, 18))
+
+
+def test_a_goal_of_an_agreed_version_is_not_editable(client_for, case, contact_teacher):
+    agreed = make_plan(case, by=contact_teacher)
+    goal = agreed.goals.get()
+    next_plan_version(agreed, agree=False)
+    assert client_for(contact_teacher).get(url("goal", case, goal.pk)).status_code == 404
