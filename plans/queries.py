@@ -12,7 +12,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from cases.deadlines import deadline_days, deadline_due
-from cases.models import Case
+from cases.models import Case, Level
 from plans import rules
 from plans.models import (
     Agreement,
@@ -41,7 +41,7 @@ VERSION_PREFETCH = (
 def default_evaluation_date(case: Case, today: dt.date) -> dt.date:
     """The municipality's days for the level's evaluation deadline (3 weeks at nivå 1
     and 2B, the 2A setting at 2A) after `today`, moved forward to a school day."""
-    kind = rules.EVALUATION_DEADLINE.get(case.level, rules.EVALUATION_DEADLINE["1"])
+    kind = rules.EVALUATION_DEADLINE.get(case.level, rules.EVALUATION_DEADLINE[Level.NIVA_1])
     days = deadline_days(case.school.municipality_id, kind)
     return deadline_due(case.school_id, today, days).date
 
