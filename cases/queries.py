@@ -546,6 +546,11 @@ WHAT_LABELS = {
     "case_mappings": _("Kartlegging og oppgaver (sakssiden)"),
     "case_form": _("Skjema i saken"),
     "team_meeting_minutes": _("Referat fra teammøte (PDF)"),
+    # The plans app's pages (`plans.views`).
+    "plan": _("Tiltaksplanen"),
+    "plan_draft": _("Utkast til tiltaksplan"),
+    "plan_version": _("En versjon av tiltaksplanen"),
+    "plan_compare": _("Sammenligning av versjoner av tiltaksplanen"),
 }
 
 

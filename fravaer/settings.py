@@ -315,6 +315,7 @@ PAGE_PANELS: dict[str, list[str]] = {
     "flagged_pupils": ["cases.panels.flagged_pupils_cases"],
     "pupil_detail": ["cases.panels.pupil_case"],
     "case_detail": [
+        "plans.panels.case_plan",
         "plans.panels_chart.absence_panels",
     ],
     "monthly_overview": ["cases.panels.overview_cases"],
