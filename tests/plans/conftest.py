@@ -1,6 +1,6 @@
-"""Fixtures for the plans tests: a case at nivå 1 and an agreed plan version built
-directly with the models (the plan editor's actions are tested on their own); the
-personas come from tests/conftest.py."""
+"""Fixtures for the plans tests; personas come from tests/conftest.py. `agreed_version`
+builds an agreed version directly with the models, agreed on a day in the past (the
+evaluation tests need the weeks since)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from cases.models import Case, Level
+from cases.actions.core import open_case
+from cases.models import Case
 from plans.models import Agreement, Arena, Goal, Measure, PlanVersion
-from tests.cases.conftest import make_case
 from tests.factories import at_level
 
 
@@ -74,11 +74,9 @@ def agreed_version(
 
 
 @pytest.fixture
-def case(pupil, contact_teacher) -> Case:
-    """An open case at nivå 1 owned by the pupil's contact teacher, with a conversation
-    and a consent (every move up the staircase's requirement met but the coordinator)."""
-    case = make_case(pupil, by=contact_teacher)
-    at_level(case, Level.NIVA_1)
-    Case.objects.filter(pk=case.pk).update(coordinator=None)
-    case.refresh_from_db()
-    return case
+def case(pupil, group, contact_teacher) -> Case:
+    """An open nivå 1 case owned by the pupil's contact teacher."""
+    case = open_case(
+        pupil, school=group.school, concern="Mye fravær på mandager.", by=contact_teacher
+    )
+    return at_level(case, "1", by=contact_teacher)

@@ -306,6 +306,8 @@ def test_escalate_without_consent_refuses_the_whole_evaluation(case, version, co
 
 
 def test_escalate_needs_a_coordinator_for_2a(case, version, contact_teacher):
+    Case.objects.filter(pk=case.pk).update(coordinator=None)
+    case.refresh_from_db()
     refused(
         "level2a_needs_coordinator",
         evaluate,
