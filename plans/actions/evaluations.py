@@ -265,7 +265,7 @@ def record_evaluation(
             CaseEvent.Kind.EVALUATION_RECORDED,
             by=by,
             now=now,
-            text=f"{Evaluation.Outcome(outcome).label}: {outcome_reason}",
+            text=f"{Evaluation.Outcome(outcome).label} – {outcome_reason}",
             evaluation=str(evaluation.uuid),
             outcome=outcome,
             plan_version=version.number,

@@ -10,6 +10,7 @@ import datetime as dt
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Level
@@ -20,14 +21,24 @@ from plans.models import Evaluation, GoalReview, MeasureReview, PlanVersion
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def _why() -> forms.CharField:
-    return forms.CharField(label=_("Kort begrunnelse"), max_length=WHY_MAX, required=False)
+def _why(about: str) -> forms.CharField:
+    # The label names the goal or measure, so that the error summary and a screen
+    # reader say which "why" it is.
+    return forms.CharField(
+        label=_("Kort begrunnelse: %(about)s") % {"about": Truncator(about).chars(50)},
+        max_length=WHY_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class EvaluationForm(HintedForm):
     held_on = forms.DateField(label=_("Dato for evalueringen"), widget=DATE_WIDGET)
     form = forms.ChoiceField(
-        label=_("Form"), choices=Evaluation.Form.choices, widget=forms.RadioSelect
+        label=_("Form"),
+        choices=Evaluation.Form.choices,
+        widget=forms.RadioSelect,
+        initial=Evaluation.Form.MEETING,
     )
     meeting = forms.ModelChoiceField(
         label=_("Møtet evalueringen ble holdt i"),
@@ -113,7 +124,7 @@ class EvaluationForm(HintedForm):
                 widget=forms.RadioSelect,
                 error_messages={"required": _("Velg om delmålet er nådd.")},
             )
-            self.fields[f"goal_{goal.pk}_why"] = _why()
+            self.fields[f"goal_{goal.pk}_why"] = _why(goal.text)
         for measure in self.measures:
             self.fields[f"measure_{measure.pk}"] = forms.ChoiceField(
                 label=measure.what,
@@ -121,7 +132,7 @@ class EvaluationForm(HintedForm):
                 widget=forms.RadioSelect,
                 error_messages={"required": _("Velg om tiltaket virket.")},
             )
-            why = _why()
+            why = _why(measure.what)
             why.help_text = _("Må fylles ut når tiltaket ikke virket eller ikke ble gjennomført.")
             self.fields[f"measure_{measure.pk}_why"] = why
         if not self.is_bound:

@@ -90,7 +90,7 @@ def test_the_outcome_and_its_reason_are_on_the_timeline(case, version, contact_t
     evaluation = evaluate(case, version, contact_teacher)
     event = case.events.get(kind=CaseEvent.Kind.EVALUATION_RECORDED)
     assert event.text == (
-        "Tiltakene virket: avslutt saken: Fraværet har gått ned, og eleven trives."
+        "Tiltakene virket: avslutt saken – Fraværet har gått ned, og eleven trives."
     )
     assert event.data == {
         "evaluation": str(evaluation.uuid),
