@@ -536,6 +536,11 @@ WHAT_LABELS = {
     "referral_end": _("Avslutt henvisningen til PPT"),
     "case_mappings": _("Kartlegging og oppgaver (sakssiden)"),
     "case_form": _("Skjema i saken"),
+    # The plans app's pages (`plans.views`).
+    "plan": _("Tiltaksplanen"),
+    "plan_draft": _("Utkast til tiltaksplan"),
+    "plan_version": _("En versjon av tiltaksplanen"),
+    "plan_compare": _("Sammenligning av versjoner av tiltaksplanen"),
 }
 
 

@@ -305,3 +305,13 @@ def compare_versions(old: PlanVersion, new: PlanVersion) -> Comparison:
             measure_links,
         ),
     )
+
+
+def participants(version: PlanVersion) -> list[str]:
+    """Who took part in agreeing the version, in words (prefetched guardians, staff)."""
+    names = [_("eleven")] if version.pupil_took_part else []
+    names += [g.name for g in version.guardians.all()]
+    names += [str(u) for u in version.staff.all()]
+    if version.others:
+        names.append(version.others)
+    return names
