@@ -277,3 +277,13 @@ def test_the_pages_cost_the_same_whatever_the_number_of_goals_and_measures(
             )
         )
     assert counts[0] == counts[1]
+
+
+def test_the_plan_page_offers_the_evaluation_to_those_who_run_the_case(
+    client_for, case, version, contact_teacher, school
+):
+    plan = reverse("plans:plan", args=[case.uuid])
+    assert new_url(case, version) in client_for(contact_teacher).get(plan).content.decode()
+    attendance = make_user("naervaer@nordby.no")
+    StaffRole.objects.create(user=attendance, role="attendance_contact", school=school)
+    assert new_url(case, version) not in client_for(attendance).get(plan).content.decode()
