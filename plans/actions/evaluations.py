@@ -11,7 +11,7 @@ Its outcome is carried out on the case in the same transaction:
 - CLOSE: the measures worked; the case closes ("Tiltakene virket").
 - CONTINUE: the same plan with a new evaluation date: the deadline runs again to it.
 - REVISE: new measures on the same level: the next version is drafted, with the
-  outcome's reason as its change reason.
+  outcome's reason as its change reason (a draft already begun is kept instead).
 - ESCALATE: the next level, under the staircase's rules (`cases.actions.core.change_level`:
   consent, coordinator and leaders informed for 2A, consent for 2B).
 
@@ -316,7 +316,13 @@ def _carry_out(
     elif outcome == Evaluation.Outcome.REVISE:
         from plans.actions.versions import draft_next_version
 
-        draft_next_version(version, by=by, now=now, change_reason=reason)
+        # A draft begun before the evaluation is where the new measures go: the plan
+        # has one draft at a time (`planversion_one_draft`), and the evaluation's
+        # "did not work" is listed there all the same (`plans.queries.failed_reviews`).
+        if not PlanVersion.objects.filter(
+            agreement_id=version.agreement_id, status=PlanVersion.Status.DRAFT
+        ).exists():
+            draft_next_version(version, by=by, now=now, change_reason=reason)
     elif outcome == Evaluation.Outcome.ESCALATE:
         change_level(
             case,

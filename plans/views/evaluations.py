@@ -60,6 +60,25 @@ def _form(grant: CaseAccess, version: PlanVersion, data=None) -> EvaluationForm:
     )
 
 
+def _done(evaluation: Evaluation, case) -> str:
+    """What the outcome did to the case, said after saving."""
+    outcome = evaluation.outcome
+    if outcome == Evaluation.Outcome.CLOSE:
+        return _("Evalueringen er registrert, og saken er avsluttet fordi tiltakene virket.")
+    if outcome == Evaluation.Outcome.CONTINUE:
+        return _("Evalueringen er registrert. Planen fortsetter, med ny evaluering %(date)s.") % {
+            "date": f"{evaluation.next_evaluation_date:%d.%m.%Y}"
+        }
+    if outcome == Evaluation.Outcome.REVISE:
+        return _(
+            "Evalueringen er registrert. Et utkast til ny versjon av planen er klart: legg "
+            "inn de nye tiltakene og avtal planen."
+        )
+    return _("Evalueringen er registrert, og saken er flyttet til %(level)s.") % {
+        "level": case.get_level_display()
+    }
+
+
 @require_http_methods(["GET", "POST"])
 def evaluation_new(request: HttpRequest, case_uuid, version_uuid) -> HttpResponse:
     grant = _evaluator_or_404(request, case_uuid)
@@ -89,7 +108,7 @@ def evaluation_new(request: HttpRequest, case_uuid, version_uuid) -> HttpRespons
         except CaseRuleError as exc:
             form.add_rule_error(exc)
         else:
-            messages.success(request, _("Evalueringen er registrert."))
+            messages.success(request, _done(evaluation, grant.case))
             return redirect("evaluations:detail", grant.case.uuid, evaluation.uuid)
     today = timezone.localdate()
     held_on = form.cleaned_data.get("held_on") if form.is_bound and form.is_valid() else None

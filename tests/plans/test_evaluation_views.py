@@ -108,6 +108,7 @@ def test_posting_the_form_records_the_evaluation_and_shows_its_page(
     )
     page = client.get(response.url)
     body = page.content.decode()
+    assert "Planen fortsetter, med ny evaluering 07.12.2026." in body
     assert "Delvis: fortsett samme plan med ny evalueringsdato" in body
     assert "Det hjelper at noen venter på meg." in body
     assert "Fravær før og etter planen ble avtalt 02.11.2026" in body

@@ -280,6 +280,16 @@ def test_revise_drafts_the_next_version_with_the_reason(case, version, contact_t
     assert case.is_open and case.level == Level.NIVA_1
 
 
+def test_revise_keeps_a_draft_already_begun(case, version, contact_teacher):
+    from plans.actions.versions import draft_next_version
+
+    begun = draft_next_version(version, by=contact_teacher, change_reason="Nytt rom.")
+    evaluate(case, version, contact_teacher, outcome=Evaluation.Outcome.REVISE)
+    drafts = PlanVersion.objects.filter(agreement=version.agreement, status="draft")
+    assert list(drafts) == [begun]
+    assert Evaluation.objects.filter(version=version, outcome="revise").exists()
+
+
 # --- outcome 3: escalate ----------------------------------------------------------------
 
 
@@ -341,6 +351,17 @@ def test_escalate_with_consent_moves_the_case_to_2a(case, version, contact_teach
         "2A",
         "Tiltakene virket ikke; vi trenger PPT.",
     )
+
+
+def test_escalate_from_2a_moves_the_case_to_2b_with_its_mapping_summary(case, contact_teacher):
+    at_level(case, Level.NIVA_2A)
+    version = agreed_version(case, by=contact_teacher, agreed_on=AGREED)
+    set_deadline(case, Deadline.Kind.EVALUATION_2A, now=timezone.now(), by=contact_teacher)
+    evaluate(case, version, contact_teacher, outcome=Evaluation.Outcome.ESCALATE)
+    case.refresh_from_db()
+    assert case.level == Level.NIVA_2B
+    assert Deadline.objects.get(case=case, kind=Deadline.Kind.EVALUATION_2A).met_at is not None
+    assert pending(case, Deadline.Kind.MAPPING_SUMMARY_2B) is not None
 
 
 def test_escalate_from_2b_is_refused(case, contact_teacher):
