@@ -16,8 +16,7 @@ from cases.models import CaseAccessLog, Consent, Deadline, Level
 from fravaer.models import StaffRole, TeachingAssignment
 from plans.models import Evaluation
 from tests.conftest import TODAY, make_user
-from tests.factories import give
-from tests.plans.conftest import agreed_version
+from tests.factories import agreed_version, give
 
 pytestmark = pytest.mark.django_db
 

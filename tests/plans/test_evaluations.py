@@ -13,8 +13,7 @@ from cases.errors import CaseChanged
 from cases.models import Case, CaseEvent, Consent, Deadline, Level
 from plans.actions.evaluations import record_evaluation
 from plans.models import Evaluation, GoalReview, MeasureReview, PlanVersion
-from tests.factories import at_level, refused
-from tests.plans.conftest import agreed_version
+from tests.factories import agreed_version, at_level, refused
 
 pytestmark = pytest.mark.django_db
 
