@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cases.access import CaseAccess, case_access_or_404
 from cases.actions.access_log import log_case_read
-from cases.errors import CaseRuleError
-from cases.models import Meeting
+from cases.errors import CaseChanged, CaseRuleError
+from cases.models import Case, Meeting
 from cases.queries import coordinator_candidates
 from plans import access
 from plans.actions.evaluations import next_level, record_evaluation
@@ -105,6 +105,14 @@ def evaluation_new(request: HttpRequest, case_uuid, version_uuid) -> HttpRespons
                 case_version=data["version"],
                 by=request.user,
             )
+        except CaseChanged as exc:
+            # Someone changed the case meanwhile: show what was typed on top of the case
+            # as it now is, so that saving again goes through.
+            data = request.POST.copy()
+            data["version"] = Case.objects.values_list("version", flat=True).get(pk=grant.case.pk)
+            form = _form(grant, version, data)
+            form.is_valid()
+            form.add_rule_error(exc)
         except CaseRuleError as exc:
             form.add_rule_error(exc)
         else:

@@ -173,6 +173,25 @@ def test_the_case_page_offers_the_evaluation_and_lists_those_held(
     assert detail_url(case, evaluation) in body
 
 
+def test_a_change_of_the_case_meanwhile_keeps_what_was_typed_and_saves_the_next_time(
+    client_for, case, version, contact_teacher
+):
+    from cases.models import Case
+
+    data = posted(case, version, outcome_reason="Vi venter litt til.")
+    Case.objects.filter(pk=case.pk).update(version=case.version + 1)  # someone else
+    client = client_for(contact_teacher)
+    response = client.post(new_url(case, version), data)
+    assert response.status_code == 200
+    assert "endret av noen andre" in response.content.decode()
+    assert "Vi venter litt til." in response.content.decode()
+    assert not Evaluation.objects.exists()
+    again = response.context["form"]["version"].value()
+    response = client.post(new_url(case, version), {**data, "version": again})
+    assert response.status_code == 302
+    assert Evaluation.objects.count() == 1
+
+
 # --- who gets 404 ------------------------------------------------------------------
 
 
