@@ -306,3 +306,16 @@ def test_the_plan_page_offers_the_evaluation_to_those_who_run_the_case(
     attendance = make_user("naervaer@nordby.no")
     StaffRole.objects.create(user=attendance, role="attendance_contact", school=school)
     assert new_url(case, version) not in client_for(attendance).get(plan).content.decode()
+
+
+def test_the_case_page_panel_costs_the_same_whatever_the_number_of_evaluations(
+    client_for, case, version, contact_teacher, django_assert_max_num_queries
+):
+    client = client_for(contact_teacher)
+    page = reverse("cases:case", args=[case.uuid])
+    an_evaluation(case, version, contact_teacher)
+    one = _queries(client, page, django_assert_max_num_queries)
+    for _ in range(3):
+        case.refresh_from_db()
+        an_evaluation(case, version, contact_teacher)
+    assert _queries(client, page, django_assert_max_num_queries) == one

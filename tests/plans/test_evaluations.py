@@ -85,6 +85,30 @@ def test_the_evaluation_meets_the_plan_evaluation_deadline(case, version, contac
     assert case.events.filter(kind=CaseEvent.Kind.DEADLINE_MET).exists()
 
 
+def test_a_held_evaluation_meeting_alone_leaves_the_deadline_and_the_evaluation_meets_it(
+    case, version, contact_teacher
+):
+    from cases.actions.meetings import mark_meeting_held, schedule_meeting
+    from cases.models import Meeting
+
+    deadline = pending(case, Deadline.Kind.PLAN_EVALUATION)
+    meeting = schedule_meeting(
+        case,
+        kind=Meeting.Kind.EVALUATION,
+        starts_at=timezone.now() - dt.timedelta(hours=2),
+        place="Møterom 2",
+        by=contact_teacher,
+    )
+    mark_meeting_held(meeting, pupil_view="Bedre.", by=contact_teacher, version=meeting.version)
+    deadline.refresh_from_db()
+    assert deadline.met_at is None
+    case.refresh_from_db()
+    evaluate(case, version, contact_teacher, meeting=meeting)
+    deadline.refresh_from_db()
+    assert deadline.met_at is not None
+    assert Evaluation.objects.get().meeting == meeting
+
+
 def test_the_outcome_and_its_reason_are_on_the_timeline(case, version, contact_teacher):
     evaluation = evaluate(case, version, contact_teacher)
     event = case.events.get(kind=CaseEvent.Kind.EVALUATION_RECORDED)
