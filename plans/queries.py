@@ -57,6 +57,16 @@ def failed_reviews(agreement_id: int):
     )
 
 
+def failed_reviews_for(draft: PlanVersion, measures) -> list[MeasureReview]:
+    """The agreement's "did not work" reviews, each with `in_draft`: the draft's measure
+    that continues the failed one, if the draft still has it."""
+    continuing = {m.continues_id: m for m in measures if m.continues_id}
+    reviews = list(failed_reviews(draft.agreement_id))
+    for review in reviews:
+        review.in_draft = continuing.get(review.measure_id)
+    return reviews
+
+
 def failed_measure_ids(agreement_id: int) -> set[int]:
     return set(failed_reviews(agreement_id).values_list("measure_id", flat=True))
 

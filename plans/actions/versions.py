@@ -88,6 +88,10 @@ def _check_case_allows_plan(case: Case) -> None:
 def _bump(version: PlanVersion, revision: int | None) -> None:
     """Claim the draft for this save: it must still be a draft and, when `revision` is
     given, unchanged since the user loaded it."""
+    if not Case.objects.open().filter(agreement__versions=version).exists():
+        raise PlanRuleError(
+            _("Saken er avsluttet. Utkastet kan ikke endres."), code="plan_case_closed"
+        )
     qs = PlanVersion.objects.filter(pk=version.pk, status=PlanVersion.Status.DRAFT)
     if revision is not None:
         qs = qs.filter(revision=revision)
@@ -200,16 +204,14 @@ def save_goal(
     """Add a short-term goal, or change one (`goal`)."""
     if not text.strip():
         raise PlanRuleError(_("Skriv delmålet."), code="goal_text_required")
+    if goal is not None and goal.version_id != version.pk:
+        raise PlanRuleError(_("Delmålet finnes ikke i dette utkastet."), code="goal_not_in_draft")
     with transaction.atomic():
         _bump(version, revision)
         if goal is None:
             order = version.goals.count()
             return Goal.objects.create(
                 version=version, text=text, target_date=target_date, order=order
-            )
-        if goal.version_id != version.pk:
-            raise PlanRuleError(
-                _("Delmålet finnes ikke i dette utkastet."), code="goal_not_in_draft"
             )
         goal.text, goal.target_date = text, target_date
         goal.save(update_fields=["text", "target_date"])
@@ -335,11 +337,13 @@ def remove_item(
 ) -> None:
     """Remove a goal, measure, tapering step, attendance day or step from the draft."""
     model, to_version = REMOVABLE[kind]
+    item = model.objects.filter(pk=item_id, **{to_version: version})
+    # Refused before the revision is claimed, so the caller's `version` stays current.
+    if not item.exists():
+        raise PlanRuleError(_("Det finnes ikke lenger i utkastet."), code="item_gone")
     with transaction.atomic():
         _bump(version, revision)
-        deleted, _rows = model.objects.filter(pk=item_id, **{to_version: version}).delete()
-        if not deleted:
-            raise PlanRuleError(_("Det finnes ikke lenger i utkastet."), code="item_gone")
+        item.delete()
 
 
 # --- agreeing -------------------------------------------------------------------------------
@@ -392,10 +396,13 @@ def agree_version(
     others: str = "",
     by: User,
     now: dt.datetime | None = None,
+    evaluation_date: dt.date | None = None,
 ) -> PlanVersion:
     """Agree a draft: the version in force until now is superseded, the timeline says
     so, and the evaluation deadline of the case's level starts on the evaluation date
-    (moved forward to a school day)."""
+    (moved forward to a school day). `evaluation_date`, when given, replaces the
+    draft's (the agree form shows it again, since time passes between drafting and
+    agreeing)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     guardians, staff = list(guardians), list(staff)
@@ -405,6 +412,8 @@ def agree_version(
         version = PlanVersion.objects.select_for_update().get(pk=version.pk)
         if not version.is_draft:
             raise PlanRuleError(_("Denne versjonen er allerede avtalt."), code="plan_not_draft")
+        if evaluation_date is not None:
+            version.evaluation_date = evaluation_date
         missing = missing_to_agree(version)
         if missing:
             code, message = missing[0]
@@ -449,6 +458,7 @@ def agree_version(
                 "pupil_took_part",
                 "others",
                 "revision",
+                "evaluation_date",
             ]
         )
         version.guardians.set(guardians)

@@ -36,13 +36,18 @@ class DraftForm(RevisionForm):
         label=_("Langsiktig mål"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Ett mål for hele perioden, i elevens og familiens ord."),
+        help_text=_(
+            "Ett mål for hele perioden, i elevens og familiens ord. Må være med før planen avtales."
+        ),
     )
     evaluation_date = forms.DateField(
         label=_("Evalueringsdato"),
         required=False,
         widget=DATE_WIDGET,
-        help_text=_("Forslaget følger kommunens frist for nivået, flyttet til en skoledag."),
+        help_text=_(
+            "Forslaget følger kommunens frist for nivået, flyttet til en skoledag. Må være "
+            "med før planen avtales."
+        ),
     )
     contact_who = forms.CharField(
         label=_("Kontaktperson for hjemmet"), max_length=200, required=False
@@ -67,6 +72,8 @@ class DraftForm(RevisionForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # A draft may be saved without them; agreeing needs them (`missing_to_agree`).
+    conditionally_required = ("long_term_goal", "evaluation_date")
 
     def __init__(self, *args, first_version: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -178,6 +185,7 @@ class RemoveForm(RevisionForm):
 
 class AgreeForm(HintedForm):
     agreed_on = forms.DateField(label=_("Avtalt dato"), widget=DATE_WIDGET)
+    evaluation_date = forms.DateField(label=_("Evalueringsdato"), widget=DATE_WIDGET)
     pupil_took_part = forms.BooleanField(label=_("Eleven deltok"), required=False)
     guardians = forms.ModelMultipleChoiceField(
         label=_("Foresatte som deltok"),
@@ -199,13 +207,18 @@ class AgreeForm(HintedForm):
     )
     rule_fields = {
         "plan_agreed_in_future": "agreed_on",
-        "plan_evaluation_before_agreement": "agreed_on",
+        "plan_evaluation_before_agreement": "evaluation_date",
+        "plan_evaluation_date_required": "evaluation_date",
         "plan_guardian_not_pupils": "guardians",
         "plan_staff_not_eligible": "staff",
     }
 
-    def __init__(self, *args, guardians, staff, **kwargs):
+    def __init__(self, *args, guardians, staff, suggested_evaluation=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if suggested_evaluation is not None:
+            self.fields["evaluation_date"].help_text = _(
+                "Kommunens frist for nivået regnet fra i dag: %(day)s."
+            ) % {"day": suggested_evaluation.strftime("%d.%m.%Y")}
         self.fields["guardians"].queryset = guardians
         self.fields["staff"].queryset = staff
         self.tie_hints()

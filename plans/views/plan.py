@@ -26,7 +26,7 @@ from cases.errors import CaseRuleError
 from cases.models import Consent
 from fravaer.forms import is_plain_number
 from fravaer.models import Guardian, User
-from plans import access, queries
+from plans import access, queries, rules
 from plans.actions.versions import (
     add_attendance_step,
     add_tapering_step,
@@ -116,8 +116,7 @@ def plan_page(request: HttpRequest, case_uuid) -> HttpResponse:
         "today": today,
         "state": state,
         "may_edit": access.may_edit_plan(grant) and case.is_open,
-        "level_allows_plan": case.level in queries.rules.PLAN_LEVELS,
-        "next_form": NextVersionForm(),
+        "level_allows_plan": case.level in rules.PLAN_LEVELS,
     }
     for name in ("current", "draft"):
         version = getattr(state, name)
@@ -187,7 +186,7 @@ def _draft_context(request, grant: CaseAccess, draft: PlanVersion, **bound) -> d
         "draft": draft,
         "measures": measures,
         "circle": queries.measure_circle(measures),
-        "failed_reviews": list(queries.failed_reviews(draft.agreement_id)),
+        "failed_reviews": queries.failed_reviews_for(draft, measures),
         "missing": missing_to_agree(draft),
         "draft_form": DraftForm(
             initial={**revision, **{f: getattr(draft, f) for f in DraftForm.base_fields}},
@@ -412,6 +411,7 @@ def plan_agree(request: HttpRequest, case_uuid) -> HttpResponse:
     kwargs = {
         "guardians": Guardian.objects.filter(pupils=case.pupil).order_by("name"),
         "staff": _staff(case),
+        "suggested_evaluation": queries.default_evaluation_date(case, timezone.localdate()),
     }
     if request.method == "POST":
         form = AgreeForm(request.POST, **kwargs)
@@ -428,7 +428,11 @@ def plan_agree(request: HttpRequest, case_uuid) -> HttpResponse:
                 )
                 return redirect(_plan_url(grant))
     else:
-        form = AgreeForm(initial={"agreed_on": timezone.localdate()}, **kwargs)
+        initial = {
+            "agreed_on": timezone.localdate(),
+            "evaluation_date": draft.evaluation_date or kwargs["suggested_evaluation"],
+        }
+        form = AgreeForm(initial=initial, **kwargs)
     log_case_read(case, user=request.user, basis=grant.basis, what="plan_draft")
     context = {
         "grant": grant,

@@ -277,3 +277,50 @@ def test_third_version_supersedes_the_second(case, contact_teacher):
     )
     assert statuses == ["superseded", "superseded", "agreed"]
     assert third.number == 3
+
+
+def test_evaluation_deadline_on_a_saturday_moves_to_monday(case, contact_teacher):
+    version = make_plan(case, by=contact_teacher, agreed=False)
+    agree_version(
+        version,
+        agreed_on=TODAY,
+        evaluation_date=dt.date(2026, 12, 12),  # a Saturday
+        pupil_took_part=True,
+        guardians=[],
+        staff=[],
+        by=contact_teacher,
+    )
+    deadline = Deadline.objects.get(case=case, kind=Deadline.Kind.PLAN_EVALUATION)
+    assert (deadline.due, deadline.moved_from) == (dt.date(2026, 12, 14), dt.date(2026, 12, 12))
+    assert PlanVersion.objects.get(pk=version.pk).evaluation_date == dt.date(2026, 12, 12)
+
+
+def test_agree_refuses_an_evaluation_date_before_the_agreement(case, contact_teacher):
+    version = make_plan(case, by=contact_teacher, agreed=False)
+    refused(
+        "plan_evaluation_before_agreement",
+        agree_version,
+        version,
+        agreed_on=TODAY,
+        evaluation_date=TODAY,
+        pupil_took_part=True,
+        guardians=[],
+        staff=[],
+        by=contact_teacher,
+    )
+    assert PlanVersion.objects.get(pk=version.pk).status == "draft"
+
+
+def test_a_draft_on_a_closed_case_cannot_be_saved(case, contact_teacher):
+    version = start_agreement(case, by=contact_teacher)
+    Case.objects.filter(pk=case.pk).update(
+        status="closed", closed_at=timezone.now(), close_reason="measures_worked"
+    )
+    refused(
+        "plan_case_closed",
+        save_draft,
+        version,
+        revision=version.revision,
+        by=contact_teacher,
+        long_term_goal="Nytt",
+    )

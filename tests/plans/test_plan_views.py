@@ -18,7 +18,7 @@ from cases.models import CaseAccessLog, CaseEvent
 from fravaer.models import TeachingAssignment
 from plans.models import Agreement, Goal, Measure, PlanVersion
 from tests.conftest import TODAY, make_pupil
-from tests.factories import at_level, give, make_plan, next_plan_version
+from tests.factories import PLAN_MEASURES, at_level, give, make_plan, next_plan_version
 
 pytestmark = pytest.mark.django_db
 
@@ -200,6 +200,7 @@ def test_start_draft_and_agree_through_the_pages(client_for, case, contact_teach
         url("agree", case),
         {
             "agreed_on": "2026-11-18",
+            "evaluation_date": "2026-12-09",
             "pupil_took_part": "on",
             "guardians": [g.pk for g in pupil.guardians.all()],
             "staff": [contact_teacher.pk],
@@ -251,8 +252,12 @@ def test_agree_page_lists_what_is_missing(client_for, case, contact_teacher):
     client.post(url("start", case))
     body = client.get(url("agree", case)).content.decode()
     assert "Legg til minst ett tiltak." in body
-    response = client.post(url("agree", case), {"agreed_on": "2026-11-18", "pupil_took_part": "on"})
+    response = client.post(
+        url("agree", case),
+        {"agreed_on": "2026-11-18", "evaluation_date": "2026-12-09", "pupil_took_part": "on"},
+    )
     assert response.status_code == 200
+    assert "Legg til minst ett tiltak." in response.content.decode()
     assert PlanVersion.objects.get(agreement__case=case).status == "draft"
 
 
@@ -298,7 +303,16 @@ def _versions_with_measures(case, by, versions, measures):
     next_plan_version(version, agree=False)
 
 
-@pytest.mark.parametrize("page", ["plan", "compare"])
+PAGES = {
+    "plan": lambda case: url("plan", case),
+    "compare": lambda case: url("compare", case),
+    "draft": lambda case: url("draft", case),
+    "version": lambda case: url("version", case, 1),
+    "case_page": lambda case: reverse("cases:case", args=[case.uuid]),
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_query_count_does_not_grow_with_versions_and_measures(
     client_for, case, contact_teacher, pupil, group, django_assert_num_queries, page
 ):
@@ -311,13 +325,14 @@ def test_query_count_does_not_grow_with_versions_and_measures(
         ),
     )
     _versions_with_measures(small, contact_teacher, versions=1, measures=1)
-    _versions_with_measures(large, contact_teacher, versions=3, measures=5)
+    # Six measures on three arenas, two of them special arrangements with tapering steps.
+    _versions_with_measures(large, contact_teacher, versions=3, measures=PLAN_MEASURES * 2)
     client = client_for(contact_teacher)
-    client.get(url(page, small))  # the session is loaded once, before counting
+    client.get(PAGES[page](small))  # the session is loaded once, before counting
     with CaptureQueriesContext(connection) as small_page:
-        assert client.get(url(page, small)).status_code == 200
+        assert client.get(PAGES[page](small)).status_code == 200
     with django_assert_num_queries(len(small_page.captured_queries)):
-        assert client.get(url(page, large)).status_code == 200
+        assert client.get(PAGES[page](large)).status_code == 200
 
 
 def test_agreement_is_one_per_case(client_for, case, contact_teacher):
@@ -357,6 +372,8 @@ def test_draft_lists_failed_measures_at_the_top_and_asks_why_reused(
     assert top < body.index("Klar til å avtales?")
     assert "Eleven kom ikke" in body[top:]
     copy = draft.measures.get(continues=failed)
+    assert "Er med i utkastet uten begrunnelse." in body
+    assert f'href="{url("measure", case, copy.pk)}"' in body
     response = client.post(
         url("measure", case, copy.pk),
         {
@@ -371,3 +388,18 @@ def test_draft_lists_failed_measures_at_the_top_and_asks_why_reused(
     assert response.status_code == 200
     assert "Eleven skal ikke utsettes igjen og igjen" in response.content.decode()
     assert 'id="id_reuse_reason"' in response.content.decode()
+
+
+def test_remove_a_measure_from_the_draft_and_refuse_a_stale_remove(
+    client_for, case, contact_teacher
+):
+    draft = make_plan(case, by=contact_teacher, agreed=False)
+    first, second = draft.measures.order_by("order")[:2]
+    client = client_for(contact_teacher)
+    post = {"revision": draft.revision, "kind": "measure", "item": first.pk}
+    assert client.post(url("remove", case), post).status_code == 302
+    assert not Measure.objects.filter(pk=first.pk).exists()
+    stale = {"revision": draft.revision, "kind": "measure", "item": second.pk}
+    response = client.post(url("remove", case), stale, follow=True)
+    assert "endret av noen andre" in response.content.decode()
+    assert Measure.objects.filter(pk=second.pk).exists()
