@@ -1,7 +1,8 @@
 """Recording an evaluation in a real browser: from the case page's "Registrer
 evaluering", a form sent with the pupil's view and a why missing shows the messages at
 their fields with focus on the summary and nothing typed lost; once fixed, the outcome
-"continue" is saved and the evaluation page shows the outcome and the effect."""
+"continue" is saved and the evaluation page shows the outcome and the effect, and the
+next version of the plan lists the measure found not working."""
 
 from __future__ import annotations
 
@@ -79,4 +80,11 @@ def test_record_an_evaluation_with_outcome_continue(page, live_server, plan, con
     )
     axe_check(page, label="evaluation-page")
     screenshot(page, "evaluation-page")
+
+    # The next version lists the measure the evaluation found not working.
+    page.get_by_role("link", name="Til tiltaksplanen").click()
+    page.get_by_role("button", name="Endre planen (ny versjon)").click()
+    failed = page.locator("section[aria-labelledby=h-failed]")
+    expect(failed).to_contain_text(first.what)
+    expect(failed).to_contain_text("Biblioteket var stengt.")
     assert_clean_console(page)
