@@ -28,7 +28,8 @@ def _why(about: str) -> forms.CharField:
         label=_("Kort begrunnelse: %(about)s") % {"about": Truncator(about).chars(50)},
         max_length=WHY_MAX,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        # Made after `StyledForm.__init__` gave the other fields their class.
+        widget=forms.Textarea(attrs={"rows": 2, "class": "ds-input"}),
     )
 
 
@@ -135,6 +136,11 @@ class EvaluationForm(HintedForm):
             why = _why(measure.what)
             why.help_text = _("Må fylles ut når tiltaket ikke virket eller ikke ble gjennomført.")
             self.fields[f"measure_{measure.pk}_why"] = why
+        # A measure's why is needed when it did not work (its hint says so).
+        self.conditionally_required = (
+            *type(self).conditionally_required,
+            *(f"measure_{m.pk}_why" for m in self.measures),
+        )
         if not self.is_bound:
             self.initial.setdefault("held_on", timezone.localdate())
         self.fields["held_on"].widget.attrs.update(

@@ -5,6 +5,7 @@ and query counts that do not grow with the number of goals and measures."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -91,6 +92,10 @@ def test_the_form_shows_each_goal_and_measure_and_the_effect(
     assert "Tiltak 2: møtes i biblioteket kl. 09.30" in body
     assert "Fravær før og etter planen ble avtalt 02.11.2026" in body
     assert "Andel av skoletiden" in body
+    # A measure's why is needed when it did not work: not called optional.
+    measure = version.measures.first()
+    label = re.search(rf'<label[^>]*for="id_measure_{measure.pk}_why">(.*?)</label>', body)
+    assert label and "valgfritt" not in label.group(1)
     assert CaseAccessLog.objects.filter(case=case, user=contact_teacher, what="case_form").exists()
 
 
