@@ -28,15 +28,22 @@ def case_evaluations(
     evaluations = list(
         Evaluation.objects.filter(case=case)
         .select_related("version")
-        .only("uuid", "held_on", "outcome", "form", "version__number")
+        .only("uuid", "held_on", "outcome", "form", "next_evaluation_date", "version__number")
         .order_by("-held_on", "-pk")
     )
     if in_force is None and not evaluations:
         return None
+    # The date the version in force is next evaluated: its own, or the new one the
+    # latest evaluation of it set ("continue"; an agreed version is never edited).
+    due = in_force.evaluation_date if in_force else None
+    latest = next((e for e in evaluations if in_force and e.version_id == in_force.pk), None)
+    if latest is not None:
+        due = latest.next_evaluation_date
     return Panel(
         "plans/includes/_case_evaluations.html",
         {
             "in_force": in_force,
+            "due": due,
             "evaluations": evaluations,
             "may_evaluate": access.may_record_evaluation(grant) and case.is_open,
         },

@@ -173,9 +173,12 @@ def test_the_case_page_offers_the_evaluation_and_lists_those_held(
     client = client_for(contact_teacher)
     body = client.get(reverse("cases:case", args=[case.uuid])).content.decode()
     assert new_url(case, version) in body
+    assert "Versjon 1 skal evalueres 23.11.2026." in body
     evaluation = an_evaluation(case, version, contact_teacher)
     body = client.get(reverse("cases:case", args=[case.uuid])).content.decode()
     assert detail_url(case, evaluation) in body
+    # "Continue" set a new date; the agreed version keeps its own.
+    assert "Versjon 1 skal evalueres 07.12.2026." in body
 
 
 def test_a_change_of_the_case_meanwhile_keeps_what_was_typed_and_saves_the_next_time(
