@@ -228,6 +228,29 @@ def year_totals(
     return totals
 
 
+def pupil_period_totals(
+    pupil: Pupil,
+    *,
+    lessons_per_day: int,
+    calendar: SchoolCalendar,
+    start: dt.date,
+    end: dt.date,
+) -> AbsenceTotals:
+    """The pupil's totals from `start` to `end` (both included), in one query, counted
+    as `year_totals` counts them (`period_totals`), with the period's school days and
+    scheduled lessons: `lessons_per_day` for every school day (non-school days left
+    out; `calendar` must hold the school's non-school days of the period). An empty
+    period (`end` before `start`) has no school days and no absence."""
+    if end < start:
+        return AbsenceTotals()
+    totals = period_totals(
+        [pupil.pk], start=start, end=end, lessons_per_day=lessons_per_day
+    ).get(pupil.pk, AbsenceTotals())
+    totals.school_days = calendar.count_school_days(start, end)
+    totals.scheduled_lessons = totals.school_days * lessons_per_day
+    return totals
+
+
 @dataclass(frozen=True)
 class DayFigures:
     """A pupil's absence on one date and subject, with `_totals_aggregates`' figures:

@@ -316,6 +316,7 @@ PAGE_PANELS: dict[str, list[str]] = {
     "pupil_detail": ["cases.panels.pupil_case"],
     "case_detail": [
         "plans.panels.case_plan",
+        "plans.panels_evaluations.case_evaluations",
         "plans.panels_chart.absence_panels",
     ],
     "monthly_overview": ["cases.panels.overview_cases"],

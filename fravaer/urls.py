@@ -110,6 +110,7 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("", include("plans.urls_timetable")),
     path("", include("plans.urls")),
+    path("", include("plans.urls_evaluations")),
     path("admin/", admin.site.urls),
     # Choosing a language must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

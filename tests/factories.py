@@ -453,3 +453,65 @@ def next_plan_version(version, *, by=None, agree=True):
         staff=[by],
         by=by,
     )
+
+
+def agreed_version(
+    case,
+    *,
+    by,
+    agreed_on: dt.date,
+    goals: int = 1,
+    measures: int = 2,
+    number: int = 1,
+    level: str | None = None,
+):
+    """An agreed version of the case's plan, written directly with the models (no
+    events, no deadline), agreed on `agreed_on` (in the past: the evaluation tests need
+    the weeks since), with `goals` short-term goals and `measures` measures (the first
+    at school, the next at home, ...). An agreed version before it is superseded."""
+    from plans.models import Agreement, Arena, Goal, Measure, PlanVersion
+
+    now = timezone.now()
+    agreement, _created = Agreement.objects.get_or_create(
+        case=case, defaults={"created_by": by, "created_at": now}
+    )
+    PlanVersion.objects.filter(agreement=agreement, status=PlanVersion.Status.AGREED).update(
+        status=PlanVersion.Status.SUPERSEDED
+    )
+    version = PlanVersion.objects.create(
+        agreement=agreement,
+        number=number,
+        status=PlanVersion.Status.AGREED,
+        level=level or case.level,
+        long_term_goal="Eleven er på skolen hver dag.",
+        evaluation_date=agreed_on + dt.timedelta(days=21),
+        agreed_on=agreed_on,
+        agreed_by=by,
+        agreed_at=now,
+        pupil_took_part=True,
+        created_by=by,
+        created_at=now,
+    )
+    Goal.objects.bulk_create(
+        Goal(
+            version=version,
+            text=f"Delmål {i + 1}: møter til første time",
+            target_date=agreed_on + dt.timedelta(days=21),
+            order=i,
+        )
+        for i in range(goals)
+    )
+    arenas = list(Arena.values)
+    Measure.objects.bulk_create(
+        Measure(
+            version=version,
+            what=f"Tiltak {i + 1}: møtes i biblioteket kl. 09.30",
+            responsible=Measure.Responsible.STAFF,
+            responsible_staff=by,
+            arena=arenas[i % len(arenas)],
+            starts_on=agreed_on,
+            order=i,
+        )
+        for i in range(measures)
+    )
+    return version
