@@ -243,9 +243,9 @@ def pupil_period_totals(
     period (`end` before `start`) has no school days and no absence."""
     if end < start:
         return AbsenceTotals()
-    totals = period_totals(
-        [pupil.pk], start=start, end=end, lessons_per_day=lessons_per_day
-    ).get(pupil.pk, AbsenceTotals())
+    totals = period_totals([pupil.pk], start=start, end=end, lessons_per_day=lessons_per_day).get(
+        pupil.pk, AbsenceTotals()
+    )
     totals.school_days = calendar.count_school_days(start, end)
     totals.scheduled_lessons = totals.school_days * lessons_per_day
     return totals

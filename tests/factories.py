@@ -287,7 +287,7 @@ def _pupil(group, first, last) -> Pupil:
     return make_pupil(group, first=first, last=last)
 
 
-def agreed_version(case, by, *, agreed_on, number=1, status="agreed"):
+def chart_version(case, by, *, agreed_on, number=1, status="agreed"):
     """An agreed (or superseded) version of the case's plan (test setup, without the
     plan actions): the agreement is made on first use."""
     from plans.models import Agreement, PlanVersion
