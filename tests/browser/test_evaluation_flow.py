@@ -50,7 +50,10 @@ def test_record_an_evaluation_with_outcome_continue(page, live_server, plan, con
     page.get_by_label("Delvis nådd").check()
     page.get_by_label("Virket ikke", exact=True).first.check()
     page.get_by_label("Virket", exact=True).nth(1).check()
+    # The new evaluation date shows only when "continue" is chosen.
+    expect(page.locator("#id_next_evaluation_date")).to_be_hidden()
     page.get_by_role("radio", name="Delvis: fortsett samme plan med ny evalueringsdato").check()
+    expect(page.locator("#id_next_evaluation_date")).to_be_visible()
     page.get_by_label("Begrunnelse for utfallet").fill("Bedre, men ikke godt nok ennå.")
     page.get_by_role("button", name="Lagre evalueringen").click()
 
