@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -20,6 +20,7 @@ from fravaer.models import (
     Flag,
     Group,
     Municipality,
+    NonSchoolDay,
     Pupil,
     School,
     SchoolYear,
@@ -513,3 +514,109 @@ def pupil_flags(pupil: Pupil, records: list[AbsenceRecord]) -> PupilFlags:
         past=[f for f in flags if f.status != Flag.Status.ACTIVE and not is_pattern(f.rule)],
         patterns=[f for f in flags if is_pattern(f.rule)],
     )
+
+
+# --- periods (the rollup, the semester status) --------------------------------------
+
+
+@dataclass
+class GroupPeriod:
+    """A class's absence over a period: the absent lessons of its pupils while they
+    were enrolled in it (whole days at the class's lessons per day, plus lesson
+    absence; late arrivals counted apart), and its school time (each enrollment's
+    school days in the period at the class's lessons per day). `pupil_ids` are the
+    pupils enrolled on at least one day of the period; they are kept in memory for
+    counting and never leave the read."""
+
+    group_id: int
+    school_id: int
+    grade: int
+    name: str
+    totals: AbsenceTotals = field(default_factory=AbsenceTotals)
+    pupil_ids: set[int] = field(default_factory=set)
+
+    @property
+    def pupils(self) -> int:
+        return len(self.pupil_ids)
+
+
+def _school_day_counter(days: Iterable[dt.date], first: dt.date, last: dt.date):
+    """A function (a, b) → the number of school days from a to b, both included,
+    within [first, last], from one pass over the calendar."""
+    import bisect
+
+    ordered = sorted(d for d in days if first <= d <= last)
+
+    def count(a: dt.date, b: dt.date) -> int:
+        if b < a:
+            return 0
+        return bisect.bisect_right(ordered, b) - bisect.bisect_left(ordered, a)
+
+    return count
+
+
+def period_by_group(school_ids: Iterable[int], first: dt.date, last: dt.date) -> list[GroupPeriod]:
+    """Every class of these schools with a pupil enrolled in [first, last], with its
+    absence over the period (`GroupPeriod`). Three queries whatever the number of
+    schools and pupils: the enrollments, the schools' non-school days, and one
+    aggregate of the records (`_totals_aggregates`, the same figures as
+    `group_year_totals`) grouped by the class the pupil was in on the record's date.
+    A pupil who changed class mid-period counts in each class for their days there;
+    removed records are not counted."""
+    school_ids = list(school_ids)
+    enrollments = (
+        Enrollment.objects.overlapping(first, last)
+        .filter(group__school_id__in=school_ids)
+        .values_list(
+            "pupil_id",
+            "group_id",
+            "start",
+            "end",
+            "group__school_id",
+            "group__grade",
+            "group__name",
+            "group__lessons_per_day",
+        )
+    )
+    closed: dict[int, set[dt.date]] = defaultdict(set)
+    for school_id, day in NonSchoolDay.objects.filter(
+        school_id__in=school_ids, date__gte=first, date__lte=last
+    ).values_list("school_id", "date"):
+        closed[school_id].add(day)
+    counters: dict[int, Callable[[dt.date, dt.date], int]] = {}
+    groups: dict[int, GroupPeriod] = {}
+    lessons_per_day: dict[int, int] = {}
+    for pupil_id, group_id, start, end, school_id, grade, name, per_day in enrollments:
+        if school_id not in counters:
+            calendar = SchoolCalendar({d: "" for d in closed[school_id]})
+            counters[school_id] = _school_day_counter(
+                calendar.school_days(first, last), first, last
+            )
+        entry = groups.setdefault(group_id, GroupPeriod(group_id, school_id, grade, name))
+        lessons_per_day[group_id] = per_day
+        entry.pupil_ids.add(pupil_id)
+        days = counters[school_id](max(start, first), min(end or last, last))
+        entry.totals.school_days += days
+        entry.totals.scheduled_lessons += days * per_day
+    if not groups:
+        return []
+    in_group_that_day = (
+        Q(pupil__enrollments__group_id__in=list(groups))
+        & Q(pupil__enrollments__start__lte=F("date"))
+        & (Q(pupil__enrollments__end__isnull=True) | Q(pupil__enrollments__end__gte=F("date")))
+    )
+    rows = (
+        AbsenceRecord.objects.current()
+        .filter(in_group_that_day, date__gte=first, date__lte=last)
+        .values(group=F("pupil__enrollments__group_id"))
+        .annotate(**_totals_aggregates())
+        .order_by()
+    )
+    for row in rows:
+        entry = groups[row.pop("group")]
+        for name, value in row.items():
+            setattr(entry.totals, name, value or 0)
+        entry.totals.absent_lessons = (
+            entry.totals.days * lessons_per_day[entry.group_id] + entry.totals.hours
+        )
+    return sorted(groups.values(), key=lambda g: (g.school_id, g.grade, g.name))

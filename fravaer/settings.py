@@ -291,6 +291,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.send_deadline_reminders_daily",
         "schedule": crontab(hour=6, minute=0),  # Europe/Oslo (CELERY_TIMEZONE)
     },
+    # The monthly rollup for the municipality's overview (`fravaer.rollups`), after
+    # the night's scan.
+    "rollup-recent-months": {
+        "task": "fravaer.tasks.rollup_recent_months",
+        "schedule": crontab(hour=5, minute=30),  # Europe/Oslo (CELERY_TIMEZONE)
+    },
     "case-pupil-consent-at-15": {
         "task": "cases.tasks.remind_pupil_consent_daily",
         "schedule": crontab(hour=6, minute=5),  # Europe/Oslo (CELERY_TIMEZONE)
@@ -311,7 +317,18 @@ PAGE_PANELS: dict[str, list[str]] = {
     "flagged_pupils": ["cases.panels.flagged_pupils_cases"],
     "pupil_detail": ["cases.panels.pupil_case"],
     "case_detail": [],
+    # The cases app's semester status (`cases.views.semester`), for `plans`.
+    "semester_status": ["plans.semester.semester_panel"],
 }
+# What each app adds to the monthly rollup (`fravaer.rollups`), in the order the
+# municipality's overview shows it.
+ROLLUP_CONTRIBUTORS: list[str] = [
+    "fravaer.rollups.absence",
+    "fravaer.rollups.flags",
+    "cases.rollups.cases",
+    "cases.rollups.deadlines",
+    "plans.rollups.evaluations",
+]
 
 LOGGING = {
     "version": 1,

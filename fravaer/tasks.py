@@ -72,3 +72,14 @@ def scan_all_schools() -> int:
     for school_id in school_ids:
         scan_school.delay(school_id, as_of)
     return len(school_ids)
+
+
+@shared_task
+def rollup_recent_months() -> int:
+    """Nightly: the monthly rollup of the current and the previous month for every
+    school (`recompute_rollups` replaces their rows, so a retry does no harm)."""
+    from fravaer.actions.rollups import recompute_rollups
+
+    today = timezone.localdate()
+    previous = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    return recompute_rollups([previous, today.replace(day=1)])

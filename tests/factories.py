@@ -197,3 +197,41 @@ def weekdays(start, n):
             out.append(day)
         day += dt.timedelta(days=1)
     return out
+
+
+def raw_record(pupil, day, by, kind="day", *, lessons=None, deleted=False, documented=False):
+    """An absence record written straight to the table (no scan, no flags), for
+    figures computed by hand. `deleted`: removed since."""
+    from fravaer.models import AbsenceRecord
+
+    now = timezone.now()
+    return AbsenceRecord.objects.create(
+        pupil=pupil,
+        date=day,
+        kind=kind,
+        lessons=lessons,
+        documented=documented,
+        reason=AbsenceReason.objects.get(municipality=pupil.municipality, code="unknown"),
+        registered_by=by,
+        registered_at=now,
+        deleted_at=now if deleted else None,
+        deleted_by=by if deleted else None,
+    )
+
+
+def moved_class(pupil, new_group, *, last_day):
+    """The pupil leaves their class after `last_day` and joins `new_group` the day after."""
+    Enrollment.objects.filter(pupil=pupil, end__isnull=True).update(end=last_day)
+    return Enrollment.objects.create(
+        pupil=pupil, group=new_group, start=last_day + dt.timedelta(days=1)
+    )
+
+
+def rollup_cells(**filters) -> dict:
+    """The monthly rollup as {(school_id, month, grade, metric, key): (value, pupils)}."""
+    from fravaer.models import MonthlyRollup
+
+    return {
+        (r.school_id, r.month, r.grade, r.metric, r.key): (r.value, r.pupils)
+        for r in MonthlyRollup.objects.filter(**filters)
+    }

@@ -1,0 +1,176 @@
+"""The monthly rollup: figures on small fixed data computed by hand, the nightly task
+run twice leaves the same rows, the backfill command, and a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cases.models import Case, CaseEvent, Deadline
+from fravaer.actions.rollups import recompute_rollups
+from fravaer.models import MonthlyRollup, NonSchoolDay, School
+from fravaer.rollups import ABSENT, SCHOOL_TIME, TOTAL
+from fravaer.tasks import rollup_recent_months
+from tests.conftest import make_group, make_pupil
+from tests.factories import make_flag, moved_class, raw_record, rollup_cells
+
+OCTOBER = dt.date(2026, 10, 1)
+
+
+def aware(day: dt.date, hour: int = 12) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+@pytest.fixture
+def october(school, school_year, group, contact_teacher):
+    """5A (grade 5, 5 lessons a day) with three pupils, one of whom moves to 6A
+    (grade 6) after 15 October; 5 October is a holiday. October 2026 has 22
+    weekdays, so 21 school days: 10 up to the 15th, 11 after."""
+    NonSchoolDay.objects.create(school=school, date=dt.date(2026, 10, 5), kind="holiday")
+    sixth = make_group(school, school_year, name="6A", grade=6)
+    p1, p2, p3 = (make_pupil(group) for _ in range(3))
+    moved_class(p3, sixth, last_day=dt.date(2026, 10, 15))
+    by = contact_teacher
+    raw_record(p1, dt.date(2026, 10, 6), by)  # 5 lessons
+    raw_record(p1, dt.date(2026, 10, 7), by, "lesson", lessons=2)
+    raw_record(p1, dt.date(2026, 10, 8), by, "late")  # a late arrival is no lesson lost
+    raw_record(p2, dt.date(2026, 10, 9), by, deleted=True)  # removed: not counted
+    raw_record(p3, dt.date(2026, 10, 14), by)  # in 5A: 5 lessons
+    raw_record(p3, dt.date(2026, 10, 20), by)  # in 6A: 5 lessons
+    raw_record(p1, dt.date(2026, 11, 2), by)  # another month
+    return {"school": school, "pupils": (p1, p2, p3), "sixth": sixth}
+
+
+def test_absence_by_grade_counts_school_time_and_class_moves(october):
+    recompute_rollups([OCTOBER])
+    school = october["school"].pk
+    cells = rollup_cells(metric="absence", month=OCTOBER)
+    # 5A: p1 and p2 21 days, p3 10 days, 5 lessons a day; absent 5 + 2 (p1) + 5 (p3).
+    assert cells[(school, OCTOBER, 5, "absence", ABSENT)] == (12, 3)
+    assert cells[(school, OCTOBER, 5, "absence", SCHOOL_TIME)] == (260, 3)
+    # 6A: p3's 11 days there, and the day absent there.
+    assert cells[(school, OCTOBER, 6, "absence", ABSENT)] == (5, 1)
+    assert cells[(school, OCTOBER, 6, "absence", SCHOOL_TIME)] == (55, 1)
+    # The school: three distinct pupils.
+    assert cells[(school, OCTOBER, 0, "absence", ABSENT)] == (17, 3)
+    assert cells[(school, OCTOBER, 0, "absence", SCHOOL_TIME)] == (315, 3)
+
+
+def test_flags_raised_in_the_month_by_rule(october):
+    p1, p2, p3 = october["pupils"]
+    make_flag(p1, "month_days", raised_at=aware(dt.date(2026, 10, 31), 23))
+    make_flag(p1, "undocumented", raised_at=aware(dt.date(2026, 10, 2)))
+    make_flag(p2, "undocumented", raised_at=aware(dt.date(2026, 10, 3)))
+    make_flag(p3, "undocumented", raised_at=aware(dt.date(2026, 11, 1), 0))  # November
+    recompute_rollups([OCTOBER])
+    school = october["school"].pk
+    cells = rollup_cells(metric="flags_raised", month=OCTOBER)
+    assert cells == {
+        (school, OCTOBER, 0, "flags_raised", "month_days"): (1, 1),
+        (school, OCTOBER, 0, "flags_raised", "undocumented"): (2, 2),
+        (school, OCTOBER, 0, "flags_raised", TOTAL): (3, 2),
+    }
+
+
+def _case(pupil, school, owner, *, opened, level="0", closed=None):
+    case = Case.objects.create(
+        pupil=pupil,
+        school=school,
+        owner=owner,
+        concern="x",
+        opened_by=owner,
+        opened_at=aware(opened),
+        level=level,
+        status="closed" if closed else "open",
+        closed_at=aware(closed) if closed else None,
+        close_reason="measures_worked" if closed else "",
+    )
+    CaseEvent.objects.create(case=case, kind="opened", at=aware(opened), level_to="0")
+    return case
+
+
+def test_cases_per_level_opened_closed_escalated_and_deadlines(october, team_member):
+    p1, p2, p3 = october["pupils"]
+    school = october["school"]
+    a = _case(p1, school, team_member, opened=dt.date(2026, 9, 10), level="1")
+    CaseEvent.objects.create(
+        case=a, kind="level_changed", at=aware(dt.date(2026, 10, 12)), level_from="0", level_to="1"
+    )
+    _case(p2, school, team_member, opened=dt.date(2026, 10, 5))
+    _case(p3, school, team_member, opened=dt.date(2026, 9, 1), closed=dt.date(2026, 10, 20))
+    common = {"case": a, "created_at": aware(dt.date(2026, 10, 1))}
+    Deadline.objects.create(
+        kind="level1_meeting",
+        due=dt.date(2026, 10, 9),
+        met_at=aware(dt.date(2026, 10, 9)),
+        **common,
+    )
+    Deadline.objects.create(
+        kind="plan_evaluation",
+        due=dt.date(2026, 10, 9),
+        met_at=aware(dt.date(2026, 10, 12)),
+        **common,
+    )
+    Deadline.objects.create(kind="evaluation_2a", due=dt.date(2026, 10, 30), **common)  # missed
+    Deadline.objects.create(
+        kind="evaluation_2b",
+        due=dt.date(2026, 10, 30),
+        cancelled_at=aware(dt.date(2026, 10, 2)),
+        **common,
+    )
+    recompute_rollups([OCTOBER])
+    s = school.pk
+    cells = rollup_cells(month=OCTOBER, metric__startswith="cases")
+    assert cells[(s, OCTOBER, 0, "cases_open", "1")] == (1, 1)  # a, on level 1 at the end
+    assert cells[(s, OCTOBER, 0, "cases_open", "0")] == (1, 1)  # the one opened in October
+    assert cells[(s, OCTOBER, 0, "cases_open", TOTAL)] == (2, 2)
+    assert cells[(s, OCTOBER, 0, "cases_opened", "0")] == (1, 1)
+    assert cells[(s, OCTOBER, 0, "cases_closed", "0")] == (1, 1)
+    assert cells[(s, OCTOBER, 0, "cases_escalated", "1")] == (1, 1)
+    deadlines = rollup_cells(month=OCTOBER, metric="deadlines")
+    assert deadlines[(s, OCTOBER, 0, "deadlines", "met")] == (1, 1)
+    assert deadlines[(s, OCTOBER, 0, "deadlines", "missed")] == (2, 1)
+
+
+def test_nightly_task_is_idempotent(october):
+    make_flag(october["pupils"][0], "undocumented", raised_at=timezone.now())
+    rollup_recent_months.delay()
+    first = rollup_cells()
+    rollup_recent_months.delay()
+    assert rollup_cells() == first
+    assert {month for (_s, month, *_rest) in first} == {OCTOBER, dt.date(2026, 11, 1)}
+    assert MonthlyRollup.objects.count() == len(first)
+
+
+def test_backfill_command_from_a_month(october):
+    call_command("rollup_months", "--from", "2026-09")
+    months = set(MonthlyRollup.objects.values_list("month", flat=True))
+    assert months == {dt.date(2026, 9, 1), OCTOBER, dt.date(2026, 11, 1)}
+
+
+def _schools(municipality, school_year, teacher, n_schools, n_pupils):
+    for _i in range(n_schools):
+        n = School.objects.count()
+        school = School.objects.create(municipality=municipality, name=f"Skole {n}")
+        for grade in (1, 8):
+            g = make_group(school, school_year, grade=grade)
+            for _ in range(n_pupils):
+                p = make_pupil(g)
+                raw_record(p, dt.date(2026, 10, 6), teacher)
+                make_flag(p, "undocumented", raised_at=aware(dt.date(2026, 10, 6)))
+
+
+def test_rollup_queries_do_not_grow_with_schools_or_pupils(
+    municipality, school_year, contact_teacher, django_assert_num_queries
+):
+    _schools(municipality, school_year, contact_teacher, 1, 1)
+    with CaptureQueriesContext(connection) as small:
+        recompute_rollups([OCTOBER])
+    _schools(municipality, school_year, contact_teacher, 3, 4)
+    with django_assert_num_queries(len(small)):
+        recompute_rollups([OCTOBER])
