@@ -76,6 +76,15 @@ def month_bounds(first: dt.date) -> tuple[dt.date, dt.date]:
     return first.replace(day=1), following - dt.timedelta(days=1)
 
 
+def months_from(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The first days of the months from `first`'s to `last`'s, in order."""
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = month_bounds(month)[1] + dt.timedelta(days=1)
+    return months
+
+
 def aware_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) as aware datetimes in the local time zone, for `*_at` columns."""
     tz = timezone.get_current_timezone()

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from fravaer.forms.auth import PasswordChangeForm, PasswordResetForm, SetPasswordForm
-from fravaer.views import flags, health, home, imports, pupils, register, session
+from fravaer.views import flags, health, home, imports, municipality, pupils, register, session
 
 # Only administrators reach the Django admin; everyone else works in the product.
 admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
@@ -84,6 +84,11 @@ urlpatterns = [
         "kommune/<int:municipality_id>/regler/",
         flags.municipality_rules,
         name="municipality_rules",
+    ),
+    path(
+        "kommune/<int:municipality_id>/oversikt/",
+        municipality.municipality_overview,
+        name="municipality_overview",
     ),
     path("", include("cases.urls")),
     path("admin/", admin.site.urls),

@@ -235,3 +235,25 @@ def rollup_cells(**filters) -> dict:
         (r.school_id, r.month, r.grade, r.metric, r.key): (r.value, r.pupils)
         for r in MonthlyRollup.objects.filter(**filters)
     }
+
+
+def rollup_row(school, month, metric, key, value, pupils, grade=0):
+    """One hand-made figure of the monthly rollup."""
+    from fravaer.models import MonthlyRollup
+
+    return MonthlyRollup.objects.create(
+        school=school,
+        month=month,
+        grade=grade,
+        metric=metric,
+        key=key,
+        value=value,
+        pupils=pupils,
+        computed_at=timezone.now(),
+    )
+
+
+def rollup_absence(school, month, grade, *, absent, school_time, pupils):
+    """A grade's absence in the rollup (absent lessons of school lessons, `pupils`)."""
+    rollup_row(school, month, "absence", "absent_lessons", absent, pupils, grade)
+    rollup_row(school, month, "absence", "school_lessons", school_time, pupils, grade)

@@ -13,15 +13,6 @@ from fravaer.models import MonthlyRollup, School
 from fravaer.rollups import contributors, month_bounds
 
 
-def months_from(first: dt.date, last: dt.date) -> list[dt.date]:
-    """The first days of the months from `first`'s to `last`'s, in order."""
-    months, month = [], first.replace(day=1)
-    while month <= last:
-        months.append(month)
-        month = month_bounds(month)[1] + dt.timedelta(days=1)
-    return months
-
-
 def recompute_rollups(months: Iterable[dt.date], *, school_ids: Iterable[int] | None = None) -> int:
     """Compute every contributor's figures for these months and schools (default:
     every school) and replace the rows the table had for them, one transaction per

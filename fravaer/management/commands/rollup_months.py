@@ -7,8 +7,9 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from fravaer.actions.rollups import months_from, recompute_rollups
+from fravaer.actions.rollups import recompute_rollups
 from fravaer.models import SchoolYear
+from fravaer.rollups import months_from
 
 
 def _month(value: str) -> dt.date:
