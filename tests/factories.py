@@ -257,3 +257,67 @@ def rollup_absence(school, month, grade, *, absent, school_time, pupils):
     """A grade's absence in the rollup (absent lessons of school lessons, `pupils`)."""
     rollup_row(school, month, "absence", "absent_lessons", absent, pupils, grade)
     rollup_row(school, month, "absence", "school_lessons", school_time, pupils, grade)
+
+
+def case_at(pupil, school, owner, *, opened, level="0", closed=None, moves=()):
+    """A case written straight to the tables, opened on `opened` (noon) at nivå 0,
+    moved by `moves` ((date, from, to), ...) to `level`, and closed on `closed`."""
+    from cases.models import CaseEvent
+
+    def noon(day):
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+
+    case = Case.objects.create(
+        pupil=pupil,
+        school=school,
+        owner=owner,
+        concern="Bekymring",
+        opened_by=owner,
+        opened_at=noon(opened),
+        level=level,
+        status="closed" if closed else "open",
+        closed_at=noon(closed) if closed else None,
+        close_reason="measures_worked" if closed else "",
+    )
+    CaseEvent.objects.create(case=case, kind="opened", at=noon(opened), level_to="0")
+    for day, level_from, level_to in moves:
+        CaseEvent.objects.create(
+            case=case, kind="level_changed", at=noon(day), level_from=level_from, level_to=level_to
+        )
+    if closed:
+        CaseEvent.objects.create(case=case, kind="closed", at=noon(closed))
+    return case
+
+
+def agreed_plan(case, by, *, agreed_on, level="1"):
+    """An agreed plan version (version 1) of the case, agreed on `agreed_on`."""
+    from plans.models import Agreement, PlanVersion
+
+    agreement = Agreement.objects.create(case=case, created_by=by, created_at=timezone.now())
+    return PlanVersion.objects.create(
+        agreement=agreement,
+        number=1,
+        status="agreed",
+        level=level,
+        agreed_on=agreed_on,
+        agreed_by=by,
+        agreed_at=timezone.now(),
+        created_by=by,
+        created_at=timezone.now(),
+    )
+
+
+def evaluation(version, by, *, held_on, outcome):
+    from plans.models import Evaluation
+
+    return Evaluation.objects.create(
+        case=version.agreement.case,
+        version=version,
+        held_on=held_on,
+        form="meeting",
+        pupil_view="Bedre",
+        outcome=outcome,
+        outcome_reason="Grunn",
+        recorded_by=by,
+        recorded_at=timezone.now(),
+    )

@@ -11,13 +11,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases.models import Case, CaseEvent, Deadline
+from cases.models import Deadline
 from fravaer.actions.rollups import recompute_rollups
 from fravaer.models import MonthlyRollup, NonSchoolDay, School
 from fravaer.rollups import ABSENT, SCHOOL_TIME, TOTAL
 from fravaer.tasks import rollup_recent_months
 from tests.conftest import make_group, make_pupil
-from tests.factories import make_flag, moved_class, raw_record, rollup_cells
+from tests.factories import case_at, make_flag, moved_class, raw_record, rollup_cells
 
 OCTOBER = dt.date(2026, 10, 1)
 
@@ -77,32 +77,19 @@ def test_flags_raised_in_the_month_by_rule(october):
     }
 
 
-def _case(pupil, school, owner, *, opened, level="0", closed=None):
-    case = Case.objects.create(
-        pupil=pupil,
-        school=school,
-        owner=owner,
-        concern="x",
-        opened_by=owner,
-        opened_at=aware(opened),
-        level=level,
-        status="closed" if closed else "open",
-        closed_at=aware(closed) if closed else None,
-        close_reason="measures_worked" if closed else "",
-    )
-    CaseEvent.objects.create(case=case, kind="opened", at=aware(opened), level_to="0")
-    return case
-
-
 def test_cases_per_level_opened_closed_escalated_and_deadlines(october, team_member):
     p1, p2, p3 = october["pupils"]
     school = october["school"]
-    a = _case(p1, school, team_member, opened=dt.date(2026, 9, 10), level="1")
-    CaseEvent.objects.create(
-        case=a, kind="level_changed", at=aware(dt.date(2026, 10, 12)), level_from="0", level_to="1"
+    a = case_at(
+        p1,
+        school,
+        team_member,
+        opened=dt.date(2026, 9, 10),
+        level="1",
+        moves=[(dt.date(2026, 10, 12), "0", "1")],
     )
-    _case(p2, school, team_member, opened=dt.date(2026, 10, 5))
-    _case(p3, school, team_member, opened=dt.date(2026, 9, 1), closed=dt.date(2026, 10, 20))
+    case_at(p2, school, team_member, opened=dt.date(2026, 10, 5))
+    case_at(p3, school, team_member, opened=dt.date(2026, 9, 1), closed=dt.date(2026, 10, 20))
     common = {"case": a, "created_at": aware(dt.date(2026, 10, 1))}
     Deadline.objects.create(
         kind="level1_meeting",
