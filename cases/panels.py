@@ -10,7 +10,7 @@ import datetime as dt
 from django.http import HttpRequest
 
 from cases import queries
-from cases.access import LEADER_ROLES, TEAM_ROLES, board_schools
+from cases.access import LEADER_ROLES, TEAM_ROLES, board_schools, visible_cases
 from fravaer.panels import Panel
 
 BOARD_ROLES = {*LEADER_ROLES, *TEAM_ROLES}
@@ -69,3 +69,20 @@ def pupil_case(request: HttpRequest, *, pupil, grant, **page) -> list[Panel]:
     if state.can_open and state.open_case is None:
         panels.append(Panel("cases/includes/_flag_open_case.html", slot="flag_actions"))
     return panels
+
+
+def overview_cases(request: HttpRequest, *, school, pupil_ids, **page) -> Panel | None:
+    """The leaders' monthly overview (`fravaer.overviews`): each pupil's open case at
+    the school that the user sees, with its level, linked; `case_levels` gives the
+    level in words to the overview's exports. One query."""
+    if not pupil_ids:
+        return None
+    cases = queries.open_cases_at_school(visible_cases(request.user), school.pk, pupil_ids)
+    return Panel(
+        "cases/includes/_overview_case.html",
+        {
+            "open_cases": cases,
+            "case_levels": {pid: str(c.get_level_display()) for pid, c in cases.items()},
+        },
+        slot="pupil_case",
+    )

@@ -507,3 +507,77 @@ def message_flags(
             "-pupil_visible", "shown_last", "shown_first", "pupil_id", "rule", "period_start", "pk"
         )
     return flags
+
+
+# --- the leaders' monthly overview and the class comments ---------------------------
+
+# Who reads a school's monthly overview, every class's figures and comments: its
+# leaders and its school-environment team (seed 000 p. 10: leadership takes the
+# overview to the team). Not the attendance contact, the nurse, PPT or the
+# municipality (PPT hears it at the contact meeting, without names).
+MONTHLY_OVERVIEW_ROLES = [
+    str(StaffRole.Role.SCHOOL_LEADER),
+    str(StaffRole.Role.ENVIRONMENT_TEAM),
+]
+# Who writes a class's comment besides its contact teacher: the school's leaders.
+CLASS_COMMENT_ROLES = [str(StaffRole.Role.SCHOOL_LEADER)]
+
+
+def monthly_overview_schools(user: User) -> QuerySet[School]:
+    """Schools whose monthly overview the user reads."""
+    return School.objects.filter(
+        pk__in=StaffRole.objects.school_ids(user, MONTHLY_OVERVIEW_ROLES)
+    ).select_related("municipality")
+
+
+def monthly_overview_school_or_404(user: User, school_id: int) -> School:
+    school = monthly_overview_schools(user).filter(pk=school_id).first()
+    if school is None:
+        raise Http404
+    return school
+
+
+@dataclass(frozen=True)
+class CommentAccess:
+    """A user's standing on a class's monthly comment (`class_comment_access_or_404`)."""
+
+    group: Group
+    is_contact_teacher: bool
+    is_leader: bool
+
+    @property
+    def may_write(self) -> bool:
+        return self.is_contact_teacher or self.is_leader
+
+
+def class_comment_access_or_404(
+    user: User, group_id: int, month_last_day: dt.date
+) -> CommentAccess:
+    """A class's comment for a month: its contact teacher (an assignment in force today
+    or on the month's last day) and the school's leaders write it; the team reads it
+    on the overview. Everyone else: 404. One query."""
+    today = timezone.localdate()
+    contact = TeachingAssignment.objects.filter(
+        user=user, kind=TeachingAssignment.Kind.CONTACT, group=OuterRef("pk")
+    ).filter(TeachingAssignment.active_q(today) | TeachingAssignment.active_q(month_last_day))
+    leader = StaffRole.objects.filter(
+        user=user, role__in=CLASS_COMMENT_ROLES, school=OuterRef("school_id")
+    )
+    group = (
+        Group.objects.annotate(is_contact=Exists(contact), is_leader=Exists(leader))
+        .filter(Q(is_contact=True) | Q(is_leader=True), pk=group_id)
+        .select_related("school", "school_year")
+        .first()
+    )
+    if group is None:
+        raise Http404
+    return CommentAccess(group, is_contact_teacher=group.is_contact, is_leader=group.is_leader)
+
+
+def commentable_groups(user: User, day: dt.date | None = None) -> QuerySet[Group]:
+    """The classes whose comments the user writes: those they are contact teacher of
+    on `day` (the week view links from these)."""
+    day = day or timezone.localdate()
+    return Group.objects.filter(
+        pk__in=_assignments(user, day, TeachingAssignment.Kind.CONTACT).values("group_id")
+    )

@@ -30,6 +30,10 @@ alone after acknowledging a flag; `flagged_pupils=` the cards' entries): "pupil_
 (in each card's links; `pupil`), "flag_actions" (after each flag; `pupil`, `flag`).
 `pupil_detail` (the pupil page; `pupil=`, `grant=` the `PupilAccess`): "main" (after
 the absence totals), "flag_actions" (inside each active flag; `pupil`, `flag`).
+`monthly_overview` (the leaders' monthly overview of a school, `fravaer.overviews`, and
+its CSV/XLSX exports; `school=`, `pupil_ids=` the pupils in its rows): "pupil_case" (in
+each pupil's row; `row`); a panel there may give `case_levels` (pupil id → the level in
+words) in its context, which the exports read (`fravaer.overviews.case_levels`).
 `case_detail` (the cases app's case page, for `plans`; `case=`, `grant=` the
 `CaseAccess`): "main" (after the mappings; also in the page's htmx body).
 """

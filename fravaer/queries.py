@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
@@ -146,6 +146,12 @@ class AbsenceTotals:
             return 0.0
         return round(100 * self.absent_lessons / self.scheduled_lessons, 1)
 
+    def add(self, other: AbsenceTotals) -> AbsenceTotals:
+        """These totals and `other`'s together (a class's, a school's)."""
+        for name in (*TOTALS_FIELDS, "absent_lessons", "school_days", "scheduled_lessons"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        return self
+
     @property
     def day_equivalents(self) -> float:
         if not self.school_days:
@@ -154,17 +160,39 @@ class AbsenceTotals:
         return round(self.absent_lessons / per_day, 1) if per_day else 0.0
 
 
-def _totals_aggregates() -> dict:
-    day, lesson, late = (Q(kind=k) for k in ("day", "lesson", "late"))
-    documented = Q(documented=True)
+def _totals_aggregates(prefix: str = "", within: Q | None = None) -> dict:
+    """The one definition of a pupil's absence figures as aggregates over their current
+    records: whole days, lessons, late arrivals, each with its documented part.
+    `prefix` reaches the records across a relation (`"pupil__absence_records__"` from an
+    enrollment) and `within` narrows the records counted (a period), so the class page,
+    the pupil page and the monthly overview share it. Removed records never count."""
+
+    def q(**lookups) -> Q:
+        return Q(**{prefix + key: value for key, value in lookups.items()})
+
+    counted = q(deleted_at__isnull=True) & (within or Q())
+    day, lesson, late = (counted & q(kind=k) for k in ("day", "lesson", "late"))
+    documented = q(documented=True)
+    pk, lessons = prefix + "pk", prefix + "lessons"
     return {
-        "days": Count("pk", filter=day),
-        "days_documented": Count("pk", filter=day & documented),
-        "hours": Sum("lessons", filter=lesson, default=0),
-        "hours_documented": Sum("lessons", filter=lesson & documented, default=0),
-        "late": Count("pk", filter=late),
-        "late_documented": Count("pk", filter=late & documented),
+        "days": Count(pk, filter=day),
+        "days_documented": Count(pk, filter=day & documented),
+        "hours": Sum(lessons, filter=lesson, default=0),
+        "hours_documented": Sum(lessons, filter=lesson & documented, default=0),
+        "late": Count(pk, filter=late),
+        "late_documented": Count(pk, filter=late & documented),
     }
+
+
+TOTALS_FIELDS = tuple(_totals_aggregates())
+
+
+def _totals_from(row: dict, lessons_per_day: int) -> AbsenceTotals:
+    """An aggregate row of `_totals_aggregates` as totals; a whole day counts the
+    class's lessons that day."""
+    totals = AbsenceTotals(**{name: row[name] or 0 for name in TOTALS_FIELDS})
+    totals.absent_lessons = totals.days * lessons_per_day + totals.hours
+    return totals
 
 
 def year_totals(
@@ -182,37 +210,86 @@ def year_totals(
     the current group's lessons per day for every day (absent days included).
     """
     until = min(until or timezone.localdate(), school_year.end)
-    figures = (
-        AbsenceRecord.objects.current()
-        .filter(pupil=pupil, date__gte=school_year.start, date__lte=until)
-        .aggregate(**_totals_aggregates())
-    )
-    totals = AbsenceTotals(**figures)
-    totals.absent_lessons = totals.days * group.lessons_per_day + totals.hours
+    totals = period_totals(
+        [pupil.pk], start=school_year.start, end=until, lessons_per_day=group.lessons_per_day
+    ).get(pupil.pk, AbsenceTotals())
     totals.school_days = calendar.count_school_days(school_year.start, until)
     totals.scheduled_lessons = totals.school_days * group.lessons_per_day
     return totals
 
 
-def group_year_totals(group: Group, *, until: dt.date) -> dict[int, AbsenceTotals]:
-    """Totals per pupil of a group this school year: one aggregate query."""
-    year = group.school_year
+def period_totals(
+    pupils, *, start: dt.date, end: dt.date, lessons_per_day: int
+) -> dict[int, AbsenceTotals]:
+    """Each pupil's totals from `start` to `end` (both included), by pupil id, for the
+    pupils with any record then: one aggregate query. `pupils` is a list of ids or a
+    query of pupil ids (`values("pk")`)."""
     rows = (
-        AbsenceRecord.objects.current()
-        .filter(
-            pupil__in=enrolled_pupils(group, until).values("pk"),
-            date__gte=year.start,
-            date__lte=min(until, year.end),
-        )
+        AbsenceRecord.objects.filter(pupil__in=pupils, date__gte=start, date__lte=end)
         .values("pupil_id")
         .annotate(**_totals_aggregates())
     )
-    result = {}
+    return {row["pupil_id"]: _totals_from(row, lessons_per_day) for row in rows}
+
+
+def group_year_totals(group: Group, *, until: dt.date) -> dict[int, AbsenceTotals]:
+    """Totals per pupil of a group this school year: one aggregate query."""
+    year = group.school_year
+    return period_totals(
+        enrolled_pupils(group, until).values("pk"),
+        start=year.start,
+        end=min(until, year.end),
+        lessons_per_day=group.lessons_per_day,
+    )
+
+
+@dataclass
+class EnrollmentTotals:
+    """A pupil's figures in one class over the part of a period they were enrolled in
+    it (`first`..`last`): a pupil who changed class counts in each, for their days."""
+
+    enrollment_id: int
+    pupil_id: int
+    group_id: int
+    first: dt.date
+    last: dt.date
+    totals: AbsenceTotals
+
+
+def enrollment_totals(
+    enrollments: QuerySet[Enrollment],
+    *,
+    start: dt.date,
+    end: dt.date,
+    calendar: SchoolCalendar,
+) -> list[EnrollmentTotals]:
+    """The totals of each of `enrollments` in force from `start` to `end`, counting
+    only the records dated while it was in force, with its school days and scheduled
+    lessons (`calendar`: the school's): one aggregate query, every enrollment a row,
+    those without absence too. The same aggregates as `period_totals`."""
+    prefix = "pupil__absence_records__"
+    within = Q(
+        **{
+            f"{prefix}date__gte": start,
+            f"{prefix}date__lte": end,
+        }
+    ) & Q(**{f"{prefix}date__gte": F("start")})
+    within &= Q(end__isnull=True) | Q(**{f"{prefix}date__lte": F("end")})
+    rows = (
+        enrollments.overlapping(start, end)
+        .order_by()
+        .values("pk", "pupil_id", "group_id", "start", "end", "group__lessons_per_day")
+        .annotate(**_totals_aggregates(prefix, within))
+    )
+    result = []
     for row in rows:
-        pupil_id = row.pop("pupil_id")
-        totals = AbsenceTotals(**row)
-        totals.absent_lessons = totals.days * group.lessons_per_day + totals.hours
-        result[pupil_id] = totals
+        first, last = max(row["start"], start), min(row["end"] or end, end)
+        totals = _totals_from(row, row["group__lessons_per_day"])
+        totals.school_days = calendar.count_school_days(first, last)
+        totals.scheduled_lessons = totals.school_days * row["group__lessons_per_day"]
+        result.append(
+            EnrollmentTotals(row["pk"], row["pupil_id"], row["group_id"], first, last, totals)
+        )
     return result
 
 
@@ -557,68 +634,43 @@ def _school_day_counter(days: Iterable[dt.date], first: dt.date, last: dt.date):
 
 def period_by_group(school_ids: Iterable[int], first: dt.date, last: dt.date) -> list[GroupPeriod]:
     """Every class of these schools with a pupil enrolled in [first, last], with its
-    absence over the period (`GroupPeriod`). Three queries whatever the number of
-    schools and pupils: the enrollments, the schools' non-school days, and one
-    aggregate of the records (`_totals_aggregates`, the same figures as
-    `group_year_totals`) grouped by the class the pupil was in on the record's date.
-    A pupil who changed class mid-period counts in each class for their days there;
-    removed records are not counted."""
+    absence over the period (`GroupPeriod`): the sum of its enrollments'
+    `enrollment_totals` (the one definition of the figures, so a pupil who changed
+    class mid-period counts in each class for their days there, and removed records
+    never count), with each school's own calendar for the school time. Three queries
+    whatever the number of schools and pupils: the enrollments' aggregate, their
+    classes, and the schools' non-school days."""
     school_ids = list(school_ids)
-    enrollments = (
-        Enrollment.objects.overlapping(first, last)
-        .filter(group__school_id__in=school_ids)
-        .values_list(
-            "pupil_id",
-            "group_id",
-            "start",
-            "end",
-            "group__school_id",
-            "group__grade",
-            "group__name",
-            "group__lessons_per_day",
-        )
+    enrollments = enrollment_totals(
+        Enrollment.objects.filter(group__school_id__in=school_ids),
+        start=first,
+        end=last,
+        calendar=SchoolCalendar(),  # school time is counted below, by each school's
     )
-    closed: dict[int, set[dt.date]] = defaultdict(set)
+    if not enrollments:
+        return []
+    closed: dict[int, dict[dt.date, str]] = defaultdict(dict)
     for school_id, day in NonSchoolDay.objects.filter(
         school_id__in=school_ids, date__gte=first, date__lte=last
     ).values_list("school_id", "date"):
-        closed[school_id].add(day)
-    counters: dict[int, Callable[[dt.date, dt.date], int]] = {}
+        closed[school_id][day] = ""
+    counters = {
+        s: _school_day_counter(SchoolCalendar(closed[s]).school_days(first, last), first, last)
+        for s in school_ids
+    }
     groups: dict[int, GroupPeriod] = {}
-    lessons_per_day: dict[int, int] = {}
-    for pupil_id, group_id, start, end, school_id, grade, name, per_day in enrollments:
-        if school_id not in counters:
-            calendar = SchoolCalendar({d: "" for d in closed[school_id]})
-            counters[school_id] = _school_day_counter(
-                calendar.school_days(first, last), first, last
-            )
-        entry = groups.setdefault(group_id, GroupPeriod(group_id, school_id, grade, name))
-        lessons_per_day[group_id] = per_day
-        entry.pupil_ids.add(pupil_id)
-        days = counters[school_id](max(start, first), min(end or last, last))
-        entry.totals.school_days += days
-        entry.totals.scheduled_lessons += days * per_day
-    if not groups:
-        return []
-    in_group_that_day = (
-        Q(pupil__enrollments__group_id__in=list(groups))
-        & Q(pupil__enrollments__start__lte=F("date"))
-        & (Q(pupil__enrollments__end__isnull=True) | Q(pupil__enrollments__end__gte=F("date")))
-    )
-    rows = (
-        AbsenceRecord.objects.current()
-        .filter(in_group_that_day, date__gte=first, date__lte=last)
-        .values(group=F("pupil__enrollments__group_id"))
-        .annotate(**_totals_aggregates())
-        .order_by()
-    )
-    for row in rows:
-        entry = groups[row.pop("group")]
-        for name, value in row.items():
-            setattr(entry.totals, name, value or 0)
-        entry.totals.absent_lessons = (
-            entry.totals.days * lessons_per_day[entry.group_id] + entry.totals.hours
-        )
+    per_day: dict[int, int] = {}
+    for pk, school_id, grade, name, lessons in Group.objects.filter(
+        pk__in={e.group_id for e in enrollments}
+    ).values_list("pk", "school_id", "grade", "name", "lessons_per_day"):
+        groups[pk] = GroupPeriod(pk, school_id, grade, name)
+        per_day[pk] = lessons
+    for e in enrollments:
+        entry = groups[e.group_id]
+        e.totals.school_days = counters[entry.school_id](e.first, e.last)
+        e.totals.scheduled_lessons = e.totals.school_days * per_day[e.group_id]
+        entry.totals.add(e.totals)
+        entry.pupil_ids.add(e.pupil_id)
     return sorted(groups.values(), key=lambda g: (g.school_id, g.grade, g.name))
 
 
@@ -630,7 +682,9 @@ def windows_absence(
     (whole days at the lessons per day of the class the pupil was in that day, plus
     lesson absence; school days of that class's school; removed records left out).
     Three queries for any number of windows: the pupils' enrollments, their
-    schools' non-school days, and their records in the span of the windows."""
+    schools' non-school days, and their records in the span of the windows. (The
+    windows differ per pupil, so the records are summed here rather than by
+    `_totals_aggregates`, with the record's own `absent_lessons`.)"""
     windows = list(windows)
     if not windows:
         return {}
@@ -654,13 +708,13 @@ def windows_absence(
         s: _school_day_counter(SchoolCalendar(closed[s]).school_days(first, last), first, last)
         for s in schools
     }
-    records: dict[int, list[tuple]] = defaultdict(list)
-    for row in (
+    records: dict[int, list[AbsenceRecord]] = defaultdict(list)
+    for record in (
         AbsenceRecord.objects.current()
         .filter(pupil_id__in=pupil_ids, date__gte=first, date__lte=last)
-        .values_list("pupil_id", "date", "kind", "documented", "lessons")
+        .only("pupil_id", "date", "kind", "documented", "lessons")
     ):
-        records[row[0]].append(row[1:])
+        records[record.pupil_id].append(record)
     result = {}
     for key, pupil_id, a, b in windows:
         totals = AbsenceTotals()
@@ -669,22 +723,23 @@ def windows_absence(
             days = counters[school_id](max(start, a), min(end, b))
             totals.school_days += days
             totals.scheduled_lessons += days * per_day
-        for day, kind, documented, lessons in records.get(pupil_id, []):
-            if not a <= day <= b:
+        for record in records.get(pupil_id, []):
+            if not a <= record.date <= b:
                 continue
-            span = next((s for s in spans if s[0] <= day <= s[1]), None)
+            span = next((s for s in spans if s[0] <= record.date <= s[1]), None)
             if span is None:
                 continue  # not enrolled that day: no school time to be absent from
-            if kind == AbsenceRecord.Kind.DAY:
+            # The record's own definition (`AbsenceRecord.absent_lessons`), as the
+            # aggregates' (`_totals_from`): a whole day is the class's lessons that day.
+            totals.absent_lessons += record.absent_lessons(span[3])
+            if record.kind == AbsenceRecord.Kind.DAY:
                 totals.days += 1
-                totals.days_documented += documented
-                totals.absent_lessons += span[3]
-            elif kind == AbsenceRecord.Kind.LESSON:
-                totals.hours += lessons or 0
-                totals.hours_documented += (lessons or 0) if documented else 0
-                totals.absent_lessons += lessons or 0
+                totals.days_documented += record.documented
+            elif record.kind == AbsenceRecord.Kind.LESSON:
+                totals.hours += record.lessons or 0
+                totals.hours_documented += (record.lessons or 0) if record.documented else 0
             else:
                 totals.late += 1
-                totals.late_documented += documented
+                totals.late_documented += record.documented
         result[key] = totals
     return result

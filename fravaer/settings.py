@@ -297,6 +297,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fravaer.tasks.rollup_recent_months",
         "schedule": crontab(hour=5, minute=30),  # Europe/Oslo (CELERY_TIMEZONE)
     },
+    "monthly-overview-ready": {
+        "task": "fravaer.tasks.announce_monthly_overviews_daily",
+        "schedule": crontab(hour=6, minute=10),  # Europe/Oslo (CELERY_TIMEZONE)
+    },
     "case-pupil-consent-at-15": {
         "task": "cases.tasks.remind_pupil_consent_daily",
         "schedule": crontab(hour=6, minute=5),  # Europe/Oslo (CELERY_TIMEZONE)
@@ -319,6 +323,7 @@ PAGE_PANELS: dict[str, list[str]] = {
     "case_detail": [],
     # The cases app's semester status (`cases.views.semester`), for `plans`.
     "semester_status": ["plans.semester.semester_panel"],
+    "monthly_overview": ["cases.panels.overview_cases"],
 }
 # What each app adds to the monthly rollup (`fravaer.rollups`), in the order the
 # municipality's overview shows it.

@@ -10,6 +10,7 @@ from django.utils import timezone
 from fravaer.actions import scan_absence
 from fravaer.actions.flags import send_notification_emails
 from fravaer.actions.outbox import enqueue_on_commit, relay_outbox
+from fravaer.actions.overviews import announce_monthly_overviews
 from fravaer.models import School, SubmissionKey
 from fravaer.scan import Scope
 
@@ -83,3 +84,12 @@ def rollup_recent_months() -> int:
     today = timezone.localdate()
     previous = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     return recompute_rollups([previous, today.replace(day=1)])
+
+
+@shared_task
+def announce_monthly_overviews_daily(as_of: str | None = None) -> dict[str, int]:
+    """06:10 Europe/Oslo, every day: on a school's first school day of a month, its
+    leaders hear that last month's overview is ready and its contact teachers that
+    their comments are due; once per school and month (`MonthlyOverviewNotice`)."""
+    result = announce_monthly_overviews(_day(as_of), timezone.now())
+    return {"schools": result.schools, "messages": result.messages}

@@ -7,12 +7,43 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from fravaer.forms.auth import PasswordChangeForm, PasswordResetForm, SetPasswordForm
-from fravaer.views import flags, health, home, imports, municipality, pupils, register, session
+from fravaer.views import (
+    flags,
+    health,
+    home,
+    imports,
+    municipality,
+    overviews,
+    pupils,
+    register,
+    session,
+)
 
 # Only administrators reach the Django admin; everyone else works in the product.
 admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
 admin.site.site_header = _("Fravær – administrasjon")
 admin.site.site_title = _("Fravær")
+
+# The monthly overview's addresses, named in the `fravaer` namespace
+# (`fravaer:class_comment`, linked from the contact teacher's week).
+overview_patterns = [
+    path("skole/<int:school_id>/oversikt/", overviews.monthly_overview, name="monthly_overview"),
+    path(
+        "skole/<int:school_id>/oversikt/<str:month>/",
+        overviews.monthly_overview,
+        name="monthly_overview_month",
+    ),
+    path(
+        "skole/<int:school_id>/oversikt/<str:month>/eksport.<str:fmt>",
+        overviews.monthly_overview_export,
+        name="monthly_overview_export",
+    ),
+    path(
+        "klasser/<int:group_id>/kommentar/<str:month>/",
+        overviews.class_comment,
+        name="class_comment",
+    ),
+]
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -90,6 +121,7 @@ urlpatterns = [
         municipality.municipality_overview,
         name="municipality_overview",
     ),
+    path("", include((overview_patterns, "fravaer"))),
     path("", include("cases.urls")),
     path("admin/", admin.site.urls),
     # Choosing a language must work on the login page too.

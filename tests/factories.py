@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -18,14 +19,18 @@ from cases.models import Case, Consent, Conversation, Service
 from fravaer.actions import AbsenceInput, apply_absence_changes, scan_absence
 from fravaer.models import (
     AbsenceReason,
+    AbsenceRecord,
     ContactLog,
     Enrollment,
     Flag,
+    Group,
+    NonSchoolDay,
     Notification,
+    Pupil,
     RuleSetting,
 )
 from fravaer.scan import Scope
-from tests.conftest import TODAY
+from tests.conftest import TODAY, make_pupil
 
 MONDAY, TUESDAY = dt.date(2026, 11, 16), dt.date(2026, 11, 17)  # the week of TODAY
 CONTACT = {"channel": "phone", "summary": "Mor ringte", "outcome": "clarified"}
@@ -321,3 +326,72 @@ def evaluation(version, by, *, held_on, outcome):
         recorded_by=by,
         recorded_at=timezone.now(),
     )
+
+
+# --- the monthly overview ------------------------------------------------------------
+
+OCTOBER = dt.date(2026, 10, 1)  # 22 weekdays; with the planning day, 21 school days
+PLANNING_DAY = dt.date(2026, 10, 2)
+
+
+def move_class(pupil, to_group, *, on: dt.date) -> None:
+    """The pupil leaves their class the day before `on` and joins `to_group` on `on`."""
+    Enrollment.objects.filter(pupil=pupil, end__isnull=True).update(end=on - dt.timedelta(days=1))
+    Enrollment.objects.create(pupil=pupil, group=to_group, start=on)
+
+
+def class_comment(group, by, *, month=OCTOBER, text="Mye sykdom i klassen."):
+    from fravaer.actions.overviews import save_class_comment
+
+    return save_class_comment(group, month=month, text=text, by=by)
+
+
+@dataclass
+class OctoberScene:
+    """Small fixed data for the monthly overview of October 2026 (see
+    `october_scene`)."""
+
+    stayer: Pupil
+    mover: Pupil
+    quiet: Pupil
+    second: Group
+
+
+def october_scene(group, leader) -> OctoberScene:
+    """October 2026 at `group`'s school, with a planning day on Friday 2 October:
+
+    - `stayer` in `group` (5 lessons a day) all month: whole days on 5 October
+      (undocumented) and 6 October (illness), 2 lessons on 7 October (illness), late
+      on 8 October (undocumented), a whole day on 9 October that was removed, and a
+      whole day in September;
+    - `mover` in `group` until 14 October, then in `second` (grade 8, 6 lessons):
+      whole days on 12 October (in `group`) and 20 October (in `second`), 3 lessons
+      on 21 October;
+    - `quiet` in `group`, no absence.
+    """
+    school = group.school
+    NonSchoolDay.objects.create(
+        school=school, date=PLANNING_DAY, kind="planning", name="Planleggingsdag"
+    )
+    second = Group.objects.create(
+        school=school, school_year=group.school_year, name="8A", grade=8, lessons_per_day=6
+    )
+    stayer = _pupil(group, "Ola", "Aas")
+    mover = _pupil(group, "Per", "Berg")
+    quiet = _pupil(group, "Siri", "Dahl")
+    move_class(mover, second, on=dt.date(2026, 10, 15))
+    absence(stayer, dt.date(2026, 10, 5), leader)
+    absence(stayer, dt.date(2026, 10, 6), leader, documented=True)
+    absence(stayer, dt.date(2026, 10, 7), leader, kind="lesson", lessons=2, documented=True)
+    absence(stayer, dt.date(2026, 10, 8), leader, kind="late")
+    removed = absence(stayer, dt.date(2026, 10, 9), leader)
+    AbsenceRecord.objects.filter(pk=removed.pk).update(deleted_at=timezone.now(), deleted_by=leader)
+    absence(stayer, dt.date(2026, 9, 15), leader)
+    absence(mover, dt.date(2026, 10, 12), leader)
+    absence(mover, dt.date(2026, 10, 20), leader)
+    absence(mover, dt.date(2026, 10, 21), leader, kind="lesson", lessons=3)
+    return OctoberScene(stayer, mover, quiet, second)
+
+
+def _pupil(group, first, last) -> Pupil:
+    return make_pupil(group, first=first, last=last)

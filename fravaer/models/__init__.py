@@ -11,6 +11,7 @@ from fravaer.models.absence import (
 from fravaer.models.flags import Flag, RuleSetting, RuleSettingChange
 from fravaer.models.notifications import Notification
 from fravaer.models.outbox import OutboxTask
+from fravaer.models.overviews import ClassMonthComment, MonthlyOverviewNotice
 from fravaer.models.people import (
     Enrollment,
     Group,
@@ -34,6 +35,7 @@ __all__ = [
     "AbsenceRecord",
     "AbsenceRecordChange",
     "AbsenceRecordQuerySet",
+    "ClassMonthComment",
     "ContactLog",
     "Enrollment",
     "Flag",
@@ -42,6 +44,7 @@ __all__ = [
     "RuleSettingChange",
     "Group",
     "Guardian",
+    "MonthlyOverviewNotice",
     "Municipality",
     "NonSchoolDay",
     "OutboxTask",

@@ -83,6 +83,23 @@ class FlagQuerySet(models.QuerySet["Flag"]):
     def active(self) -> FlagQuerySet:
         return self.filter(status=Flag.Status.ACTIVE)
 
+    def in_force_during(self, first, last) -> FlagQuerySet:
+        """Flags about absence from `first` to `last` that were in force then: a period
+        that overlaps it (a month's flag from August is not November's), raised by
+        `last` unless the period lies within it (October's flag raised on 1 November is
+        October's), and not cleared or acknowledged before `first`. Patterns left out:
+        they are observations, not flags to act on."""
+        return (
+            self.exclude(rule__startswith="pattern_")
+            .filter(period_start__lte=last, period_end__gte=first)
+            .filter(Q(raised_at__date__lte=last) | Q(period_end__lte=last))
+            .filter(
+                Q(status=Flag.Status.ACTIVE)
+                | Q(cleared_at__date__gte=first)
+                | Q(acknowledged_at__date__gte=first)
+            )
+        )
+
     def awaiting_home(self) -> FlagQuerySet:
         """Active undocumented-absence flags that no contact with the home answers
         yet (`ContactLog.answering`, the scan's rule): they stay until the home is

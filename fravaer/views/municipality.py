@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from fravaer import access
-from fravaer.forms.overview import MunicipalityOverviewForm
+from fravaer.forms.municipality import MunicipalityOverviewForm
 from fravaer.municipality_overview import publication, school_year_months
 
 CHART_HEIGHT = 160
