@@ -17,17 +17,21 @@ from fravaer.rollups import Metric
 class MunicipalityOverviewForm(StyledForm):
     maaned = forms.ChoiceField(
         label=_("Måned"),
-        error_messages={"invalid_choice": _("Velg en måned i dette skoleåret.")},
+        error_messages={
+            "invalid_choice": _("«%(value)s» er ikke en måned i dette skoleåret. Velg en i listen.")
+        },
     )
     skole = forms.ChoiceField(
         label=_("Skole"),
         required=False,
-        error_messages={"invalid_choice": _("Velg en av kommunens skoler.")},
+        error_messages={"invalid_choice": _("Velg en av kommunens skoler i listen.")},
     )
     trinn = forms.ChoiceField(
         label=_("Trinn (fraværsandel)"),
         required=False,
-        error_messages={"invalid_choice": _("Velg et trinn fra 1 til 10.")},
+        error_messages={
+            "invalid_choice": _("«%(value)s» er ikke et trinn. Velg et trinn fra 1 til 10.")
+        },
     )
     tall = forms.ChoiceField(
         label=_("Tall"),
@@ -44,9 +48,10 @@ class MunicipalityOverviewForm(StyledForm):
         metrics: list[Metric],
     ) -> None:
         default = months[-2] if len(months) > 1 else months[-1]
+        self.default_month = f"{default:%Y-%m}"
         data = data.copy() if data else {}
         if not data.get("maaned"):
-            data["maaned"] = f"{default:%Y-%m}"
+            data["maaned"] = self.default_month
         super().__init__(data)
         self.fields["maaned"].choices = [
             (f"{m:%Y-%m}", date_format(m, "F Y")) for m in reversed(months)
@@ -58,17 +63,19 @@ class MunicipalityOverviewForm(StyledForm):
             (str(g), _("%(grade)s. trinn") % {"grade": g}) for g in range(1, 11)
         ]
         self.fields["tall"].choices = [("", _("Alle tall"))] + [(m.name, m.title) for m in metrics]
-        self.is_valid()
+        if not self.is_valid():
+            # The page shows the default of a filter that was not one of its choices
+            # (the error says what was typed), and its select shows that default.
+            self.data = self.data.copy()
+            for name in self.errors:
+                self.data[name] = self._default(name)
+
+    def _default(self, name: str) -> str:
+        return self.default_month if name == "maaned" else ""
 
     def choice(self, name: str) -> str:
-        """The valid value of a filter, or its default ("" for all; the default month)
-        when what was typed is not one of the choices (the form shows why)."""
+        """The valid value of a filter, or its default ("" for all; last month) when
+        what was typed is not one of the choices (the form shows why)."""
         if name in self.errors:
-            return (
-                ""
-                if name != "maaned"
-                else self.fields["maaned"].choices[min(1, len(self.fields["maaned"].choices) - 1)][
-                    0
-                ]
-            )
+            return self._default(name)
         return self.cleaned_data.get(name) or ""

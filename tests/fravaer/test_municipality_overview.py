@@ -176,9 +176,12 @@ def test_a_month_outside_the_school_year_is_refused_in_words(
     response = client_for(municipal_admin).get(url(municipality, maaned="1999-01", trinn="x"))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Velg en måned i dette skoleåret." in html
-    assert "Velg et trinn fra 1 til 10." in html
+    assert "«1999-01» er ikke en måned i dette skoleåret. Velg en i listen." in html
+    assert "«x» er ikke et trinn. Velg et trinn fra 1 til 10." in html
     assert 'aria-describedby="id_trinn-err"' in html
+    # The page falls back to last month, and the select says so.
+    assert '<option value="2026-10" selected>' in html
+    assert "Fraværsandel etter trinn – oktober 2026" in html
 
 
 def _grow(municipality, n_schools):
