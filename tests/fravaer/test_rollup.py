@@ -161,3 +161,60 @@ def test_rollup_queries_do_not_grow_with_schools_or_pupils(
     _schools(municipality, school_year, contact_teacher, 3, 4)
     with django_assert_num_queries(len(small)):
         recompute_rollups([OCTOBER])
+
+
+def test_evaluation_outcomes_come_from_plans(october, team_member):
+    from tests.factories import agreed_plan, evaluation
+
+    p1, p2, _p3 = october["pupils"]
+    school = october["school"]
+    a = case_at(p1, school, team_member, opened=dt.date(2026, 9, 1), level="1")
+    b = case_at(p2, school, team_member, opened=dt.date(2026, 9, 1), level="1")
+    evaluation(
+        agreed_plan(a, team_member, agreed_on=dt.date(2026, 9, 20)),
+        team_member,
+        held_on=dt.date(2026, 10, 20),
+        outcome="continue",
+    )
+    evaluation(
+        agreed_plan(b, team_member, agreed_on=dt.date(2026, 9, 20)),
+        team_member,
+        held_on=dt.date(2026, 10, 21),
+        outcome="continue",
+    )
+    recompute_rollups([OCTOBER])
+    s = school.pk
+    assert rollup_cells(metric="evaluations") == {
+        (s, OCTOBER, 0, "evaluations", "continue"): (2, 2),
+        (s, OCTOBER, 0, "evaluations", TOTAL): (2, 2),
+    }
+
+
+def test_a_contributor_that_is_not_one_fails_the_check(settings):
+    from fravaer.checks import check_extension_points
+
+    settings.ROLLUP_CONTRIBUTORS = [*settings.ROLLUP_CONTRIBUTORS, "fravaer.rollups.TOTAL"]
+    assert [e.id for e in check_extension_points(None)] == ["fravaer.E003"]
+    settings.ROLLUP_CONTRIBUTORS = ["fravaer.rollups.flags", "fravaer.rollups.flags"]
+    assert [e.id for e in check_extension_points(None)] == ["fravaer.E004"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "fravaer/rollups.py",
+        "fravaer/municipality_overview.py",
+        "fravaer/suppression.py",
+        "cases/rollups.py",
+        "cases/semester.py",
+        "plans/rollups.py",
+        "plans/semester.py",
+    ],
+)
+def test_rollup_reads_import_no_write_module(path):
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(__file__).resolve().parents[2] / path).read_text())
+    modules = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not {m for m in modules if ".actions" in m}
