@@ -1,8 +1,9 @@
 """The municipality's overview: its schools' figures month by month, read only from
 the monthly rollup (`MonthlyRollup`), with no names and with small numbers suppressed
 (`fravaer.suppression`, where what we do is written down). Three queries whatever the
-number of schools and pupils: the schools, the rollup's rows for the school year (the
-metrics' labels come from `settings.ROLLUP_CONTRIBUTORS`, no query)."""
+number of schools and pupils: the schools, and the rollup's rows for the chosen month
+and the school year's absence (the metrics' labels come from
+`settings.ROLLUP_CONTRIBUTORS`, no query)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db.models import Q
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext_lazy as _
 
 from fravaer.models import ALL_GRADES, MonthlyRollup, Municipality, School, SchoolYear
-from fravaer.rollups import ABSENT, SCHOOL_TIME, TOTAL, Metric, metrics, months_from
+from fravaer.rollups import TOTAL, Metric, metrics, months_from
 from fravaer.suppression import HIDDEN_TEXT, Cell, suppress
 
 MUNICIPALITY = 0  # the row of the municipality's sums
@@ -70,9 +72,9 @@ class ChartPoint:
 
 
 class Publication:
-    """Every metric's grid per month of the school year, suppressed once over the
-    whole municipality. The filters slice it (`table`, `chart`) and never add up
-    anything of their own."""
+    """Metrics' grids by month, each suppressed as a whole over the municipality
+    (every school, and every grade or key, with the totals). The filters slice them
+    (`table`, `chart`) and never add up anything of their own."""
 
     def __init__(self, schools: list[School], months: list[dt.date], rows) -> None:
         self.schools = schools
@@ -80,18 +82,14 @@ class Publication:
         self.metrics = metrics()
         ids = [s.pk for s in schools]
         raw: dict[tuple[str, dt.date], dict[tuple, Cell]] = defaultdict(dict)
-        for school_id, month, grade, metric, key, value, pupils in rows:
+        for school_id, month, grade, metric, key, value, pupils, base in rows:
             info = self.metrics.get(metric)
             if info is None:
                 continue
             grid = raw[(metric, month)]
             if info.by_grade:
                 column = TOTAL if grade == ALL_GRADES else grade
-                cell = grid.setdefault((school_id, column), Cell())
-                if key == ABSENT:
-                    cell.value, cell.pupils = value, pupils
-                elif key == SCHOOL_TIME:
-                    cell.base, cell.pupils = value, pupils
+                grid[(school_id, column)] = Cell(value, pupils, base)
             elif grade == ALL_GRADES:
                 grid[(school_id, key)] = Cell(value, pupils)
         self.grids: dict[tuple[str, dt.date], dict[tuple, Cell]] = {}
@@ -147,9 +145,19 @@ def school_year_months(today: dt.date) -> list[dt.date]:
     return months_from(start, min(end, today))
 
 
-def publication(municipality: Municipality, months: list[dt.date]) -> Publication:
-    schools = list(School.objects.filter(municipality=municipality).order_by("name"))
-    rows = MonthlyRollup.objects.filter(
-        school__municipality=municipality, month__in=months
-    ).values_list("school_id", "month", "grade", "metric", "key", "value", "pupils")
+def municipality_schools(municipality: Municipality) -> list[School]:
+    return list(School.objects.filter(municipality=municipality).order_by("name"))
+
+
+def publication(
+    municipality: Municipality, schools: list[School], months: list[dt.date], month: dt.date
+) -> Publication:
+    """The grids the page can show: every metric of `month`, and the absence of every
+    month (the chart). Each grid is whole (every school, grade and key), so its
+    suppression is the same whatever the filters."""
+    rows = (
+        MonthlyRollup.objects.filter(school__municipality=municipality)
+        .filter(Q(month=month) | Q(metric="absence", month__in=months))
+        .values_list("school_id", "month", "grade", "metric", "key", "value", "pupils", "base")
+    )
     return Publication(schools, months, rows)

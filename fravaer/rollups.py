@@ -32,7 +32,8 @@ from fravaer.queries import period_by_group
 from fravaer.thresholds import RULE_LIST
 
 TOTAL = "*"
-ABSENT, SCHOOL_TIME = "absent_lessons", "school_lessons"
+# The absence rate's key: absent lessons (`value`) of school lessons (`base`).
+ABSENT = "absent_lessons"
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,14 @@ class Figure:
     value: int
     pupils: int
     grade: int = ALL_GRADES
+    base: int = 0  # the denominator of a rate
 
 
 @dataclass(frozen=True)
 class Metric:
     """How a metric reads on a page: its title and its keys in order, with labels.
-    `by_grade`: the columns are grades and the cell is a rate (`ABSENT` of
-    `SCHOOL_TIME`), not a count per key."""
+    `by_grade`: the columns are grades and the cell is a rate (`ABSENT`: `value`
+    of `base`), not a count per key."""
 
     name: str
     title: str
@@ -126,8 +128,7 @@ def _absence(school_ids, first, last, *, today) -> list[Figure]:
             cell[2] |= g.pupil_ids
     out = []
     for (school_id, grade), (absent, scheduled, pupils) in cells.items():
-        out.append(Figure(school_id, "absence", ABSENT, absent, len(pupils), grade))
-        out.append(Figure(school_id, "absence", SCHOOL_TIME, scheduled, len(pupils), grade))
+        out.append(Figure(school_id, "absence", ABSENT, absent, len(pupils), grade, scheduled))
     return out
 
 

@@ -242,7 +242,7 @@ def rollup_cells(**filters) -> dict:
     }
 
 
-def rollup_row(school, month, metric, key, value, pupils, grade=0):
+def rollup_row(school, month, metric, key, value, pupils, grade=0, base=0):
     """One hand-made figure of the monthly rollup."""
     from fravaer.models import MonthlyRollup
 
@@ -254,14 +254,14 @@ def rollup_row(school, month, metric, key, value, pupils, grade=0):
         key=key,
         value=value,
         pupils=pupils,
+        base=base,
         computed_at=timezone.now(),
     )
 
 
 def rollup_absence(school, month, grade, *, absent, school_time, pupils):
     """A grade's absence in the rollup (absent lessons of school lessons, `pupils`)."""
-    rollup_row(school, month, "absence", "absent_lessons", absent, pupils, grade)
-    rollup_row(school, month, "absence", "school_lessons", school_time, pupils, grade)
+    rollup_row(school, month, "absence", "absent_lessons", absent, pupils, grade, school_time)
 
 
 def case_at(pupil, school, owner, *, opened, level="0", closed=None, moves=()):

@@ -38,6 +38,7 @@ def recompute_rollups(months: Iterable[dt.date], *, school_ids: Iterable[int] | 
                 metric=f.metric,
                 key=f.key,
                 value=f.value,
+                base=f.base,
                 pupils=f.pupils,
                 computed_at=now,
             )

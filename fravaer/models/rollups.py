@@ -30,6 +30,9 @@ class MonthlyRollup(models.Model):
     metric = models.CharField(max_length=40)
     key = models.CharField(max_length=40, blank=True)
     value = models.BigIntegerField(default=0)
+    # The denominator when the figure is a rate (the school lessons behind an absence
+    # rate), else 0: a rate is one row, its numerator and its denominator together.
+    base = models.BigIntegerField(default=0)
     pupils = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField()
 

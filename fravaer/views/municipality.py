@@ -12,7 +12,12 @@ from django.views.decorators.http import require_GET
 
 from fravaer import access
 from fravaer.forms.municipality import MunicipalityOverviewForm
-from fravaer.municipality_overview import publication, school_year_months
+from fravaer.municipality_overview import (
+    municipality_schools,
+    publication,
+    school_year_months,
+)
+from fravaer.rollups import metrics
 
 CHART_HEIGHT = 160
 CHART_BAR = 36
@@ -22,14 +27,12 @@ CHART_BAR = 36
 def municipality_overview(request: HttpRequest, municipality_id: int) -> HttpResponse:
     municipality = access.municipality_admin_or_404(request.user, municipality_id)
     months = school_year_months(timezone.localdate())
-    published = publication(municipality, months)
+    schools = municipality_schools(municipality)
     form = MunicipalityOverviewForm(
-        request.GET,
-        months=months,
-        schools=published.schools,
-        metrics=list(published.metrics.values()),
+        request.GET, months=months, schools=schools, metrics=list(metrics().values())
     )
     month = dt.datetime.strptime(form.choice("maaned"), "%Y-%m").date()
+    published = publication(municipality, schools, months, month)
     school_id = int(form.choice("skole") or 0) or None
     grade = int(form.choice("trinn") or 0) or None
     chosen = form.choice("tall")
