@@ -91,24 +91,26 @@ class Publication:
                 column = TOTAL if grade == ALL_GRADES else grade
                 grid[(school_id, column)] = Cell(value, pupils, base)
             elif grade == ALL_GRADES:
-                grid[(school_id, key)] = Cell(value, pupils)
+                grid[(school_id, key)] = Cell(value, pupils, base)
         self.grids: dict[tuple[str, dt.date], dict[tuple, Cell]] = {}
         for (metric, month), grid in raw.items():
-            columns = self.column_keys(self.metrics[metric])
+            info_of = self.metrics[metric]
+            columns = self.column_keys(info_of)
             for column in columns:
                 cells = [grid[(s, column)] for s in ids if (s, column) in grid]
                 if cells:
                     total = grid.setdefault((MUNICIPALITY, column), Cell())
                     for cell in cells:
                         total.add(cell)
-            suppress(grid, [*ids, MUNICIPALITY], columns)
+            suppress(grid, [*ids, MUNICIPALITY], columns, rows_add_up=not info_of.rates)
             self.grids[(metric, month)] = grid
 
     @staticmethod
     def column_keys(metric: Metric) -> list:
         if metric.by_grade:
             return [*GRADES, TOTAL]
-        return [key for key, _label in metric.keys] + [TOTAL]
+        keys = [key for key, _label in metric.keys]
+        return keys if metric.rates else [*keys, TOTAL]
 
     def table(
         self, metric: Metric, month: dt.date, *, school_id: int | None, grade: int | None
@@ -119,14 +121,15 @@ class Publication:
             columns = [(g, _("%(grade)s. trinn") % {"grade": g}) for g in keys]
         else:
             columns = list(metric.keys)
-        columns.append((TOTAL, _("I alt")))
+        if not metric.rates:
+            columns.append((TOTAL, _("I alt")))
         table = Table(metric, month, columns)
         schools = [s for s in self.schools if school_id in (None, s.pk)]
         for label, row in [(s.name, s.pk) for s in schools] + [
             (str(_("Hele kommunen")), MUNICIPALITY)
         ]:
             table.rows.append(
-                (label, [_shown(grid.get((row, key)), metric.by_grade) for key, _l in columns])
+                (label, [_shown(grid.get((row, key)), metric.is_rate) for key, _l in columns])
             )
         return table
 

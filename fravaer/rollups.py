@@ -57,6 +57,13 @@ class Metric:
     title: str
     keys: tuple[tuple[str, str], ...] = ()
     by_grade: bool = False
+    # The keys are rates (`value` of `base`) side by side, with no total: before and
+    # after a plan was agreed.
+    rates: bool = False
+
+    @property
+    def is_rate(self) -> bool:
+        return self.by_grade or self.rates
 
 
 @dataclass(frozen=True)

@@ -333,6 +333,7 @@ ROLLUP_CONTRIBUTORS: list[str] = [
     "cases.rollups.cases",
     "cases.rollups.deadlines",
     "plans.rollups.evaluations",
+    "plans.rollups.plan_attendance",
 ]
 
 LOGGING = {

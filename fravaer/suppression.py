@@ -57,13 +57,18 @@ def suppress(
     grid: dict[tuple[Key, Key], Cell],
     rows: Iterable[Key],
     columns: Iterable[Key],
+    *,
+    rows_add_up: bool = True,
 ) -> set[tuple[Key, Key]]:
     """Mark the cells of `grid` (by (row, column); the last of `rows` and of `columns`
     are the totals) that must be hidden, and return them. A missing cell is an empty
-    one: nothing to hide, nothing it could give away."""
+    one: nothing to hide, nothing it could give away. `rows_add_up=False`: a row's
+    cells have no total (rates before and after), so only the columns are lines."""
     rows, columns = list(rows), list(columns)
     hidden = {pos for pos, cell in grid.items() if 0 < cell.pupils < MIN_PUPILS}
-    lines = [[(r, c) for c in columns] for r in rows] + [[(r, c) for r in rows] for c in columns]
+    lines = [[(r, c) for r in rows] for c in columns]
+    if rows_add_up:
+        lines += [[(r, c) for c in columns] for r in rows]
     changed = True
     while changed:
         changed = False

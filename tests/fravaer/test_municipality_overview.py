@@ -208,3 +208,18 @@ def test_queries_do_not_grow_with_schools(
     _grow(municipality, 6)
     with django_assert_num_queries(len(small)):
         client.get(url(municipality))
+
+
+def test_rates_side_by_side_are_complemented_down_their_columns_only():
+    # Before and after a plan: no row total. School b's hidden rate would show as the
+    # municipality's minus a's, so a's goes too; a's row needs nothing more.
+    grid = {
+        ("a", "before"): Cell(10, 6, 100),
+        ("a", "after"): Cell(5, 6, 100),
+        ("b", "before"): Cell(3, 2, 40),
+        ("b", "after"): Cell(1, 2, 40),
+        ("m", "before"): Cell(13, 8, 140),
+        ("m", "after"): Cell(6, 8, 140),
+    }
+    hidden = suppress(grid, ["a", "b", "m"], ["before", "after"], rows_add_up=False)
+    assert hidden == {("b", "before"), ("b", "after"), ("a", "before"), ("a", "after")}

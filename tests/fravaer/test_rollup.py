@@ -221,3 +221,20 @@ def test_rollup_reads_import_no_write_module(path):
     tree = ast.parse((Path(__file__).resolve().parents[2] / path).read_text())
     modules = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not {m for m in modules if ".actions" in m}
+
+
+def test_attendance_before_and_after_a_plan_agreed_in_the_month(october, team_member):
+    from tests.factories import agreed_plan
+
+    p1 = october["pupils"][0]
+    case = case_at(p1, october["school"], team_member, opened=dt.date(2026, 9, 1), level="1")
+    agreed_plan(case, team_member, agreed_on=dt.date(2026, 10, 19))
+    recompute_rollups([OCTOBER])
+    cells = {
+        r.key: (r.value, r.base, r.pupils)
+        for r in MonthlyRollup.objects.filter(metric="plan_attendance", month=OCTOBER)
+    }
+    # Before: 21 September to 18 October, 20 weekdays less the holiday on 5 October,
+    # 5 lessons a day; absent 6 October (5) and 2 lessons on 7 October. After: 19
+    # October to 15 November, 20 school days; absent 2 November (5).
+    assert cells == {"before": (7, 95, 1), "after": (5, 100, 1)}
