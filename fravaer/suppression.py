@@ -22,6 +22,12 @@ What we do (issue #15, section 6):
    of two filtered pages, can narrow a cell below `MIN_PUPILS` or undo a suppression.
    Sums across months are not published.
 
+Not covered: relations between different tables. Cases open at the end of a month
+are roughly those open at the end of the month before, plus those opened, less those
+closed; a reader who puts these tables side by side may narrow a hidden cell. The
+suppression here protects each table's own sums (rows, columns, totals), not such
+linear relations across metrics and months.
+
 The rules are pure Python over `Cell`s, so they are tested without a database.
 """
 
