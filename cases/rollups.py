@@ -42,12 +42,16 @@ def escalations() -> Q:
 
 def level_at(moment) -> Coalesce:
     """For annotating cases: the case's level at `moment` (a datetime or an
-    `OuterRef`), from its timeline (the level the latest opening or level change
+    `OuterRef`), from its timeline (the level the latest opening, reopening or level change
     before it set), else its level now."""
     latest = (
         CaseEvent.objects.filter(
             case=OuterRef("pk"),
-            kind__in=[CaseEvent.Kind.OPENED, CaseEvent.Kind.LEVEL_CHANGED],
+            kind__in=[
+                CaseEvent.Kind.OPENED,
+                CaseEvent.Kind.LEVEL_CHANGED,
+                CaseEvent.Kind.REOPENED,
+            ],
             at__lte=moment,
         )
         .exclude(level_to="")
