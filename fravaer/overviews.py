@@ -87,6 +87,15 @@ class PupilRow:
     case_level: str = ""  # set by `with_case_levels`
 
     @property
+    def flag_names(self) -> list[tuple[str, int]]:
+        """The flags by rule, as (the rule's name, how many)."""
+        counts: dict[str, int] = {}
+        for flag in self.flags:
+            name = str(flag.definition.name)
+            counts[name] = counts.get(name, 0) + 1
+        return list(counts.items())
+
+    @property
     def has_absence(self) -> bool:
         t = self.totals
         return bool(t.days or t.hours or t.late)
@@ -181,9 +190,12 @@ class MonthlyOverview:
         return trend_chart(self.trend, self.month)
 
 
-def monthly_overview(school: School, month: dt.date, *, today: dt.date) -> MonthlyOverview:
-    """The school's overview of `month` (its first day). A month outside any school
-    year has no classes."""
+def monthly_overview(
+    school: School, month: dt.date, *, today: dt.date, only_group: Group | None = None
+) -> MonthlyOverview:
+    """The school's overview of `month` (its first day); with `only_group`, that class's
+    part only (the class comment's page). A month outside any school year has no
+    classes."""
     month = month_of(month)
     last = month_end(month)
     nav_next = next_month(month)
@@ -195,6 +207,8 @@ def monthly_overview(school: School, month: dt.date, *, today: dt.date) -> Month
         )
     calendar = SchoolCalendar.for_school(school.pk, year.start, year.end)
     groups = list(Group.objects.filter(school=school, school_year=year))
+    if only_group is not None:
+        groups = [g for g in groups if g.pk == only_group.pk]
     enrollments = Enrollment.objects.filter(group__in=groups)
 
     # The school year's months up to this one, each a set of enrollment totals.
@@ -396,14 +410,17 @@ def trend_chart(trend: list[MonthFigures], selected: dt.date) -> TrendChart:
             )
         )
     ticks = [
-        (baseline - round(plot_h * step / 4), percent_text(scale_max * step / 4))
-        for step in range(5)
+        (baseline - round(plot_h * step / 5), percent_text(scale_max * step / 5, whole=True))
+        for step in range(6)
     ]
     return TrendChart(CHART_WIDTH, CHART_HEIGHT, baseline, CHART_TOP, bars, ticks)
 
 
-def percent_text(value: float) -> str:
-    """A share in the Norwegian way: decimal comma, "4,5 %"."""
+def percent_text(value: float, *, whole: bool = False) -> str:
+    """A share in the Norwegian way: decimal comma, "4,5 %" ("4 %" for a whole number
+    on an axis with `whole`)."""
+    if whole and value == int(value):
+        return f"{int(value)} %"
     return f"{value:.1f}".replace(".", ",") + " %"
 
 
@@ -457,7 +474,9 @@ def export_rows(
                 "undocumented_records": row.undocumented_records,
                 "reasons": ", ".join(f"{label} ({n})" for label, n in row.reasons),
                 "share_percent": t.percent,
-                "active_flags": ", ".join(str(f.definition.name) for f in row.flags),
+                "active_flags": ", ".join(
+                    name if n == 1 else f"{name} ({n})" for name, n in row.flag_names
+                ),
                 "case_level": row.case_level,
                 "class_comment": c.comment.text if c.comment else "",
             }

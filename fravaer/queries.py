@@ -7,7 +7,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -163,9 +173,10 @@ class AbsenceTotals:
 def _totals_aggregates(prefix: str = "", within: Q | None = None) -> dict:
     """The one definition of a pupil's absence figures as aggregates over their current
     records: whole days, lessons, late arrivals, each with its documented part.
-    `prefix` reaches the records across a relation (`"pupil__absence_records__"` from an
-    enrollment) and `within` narrows the records counted (a period), so the class page,
-    the pupil page and the monthly overview share it. Removed records never count."""
+    `prefix` reaches the records across a relation (from an enrollment, a filtered
+    relation to its pupil's records) and `within` narrows the records counted, so the
+    class page, the pupil page and the monthly overview share it. Removed records never
+    count."""
 
     def q(**lookups) -> Q:
         return Q(**{prefix + key: value for key, value in lookups.items()})
@@ -267,16 +278,20 @@ def enrollment_totals(
     only the records dated while it was in force, with its school days and scheduled
     lessons (`calendar`: the school's): one aggregate query, every enrollment a row,
     those without absence too. The same aggregates as `period_totals`."""
-    prefix = "pupil__absence_records__"
-    within = Q(
-        **{
-            f"{prefix}date__gte": start,
-            f"{prefix}date__lte": end,
-        }
-    ) & Q(**{f"{prefix}date__gte": F("start")})
-    within &= Q(end__isnull=True) | Q(**{f"{prefix}date__lte": F("end")})
+    # The period's records only, in the join itself (a FilteredRelation), so that a
+    # month's query does not read the pupils' whole year; within it, the records of the
+    # days the enrollment was in force.
+    prefix = "period_records__"
+    period = FilteredRelation(
+        "pupil__absence_records",
+        condition=Q(pupil__absence_records__date__gte=start, pupil__absence_records__date__lte=end),
+    )
+    within = Q(**{f"{prefix}date__gte": F("start")}) & (
+        Q(end__isnull=True) | Q(**{f"{prefix}date__lte": F("end")})
+    )
     rows = (
         enrollments.overlapping(start, end)
+        .annotate(period_records=period)
         .order_by()
         .values("pk", "pupil_id", "group_id", "start", "end", "group__lessons_per_day")
         .annotate(**_totals_aggregates(prefix, within))

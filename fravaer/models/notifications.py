@@ -28,7 +28,7 @@ class Notification(models.Model):
         FLAG = "flag", _("Varsel")
         CASE = "case", _("Sak")
         DEADLINE = "deadline", _("Frist")
-        OVERVIEW = "overview", _("Oversikt")
+        OVERVIEW = "overview", _("Månedsoversikt")
 
     # No index of its own: `notification_user_read_idx` leads with the user; the pupil
     # (case messages only) is indexed where set.

@@ -41,6 +41,10 @@ def home(request: HttpRequest) -> HttpResponse:
         )
         if roles & set(access.FLAG_OVERVIEW_ROLES)
         else [],
+        # The leaders' and the team's monthly overview (`fravaer.views.overviews`).
+        "overview_schools": list(access.monthly_overview_schools(request.user))
+        if roles & set(access.MONTHLY_OVERVIEW_ROLES)
+        else [],
         "rule_municipalities": list(access.administered_municipalities(request.user))
         if StaffRole.Role.MUNICIPAL_ADMIN in roles
         else [],

@@ -118,7 +118,9 @@ def class_comment(request: HttpRequest, group_id: int, month: str) -> HttpRespon
         else:
             messages.success(request, _("Kommentaren er lagret."))
             return redirect(reverse("fravaer:class_comment", args=[group.pk, month]))
-    figures = overviews.monthly_overview(group.school, month_value, today=timezone.localdate())
+    figures = overviews.monthly_overview(
+        group.school, month_value, today=timezone.localdate(), only_group=group
+    )
     class_figures = next((c for c in figures.classes if c.group.pk == group.pk), None)
     context = {
         "grant": grant,

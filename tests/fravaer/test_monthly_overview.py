@@ -4,11 +4,17 @@ totals (one definition)."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-from fravaer.models import Enrollment
+from cases.actions.core import open_case
+from fravaer.models import Enrollment, Pupil
 from fravaer.overviews import default_month, monthly_overview, parse_month
 from fravaer.queries import group_year_totals, period_totals
 from fravaer.schooldays import SchoolCalendar
@@ -166,19 +172,12 @@ def _grow(group, leader, n):
 def test_a_fixed_number_of_queries_whatever_the_number_of_pupils(
     scene, school, group, leader, django_assert_num_queries
 ):
-    def count():
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
-        with CaptureQueriesContext(connection) as ctx:
-            overview = monthly_overview(school, OCTOBER, today=TODAY)
-        return len(ctx.captured_queries), overview
-
     _grow(group, leader, 2)
-    small, overview = count()
+    with CaptureQueriesContext(connection) as small:
+        monthly_overview(school, OCTOBER, today=TODAY)
     _grow(group, leader, 12)
     _grow(scene.second, leader, 5)
-    with django_assert_num_queries(small):
+    with django_assert_num_queries(len(small.captured_queries)):
         overview = monthly_overview(school, OCTOBER, today=TODAY)
     assert len(overview.rows) > 20
 
@@ -190,3 +189,64 @@ def test_enrollments_are_left_unchanged_by_reading(scene):
 def test_calendar_agrees(scene, school):
     calendar = SchoolCalendar.for_school(school.pk, OCTOBER, dt.date(2026, 10, 31))
     assert calendar.count_school_days(OCTOBER, dt.date(2026, 10, 31)) == 21
+
+
+def test_the_page_runs_a_fixed_number_of_queries_with_cases(
+    scene, school, group, leader, client_for, django_assert_num_queries
+):
+    """The page, its case column (the cases app's panel) and its comments: the same
+    number of queries for 3 pupils with absence and for 20."""
+    client = client_for(leader)
+    url = reverse("fravaer:monthly_overview_month", args=[school.pk, "2026-10"])
+    open_case(scene.stayer, school=school, concern="Mye fravær", by=leader)
+    class_comment(group, leader)
+    client.get(url)  # warm the session and the caches
+    with CaptureQueriesContext(connection) as small:
+        response = client.get(url)
+    assert "Nivå 0" in response.content.decode()
+    _grow(group, leader, 10)
+    _grow(scene.second, leader, 7)
+    for pupil in Pupil.objects.filter(enrollments__group=group).order_by("-pk")[:5]:
+        open_case(pupil, school=school, concern="Fravær", by=leader)
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(url)
+    assert response.content.decode().count("Nivå 0") == 6
+
+
+def test_the_overview_reads_import_no_writes_and_nothing_above_fravaer():
+    root = Path(__file__).resolve().parents[2]
+    tree = ast.parse((root / "fravaer" / "overviews.py").read_text(encoding="utf-8"))
+    modules = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {m for m in modules if m.startswith(("fravaer.actions", "cases", "plans"))}
+
+
+def test_a_flag_settled_before_the_month_is_not_in_it_and_one_settled_during_it_is(
+    scene, school, group
+):
+    year = {"period_start": dt.date(2026, 8, 1), "period_end": dt.date(2027, 7, 31)}
+    settled_before = make_flag(
+        scene.stayer,
+        "year_days_notice",
+        status="cleared",
+        cleared_at=dt.datetime(2026, 9, 20, 12, tzinfo=dt.UTC),
+        raised_at=dt.datetime(2026, 9, 10, 12, tzinfo=dt.UTC),
+        **year,
+    )
+    settled_during = make_flag(
+        scene.stayer,
+        "year_days_leadership",
+        status="cleared",
+        cleared_at=dt.datetime(2026, 10, 20, 12, tzinfo=dt.UTC),
+        raised_at=dt.datetime(2026, 10, 2, 12, tzinfo=dt.UTC),
+        **year,
+    )
+    raised_after = make_flag(
+        scene.stayer,
+        "fifteen_weeks_days",
+        raised_at=dt.datetime(2026, 11, 10, 12, tzinfo=dt.UTC),
+        **year,
+    )
+    row = _row(_class(monthly_overview(school, OCTOBER, today=TODAY), group), scene.stayer)
+    assert settled_during in row.flags
+    assert settled_before not in row.flags and raised_after not in row.flags

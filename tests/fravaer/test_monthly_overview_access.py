@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from fravaer.models import ClassMonthComment, StaffRole
-from tests.conftest import _assign, make_group, make_user
+from fravaer.models import ClassMonthComment, StaffRole, TeachingAssignment
+from tests.conftest import make_group, make_user
 from tests.factories import OCTOBER, class_comment, october_scene
 
 
@@ -129,7 +129,12 @@ def test_a_contact_teacher_sees_only_their_classes_comments(
     scene, school, school_year, contact_teacher, client_for
 ):
     other_class = make_group(school, school_year, name="6B", grade=6)
-    _assign(make_user("kontakt6b@nordby.no"), other_class, "contact")
+    TeachingAssignment.objects.create(
+        user=make_user("kontakt6b@nordby.no"),
+        group=other_class,
+        kind="contact",
+        valid_from=school_year.start,
+    )
     client = client_for(contact_teacher)
     assert client.get(comment_url(other_class)).status_code == 404
     assert client.post(comment_url(other_class), {"text": "x"}).status_code == 404

@@ -82,3 +82,12 @@ def test_the_task_takes_only_a_date():
     entry = settings.CELERY_BEAT_SCHEDULE["monthly-overview-ready"]
     assert entry["task"] == "fravaer.tasks.announce_monthly_overviews_daily"
     assert not entry.get("args")
+
+
+def test_the_inbox_shows_the_message_with_its_link(people, school, client_for):
+    leader, _teacher = people
+    run(DECEMBER_1)
+    html = client_for(leader).get(reverse("inbox")).content.decode()
+    link = reverse("fravaer:monthly_overview_month", args=[school.pk, "2026-11"])
+    assert f'href="{link}"' in html
+    assert "Månedsoversikten for forrige måned er klar." in html
