@@ -127,7 +127,7 @@ def test_cases_per_level_opened_closed_escalated_and_deadlines(october, team_mem
     assert deadlines[(s, OCTOBER, 0, "deadlines", "missed")] == (2, 1)
 
 
-def test_nightly_task_is_idempotent(october):
+def test_nightly_task_is_idempotent(october, eager_tasks):
     make_flag(october["pupils"][0], "undocumented", raised_at=timezone.now())
     rollup_recent_months.delay()
     first = rollup_cells()
