@@ -23,7 +23,7 @@ from cases.rollups import cases as case_figures
 from cases.rollups import deadlines as deadline_figures
 from fravaer.models import School
 from fravaer.queries import AbsenceTotals, period_by_group
-from fravaer.rollups import TOTAL
+from fravaer.rollups import TOTAL, aware_bounds
 from fravaer.rollups import flags as flag_figures
 from fravaer.thresholds import RULE_LIST
 
@@ -146,12 +146,10 @@ def _absence(status: SemesterStatus, first: dt.date, last: dt.date) -> None:
     status.school_total = AbsenceLine(str(_("Hele skolen")), len(everyone), whole)
 
 
-def _time_at_level(school: School, first: dt.date, last: dt.date, today: dt.date):
+def _time_at_level(school: School, first: dt.date, last: dt.date):
     """Median days a case stayed at each level, over the stays that ended in the
     semester (the case moved on or closed), from the timeline's openings, level
     changes, closings and reopenings. One query."""
-    from fravaer.rollups import aware_bounds
-
     start, end = aware_bounds(first, last)
     events = (
         CaseEvent.objects.filter(
@@ -209,7 +207,7 @@ def semester_status(school: School, semester: Semester, today: dt.date) -> Semes
         row = figures.get(metric, {})
         counts = [row.get(str(level.value), 0) for level in Level]
         status.levels.append(CountLine(str(label), counts, row.get(TOTAL, 0)))
-    status.time_at_level = _time_at_level(school, semester.first, last, today)
+    status.time_at_level = _time_at_level(school, semester.first, last)
     for f in deadline_figures.compute(ids, semester.first, last, today=today):
         if f.key == MET:
             status.deadlines_met = f.value
