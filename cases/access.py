@@ -489,6 +489,12 @@ def team_meeting_or_404(user: User, school_id: int, meeting_uuid):
     return school, meeting
 
 
+def semester_status_school_or_404(user: User, school_id: int):
+    """The school whose semester status the user reads: its leaders and its
+    school-environment team (the system meeting's members), as the case board."""
+    return board_school_or_404(user, school_id)
+
+
 def owner_candidates(case: Case) -> QuerySet[User]:
     """Who may own a case: a member of the school's environment team, or the contact
     teacher of the pupil's current class at the case's school."""

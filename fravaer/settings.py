@@ -291,6 +291,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.send_deadline_reminders_daily",
         "schedule": crontab(hour=6, minute=0),  # Europe/Oslo (CELERY_TIMEZONE)
     },
+    # The monthly rollup for the municipality's overview (`fravaer.rollups`), after
+    # the night's scan.
+    "rollup-recent-months": {
+        "task": "fravaer.tasks.rollup_recent_months",
+        "schedule": crontab(hour=5, minute=30),  # Europe/Oslo (CELERY_TIMEZONE)
+    },
     "monthly-overview-ready": {
         "task": "fravaer.tasks.announce_monthly_overviews_daily",
         "schedule": crontab(hour=6, minute=10),  # Europe/Oslo (CELERY_TIMEZONE)
@@ -319,8 +325,20 @@ PAGE_PANELS: dict[str, list[str]] = {
         "plans.panels_evaluations.case_evaluations",
         "plans.panels_chart.absence_panels",
     ],
+    # The cases app's semester status (`cases.views.semester`), for `plans`.
+    "semester_status": ["plans.semester.semester_panel"],
     "monthly_overview": ["cases.panels.overview_cases"],
 }
+# What each app adds to the monthly rollup (`fravaer.rollups`), in the order the
+# municipality's overview shows it.
+ROLLUP_CONTRIBUTORS: list[str] = [
+    "fravaer.rollups.absence",
+    "fravaer.rollups.flags",
+    "cases.rollups.cases",
+    "cases.rollups.deadlines",
+    "plans.rollups.evaluations",
+    "plans.rollups.plan_attendance",
+]
 
 LOGGING = {
     "version": 1,

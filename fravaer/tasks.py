@@ -76,6 +76,17 @@ def scan_all_schools() -> int:
 
 
 @shared_task
+def rollup_recent_months() -> int:
+    """Nightly: the monthly rollup of the current and the previous month for every
+    school (`recompute_rollups` replaces their rows, so a retry does no harm)."""
+    from fravaer.actions.rollups import recompute_rollups
+
+    today = timezone.localdate()
+    previous = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    return recompute_rollups([previous, today.replace(day=1)])
+
+
+@shared_task
 def announce_monthly_overviews_daily(as_of: str | None = None) -> dict[str, int]:
     """06:10 Europe/Oslo, every day: on a school's first school day of a month, its
     leaders hear that last month's overview is ready and its contact teachers that

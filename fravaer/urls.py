@@ -7,7 +7,17 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from fravaer.forms.auth import PasswordChangeForm, PasswordResetForm, SetPasswordForm
-from fravaer.views import flags, health, home, imports, overviews, pupils, register, session
+from fravaer.views import (
+    flags,
+    health,
+    home,
+    imports,
+    municipality,
+    overviews,
+    pupils,
+    register,
+    session,
+)
 
 # Only administrators reach the Django admin; everyone else works in the product.
 admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
@@ -105,6 +115,11 @@ urlpatterns = [
         "kommune/<int:municipality_id>/regler/",
         flags.municipality_rules,
         name="municipality_rules",
+    ),
+    path(
+        "kommune/<int:municipality_id>/oversikt/",
+        municipality.municipality_overview,
+        name="municipality_overview",
     ),
     path("", include((overview_patterns, "fravaer"))),
     path("", include("cases.urls")),

@@ -218,6 +218,130 @@ def running_team_meeting(school, by, *participants, held_on=TODAY):
     return start_team_meeting(school, held_on=held_on, participants=[by, *participants], by=by)
 
 
+def raw_record(pupil, day, by, kind="day", *, lessons=None, deleted=False, documented=False):
+    """An absence record written straight to the table (no scan, no flags), for
+    figures computed by hand. `deleted`: removed since."""
+    from fravaer.models import AbsenceRecord
+
+    now = timezone.now()
+    return AbsenceRecord.objects.create(
+        pupil=pupil,
+        date=day,
+        kind=kind,
+        lessons=lessons,
+        documented=documented,
+        reason=AbsenceReason.objects.get(municipality=pupil.municipality, code="unknown"),
+        registered_by=by,
+        registered_at=now,
+        deleted_at=now if deleted else None,
+        deleted_by=by if deleted else None,
+    )
+
+
+def moved_class(pupil, new_group, *, last_day):
+    """The pupil leaves their class after `last_day` and joins `new_group` the day after."""
+    Enrollment.objects.filter(pupil=pupil, end__isnull=True).update(end=last_day)
+    return Enrollment.objects.create(
+        pupil=pupil, group=new_group, start=last_day + dt.timedelta(days=1)
+    )
+
+
+def rollup_cells(**filters) -> dict:
+    """The monthly rollup as {(school_id, month, grade, metric, key): (value, pupils)}."""
+    from fravaer.models import MonthlyRollup
+
+    return {
+        (r.school_id, r.month, r.grade, r.metric, r.key): (r.value, r.pupils)
+        for r in MonthlyRollup.objects.filter(**filters)
+    }
+
+
+def rollup_row(school, month, metric, key, value, pupils, grade=0, base=0):
+    """One hand-made figure of the monthly rollup."""
+    from fravaer.models import MonthlyRollup
+
+    return MonthlyRollup.objects.create(
+        school=school,
+        month=month,
+        grade=grade,
+        metric=metric,
+        key=key,
+        value=value,
+        pupils=pupils,
+        base=base,
+        computed_at=timezone.now(),
+    )
+
+
+def rollup_absence(school, month, grade, *, absent, school_time, pupils):
+    """A grade's absence in the rollup (absent lessons of school lessons, `pupils`)."""
+    rollup_row(school, month, "absence", "absent_lessons", absent, pupils, grade, school_time)
+
+
+def case_at(pupil, school, owner, *, opened, level="0", closed=None, moves=()):
+    """A case written straight to the tables, opened on `opened` (noon) at nivå 0,
+    moved by `moves` ((date, from, to), ...) to `level`, and closed on `closed`."""
+    from cases.models import CaseEvent
+
+    def noon(day):
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+
+    case = Case.objects.create(
+        pupil=pupil,
+        school=school,
+        owner=owner,
+        concern="Bekymring",
+        opened_by=owner,
+        opened_at=noon(opened),
+        level=level,
+        status="closed" if closed else "open",
+        closed_at=noon(closed) if closed else None,
+        close_reason="measures_worked" if closed else "",
+    )
+    CaseEvent.objects.create(case=case, kind="opened", at=noon(opened), level_to="0")
+    for day, level_from, level_to in moves:
+        CaseEvent.objects.create(
+            case=case, kind="level_changed", at=noon(day), level_from=level_from, level_to=level_to
+        )
+    if closed:
+        CaseEvent.objects.create(case=case, kind="closed", at=noon(closed))
+    return case
+
+
+def agreed_plan(case, by, *, agreed_on, level="1"):
+    """An agreed plan version (version 1) of the case, agreed on `agreed_on`."""
+    from plans.models import Agreement, PlanVersion
+
+    agreement = Agreement.objects.create(case=case, created_by=by, created_at=timezone.now())
+    return PlanVersion.objects.create(
+        agreement=agreement,
+        number=1,
+        status="agreed",
+        level=level,
+        agreed_on=agreed_on,
+        agreed_by=by,
+        agreed_at=timezone.now(),
+        created_by=by,
+        created_at=timezone.now(),
+    )
+
+
+def evaluation(version, by, *, held_on, outcome):
+    from plans.models import Evaluation
+
+    return Evaluation.objects.create(
+        case=version.agreement.case,
+        version=version,
+        held_on=held_on,
+        form="meeting",
+        pupil_view="Bedre",
+        outcome=outcome,
+        outcome_reason="Grunn",
+        recorded_by=by,
+        recorded_at=timezone.now(),
+    )
+
+
 # --- the monthly overview ------------------------------------------------------------
 
 OCTOBER = dt.date(2026, 10, 1)  # 22 weekdays; with the planning day, 21 school days

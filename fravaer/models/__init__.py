@@ -25,9 +25,12 @@ from fravaer.models.people import (
     TeachingAssignment,
     User,
 )
+from fravaer.models.rollups import ALL_GRADES, MonthlyRollup
 from fravaer.models.submissions import SubmissionKey
 
 __all__ = [
+    "ALL_GRADES",
+    "MonthlyRollup",
     "AbsenceReason",
     "AbsenceRecord",
     "AbsenceRecordChange",
