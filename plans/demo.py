@@ -1,0 +1,376 @@
+"""The demo's measure plan (`manage.py seed_demo_plans`, run by `make run` after
+`seed_demo_cases`): a nivå 1 case in 5A (kontaktlaerer@demo.no) built on seed 002's
+example of a three-party agreement ("Rammer for samarbeidet"):
+
+- the pupil meets in the library at 09:30 every day (the attendance plan, Monday to
+  Friday) and checks the day's plan;
+- the guardians walk the pupil to the library and install a calendar app;
+- the contact teacher meets the pupil there at 09:30, stays available for an hour,
+  and sends a weekly plan;
+- one evaluation three weeks after the agreement, with the outcome "continue" and a
+  second version of the plan (a new evaluation date and one more step).
+
+The case itself is opened, moved to nivå 1, mapped and met through the cases app's
+actions, back-dated like the other demo cases. The plan, its agreement and the
+evaluation are written to the plans models directly, with their timeline events:
+the plan editor's and the evaluations' actions (branches plans-editor,
+plans-evaluation) did not exist when this was written; use them here once they land.
+Deterministic: fixed texts, days counted from `today`, the pupil chosen by a stable
+order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from cases.actions.core import change_level, open_case
+from cases.actions.meetings import (
+    log_conversation,
+    mark_meeting_held,
+    record_mapping,
+    schedule_meeting,
+)
+from cases.actions.timeline import add_event
+from cases.models import Case, CaseEvent, Conversation, Level, Mapping, Meeting
+from fravaer.demo import MUNICIPALITY_NAME
+from fravaer.models import Enrollment, Flag, Group, Pupil, User
+from plans.models import (
+    Agreement,
+    Arena,
+    AttendanceDay,
+    AttendanceStep,
+    Evaluation,
+    Goal,
+    GoalReview,
+    Measure,
+    MeasureReview,
+    PlanVersion,
+)
+
+GROUP = "5A"
+OWNER = "kontaktlaerer@demo.no"
+LIBRARY = "Skolebiblioteket"
+
+
+def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+
+
+def _school_day(day: dt.date) -> dt.date:
+    """The day itself, or the Monday after a weekend."""
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
+def _pupil(group: Group) -> Pupil:
+    """The class's most flagged pupil without a case yet."""
+    enrolled = Enrollment.objects.filter(group=group, end__isnull=True).values("pupil_id")
+    return (
+        Pupil.objects.filter(pk__in=enrolled)
+        .exclude(cases__isnull=False)
+        .annotate(active=Count("flags", filter=Q(flags__status=Flag.Status.ACTIVE)))
+        .order_by("-active", "last_name", "first_name")
+        .first()
+    )
+
+
+# Seed 002, "Hva skal følges opp til neste møte?": who does what.
+MEASURES = [
+    # (arena, responsible, what, when, where, special arrangement)
+    (
+        Arena.PUPIL,
+        Measure.Responsible.PUPIL,
+        "Møter på biblioteket kl. 09.30 hver dag og sjekker hva som står på planen for dagen. "
+        "Har med iPad.",
+        "Hver skoledag kl. 09.30",
+        LIBRARY,
+        False,
+    ),
+    (
+        Arena.HOME,
+        Measure.Responsible.GUARDIANS,
+        "Følger eleven til biblioteket om morgenen.",
+        "Hver skoledag",
+        "Hjemmefra til biblioteket",
+        False,
+    ),
+    (
+        Arena.HOME,
+        Measure.Responsible.GUARDIANS,
+        "Laster ned en kalender-app på iPaden, minner eleven på å sjekke planen og snakker om "
+        "dagen kvelden før (forberedelse).",
+        "Hver kveld",
+        "Hjemme",
+        False,
+    ),
+    (
+        Arena.SCHOOL,
+        Measure.Responsible.STAFF,
+        "Møter eleven på biblioteket kl. 09.30 og er tilgjengelig der i en time, også om "
+        "eleven ikke kommer til avtalt tid.",
+        "Hver skoledag kl. 09.30–10.30",
+        LIBRARY,
+        True,
+    ),
+    (
+        Arena.SCHOOL,
+        Measure.Responsible.STAFF,
+        "Sender ukeplan med hvilke aktiviteter som skal foregå hver dag.",
+        "Hver fredag",
+        "Skolens app",
+        False,
+    ),
+]
+
+
+def _version(
+    agreement: Agreement,
+    *,
+    number: int,
+    case: Case,
+    owner: User,
+    agreed_on: dt.date,
+    evaluation_date: dt.date,
+    guardians,
+    based_on: PlanVersion | None = None,
+    change_reason: str = "",
+    extra_step: str = "",
+) -> PlanVersion:
+    version = PlanVersion.objects.create(
+        agreement=agreement,
+        number=number,
+        status=PlanVersion.Status.AGREED,
+        level=case.level,
+        based_on=based_on,
+        change_reason=change_reason,
+        long_term_goal="Eleven er på skolen hele skoledagen, hver dag, og kjenner seg trygg på "
+        "hva dagen skal inneholde.",
+        contact_who=owner.get_full_name() or owner.username,
+        contact_how="Telefon, og melding i skolens app",
+        contact_how_often="Hver fredag, og samme dag hvis eleven ikke møter",
+        evaluation_date=evaluation_date,
+        attendance_note="Eleven starter i biblioteket med læreren og går til klassen når "
+        "hun er klar. Tiden i klassen øker uke for uke.",
+        agreed_on=agreed_on,
+        agreed_by=owner,
+        agreed_at=_at(agreed_on, 15),
+        pupil_took_part=True,
+        others="",
+        created_by=owner,
+        created_at=_at(agreed_on, 14),
+    )
+    version.guardians.set(guardians)
+    version.staff.set([owner])
+    for i, (text, weeks) in enumerate(
+        [
+            ("Møter på biblioteket kl. 09.30 minst fire av fem dager i uka.", 2),
+            ("Er med i klassen i minst to timer hver dag.", 3),
+        ]
+    ):
+        Goal.objects.create(
+            version=version,
+            text=text,
+            target_date=agreed_on + dt.timedelta(weeks=weeks + 3 * (number - 1)),
+            order=i,
+            continues=based_on.goals.filter(order=i).first() if based_on else None,
+        )
+    previous = {m.order: m for m in based_on.measures.all()} if based_on else {}
+    for i, (arena, responsible, what, when, where, special) in enumerate(MEASURES):
+        measure = Measure.objects.create(
+            version=version,
+            what=what,
+            responsible=responsible,
+            responsible_staff=owner if responsible == Measure.Responsible.STAFF else None,
+            arena=arena,
+            when=when,
+            where=where,
+            starts_on=agreed_on,
+            ends_on=agreed_on + dt.timedelta(weeks=8),
+            special_arrangement=special,
+            order=i,
+            continues=previous.get(i),
+        )
+        if special:
+            steps = [
+                (0, "Starter dagen i biblioteket med læreren; en time i klassen."),
+                (1, "Biblioteket i en halv time; to timer i klassen."),
+                (2, "Møtes i biblioteket og går sammen til klassen; hele dagen i klassen."),
+            ]
+            for week, text in steps:
+                measure.steps.create(
+                    starts_on=agreed_on + dt.timedelta(weeks=week + 3 * (number - 1)),
+                    description=text,
+                )
+    for weekday in range(5):
+        AttendanceDay.objects.create(
+            version=version,
+            weekday=weekday,
+            starts_at=dt.time(9, 30),
+            place=LIBRARY,
+            met_by=owner.get_full_name() or owner.username,
+        )
+    for week, text in enumerate(["En time i klassen", "To timer i klassen", "Til lunsj"]):
+        AttendanceStep.objects.create(
+            version=version,
+            starts_on=agreed_on + dt.timedelta(weeks=week),
+            description=text,
+        )
+    if extra_step:
+        AttendanceStep.objects.create(
+            version=version, starts_on=agreed_on + dt.timedelta(weeks=3), description=extra_step
+        )
+    return version
+
+
+@transaction.atomic
+def seed_demo_plan(today: dt.date | None = None) -> Case:
+    today = today or timezone.localdate()
+    owner = User.objects.get(username=OWNER)
+    group = (
+        Group.objects.current_on(today)
+        .filter(school__municipality__name=MUNICIPALITY_NAME, name=GROUP)
+        .select_related("school")
+        .get()
+    )
+    pupil = _pupil(group)
+    guardians = list(pupil.guardians.all())
+    days = dt.timedelta
+
+    # The agreement 24 days ago; the evaluation three weeks later, three days ago.
+    agreed_on = _school_day(today - days(24))
+    evaluated_on = _school_day(agreed_on + days(21))
+    opened = agreed_on - days(12)
+
+    case = open_case(
+        pupil,
+        school=group.school,
+        concern="Fraværet har økt siden skolestart; hun kommer ofte ikke i gang om morgenen "
+        "og blir hjemme hele dager.",
+        by=owner,
+        now=_at(opened, 9),
+    )
+    log_conversation(
+        case,
+        held_on=opened + days(1),
+        with_whom=Conversation.With.BOTH,
+        medium=Conversation.Medium.MEETING,
+        answers={
+            "pupil_difficult": "Vet ikke hva som skal skje i timene, og blir nervøs av det.",
+            "guardian_thriving": "Morgenene er kaotiske; hun klarer ikke å gå ut døra.",
+        },
+        summary="Bekymringen er reell. Vi går til nivå 1 og lager en plan sammen.",
+        by=owner,
+        now=_at(opened + days(1), 15),
+    )
+    case.refresh_from_db()
+    case = change_level(
+        case,
+        to=Level.NIVA_1,
+        by=owner,
+        reason="Samtalen bekreftet bekymringen.",
+        version=case.version,
+        now=_at(opened + days(2), 12),
+    )
+    record_mapping(
+        case,
+        kind=Mapping.Kind.CAUSES,
+        by=owner,
+        basis="owner",
+        school="Vet ikke hva klassen jobber med; vikar i matematikk og naturfag.",
+        home="Foreldrene jobber tidlig; morgenene blir stressende.",
+        leisure="Tegner mye og liker biblioteket.",
+        pupil_area="Blir lett nervøs hvis hun ikke har oversikt.",
+        maintaining_factors="Jo mer hun er borte, jo mindre vet hun om hva som skjer i timene.",
+        worth_going_for="Bestevennen i klassen, og biblioteket.",
+        now=_at(opened + days(3), 13),
+    )
+    meeting = schedule_meeting(
+        case,
+        kind=Meeting.Kind.LEVEL1,
+        starts_at=_at(agreed_on, 14),
+        place="Møterom 2, Fjordvik barneskole",
+        guardians=guardians,
+        staff=[owner],
+        by=owner,
+        now=_at(opened + days(3), 14),
+    )
+    mark_meeting_held(
+        meeting,
+        pupil_view="Det er lettere å starte dagen i biblioteket enn i klasserommet. "
+        "Jeg vil vite hva som skal skje.",
+        minutes="Vi ble enige om en samarbeidsavtale etter modellen elev–foresatte–skole: "
+        "oppmøte i biblioteket kl. 09.30 hver dag, foreldrene følger, læreren møter henne "
+        "der og sender ukeplan. Evaluering om tre uker.",
+        by=owner,
+        version=meeting.version,
+        now=_at(agreed_on, 15, 30),
+    )
+
+    agreement = Agreement.objects.create(case=case, created_by=owner, created_at=_at(agreed_on, 14))
+    v1 = _version(
+        agreement,
+        number=1,
+        case=case,
+        owner=owner,
+        agreed_on=agreed_on,
+        evaluation_date=evaluated_on,
+        guardians=guardians,
+    )
+    add_event(case, CaseEvent.Kind.PLAN_AGREED, by=owner, now=_at(agreed_on, 15), version=v1.number)
+
+    evaluation = Evaluation.objects.create(
+        case=case,
+        version=v1,
+        held_on=evaluated_on,
+        form=Evaluation.Form.MEETING,
+        pupil_view="Det hjelper at læreren venter i biblioteket. Ukeplanen i kalenderen gjør "
+        "at jeg vet hva som kommer.",
+        guardian_view="Morgenene er roligere. Mandagene er fortsatt tunge.",
+        outcome=Evaluation.Outcome.CONTINUE,
+        outcome_reason="Oppmøtet er bedre, men målet om to timer i klassen er ikke nådd ennå. "
+        "Vi fortsetter planen i tre uker til, med ett trinn mer i oppmøteplanen.",
+        next_evaluation_date=_school_day(evaluated_on + days(21)),
+        effect={},
+        recorded_by=owner,
+        recorded_at=_at(evaluated_on, 15),
+    )
+    for goal, result in zip(v1.goals.all(), ["reached", "partly"], strict=True):
+        GoalReview.objects.create(evaluation=evaluation, goal=goal, result=result)
+    for measure in v1.measures.all():
+        MeasureReview.objects.create(
+            evaluation=evaluation,
+            measure=measure,
+            result=MeasureReview.Result.WORKED,
+            why="Gjennomført som avtalt.",
+        )
+    add_event(
+        case,
+        CaseEvent.Kind.EVALUATION_RECORDED,
+        by=owner,
+        now=_at(evaluated_on, 15),
+        outcome=evaluation.outcome,
+    )
+
+    PlanVersion.objects.filter(pk=v1.pk).update(status=PlanVersion.Status.SUPERSEDED)
+    v2 = _version(
+        agreement,
+        number=2,
+        case=case,
+        owner=owner,
+        agreed_on=evaluated_on,
+        evaluation_date=evaluation.next_evaluation_date,
+        guardians=guardians,
+        based_on=v1,
+        change_reason="Evalueringen: fortsett planen med ny evalueringsdato og ett trinn mer "
+        "i oppmøteplanen.",
+        extra_step="Hele skoledagen",
+    )
+    add_event(
+        case, CaseEvent.Kind.PLAN_AGREED, by=owner, now=_at(evaluated_on, 15, 30), version=v2.number
+    )
+    return case
