@@ -526,6 +526,8 @@ BASIS_LABELS = {
 }
 
 WHAT_LABELS = {
+    # The plans app's evaluation page (`plans.views.evaluations`).
+    "evaluation": _("En evaluering av tiltaksplanen"),
     "case_page": _("Sakssiden"),
     "access_log": _("Innsynsloggen"),
     "meeting": _("Møtesiden"),

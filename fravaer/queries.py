@@ -181,15 +181,39 @@ def year_totals(
     the current group's lessons per day for every day (absent days included).
     """
     until = min(until or timezone.localdate(), school_year.end)
+    return period_totals(
+        pupil,
+        lessons_per_day=group.lessons_per_day,
+        calendar=calendar,
+        start=school_year.start,
+        end=until,
+    )
+
+
+def period_totals(
+    pupil: Pupil,
+    *,
+    lessons_per_day: int,
+    calendar: SchoolCalendar,
+    start: dt.date,
+    end: dt.date,
+) -> AbsenceTotals:
+    """The pupil's totals from `start` to `end` (both included), in one query, counted
+    as `year_totals` counts them: whole days and single lessons as absent lessons,
+    `lessons_per_day` for every school day of the period (non-school days left out).
+    `calendar` must hold the school's non-school days of the period. An empty period
+    (`end` before `start`) has no school days and no absence."""
+    if end < start:
+        return AbsenceTotals()
     figures = (
         AbsenceRecord.objects.current()
-        .filter(pupil=pupil, date__gte=school_year.start, date__lte=until)
+        .filter(pupil=pupil, date__gte=start, date__lte=end)
         .aggregate(**_totals_aggregates())
     )
     totals = AbsenceTotals(**figures)
-    totals.absent_lessons = totals.days * group.lessons_per_day + totals.hours
-    totals.school_days = calendar.count_school_days(school_year.start, until)
-    totals.scheduled_lessons = totals.school_days * group.lessons_per_day
+    totals.absent_lessons = totals.days * lessons_per_day + totals.hours
+    totals.school_days = calendar.count_school_days(start, end)
+    totals.scheduled_lessons = totals.school_days * lessons_per_day
     return totals
 
 

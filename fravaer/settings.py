@@ -310,7 +310,10 @@ PAGE_PANELS: dict[str, list[str]] = {
     "home": ["cases.panels.my_cases", "cases.panels.case_boards"],
     "flagged_pupils": ["cases.panels.flagged_pupils_cases"],
     "pupil_detail": ["cases.panels.pupil_case"],
-    "case_detail": ["plans.panels_documents.case_documents_panel"],
+    "case_detail": [
+        "plans.panels_evaluations.case_evaluations",
+        "plans.panels_documents.case_documents_panel",
+    ],
 }
 
 LOGGING = {

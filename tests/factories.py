@@ -199,6 +199,124 @@ def weekdays(start, n):
     return out
 
 
+# --- measure plans (plans) ------------------------------------------------------------
+
+# The measures `make_plan` adds by default: one per arena but leisure, the last a
+# special arrangement with a two-step tapering plan (seed 002's example).
+PLAN_MEASURES = (
+    {"what": "Møter i biblioteket kl. 09.30 hver dag", "arena": "school", "responsible": "staff"},
+    {
+        "what": "Følger eleven til biblioteket og installerer kalenderapp",
+        "arena": "home",
+        "responsible": "guardians",
+    },
+    {
+        "what": "Kortere skoledag i en periode",
+        "arena": "pupil",
+        "responsible": "pupil",
+        "special_arrangement": True,
+    },
+)
+
+
+def make_plan(case, *, by=None, measures=PLAN_MEASURES, goals=1, agreed=True, agreed_on=None):
+    """A cooperation agreement with one version on `case` (moved to nivå 1 first if it
+    is below), written through the plan actions: a long-term goal, `goals` short-term
+    goals, `measures` (dicts of `Measure` fields, or a number of plain school measures;
+    the responsible staff member is `by`), a tapering step on each special arrangement,
+    a Monday in the attendance plan, and, when `agreed`, agreed today with the pupil and
+    the guardians. Returns the version."""
+    from plans.actions.versions import (
+        add_tapering_step,
+        agree_version,
+        save_attendance_day,
+        save_draft,
+        save_goal,
+        save_measure,
+        start_agreement,
+    )
+
+    by = by or case.owner
+    if case.level not in ("1", "2A", "2B"):
+        at_level(case, "1", by=by)
+    version = start_agreement(case, by=by)
+    save_draft(
+        version,
+        revision=version.revision,
+        by=by,
+        long_term_goal="Eleven går på skolen hver dag og trives.",
+        contact_who="Kontaktlærer",
+        contact_how="Telefon",
+        contact_how_often="Hver fredag",
+    )
+    for n in range(goals):
+        save_goal(
+            version,
+            revision=version.revision,
+            by=by,
+            text=f"Eleven møter til første time {3 + n} dager i uka",
+            target_date=TODAY + dt.timedelta(days=21 + n),
+        )
+    if isinstance(measures, int):
+        measures = [
+            {"what": f"Tiltak {n + 1}", "arena": "school", "responsible": "staff"}
+            for n in range(measures)
+        ]
+    for spec in measures:
+        values = {"starts_on": TODAY, **spec}
+        if values["responsible"] == "staff":
+            values.setdefault("responsible_staff", by)
+        measure = save_measure(version, revision=version.revision, by=by, **values)
+        if measure.special_arrangement:
+            for weeks, text in ((0, "Skoledag til kl. 12"), (2, "Skoledag til kl. 13.30")):
+                add_tapering_step(
+                    version,
+                    revision=version.revision,
+                    by=by,
+                    measure=measure,
+                    starts_on=TODAY + dt.timedelta(weeks=weeks),
+                    description=text,
+                )
+    save_attendance_day(
+        version,
+        revision=version.revision,
+        by=by,
+        weekday=0,
+        starts_at=dt.time(9, 30),
+        place="Biblioteket",
+        met_by="Kontaktlærer",
+    )
+    if agreed:
+        version = agree_version(
+            version,
+            agreed_on=agreed_on or TODAY,
+            pupil_took_part=True,
+            guardians=case.pupil.guardians.all(),
+            staff=[by],
+            others="",
+            by=by,
+        )
+    return version
+
+
+def next_plan_version(version, *, by=None, agree=True):
+    """The next version of an agreed plan (`draft_next_version`), agreed today when
+    `agree`."""
+    from plans.actions.versions import agree_version, draft_next_version
+
+    case = version.agreement.case
+    by = by or case.owner
+    draft = draft_next_version(version, by=by)
+    if not agree:
+        return draft
+    return agree_version(
+        draft,
+        agreed_on=TODAY,
+        pupil_took_part=True,
+        guardians=case.pupil.guardians.all(),
+        staff=[by],
+        by=by,
+    )
 # --- plans' documents (tests/plans/test_documents*.py, the PDF benchmark's shape) ---------
 # Built on the models directly, so the documents can be tested apart from the plan
 # editor's and the evaluations' actions.

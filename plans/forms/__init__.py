@@ -1,0 +1,1 @@
+"""The plans app\x27s forms (`plan`: the agreement, its draft and agreeing)."""
