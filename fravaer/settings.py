@@ -311,6 +311,8 @@ PAGE_PANELS: dict[str, list[str]] = {
     "flagged_pupils": ["cases.panels.flagged_pupils_cases"],
     "pupil_detail": ["cases.panels.pupil_case"],
     "case_detail": [
+        "plans.panels_chart.effect_chart",
+        "plans.panels_chart.timetable",
         "plans.panels_evaluations.case_evaluations",
         "plans.panels_documents.case_documents_panel",
     ],

@@ -86,6 +86,7 @@ urlpatterns = [
         name="municipality_rules",
     ),
     path("", include("cases.urls")),
+    path("", include("plans.urls_timetable")),
     path("", include("plans.urls_evaluations")),
     path("", include("plans.urls_documents")),
     path("admin/", admin.site.urls),

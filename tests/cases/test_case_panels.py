@@ -22,7 +22,8 @@ def test_the_case_page_renders_its_panels(settings, client_for, contact_teacher,
     assert reverse("cases:case_open", args=[case.pupil.uuid]) in html
 
 
-def test_the_case_page_has_no_panels_by_default(settings, client_for, contact_teacher, case):
-    assert settings.PAGE_PANELS["case_detail"] == []
+def test_the_case_page_has_only_the_plans_apps_panels(settings, client_for, contact_teacher, case):
+    # `plans` is the only app above `cases`.
+    assert all(path.startswith("plans.") for path in settings.PAGE_PANELS["case_detail"])
     html = html_of(client_for(contact_teacher).get(reverse("cases:case", args=[case.uuid])))
     assert reverse("cases:case_open", args=[case.pupil.uuid]) not in html
