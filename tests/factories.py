@@ -208,6 +208,45 @@ def agreed_version(case, by, *, agreed_on, number=1, status="agreed"):
         case=case, defaults={"created_by": by, "created_at": timezone.now()}
     )
     return PlanVersion.objects.create(
+        agreement=agreement,
+        number=number,
+        status=status,
+        level=case.level,
+        agreed_on=agreed_on,
+        created_by=by,
+        created_at=timezone.now(),
+    )
+
+
+def plan_measure(version, *, starts_on, ends_on=None, what="Møter i biblioteket kl. 09.30"):
+    from plans.models import Measure
+
+    return Measure.objects.create(
+        version=version,
+        what=what,
+        responsible="pupil",
+        arena="school",
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+
+
+def held_evaluation(case, version, by, *, held_on, outcome="continue"):
+    from plans.models import Evaluation
+
+    return Evaluation.objects.create(
+        case=case,
+        version=version,
+        held_on=held_on,
+        form="meeting",
+        pupil_view="Bedre",
+        outcome=outcome,
+        outcome_reason="Delvis",
+        recorded_by=by,
+        recorded_at=timezone.now(),
+    )
+
+
 # --- measure plans (plans) ------------------------------------------------------------
 
 # The measures `make_plan` adds by default: one per arena but leisure, the last a
@@ -326,6 +365,8 @@ def next_plan_version(version, *, by=None, agree=True):
         staff=[by],
         by=by,
     )
+
+
 # --- plans' documents (tests/plans/test_documents*.py, the PDF benchmark's shape) ---------
 # Built on the models directly, so the documents can be tested apart from the plan
 # editor's and the evaluations' actions.
@@ -399,39 +440,6 @@ def make_document_version(
         number=number,
         status=status,
         level=case.level,
-        agreed_on=agreed_on,
-        created_by=by,
-        created_at=timezone.now(),
-    )
-
-
-def plan_measure(version, *, starts_on, ends_on=None, what="Møter i biblioteket kl. 09.30"):
-    from plans.models import Measure
-
-    return Measure.objects.create(
-        version=version,
-        what=what,
-        responsible="pupil",
-        arena="school",
-        starts_on=starts_on,
-        ends_on=ends_on,
-    )
-
-
-def held_evaluation(case, version, by, *, held_on, outcome="continue"):
-    from plans.models import Evaluation
-
-    return Evaluation.objects.create(
-        case=case,
-        version=version,
-        held_on=held_on,
-        form="meeting",
-        pupil_view="Bedre",
-        outcome=outcome,
-        outcome_reason="Delvis",
-        recorded_by=by,
-        recorded_at=timezone.now(),
-    )
         based_on=based_on,
         created_by=by,
         created_at=now,
