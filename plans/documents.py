@@ -25,11 +25,12 @@ from typing import Any
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Consent, Meeting, Service
 from cases.queries import current_group_name
 from cases.transitions import pupil_consent_required
+from plans.chart import effect_chart
+from plans.effect import Effect
 from plans.models import (
     Arena,
     Evaluation,
@@ -39,13 +40,6 @@ from plans.models import (
     PlanVersion,
     TaperingStep,
 )
-
-# The effect chart (branch plans-chart) is optional here until it lands: the documents
-# show it when it exists. The integrator removes this guard.
-try:
-    from plans.chart import effect_chart
-except ImportError:  # pragma: no cover - until plans.chart exists
-    effect_chart = None
 
 TEMPLATES = {
     "agreement": "plans/pdf/agreement.html",
@@ -81,12 +75,6 @@ def _base(case: Case, today: dt.date) -> dict[str, Any]:
         "group_name": current_group_name(case.pupil, today),
         "generated_on": today,
     }
-
-
-def _chart(case: Case, today: dt.date):
-    if effect_chart is None:
-        return None
-    return effect_chart(case, today=today)
 
 
 # --- the cooperation agreement -----------------------------------------------------------
@@ -235,90 +223,10 @@ def case_evaluation(case: Case, evaluation_uuid) -> Evaluation:
     return evaluation
 
 
-# The figures of the attendance effect (`Evaluation.effect`, computed by
-# `plans.effect` when the evaluation was recorded), as the report names them. Keys the
-# report does not know are left out rather than shown raw.
-EFFECT_FIGURES = [
-    ("school_days", _("Skoledager")),
-    ("lessons", _("Timer i timeplanen")),
-    ("scheduled_lessons", _("Timer i timeplanen")),
-    ("days", _("Hele dager borte")),
-    ("absent_days", _("Hele dager borte")),
-    ("hours", _("Enkelttimer borte")),
-    ("absent_hours", _("Enkelttimer borte")),
-    ("late", _("Forsentkomminger")),
-    ("absent_lessons", _("Timer borte i alt")),
-]
-
-
-@dataclass(frozen=True)
-class EffectPeriod:
-    label: str
-    start: dt.date | None
-    end: dt.date | None
-    share: float | None  # percent
-    figures: list[tuple[str, Any]]
-
-
-def _date(value) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except (TypeError, ValueError):
-        return None
-
-
-def _percent(value) -> float | None:
-    """A share as percent: 0.125 and 12.5 both read as 12.5 %."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number * 100 if 0 <= number <= 1 else number
-
-
-def effect_periods(effect: dict) -> list[EffectPeriod]:
-    """The before and after periods of an evaluation's effect, as far as the stored
-    figures go; an effect without them (none computed) gives none."""
-    periods = []
-    for key, label in (("before", _("Før planen")), ("after", _("Etter at planen ble avtalt"))):
-        period = effect.get(key) if isinstance(effect, dict) else None
-        if not isinstance(period, dict):
-            continue
-        seen: set[str] = set()
-        figures = []
-        for name, figure_label in EFFECT_FIGURES:
-            if name in period and str(figure_label) not in seen:
-                seen.add(str(figure_label))
-                figures.append((figure_label, period[name]))
-        share = next(
-            (period[k] for k in ("share", "absence_share", "percent") if k in period), None
-        )
-        periods.append(
-            EffectPeriod(
-                label=label,
-                start=_date(period.get("start") or period.get("from")),
-                end=_date(period.get("end") or period.get("to")),
-                share=_percent(share),
-                figures=figures,
-            )
-        )
-    return periods
-
-
-def effect_change(periods: list[EffectPeriod]) -> float | None:
-    """The change in percentage points, after minus before, when both are known."""
-    if len(periods) == 2 and None not in (periods[0].share, periods[1].share):
-        return periods[1].share - periods[0].share
-    return None
-
-
 def evaluation_context(case: Case, evaluation: Evaluation, *, today: dt.date) -> dict[str, Any]:
     """The report: the version evaluated, goal by goal and measure by measure, the
     pupil's and the guardians' views, the attendance effect, the outcome and its
     reason, and the effect chart. Three queries and the chart's."""
-    periods = effect_periods(evaluation.effect or {})
     return {
         **_base(case, today),
         "evaluation": evaluation,
@@ -331,9 +239,9 @@ def evaluation_context(case: Case, evaluation: Evaluation, *, today: dt.date) ->
                 "measure__responsible_staff"
             )
         ),
-        "effect_periods": periods,
-        "effect_change": effect_change(periods),
-        "chart": _chart(case, today),
+        # What the evaluation saw, as it was recorded (`plans.effect`).
+        "effect": Effect.from_json(evaluation.effect),
+        "chart": effect_chart(case, today=today),
     }
 
 

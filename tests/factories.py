@@ -489,6 +489,30 @@ def make_document_version(
     return version
 
 
+def _period(start, end, absent_lessons):
+    return {
+        "start": start,
+        "end": end,
+        "school_days": 20,
+        "days": absent_lessons // 5,
+        "hours": absent_lessons % 5,
+        "late": 2,
+        "absent_lessons": absent_lessons,
+        "scheduled_lessons": 100,
+    }
+
+
+# An effect as `plans.effect.Effect.as_json` keeps it: 25 % absent before, 10 % since.
+DOCUMENT_EFFECT = {
+    "agreed_on": "2026-10-05",
+    "until": "2026-10-30",
+    "lessons_per_day": 5,
+    "before": _period("2026-09-07", "2026-10-02", 25),
+    "since": _period("2026-10-05", "2026-10-30", 10),
+    "change": -15.0,
+}
+
+
 def make_document_evaluation(case, version, *, by, outcome="continue", effect=None):
     """An evaluation of `version` judging each goal and measure, with an effect."""
     from plans.models import Evaluation, GoalReview, MeasureReview
@@ -503,12 +527,7 @@ def make_document_evaluation(case, version, *, by, outcome="continue", effect=No
         outcome=outcome,
         outcome_reason="Fraværet har gått ned, men ikke nok.",
         next_evaluation_date=TODAY + dt.timedelta(days=21),
-        effect=effect
-        if effect is not None
-        else {
-            "before": {"start": "2026-09-07", "end": "2026-10-02", "share": 0.25},
-            "after": {"start": "2026-10-05", "end": "2026-10-30", "share": 0.1},
-        },
+        effect=effect if effect is not None else DOCUMENT_EFFECT,
         recorded_by=by,
         recorded_at=timezone.now(),
     )
