@@ -10,13 +10,12 @@ example of a three-party agreement ("Rammer for samarbeidet"):
 - one evaluation three weeks after the agreement, with the outcome "continue" and a
   second version of the plan (a new evaluation date and one more step).
 
-The case itself is opened, moved to nivå 1, mapped and met through the cases app's
-actions, back-dated like the other demo cases. The plan, its agreement and the
-evaluation are written to the plans models directly, with their timeline events:
-the plan editor's and the evaluations' actions (branches plans-editor,
-plans-evaluation) did not exist when this was written; use them here once they land.
-Deterministic: fixed texts, days counted from `today`, the pupil chosen by a stable
-order.
+Everything goes through the actions a person's clicks call (the cases app's for the
+case, its conversation, mapping and meeting; `plans.actions.versions` for the plan,
+`plans.actions.evaluations` for the evaluation and its outcome), back-dated like the
+other demo cases, so the timeline, the deadlines and the effect (computed from the
+demo's absence) are the product's own. Deterministic: fixed texts, days counted from
+`today` and moved to the school's school days, the pupil chosen by a stable order.
 """
 
 from __future__ import annotations
@@ -34,22 +33,23 @@ from cases.actions.meetings import (
     record_mapping,
     schedule_meeting,
 )
-from cases.actions.timeline import add_event
-from cases.models import Case, CaseEvent, Conversation, Level, Mapping, Meeting
+from cases.models import Case, Conversation, Level, Mapping, Meeting
 from fravaer.demo import MUNICIPALITY_NAME
 from fravaer.models import Enrollment, Flag, Group, Pupil, User
-from plans.models import (
-    Agreement,
-    Arena,
-    AttendanceDay,
-    AttendanceStep,
-    Evaluation,
-    Goal,
-    GoalReview,
-    Measure,
-    MeasureReview,
-    PlanVersion,
+from fravaer.schooldays import SchoolCalendar
+from plans.actions.evaluations import Review, record_evaluation
+from plans.actions.versions import (
+    add_attendance_step,
+    add_tapering_step,
+    agree_version,
+    draft_next_version,
+    save_attendance_day,
+    save_draft,
+    save_goal,
+    save_measure,
+    start_agreement,
 )
+from plans.models import Arena, Evaluation, Measure, MeasureReview, PlanVersion
 
 GROUP = "5A"
 OWNER = "kontaktlaerer@demo.no"
@@ -58,13 +58,6 @@ LIBRARY = "Skolebiblioteket"
 
 def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
-
-
-def _school_day(day: dt.date) -> dt.date:
-    """The day itself, or the Monday after a weekend."""
-    while day.weekday() >= 5:
-        day += dt.timedelta(days=1)
-    return day
 
 
 def _pupil(group: Group) -> Pupil:
@@ -128,101 +121,87 @@ MEASURES = [
 ]
 
 
-def _version(
-    agreement: Agreement,
-    *,
-    number: int,
-    case: Case,
-    owner: User,
-    agreed_on: dt.date,
-    evaluation_date: dt.date,
-    guardians,
-    based_on: PlanVersion | None = None,
-    change_reason: str = "",
-    extra_step: str = "",
+def _fill_draft(
+    version: PlanVersion, *, owner: User, starts_on: dt.date, evaluation_date, now
 ) -> PlanVersion:
-    version = PlanVersion.objects.create(
-        agreement=agreement,
-        number=number,
-        status=PlanVersion.Status.AGREED,
-        level=case.level,
-        based_on=based_on,
-        change_reason=change_reason,
-        long_term_goal="Eleven er på skolen hele skoledagen, hver dag, og kjenner seg trygg på "
-        "hva dagen skal inneholde.",
-        contact_who=owner.get_full_name() or owner.username,
+    """Version 1's content, as the owner types it into the draft editor."""
+    met_by = owner.get_full_name() or owner.username
+    save_draft(
+        version,
+        revision=version.revision,
+        by=owner,
+        now=now,
+        long_term_goal="Eleven er på skolen hele skoledagen, hver dag, og kjenner seg trygg "
+        "på hva dagen skal inneholde.",
+        contact_who=met_by,
         contact_how="Telefon, og melding i skolens app",
         contact_how_often="Hver fredag, og samme dag hvis eleven ikke møter",
         evaluation_date=evaluation_date,
         attendance_note="Eleven starter i biblioteket med læreren og går til klassen når "
         "hun er klar. Tiden i klassen øker uke for uke.",
-        agreed_on=agreed_on,
-        agreed_by=owner,
-        agreed_at=_at(agreed_on, 15),
-        pupil_took_part=True,
-        others="",
-        created_by=owner,
-        created_at=_at(agreed_on, 14),
     )
-    version.guardians.set(guardians)
-    version.staff.set([owner])
-    for i, (text, weeks) in enumerate(
-        [
-            ("Møter på biblioteket kl. 09.30 minst fire av fem dager i uka.", 2),
-            ("Er med i klassen i minst to timer hver dag.", 3),
-        ]
+    for text, weeks in (
+        ("Møter på biblioteket kl. 09.30 minst fire av fem dager i uka.", 2),
+        ("Er med i klassen i minst to timer hver dag.", 3),
     ):
-        Goal.objects.create(
-            version=version,
+        save_goal(
+            version,
+            revision=version.revision,
+            by=owner,
+            now=now,
             text=text,
-            target_date=agreed_on + dt.timedelta(weeks=weeks + 3 * (number - 1)),
-            order=i,
-            continues=based_on.goals.filter(order=i).first() if based_on else None,
+            target_date=starts_on + dt.timedelta(weeks=weeks),
         )
-    previous = {m.order: m for m in based_on.measures.all()} if based_on else {}
-    for i, (arena, responsible, what, when, where, special) in enumerate(MEASURES):
-        measure = Measure.objects.create(
-            version=version,
+    for arena, responsible, what, when, where, special in MEASURES:
+        measure = save_measure(
+            version,
+            revision=version.revision,
+            by=owner,
+            now=now,
             what=what,
             responsible=responsible,
             responsible_staff=owner if responsible == Measure.Responsible.STAFF else None,
             arena=arena,
             when=when,
             where=where,
-            starts_on=agreed_on,
-            ends_on=agreed_on + dt.timedelta(weeks=8),
+            starts_on=starts_on,
+            ends_on=starts_on + dt.timedelta(weeks=8),
             special_arrangement=special,
-            order=i,
-            continues=previous.get(i),
         )
         if special:
-            steps = [
+            for week, text in (
                 (0, "Starter dagen i biblioteket med læreren; en time i klassen."),
                 (1, "Biblioteket i en halv time; to timer i klassen."),
                 (2, "Møtes i biblioteket og går sammen til klassen; hele dagen i klassen."),
-            ]
-            for week, text in steps:
-                measure.steps.create(
-                    starts_on=agreed_on + dt.timedelta(weeks=week + 3 * (number - 1)),
+            ):
+                add_tapering_step(
+                    version,
+                    revision=version.revision,
+                    by=owner,
+                    now=now,
+                    measure=measure,
+                    starts_on=starts_on + dt.timedelta(weeks=week),
                     description=text,
                 )
     for weekday in range(5):
-        AttendanceDay.objects.create(
-            version=version,
+        save_attendance_day(
+            version,
+            revision=version.revision,
+            by=owner,
+            now=now,
             weekday=weekday,
             starts_at=dt.time(9, 30),
             place=LIBRARY,
-            met_by=owner.get_full_name() or owner.username,
+            met_by=met_by,
         )
     for week, text in enumerate(["En time i klassen", "To timer i klassen", "Til lunsj"]):
-        AttendanceStep.objects.create(
-            version=version,
-            starts_on=agreed_on + dt.timedelta(weeks=week),
+        add_attendance_step(
+            version,
+            revision=version.revision,
+            by=owner,
+            now=now,
+            starts_on=starts_on + dt.timedelta(weeks=week),
             description=text,
-        )
-    if extra_step:
-        AttendanceStep.objects.create(
-            version=version, starts_on=agreed_on + dt.timedelta(weeks=3), description=extra_step
         )
     return version
 
@@ -241,9 +220,16 @@ def seed_demo_plan(today: dt.date | None = None) -> Case:
     guardians = list(pupil.guardians.all())
     days = dt.timedelta
 
-    # The agreement 24 days ago; the evaluation three weeks later, three days ago.
-    agreed_on = _school_day(today - days(24))
-    evaluated_on = _school_day(agreed_on + days(21))
+    # The agreement 24 days ago; the evaluation three weeks later, a few days ago; the
+    # next evaluation three weeks after that, each on a school day of the school.
+    calendar = SchoolCalendar.for_school(group.school_id, today - days(60), today + days(60))
+
+    def school_day(day: dt.date) -> dt.date:
+        return calendar.school_day_on_or_after(day) or day
+
+    agreed_on = school_day(today - days(24))
+    evaluated_on = school_day(agreed_on + days(21))
+    next_evaluation = school_day(evaluated_on + days(21))
     opened = agreed_on - days(12)
 
     case = open_case(
@@ -311,66 +297,79 @@ def seed_demo_plan(today: dt.date | None = None) -> Case:
         now=_at(agreed_on, 15, 30),
     )
 
-    agreement = Agreement.objects.create(case=case, created_by=owner, created_at=_at(agreed_on, 14))
-    v1 = _version(
-        agreement,
-        number=1,
-        case=case,
-        owner=owner,
+    agreeing = _at(agreed_on, 15)
+    v1 = start_agreement(case, by=owner, now=_at(agreed_on, 14, 30))
+    _fill_draft(v1, owner=owner, starts_on=agreed_on, evaluation_date=evaluated_on, now=agreeing)
+    v1 = agree_version(
+        v1,
         agreed_on=agreed_on,
-        evaluation_date=evaluated_on,
+        pupil_took_part=True,
         guardians=guardians,
+        staff=[owner],
+        by=owner,
+        now=agreeing,
     )
-    add_event(case, CaseEvent.Kind.PLAN_AGREED, by=owner, now=_at(agreed_on, 15), version=v1.number)
 
-    evaluation = Evaluation.objects.create(
-        case=case,
-        version=v1,
+    evaluating = _at(evaluated_on, 15)
+    case.refresh_from_db()
+    record_evaluation(
+        case,
+        v1,
         held_on=evaluated_on,
         form=Evaluation.Form.MEETING,
         pupil_view="Det hjelper at læreren venter i biblioteket. Ukeplanen i kalenderen gjør "
         "at jeg vet hva som kommer.",
         guardian_view="Morgenene er roligere. Mandagene er fortsatt tunge.",
+        goal_results={
+            goal.pk: Review(result, why)
+            for goal, (result, why) in zip(
+                v1.goals.all(),
+                [("reached", "Møtte fire av fem dager to uker på rad."), ("partly", "")],
+                strict=True,
+            )
+        },
+        measure_results={
+            m.pk: Review(MeasureReview.Result.WORKED, "Gjennomført som avtalt.")
+            for m in v1.measures.all()
+        },
         outcome=Evaluation.Outcome.CONTINUE,
         outcome_reason="Oppmøtet er bedre, men målet om to timer i klassen er ikke nådd ennå. "
         "Vi fortsetter planen i tre uker til, med ett trinn mer i oppmøteplanen.",
-        next_evaluation_date=_school_day(evaluated_on + days(21)),
-        effect={},
-        recorded_by=owner,
-        recorded_at=_at(evaluated_on, 15),
-    )
-    for goal, result in zip(v1.goals.all(), ["reached", "partly"], strict=True):
-        GoalReview.objects.create(evaluation=evaluation, goal=goal, result=result)
-    for measure in v1.measures.all():
-        MeasureReview.objects.create(
-            evaluation=evaluation,
-            measure=measure,
-            result=MeasureReview.Result.WORKED,
-            why="Gjennomført som avtalt.",
-        )
-    add_event(
-        case,
-        CaseEvent.Kind.EVALUATION_RECORDED,
+        next_evaluation_date=next_evaluation,
         by=owner,
-        now=_at(evaluated_on, 15),
-        outcome=evaluation.outcome,
+        now=evaluating,
     )
 
-    PlanVersion.objects.filter(pk=v1.pk).update(status=PlanVersion.Status.SUPERSEDED)
-    v2 = _version(
-        agreement,
-        number=2,
-        case=case,
-        owner=owner,
-        agreed_on=evaluated_on,
-        evaluation_date=evaluation.next_evaluation_date,
-        guardians=guardians,
-        based_on=v1,
+    v2 = draft_next_version(
+        v1,
+        by=owner,
+        now=_at(evaluated_on, 15, 15),
         change_reason="Evalueringen: fortsett planen med ny evalueringsdato og ett trinn mer "
         "i oppmøteplanen.",
-        extra_step="Hele skoledagen",
     )
-    add_event(
-        case, CaseEvent.Kind.PLAN_AGREED, by=owner, now=_at(evaluated_on, 15, 30), version=v2.number
+    save_draft(
+        v2,
+        revision=v2.revision,
+        by=owner,
+        now=_at(evaluated_on, 15, 20),
+        evaluation_date=next_evaluation,
     )
+    add_attendance_step(
+        v2,
+        revision=v2.revision,
+        by=owner,
+        now=_at(evaluated_on, 15, 20),
+        starts_on=evaluated_on + dt.timedelta(days=3),
+        description="Hele skoledagen",
+    )
+    agree_version(
+        v2,
+        agreed_on=evaluated_on,
+        pupil_took_part=True,
+        guardians=guardians,
+        staff=[owner],
+        by=owner,
+        now=_at(evaluated_on, 15, 30),
+    )
+    case.refresh_from_db()
     return case

@@ -46,6 +46,8 @@ def test_demo_plan_is_seed_002s_agreement_evaluated_and_continued(demo_plan):
     assert evaluation.version == v1 and evaluation.outcome == Evaluation.Outcome.CONTINUE
     assert evaluation.held_on - v1.agreed_on >= dt.timedelta(days=21)
     assert demo_plan.agreed_on == evaluation.held_on
+    assert evaluation.effect["since"]["school_days"] > 0  # computed from the demo's absence
+    assert demo_plan.evaluation_date == evaluation.next_evaluation_date
     kinds = list(case.events.values_list("kind", flat=True))
     assert kinds.count(CaseEvent.Kind.PLAN_AGREED) == 2
     assert CaseEvent.Kind.EVALUATION_RECORDED in kinds
