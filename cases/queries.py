@@ -536,6 +536,12 @@ WHAT_LABELS = {
     "referral_end": _("Avslutt henvisningen til PPT"),
     "case_mappings": _("Kartlegging og oppgaver (sakssiden)"),
     "case_form": _("Skjema i saken"),
+    # The plans app's documents (`plans.documents.LOG_WHAT`), named here so the log
+    # reads them without cases importing plans.
+    "pdf:agreement": _("Samarbeidsavtalen (PDF)"),
+    "pdf:minutes": _("Referat (PDF)"),
+    "pdf:consent": _("Samtykkeskjema (PDF)"),
+    "pdf:evaluation": _("Evalueringsrapport (PDF)"),
 }
 
 

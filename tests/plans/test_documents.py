@@ -372,3 +372,9 @@ def test_a_contact_teacher_whose_role_ended_gets_404(client_for, documents, cont
 
 def test_a_post_is_refused(client_for, case, version, contact_teacher):
     assert client_for(contact_teacher).post(url("agreement", case)).status_code == 405
+
+
+def test_the_access_log_names_the_document(client_for, case, version, contact_teacher, leader):
+    client_for(contact_teacher).get(url("agreement", case))
+    page = client_for(leader).get(reverse("cases:case_access_log", args=[case.uuid]))
+    assert "Samarbeidsavtalen (PDF)" in page.content.decode()
