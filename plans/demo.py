@@ -354,6 +354,17 @@ def seed_demo_plan(today: dt.date | None = None) -> Case:
         now=_at(evaluated_on, 15, 20),
         evaluation_date=next_evaluation,
     )
+    for goal in v2.goals.all():
+        # The goals carry on to the next evaluation date.
+        save_goal(
+            v2,
+            revision=v2.revision,
+            by=owner,
+            now=_at(evaluated_on, 15, 20),
+            goal=goal,
+            text=goal.text,
+            target_date=next_evaluation,
+        )
     add_attendance_step(
         v2,
         revision=v2.revision,
