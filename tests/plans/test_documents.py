@@ -378,3 +378,11 @@ def test_the_access_log_names_the_document(client_for, case, version, contact_te
     client_for(contact_teacher).get(url("agreement", case))
     page = client_for(leader).get(reverse("cases:case_access_log", args=[case.uuid]))
     assert "Samarbeidsavtalen (PDF)" in page.content.decode()
+
+
+def test_the_evaluation_page_links_its_report(client_for, case, version, contact_teacher):
+    evaluation = make_document_evaluation(case, version, by=contact_teacher)
+    page = client_for(contact_teacher).get(
+        reverse("evaluations:detail", args=[case.uuid, evaluation.uuid])
+    )
+    assert url("evaluation", case, evaluation.uuid) in page.content.decode()
