@@ -113,7 +113,7 @@ def measures_by_arena(measures: Iterable[Measure]) -> list[ArenaMeasures]:
 
 
 def agreement_context(case: Case, version: PlanVersion, *, today: dt.date) -> dict[str, Any]:
-    """The agreement and its plan as `version` holds it. Nine queries, whatever the
+    """The agreement and its plan as `version` holds it. Ten queries, whatever the
     number of goals, measures, steps and versions."""
     measures = list(
         version.measures.select_related("responsible_staff").prefetch_related(
