@@ -32,6 +32,8 @@ alone after acknowledging a flag; `flagged_pupils=` the cards' entries): "pupil_
 the absence totals), "flag_actions" (inside each active flag; `pupil`, `flag`).
 `case_detail` (the cases app's case page, for `plans`; `case=`, `grant=` the
 `CaseAccess`): "main" (after the mappings; also in the page's htmx body).
+`meeting_detail` (the cases app's meeting page; `case=`, `grant=`, `meeting=`):
+"minutes" (under a held meeting's minutes).
 """
 
 from __future__ import annotations

@@ -316,6 +316,7 @@ PAGE_PANELS: dict[str, list[str]] = {
         "plans.panels_evaluations.case_evaluations",
         "plans.panels_documents.case_documents_panel",
     ],
+    "meeting_detail": ["plans.panels_documents.meeting_minutes_panel"],
 }
 
 LOGGING = {

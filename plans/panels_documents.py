@@ -19,3 +19,11 @@ def case_documents_panel(request: HttpRequest, *, case: Case, grant: CaseAccess,
     if not may_download_documents(grant):
         return None
     return Panel("plans/includes/_case_documents.html", {"documents": case_documents(case)})
+
+
+def meeting_minutes_panel(request: HttpRequest, *, case: Case, grant: CaseAccess, meeting, **page):
+    """The meeting page: a held meeting's minutes as PDF, to send to every participant.
+    No query."""
+    if not (meeting.is_held and may_download_documents(grant)):
+        return None
+    return Panel("plans/includes/_meeting_minutes_link.html", {"meeting": meeting}, slot="minutes")

@@ -386,3 +386,15 @@ def test_the_evaluation_page_links_its_report(client_for, case, version, contact
         reverse("evaluations:detail", args=[case.uuid, evaluation.uuid])
     )
     assert url("evaluation", case, evaluation.uuid) in page.content.decode()
+
+
+def test_a_held_meetings_page_links_its_minutes(client_for, case, contact_teacher):
+    meeting = make_held_meeting(case, by=contact_teacher)
+    client = client_for(contact_teacher)
+    page = client.get(reverse("cases:meeting", args=[case.uuid, meeting.uuid])).content.decode()
+    assert url("minutes", case, meeting.uuid) in page
+    from cases.models import Meeting
+
+    Meeting.objects.filter(pk=meeting.pk).update(status="scheduled", pupil_view="")
+    page = client.get(reverse("cases:meeting", args=[case.uuid, meeting.uuid])).content.decode()
+    assert "/dokumenter/referat/" not in page
