@@ -290,8 +290,11 @@ def test_evaluation_report_holds_results_views_effect_and_outcome(
         "Delvis: fortsett samme plan med ny evalueringsdato",
         "Fraværet har gått ned, men ikke nok.",
         "09.12.2026",
+        "Enkelttimer (skravert)",  # the effect chart's legend
     ):
         assert expected in text, expected
+    # The chart's week-by-week table is for the screen.
+    assert "Vis som tabell" not in text
 
 
 def test_evaluation_report_without_an_effect_says_so(client_for, case, version, contact_teacher):
