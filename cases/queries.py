@@ -553,6 +553,12 @@ WHAT_LABELS = {
     "plan_draft": _("Utkast til tiltaksplan"),
     "plan_version": _("En versjon av tiltaksplanen"),
     "plan_compare": _("Sammenligning av versjoner av tiltaksplanen"),
+    # The plans app's documents (`plans.documents.LOG_WHAT`), named here so the log
+    # reads them without cases importing plans.
+    "pdf:agreement": _("Samarbeidsavtalen (PDF)"),
+    "pdf:minutes": _("Referat (PDF)"),
+    "pdf:consent": _("Samtykkeskjema (PDF)"),
+    "pdf:evaluation": _("Evalueringsrapport (PDF)"),
 }
 
 

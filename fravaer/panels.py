@@ -36,6 +36,8 @@ each pupil's row; `row`); a panel there may give `case_levels` (pupil id → the
 words) in its context, which the exports read (`fravaer.overviews.case_levels`).
 `case_detail` (the cases app's case page, for `plans`; `case=`, `grant=` the
 `CaseAccess`): "main" (after the mappings; also in the page's htmx body).
+`meeting_detail` (the cases app's meeting page; `case=`, `grant=`, `meeting=`):
+"minutes" (under a held meeting's minutes).
 """
 
 from __future__ import annotations

@@ -324,7 +324,9 @@ PAGE_PANELS: dict[str, list[str]] = {
         "plans.panels.case_plan",
         "plans.panels_evaluations.case_evaluations",
         "plans.panels_chart.absence_panels",
+        "plans.panels_documents.case_documents_panel",
     ],
+    "meeting_detail": ["plans.panels_documents.meeting_minutes_panel"],
     # The cases app's semester status (`cases.views.semester`), for `plans`.
     "semester_status": ["plans.semester.semester_panel"],
     "monthly_overview": ["cases.panels.overview_cases"],

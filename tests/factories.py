@@ -639,3 +639,195 @@ def agreed_version(
         for i in range(measures)
     )
     return version
+
+
+# --- plans' documents (tests/plans/test_documents*.py, the PDF benchmark's shape) ---------
+# Built on the models directly, so the documents can be tested apart from the plan
+# editor's and the evaluations' actions.
+
+
+def make_document_case(pupil, *, by, concern="Mye fravær på mandager.", level="1"):
+    """An open case on `level` with a cause mapping, owned by `by`."""
+    from cases.actions.core import open_case
+    from cases.models import Mapping
+
+    enrollment = pupil.enrollments.select_related("group__school").first()
+    case = open_case(pupil, school=enrollment.group.school, concern=concern, by=by)
+    Case.objects.filter(pk=case.pk).update(level=level)
+    case.refresh_from_db()
+    Mapping.objects.create(
+        case=case,
+        kind=Mapping.Kind.CAUSES,
+        school="Gruer seg til matematikk.",
+        home="Travle morgener.",
+        maintaining_factors="Henger etter i matematikk.",
+        recorded_by=by,
+        recorded_at=timezone.now(),
+    )
+    return case
+
+
+DOCUMENT_ARENAS = ["school", "home", "pupil", "leisure"]
+
+
+def make_document_version(
+    case,
+    *,
+    by,
+    number=1,
+    status="agreed",
+    measures=3,
+    goals=2,
+    based_on=None,
+    agreed_on=TODAY,
+    **extra,
+):
+    """A version of the case's agreement with `goals` goals and `measures` measures on
+    the arenas in turn, the first a special arrangement with two tapering steps, and an
+    attendance plan Monday to Friday."""
+    from plans.models import (
+        Agreement,
+        AttendanceDay,
+        AttendanceStep,
+        Goal,
+        Measure,
+        PlanVersion,
+        TaperingStep,
+    )
+
+    now = timezone.now()
+    agreement, _ = Agreement.objects.get_or_create(
+        case=case, defaults={"created_by": by, "created_at": now}
+    )
+    values = {
+        "long_term_goal": "Være på skolen hele dagen, hver dag.",
+        "contact_who": "Kontaktlæreren",
+        "contact_how": "Telefon",
+        "contact_how_often": "Hver fredag",
+        "evaluation_date": TODAY + dt.timedelta(days=21),
+        "agreed_on": agreed_on if status != "draft" else None,
+        "pupil_took_part": status != "draft",
+    }
+    values.update(extra)
+    version = PlanVersion.objects.create(
+        agreement=agreement,
+        number=number,
+        status=status,
+        level=case.level,
+        based_on=based_on,
+        created_by=by,
+        created_at=now,
+        **values,
+    )
+    if status != "draft":
+        version.guardians.set(case.pupil.guardians.all())
+        version.staff.set([by])
+    for i in range(goals):
+        Goal.objects.create(
+            version=version,
+            text=f"Delmål {i + 1}: møte presis",
+            target_date=TODAY + dt.timedelta(days=14 + i),
+            order=i,
+        )
+    for i in range(measures):
+        measure = Measure.objects.create(
+            version=version,
+            what=f"Tiltak {i + 1}",
+            responsible=["staff", "guardians", "pupil", "service"][i % 4],
+            responsible_staff=by if i % 4 == 0 else None,
+            responsible_service="school_nurse" if i % 4 == 3 else "",
+            arena=DOCUMENT_ARENAS[i % 4],
+            when="Hver dag kl. 09.30",
+            where="Biblioteket",
+            starts_on=TODAY,
+            ends_on=TODAY + dt.timedelta(days=42),
+            special_arrangement=i == 0,
+            order=i,
+        )
+        if i == 0:
+            for week in range(2):
+                TaperingStep.objects.create(
+                    measure=measure,
+                    starts_on=TODAY + dt.timedelta(days=7 * week),
+                    description=f"Trinn {week + 1}: {week + 1} timer",
+                )
+    for weekday in range(5):
+        AttendanceDay.objects.create(
+            version=version,
+            weekday=weekday,
+            starts_at=dt.time(9, 30),
+            place="Biblioteket",
+            met_by="Kontaktlæreren",
+        )
+    AttendanceStep.objects.create(version=version, starts_on=TODAY, description="En time")
+    return version
+
+
+def _period(start, end, absent_lessons):
+    return {
+        "start": start,
+        "end": end,
+        "school_days": 20,
+        "days": absent_lessons // 5,
+        "hours": absent_lessons % 5,
+        "late": 2,
+        "absent_lessons": absent_lessons,
+        "scheduled_lessons": 100,
+    }
+
+
+DOCUMENT_EFFECT = {
+    "agreed_on": "2026-10-05",
+    "until": "2026-10-30",
+    "lessons_per_day": 5,
+    "before": _period("2026-09-07", "2026-10-02", 25),
+    "since": _period("2026-10-05", "2026-10-30", 10),
+    "change": -15.0,
+}
+
+
+def make_document_evaluation(case, version, *, by, outcome="continue", effect=None):
+    """An evaluation of `version` judging each goal and measure, with an effect."""
+    from plans.models import Evaluation, GoalReview, MeasureReview
+
+    evaluation = Evaluation.objects.create(
+        case=case,
+        version=version,
+        held_on=TODAY,
+        form=Evaluation.Form.MEETING,
+        pupil_view="Det er lettere når læreren venter i biblioteket.",
+        guardian_view="Morgenene er roligere.",
+        outcome=outcome,
+        outcome_reason="Fraværet har gått ned, men ikke nok.",
+        next_evaluation_date=TODAY + dt.timedelta(days=21),
+        effect=effect if effect is not None else DOCUMENT_EFFECT,
+        recorded_by=by,
+        recorded_at=timezone.now(),
+    )
+    for goal in version.goals.all():
+        GoalReview.objects.create(evaluation=evaluation, goal=goal, result="partly", why="Nesten")
+    for measure in version.measures.all():
+        MeasureReview.objects.create(
+            evaluation=evaluation, measure=measure, result="did_not_work", why="Ble ikke gjort"
+        )
+    return evaluation
+
+
+def make_held_meeting(case, *, by, minutes="Vi ble enige om oppmøte i biblioteket."):
+    from cases.models import Meeting
+
+    meeting = Meeting.objects.create(
+        case=case,
+        kind=Meeting.Kind.LEVEL1,
+        starts_at=timezone.now() - dt.timedelta(days=1),
+        place="Møterom 2",
+        status=Meeting.Status.HELD,
+        pupil_view="Vil gjerne starte dagen i biblioteket.",
+        minutes=minutes,
+        scheduled_by=by,
+        scheduled_at=timezone.now() - dt.timedelta(days=7),
+        held_recorded_at=timezone.now(),
+    )
+    meeting.guardians.set(case.pupil.guardians.all())
+    meeting.staff.set([by])
+    return meeting
