@@ -30,6 +30,8 @@ alone after acknowledging a flag; `flagged_pupils=` the cards' entries): "pupil_
 (in each card's links; `pupil`), "flag_actions" (after each flag; `pupil`, `flag`).
 `pupil_detail` (the pupil page; `pupil=`, `grant=` the `PupilAccess`): "main" (after
 the absence totals), "flag_actions" (inside each active flag; `pupil`, `flag`).
+`week` (the contact teacher's week, `fravaer.views.week`; `week=` the
+`fravaer.week.Week`, `today=`): "main" (after the classes).
 `case_detail` (the cases app's case page, for `plans`; `case=`, `grant=` the
 `CaseAccess`): "main" (after the mappings; also in the page's htmx body).
 """

@@ -311,6 +311,7 @@ PAGE_PANELS: dict[str, list[str]] = {
     "flagged_pupils": ["cases.panels.flagged_pupils_cases"],
     "pupil_detail": ["cases.panels.pupil_case"],
     "case_detail": [],
+    "week": ["cases.panels.week_deadlines"],
 }
 
 LOGGING = {

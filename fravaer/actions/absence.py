@@ -30,6 +30,7 @@ from fravaer.models import (
     Municipality,
     NonSchoolDay,
     Pupil,
+    RegisterTaken,
     School,
     User,
 )
@@ -501,7 +502,13 @@ def save_class_register(
             code="absence_concurrent_change",
         ),
     )
-    return changes if parsed else None
+    if not parsed:
+        return None
+    # The register is taken for the day, nobody absent as much as with absence.
+    RegisterTaken.objects.get_or_create(
+        group=group, date=day, defaults={"taken_by": by, "taken_at": now}
+    )
+    return changes
 
 
 def _row_changed() -> AbsenceRuleError:

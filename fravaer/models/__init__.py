@@ -24,7 +24,7 @@ from fravaer.models.people import (
     TeachingAssignment,
     User,
 )
-from fravaer.models.submissions import SubmissionKey
+from fravaer.models.submissions import RegisterTaken, SubmissionKey
 
 __all__ = [
     "AbsenceReason",
@@ -35,6 +35,7 @@ __all__ = [
     "Enrollment",
     "Flag",
     "Notification",
+    "RegisterTaken",
     "RuleSetting",
     "RuleSettingChange",
     "Group",
