@@ -291,6 +291,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.send_deadline_reminders_daily",
         "schedule": crontab(hour=6, minute=0),  # Europe/Oslo (CELERY_TIMEZONE)
     },
+    # The contact teacher's week, for those who chose it (a link only).
+    "week-emails-friday": {
+        "task": "fravaer.tasks.send_week_emails_friday",
+        "schedule": crontab(hour=14, minute=0, day_of_week="fri"),  # Europe/Oslo
+    },
     "case-pupil-consent-at-15": {
         "task": "cases.tasks.remind_pupil_consent_daily",
         "schedule": crontab(hour=6, minute=5),  # Europe/Oslo (CELERY_TIMEZONE)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from fravaer.actions import scan_absence
 from fravaer.actions.flags import send_notification_emails
 from fravaer.actions.outbox import enqueue_on_commit, relay_outbox
+from fravaer.actions.week import send_week_emails
 from fravaer.models import School, SubmissionKey
 from fravaer.scan import Scope
 
@@ -72,3 +73,10 @@ def scan_all_schools() -> int:
     for school_id in school_ids:
         scan_school.delay(school_id, as_of)
     return len(school_ids)
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=60, max_retries=5)
+def send_week_emails_friday(as_of: str | None = None) -> int:
+    """Fridays 14:00 Europe/Oslo: the e-mail with a link to the week, to the contact
+    teachers who chose it; once per person and week, whatever the retries do."""
+    return send_week_emails(_day(as_of))

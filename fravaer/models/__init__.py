@@ -9,7 +9,7 @@ from fravaer.models.absence import (
     ContactLog,
 )
 from fravaer.models.flags import Flag, RuleSetting, RuleSettingChange
-from fravaer.models.notifications import Notification
+from fravaer.models.notifications import Notification, WeekEmail
 from fravaer.models.outbox import OutboxTask
 from fravaer.models.people import (
     Enrollment,
@@ -50,4 +50,5 @@ __all__ = [
     "SubmissionKey",
     "TeachingAssignment",
     "User",
+    "WeekEmail",
 ]
