@@ -197,3 +197,13 @@ def weekdays(start, n):
             out.append(day)
         day += dt.timedelta(days=1)
     return out
+
+
+def attendance_contact_at(school, username="naervaer@nordby.no"):
+    """A nærværskontakt at `school` (a staff role, no teaching)."""
+    from fravaer.models import StaffRole
+    from tests.conftest import make_user
+
+    user = make_user(username)
+    StaffRole.objects.create(user=user, role="attendance_contact", school=school)
+    return user

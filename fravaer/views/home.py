@@ -32,7 +32,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "is_ppt": StaffRole.Role.PPT_ADVISOR in roles,
         "import_schools": list(access.schools_for_import(request.user)),
         # Flags: one query per list, and only for the roles that see it.
-        **(_flagged(request, today, show_all=show_all) if contact_groups else {}),
+        **(
+            _flagged(request, today, show_all=show_all)
+            if contact_groups
+            else {"flagged_pupils": [], "more_pupils": []}
+        ),
         # Every flag of `access.contact_teacher_flags` is the user's to acknowledge.
         "may_acknowledge": bool(contact_groups),
         "flag_schools": list(
