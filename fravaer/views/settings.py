@@ -15,7 +15,8 @@ from fravaer.forms.settings import WeekEmailForm
 @require_http_methods(["GET", "POST"])
 def user_settings(request: HttpRequest) -> HttpResponse:
     user = request.user
-    form = WeekEmailForm(request.POST or None, initial={"week_email": user.week_email})
+    data = request.POST if request.method == "POST" else None  # an unticked box posts nothing
+    form = WeekEmailForm(data, initial={"week_email": user.week_email})
     if request.method == "POST" and form.is_valid():
         enabled = form.cleaned_data["week_email"]
         if set_week_email(user, enabled=enabled):
