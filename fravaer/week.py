@@ -117,6 +117,16 @@ class ClassWeek:
     # Undocumented records (any date this school year up to the week's end) that no
     # contact with the home answers yet: (pupil, record), the newest first.
     awaiting: list[tuple[Pupil, AbsenceRecord]] = field(default_factory=list)
+
+    @property
+    def awaiting_by_pupil(self) -> list[tuple[Pupil, list[AbsenceRecord]]]:
+        """`awaiting` one line a pupil: the pupil with the newest first, their records
+        newest first."""
+        found: dict[int, tuple[Pupil, list[AbsenceRecord]]] = {}
+        for pupil, record in self.awaiting:
+            found.setdefault(pupil.pk, (pupil, []))[1].append(record)
+        return list(found.values())
+
     flags: list[Flag] = field(default_factory=list)  # raised this week, patterns included
     missing_registers: list[dt.date] = field(default_factory=list)
 

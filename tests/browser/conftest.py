@@ -198,7 +198,7 @@ def login(page, live_server, user: User) -> None:
     page.get_by_role("button", name="Logg inn", exact=True).click()
     # "Logg ut" is in the header's menu (templates/base.html), closed until opened.
     expect(page.locator(".user-menu > summary")).to_be_visible()
-    expect(page.locator("form[action='/logg-ut/']")).to_have_count(1)
+    expect(page.locator(".user-menu form[action='/logg-ut/']")).to_have_count(1)
     expect(page).to_have_url(f"{live_server.url}/")
 
 
