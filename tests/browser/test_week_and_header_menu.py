@@ -50,7 +50,7 @@ def test_the_week_on_a_phone(page, live_server, contact_teacher, group, pupil):
     # Another week through the form, without JavaScript's help.
     previous = timezone.localdate() - dt.timedelta(days=7)
     year, week, _ = previous.isocalendar()
-    page.get_by_role("link", name=f"Forrige uke ({week})").click()
+    page.get_by_role("link", name=f"Uke {week} (forrige)").click()
     expect(page).to_have_url(f"{live_server.url}/uke/?uke={year}-W{week:02d}")
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Uke {week}")
     assert_clean_console(page)
