@@ -504,9 +504,10 @@ def save_class_register(
     )
     if not parsed:
         return None
-    # The register is taken for the day, nobody absent as much as with absence.
-    RegisterTaken.objects.get_or_create(
-        group=group, date=day, defaults={"taken_by": by, "taken_at": now}
+    # The register is taken for the day, nobody absent as much as with absence; the
+    # first save counts (one statement: a second save finds the row and adds nothing).
+    RegisterTaken.objects.bulk_create(
+        [RegisterTaken(group=group, date=day, taken_by=by, taken_at=now)], ignore_conflicts=True
     )
     return changes
 
