@@ -209,3 +209,32 @@ def test_the_weeks_queries_do_not_grow_with_pupils_absence_flags_or_classes(
         make_flag(other, "pattern_weekday", raised_at=at(7, TUESDAY))
     make_case(pupil, by=contact_teacher)
     assert query_count(client, WEEK_URL) == few
+
+
+def test_with_the_monthly_comment_page_each_class_links_its_comment(
+    client_for, contact_teacher, group, settings, monkeypatch
+):
+    """The monthly overview's comment page (another part of issue #15) is linked as soon
+    as its URL name exists: here a stand-in under that name."""
+    import sys
+    import types
+
+    from django.http import HttpResponse
+    from django.urls import clear_url_caches, path
+
+    import fravaer.urls
+
+    urls = types.ModuleType("week_comment_urls")
+    urls.urlpatterns = [
+        path("kommentar/<int:group_id>/<str:month>/", HttpResponse, name="class_comment"),
+        *fravaer.urls.urlpatterns,
+    ]
+    monkeypatch.setitem(sys.modules, "week_comment_urls", urls)
+    settings.ROOT_URLCONF = "week_comment_urls"
+    clear_url_caches()
+    try:
+        response = client_for(contact_teacher).get(WEEK_URL)
+        assert week_of(response, group).comment_url == f"/kommentar/{group.pk}/2026-11/"
+        assert "Kommentar for november" in html_of(response)
+    finally:
+        clear_url_caches()
