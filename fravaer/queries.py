@@ -568,6 +568,51 @@ def flagged_pupils(flags: QuerySet[Flag]) -> list[FlaggedPupil]:
     return list(by_pupil.values())
 
 
+# How many pupils' cards the start page shows whole: the most urgent, at most
+# `HOME_CARDS` of them and no more than `HOME_FLAGS` flags in all (a card shows every
+# flag of its pupil, with the records behind it and a form), but always the first.
+# The rest are one line each, and their cards come on demand ("Vis alle",
+# `fravaer.views.home`). So the page stays about the same size with 89 flags as
+# with 9 (issue #15: 274 KB and 11 600 px on a phone before).
+HOME_CARDS = 5
+HOME_FLAGS = 12
+
+
+def whole_cards(entries: list[FlaggedPupil]) -> int:
+    """How many of `entries` (in `by_urgency`'s order) the start page shows whole."""
+    shown = flags = 0
+    for entry in entries[:HOME_CARDS]:
+        flags += len(entry.flags)
+        if shown and flags > HOME_FLAGS:
+            break
+        shown += 1
+    return shown
+
+
+def urgency(entry: FlaggedPupil) -> tuple:
+    """The start page's order of pupils, the most urgent first:
+    1. a pupil with undocumented absence still waiting for contact with the home (the
+       contact teacher is to call the home today, seed 000);
+    2. then by the pupil's most severe rule, in `CARD_ORDER` (what the leaders are told
+       of as well, the windows, the months, the early notice, illness last);
+    3. then the most recently flagged first, and by name to break ties.
+    `flagged_pupils` has arranged each card, so `entry.shown[0]` is its most severe
+    flag."""
+    rank = {rule: i for i, rule in enumerate(CARD_ORDER)}
+    worst = min(rank.get(f.rule, len(rank)) for f in entry.flags)
+    return (
+        worst,  # `undocumented` is CARD_ORDER's first
+        -entry.newest.timestamp(),
+        entry.pupil.last_name,
+        entry.pupil.first_name,
+        entry.pupil.pk,
+    )
+
+
+def by_urgency(entries: list[FlaggedPupil]) -> list[FlaggedPupil]:
+    return sorted(entries, key=urgency)
+
+
 def with_evidence(flagged: list[FlaggedPupil]) -> list[FlaggedPupil]:
     """`flagged_pupils` with `evidence` on each flag, as on the pupil page, so that the
     start page shows the records behind a flag as the answer to acknowledging it does.

@@ -301,6 +301,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fravaer.tasks.announce_monthly_overviews_daily",
         "schedule": crontab(hour=6, minute=10),  # Europe/Oslo (CELERY_TIMEZONE)
     },
+    # The contact teacher's week, for those who chose it (a link only).
+    "week-emails-friday": {
+        "task": "fravaer.tasks.send_week_emails_friday",
+        "schedule": crontab(hour=14, minute=0, day_of_week="fri"),  # Europe/Oslo
+    },
     "case-pupil-consent-at-15": {
         "task": "cases.tasks.remind_pupil_consent_daily",
         "schedule": crontab(hour=6, minute=5),  # Europe/Oslo (CELERY_TIMEZONE)
@@ -330,6 +335,7 @@ PAGE_PANELS: dict[str, list[str]] = {
     # The cases app's semester status (`cases.views.semester`), for `plans`.
     "semester_status": ["plans.semester.semester_panel"],
     "monthly_overview": ["cases.panels.overview_cases"],
+    "week": ["cases.panels.week_deadlines"],
 }
 # What each app adds to the monthly rollup (`fravaer.rollups`), in the order the
 # municipality's overview shows it.

@@ -11,6 +11,7 @@ from fravaer.actions import scan_absence
 from fravaer.actions.flags import send_notification_emails
 from fravaer.actions.outbox import enqueue_on_commit, relay_outbox
 from fravaer.actions.overviews import announce_monthly_overviews
+from fravaer.actions.week import send_week_emails
 from fravaer.models import School, SubmissionKey
 from fravaer.scan import Scope
 
@@ -93,3 +94,10 @@ def announce_monthly_overviews_daily(as_of: str | None = None) -> dict[str, int]
     their comments are due; once per school and month (`MonthlyOverviewNotice`)."""
     result = announce_monthly_overviews(_day(as_of), timezone.now())
     return {"schools": result.schools, "messages": result.messages}
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=60, max_retries=5)
+def send_week_emails_friday(as_of: str | None = None) -> int:
+    """Fridays 14:00 Europe/Oslo: the e-mail with a link to the week, to the contact
+    teachers who chose it; once per person and week, whatever the retries do."""
+    return send_week_emails(_day(as_of))

@@ -17,7 +17,9 @@ from fravaer.views import (
     pupils,
     register,
     session,
+    week,
 )
+from fravaer.views import settings as user_settings
 
 # Only administrators reach the Django admin; everyone else works in the product.
 admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
@@ -107,6 +109,8 @@ urlpatterns = [
         name="flag_acknowledge",
     ),
     path("import/", imports.upload, name="imports"),
+    path("uke/", week.week, name="week"),
+    path("innstillinger/", user_settings.user_settings, name="settings"),
     path("varsler/", flags.inbox, name="inbox"),
     path("varsler/lest/", flags.inbox_mark_read, name="inbox_mark_read"),
     path("varsler/<int:notification_id>/", flags.inbox_message, name="inbox_message"),

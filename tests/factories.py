@@ -831,3 +831,13 @@ def make_held_meeting(case, *, by, minutes="Vi ble enige om oppmøte i bibliotek
     meeting.guardians.set(case.pupil.guardians.all())
     meeting.staff.set([by])
     return meeting
+
+
+def attendance_contact_at(school, username="naervaer@nordby.no"):
+    """A nærværskontakt at `school` (a staff role, no teaching)."""
+    from fravaer.models import StaffRole
+    from tests.conftest import make_user
+
+    user = make_user(username)
+    StaffRole.objects.create(user=user, role="attendance_contact", school=school)
+    return user
