@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -18,14 +18,8 @@ from fravaer.week import Week, week_summary
 
 
 def class_comment_url(group_id: int, month: str) -> str:
-    """The class's monthly comment (the leaders' monthly overview, issue #15 §1), where
-    that page exists: until it does, no link."""
-    for name in ("fravaer:class_comment", "class_comment"):
-        try:
-            return reverse(name, args=[group_id, month])
-        except NoReverseMatch:
-            continue
-    return ""
+    """The class's monthly comment page (the leaders' monthly overview)."""
+    return reverse("fravaer:class_comment", args=[group_id, month])
 
 
 @require_GET

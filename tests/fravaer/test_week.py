@@ -180,14 +180,6 @@ def test_a_deadline_after_next_week_is_not_shown(client_for, contact_teacher, gr
     assert "Ingen frister denne uka eller neste" in html
 
 
-def test_without_the_monthly_comment_page_there_is_no_comment_link(
-    client_for, contact_teacher, group
-):
-    response = client_for(contact_teacher).get(WEEK_URL)
-    assert week_of(response, group).comment_url == ""
-    assert "Kommentar for" not in html_of(response)
-
-
 def test_the_weeks_queries_do_not_grow_with_pupils_absence_flags_or_classes(
     client_for, contact_teacher, group, pupil, school, school_year
 ):
@@ -211,30 +203,9 @@ def test_the_weeks_queries_do_not_grow_with_pupils_absence_flags_or_classes(
     assert query_count(client, WEEK_URL) == few
 
 
-def test_with_the_monthly_comment_page_each_class_links_its_comment(
-    client_for, contact_teacher, group, settings, monkeypatch
-):
-    """The monthly overview's comment page (another part of issue #15) is linked as soon
-    as its URL name exists: here a stand-in under that name."""
-    import sys
-    import types
-
-    from django.http import HttpResponse
-    from django.urls import clear_url_caches, path
-
-    import fravaer.urls
-
-    urls = types.ModuleType("week_comment_urls")
-    urls.urlpatterns = [
-        path("kommentar/<int:group_id>/<str:month>/", HttpResponse, name="class_comment"),
-        *fravaer.urls.urlpatterns,
-    ]
-    monkeypatch.setitem(sys.modules, "week_comment_urls", urls)
-    settings.ROOT_URLCONF = "week_comment_urls"
-    clear_url_caches()
-    try:
-        response = client_for(contact_teacher).get(WEEK_URL)
-        assert week_of(response, group).comment_url == f"/kommentar/{group.pk}/2026-11/"
-        assert "Kommentar for november" in html_of(response)
-    finally:
-        clear_url_caches()
+def test_each_class_links_its_comment_for_the_weeks_month(client_for, contact_teacher, group):
+    response = client_for(contact_teacher).get(WEEK_URL)
+    url = reverse("fravaer:class_comment", args=[group.pk, "2026-11"])
+    assert week_of(response, group).comment_url == url
+    assert f'href="{url}"' in html_of(response)
+    assert "Kommentar for november" in html_of(response)
