@@ -69,6 +69,11 @@ def parse_month(raw: str) -> dt.date | None:
     return None
 
 
+def has_begun(month: dt.date, today: dt.date) -> bool:
+    """A month after the current one has no overview yet: no school days, no absence."""
+    return month_of(month) <= month_of(today)
+
+
 def default_month(today: dt.date) -> dt.date:
     """Last month: the overview the leaders take to the team meeting."""
     return previous_month(month_of(today))
