@@ -76,3 +76,25 @@ def test_the_minutes_page_queries_do_not_grow_with_the_cases(
     assert CaseAccessLog.objects.filter(user=leader, what="team_meeting_minutes").count() == (
         2 + 2 + 12
     )
+
+
+def test_the_minutes_pdf_queries_do_not_grow_with_the_cases(
+    client_for, school, group, contact_teacher, team_member, leader, django_assert_num_queries
+):
+    small_meeting = running_team_meeting(school, team_member, leader)
+    _discussed(group, contact_teacher, small_meeting, team_member, 1)
+    end_team_meeting(small_meeting, by=team_member)
+    big_meeting = running_team_meeting(
+        school, team_member, leader, held_on=small_meeting.held_on - dt.timedelta(days=7)
+    )
+    _discussed(group, contact_teacher, big_meeting, team_member, 6, start=1)
+    end_team_meeting(big_meeting, by=team_member)
+    client = client_for(leader)
+    pdf_url = reverse("cases:team_meeting_pdf", args=[school.pk, small_meeting.uuid])
+    client.get(pdf_url)  # warm the session
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(pdf_url).status_code == 200
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(reverse("cases:team_meeting_pdf", args=[school.pk, big_meeting.uuid]))
+    assert response.status_code == 200
+    assert CaseAccessLog.objects.filter(user=leader, case__pupil__first_name="Sak6").count() == 1
