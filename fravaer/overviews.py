@@ -69,6 +69,11 @@ def parse_month(raw: str) -> dt.date | None:
     return None
 
 
+def has_begun(month: dt.date, today: dt.date) -> bool:
+    """A month after the current one has no overview yet: no school days, no absence."""
+    return month_of(month) <= month_of(today)
+
+
 def default_month(today: dt.date) -> dt.date:
     """Last month: the overview the leaders take to the team meeting."""
     return previous_month(month_of(today))
@@ -482,3 +487,37 @@ def export_rows(
             }
             rows.append([values[k] for k in keys])
     return columns, rows
+
+
+# --- the overview's inbox messages ------------------------------------------------------
+
+
+def notice_subjects(notifications) -> dict[int, str]:
+    """What each of the overview's inbox messages is about, in words: "5A, november
+    2026" for a class's comment, "Nordby skole, november 2026" for a school's overview
+    (from the message's key, `fravaer.actions.overviews`), so that a contact teacher of
+    two classes can tell their messages apart. No query without such messages, at most
+    two with them."""
+    parsed: dict[int, tuple[str, int, dt.date]] = {}
+    for n in notifications:
+        kind, _sep, rest = (n.key or "").partition(":")
+        ident, _sep, raw_month = rest.partition(":")
+        month = parse_month(raw_month)
+        if n.kind == "overview" and kind in ("comment", "overview") and ident.isdigit() and month:
+            parsed[n.pk] = (kind, int(ident), month)
+    ids = {
+        kind: {i for k, i, _m in parsed.values() if k == kind} for kind in ("comment", "overview")
+    }
+    names = {
+        "comment": dict(Group.objects.filter(pk__in=ids["comment"]).values_list("pk", "name"))
+        if ids["comment"]
+        else {},
+        "overview": dict(School.objects.filter(pk__in=ids["overview"]).values_list("pk", "name"))
+        if ids["overview"]
+        else {},
+    }
+    return {
+        pk: f"{names[kind][ident]}, {date_format(month, 'F Y')}"
+        for pk, (kind, ident, month) in parsed.items()
+        if ident in names[kind]
+    }

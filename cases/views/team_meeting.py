@@ -19,7 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from cases import access
 from cases import team_meeting as tm
-from cases.actions.access_log import log_case_read
+from cases.actions.access_log import log_case_reads
 from cases.actions.team_meeting import (
     add_meeting_note,
     assign_owner_in_meeting,
@@ -119,7 +119,15 @@ def _meeting_context(request: HttpRequest, meeting: TeamMeeting, bound: dict | N
         context["sections"] = sections
         context["agenda_size"] = sum(len(s) for s in sections)
     else:
-        context["minutes"] = tm.minutes_for(request.user, meeting)
+        minutes = tm.minutes_for(request.user, meeting)
+        # The minutes show each case's decisions, as the PDF does: a read of each.
+        log_case_reads(
+            [entry.case for entry in minutes],
+            user=request.user,
+            basis_of=lambda case: access.case_basis(case, request.user),
+            what="team_meeting_minutes",
+        )
+        context["minutes"] = minutes
     return context
 
 
@@ -308,13 +316,12 @@ def team_meeting_pdf(request: HttpRequest, school_id: int, meeting_uuid) -> Http
     if meeting.is_running:
         raise Http404
     minutes = tm.minutes_for(request.user, meeting)
-    for entry in minutes:
-        log_case_read(
-            entry.case,
-            user=request.user,
-            basis=access.case_basis(entry.case, request.user),
-            what="team_meeting_minutes",
-        )
+    log_case_reads(
+        [entry.case for entry in minutes],
+        user=request.user,
+        basis_of=lambda case: access.case_basis(case, request.user),
+        what="team_meeting_minutes",
+    )
     context = {
         "school_name": school.name,
         "meeting": meeting,

@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import retarget
 
-from fravaer import access
+from fravaer import access, overviews
 from fravaer.actions import (
     FlagRuleError,
     RuleSettingError,
@@ -66,9 +66,11 @@ def _inbox_context(request: HttpRequest, page_number) -> dict:
     page = Paginator(notifications, INBOX_PAGE_SIZE).get_page(page_number)
     preview_ids = {n.pk: sorted(n.flag_ids)[:INBOX_PREVIEW_FLAGS] for n in page}
     flags = access.message_flags(request.user, page, first=INBOX_PREVIEW_FLAGS).in_bulk()
+    subjects = overviews.notice_subjects(page)
     for n in page:
         n.preview = [flags[fid] for fid in preview_ids[n.pk] if fid in flags]
         n.more = n.flag_count - len(preview_ids[n.pk])
+        n.subject = subjects.get(n.pk, "")
     return {"page": page}
 
 

@@ -24,7 +24,7 @@ EXPORT_FORMATS = ("csv", "xlsx", "pdf")
 
 def _month_or_404(raw: str):
     month = overviews.parse_month(raw)
-    if month is None:
+    if month is None or not overviews.has_begun(month, timezone.localdate()):
         raise Http404
     return month
 
@@ -47,9 +47,12 @@ def monthly_overview(request: HttpRequest, school_id: int, month: str = "") -> H
         raw = request.GET.get("maaned", "").strip()
         if raw:
             chosen = overviews.parse_month(raw)
-            if chosen is not None:
+            if chosen is None:
+                month_error = _("Skriv måneden som ÅÅÅÅ-MM, for eksempel 2026-10.")
+            elif not overviews.has_begun(chosen, timezone.localdate()):
+                month_error = _("Måneden har ikke begynt ennå. Velg en måned som har begynt.")
+            else:
                 return redirect("fravaer:monthly_overview_month", school.pk, f"{chosen:%Y-%m}")
-            month_error = _("Skriv måneden som ÅÅÅÅ-MM, for eksempel 2026-10.")
         month_value = overviews.default_month(timezone.localdate())
     overview, panels = _overview(request, school, month_value)
     context = {

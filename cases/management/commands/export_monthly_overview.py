@@ -44,6 +44,8 @@ class Command(BaseCommand):
         month = overviews.parse_month(raw_month)
         if month is None:
             raise CommandError(f"--month: ugyldig måned «{raw_month}» (bruk YYYY-MM).")
+        if not overviews.has_begun(month, timezone.localdate()):
+            raise CommandError(f"--month: måneden {raw_month} har ikke begynt ennå.")
         overview = overviews.monthly_overview(school, month, today=timezone.localdate())
         if overview.school_year is None:
             raise CommandError(f"{raw_month} er ikke i noe skoleår.")
