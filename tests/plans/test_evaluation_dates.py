@@ -149,3 +149,22 @@ def test_the_pages_link_the_agreement_pdf_of_the_version_shown(
     assert f'href="{pdf_url}"' in html
     assert str(later.uuid) not in html
     assert client.get(pdf_url)["Content-Type"] == "application/pdf"
+
+
+def test_the_plan_page_links_the_draft_as_a_pdf_too(client_for, pupil, group, contact_teacher):
+    from cases.actions.core import open_case
+    from tests.conftest import make_pupil
+    from tests.factories import at_level, make_plan, next_plan_version
+
+    case = at_level(
+        open_case(make_pupil(group), school=group.school, concern="Fravær", by=contact_teacher),
+        "1",
+        by=contact_teacher,
+    )
+    current = make_plan(case, by=contact_teacher)
+    draft = next_plan_version(current, agree=False)
+    html = client_for(contact_teacher).get(reverse("plans:plan", args=[case.uuid])).content.decode()
+    for version in (current, draft):
+        pdf_url = reverse("plans_documents:agreement_version", args=[case.uuid, version.uuid])
+        assert f'href="{pdf_url}" download' in html
+    assert "Last ned utkastet, versjon 2 (PDF)" in html
