@@ -211,6 +211,61 @@ class EffectChart:
             ) % {"n": len(self.markers)}
         return text
 
+    # The print variant's geometry (templates/plans/pdf/_effect_chart.html): one path
+    # per series instead of an element per week, so that a year of weeks stays a few
+    # dozen SVG nodes for WeasyPrint (a PDF has no pointer to show a week's title).
+
+    @property
+    def holiday_path(self) -> str:
+        return _bars((w.x, self.top, w.width, self.plot_height) for w in self.weeks if w.holiday)
+
+    @property
+    def days_path(self) -> str:
+        return _bars(
+            (w.x, w.days_y, w.width, w.days_height) for w in self.weeks if w.days and not w.holiday
+        )
+
+    @property
+    def lessons_path(self) -> str:
+        return _bars(
+            (w.x, w.lessons_y, w.width, w.lessons_height)
+            for w in self.weeks
+            if w.lessons and not w.holiday
+        )
+
+    @property
+    def late_weeks(self) -> list[ChartWeek]:
+        return [w for w in self.weeks if w.late and not w.holiday]
+
+    @property
+    def month_weeks(self) -> list[ChartWeek]:
+        return [w for w in self.weeks if w.month_label]
+
+    @property
+    def marker_halo_path(self) -> str:
+        """The markers' lines' white halo, all in one path."""
+        return " ".join(f"M{_n(m.x)} {_n(m.label_y + 7)}V{self.base}" for m in self.markers)
+
+    @property
+    def marker_line_paths(self) -> list[dict]:
+        """The markers' lines, one path per dash pattern (a kind of marker)."""
+        by_dash: dict[str, list[str]] = {}
+        for m in self.markers:
+            by_dash.setdefault(m.dash, []).append(f"M{_n(m.x)} {_n(m.label_y + 7)}V{self.base}")
+        return [{"dash": dash, "d": " ".join(parts)} for dash, parts in by_dash.items()]
+
+
+def _n(value: float) -> str:
+    """A number for SVG path data: never localised, no trailing ".0"."""
+    return f"{value:g}" if value != int(value) else str(int(value))
+
+
+def _bars(rects) -> str:
+    """Rectangles (x, y, width, height) as one SVG path's data."""
+    return " ".join(
+        f"M{_n(x)} {_n(y)}h{_n(w)}v{_n(h)}h-{_n(w)}z" for x, y, w, h in rects if w and h
+    )
+
 
 # --- reading -------------------------------------------------------------------------
 

@@ -12,11 +12,12 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from cases.deadlines import deadline_days, deadline_due
-from cases.models import Case, Level
+from cases.models import Case, Deadline, Level
 from plans import rules
 from plans.models import (
     Agreement,
     Arena,
+    Evaluation,
     Goal,
     Measure,
     MeasureReview,
@@ -325,3 +326,51 @@ def participants(version: PlanVersion) -> list[str]:
     if version.others:
         names.append(version.others)
     return names
+
+
+@dataclass(frozen=True)
+class EvaluationDates:
+    """A version's evaluation date as agreed (`original`), and the one in force
+    (`in_force`): after an evaluation with outcome "continue" the plan is evaluated
+    again on a new date (`plans.actions.evaluations`), and an agreed version is never
+    edited, so its own `evaluation_date` becomes history."""
+
+    original: dt.date | None
+    in_force: dt.date | None
+
+    @property
+    def moved(self) -> bool:
+        return self.in_force is not None and self.in_force != self.original
+
+
+def evaluation_dates(version: PlanVersion) -> EvaluationDates:
+    """The version's evaluation dates: for the version in force, the pending evaluation
+    deadline (the date the deadline runs to, moved to a school day), else the latest
+    "continue" evaluation's new date, else the version's own. Two queries, whatever the
+    number of evaluations; none for a draft."""
+    original = version.evaluation_date
+    if version.status == PlanVersion.Status.DRAFT:
+        return EvaluationDates(original, original)
+    latest = (
+        Evaluation.objects.filter(version=version, next_evaluation_date__isnull=False)
+        .order_by("-held_on", "-pk")
+        .values_list("next_evaluation_date", flat=True)
+        .first()
+    )
+    # Asked for every version, in force or not, so that a page's query count does not
+    # depend on which version it shows.
+    pending = (
+        Deadline.objects.filter(
+            case__agreement__pk=version.agreement_id,
+            kind__in=set(rules.EVALUATION_DEADLINE.values()),
+            met_at__isnull=True,
+            cancelled_at__isnull=True,
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("due", flat=True)
+        .first()
+    )
+    in_force = latest or original
+    if version.status == PlanVersion.Status.AGREED and pending is not None:
+        in_force = pending
+    return EvaluationDates(original, in_force)

@@ -117,6 +117,7 @@ def plan_page(request: HttpRequest, case_uuid) -> HttpResponse:
         "state": state,
         "may_edit": access.may_edit_plan(grant) and case.is_open,
         "level_allows_plan": case.level in rules.PLAN_LEVELS,
+        "may_download": access.may_download_documents(grant),
     }
     for name in ("current", "draft"):
         version = getattr(state, name)
@@ -125,6 +126,8 @@ def plan_page(request: HttpRequest, case_uuid) -> HttpResponse:
             context[f"{name}_measures"] = measures
             context[f"{name}_circle"] = queries.measure_circle(measures)
             context[f"{name}_participants"] = queries.participants(version)
+    if state.current is not None:
+        context["current_dates"] = queries.evaluation_dates(state.current)
     return render(request, "plans/plan.html", context)
 
 
@@ -514,6 +517,8 @@ def version_detail(request: HttpRequest, case_uuid, number: int) -> HttpResponse
         "measures": measures,
         "circle": queries.measure_circle(measures),
         "participants": queries.participants(version),
+        "dates": queries.evaluation_dates(version),
+        "may_download": access.may_download_documents(grant),
     }
     return render(request, "plans/version.html", context)
 

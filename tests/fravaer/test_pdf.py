@@ -95,3 +95,32 @@ def test_pdf_response_is_an_uncached_attachment():
     )
     assert "no-store" in response["Cache-Control"]
     assert "private" in response["Cache-Control"]
+
+
+def test_font_configuration_is_kept_per_thread_and_reused():
+    """One FontConfiguration per thread, kept between documents (our fonts are decoded
+    once), and never shared between threads (Pango's font maps are not thread-safe)."""
+    import threading
+
+    first = pdf._font_config()
+    assert pdf._font_config() is first
+    pdf.html_to_pdf(_html("<p>Ett</p>"))
+    pdf.html_to_pdf(_html("<p>To</p>"))
+    assert pdf._font_config() is first
+
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(pdf._font_config()))
+    thread.start()
+    thread.join()
+    assert seen and seen[0] is not first
+
+
+def test_documents_render_in_parallel_threads_with_our_font():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pdfs = list(pool.map(lambda n: pdf.html_to_pdf(_html(f"<p>Dokument {n}</p>")), range(4)))
+    for n, data in enumerate(pdfs):
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        assert f"Dokument {n}" in reader.pages[0].extract_text()
+        assert any("Inter" in name for name in _fonts(reader))

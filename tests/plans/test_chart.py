@@ -279,3 +279,55 @@ def test_case_page_panels_read_the_year_once_whatever_the_data(
         by=contact_teacher,
     )
     assert panel_queries(rf, case, contact_teacher, django_assert_num_queries) == few
+
+
+def render_print(chart) -> str:
+    return render_to_string("plans/pdf/_effect_chart.html", {"chart": chart})
+
+
+def test_print_chart_draws_each_series_as_one_path_and_has_no_table(
+    case, pupil, contact_teacher, holiday
+):
+    """The PDF's chart: the same data in a few dozen nodes, whatever the weeks."""
+    for monday in (WEEK_46, WEEK_46 - dt.timedelta(weeks=2), WEEK_46 - dt.timedelta(weeks=4)):
+        absence(pupil, monday, contact_teacher)
+        absence(pupil, monday + dt.timedelta(days=1), contact_teacher, kind="lesson", lessons=2)
+        absence(pupil, monday + dt.timedelta(days=2), contact_teacher, kind="late")
+    chart_version(case, contact_teacher, agreed_on=dt.date(2026, 9, 14))
+    chart = effect_chart(case, today=timezone.localdate())
+    html = render_print(chart)
+    uid = f"effekt-{case.uuid.hex[:12]}"
+    # Accessible as the page's: an image with a title and a description.
+    assert f'role="img" aria-labelledby="{uid}-title {uid}-desc"' in html
+    assert f'<title id="{uid}-title">Fravær uke for uke dette skoleåret</title>' in html
+    assert "3 hele dager, 6 enkelttimer og 3 forsentkomminger" in html
+    # One bar per week with absence, each a subpath of its series' single path.
+    assert chart.days_path.count("M") == 3 and chart.lessons_path.count("M") == 3
+    holidays = [w for w in chart.weeks if w.holiday]  # the autumn break, the summer's end
+    assert len(holidays) == 2 and chart.holiday_path.count("M") == 2
+    assert html.count(f'fill="url(#{uid}-lessons)"') == 1
+    assert html.count(f'fill="url(#{uid}-holiday)"') == 1
+    assert html.count("<pattern") == 2 and "<rect x=" not in html
+    # No per-week titles and no week table on paper; the legend and the markers stay.
+    assert "<title>" not in html and "<table" not in html
+    assert "Enkelttimer (skravert)" in html and "Tiltaksplan versjon 1 avtalt" in html
+    assert "style=" not in html
+    assert not any("," in part.split('"')[0] for part in html.split(' d="')[1:])
+
+
+def test_print_chart_node_count_does_not_grow_with_weeks(case, pupil, contact_teacher):
+    import re
+
+    def nodes(today):
+        html = render_print(effect_chart(case, today=today))
+        return len(re.findall(r"<(?:rect|path|line|g|title)\b", html))
+
+    for monday in (dt.date(2026, 8, 17) + dt.timedelta(weeks=n) for n in range(14)):
+        absence(pupil, monday, contact_teacher)
+    assert nodes(dt.date(2026, 8, 30)) == nodes(dt.date(2026, 11, 18))
+
+
+def test_page_chart_keeps_its_table_and_week_titles(case, pupil, contact_teacher):
+    absence(pupil, WEEK_46, contact_teacher)
+    html = render(effect_chart(case, today=timezone.localdate()))
+    assert "<table" in html and "<title>Uke 46: 1 hele dager" in html
