@@ -841,3 +841,12 @@ def attendance_contact_at(school, username="naervaer@nordby.no"):
     user = make_user(username)
     StaffRole.objects.create(user=user, role="attendance_contact", school=school)
     return user
+
+
+def school_days_ahead(day: dt.date, n: int) -> dt.date:
+    """The weekday `n` weekdays after `day` (tests without holidays in between)."""
+    while n:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day

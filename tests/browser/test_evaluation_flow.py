@@ -15,17 +15,9 @@ from playwright.sync_api import expect
 
 from cases.actions.core import open_case
 from tests.browser.conftest import assert_clean_console, axe_check, login, screenshot
-from tests.factories import agreed_version, at_level
+from tests.factories import agreed_version, at_level, school_days_ahead
 
 pytestmark = pytest.mark.browser
-
-
-def school_days_ahead(day: dt.date, n: int) -> dt.date:
-    while n:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5:
-            n -= 1
-    return day
 
 
 @pytest.fixture
