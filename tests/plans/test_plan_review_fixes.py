@@ -1,0 +1,155 @@
+"""Defects found in the review of the plan editor (issue #14), each pinned: a new
+short-term goal cannot have a target date already passed (a carried-over goal keeps
+its own), and a tapering step must fall within its measure's period. Both refusals are
+shown at their field with what was typed kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from plans.actions.versions import add_tapering_step, save_goal
+from plans.models import Goal, Measure, PlanVersion, TaperingStep
+from tests.conftest import TODAY
+from tests.factories import make_plan, next_plan_version, refused
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name, case, *rest):
+    return reverse(f"plans:{name}", args=[case.uuid, *rest])
+
+
+def test_a_new_goal_with_a_passed_target_date_is_refused(case, contact_teacher):
+    draft = make_plan(case, by=contact_teacher, agreed=False)
+    refused(
+        "goal_target_in_past",
+        save_goal,
+        draft,
+        revision=draft.revision,
+        by=contact_teacher,
+        text="Møter hver dag",
+        target_date=TODAY - dt.timedelta(days=1),
+    )
+    assert draft.goals.count() == 1
+
+
+def test_a_carried_over_goal_keeps_its_passed_date_when_its_text_changes(case, contact_teacher):
+    first = make_plan(case, by=contact_teacher)
+    draft = next_plan_version(first, agree=False)
+    goal = draft.goals.get()
+    Goal.objects.filter(pk=goal.pk).update(target_date=TODAY - dt.timedelta(days=7))
+    goal.refresh_from_db()
+    draft.refresh_from_db()
+    save_goal(
+        draft,
+        revision=draft.revision,
+        by=contact_teacher,
+        goal=goal,
+        text="Ny tekst",
+        target_date=goal.target_date,
+    )
+    goal.refresh_from_db()
+    assert goal.text == "Ny tekst"
+    draft.refresh_from_db()
+    refused(
+        "goal_target_in_past",
+        save_goal,
+        draft,
+        revision=draft.revision,
+        by=contact_teacher,
+        goal=goal,
+        text="Ny tekst",
+        target_date=TODAY - dt.timedelta(days=3),
+    )
+
+
+def test_the_goal_form_shows_the_passed_date_at_its_field_and_keeps_the_text(
+    client_for, case, contact_teacher
+):
+    draft = make_plan(case, by=contact_teacher, agreed=False)
+    response = client_for(contact_teacher).post(
+        url("add", case, "delmal"),
+        {
+            "goal-revision": draft.revision,
+            "goal-text": "Møter til første time",
+            "goal-target_date": "2020-01-01",
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="id_goal-target_date-err"' in body
+    assert "Måldatoen kan ikke være passert" in body
+    assert "Møter til første time" in body
+    assert draft.goals.count() == 1
+
+
+def _special(draft) -> Measure:
+    return draft.measures.get(special_arrangement=True)
+
+
+def test_a_tapering_step_before_the_measure_starts_is_refused(case, contact_teacher):
+    draft = make_plan(case, by=contact_teacher, agreed=False)
+    measure = _special(draft)
+    before = measure.steps.count()
+    refused(
+        "step_outside_measure",
+        add_tapering_step,
+        draft,
+        revision=draft.revision,
+        by=contact_teacher,
+        measure=measure,
+        starts_on=measure.starts_on - dt.timedelta(days=1),
+        description="Skoledag til kl. 11",
+    )
+    assert measure.steps.count() == before
+
+
+def test_a_tapering_step_after_the_measure_ends_is_refused(case, contact_teacher):
+    draft = make_plan(case, by=contact_teacher, agreed=False)
+    measure = _special(draft)
+    Measure.objects.filter(pk=measure.pk).update(ends_on=TODAY + dt.timedelta(weeks=4))
+    measure.refresh_from_db()
+    refused(
+        "step_outside_measure",
+        add_tapering_step,
+        draft,
+        revision=draft.revision,
+        by=contact_teacher,
+        measure=measure,
+        starts_on=TODAY + dt.timedelta(weeks=5),
+        description="Full skoledag",
+    )
+    add_tapering_step(
+        draft,
+        revision=draft.revision,
+        by=contact_teacher,
+        measure=measure,
+        starts_on=TODAY + dt.timedelta(weeks=4),
+        description="Full skoledag",
+    )
+    assert TaperingStep.objects.filter(measure=measure, description="Full skoledag").exists()
+
+
+def test_the_step_form_shows_the_refusal_at_the_date_and_keeps_the_text(
+    client_for, case, contact_teacher
+):
+    draft = make_plan(case, by=contact_teacher, agreed=False)
+    measure = _special(draft)
+    prefix = f"trinn{measure.pk}"
+    response = client_for(contact_teacher).post(
+        url("tapering_step", case, measure.pk),
+        {
+            f"{prefix}-revision": draft.revision,
+            f"{prefix}-starts_on": "2020-01-01",
+            f"{prefix}-description": "Skoledag til kl. 11",
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="id_{prefix}-starts_on-err"' in body
+    assert "Trinnet kan ikke starte før tiltaket starter" in body
+    assert "Skoledag til kl. 11" in body
+    assert PlanVersion.objects.get(pk=draft.pk).revision == draft.revision
