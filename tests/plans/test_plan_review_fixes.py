@@ -153,3 +153,17 @@ def test_the_step_form_shows_the_refusal_at_the_date_and_keeps_the_text(
     assert "Trinnet kan ikke starte før tiltaket starter" in body
     assert "Skoledag til kl. 11" in body
     assert PlanVersion.objects.get(pk=draft.pk).revision == draft.revision
+
+
+def test_every_remove_button_on_the_draft_asks_first(client_for, case, contact_teacher):
+    """One click on "Fjern tiltaket" removed a measure with its tapering plan, without
+    a question and without undo: the forms carry `data-confirm` (static/js/app.js)."""
+    make_plan(case, by=contact_teacher, agreed=False)
+    body = client_for(contact_teacher).get(url("draft", case)).content.decode()
+    remove_action = f'action="{url("remove", case)}"'
+    forms = [chunk for chunk in body.split("<form")[1:] if remove_action in chunk.split(">")[0]]
+    # A goal, three measures, the special arrangement's steps and an attendance day.
+    assert len(forms) >= 5
+    question = 'data-confirm="Fjerne dette fra utkastet? Det kan ikke angres."'
+    for form in forms:
+        assert question in form.split(">")[0]
