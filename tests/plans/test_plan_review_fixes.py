@@ -167,3 +167,16 @@ def test_every_remove_button_on_the_draft_asks_first(client_for, case, contact_t
     question = 'data-confirm="Fjerne dette fra utkastet? Det kan ikke angres."'
     for form in forms:
         assert question in form.split(">")[0]
+
+
+def test_compare_says_why_the_newer_version_was_made(client_for, case, contact_teacher):
+    """The reason typed when version 2 was drafted ("Hvorfor planen endres") was on no
+    page that compares the versions."""
+    first = make_plan(case, by=contact_teacher)
+    draft = next_plan_version(first, agree=False)
+    PlanVersion.objects.filter(pk=draft.pk).update(
+        change_reason="Eleven klarer mer: oppmøte flyttes til 08.30."
+    )
+    body = client_for(contact_teacher).get(url("compare", case) + "?fra=1&til=2").content.decode()
+    assert "Hvorfor versjon 2 ble laget:" in body
+    assert "Eleven klarer mer: oppmøte flyttes til 08.30." in body
