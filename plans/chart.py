@@ -74,6 +74,15 @@ class Marker:
     number: int = 0
     x: float = 0.0
     label_y: float = 0.0
+    # The number shown over the line: "3", or "2–6" for the first of several markers
+    # on the same day (their lines coincide); "" for the others of such a day.
+    label: str = ""
+    label_width: float = 16.0
+    label_title: str = ""
+
+    @property
+    def label_left(self) -> float:
+        return round(self.x - self.label_width / 2, 1)
 
     @property
     def symbol(self) -> str:
@@ -391,20 +400,37 @@ def _lay_out(chart: EffectChart) -> None:
             if len(weeks) <= 26 or month % 2 == 0:
                 week.month_label = date_format(week.monday + dt.timedelta(days=3), "b")
     index = {w.monday: i for i, w in enumerate(weeks)}
-    # Each number goes in the first row where it clears the row's last number, so that
-    # markers a few days apart stay readable; when none does, the row with most room.
-    last_x = [float("-inf")] * len(LABEL_ROWS)
+    # Markers on the same day share one label ("2–6"): their lines coincide, and three
+    # rows of numbers cannot hold them all.
+    heads: list[Marker] = []
     for number, marker in enumerate(chart.markers, start=1):
         marker.number = number
         i = index[monday_of(marker.on)]
         marker.x = round(chart.left + i * slot + slot * (marker.on.weekday() + 0.5) / 7, 1)
-        row = next(
-            (r for r, x in enumerate(last_x) if marker.x - x >= LABEL_SPACING),
-            min(range(len(last_x)), key=lambda r: last_x[r]),
-        )
-        last_x[row] = marker.x
-        marker.label_y = LABEL_ROWS[row]
         weeks[i].markers.append(marker)
+        if heads and heads[-1].on == marker.on:
+            head = heads[-1]
+            head.label = f"{head.number}–{number}"
+            head.label_width = 8.0 + 6.0 * len(head.label)
+            head.label_title += f"; {marker.text}"
+            marker.label = ""
+        else:
+            marker.label = str(number)
+            marker.label_title = f"{date_format(marker.on, 'd.m.Y')}: {marker.text}"
+            heads.append(marker)
+    # Each label goes in the first row where it clears the row's last label, so that
+    # markers a few days apart stay readable; when none does, the row with most room.
+    right = [float("-inf")] * len(LABEL_ROWS)
+    for head in heads:
+        row = next(
+            (r for r, edge in enumerate(right) if head.label_left - edge >= LABEL_SPACING - 16),
+            min(range(len(right)), key=lambda r: right[r]),
+        )
+        right[row] = head.x + head.label_width / 2
+        head.label_y = LABEL_ROWS[row]
+    for marker in chart.markers:
+        if not marker.label:
+            marker.label_y = next(h.label_y for h in heads if h.on == marker.on)
 
 
 def effect_chart(

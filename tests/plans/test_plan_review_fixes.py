@@ -180,3 +180,35 @@ def test_compare_says_why_the_newer_version_was_made(client_for, case, contact_t
     body = client_for(contact_teacher).get(url("compare", case) + "?fra=1&til=2").content.decode()
     assert "Hvorfor versjon 2 ble laget:" in body
     assert "Eleven klarer mer: oppmøte flyttes til 08.30." in body
+
+
+def test_markers_on_the_same_day_share_one_label_in_the_chart(case, contact_teacher):
+    """Agreeing a plan marks the version and each measure's start on one day: six
+    numbers on one line, of which three rows showed only three (the rest hidden under
+    them). They now share one label, "2–6", whose title names them all."""
+    import re
+
+    from django.template.loader import render_to_string
+
+    from plans.chart import effect_chart
+    from tests.factories import agreed_version, plan_measure
+
+    v1 = agreed_version(case, contact_teacher, agreed_on=dt.date(2026, 9, 14), status="superseded")
+    for n in range(4):
+        plan_measure(v1, starts_on=dt.date(2026, 9, 21), what=f"Tiltak {n + 1}")
+    agreed_version(case, contact_teacher, agreed_on=dt.date(2026, 9, 21), number=2)
+
+    chart = effect_chart(case, today=TODAY)
+    same_day = [m for m in chart.markers if m.on == dt.date(2026, 9, 21)]
+    assert len(same_day) == 5
+    html = render_to_string("plans/includes/_effect_chart.html", {"chart": chart})
+    shown = re.findall(r'font-weight="bold">([^<]+)</text>', html)
+    first, last = same_day[0].number, same_day[-1].number
+    assert f"{first}–{last}" in shown
+    for m in same_day[1:]:
+        assert str(m.number) not in shown
+    assert all(m.label_y == same_day[0].label_y for m in same_day)
+    assert "Tiltak 1; " in same_day[0].label_title and "Tiltak 4" in same_day[0].label_title
+    # Every marker is still in the list under the chart.
+    for m in chart.markers:
+        assert f'<li value="{m.number}">' in html
