@@ -66,6 +66,14 @@ MARKER_STYLE = {
 }
 
 
+def _whole_days(n: int) -> str:
+    return ngettext("%(n)s hel dag", "%(n)s hele dager", n) % {"n": n}
+
+
+def _late(n: int) -> str:
+    return ngettext("%(n)s forsentkomming", "%(n)s forsentkomminger", n) % {"n": n}
+
+
 @dataclass
 class Marker:
     on: dt.date
@@ -144,9 +152,12 @@ class ChartWeek:
         """What a pointer over the week's bar shows."""
         if self.holiday:
             return _("Uke %(week)s: ingen skoledager") % {"week": self.number}
-        return _(
-            "Uke %(week)s: %(days)s hele dager, %(lessons)s timer, %(late)s forsentkomminger"
-        ) % {"week": self.number, "days": self.days, "lessons": self.lessons, "late": self.late}
+        return _("Uke %(week)s: %(days)s, %(lessons)s, %(late)s") % {
+            "week": self.number,
+            "days": _whole_days(self.days),
+            "lessons": ngettext("%(n)s time", "%(n)s timer", self.lessons) % {"n": self.lessons},
+            "late": _late(self.late),
+        }
 
 
 @dataclass
@@ -203,14 +214,14 @@ class EffectChart:
     def description(self) -> str:
         """The SVG's `<desc>`: what the chart shows, in words."""
         text = _(
-            "Fravær uke for uke fra %(start)s til %(until)s: %(days)s hele dager, "
-            "%(lessons)s enkelttimer og %(late)s forsentkomminger."
+            "Fravær uke for uke fra %(start)s til %(until)s: %(days)s, %(lessons)s og %(late)s."
         ) % {
             "start": date_format(self.start, "d.m.Y"),
             "until": date_format(self.until, "d.m.Y"),
-            "days": self.days,
-            "lessons": self.lessons,
-            "late": self.late,
+            "days": _whole_days(self.days),
+            "lessons": ngettext("%(n)s enkelttime", "%(n)s enkelttimer", self.lessons)
+            % {"n": self.lessons},
+            "late": _late(self.late),
         }
         if self.markers:
             text += " " + ngettext(

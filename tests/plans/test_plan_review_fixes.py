@@ -212,3 +212,14 @@ def test_markers_on_the_same_day_share_one_label_in_the_chart(case, contact_teac
     # Every marker is still in the list under the chart.
     for m in chart.markers:
         assert f'<li value="{m.number}">' in html
+
+
+def test_the_chart_words_agree_with_their_numbers(case, pupil, contact_teacher):
+    """The chart's week titles and description read "1 hele dager, 1 timer" to a
+    screen reader; one is singular now."""
+    from plans.chart import ChartWeek
+
+    week = ChartWeek(monday=dt.date(2026, 11, 9), school_days=5, days=1, lessons=1, late=1)
+    assert week.title == "Uke 46: 1 hel dag, 1 time, 1 forsentkomming"
+    week = ChartWeek(monday=dt.date(2026, 11, 9), school_days=5, days=2, lessons=3, late=0)
+    assert week.title == "Uke 46: 2 hele dager, 3 timer, 0 forsentkomminger"
