@@ -219,7 +219,7 @@ def generate(spec: Spec) -> Generated:
             username = f"bench{spec.seed}-s{school + 1:03d}-{role}{n}@example.no"
             users.append(
                 (uid, "!", False, username, role.title(), f"S{school + 1}", username, False)
-                + (True, joined)
+                + (True, joined, False)
             )
             return uid
 
@@ -373,6 +373,7 @@ USER_FIELDS = (
     "is_staff",
     "is_active",
     "date_joined",
+    "week_email",
 )
 RECORD_FIELDS = (
     "id",

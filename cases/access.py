@@ -456,12 +456,24 @@ def may_open_case(user: User, *, school_id: int, is_contact_teacher: bool) -> bo
     )
 
 
+# Who sees a school's case board: the team and the leaders, who assign the owners, and
+# the attendance contact, who reads it (issue #15: they could open a case by its
+# address but had no list). Reading a case from it is `visible_cases`' to decide.
+BOARD_ROLES = TEAM_ROLES + LEADER_ROLES + ATTENDANCE_ROLES
+
+
 def board_schools(user: User) -> QuerySet:
-    """Schools whose case board the user sees: the team's and the leaders'."""
+    """Schools whose case board the user sees, each with `assigns_owners`: whether the
+    user may change owners on it (`CaseAccess.can_assign_owner`'s roles, the team's and
+    the leaders'); the attendance contact's board is read-only."""
     from fravaer.models import School
 
-    return School.objects.filter(
-        pk__in=StaffRole.objects.school_ids(user, TEAM_ROLES + LEADER_ROLES)
+    return School.objects.filter(pk__in=StaffRole.objects.school_ids(user, BOARD_ROLES)).annotate(
+        assigns_owners=Exists(
+            StaffRole.objects.filter(
+                user=user, school_id=OuterRef("pk"), role__in=TEAM_ROLES + LEADER_ROLES
+            )
+        )
     )
 
 
@@ -487,6 +499,12 @@ def team_meeting_or_404(user: User, school_id: int, meeting_uuid):
     if meeting is None:
         raise Http404
     return school, meeting
+
+
+def semester_status_school_or_404(user: User, school_id: int):
+    """The school whose semester status the user reads: its leaders and its
+    school-environment team (the system meeting's members), as the case board."""
+    return board_school_or_404(user, school_id)
 
 
 def owner_candidates(case: Case) -> QuerySet[User]:

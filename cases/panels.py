@@ -10,10 +10,8 @@ import datetime as dt
 from django.http import HttpRequest
 
 from cases import queries
-from cases.access import LEADER_ROLES, TEAM_ROLES, board_schools, visible_cases
+from cases.access import BOARD_ROLES, board_schools, visible_cases
 from fravaer.panels import Panel
-
-BOARD_ROLES = {*LEADER_ROLES, *TEAM_ROLES}
 
 
 def my_cases(request: HttpRequest, *, today: dt.date, **page) -> Panel | None:
@@ -28,7 +26,7 @@ def case_boards(request: HttpRequest, *, today: dt.date, roles: set[str], **page
     """Start page: the team's and leaders' boards with open and overdue counts. Two
     queries, and none for anyone else than school staff (`roles`: the home view's
     `fravaer.access.roles_of`)."""
-    if not roles & BOARD_ROLES:
+    if not roles & set(BOARD_ROLES):
         return None
     schools = list(board_schools(request.user).order_by("name"))
     if not schools:
@@ -85,4 +83,16 @@ def overview_cases(request: HttpRequest, *, school, pupil_ids, **page) -> Panel 
             "case_levels": {pid: str(c.get_level_display()) for pid, c in cases.items()},
         },
         slot="pupil_case",
+    )
+
+
+def week_deadlines(request: HttpRequest, *, week, today: dt.date, **page) -> Panel | None:
+    """The contact teacher's week (`fravaer.week`): the deadlines of the user's cases
+    this week and next, and any passed still pending. One query."""
+    deadlines = queries.followed_deadlines(
+        request.user, week.monday, week.sunday + dt.timedelta(days=7)
+    )
+    return Panel(
+        "cases/includes/_week_deadlines.html",
+        {"deadlines": deadlines, "today": today, "next_monday": week.shifted(1).monday},
     )

@@ -537,6 +537,8 @@ BASIS_LABELS = {
 }
 
 WHAT_LABELS = {
+    # The plans app's evaluation page (`plans.views.evaluations`).
+    "evaluation": _("En evaluering av tiltaksplanen"),
     "case_page": _("Sakssiden"),
     "access_log": _("Innsynsloggen"),
     "meeting": _("Møtesiden"),
@@ -551,6 +553,12 @@ WHAT_LABELS = {
     "plan_draft": _("Utkast til tiltaksplan"),
     "plan_version": _("En versjon av tiltaksplanen"),
     "plan_compare": _("Sammenligning av versjoner av tiltaksplanen"),
+    # The plans app's documents (`plans.documents.LOG_WHAT`), named here so the log
+    # reads them without cases importing plans.
+    "pdf:agreement": _("Samarbeidsavtalen (PDF)"),
+    "pdf:minutes": _("Referat (PDF)"),
+    "pdf:consent": _("Samtykkeskjema (PDF)"),
+    "pdf:evaluation": _("Evalueringsrapport (PDF)"),
 }
 
 
@@ -564,6 +572,28 @@ def followed_cases(user: User, today: dt.date) -> list[Case]:
             .filter(status=Case.Status.OPEN)
             .filter(Q(is_owner=True) | Q(is_coordinator=True) | Q(is_contact=True))
         ).order_by(F("next_due").asc(nulls_last=True), "pupil__last_name", "pupil__first_name")
+    )
+
+
+def followed_deadlines(user: User, first: dt.date, last: dt.date) -> list[Deadline]:
+    """The pending deadlines from `first` to `last` (and any passed before and still
+    pending) of the open cases the user follows up (`followed_cases`' cases), the
+    nearest first, each with its case and pupil: the contact teacher's week. One
+    query; reads go through `access.visible_cases`."""
+    followed = (
+        access.visible_cases(user, first)
+        .filter(status=Case.Status.OPEN)
+        .filter(Q(is_owner=True) | Q(is_coordinator=True) | Q(is_contact=True))
+    )
+    return list(
+        Deadline.objects.filter(
+            case__in=followed.values("pk"),
+            met_at__isnull=True,
+            cancelled_at__isnull=True,
+            due__lte=last,
+        )
+        .select_related("case__pupil")
+        .order_by("due", "pk")
     )
 
 

@@ -4,11 +4,17 @@ board and deadlines, the team's meeting)."""
 
 from django.urls import path
 
-from cases.views import board, case, consent, meetings, team_meeting
+from cases.views import board, case, consent, meetings, semester, team_meeting
 
 app_name = "cases"
 
 urlpatterns = [
+    path("skole/<int:school_id>/semester/", semester.semester_status_page, name="semester_status"),
+    path(
+        "skole/<int:school_id>/semester/pdf/",
+        semester.semester_status_pdf,
+        name="semester_status_pdf",
+    ),
     path("saker/<uuid:case_uuid>/", case.case_detail, name="case"),
     path("saker/<uuid:case_uuid>/niva/", case.case_level, name="case_level"),
     path("saker/<uuid:case_uuid>/avslutt/", case.case_close, name="case_close"),

@@ -48,7 +48,7 @@ from fravaer.models import (
     TeachingAssignment,
     User,
 )
-from fravaer.thresholds import CONTACT, LEADERS, RULES, TEAM
+from fravaer.thresholds import CONTACT, LEADERS, NURSE, RULES, TEAM
 
 SCHOOL_ROLES = [str(r) for r in StaffRole.SCHOOL_ROLES]
 # Roles that may upload roster and absence files for their school.
@@ -317,7 +317,11 @@ def contact_teacher_flags(user: User, day: dt.date | None = None) -> QuerySet[Fl
 HANDOVER_ROLES = (StaffRole.Role.SCHOOL_LEADER, StaffRole.Role.ENVIRONMENT_TEAM)
 # The staff roles behind the rule table's recipients (`thresholds.Rule.recipients`)
 # besides the contact teacher.
-RECIPIENT_ROLES = {LEADERS: StaffRole.Role.SCHOOL_LEADER, TEAM: StaffRole.Role.ENVIRONMENT_TEAM}
+RECIPIENT_ROLES = {
+    LEADERS: StaffRole.Role.SCHOOL_LEADER,
+    TEAM: StaffRole.Role.ENVIRONMENT_TEAM,
+    NURSE: StaffRole.Role.SCHOOL_NURSE,
+}
 
 
 def _rules_reaching(who: str) -> frozenset[str]:

@@ -58,4 +58,36 @@ def check_extension_points(app_configs, **kwargs):
                 import_string(path)
             except ImportError as exc:
                 errors.append(Error(f"{key}: cannot import {path!r} ({exc}).", id="fravaer.E002"))
+    errors += _check_rollup_contributors()
+    return errors
+
+
+def _check_rollup_contributors() -> list[Error]:
+    """`ROLLUP_CONTRIBUTORS` names `fravaer.rollups.Contributor` objects whose metric
+    names are unique (two apps writing one metric would overwrite each other)."""
+    from fravaer.rollups import Contributor
+
+    errors, seen = [], set()
+    for path in getattr(settings, "ROLLUP_CONTRIBUTORS", ()):
+        try:
+            found = import_string(path)
+        except ImportError as exc:
+            errors.append(
+                Error(f"ROLLUP_CONTRIBUTORS: cannot import {path!r} ({exc}).", id="fravaer.E002")
+            )
+            continue
+        if not isinstance(found, Contributor):
+            errors.append(
+                Error(f"ROLLUP_CONTRIBUTORS: {path!r} is not a Contributor.", id="fravaer.E003")
+            )
+            continue
+        for metric in found.metrics:
+            if metric.name in seen:
+                errors.append(
+                    Error(
+                        f"ROLLUP_CONTRIBUTORS: metric {metric.name!r} is contributed twice.",
+                        id="fravaer.E004",
+                    )
+                )
+            seen.add(metric.name)
     return errors

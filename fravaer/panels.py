@@ -34,8 +34,12 @@ the absence totals), "flag_actions" (inside each active flag; `pupil`, `flag`).
 its CSV/XLSX exports; `school=`, `pupil_ids=` the pupils in its rows): "pupil_case" (in
 each pupil's row; `row`); a panel there may give `case_levels` (pupil id → the level in
 words) in its context, which the exports read (`fravaer.overviews.case_levels`).
+`week` (the contact teacher's week, `fravaer.views.week`; `week=` the
+`fravaer.week.Week`, `today=`): "main" (after the classes).
 `case_detail` (the cases app's case page, for `plans`; `case=`, `grant=` the
 `CaseAccess`): "main" (after the mappings; also in the page's htmx body).
+`meeting_detail` (the cases app's meeting page; `case=`, `grant=`, `meeting=`):
+"minutes" (under a held meeting's minutes).
 """
 
 from __future__ import annotations

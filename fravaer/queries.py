@@ -30,6 +30,7 @@ from fravaer.models import (
     Flag,
     Group,
     Municipality,
+    NonSchoolDay,
     Pupil,
     School,
     SchoolYear,
@@ -225,6 +226,29 @@ def year_totals(
     ).get(pupil.pk, AbsenceTotals())
     totals.school_days = calendar.count_school_days(school_year.start, until)
     totals.scheduled_lessons = totals.school_days * group.lessons_per_day
+    return totals
+
+
+def pupil_period_totals(
+    pupil: Pupil,
+    *,
+    lessons_per_day: int,
+    calendar: SchoolCalendar,
+    start: dt.date,
+    end: dt.date,
+) -> AbsenceTotals:
+    """The pupil's totals from `start` to `end` (both included), in one query, counted
+    as `year_totals` counts them (`period_totals`), with the period's school days and
+    scheduled lessons: `lessons_per_day` for every school day (non-school days left
+    out; `calendar` must hold the school's non-school days of the period). An empty
+    period (`end` before `start`) has no school days and no absence."""
+    if end < start:
+        return AbsenceTotals()
+    totals = period_totals([pupil.pk], start=start, end=end, lessons_per_day=lessons_per_day).get(
+        pupil.pk, AbsenceTotals()
+    )
+    totals.school_days = calendar.count_school_days(start, end)
+    totals.scheduled_lessons = totals.school_days * lessons_per_day
     return totals
 
 
@@ -544,6 +568,51 @@ def flagged_pupils(flags: QuerySet[Flag]) -> list[FlaggedPupil]:
     return list(by_pupil.values())
 
 
+# How many pupils' cards the start page shows whole: the most urgent, at most
+# `HOME_CARDS` of them and no more than `HOME_FLAGS` flags in all (a card shows every
+# flag of its pupil, with the records behind it and a form), but always the first.
+# The rest are one line each, and their cards come on demand ("Vis alle",
+# `fravaer.views.home`). So the page stays about the same size with 89 flags as
+# with 9 (issue #15: 274 KB and 11 600 px on a phone before).
+HOME_CARDS = 5
+HOME_FLAGS = 12
+
+
+def whole_cards(entries: list[FlaggedPupil]) -> int:
+    """How many of `entries` (in `by_urgency`'s order) the start page shows whole."""
+    shown = flags = 0
+    for entry in entries[:HOME_CARDS]:
+        flags += len(entry.flags)
+        if shown and flags > HOME_FLAGS:
+            break
+        shown += 1
+    return shown
+
+
+def urgency(entry: FlaggedPupil) -> tuple:
+    """The start page's order of pupils, the most urgent first:
+    1. a pupil with undocumented absence still waiting for contact with the home (the
+       contact teacher is to call the home today, seed 000);
+    2. then by the pupil's most severe rule, in `CARD_ORDER` (what the leaders are told
+       of as well, the windows, the months, the early notice, illness last);
+    3. then the most recently flagged first, and by name to break ties.
+    `flagged_pupils` has arranged each card, so `entry.shown[0]` is its most severe
+    flag."""
+    rank = {rule: i for i, rule in enumerate(CARD_ORDER)}
+    worst = min(rank.get(f.rule, len(rank)) for f in entry.flags)
+    return (
+        worst,  # `undocumented` is CARD_ORDER's first
+        -entry.newest.timestamp(),
+        entry.pupil.last_name,
+        entry.pupil.first_name,
+        entry.pupil.pk,
+    )
+
+
+def by_urgency(entries: list[FlaggedPupil]) -> list[FlaggedPupil]:
+    return sorted(entries, key=urgency)
+
+
 def with_evidence(flagged: list[FlaggedPupil]) -> list[FlaggedPupil]:
     """`flagged_pupils` with `evidence` on each flag, as on the pupil page, so that the
     start page shows the records behind a flag as the answer to acknowledging it does.
@@ -640,3 +709,155 @@ def pupil_flags(pupil: Pupil, records: list[AbsenceRecord]) -> PupilFlags:
         past=[f for f in flags if f.status != Flag.Status.ACTIVE and not is_pattern(f.rule)],
         patterns=[f for f in flags if is_pattern(f.rule)],
     )
+
+
+# --- periods (the rollup, the semester status) --------------------------------------
+
+
+@dataclass
+class GroupPeriod:
+    """A class's absence over a period: the absent lessons of its pupils while they
+    were enrolled in it (whole days at the class's lessons per day, plus lesson
+    absence; late arrivals counted apart), and its school time (each enrollment's
+    school days in the period at the class's lessons per day). `pupil_ids` are the
+    pupils enrolled on at least one day of the period; they are kept in memory for
+    counting and never leave the read."""
+
+    group_id: int
+    school_id: int
+    grade: int
+    name: str
+    totals: AbsenceTotals = field(default_factory=AbsenceTotals)
+    pupil_ids: set[int] = field(default_factory=set)
+
+    @property
+    def pupils(self) -> int:
+        return len(self.pupil_ids)
+
+
+def _school_day_counter(days: Iterable[dt.date], first: dt.date, last: dt.date):
+    """A function (a, b) → the number of school days from a to b, both included,
+    within [first, last], from one pass over the calendar."""
+    import bisect
+
+    ordered = sorted(d for d in days if first <= d <= last)
+
+    def count(a: dt.date, b: dt.date) -> int:
+        if b < a:
+            return 0
+        return bisect.bisect_right(ordered, b) - bisect.bisect_left(ordered, a)
+
+    return count
+
+
+def period_by_group(school_ids: Iterable[int], first: dt.date, last: dt.date) -> list[GroupPeriod]:
+    """Every class of these schools with a pupil enrolled in [first, last], with its
+    absence over the period (`GroupPeriod`): the sum of its enrollments'
+    `enrollment_totals` (the one definition of the figures, so a pupil who changed
+    class mid-period counts in each class for their days there, and removed records
+    never count), with each school's own calendar for the school time. Three queries
+    whatever the number of schools and pupils: the enrollments' aggregate, their
+    classes, and the schools' non-school days."""
+    school_ids = list(school_ids)
+    enrollments = enrollment_totals(
+        Enrollment.objects.filter(group__school_id__in=school_ids),
+        start=first,
+        end=last,
+        calendar=SchoolCalendar(),  # school time is counted below, by each school's
+    )
+    if not enrollments:
+        return []
+    closed: dict[int, dict[dt.date, str]] = defaultdict(dict)
+    for school_id, day in NonSchoolDay.objects.filter(
+        school_id__in=school_ids, date__gte=first, date__lte=last
+    ).values_list("school_id", "date"):
+        closed[school_id][day] = ""
+    counters = {
+        s: _school_day_counter(SchoolCalendar(closed[s]).school_days(first, last), first, last)
+        for s in school_ids
+    }
+    groups: dict[int, GroupPeriod] = {}
+    per_day: dict[int, int] = {}
+    for pk, school_id, grade, name, lessons in Group.objects.filter(
+        pk__in={e.group_id for e in enrollments}
+    ).values_list("pk", "school_id", "grade", "name", "lessons_per_day"):
+        groups[pk] = GroupPeriod(pk, school_id, grade, name)
+        per_day[pk] = lessons
+    for e in enrollments:
+        entry = groups[e.group_id]
+        e.totals.school_days = counters[entry.school_id](e.first, e.last)
+        e.totals.scheduled_lessons = e.totals.school_days * per_day[e.group_id]
+        entry.totals.add(e.totals)
+        entry.pupil_ids.add(e.pupil_id)
+    return sorted(groups.values(), key=lambda g: (g.school_id, g.grade, g.name))
+
+
+def windows_absence(
+    windows: Iterable[tuple[object, int, dt.date, dt.date]],
+) -> dict[object, AbsenceTotals]:
+    """Each window's absence (`key`, pupil id, first, last day): the pupil's absent
+    lessons and school time in it, by the same definition as `period_by_group`
+    (whole days at the lessons per day of the class the pupil was in that day, plus
+    lesson absence; school days of that class's school; removed records left out).
+    Three queries for any number of windows: the pupils' enrollments, their
+    schools' non-school days, and their records in the span of the windows. (The
+    windows differ per pupil, so the records are summed here rather than by
+    `_totals_aggregates`, with the record's own `absent_lessons`.)"""
+    windows = list(windows)
+    if not windows:
+        return {}
+    pupil_ids = {w[1] for w in windows}
+    first = min(w[2] for w in windows)
+    last = max(w[3] for w in windows)
+    enrollments: dict[int, list[tuple]] = defaultdict(list)
+    for pupil_id, start, end, school_id, per_day in (
+        Enrollment.objects.overlapping(first, last)
+        .filter(pupil_id__in=pupil_ids)
+        .values_list("pupil_id", "start", "end", "group__school_id", "group__lessons_per_day")
+    ):
+        enrollments[pupil_id].append((start, end or last, school_id, per_day))
+    schools = {e[2] for spans in enrollments.values() for e in spans}
+    closed: dict[int, dict[dt.date, str]] = defaultdict(dict)
+    for school_id, day in NonSchoolDay.objects.filter(
+        school_id__in=schools, date__gte=first, date__lte=last
+    ).values_list("school_id", "date"):
+        closed[school_id][day] = ""
+    counters = {
+        s: _school_day_counter(SchoolCalendar(closed[s]).school_days(first, last), first, last)
+        for s in schools
+    }
+    records: dict[int, list[AbsenceRecord]] = defaultdict(list)
+    for record in (
+        AbsenceRecord.objects.current()
+        .filter(pupil_id__in=pupil_ids, date__gte=first, date__lte=last)
+        .only("pupil_id", "date", "kind", "documented", "lessons")
+    ):
+        records[record.pupil_id].append(record)
+    result = {}
+    for key, pupil_id, a, b in windows:
+        totals = AbsenceTotals()
+        spans = enrollments.get(pupil_id, [])
+        for start, end, school_id, per_day in spans:
+            days = counters[school_id](max(start, a), min(end, b))
+            totals.school_days += days
+            totals.scheduled_lessons += days * per_day
+        for record in records.get(pupil_id, []):
+            if not a <= record.date <= b:
+                continue
+            span = next((s for s in spans if s[0] <= record.date <= s[1]), None)
+            if span is None:
+                continue  # not enrolled that day: no school time to be absent from
+            # The record's own definition (`AbsenceRecord.absent_lessons`), as the
+            # aggregates' (`_totals_from`): a whole day is the class's lessons that day.
+            totals.absent_lessons += record.absent_lessons(span[3])
+            if record.kind == AbsenceRecord.Kind.DAY:
+                totals.days += 1
+                totals.days_documented += record.documented
+            elif record.kind == AbsenceRecord.Kind.LESSON:
+                totals.hours += record.lessons or 0
+                totals.hours_documented += (record.lessons or 0) if record.documented else 0
+            else:
+                totals.late += 1
+                totals.late_documented += record.documented
+        result[key] = totals
+    return result

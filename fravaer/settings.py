@@ -291,9 +291,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.send_deadline_reminders_daily",
         "schedule": crontab(hour=6, minute=0),  # Europe/Oslo (CELERY_TIMEZONE)
     },
+    # The monthly rollup for the municipality's overview (`fravaer.rollups`), after
+    # the night's scan.
+    "rollup-recent-months": {
+        "task": "fravaer.tasks.rollup_recent_months",
+        "schedule": crontab(hour=5, minute=30),  # Europe/Oslo (CELERY_TIMEZONE)
+    },
     "monthly-overview-ready": {
         "task": "fravaer.tasks.announce_monthly_overviews_daily",
         "schedule": crontab(hour=6, minute=10),  # Europe/Oslo (CELERY_TIMEZONE)
+    },
+    # The contact teacher's week, for those who chose it (a link only).
+    "week-emails-friday": {
+        "task": "fravaer.tasks.send_week_emails_friday",
+        "schedule": crontab(hour=14, minute=0, day_of_week="fri"),  # Europe/Oslo
     },
     "case-pupil-consent-at-15": {
         "task": "cases.tasks.remind_pupil_consent_daily",
@@ -316,10 +327,26 @@ PAGE_PANELS: dict[str, list[str]] = {
     "pupil_detail": ["cases.panels.pupil_case"],
     "case_detail": [
         "plans.panels.case_plan",
+        "plans.panels_evaluations.case_evaluations",
         "plans.panels_chart.absence_panels",
+        "plans.panels_documents.case_documents_panel",
     ],
+    "meeting_detail": ["plans.panels_documents.meeting_minutes_panel"],
+    # The cases app's semester status (`cases.views.semester`), for `plans`.
+    "semester_status": ["plans.semester.semester_panel"],
     "monthly_overview": ["cases.panels.overview_cases"],
+    "week": ["cases.panels.week_deadlines"],
 }
+# What each app adds to the monthly rollup (`fravaer.rollups`), in the order the
+# municipality's overview shows it.
+ROLLUP_CONTRIBUTORS: list[str] = [
+    "fravaer.rollups.absence",
+    "fravaer.rollups.flags",
+    "cases.rollups.cases",
+    "cases.rollups.deadlines",
+    "plans.rollups.evaluations",
+    "plans.rollups.plan_attendance",
+]
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ from fravaer.actions import scan_absence
 from fravaer.actions.flags import send_notification_emails
 from fravaer.actions.outbox import enqueue_on_commit, relay_outbox
 from fravaer.actions.overviews import announce_monthly_overviews
+from fravaer.actions.week import send_week_emails
 from fravaer.models import School, SubmissionKey
 from fravaer.scan import Scope
 
@@ -76,9 +77,27 @@ def scan_all_schools() -> int:
 
 
 @shared_task
+def rollup_recent_months() -> int:
+    """Nightly: the monthly rollup of the current and the previous month for every
+    school (`recompute_rollups` replaces their rows, so a retry does no harm)."""
+    from fravaer.actions.rollups import recompute_rollups
+
+    today = timezone.localdate()
+    previous = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    return recompute_rollups([previous, today.replace(day=1)])
+
+
+@shared_task
 def announce_monthly_overviews_daily(as_of: str | None = None) -> dict[str, int]:
     """06:10 Europe/Oslo, every day: on a school's first school day of a month, its
     leaders hear that last month's overview is ready and its contact teachers that
     their comments are due; once per school and month (`MonthlyOverviewNotice`)."""
     result = announce_monthly_overviews(_day(as_of), timezone.now())
     return {"schools": result.schools, "messages": result.messages}
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=60, max_retries=5)
+def send_week_emails_friday(as_of: str | None = None) -> int:
+    """Fridays 14:00 Europe/Oslo: the e-mail with a link to the week, to the contact
+    teachers who chose it; once per person and week, whatever the retries do."""
+    return send_week_emails(_day(as_of))

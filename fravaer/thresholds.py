@@ -33,8 +33,9 @@ FIFTEEN_WEEKS_DAYS = 105
 PATTERN_SHORT_DAYS = 42  # "the last 6 weeks"
 PATTERN_LONG_DAYS = 56  # "the last 8 weeks"
 
-# Who a rule's flag reaches.
-CONTACT, LEADERS, TEAM = "contact", "leaders", "team"
+# Who a rule's flag reaches. The school nurse gets the illness rule's flags only: the
+# rule suggests involving her (Harstad's routine), and her inbox shows nothing else.
+CONTACT, LEADERS, TEAM, NURSE = "contact", "leaders", "team", "nurse"
 
 # Period kinds.
 YEAR, MONTH, WINDOW, RECORD, PATTERN = "year", "month", "window", "record", "pattern"
@@ -258,7 +259,7 @@ RULE_LIST = [
         YEAR,
         Decimal(5),
         False,
-        (CONTACT,),
+        (CONTACT, NURSE),
         SOURCE_HARSTAD,
         _("Mye dokumentert sykdom"),
         _(

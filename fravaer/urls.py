@@ -7,7 +7,19 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from fravaer.forms.auth import PasswordChangeForm, PasswordResetForm, SetPasswordForm
-from fravaer.views import flags, health, home, imports, overviews, pupils, register, session
+from fravaer.views import (
+    flags,
+    health,
+    home,
+    imports,
+    municipality,
+    overviews,
+    pupils,
+    register,
+    session,
+    week,
+)
+from fravaer.views import settings as user_settings
 
 # Only administrators reach the Django admin; everyone else works in the product.
 admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
@@ -97,6 +109,8 @@ urlpatterns = [
         name="flag_acknowledge",
     ),
     path("import/", imports.upload, name="imports"),
+    path("uke/", week.week, name="week"),
+    path("innstillinger/", user_settings.user_settings, name="settings"),
     path("varsler/", flags.inbox, name="inbox"),
     path("varsler/lest/", flags.inbox_mark_read, name="inbox_mark_read"),
     path("varsler/<int:notification_id>/", flags.inbox_message, name="inbox_message"),
@@ -106,10 +120,17 @@ urlpatterns = [
         flags.municipality_rules,
         name="municipality_rules",
     ),
+    path(
+        "kommune/<int:municipality_id>/oversikt/",
+        municipality.municipality_overview,
+        name="municipality_overview",
+    ),
     path("", include((overview_patterns, "fravaer"))),
     path("", include("cases.urls")),
     path("", include("plans.urls_timetable")),
     path("", include("plans.urls")),
+    path("", include("plans.urls_evaluations")),
+    path("", include("plans.urls_documents")),
     path("admin/", admin.site.urls),
     # Choosing a language must work on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

@@ -218,6 +218,130 @@ def running_team_meeting(school, by, *participants, held_on=TODAY):
     return start_team_meeting(school, held_on=held_on, participants=[by, *participants], by=by)
 
 
+def raw_record(pupil, day, by, kind="day", *, lessons=None, deleted=False, documented=False):
+    """An absence record written straight to the table (no scan, no flags), for
+    figures computed by hand. `deleted`: removed since."""
+    from fravaer.models import AbsenceRecord
+
+    now = timezone.now()
+    return AbsenceRecord.objects.create(
+        pupil=pupil,
+        date=day,
+        kind=kind,
+        lessons=lessons,
+        documented=documented,
+        reason=AbsenceReason.objects.get(municipality=pupil.municipality, code="unknown"),
+        registered_by=by,
+        registered_at=now,
+        deleted_at=now if deleted else None,
+        deleted_by=by if deleted else None,
+    )
+
+
+def moved_class(pupil, new_group, *, last_day):
+    """The pupil leaves their class after `last_day` and joins `new_group` the day after."""
+    Enrollment.objects.filter(pupil=pupil, end__isnull=True).update(end=last_day)
+    return Enrollment.objects.create(
+        pupil=pupil, group=new_group, start=last_day + dt.timedelta(days=1)
+    )
+
+
+def rollup_cells(**filters) -> dict:
+    """The monthly rollup as {(school_id, month, grade, metric, key): (value, pupils)}."""
+    from fravaer.models import MonthlyRollup
+
+    return {
+        (r.school_id, r.month, r.grade, r.metric, r.key): (r.value, r.pupils)
+        for r in MonthlyRollup.objects.filter(**filters)
+    }
+
+
+def rollup_row(school, month, metric, key, value, pupils, grade=0, base=0):
+    """One hand-made figure of the monthly rollup."""
+    from fravaer.models import MonthlyRollup
+
+    return MonthlyRollup.objects.create(
+        school=school,
+        month=month,
+        grade=grade,
+        metric=metric,
+        key=key,
+        value=value,
+        pupils=pupils,
+        base=base,
+        computed_at=timezone.now(),
+    )
+
+
+def rollup_absence(school, month, grade, *, absent, school_time, pupils):
+    """A grade's absence in the rollup (absent lessons of school lessons, `pupils`)."""
+    rollup_row(school, month, "absence", "absent_lessons", absent, pupils, grade, school_time)
+
+
+def case_at(pupil, school, owner, *, opened, level="0", closed=None, moves=()):
+    """A case written straight to the tables, opened on `opened` (noon) at nivå 0,
+    moved by `moves` ((date, from, to), ...) to `level`, and closed on `closed`."""
+    from cases.models import CaseEvent
+
+    def noon(day):
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+
+    case = Case.objects.create(
+        pupil=pupil,
+        school=school,
+        owner=owner,
+        concern="Bekymring",
+        opened_by=owner,
+        opened_at=noon(opened),
+        level=level,
+        status="closed" if closed else "open",
+        closed_at=noon(closed) if closed else None,
+        close_reason="measures_worked" if closed else "",
+    )
+    CaseEvent.objects.create(case=case, kind="opened", at=noon(opened), level_to="0")
+    for day, level_from, level_to in moves:
+        CaseEvent.objects.create(
+            case=case, kind="level_changed", at=noon(day), level_from=level_from, level_to=level_to
+        )
+    if closed:
+        CaseEvent.objects.create(case=case, kind="closed", at=noon(closed))
+    return case
+
+
+def agreed_plan(case, by, *, agreed_on, level="1"):
+    """An agreed plan version (version 1) of the case, agreed on `agreed_on`."""
+    from plans.models import Agreement, PlanVersion
+
+    agreement = Agreement.objects.create(case=case, created_by=by, created_at=timezone.now())
+    return PlanVersion.objects.create(
+        agreement=agreement,
+        number=1,
+        status="agreed",
+        level=level,
+        agreed_on=agreed_on,
+        agreed_by=by,
+        agreed_at=timezone.now(),
+        created_by=by,
+        created_at=timezone.now(),
+    )
+
+
+def evaluation(version, by, *, held_on, outcome):
+    from plans.models import Evaluation
+
+    return Evaluation.objects.create(
+        case=version.agreement.case,
+        version=version,
+        held_on=held_on,
+        form="meeting",
+        pupil_view="Bedre",
+        outcome=outcome,
+        outcome_reason="Grunn",
+        recorded_by=by,
+        recorded_at=timezone.now(),
+    )
+
+
 # --- the monthly overview ------------------------------------------------------------
 
 OCTOBER = dt.date(2026, 10, 1)  # 22 weekdays; with the planning day, 21 school days
@@ -287,7 +411,7 @@ def _pupil(group, first, last) -> Pupil:
     return make_pupil(group, first=first, last=last)
 
 
-def agreed_version(case, by, *, agreed_on, number=1, status="agreed"):
+def chart_version(case, by, *, agreed_on, number=1, status="agreed"):
     """An agreed (or superseded) version of the case's plan (test setup, without the
     plan actions): the agreement is made on first use."""
     from plans.models import Agreement, PlanVersion
@@ -453,3 +577,267 @@ def next_plan_version(version, *, by=None, agree=True):
         staff=[by],
         by=by,
     )
+
+
+def agreed_version(
+    case,
+    *,
+    by,
+    agreed_on: dt.date,
+    goals: int = 1,
+    measures: int = 2,
+    number: int = 1,
+    level: str | None = None,
+):
+    """An agreed version of the case's plan, written directly with the models (no
+    events, no deadline), agreed on `agreed_on` (in the past: the evaluation tests need
+    the weeks since), with `goals` short-term goals and `measures` measures (the first
+    at school, the next at home, ...). An agreed version before it is superseded."""
+    from plans.models import Agreement, Arena, Goal, Measure, PlanVersion
+
+    now = timezone.now()
+    agreement, _created = Agreement.objects.get_or_create(
+        case=case, defaults={"created_by": by, "created_at": now}
+    )
+    PlanVersion.objects.filter(agreement=agreement, status=PlanVersion.Status.AGREED).update(
+        status=PlanVersion.Status.SUPERSEDED
+    )
+    version = PlanVersion.objects.create(
+        agreement=agreement,
+        number=number,
+        status=PlanVersion.Status.AGREED,
+        level=level or case.level,
+        long_term_goal="Eleven er på skolen hver dag.",
+        evaluation_date=agreed_on + dt.timedelta(days=21),
+        agreed_on=agreed_on,
+        agreed_by=by,
+        agreed_at=now,
+        pupil_took_part=True,
+        created_by=by,
+        created_at=now,
+    )
+    Goal.objects.bulk_create(
+        Goal(
+            version=version,
+            text=f"Delmål {i + 1}: møter til første time",
+            target_date=agreed_on + dt.timedelta(days=21),
+            order=i,
+        )
+        for i in range(goals)
+    )
+    arenas = list(Arena.values)
+    Measure.objects.bulk_create(
+        Measure(
+            version=version,
+            what=f"Tiltak {i + 1}: møtes i biblioteket kl. 09.30",
+            responsible=Measure.Responsible.STAFF,
+            responsible_staff=by,
+            arena=arenas[i % len(arenas)],
+            starts_on=agreed_on,
+            order=i,
+        )
+        for i in range(measures)
+    )
+    return version
+
+
+# --- plans' documents (tests/plans/test_documents*.py, the PDF benchmark's shape) ---------
+# Built on the models directly, so the documents can be tested apart from the plan
+# editor's and the evaluations' actions.
+
+
+def make_document_case(pupil, *, by, concern="Mye fravær på mandager.", level="1"):
+    """An open case on `level` with a cause mapping, owned by `by`."""
+    from cases.actions.core import open_case
+    from cases.models import Mapping
+
+    enrollment = pupil.enrollments.select_related("group__school").first()
+    case = open_case(pupil, school=enrollment.group.school, concern=concern, by=by)
+    Case.objects.filter(pk=case.pk).update(level=level)
+    case.refresh_from_db()
+    Mapping.objects.create(
+        case=case,
+        kind=Mapping.Kind.CAUSES,
+        school="Gruer seg til matematikk.",
+        home="Travle morgener.",
+        maintaining_factors="Henger etter i matematikk.",
+        recorded_by=by,
+        recorded_at=timezone.now(),
+    )
+    return case
+
+
+DOCUMENT_ARENAS = ["school", "home", "pupil", "leisure"]
+
+
+def make_document_version(
+    case,
+    *,
+    by,
+    number=1,
+    status="agreed",
+    measures=3,
+    goals=2,
+    based_on=None,
+    agreed_on=TODAY,
+    **extra,
+):
+    """A version of the case's agreement with `goals` goals and `measures` measures on
+    the arenas in turn, the first a special arrangement with two tapering steps, and an
+    attendance plan Monday to Friday."""
+    from plans.models import (
+        Agreement,
+        AttendanceDay,
+        AttendanceStep,
+        Goal,
+        Measure,
+        PlanVersion,
+        TaperingStep,
+    )
+
+    now = timezone.now()
+    agreement, _ = Agreement.objects.get_or_create(
+        case=case, defaults={"created_by": by, "created_at": now}
+    )
+    values = {
+        "long_term_goal": "Være på skolen hele dagen, hver dag.",
+        "contact_who": "Kontaktlæreren",
+        "contact_how": "Telefon",
+        "contact_how_often": "Hver fredag",
+        "evaluation_date": TODAY + dt.timedelta(days=21),
+        "agreed_on": agreed_on if status != "draft" else None,
+        "pupil_took_part": status != "draft",
+    }
+    values.update(extra)
+    version = PlanVersion.objects.create(
+        agreement=agreement,
+        number=number,
+        status=status,
+        level=case.level,
+        based_on=based_on,
+        created_by=by,
+        created_at=now,
+        **values,
+    )
+    if status != "draft":
+        version.guardians.set(case.pupil.guardians.all())
+        version.staff.set([by])
+    for i in range(goals):
+        Goal.objects.create(
+            version=version,
+            text=f"Delmål {i + 1}: møte presis",
+            target_date=TODAY + dt.timedelta(days=14 + i),
+            order=i,
+        )
+    for i in range(measures):
+        measure = Measure.objects.create(
+            version=version,
+            what=f"Tiltak {i + 1}",
+            responsible=["staff", "guardians", "pupil", "service"][i % 4],
+            responsible_staff=by if i % 4 == 0 else None,
+            responsible_service="school_nurse" if i % 4 == 3 else "",
+            arena=DOCUMENT_ARENAS[i % 4],
+            when="Hver dag kl. 09.30",
+            where="Biblioteket",
+            starts_on=TODAY,
+            ends_on=TODAY + dt.timedelta(days=42),
+            special_arrangement=i == 0,
+            order=i,
+        )
+        if i == 0:
+            for week in range(2):
+                TaperingStep.objects.create(
+                    measure=measure,
+                    starts_on=TODAY + dt.timedelta(days=7 * week),
+                    description=f"Trinn {week + 1}: {week + 1} timer",
+                )
+    for weekday in range(5):
+        AttendanceDay.objects.create(
+            version=version,
+            weekday=weekday,
+            starts_at=dt.time(9, 30),
+            place="Biblioteket",
+            met_by="Kontaktlæreren",
+        )
+    AttendanceStep.objects.create(version=version, starts_on=TODAY, description="En time")
+    return version
+
+
+def _period(start, end, absent_lessons):
+    return {
+        "start": start,
+        "end": end,
+        "school_days": 20,
+        "days": absent_lessons // 5,
+        "hours": absent_lessons % 5,
+        "late": 2,
+        "absent_lessons": absent_lessons,
+        "scheduled_lessons": 100,
+    }
+
+
+DOCUMENT_EFFECT = {
+    "agreed_on": "2026-10-05",
+    "until": "2026-10-30",
+    "lessons_per_day": 5,
+    "before": _period("2026-09-07", "2026-10-02", 25),
+    "since": _period("2026-10-05", "2026-10-30", 10),
+    "change": -15.0,
+}
+
+
+def make_document_evaluation(case, version, *, by, outcome="continue", effect=None):
+    """An evaluation of `version` judging each goal and measure, with an effect."""
+    from plans.models import Evaluation, GoalReview, MeasureReview
+
+    evaluation = Evaluation.objects.create(
+        case=case,
+        version=version,
+        held_on=TODAY,
+        form=Evaluation.Form.MEETING,
+        pupil_view="Det er lettere når læreren venter i biblioteket.",
+        guardian_view="Morgenene er roligere.",
+        outcome=outcome,
+        outcome_reason="Fraværet har gått ned, men ikke nok.",
+        next_evaluation_date=TODAY + dt.timedelta(days=21),
+        effect=effect if effect is not None else DOCUMENT_EFFECT,
+        recorded_by=by,
+        recorded_at=timezone.now(),
+    )
+    for goal in version.goals.all():
+        GoalReview.objects.create(evaluation=evaluation, goal=goal, result="partly", why="Nesten")
+    for measure in version.measures.all():
+        MeasureReview.objects.create(
+            evaluation=evaluation, measure=measure, result="did_not_work", why="Ble ikke gjort"
+        )
+    return evaluation
+
+
+def make_held_meeting(case, *, by, minutes="Vi ble enige om oppmøte i biblioteket."):
+    from cases.models import Meeting
+
+    meeting = Meeting.objects.create(
+        case=case,
+        kind=Meeting.Kind.LEVEL1,
+        starts_at=timezone.now() - dt.timedelta(days=1),
+        place="Møterom 2",
+        status=Meeting.Status.HELD,
+        pupil_view="Vil gjerne starte dagen i biblioteket.",
+        minutes=minutes,
+        scheduled_by=by,
+        scheduled_at=timezone.now() - dt.timedelta(days=7),
+        held_recorded_at=timezone.now(),
+    )
+    meeting.guardians.set(case.pupil.guardians.all())
+    meeting.staff.set([by])
+    return meeting
+
+
+def attendance_contact_at(school, username="naervaer@nordby.no"):
+    """A nærværskontakt at `school` (a staff role, no teaching)."""
+    from fravaer.models import StaffRole
+    from tests.conftest import make_user
+
+    user = make_user(username)
+    StaffRole.objects.create(user=user, role="attendance_contact", school=school)
+    return user

@@ -4,7 +4,8 @@
   with the open questions of seed 000 p. 15–16 (`cases.questions`).
 - Nivå 1 and on: meetings with pupil, guardians and staff. A held meeting records the
   pupil's own view ("Husk alltid elevens stemme", opplæringslova § 10-1); a held
-  nivå 1 meeting meets the one-week deadline.
+  nivå 1 meeting meets the one-week deadline. The evaluation deadlines are the plan's
+  (`plans`): agreeing a plan starts them, recording an evaluation meets them.
 - The cause mapping over school, home, leisure and the pupil before the nivå 1
   meeting; PPT's pedagogical analysis; 2B's extended mapping.
 - Nivå 2A/2B: mapping tasks shared out to participants with due dates.
@@ -316,20 +317,12 @@ def mark_meeting_held(
             text=_meeting_label(meeting),
             meeting=meeting.pk,
         )
+        # The evaluation deadlines (nivå 1's "Evaluering av tiltaksplanen", 2A's and
+        # 2B's evaluations) are not met here: agreeing a plan starts them and recording
+        # an evaluation of it meets them (`plans`), so a held meeting alone never marks
+        # an evaluation done with nothing evaluated.
         if meeting.kind == Meeting.Kind.LEVEL1:
             meet_deadline(case, Deadline.Kind.LEVEL1_MEETING, now=now, by=by)
-            if case.level == Level.NIVA_1:
-                # The meeting agrees the measures; they are evaluated within three
-                # weeks (Færder: «Evaluering innen 3 uker»; the municipality's setting).
-                set_deadline(case, Deadline.Kind.PLAN_EVALUATION, now=now, by=by)
-        elif meeting.kind == Meeting.Kind.EVALUATION and case.level == Level.NIVA_1:
-            meet_deadline(case, Deadline.Kind.PLAN_EVALUATION, now=now, by=by)
-        elif meeting.kind == Meeting.Kind.EVALUATION and case.level == Level.NIVA_2A:
-            # Seed 004: at 2A the team evaluates within 2–3 weeks; a held evaluation
-            # meeting is that evaluation.
-            meet_deadline(case, Deadline.Kind.EVALUATION_2A, now=now, by=by)
-        elif meeting.kind == Meeting.Kind.EVALUATION and case.level == Level.NIVA_2B:
-            meet_deadline(case, Deadline.Kind.EVALUATION_2B, now=now, by=by)
         elif (
             meeting.kind == Meeting.Kind.FOLLOW_UP
             and case.level == Level.NIVA_2B

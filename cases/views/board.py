@@ -130,6 +130,8 @@ def _ignored_notice(labels: list[str]) -> str:
 def board_assign_owner(request: HttpRequest, school_id: int, case_uuid) -> HttpResponse:
     """Change a case's owner in place on the board (htmx swaps the row)."""
     school = access.board_school_or_404(request.user, school_id)
+    if not school.assigns_owners:  # the attendance contact's board is read-only
+        raise Http404
     grant = access.case_access_or_404(request.user, case_uuid)
     if grant.case.school_id != school.pk or not grant.can_assign_owner:
         raise Http404

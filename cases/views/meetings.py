@@ -48,6 +48,7 @@ from cases.models import (
 from cases.questions import CLOSING_POINTS, OPENING_POINTS
 from fravaer import queries
 from fravaer.models import AbsenceRecord, Enrollment
+from fravaer.panels import panels_for
 from fravaer.schooldays import SchoolCalendar
 
 # What the case page's conversation, meeting and mapping sections read: one query each
@@ -225,6 +226,8 @@ def _meeting_context(request, grant, meeting, *, held_form=None, cancel_form=Non
         held_form=held_form or MeetingHeldForm(initial=initial),
         cancel_form=cancel_form or MeetingCancelForm(initial=initial),
         has_started=meeting.has_started(timezone.now()),
+        # What the upper apps add (`fravaer.panels`; `plans`: the minutes as PDF).
+        panels=panels_for("meeting_detail", request, case=grant.case, grant=grant, meeting=meeting),
     )
 
 

@@ -30,6 +30,7 @@ from fravaer.models import (
     Municipality,
     NonSchoolDay,
     Pupil,
+    RegisterTaken,
     School,
     User,
 )
@@ -501,7 +502,14 @@ def save_class_register(
             code="absence_concurrent_change",
         ),
     )
-    return changes if parsed else None
+    if not parsed:
+        return None
+    # The register is taken for the day, nobody absent as much as with absence; the
+    # first save counts (one statement: a second save finds the row and adds nothing).
+    RegisterTaken.objects.bulk_create(
+        [RegisterTaken(group=group, date=day, taken_by=by, taken_at=now)], ignore_conflicts=True
+    )
+    return changes
 
 
 def _row_changed() -> AbsenceRuleError:

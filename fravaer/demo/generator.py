@@ -53,6 +53,7 @@ from fravaer.models import (
     Municipality,
     NonSchoolDay,
     Pupil,
+    RegisterTaken,
     School,
     SchoolYear,
     StaffRole,
@@ -143,6 +144,15 @@ def seed_demo(today: dt.date | None = None) -> SeedSummary:
         days = list(calendar.school_days(start, min(yesterday, end)))
         planned = plan_absence(rng, profiles, days)
         _register(planned, pupils, profiles, users, reasons, calendar, today)
+        # Every class's register taken on the school days so far but the last one of
+        # the first class, which the contact teacher's week shows as not taken.
+        taken_at = timezone.now()
+        RegisterTaken.objects.bulk_create(
+            RegisterTaken(group=g, date=d, taken_at=taken_at)
+            for g in groups
+            for d in days
+            if not (g is groups[0] and d == days[-1])
+        )
         summary.contact_logs = _log_contacts(rng, planned, pupils, profiles, users, reasons, days)
         records = AbsenceRecord.objects.filter(pupil__municipality=municipality)
         summary.records = Counter(records.values_list("kind", flat=True))

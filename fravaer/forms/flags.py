@@ -15,6 +15,7 @@ from fravaer.thresholds import (
     CONTACT,
     FRACTIONAL_RULES,
     LEADERS,
+    NURSE,
     RULE_LIST,
     TEAM,
     THRESHOLD_RANGES,
@@ -135,6 +136,7 @@ RECIPIENT_NAMES = {
     CONTACT: _("kontaktlærer"),
     LEADERS: _("skoleledelsen"),
     TEAM: _("skolemiljøteamet"),
+    NURSE: _("helsesykepleier"),
 }
 
 

@@ -9,7 +9,7 @@ from fravaer.models.absence import (
     ContactLog,
 )
 from fravaer.models.flags import Flag, RuleSetting, RuleSettingChange
-from fravaer.models.notifications import Notification
+from fravaer.models.notifications import Notification, WeekEmail
 from fravaer.models.outbox import OutboxTask
 from fravaer.models.overviews import ClassMonthComment, MonthlyOverviewNotice
 from fravaer.models.people import (
@@ -25,9 +25,12 @@ from fravaer.models.people import (
     TeachingAssignment,
     User,
 )
-from fravaer.models.submissions import SubmissionKey
+from fravaer.models.rollups import ALL_GRADES, MonthlyRollup
+from fravaer.models.submissions import RegisterTaken, SubmissionKey
 
 __all__ = [
+    "ALL_GRADES",
+    "MonthlyRollup",
     "AbsenceReason",
     "AbsenceRecord",
     "AbsenceRecordChange",
@@ -37,6 +40,7 @@ __all__ = [
     "Enrollment",
     "Flag",
     "Notification",
+    "RegisterTaken",
     "RuleSetting",
     "RuleSettingChange",
     "Group",
@@ -52,4 +56,5 @@ __all__ = [
     "SubmissionKey",
     "TeachingAssignment",
     "User",
+    "WeekEmail",
 ]

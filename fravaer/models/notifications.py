@@ -78,3 +78,23 @@ class Notification(models.Model):
     @property
     def flag_count(self) -> int:
         return len(self.flag_ids) if self.kind == self.Kind.FLAG else 0
+
+
+class WeekEmail(models.Model):
+    """The Friday e-mail with a link to the contact teacher's week, sent to one person
+    for one week (`week`, its Monday): at most once, whatever retries and second beats
+    do (`weekemail_one_per_week`, `fravaer.actions.week.send_week_emails`)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(_("uke"))
+    sent_at = models.DateTimeField(_("sendt"))
+
+    class Meta:
+        verbose_name = _("ukeoppsummering på e-post")
+        verbose_name_plural = _("ukeoppsummeringer på e-post")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week"], name="weekemail_one_per_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.week}"

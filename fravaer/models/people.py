@@ -16,6 +16,10 @@ from django.utils.translation import gettext_lazy as _
 class User(AbstractUser):
     """Staff member. Pupils and guardians are not users in the first version."""
 
+    # The contact teacher's choice of a Friday e-mail with a link to their week
+    # (`fravaer.tasks.send_week_emails`): a link only, never pupil data.
+    week_email = models.BooleanField(_("e-post om uka på fredager"), default=False)
+
     class Meta:
         verbose_name = _("bruker")
         verbose_name_plural = _("brukere")

@@ -46,3 +46,26 @@ class SubmissionKey(models.Model):
 
     def __str__(self) -> str:
         return str(self.key)
+
+
+class RegisterTaken(models.Model):
+    """A class register saved for a school day (`save_class_register`), with nobody
+    absent as much as with absence: the contact teacher's week lists the school days
+    of their classes without one (`queries.week_summary`). The first save counts."""
+
+    group = models.ForeignKey(
+        "fravaer.Group", on_delete=models.CASCADE, related_name="registers_taken"
+    )
+    date = models.DateField(_("dato"))
+    taken_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    taken_at = models.DateTimeField(_("registrert"))
+
+    class Meta:
+        verbose_name = _("registrering tatt")
+        verbose_name_plural = _("registreringer tatt")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "date"], name="registertaken_one_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group_id} {self.date}"

@@ -300,4 +300,17 @@
     });
   });
 
+  // The header's menu (a <details>, templates/base.html) works without this; here it
+  // closes on Escape (focus back on its summary) and on a click outside it.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var menu = document.querySelector("details.user-menu[open]");
+    if (!menu) return;
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
+  document.addEventListener("click", function (event) {
+    var menu = document.querySelector("details.user-menu[open]");
+    if (menu && !menu.contains(event.target)) menu.open = false;
+  });
 })();

@@ -196,8 +196,16 @@ def login(page, live_server, user: User) -> None:
     page.get_by_label("Brukernavn (e-post)").fill(user.username)
     page.get_by_label("Passord").fill(PASSWORD)
     page.get_by_role("button", name="Logg inn", exact=True).click()
-    expect(page.get_by_role("button", name="Logg ut")).to_be_visible()
+    # "Logg ut" is in the header's menu (templates/base.html), closed until opened.
+    expect(page.locator(".user-menu > summary")).to_be_visible()
+    expect(page.locator(".user-menu form[action='/logg-ut/']")).to_have_count(1)
     expect(page).to_have_url(f"{live_server.url}/")
+
+
+def open_user_menu(page) -> None:
+    """Open the header's menu (language, settings, password, log out) by keyboard."""
+    page.locator(".user-menu > summary").focus()
+    page.keyboard.press("Enter")
 
 
 def screenshot(page, name: str) -> Path:

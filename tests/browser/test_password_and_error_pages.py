@@ -7,13 +7,20 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_clean_console, assert_styled, axe_check, login
+from tests.browser.conftest import (
+    assert_clean_console,
+    assert_styled,
+    axe_check,
+    login,
+    open_user_menu,
+)
 
 pytestmark = pytest.mark.browser
 
 
 def test_password_change_page_has_no_serious_axe_findings(page, live_server, contact_teacher):
     login(page, live_server, contact_teacher)
+    open_user_menu(page)
     page.get_by_role("link", name="Bytt passord").click()
     expect(page.get_by_role("heading", name="Bytt passord", level=1)).to_be_visible()
     page.get_by_label("Gammelt passord").fill("feil")

@@ -125,12 +125,13 @@ def test_a_second_follow_up_meeting_does_not_push_the_2b_evaluation_back(case):
     assert pending(case, Deadline.Kind.EVALUATION_2B) == first
 
 
-def test_an_evaluation_meeting_at_2b_meets_the_2b_evaluation(case):
+def test_an_evaluation_meeting_at_2b_no_longer_meets_the_2b_evaluation(case):
+    """Recording an evaluation of the plan meets it (`plans`); a meeting alone does not."""
     at_level(case, Level.NIVA_2B)
     held(case, Meeting.Kind.FOLLOW_UP)
     held(case, Meeting.Kind.EVALUATION)
     deadline = Deadline.objects.get(case=case, kind=Deadline.Kind.EVALUATION_2B)
-    assert deadline.met_at is not None
+    assert deadline.met_at is None
 
 
 def test_leaving_2b_cancels_its_evaluation(case):

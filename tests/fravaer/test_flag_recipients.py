@@ -159,14 +159,17 @@ def test_roles_that_act_on_no_new_flag_are_told_of_none(cast, other_school):
             "ended_contact",
             "future_contact",
             "subject_teacher",
-            "nurse",
             "attendance_contact",
             "ppt_advisor",
             "municipal_admin",
         )
     }
-    told = set().union(*told_by_the_scans_sql(flags).values())
+    by_sql = told_by_the_scans_sql(flags)
+    told = set().union(*by_sql.values())
     assert not told & never
+    # The school nurse hears of the illness rule's flags, at her school, and no other.
+    nurse_told = {f.rule for f in flags if people["nurse"].pk in by_sql[f.pk]}
+    assert nurse_told == {"illness_share"}
     # Another school's leaders and team hear of their own school's pupils only.
     other = {people["other_leader"].pk, people["other_team"].pk}
     for flag in flags:

@@ -18,7 +18,7 @@ from fravaer.models import NonSchoolDay
 from fravaer.pdf import html_to_pdf
 from plans.chart import effect_chart
 from tests.cases.conftest import make_case
-from tests.factories import absence, agreed_version, held_evaluation, plan_measure
+from tests.factories import absence, chart_version, held_evaluation, plan_measure
 
 WEEK_46 = dt.date(2026, 11, 9)  # a Monday; TODAY (18.11.2026) is in week 47
 AUTUMN_BREAK = [dt.date(2026, 9, 28) + dt.timedelta(days=i) for i in range(5)]  # week 40
@@ -114,10 +114,10 @@ def test_markers_for_level_plan_measures_and_evaluation(case, contact_teacher):
         level_from="0",
         level_to="1",
     )
-    v1 = agreed_version(case, contact_teacher, agreed_on=dt.date(2026, 9, 14), status="superseded")
+    v1 = chart_version(case, contact_teacher, agreed_on=dt.date(2026, 9, 14), status="superseded")
     plan_measure(v1, starts_on=dt.date(2026, 9, 15), ends_on=dt.date(2026, 10, 30))
     held_evaluation(case, v1, contact_teacher, held_on=dt.date(2026, 10, 5))
-    v2 = agreed_version(case, contact_teacher, agreed_on=dt.date(2026, 10, 6), number=2)
+    v2 = chart_version(case, contact_teacher, agreed_on=dt.date(2026, 10, 6), number=2)
     # Outside the year so far: not marked.
     plan_measure(v2, starts_on=dt.date(2026, 12, 1))
 
@@ -144,7 +144,7 @@ def render(chart) -> str:
 
 def test_svg_has_title_desc_labelled_markers_and_a_table(case, pupil, contact_teacher):
     absence(pupil, WEEK_46, contact_teacher)
-    agreed_version(case, contact_teacher, agreed_on=dt.date(2026, 9, 14))
+    chart_version(case, contact_teacher, agreed_on=dt.date(2026, 9, 14))
     html = render(effect_chart(case, today=timezone.localdate()))
     uid = f"effekt-{case.uuid.hex[:12]}"
     assert f'role="img" aria-labelledby="{uid}-title {uid}-desc"' in html
@@ -160,7 +160,7 @@ def test_svg_has_title_desc_labelled_markers_and_a_table(case, pupil, contact_te
 
 def test_chart_renders_into_a_pdf(case, pupil, contact_teacher):
     absence(pupil, WEEK_46, contact_teacher, kind="lesson", lessons=2)
-    agreed_version(case, contact_teacher, agreed_on=dt.date(2026, 9, 14))
+    chart_version(case, contact_teacher, agreed_on=dt.date(2026, 9, 14))
     html = (
         '<!DOCTYPE html><html lang="nb"><head><meta charset="utf-8"><title>Evaluering</title>'
         '<link rel="stylesheet" href="pdf/document.css"></head><body>'
@@ -194,7 +194,7 @@ def test_queries_do_not_grow_with_weeks_records_or_markers(
             subject=f"Fag {i}",
         )
     for n in range(1, 4):
-        version = agreed_version(
+        version = chart_version(
             case,
             contact_teacher,
             agreed_on=dt.date(2026, 9, n),
@@ -268,7 +268,7 @@ def test_case_page_panels_read_the_year_once_whatever_the_data(
     few = panel_queries(rf, case, contact_teacher, django_assert_num_queries)
     for i in range(8):
         absence(pupil, dt.date(2026, 9, 1) + dt.timedelta(days=7 * i), contact_teacher)
-    version = agreed_version(case, contact_teacher, agreed_on=dt.date(2026, 9, 1))
+    version = chart_version(case, contact_teacher, agreed_on=dt.date(2026, 9, 1))
     for i in range(5):
         plan_measure(version, starts_on=dt.date(2026, 9, 1 + i))
     held_evaluation(case, version, contact_teacher, held_on=dt.date(2026, 10, 1))

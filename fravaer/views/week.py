@@ -1,0 +1,64 @@
+"""The contact teacher's week (`fravaer.week`): `/uke/`, `?uke=2026-W47` for another
+week. The user's own classes only: anyone who is contact teacher of no class that
+week gets 404, like any page that is not theirs."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from fravaer import access
+from fravaer.panels import panels_for
+from fravaer.week import Week, week_summary
+
+
+def class_comment_url(group_id: int, month: str) -> str:
+    """The class's monthly comment (the leaders' monthly overview, issue #15 §1), where
+    that page exists: until it does, no link."""
+    for name in ("fravaer:class_comment", "class_comment"):
+        try:
+            return reverse(name, args=[group_id, month])
+        except NoReverseMatch:
+            continue
+    return ""
+
+
+@require_GET
+def week(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    chosen = Week.of(today)
+    if request.GET.get("uke"):
+        parsed = Week.parse(request.GET["uke"])
+        if parsed is None:
+            messages.error(
+                request, _("Ugyldig uke. Bruk formatet åååå-Uuu, for eksempel 2026-W47.")
+            )
+        else:
+            chosen = parsed
+    # The classes the user is contact teacher of during the week (on its last day
+    # that has come, so that a week in the past shows that week's classes).
+    day = min(chosen.sunday, max(today, chosen.monday))
+    groups = list(access.visible_groups(request.user, day).current_on(day).filter(is_contact=True))
+    if not groups and not access.visible_groups(request.user, today).filter(is_contact=True):
+        raise Http404
+    groups.sort(key=lambda g: (g.school.name, g.grade, g.name))
+    month = chosen.monday.strftime("%Y-%m")
+    classes = week_summary(groups, chosen, today=today)
+    for entry in classes:
+        entry.comment_url = class_comment_url(entry.group.pk, month)
+    context = {
+        "week": chosen,
+        "today": today,
+        "classes": classes,
+        "month_start": chosen.monday.replace(day=1),
+        "previous": chosen.shifted(-1),
+        "next": chosen.shifted(1) if chosen.shifted(1).monday <= today else None,
+        "is_current": chosen == Week.of(today),
+        "panels": panels_for("week", request, week=chosen, today=today),
+    }
+    return render(request, "fravaer/week.html", context)
