@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from cases.actions.core import open_case
 from tests.browser.conftest import login
-from tests.factories import agreed_version, at_level
+from tests.factories import at_level, chart_version
 
 pytestmark = pytest.mark.browser
 
@@ -25,10 +25,10 @@ def case_with_two_versions(pupil, group, contact_teacher):
     )
     case = at_level(case, "1", by=contact_teacher)
     today = timezone.localdate()
-    agreed_version(
+    chart_version(
         case, contact_teacher, agreed_on=today - dt.timedelta(days=14), status="superseded"
     )
-    agreed_version(case, contact_teacher, agreed_on=today, number=2)
+    chart_version(case, contact_teacher, agreed_on=today, number=2)
     return case
 
 

@@ -191,12 +191,12 @@ def test_markers_on_the_same_day_share_one_label_in_the_chart(case, contact_teac
     from django.template.loader import render_to_string
 
     from plans.chart import effect_chart
-    from tests.factories import agreed_version, plan_measure
+    from tests.factories import chart_version, plan_measure
 
-    v1 = agreed_version(case, contact_teacher, agreed_on=dt.date(2026, 9, 14), status="superseded")
+    v1 = chart_version(case, contact_teacher, agreed_on=dt.date(2026, 9, 14), status="superseded")
     for n in range(4):
         plan_measure(v1, starts_on=dt.date(2026, 9, 21), what=f"Tiltak {n + 1}")
-    agreed_version(case, contact_teacher, agreed_on=dt.date(2026, 9, 21), number=2)
+    chart_version(case, contact_teacher, agreed_on=dt.date(2026, 9, 21), number=2)
 
     chart = effect_chart(case, today=TODAY)
     same_day = [m for m in chart.markers if m.on == dt.date(2026, 9, 21)]
