@@ -223,3 +223,22 @@ def test_the_chart_words_agree_with_their_numbers(case, pupil, contact_teacher):
     assert week.title == "Uke 46: 1 hel dag, 1 time, 1 forsentkomming"
     week = ChartWeek(monday=dt.date(2026, 11, 9), school_days=5, days=2, lessons=3, late=0)
     assert week.title == "Uke 46: 2 hele dager, 3 timer, 0 forsentkomminger"
+
+
+def test_a_stale_remove_says_nothing_was_removed_not_that_typing_was_kept(
+    client_for, case, contact_teacher
+):
+    """A remove refused because someone else saved said "Det du skrev er tatt vare på
+    nedenfor", though a remove button has nothing typed to keep."""
+    draft = make_plan(case, by=contact_teacher, agreed=False)
+    first, second = draft.measures.order_by("order")[:2]
+    client = client_for(contact_teacher)
+    seen = draft.revision
+    client.post(url("remove", case), {"revision": seen, "kind": "measure", "item": first.pk})
+    response = client.post(
+        url("remove", case), {"revision": seen, "kind": "measure", "item": second.pk}, follow=True
+    )
+    body = response.content.decode()
+    assert "så ingenting er fjernet" in body
+    assert "Det du skrev er tatt vare på" not in body
+    assert Measure.objects.filter(pk=second.pk).exists()
