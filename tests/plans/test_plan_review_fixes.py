@@ -242,3 +242,23 @@ def test_a_stale_remove_says_nothing_was_removed_not_that_typing_was_kept(
     assert "så ingenting er fjernet" in body
     assert "Det du skrev er tatt vare på" not in body
     assert Measure.objects.filter(pk=second.pk).exists()
+
+
+def test_compare_shows_changes_to_the_tapering_and_attendance_plans(
+    client_for, case, contact_teacher
+):
+    """Moving a tapering step or the place the pupil is met made two versions look
+    "Uendret" side by side: neither plan was compared."""
+    from plans.models import AttendanceDay
+
+    first = make_plan(case, by=contact_teacher)
+    draft = next_plan_version(first, agree=False)
+    special = _special(draft)
+    step = special.steps.order_by("starts_on").last()
+    TaperingStep.objects.filter(pk=step.pk).update(description="Full skoledag")
+    AttendanceDay.objects.filter(version=draft).update(place="Klasserommet")
+    body = client_for(contact_teacher).get(url("compare", case) + "?fra=1&til=2").content.decode()
+    assert "Endret</strong>: nedtrappingsplan" in body
+    assert "Full skoledag" in body
+    row = body.split("Oppmøteplan per ukedag</th>")[1].split("</tr>")[0]
+    assert "Biblioteket" in row and "Klasserommet" in row and "Endret" in row
