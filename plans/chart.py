@@ -66,6 +66,14 @@ MARKER_STYLE = {
 }
 
 
+def _whole_days(n: int) -> str:
+    return ngettext("%(n)s hel dag", "%(n)s hele dager", n) % {"n": n}
+
+
+def _late(n: int) -> str:
+    return ngettext("%(n)s forsentkomming", "%(n)s forsentkomminger", n) % {"n": n}
+
+
 @dataclass
 class Marker:
     on: dt.date
@@ -74,6 +82,15 @@ class Marker:
     number: int = 0
     x: float = 0.0
     label_y: float = 0.0
+    # The number shown over the line: "3", or "2–6" for the first of several markers
+    # on the same day (their lines coincide); "" for the others of such a day.
+    label: str = ""
+    label_width: float = 16.0
+    label_title: str = ""
+
+    @property
+    def label_left(self) -> float:
+        return round(self.x - self.label_width / 2, 1)
 
     @property
     def symbol(self) -> str:
@@ -135,9 +152,12 @@ class ChartWeek:
         """What a pointer over the week's bar shows."""
         if self.holiday:
             return _("Uke %(week)s: ingen skoledager") % {"week": self.number}
-        return _(
-            "Uke %(week)s: %(days)s hele dager, %(lessons)s timer, %(late)s forsentkomminger"
-        ) % {"week": self.number, "days": self.days, "lessons": self.lessons, "late": self.late}
+        return _("Uke %(week)s: %(days)s, %(lessons)s, %(late)s") % {
+            "week": self.number,
+            "days": _whole_days(self.days),
+            "lessons": ngettext("%(n)s time", "%(n)s timer", self.lessons) % {"n": self.lessons},
+            "late": _late(self.late),
+        }
 
 
 @dataclass
@@ -194,14 +214,14 @@ class EffectChart:
     def description(self) -> str:
         """The SVG's `<desc>`: what the chart shows, in words."""
         text = _(
-            "Fravær uke for uke fra %(start)s til %(until)s: %(days)s hele dager, "
-            "%(lessons)s enkelttimer og %(late)s forsentkomminger."
+            "Fravær uke for uke fra %(start)s til %(until)s: %(days)s, %(lessons)s og %(late)s."
         ) % {
             "start": date_format(self.start, "d.m.Y"),
             "until": date_format(self.until, "d.m.Y"),
-            "days": self.days,
-            "lessons": self.lessons,
-            "late": self.late,
+            "days": _whole_days(self.days),
+            "lessons": ngettext("%(n)s enkelttime", "%(n)s enkelttimer", self.lessons)
+            % {"n": self.lessons},
+            "late": _late(self.late),
         }
         if self.markers:
             text += " " + ngettext(
@@ -446,20 +466,37 @@ def _lay_out(chart: EffectChart) -> None:
             if len(weeks) <= 26 or month % 2 == 0:
                 week.month_label = date_format(week.monday + dt.timedelta(days=3), "b")
     index = {w.monday: i for i, w in enumerate(weeks)}
-    # Each number goes in the first row where it clears the row's last number, so that
-    # markers a few days apart stay readable; when none does, the row with most room.
-    last_x = [float("-inf")] * len(LABEL_ROWS)
+    # Markers on the same day share one label ("2–6"): their lines coincide, and three
+    # rows of numbers cannot hold them all.
+    heads: list[Marker] = []
     for number, marker in enumerate(chart.markers, start=1):
         marker.number = number
         i = index[monday_of(marker.on)]
         marker.x = round(chart.left + i * slot + slot * (marker.on.weekday() + 0.5) / 7, 1)
-        row = next(
-            (r for r, x in enumerate(last_x) if marker.x - x >= LABEL_SPACING),
-            min(range(len(last_x)), key=lambda r: last_x[r]),
-        )
-        last_x[row] = marker.x
-        marker.label_y = LABEL_ROWS[row]
         weeks[i].markers.append(marker)
+        if heads and heads[-1].on == marker.on:
+            head = heads[-1]
+            head.label = f"{head.number}–{number}"
+            head.label_width = 8.0 + 6.0 * len(head.label)
+            head.label_title += f"; {marker.text}"
+            marker.label = ""
+        else:
+            marker.label = str(number)
+            marker.label_title = f"{date_format(marker.on, 'd.m.Y')}: {marker.text}"
+            heads.append(marker)
+    # Each label goes in the first row where it clears the row's last label, so that
+    # markers a few days apart stay readable; when none does, the row with most room.
+    right = [float("-inf")] * len(LABEL_ROWS)
+    for head in heads:
+        row = next(
+            (r for r, edge in enumerate(right) if head.label_left - edge >= LABEL_SPACING - 16),
+            min(range(len(right)), key=lambda r: right[r]),
+        )
+        right[row] = head.x + head.label_width / 2
+        head.label_y = LABEL_ROWS[row]
+    for marker in chart.markers:
+        if not marker.label:
+            marker.label_y = next(h.label_y for h in heads if h.on == marker.on)
 
 
 def effect_chart(

@@ -303,18 +303,48 @@ def compare_versions(old: PlanVersion, new: PlanVersion) -> Comparison:
         )
         for f in VERSION_COMPARED
     ]
+    # The attendance plan (weekdays and its weekly steps), in words.
+    for label, text in (
+        (_("Oppmøteplan per ukedag"), _attendance_days_text),
+        (_("Slik øker tiden uke for uke"), _attendance_steps_text),
+    ):
+        plan_fields.append((label, text(old), text(new), text(old) != text(new)))
+    measures = _pair(
+        list(old.measures.all()),
+        list(new.measures.all()),
+        MEASURE_COMPARED,
+        Measure,
+        measure_links,
+    )
+    # A special arrangement's tapering plan counts as part of the measure.
+    for i, row in enumerate(measures):
+        if row.old is not None and row.new is not None and _steps(row.old) != _steps(row.new):
+            fields = (*row.fields, _("nedtrappingsplan"))
+            measures[i] = Change("changed", row.old, row.new, fields)
     return Comparison(
         old,
         new,
         plan_fields,
         _pair(list(old.goals.all()), list(new.goals.all()), GOAL_COMPARED, Goal, goal_links),
-        _pair(
-            list(old.measures.all()),
-            list(new.measures.all()),
-            MEASURE_COMPARED,
-            Measure,
-            measure_links,
-        ),
+        measures,
+    )
+
+
+def _steps(measure: Measure) -> list[tuple]:
+    return [(s.starts_on, s.description) for s in measure.steps.all()]
+
+
+def _attendance_days_text(version: PlanVersion) -> str:
+    return "\n".join(
+        f"{d.get_weekday_display()} {d.starts_at:%H:%M}, {d.place}"
+        + (f" ({d.met_by})" if d.met_by else "")
+        for d in version.attendance_days.all()
+    )
+
+
+def _attendance_steps_text(version: PlanVersion) -> str:
+    return "\n".join(
+        f"{s.starts_on:%d.%m.%Y}: {s.description}" for s in version.attendance_steps.all()
     )
 
 

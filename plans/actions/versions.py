@@ -206,6 +206,12 @@ def save_goal(
         raise PlanRuleError(_("Skriv delmålet."), code="goal_text_required")
     if goal is not None and goal.version_id != version.pk:
         raise PlanRuleError(_("Delmålet finnes ikke i dette utkastet."), code="goal_not_in_draft")
+    # A goal carried over from an earlier version keeps its date; a new date is ahead.
+    if target_date < timezone.localdate(now) and (goal is None or goal.target_date != target_date):
+        raise PlanRuleError(
+            _("Måldatoen kan ikke være passert. Velg i dag eller en dato fram i tid."),
+            code="goal_target_in_past",
+        )
     with transaction.atomic():
         _bump(version, revision)
         if goal is None:
@@ -271,6 +277,18 @@ def add_tapering_step(
         raise PlanRuleError(
             _("Bare en midlertidig særordning har nedtrappingsplan."),
             code="step_needs_special_arrangement",
+        )
+    if starts_on < measure.starts_on:
+        raise PlanRuleError(
+            _("Trinnet kan ikke starte før tiltaket starter (%(day)s).")
+            % {"day": measure.starts_on.strftime("%d.%m.%Y")},
+            code="step_outside_measure",
+        )
+    if measure.ends_on is not None and starts_on > measure.ends_on:
+        raise PlanRuleError(
+            _("Trinnet kan ikke starte etter at tiltaket slutter (%(day)s).")
+            % {"day": measure.ends_on.strftime("%d.%m.%Y")},
+            code="step_outside_measure",
         )
     with transaction.atomic():
         _bump(version, revision)

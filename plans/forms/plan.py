@@ -93,6 +93,7 @@ class GoalForm(RevisionForm):
         help_text=_("Konkret og målbart, for eksempel «Møter til første time fire dager i uka»."),
     )
     target_date = forms.DateField(label=_("Måldato"), widget=DATE_WIDGET)
+    rule_fields = {"goal_text_required": "text", "goal_target_in_past": "target_date"}
 
 
 class MeasureForm(RevisionForm):
@@ -158,6 +159,7 @@ class TaperingStepForm(RevisionForm):
         max_length=300,
         help_text=_("Hva som gjelder fra denne datoen, for eksempel «Skoledag til kl. 13»."),
     )
+    rule_fields = {"step_outside_measure": "starts_on"}
 
 
 class AttendanceDayForm(RevisionForm):

@@ -330,6 +330,16 @@ def draft_remove(request: HttpRequest, case_uuid) -> HttpResponse:
             kind=form.cleaned_data["kind"],
             item_id=form.cleaned_data["item"],
         )
+    except PlanChanged:
+        # Nothing was typed to keep: say what to do instead of PlanChanged's message.
+        messages.error(
+            request,
+            _(
+                "Utkastet er endret av noen andre mens du arbeidet med det, så ingenting er "
+                "fjernet. Se over utkastet og fjern på nytt om det fortsatt skal bort."
+            ),
+        )
+        return redirect(_draft_url(grant))
     except CaseRuleError as exc:
         messages.error(request, exc.message)
         return redirect(_draft_url(grant))

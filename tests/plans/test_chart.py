@@ -149,7 +149,7 @@ def test_svg_has_title_desc_labelled_markers_and_a_table(case, pupil, contact_te
     uid = f"effekt-{case.uuid.hex[:12]}"
     assert f'role="img" aria-labelledby="{uid}-title {uid}-desc"' in html
     assert f'<title id="{uid}-title">Fravær uke for uke dette skoleåret</title>' in html
-    assert "1 hele dager, 0 enkelttimer og 0 forsentkomminger" in html
+    assert "1 hel dag, 0 enkelttimer og 0 forsentkomminger" in html
     assert "14.09.2026: Tiltaksplan versjon 1 avtalt" in html  # the marker's own title
     assert "<caption>Fravær uke for uke, 01.08.2026–18.11.2026</caption>" in html
     assert '<th scope="row">Uke 46 (09.11.2026)</th>' in html
