@@ -330,4 +330,4 @@ def test_print_chart_node_count_does_not_grow_with_weeks(case, pupil, contact_te
 def test_page_chart_keeps_its_table_and_week_titles(case, pupil, contact_teacher):
     absence(pupil, WEEK_46, contact_teacher)
     html = render(effect_chart(case, today=timezone.localdate()))
-    assert "<table" in html and "<title>Uke 46: 1 hele dager" in html
+    assert "<table" in html and "<title>Uke 46: 1 hel dag" in html
