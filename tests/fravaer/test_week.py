@@ -209,3 +209,13 @@ def test_each_class_links_its_comment_for_the_weeks_month(client_for, contact_te
     assert week_of(response, group).comment_url == url
     assert f'href="{url}"' in html_of(response)
     assert "Kommentar for november" in html_of(response)
+
+
+def test_each_class_also_links_the_comment_due_for_last_month(client_for, contact_teacher, group):
+    """The first school day's notice asks for last month's comment, and the leaders'
+    overview opens on last month: the week links that comment too."""
+    response = client_for(contact_teacher).get(WEEK_URL)
+    url = reverse("fravaer:class_comment", args=[group.pk, "2026-10"])
+    assert week_of(response, group).due_comment_url == url
+    assert f'href="{url}"' in html_of(response)
+    assert "Kommentar for oktober" in html_of(response)
