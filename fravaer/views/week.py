@@ -34,6 +34,8 @@ def week(request: HttpRequest) -> HttpResponse:
             messages.error(
                 request, _("Ugyldig uke. Bruk formatet åååå-Uuu, for eksempel 2026-W47.")
             )
+        elif parsed.monday > today:
+            messages.error(request, _("Uka har ikke begynt ennå. Her er denne uka."))
         else:
             chosen = parsed
     # The classes the user is contact teacher of during the week (on its last day
