@@ -484,13 +484,24 @@ def board_school_or_404(user: User, school_id: int):
     return school
 
 
+def team_meetings_school_or_404(user: User, school_id: int):
+    """The school whose team meetings the user runs: its school-environment team and
+    its leaders, who assign the owners (`board_schools`' `assigns_owners`). The
+    attendance contact reads the board but runs no meeting: 404."""
+    school = board_school_or_404(user, school_id)
+    if not school.assigns_owners:
+        raise Http404
+    return school
+
+
 def team_meeting_or_404(user: User, school_id: int, meeting_uuid):
-    """A team meeting at a school whose board the user sees (the team and the leaders,
-    `board_schools`), and the school; anyone else, and another school's meeting, 404.
-    What each of them may read of it is `visible_cases`' to say, case by case."""
+    """A team meeting at a school whose meetings the user runs (the team and the
+    leaders, `team_meetings_school_or_404`), and the school; anyone else, and another
+    school's meeting, 404. What each of them may read of it is `visible_cases`' to
+    say, case by case."""
     from cases.models import TeamMeeting
 
-    school = board_school_or_404(user, school_id)
+    school = team_meetings_school_or_404(user, school_id)
     try:
         meeting_uuid = uuid.UUID(str(meeting_uuid))
     except ValueError as exc:

@@ -1,7 +1,7 @@
 """The school-environment team's meeting at a school: the earlier meetings and a new
 one, the agenda with its decisions taken in place (htmx swaps the point, and without
 JavaScript the form posts and the page comes back at the point), ending the meeting,
-and its minutes as a PDF. For the team and the leaders (`access.board_school_or_404`);
+and its minutes as a PDF. For the team and the leaders (`access.team_meetings_school_or_404`);
 everyone else gets 404. What each of them reads of a meeting is the cases they may
 see (`cases.team_meeting`)."""
 
@@ -45,7 +45,7 @@ from fravaer.pdf import pdf_response, render_pdf
 
 @require_http_methods(["GET", "POST"])
 def team_meetings(request: HttpRequest, school_id: int) -> HttpResponse:
-    school = access.board_school_or_404(request.user, school_id)
+    school = access.team_meetings_school_or_404(request.user, school_id)
     today = timezone.localdate()
     candidates = list(tm.team_candidates(school))
     form = StartTeamMeetingForm(

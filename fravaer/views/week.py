@@ -4,6 +4,8 @@ week gets 404, like any page that is not theirs."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -32,6 +34,8 @@ def week(request: HttpRequest) -> HttpResponse:
             messages.error(
                 request, _("Ugyldig uke. Bruk formatet åååå-Uuu, for eksempel 2026-W47.")
             )
+        elif parsed.monday > today:
+            messages.error(request, _("Uka har ikke begynt ennå. Her er denne uka."))
         else:
             chosen = parsed
     # The classes the user is contact teacher of during the week (on its last day
@@ -42,14 +46,20 @@ def week(request: HttpRequest) -> HttpResponse:
         raise Http404
     groups.sort(key=lambda g: (g.school.name, g.grade, g.name))
     month = chosen.monday.strftime("%Y-%m")
+    # The month before: its comment is the one due (the first school day's notice asks
+    # for it, and the leaders' overview opens on it).
+    previous_month_start = (chosen.monday.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    previous_month = previous_month_start.strftime("%Y-%m")
     classes = week_summary(groups, chosen, today=today)
     for entry in classes:
         entry.comment_url = class_comment_url(entry.group.pk, month)
+        entry.due_comment_url = class_comment_url(entry.group.pk, previous_month)
     context = {
         "week": chosen,
         "today": today,
         "classes": classes,
         "month_start": chosen.monday.replace(day=1),
+        "previous_month_start": previous_month_start,
         "previous": chosen.shifted(-1),
         "next": chosen.shifted(1) if chosen.shifted(1).monday <= today else None,
         "is_current": chosen == Week.of(today),

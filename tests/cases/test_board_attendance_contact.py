@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from cases.models import Case
-from tests.factories import attendance_contact_at
+from tests.factories import attendance_contact_at, running_team_meeting
 from tests.pages import html_of, query_count
 
 
@@ -94,3 +94,22 @@ def test_the_attendance_contacts_board_queries_do_not_grow_with_cases(
         make_case(make_pupil(group), by=contact_teacher)
     assert Case.objects.count() == 6
     assert query_count(client, board_url(school)) == few
+
+
+def test_the_attendance_contact_runs_no_team_meeting(
+    client_for, attendance_contact, school, team_member
+):
+    """Reading the board is not running the team's meeting: the meetings page, starting
+    one and an existing meeting are 404, and the board does not link them."""
+    meeting = running_team_meeting(school, team_member)
+    client = client_for(attendance_contact)
+    meetings_url = reverse("cases:team_meetings", args=[school.pk])
+    assert client.get(meetings_url).status_code == 404
+    assert client.post(meetings_url, {"held_on": "18.11.2026"}).status_code == 404
+    meeting_url = reverse("cases:team_meeting", args=[school.pk, meeting.uuid])
+    assert client.get(meeting_url).status_code == 404
+    assert (
+        client.post(reverse("cases:team_meeting_end", args=[school.pk, meeting.uuid])).status_code
+        == 404
+    )
+    assert meetings_url not in html_of(client.get(board_url(school)))

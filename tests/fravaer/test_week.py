@@ -209,3 +209,26 @@ def test_each_class_links_its_comment_for_the_weeks_month(client_for, contact_te
     assert week_of(response, group).comment_url == url
     assert f'href="{url}"' in html_of(response)
     assert "Kommentar for november" in html_of(response)
+
+
+def test_each_class_also_links_the_comment_due_for_last_month(client_for, contact_teacher, group):
+    """The first school day's notice asks for last month's comment, and the leaders'
+    overview opens on last month: the week links that comment too."""
+    response = client_for(contact_teacher).get(WEEK_URL)
+    url = reverse("fravaer:class_comment", args=[group.pk, "2026-10"])
+    assert week_of(response, group).due_comment_url == url
+    assert f'href="{url}"' in html_of(response)
+    assert "Kommentar for oktober" in html_of(response)
+
+
+def test_a_week_that_has_not_begun_shows_this_week_with_a_message(client_for, contact_teacher):
+    response = client_for(contact_teacher).get(WEEK_URL, {"uke": "2026-W49"})
+    assert response.status_code == 200
+    assert response.context["week"] == Week.of(TODAY)
+    assert "Uka har ikke begynt ennå." in html_of(response)
+
+
+def test_a_week_across_new_year_shows_both_years(client_for, contact_teacher):
+    response = client_for(contact_teacher).get(WEEK_URL, {"uke": "2025-W01"})
+    assert response.context["week"].monday == dt.date(2024, 12, 30)
+    assert "30.12.2024–05.01.2025" in html_of(response)
