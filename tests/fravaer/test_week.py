@@ -232,3 +232,21 @@ def test_a_week_across_new_year_shows_both_years(client_for, contact_teacher):
     response = client_for(contact_teacher).get(WEEK_URL, {"uke": "2025-W01"})
     assert response.context["week"].monday == dt.date(2024, 12, 30)
     assert "30.12.2024–05.01.2025" in html_of(response)
+
+
+def test_a_long_list_of_new_flags_folds_and_a_short_one_stays_open(
+    client_for, contact_teacher, group
+):
+    """The week stays a phone screen or two: more than five pupils with new flags fold
+    behind their heading (with the count); five or fewer stay open."""
+    for i in range(2):
+        make_flag(make_pupil(group, first=f"Kort{i}"), "month_hours", raised_at=at(7, TUESDAY))
+    html = html_of(client_for(contact_teacher).get(WEEK_URL))
+    assert '<details class="week-fold" open>' in html
+    assert "(2 elever)" in html
+    for i in range(4):
+        make_flag(make_pupil(group, first=f"Lang{i}"), "month_hours", raised_at=at(7, TUESDAY))
+    html = html_of(client_for(contact_teacher).get(WEEK_URL))
+    assert '<details class="week-fold">' in html
+    assert '<details class="week-fold" open>' not in html
+    assert "(6 elever)" in html
