@@ -23,15 +23,19 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from fravaer.actions.rollups import recompute_rollups
 from fravaer.models import (
     AbsenceRecord,
     Enrollment,
     Flag,
     Group,
+    School,
+    SchoolYear,
     StaffRole,
     TeachingAssignment,
     User,
 )
+from fravaer.rollups import months_from
 
 FLAGS_ON_START_PAGE = 89  # the issue's contact teacher
 CASES_ON_BOARD = 60
@@ -44,6 +48,14 @@ class BenchData:
     group: Group
     team_member: User  # at `group`'s school, whose board holds the cases
     pupil_uuid: str  # the pupil of `group` with the most absence this school year
+    leader: User  # a school leader at `group`'s school (monthly overview, semester status)
+    municipal_admin: User  # the bench municipality's administrator
+    municipality_id: int
+    team_meeting_uuid: str  # a running team meeting at `group`'s school
+    month: str  # the month before `as_of`'s month, YYYY-MM (the overview's default)
+    school_pupils: int = 0  # pupils enrolled at `group`'s school
+    schools: int = 0
+    rollup_rows: int = 0
     cases: int = 0
     active_flags: int = 0
     notes: list[str] = field(default_factory=list)
@@ -54,6 +66,7 @@ class BenchPage:
     name: str
     target_ms: int | None
     request: Callable[[BenchData], tuple[User, str]]
+    iterations: int | None = None  # at most this many requests (the PDFs take a second)
 
 
 def _week(data: BenchData) -> str:
@@ -81,14 +94,66 @@ PAGES: list[BenchPage] = [
         lambda d: (d.teacher, reverse("pupil", args=[d.pupil_uuid])),
     ),
     BenchPage("contact teacher's week", 100, lambda d: (d.teacher, _week(d))),
+    BenchPage(
+        "school monthly overview",
+        300,
+        lambda d: (
+            d.leader,
+            reverse("fravaer:monthly_overview_month", args=[d.group.school_id, d.month]),
+        ),
+    ),
+    BenchPage(
+        "monthly overview PDF",
+        1000,
+        lambda d: (
+            d.leader,
+            reverse("fravaer:monthly_overview_export", args=[d.group.school_id, d.month, "pdf"]),
+        ),
+        iterations=10,
+    ),
+    BenchPage(
+        "municipality overview",
+        500,
+        lambda d: (d.municipal_admin, reverse("municipality_overview", args=[d.municipality_id])),
+    ),
+    BenchPage(
+        "municipality overview, all figures",
+        None,
+        lambda d: (
+            d.municipal_admin,
+            f"{reverse('municipality_overview', args=[d.municipality_id])}?tall=alle",
+        ),
+    ),
+    BenchPage(
+        "semester status",
+        None,
+        lambda d: (d.leader, reverse("cases:semester_status", args=[d.group.school_id])),
+    ),
+    BenchPage(
+        "semester status PDF",
+        1000,
+        lambda d: (d.leader, reverse("cases:semester_status_pdf", args=[d.group.school_id])),
+        iterations=10,
+    ),
+    BenchPage(
+        "team meeting agenda",
+        None,
+        lambda d: (
+            d.team_member,
+            reverse("cases:team_meeting", args=[d.group.school_id, d.team_meeting_uuid]),
+        ),
+    ),
 ]
 
 
 def prepare(as_of: dt.date) -> BenchData:
     """Pick the contact teacher of the class with the most active flags, bring them to
-    exactly FLAGS_ON_START_PAGE (extra month flags, or older ones cleared), and open
-    CASES_ON_BOARD cases at their school. Runs after the scan."""
+    exactly FLAGS_ON_START_PAGE (extra month flags, or older ones cleared), open
+    CASES_ON_BOARD cases at their school, start a team meeting there, give the
+    municipality an administrator and fill the monthly rollup for the school year (as
+    the nightly job does). Runs after the scan."""
     from cases.actions.core import open_case  # the benchmark, not the app, spans apps
+    from cases.actions.team_meeting import start_team_meeting
     from cases.models import Case
 
     day = as_of
@@ -178,12 +243,41 @@ def prepare(as_of: dt.date) -> BenchData:
         .order_by("-n")
         .first()
     )
+    leader = (
+        StaffRole.objects.filter(school_id=group.school_id, role=StaffRole.Role.SCHOOL_LEADER)
+        .select_related("user")
+        .first()
+        .user
+    )
+    municipality_id = group.school.municipality_id
+    admin = User.objects.create_user(
+        username=f"bench-admin-{municipality_id}@example.no",
+        email=f"bench-admin-{municipality_id}@example.no",
+        password=None,
+    )
+    StaffRole.objects.create(
+        user=admin, role=StaffRole.Role.MUNICIPAL_ADMIN, municipality_id=municipality_id
+    )
+    meeting = start_team_meeting(
+        group.school, held_on=as_of, participants=[team_member], by=team_member
+    )
+    start, _end = SchoolYear.bounds_for(as_of)
+    rollup_rows = recompute_rollups(months_from(start, as_of))
+    previous = (as_of.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     return BenchData(
         as_of=as_of,
         teacher=teacher,
         group=group,
         team_member=team_member,
         pupil_uuid=str(busiest["pupil__uuid"]),
+        leader=leader,
+        municipal_admin=admin,
+        municipality_id=municipality_id,
+        team_meeting_uuid=str(meeting.uuid),
+        month=f"{previous:%Y-%m}",
+        school_pupils=len(school_pupils),
+        schools=School.objects.filter(municipality_id=municipality_id).count(),
+        rollup_rows=rollup_rows,
         cases=Case.objects.filter(school_id=group.school_id, status=Case.Status.OPEN).count(),
         active_flags=Flag.objects.active()
         .filter(group=group)
@@ -220,7 +314,7 @@ def measure_page(page: BenchPage, data: BenchData, *, iterations: int) -> PageRe
     with connection.execute_wrapper(count):
         response = client.get(url)
     times = []
-    for _ in range(iterations):
+    for _ in range(min(iterations, page.iterations or iterations)):
         start = time.perf_counter()
         client.get(url)
         times.append((time.perf_counter() - start) * 1000)
@@ -234,7 +328,7 @@ def measure_page(page: BenchPage, data: BenchData, *, iterations: int) -> PageRe
         queries=len(queries),
         p50_ms=statistics.median(times),
         p95_ms=p95,
-        iterations=iterations,
+        iterations=len(times),
     )
 
 
@@ -242,8 +336,11 @@ def format_results(results: list[PageResult], data: BenchData, header: str) -> s
     lines = [
         header,
         f"contact teacher: {data.active_flags} active flags; case board: {data.cases} open cases",
+        f"monthly overview and semester status: a school of {data.school_pupils} pupils, "
+        f"month {data.month}; municipality overview: {data.schools} schools, "
+        f"{data.rollup_rows} rollup rows",
         "",
-        f"{'page':<42} {'p50 ms':>8} {'p95 ms':>8} {'target':>7} {'HTML KB':>8} {'queries':>8}",
+        f"{'page':<42} {'p50 ms':>8} {'p95 ms':>8} {'target':>7} {'KB':>8} {'queries':>8}",
     ]
     for r in results:
         target = f"{r.target_ms}" if r.target_ms else "–"

@@ -153,14 +153,23 @@ def municipality_schools(municipality: Municipality) -> list[School]:
 
 
 def publication(
-    municipality: Municipality, schools: list[School], months: list[dt.date], month: dt.date
+    municipality: Municipality,
+    schools: list[School],
+    months: list[dt.date],
+    month: dt.date,
+    *,
+    metric_names: list[str] | None = None,
 ) -> Publication:
-    """The grids the page can show: every metric of `month`, and the absence of every
-    month (the chart). Each grid is whole (every school, grade and key), so its
-    suppression is the same whatever the filters."""
+    """The grids the page can show: the metrics of `month` (`metric_names`, default
+    all), and the absence of every month (the chart). Each grid is whole (every
+    school, grade and key), so its suppression is the same whatever the filters and
+    whichever other metrics are read beside it."""
+    of_month = Q(month=month)
+    if metric_names is not None:
+        of_month &= Q(metric__in=metric_names)
     rows = (
         MonthlyRollup.objects.filter(school__municipality=municipality)
-        .filter(Q(month=month) | Q(metric="absence", month__in=months))
+        .filter(of_month | Q(metric="absence", month__in=months))
         .values_list("school_id", "month", "grade", "metric", "key", "value", "pupils", "base")
     )
     return Publication(schools, months, rows)

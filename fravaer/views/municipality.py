@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from fravaer import access
-from fravaer.forms.municipality import MunicipalityOverviewForm
+from fravaer.forms.municipality import ALL_METRICS, MunicipalityOverviewForm
 from fravaer.municipality_overview import (
     municipality_schools,
     publication,
@@ -32,14 +32,16 @@ def municipality_overview(request: HttpRequest, municipality_id: int) -> HttpRes
         request.GET, months=months, schools=schools, metrics=list(metrics().values())
     )
     month = dt.datetime.strptime(form.choice("maaned"), "%Y-%m").date()
-    published = publication(municipality, schools, months, month)
+    chosen = form.choice("tall")
+    all_metrics = metrics()
+    shown = list(all_metrics) if chosen == ALL_METRICS else [chosen]
+    published = publication(municipality, schools, months, month, metric_names=shown)
     school_id = int(form.choice("skole") or 0) or None
     grade = int(form.choice("trinn") or 0) or None
-    chosen = form.choice("tall")
     tables = [
         published.table(metric, month, school_id=school_id, grade=grade)
         for metric in published.metrics.values()
-        if chosen in ("", metric.name)
+        if metric.name in shown
     ]
     chart = published.chart(school_id=school_id, grade=grade)
     context = {
@@ -49,8 +51,25 @@ def municipality_overview(request: HttpRequest, municipality_id: int) -> HttpRes
         "chart": _chart_geometry(chart),
         "chart_school": next((s.name for s in published.schools if s.pk == school_id), ""),
         "grade": grade,
+        "metric_links": _metric_links(form, all_metrics, chosen),
     }
     return render(request, "fravaer/municipality_overview.html", context)
+
+
+def _metric_links(form: MunicipalityOverviewForm, all_metrics: dict, chosen: str) -> list[dict]:
+    """A link per group of figures (and to all of them), with the other filters kept:
+    the page shows one group at a time, the others a click away."""
+    links = []
+    for name, title in [(m.name, m.title) for m in all_metrics.values()] + [
+        (ALL_METRICS, form.fields["tall"].choices[-1][1])
+    ]:
+        query = QueryDict(mutable=True)
+        for field in ("maaned", "skole", "trinn"):
+            if value := form.choice(field):
+                query[field] = value
+        query["tall"] = name
+        links.append({"title": title, "query": query.urlencode(), "current": name == chosen})
+    return links
 
 
 def _chart_geometry(points) -> dict:

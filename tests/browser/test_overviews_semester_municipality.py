@@ -32,7 +32,7 @@ def rollup(school, other_school):
 
 
 def test_municipality_overview_in_chromium(
-    page, live_server, municipal_admin, municipality, rollup
+    page, live_server, municipal_admin, municipality, school, rollup
 ):
     login(page, live_server, municipal_admin)
     page.get_by_role("link", name=f"Kommunens oversikt for {municipality.name}").click()
@@ -51,6 +51,20 @@ def test_municipality_overview_in_chromium(
     expect(cells).to_have_text(["<5", "5,7 %"])
     axe_check(page, label="municipality overview")
     screenshot(page, "municipality-overview")
+    # One group of figures at a time: the flags are a click away, with the filters kept.
+    expect(page.get_by_role("heading", name="Varsler etter regel", exact=False)).to_have_count(0)
+    figures = page.get_by_role("navigation", name="Tall som vises")
+    expect(figures.get_by_role("link", name="Fraværsandel etter trinn")).to_have_attribute(
+        "aria-current", "page"
+    )
+    figures.get_by_role("link", name="Varsler etter regel").click()
+    expect(
+        page.get_by_role("heading", level=2).filter(has_text="Varsler etter regel")
+    ).to_be_visible()
+    expect(page.get_by_label("Skole (valgfritt)")).to_have_value(str(school.pk))
+    expect(
+        page.get_by_role("heading", level=2).filter(has_text="Fraværsandel etter trinn")
+    ).to_have_count(0)
     assert_clean_console(page)
 
 

@@ -250,3 +250,21 @@ def test_a_flag_settled_before_the_month_is_not_in_it_and_one_settled_during_it_
     row = _row(_class(monthly_overview(school, OCTOBER, today=TODAY), group), scene.stayer)
     assert settled_during in row.flags
     assert settled_before not in row.flags and raised_after not in row.flags
+
+
+def test_the_pdf_export_runs_a_fixed_number_of_queries(
+    scene, school, group, leader, client_for, django_assert_num_queries
+):
+    """The PDF for the meeting (in bench_pages): as many queries for 20 pupils as for 3."""
+    client = client_for(leader)
+    url = reverse("fravaer:monthly_overview_export", args=[school.pk, "2026-10", "pdf"])
+    open_case(scene.stayer, school=school, concern="Mye fravær", by=leader)
+    client.get(url)  # warm the session and the caches
+    with CaptureQueriesContext(connection) as small:
+        response = client.get(url)
+    assert response.content.startswith(b"%PDF")
+    _grow(group, leader, 10)
+    _grow(scene.second, leader, 7)
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(url)
+    assert response.content.startswith(b"%PDF")

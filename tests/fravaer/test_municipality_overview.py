@@ -111,7 +111,11 @@ def test_rates_by_grade_and_small_numbers(client_for, municipal_admin, published
 def test_flags_by_rule_hide_a_rule_under_five_and_its_complement(
     client_for, municipal_admin, published, municipality
 ):
-    html = client_for(municipal_admin).get(url(municipality, maaned="2026-10")).content.decode()
+    html = (
+        client_for(municipal_admin)
+        .get(url(municipality, maaned="2026-10", tall="flags_raised"))
+        .content.decode()
+    )
     header, nordby, _sorby, whole = cells_of(html, "flags_raised")
     col = {label: n for n, label in enumerate(header)}
     assert nordby[col["Udokumentert fravær"]] == "<5"  # the complement of month_days
@@ -136,6 +140,56 @@ def test_no_filter_narrows_a_cell_below_five(client_for, municipal_admin, publis
         # The chart of grade 6 (at Nordby, or in the municipality) is the same hidden cell.
         if params.get("trinn") == 6:
             assert ["oktober 2026", "<5"] in cells_of(html, "chart")
+
+
+def test_one_group_of_figures_by_default_the_others_a_click_away(
+    client_for, municipal_admin, published, municipality
+):
+    client = client_for(municipal_admin)
+    school = published["school"]
+    html = client.get(url(municipality, maaned="2026-10", skole=school.pk)).content.decode()
+    assert 'id="h-absence"' in html
+    assert 'id="h-flags_raised"' not in html and 'id="h-cases_open"' not in html
+    assert '<option value="absence" selected>' in html
+    # Each other group is a link that keeps the month and the school.
+    links = dict(re.findall(r'<a class="ds-link" href="\?([^"]+)"[^>]*>([^<]+)</a>', html))
+    by_title = {unescape(title): unescape(query) for query, title in links.items()}
+    assert by_title["Varsler etter regel"] == f"maaned=2026-10&skole={school.pk}&tall=flags_raised"
+    assert by_title["Alle tall"] == f"maaned=2026-10&skole={school.pk}&tall=alle"
+    assert 'aria-current="page">Fraværsandel etter trinn</a>' in html
+    flags = client.get("?".join([url(municipality), by_title["Varsler etter regel"]]))
+    flags_html = flags.content.decode()
+    assert 'id="h-flags_raised"' in flags_html and 'id="h-absence"' not in flags_html
+    everything = client.get(url(municipality, maaned="2026-10", tall="alle")).content.decode()
+    for name in ("absence", "flags_raised", "cases_open", "deadlines", "evaluations"):
+        assert f'id="h-{name}"' in everything
+
+
+def test_a_group_read_alone_is_suppressed_as_among_all(
+    client_for, municipal_admin, published, municipality
+):
+    """Suppression is per table over the whole municipality: reading one group of
+    figures, or all of them, shows the same cells."""
+    client = client_for(municipal_admin)
+    for name in ("absence", "flags_raised"):
+        alone = client.get(url(municipality, maaned="2026-10", tall=name)).content.decode()
+        among = client.get(url(municipality, maaned="2026-10", tall="alle")).content.decode()
+        assert cells_of(alone, name) == cells_of(among, name)
+        assert cells_of(alone, "chart") == cells_of(among, "chart")
+    assert "<5" in [c for row in cells_of(alone, "flags_raised") for c in row]
+
+
+def test_an_unknown_group_of_figures_falls_back_to_the_first_in_words(
+    client_for, municipal_admin, published, municipality
+):
+    html = (
+        client_for(municipal_admin)
+        .get(url(municipality, maaned="2026-10", tall="navn"))
+        .content.decode()
+    )
+    assert "Velg et av tallene i listen." in html
+    assert '<option value="absence" selected>' in html
+    assert 'id="h-absence"' in html and 'id="h-flags_raised"' not in html
 
 
 def test_no_pupil_names_on_the_page(
@@ -194,20 +248,21 @@ def _grow(municipality, n_schools):
         rollup_row(school, OCTOBER, "flags_raised", "undocumented", 4, 4)
 
 
+@pytest.mark.parametrize("params", [{}, {"tall": "flags_raised"}, {"tall": "alle"}])
 def test_queries_do_not_grow_with_schools(
-    client_for, municipal_admin, municipality, django_assert_num_queries
+    client_for, municipal_admin, municipality, django_assert_num_queries, params
 ):
     client = client_for(municipal_admin)
     _grow(municipality, 1)
-    client.get(url(municipality))  # the session, once
+    client.get(url(municipality, **params))  # the session, once
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as small:
-        client.get(url(municipality))
+        client.get(url(municipality, **params))
     _grow(municipality, 6)
     with django_assert_num_queries(len(small)):
-        client.get(url(municipality))
+        client.get(url(municipality, **params))
 
 
 def test_rates_side_by_side_are_complemented_down_their_columns_only():
