@@ -22,7 +22,8 @@ outlive the referral it should rest on. Anything else answers 404, exactly like 
 that does not exist.
 
 The questions it answers (views and templates ask these, and re-derive none of them):
-- which cases may the user read: `visible_cases`, `case_access_or_404`, `referred_cases`
+- which cases may the user read: `visible_cases` (smaller with the user's `roles=`;
+  `followed_cases`: those they own, coordinate or teach), `case_access_or_404`, `referred_cases`
   (PPT's list, for PPT advisors: `may_see_ppt_cases`);
   who may read one case: `case_viewers`; on what basis: `case_basis`;
 - on one case, through its grant (`CaseAccess`): who runs it (`can_manage`), who may
