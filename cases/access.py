@@ -22,7 +22,8 @@ outlive the referral it should rest on. Anything else answers 404, exactly like 
 that does not exist.
 
 The questions it answers (views and templates ask these, and re-derive none of them):
-- which cases may the user read: `visible_cases`, `case_access_or_404`, `referred_cases`
+- which cases may the user read: `visible_cases` (smaller with the user's `roles=`;
+  `followed_cases`: those they own, coordinate or teach), `case_access_or_404`, `referred_cases`
   (PPT's list, for PPT advisors: `may_see_ppt_cases`);
   who may read one case: `case_viewers`; on what basis: `case_basis`;
 - on one case, through its grant (`CaseAccess`): who runs it (`can_manage`), who may
@@ -51,7 +52,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import BooleanField, CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.http import Http404
 from django.utils import timezone
@@ -204,36 +205,93 @@ def _participating(user: User, day: dt.date) -> QuerySet:
     return _participations(day).filter(user=user, case=OuterRef("pk"))
 
 
-def _annotations(user: User, day: dt.date) -> dict:
+# What each basis needs the user to hold somewhere (`fravaer.access.roles_of`'s names):
+# without it the basis is false for every case, and `visible_cases(..., roles=)` leaves
+# its subquery out of the SQL (a contact teacher's query has no leader, team,
+# attendance or PPT parts to compile and run). Owner and coordinator need a role at
+# the case's school (`holds_role_at`: a staff role or a teaching assignment);
+# participation rests on the case's own rows and is always asked.
+CONTACT_TEACHER_ROLE = f"{TeachingAssignment.Kind.CONTACT}_teacher"
+_HOLDS_ROLE = frozenset(
+    [str(r) for r in StaffRole.SCHOOL_ROLES]
+    + [f"{kind}_teacher" for kind in TeachingAssignment.Kind.values]
+)
+_NEEDS = {
+    "is_owner": _HOLDS_ROLE,
+    "is_coordinator": _HOLDS_ROLE,
+    "is_contact": frozenset({CONTACT_TEACHER_ROLE}),
+    "is_leader": frozenset(LEADER_ROLES),
+    "is_team": frozenset(TEAM_ROLES),
+    "is_attendance": frozenset(ATTENDANCE_ROLES),
+    "is_ppt_referred": frozenset({str(StaffRole.Role.PPT_ADVISOR)}),
+}
+
+# The bases of the cases a user follows up (the start page's "Mine saker", the week).
+FOLLOWING = ("is_owner", "is_coordinator", "is_contact")
+
+_BUILDERS = {
+    "is_owner": lambda user, day: Q(owner=user) & holds_role_at(user, OuterRef("school_id"), day),
+    "is_coordinator": lambda user, day: (
+        Q(coordinator=user) & holds_role_at(user, OuterRef("school_id"), day)
+    ),
+    "is_contact": lambda user, day: Exists(_contact_enrollments(user, day)),
+    "is_leader": lambda user, day: Q(
+        school_id__in=StaffRole.objects.school_ids(user, LEADER_ROLES)
+    ),
+    "is_team": lambda user, day: Q(school_id__in=StaffRole.objects.school_ids(user, TEAM_ROLES)),
+    "is_attendance": lambda user, day: Q(
+        school_id__in=StaffRole.objects.school_ids(user, ATTENDANCE_ROLES)
+    ),
+    "is_participant": lambda user, day: Exists(_participating(user, day)),
+    "is_ppt_referred": _ppt_granted,
+}
+
+
+def _annotations(user: User, day: dt.date, roles: set[str] | None = None, only=None) -> dict:
+    """The bases as annotations (`only`: these, default all). With `roles` (the user's
+    roles now, `fravaer.access.roles_of`), a basis whose role the user does not hold is
+    a constant False instead of a subquery: the same answer, less SQL."""
     return {
-        "is_owner": Q(owner=user) & holds_role_at(user, OuterRef("school_id"), day),
-        "is_coordinator": Q(coordinator=user) & holds_role_at(user, OuterRef("school_id"), day),
-        "is_contact": Exists(_contact_enrollments(user, day)),
-        "is_leader": Q(school_id__in=StaffRole.objects.school_ids(user, LEADER_ROLES)),
-        "is_team": Q(school_id__in=StaffRole.objects.school_ids(user, TEAM_ROLES)),
-        "is_attendance": Q(school_id__in=StaffRole.objects.school_ids(user, ATTENDANCE_ROLES)),
-        "is_participant": Exists(_participating(user, day)),
-        "is_ppt_referred": _ppt_granted(user, day),
+        name: _BUILDERS[name](user, day)
+        if roles is None or name not in _NEEDS or roles & _NEEDS[name]
+        else Value(False, output_field=BooleanField())
+        for name in only or _BUILDERS
     }
 
 
-def visible_cases(user: User, day: dt.date | None = None) -> QuerySet[Case]:
-    """Every case the user may read, annotated with the flags `case_basis` reads."""
-    day = day or timezone.localdate()
+def _cases_on(annotations: dict) -> QuerySet[Case]:
+    """The cases with any of the bases that may hold (the constant False ones left
+    out of the filter), with what every list of cases shows."""
+    asked = [name for name, a in annotations.items() if not isinstance(a, Value)]
+    if not asked:  # never with `is_participant`, which is always asked
+        return Case.objects.none()
+    anyone = Q()
+    for name in asked:
+        anyone |= Q(**{name: True})
     return (
-        Case.objects.annotate(**_annotations(user, day))
-        .filter(
-            Q(is_owner=True)
-            | Q(is_coordinator=True)
-            | Q(is_contact=True)
-            | Q(is_leader=True)
-            | Q(is_team=True)
-            | Q(is_attendance=True)
-            | Q(is_participant=True)
-            | Q(is_ppt_referred=True)
-        )
+        Case.objects.annotate(**annotations)
+        .filter(anyone)
         .select_related("pupil", "school__municipality", "owner", "coordinator")
     )
+
+
+def visible_cases(
+    user: User, day: dt.date | None = None, *, roles: set[str] | None = None
+) -> QuerySet[Case]:
+    """Every case the user may read, annotated with the flags `case_basis` reads.
+    `roles`: the user's roles now (`fravaer.access.roles_of`), if the caller has them:
+    the bases they rule out are left out of the query (the same cases)."""
+    return _cases_on(_annotations(user, day or timezone.localdate(), roles))
+
+
+def followed_cases(
+    user: User, day: dt.date | None = None, *, roles: set[str] | None = None
+) -> QuerySet[Case]:
+    """The cases the user follows up: owner, coordinator or the pupil's contact
+    teacher (`FOLLOWING`). Each of these is a basis of `visible_cases`, so these are
+    those of its cases, with only these bases asked (a smaller query); `roles` as
+    there."""
+    return _cases_on(_annotations(user, day or timezone.localdate(), roles, only=FOLLOWING))
 
 
 def with_roles_held(cases: QuerySet[Case], day: dt.date) -> QuerySet[Case]:

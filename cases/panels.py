@@ -14,9 +14,9 @@ from cases.access import BOARD_ROLES, board_schools, visible_cases
 from fravaer.panels import Panel
 
 
-def my_cases(request: HttpRequest, *, today: dt.date, **page) -> Panel | None:
+def my_cases(request: HttpRequest, *, today: dt.date, roles: set[str], **page) -> Panel | None:
     """Start page: the cases the user follows up (`queries.followed_cases`). One query."""
-    cases = queries.followed_cases(request.user, today)
+    cases = queries.followed_cases(request.user, today, roles=roles)
     if not cases:
         return None
     return Panel("cases/includes/_home_my_cases.html", {"cases": cases, "today": today})
@@ -39,13 +39,18 @@ def case_boards(request: HttpRequest, *, today: dt.date, roles: set[str], **page
     return Panel("cases/board/_home_boards.html", {"boards": boards}, slot="school")
 
 
-def flagged_pupils_cases(request: HttpRequest, *, flagged_pupils, **page) -> list[Panel]:
+def flagged_pupils_cases(
+    request: HttpRequest, *, flagged_pupils, roles: set[str] | None = None, **page
+) -> list[Panel]:
     """Start page, on each card of a pupil with active flags: "Gå til saken" for the
     pupil's open case the user sees, and otherwise "Opprett sak" on each flag. One
-    query (`queries.open_cases_by_pupil`)."""
+    query (`queries.open_cases_by_pupil`; `roles`, when the page has them, keep it
+    small)."""
     if not flagged_pupils:
         return []
-    open_cases = queries.open_cases_by_pupil(request.user, {e.pupil.pk for e in flagged_pupils})
+    open_cases = queries.open_cases_by_pupil(
+        request.user, {e.pupil.pk for e in flagged_pupils}, roles=roles
+    )
     context = {"open_cases": open_cases}
     return [
         Panel("cases/includes/_pupil_case_link.html", context, slot="pupil_links"),

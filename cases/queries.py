@@ -403,30 +403,34 @@ class PupilCase:
 
 def pupil_case(user: User, pupil: Pupil, *, school_id: int, is_contact_teacher: bool) -> PupilCase:
     """The pupil's open case (if the user sees it), or a case closed less than 90 days
-    ago to reopen, and whether the user may open one. At most three queries."""
+    ago to reopen, and whether the user may open one. At most two queries: the cases
+    in one (the pupil's open ones and those closed lately are few), read in Python."""
     now = timezone.now()
-    cases = access.visible_cases(user).filter(pupil=pupil)
-    open_case = cases.filter(status=Case.Status.OPEN).first()
+    cases = list(
+        access.visible_cases(user)
+        .filter(pupil=pupil)
+        .filter(
+            Q(status=Case.Status.OPEN)
+            | Q(status=Case.Status.CLOSED, closed_at__gte=now - dt.timedelta(days=REOPEN_DAYS))
+        )
+    )  # Case.Meta.ordering: the newest opened first, as `.first()` read it
+    open_case = next((c for c in cases if c.status == Case.Status.OPEN), None)
     recent = None
     if open_case is None:
-        recent = (
-            cases.filter(
-                status=Case.Status.CLOSED, closed_at__gte=now - dt.timedelta(days=REOPEN_DAYS)
-            )
-            .order_by("-closed_at")
-            .first()
-        )
+        closed = [c for c in cases if c.status == Case.Status.CLOSED]
+        recent = max(closed, key=lambda c: c.closed_at, default=None)
     can_open = access.may_open_case(
         user, school_id=school_id, is_contact_teacher=is_contact_teacher
     )
     return PupilCase(open_case=open_case, recent_closed=recent, can_open=can_open)
 
 
-def open_cases_by_pupil(user: User, pupil_ids) -> dict[int, Case]:
-    """The open cases the user sees among `pupil_ids`, by pupil id. One query."""
+def open_cases_by_pupil(user: User, pupil_ids, *, roles: set[str] | None = None) -> dict[int, Case]:
+    """The open cases the user sees among `pupil_ids`, by pupil id. One query.
+    `roles`: the user's roles today, if known (`access.visible_cases`)."""
     return {
         c.pupil_id: c
-        for c in access.visible_cases(user).filter(
+        for c in access.visible_cases(user, roles=roles).filter(
             pupil_id__in=list(pupil_ids), status=Case.Status.OPEN
         )
     }
@@ -562,15 +566,14 @@ WHAT_LABELS = {
 }
 
 
-def followed_cases(user: User, today: dt.date) -> list[Case]:
+def followed_cases(user: User, today: dt.date, *, roles: set[str] | None = None) -> list[Case]:
     """The open cases the user follows up (owner, coordinator or the pupil's contact
     teacher), each with its next pending deadline (`next_due`, `next_kind`), the most
-    pressing first. One query; reads go through `access.visible_cases`."""
+    pressing first. One query; reads go through `access.followed_cases` (`roles`: the
+    user's roles today, if known)."""
     return list(
         _with_next_deadline(
-            access.visible_cases(user, today)
-            .filter(status=Case.Status.OPEN)
-            .filter(Q(is_owner=True) | Q(is_coordinator=True) | Q(is_contact=True))
+            access.followed_cases(user, today, roles=roles).filter(status=Case.Status.OPEN)
         ).order_by(F("next_due").asc(nulls_last=True), "pupil__last_name", "pupil__first_name")
     )
 
@@ -579,12 +582,8 @@ def followed_deadlines(user: User, first: dt.date, last: dt.date) -> list[Deadli
     """The pending deadlines from `first` to `last` (and any passed before and still
     pending) of the open cases the user follows up (`followed_cases`' cases), the
     nearest first, each with its case and pupil: the contact teacher's week. One
-    query; reads go through `access.visible_cases`."""
-    followed = (
-        access.visible_cases(user, first)
-        .filter(status=Case.Status.OPEN)
-        .filter(Q(is_owner=True) | Q(is_coordinator=True) | Q(is_contact=True))
-    )
+    query; reads go through `access.followed_cases`."""
+    followed = access.followed_cases(user, first).filter(status=Case.Status.OPEN)
     return list(
         Deadline.objects.filter(
             case__in=followed.values("pk"),

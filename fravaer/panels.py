@@ -26,7 +26,8 @@ The pages and their slots:
 "main" (after the contact teacher's classes), "school" (after the classes the user
 teaches, before the school's flags).
 `flagged_pupils` (the start page's cards of pupils with active flags, also rendered
-alone after acknowledging a flag; `flagged_pupils=` the cards' entries): "pupil_links"
+alone after acknowledging a flag; `flagged_pupils=` the cards' entries; the start page
+also gives `roles=`, the user's roles today): "pupil_links"
 (in each card's links; `pupil`), "flag_actions" (after each flag; `pupil`, `flag`).
 `pupil_detail` (the pupil page; `pupil=`, `grant=` the `PupilAccess`): "main" (after
 the absence totals), "flag_actions" (inside each active flag; `pupil`, `flag`).

@@ -57,7 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "panels": panels_for("home", request, today=today, roles=roles),
     }
     context["card_panels"] = panels_for(
-        "flagged_pupils", request, flagged_pupils=context["flagged_pupils"]
+        "flagged_pupils", request, flagged_pupils=context["flagged_pupils"], roles=roles
     )
     return render(request, "fravaer/home.html", context)
 
