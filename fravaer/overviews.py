@@ -143,6 +143,18 @@ class ClassOverview:
     def absent_rows(self) -> list[PupilRow]:
         return [r for r in self.rows if r.has_absence or r.flags]
 
+    @property
+    def to_discuss(self) -> list[PupilRow]:
+        """The pupils the meeting's document names (the PDF): those with a flag in
+        force that month or an open case. The others with absence are counted there
+        and listed in full in the CSV/XLSX exports and on the page. Case levels:
+        `with_case_levels` first."""
+        return [r for r in self.absent_rows if r.flags or r.case_level]
+
+    @property
+    def not_discussed(self) -> int:
+        return len(self.absent_rows) - len(self.to_discuss)
+
 
 @dataclass
 class ChartBar:

@@ -5,8 +5,10 @@ errors."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
+import pypdf
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -14,7 +16,7 @@ from openpyxl import load_workbook
 
 from cases.actions.core import open_case
 from fravaer.exports import csv_bytes, safe_cell, xlsx_bytes
-from tests.factories import class_comment, october_scene
+from tests.factories import OCTOBER, class_comment, make_flag, october_scene
 
 
 @pytest.fixture
@@ -90,6 +92,27 @@ def test_pdf_download_of_the_overview(scene, school, group, leader, client_for):
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
     assert response["Content-Disposition"] == 'attachment; filename="maanedsoversikt-2026-10.pdf"'
+
+
+def test_the_pdf_for_the_meeting_names_only_the_pupils_to_discuss(
+    scene, school, group, leader, client_for
+):
+    """The meeting's paper names the pupils with a flag in force that month or an open
+    case, and counts the others (their full list is the CSV/XLSX's)."""
+    make_flag(
+        scene.stayer,
+        "month_days",
+        period_start=OCTOBER,
+        period_end=dt.date(2026, 10, 31),
+        period_key="2026-10",
+    )
+    response = client_for(leader).get(_url(school, "pdf"))
+    reader = pypdf.PdfReader(io.BytesIO(response.content))
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert "Ola Aas" in text
+    assert "Per Berg" not in text
+    assert "Elever å drøfte (varsel eller sak)" in text
+    assert "1 elev til hadde fravær uten varsel eller sak" in text
 
 
 def test_an_unknown_format_is_404(scene, school, leader, client_for):
