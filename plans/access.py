@@ -5,7 +5,11 @@ case may read its plan and documents; those who run the case write them."""
 
 from __future__ import annotations
 
-from cases.access import CaseAccess
+from collections.abc import Callable
+
+from django.http import Http404
+
+from cases.access import CaseAccess, case_access_or_404
 
 
 def may_read_plan(grant: CaseAccess) -> bool:
@@ -32,3 +36,12 @@ def may_download_documents(grant: CaseAccess) -> bool:
     """Download the case's documents (agreement, minutes, consent form, evaluation
     report) as PDF: everyone who may see the case."""
     return True
+
+
+def grant_or_404(user, case_uuid, may: Callable[[CaseAccess], bool]) -> CaseAccess:
+    """The case grant when the user may see the case and `may` (one of the questions
+    above) says yes; otherwise 404, as for a case the user may not see. One query."""
+    grant = case_access_or_404(user, case_uuid)
+    if not may(grant):
+        raise Http404
+    return grant

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -41,10 +41,7 @@ def week(request: HttpRequest) -> HttpResponse:
     # The classes the user is contact teacher of during the week (on its last day
     # that has come, so that a week in the past shows that week's classes).
     day = min(chosen.sunday, max(today, chosen.monday))
-    groups = list(access.visible_groups(request.user, day).current_on(day).filter(is_contact=True))
-    if not groups and not access.visible_groups(request.user, today).filter(is_contact=True):
-        raise Http404
-    groups.sort(key=lambda g: (g.school.name, g.grade, g.name))
+    groups = access.week_classes_or_404(request.user, day, today)
     month = chosen.monday.strftime("%Y-%m")
     # The month before: its comment is the one due (the first school day's notice asks
     # for it, and the leaders' overview opens on it).

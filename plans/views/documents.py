@@ -12,22 +12,19 @@ from __future__ import annotations
 
 import uuid
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
-from cases.access import CaseAccess, case_access_or_404
+from cases.access import CaseAccess
 from cases.actions.access_log import log_case_read
 from fravaer.pdf import pdf_response, render_pdf
 from plans import documents
-from plans.access import may_download_documents
+from plans.access import grant_or_404, may_download_documents
 
 
 def _grant(request: HttpRequest, case_uuid: uuid.UUID) -> CaseAccess:
-    grant = case_access_or_404(request.user, case_uuid)
-    if not may_download_documents(grant):
-        raise Http404
-    return grant
+    return grant_or_404(request.user, case_uuid, may_download_documents)
 
 
 def _download(

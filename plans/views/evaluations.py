@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from cases.access import CaseAccess, case_access_or_404
+from cases.access import CaseAccess
 from cases.actions.access_log import log_case_read
 from cases.errors import CaseChanged, CaseRuleError
 from cases.models import Case, Meeting
@@ -28,10 +28,7 @@ from plans.models import Evaluation, PlanVersion
 
 
 def _evaluator_or_404(request: HttpRequest, case_uuid) -> CaseAccess:
-    grant = case_access_or_404(request.user, case_uuid)
-    if not access.may_record_evaluation(grant):
-        raise Http404
-    return grant
+    return access.grant_or_404(request.user, case_uuid, access.may_record_evaluation)
 
 
 def _version_or_404(grant: CaseAccess, version_uuid) -> PlanVersion:
@@ -145,9 +142,7 @@ def evaluation_new(request: HttpRequest, case_uuid, version_uuid) -> HttpRespons
 
 @require_GET
 def evaluation_detail(request: HttpRequest, case_uuid, evaluation_uuid) -> HttpResponse:
-    grant = case_access_or_404(request.user, case_uuid)
-    if not access.may_read_plan(grant):
-        raise Http404
+    grant = access.grant_or_404(request.user, case_uuid, access.may_read_plan)
     evaluation = (
         Evaluation.objects.filter(case=grant.case, uuid=evaluation_uuid)
         .select_related("version", "meeting", "recorded_by")

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cases.access import CaseAccess, case_access_or_404, case_viewers
+from cases.access import CaseAccess, case_viewers
 from cases.actions.access_log import log_case_read
 from cases.errors import CaseRuleError
 from cases.models import Consent
@@ -57,17 +57,11 @@ from plans.models import PlanVersion
 
 
 def _reader_or_404(request: HttpRequest, case_uuid) -> CaseAccess:
-    grant = case_access_or_404(request.user, case_uuid)
-    if not access.may_read_plan(grant):
-        raise Http404
-    return grant
+    return access.grant_or_404(request.user, case_uuid, access.may_read_plan)
 
 
 def _editor_or_404(request: HttpRequest, case_uuid) -> CaseAccess:
-    grant = case_access_or_404(request.user, case_uuid)
-    if not access.may_edit_plan(grant):
-        raise Http404
-    return grant
+    return access.grant_or_404(request.user, case_uuid, access.may_edit_plan)
 
 
 def _plan_url(grant: CaseAccess, anchor: str = "") -> str:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from cases.access import CaseAccess, case_access_or_404
+from cases.access import CaseAccess
 from cases.actions.access_log import log_case_read
 from cases.errors import CaseRuleError
 from plans import access
@@ -22,10 +22,7 @@ from plans.timetable import newest_survey, timetable_grid
 
 
 def _grant_or_404(request: HttpRequest, case_uuid, may) -> CaseAccess:
-    grant = case_access_or_404(request.user, case_uuid)
-    if not may(grant):
-        raise Http404
-    return grant
+    return access.grant_or_404(request.user, case_uuid, may)
 
 
 @require_GET
