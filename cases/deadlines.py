@@ -19,18 +19,12 @@ REMIND_SCHOOL_DAYS_BEFORE = 2
 
 def pending_deadlines() -> QuerySet[Deadline]:
     """Deadlines still running on open cases."""
-    return Deadline.objects.filter(
-        met_at__isnull=True, cancelled_at__isnull=True, case__status=Case.Status.OPEN
-    )
+    return Deadline.objects.pending().filter(case__status=Case.Status.OPEN)
 
 
 def overdue_exists(today: dt.date) -> Exists:
     """For annotating cases: a pending deadline of the case has passed."""
-    return Exists(
-        Deadline.objects.filter(
-            case=OuterRef("pk"), met_at__isnull=True, cancelled_at__isnull=True, due__lt=today
-        )
-    )
+    return Exists(Deadline.objects.pending().filter(case=OuterRef("pk"), due__lt=today))
 
 
 def overdue_counts(school_ids, today: dt.date) -> dict[int, int]:

@@ -590,6 +590,12 @@ class CaseNote(models.Model):
         return f"{self.author} {self.at:%d.%m.%Y}"
 
 
+class DeadlineQuerySet(models.QuerySet["Deadline"]):
+    def pending(self) -> DeadlineQuerySet:
+        """Deadlines still running: neither met nor cancelled."""
+        return self.filter(met_at__isnull=True, cancelled_at__isnull=True)
+
+
 class Deadline(models.Model):
     """A deadline on a case. The daily task reminds the owner two school days before
     and when it passes, once each (conditional updates on the two timestamps)."""
@@ -613,6 +619,8 @@ class Deadline(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeadlineQuerySet.as_manager()
 
     class Meta:
         ordering = ["due", "pk"]

@@ -452,9 +452,7 @@ def open_cases_at_school(cases: QuerySet[Case], school_id: int, pupil_ids) -> di
 
 def _pending_deadlines() -> QuerySet[Deadline]:
     """For annotating cases: their pending deadlines, the nearest first."""
-    return Deadline.objects.filter(
-        case=OuterRef("pk"), met_at__isnull=True, cancelled_at__isnull=True
-    ).order_by("due", "pk")
+    return Deadline.objects.pending().filter(case=OuterRef("pk")).order_by("due", "pk")
 
 
 def _with_next_deadline(cases: QuerySet[Case]) -> QuerySet[Case]:
@@ -585,12 +583,8 @@ def followed_deadlines(user: User, first: dt.date, last: dt.date) -> list[Deadli
     query; reads go through `access.followed_cases`."""
     followed = access.followed_cases(user, first).filter(status=Case.Status.OPEN)
     return list(
-        Deadline.objects.filter(
-            case__in=followed.values("pk"),
-            met_at__isnull=True,
-            cancelled_at__isnull=True,
-            due__lte=last,
-        )
+        Deadline.objects.pending()
+        .filter(case__in=followed.values("pk"), due__lte=last)
         .select_related("case__pupil")
         .order_by("due", "pk")
     )

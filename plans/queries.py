@@ -390,11 +390,10 @@ def evaluation_dates(version: PlanVersion) -> EvaluationDates:
     # Asked for every version, in force or not, so that a page's query count does not
     # depend on which version it shows.
     pending = (
-        Deadline.objects.filter(
+        Deadline.objects.pending()
+        .filter(
             case__agreement__pk=version.agreement_id,
             kind__in=set(rules.EVALUATION_DEADLINE.values()),
-            met_at__isnull=True,
-            cancelled_at__isnull=True,
         )
         .order_by("-created_at", "-pk")
         .values_list("due", flat=True)

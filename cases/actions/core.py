@@ -290,9 +290,7 @@ def change_level(
         # Deadlines that belonged to the level left behind no longer run.
         left = LEVEL_OWN_DEADLINES.get(frm, ())
         if left:
-            Deadline.objects.filter(
-                case=case, kind__in=left, met_at__isnull=True, cancelled_at__isnull=True
-            ).update(cancelled_at=now)
+            Deadline.objects.pending().filter(case=case, kind__in=left).update(cancelled_at=now)
         if to == Level.NIVA_1 and direction == UP:
             set_deadline(case, Deadline.Kind.LEVEL1_MEETING, now=now, by=by)
             _inform_leaders_of_level1(case, by=by, now=now)
@@ -483,9 +481,7 @@ def close_case(
             close_reason=reason,
             close_text=text,
         )
-        Deadline.objects.filter(case=case, met_at__isnull=True, cancelled_at__isnull=True).update(
-            cancelled_at=now
-        )
+        Deadline.objects.pending().filter(case=case).update(cancelled_at=now)
         for referral in Referral.objects.filter(case=case, ended_at__isnull=True):
             end_referral_access(referral, by=by, now=now, reason=_("Saken er avsluttet."))
         add_event(

@@ -130,9 +130,7 @@ def set_deadline(
         due = deadline_due(case.school_id, timezone.localdate(now), days)
     elif isinstance(due, dt.date):
         due = Due(due)
-    Deadline.objects.filter(
-        case=case, kind=kind, met_at__isnull=True, cancelled_at__isnull=True
-    ).update(cancelled_at=now)
+    Deadline.objects.pending().filter(case=case, kind=kind).update(cancelled_at=now)
     deadline = Deadline.objects.create(
         case=case,
         kind=kind,
@@ -154,11 +152,7 @@ def set_deadline(
 
 def meet_deadline(case: Case, kind: str, *, now: dt.datetime, by: User | None) -> int:
     """Mark the pending deadline of `kind` as met (a meeting held, an evaluation done)."""
-    ids = list(
-        Deadline.objects.filter(
-            case=case, kind=kind, met_at__isnull=True, cancelled_at__isnull=True
-        ).values_list("pk", flat=True)
-    )
+    ids = list(Deadline.objects.pending().filter(case=case, kind=kind).values_list("pk", flat=True))
     if ids:
         Deadline.objects.filter(pk__in=ids).update(met_at=now)
         add_event(case, CaseEvent.Kind.DEADLINE_MET, by=by, now=now, deadline=ids[0])

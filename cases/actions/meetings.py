@@ -326,12 +326,9 @@ def mark_meeting_held(
         elif (
             meeting.kind == Meeting.Kind.FOLLOW_UP
             and case.level == Level.NIVA_2B
-            and not Deadline.objects.filter(
-                case=case,
-                kind=Deadline.Kind.EVALUATION_2B,
-                met_at__isnull=True,
-                cancelled_at__isnull=True,
-            ).exists()
+            and not Deadline.objects.pending()
+            .filter(case=case, kind=Deadline.Kind.EVALUATION_2B)
+            .exists()
         ):
             # Seed 004, nivå 2B: the follow-up meeting agrees measures, responsibilities
             # and period, and they are evaluated within three weeks (seed 000 p. 14:

@@ -164,12 +164,11 @@ def meeting_new(request: HttpRequest, case_uuid) -> HttpResponse:
         else:
             messages.success(request, _("Møtet er satt opp."))
             return redirect("cases:meeting", grant.case.uuid, meeting.uuid)
-    deadline = Deadline.objects.filter(
-        case=grant.case,
-        kind=Deadline.Kind.LEVEL1_MEETING,
-        met_at__isnull=True,
-        cancelled_at__isnull=True,
-    ).first()
+    deadline = (
+        Deadline.objects.pending()
+        .filter(case=grant.case, kind=Deadline.Kind.LEVEL1_MEETING)
+        .first()
+    )
     context = _section_context(request, grant, form=form, deadline=deadline)
     log_case_read(grant.case, user=request.user, basis=grant.basis, what="case_form")
     return render(request, "cases/meetings/meeting_form.html", context)

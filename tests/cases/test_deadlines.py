@@ -340,3 +340,18 @@ def test_the_start_page_lists_my_cases_most_pressing_first(
     with CaptureQueriesContext(connection) as two:
         page = client.get("/").content.decode()
     assert "Tredje" in page and len(two) == len(one)
+
+
+def test_pending_deadlines_are_neither_met_nor_cancelled(case):
+    from tests.factories import make_deadline
+
+    now = timezone.now()
+    today = timezone.localdate()
+    running = make_deadline(case, today, kind="level1_meeting")
+    met = make_deadline(case, today, kind="plan_evaluation")
+    met.met_at = now
+    met.save()
+    cancelled = make_deadline(case, today, kind="evaluation_2a")
+    cancelled.cancelled_at = now
+    cancelled.save()
+    assert list(Deadline.objects.filter(case=case).pending()) == [running]
