@@ -90,10 +90,7 @@ def agreement_version(case: Case, version_uuid=None) -> PlanVersion:
     if version_uuid is not None:
         version = versions.filter(uuid=version_uuid).first()
     else:
-        version = (
-            versions.filter(status=PlanVersion.Status.AGREED).first()
-            or versions.order_by("-number").first()
-        )
+        version = versions.in_force().first() or versions.order_by("-number").first()
     if version is None:
         raise Http404
     return version

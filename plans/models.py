@@ -51,6 +51,16 @@ class Agreement(models.Model):
         return f"{self.case_id}"
 
 
+class PlanVersionQuerySet(models.QuerySet["PlanVersion"]):
+    def in_force(self) -> PlanVersionQuerySet:
+        """The agreed version in force (at most one per agreement)."""
+        return self.filter(status=PlanVersion.Status.AGREED)
+
+    def ever_agreed(self) -> PlanVersionQuerySet:
+        """Versions that were agreed: the one in force and those it replaced."""
+        return self.filter(status__in=[PlanVersion.Status.AGREED, PlanVersion.Status.SUPERSEDED])
+
+
 class PlanVersion(models.Model):
     """One version of the agreement and its measure plan."""
 
@@ -103,6 +113,8 @@ class PlanVersion(models.Model):
     created_at = models.DateTimeField()
     # Optimistic locking for concurrent edits of a draft.
     revision = models.PositiveIntegerField(default=1)
+
+    objects = PlanVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["agreement", "number"]

@@ -21,7 +21,8 @@ def case_evaluations(
     if not access.may_read_plan(grant):
         return None
     in_force = (
-        PlanVersion.objects.filter(agreement__case=case, status=PlanVersion.Status.AGREED)
+        PlanVersion.objects.in_force()
+        .filter(agreement__case=case)
         .only("uuid", "number", "agreed_on", "evaluation_date")
         .first()
     )

@@ -53,11 +53,11 @@ def plan_effects(school_ids, first: dt.date, last: dt.date, today: dt.date) -> l
     share in the four weeks before and from the day it was agreed
     (`fravaer.queries.windows_absence`)."""
     versions = list(
-        PlanVersion.objects.filter(
+        PlanVersion.objects.ever_agreed()
+        .filter(
             agreement__case__school_id__in=school_ids,
             agreed_on__gte=first,
             agreed_on__lte=last,
-            status__in=[PlanVersion.Status.AGREED, PlanVersion.Status.SUPERSEDED],
         )
         .order_by("agreed_on", "pk")
         .values_list(

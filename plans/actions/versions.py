@@ -457,9 +457,9 @@ def agree_version(
             raise PlanRuleError(
                 _("Velg bare ansatte som har tilgang til saken."), code="plan_staff_not_eligible"
             )
-        PlanVersion.objects.filter(
-            agreement_id=version.agreement_id, status=PlanVersion.Status.AGREED
-        ).update(status=PlanVersion.Status.SUPERSEDED)
+        PlanVersion.objects.in_force().filter(agreement_id=version.agreement_id).update(
+            status=PlanVersion.Status.SUPERSEDED
+        )
         version.status = PlanVersion.Status.AGREED
         version.agreed_on = agreed_on
         version.agreed_by = by

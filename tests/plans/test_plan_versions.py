@@ -324,3 +324,13 @@ def test_a_draft_on_a_closed_case_cannot_be_saved(case, contact_teacher):
         by=contact_teacher,
         long_term_goal="Nytt",
     )
+
+
+def test_in_force_is_the_agreed_version_and_ever_agreed_adds_the_replaced(case, contact_teacher):
+    first = make_plan(case, by=contact_teacher)
+    second = next_plan_version(first, by=contact_teacher)
+    draft = next_plan_version(second, by=contact_teacher, agree=False)
+    versions = PlanVersion.objects.filter(agreement__case=case)
+    assert list(versions.in_force()) == [second]
+    assert set(versions.ever_agreed()) == {first, second}
+    assert draft not in set(versions.ever_agreed())
